@@ -1,0 +1,17 @@
+package engine
+
+import "errors"
+
+// Sentinel errors. Frontends map them to status codes; wrapped errors carry the detail
+// (which field, which space) in their message.
+var (
+	ErrInvalidInput   = errors.New("engine: invalid input")
+	ErrInvalidSpaceID = errors.New("engine: invalid memory space id")
+	ErrSpaceNotFound  = errors.New("engine: memory space not found")
+	ErrSpaceLimit     = errors.New("engine: memory space limit reached")
+	ErrSpaceProtected = errors.New("engine: memory space cannot be deleted")
+	ErrNotFound       = errors.New("engine: memory not found")
+	ErrCapacity       = errors.New("engine: space capacity reached")
+	ErrOverloaded     = errors.New("engine: overloaded")
+	ErrClosed         = errors.New("engine: closed")
+)

@@ -1,0 +1,155 @@
+package engine
+
+import (
+	"sync"
+	"time"
+)
+
+// EventType names a stream event. Activities carry storage, recall, activation, forget and
+// consolidation; the memories stream carries formation and retrieval.
+type EventType string
+
+const (
+	EventStorage       EventType = "storage"
+	EventRecall        EventType = "recall"
+	EventActivation    EventType = "activation"
+	EventForget        EventType = "forget"
+	EventConsolidation EventType = "consolidation"
+	EventFormation     EventType = "formation"
+	EventRetrieval     EventType = "retrieval"
+)
+
+// Event is one entry of a space's event stream. ID grows by one per event within a space.
+type Event struct {
+	ID         uint64
+	Type       EventType
+	Space      string
+	MemoryID   string
+	Time       time.Time
+	Importance float32
+	Data       map[string]any // extra, JSON-encodable fields
+}
+
+// Subscription delivers a space's events. C is closed when the subscription ends: by Close,
+// by the space closing, or because the subscriber fell behind (Lagged reports true then).
+type Subscription struct {
+	C      <-chan Event
+	Missed uint64 // events requested by the resume point that were no longer buffered
+
+	ch     chan Event
+	hub    *eventHub
+	lagged bool
+	once   sync.Once
+}
+
+// Lagged reports whether the subscription was cut because it did not keep up.
+func (s *Subscription) Lagged() bool {
+	s.hub.mu.Lock()
+	defer s.hub.mu.Unlock()
+	return s.lagged
+}
+
+// Close ends the subscription.
+func (s *Subscription) Close() {
+	s.hub.remove(s, false)
+}
+
+// eventHub is a space's bounded event buffer plus its subscribers. Publishing never blocks:
+// a subscriber whose channel is full is cut and marked lagged, so a slow reader can never
+// slow a writer.
+type eventHub struct {
+	mu     sync.Mutex
+	nextID uint64
+	ring   []Event // last len(ring) events, ring[(id-1)%len] holds event id
+	subs   map[*Subscription]struct{}
+	closed bool
+}
+
+const (
+	eventRingSize = 4096
+	subscriberBuf = 1024
+)
+
+func newEventHub() *eventHub {
+	return &eventHub{nextID: 1, ring: make([]Event, eventRingSize), subs: map[*Subscription]struct{}{}}
+}
+
+func (h *eventHub) publish(ev Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	ev.ID = h.nextID
+	h.nextID++
+	h.ring[(ev.ID-1)%uint64(len(h.ring))] = ev
+	for s := range h.subs {
+		select {
+		case s.ch <- ev:
+		default:
+			s.lagged = true
+			h.removeLocked(s)
+		}
+	}
+}
+
+// subscribe registers a subscriber. afterID > 0 replays buffered events with larger ids first.
+func (h *eventHub) subscribe(afterID uint64) *Subscription {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ch := make(chan Event, subscriberBuf+eventRingSize)
+	s := &Subscription{C: ch, ch: ch, hub: h}
+	if h.closed {
+		close(ch)
+		return s
+	}
+	if afterID > 0 && afterID < h.nextID-1 {
+		oldest := uint64(1)
+		if h.nextID-1 > uint64(len(h.ring)) {
+			oldest = h.nextID - uint64(len(h.ring))
+		}
+		from := afterID + 1
+		if from < oldest {
+			s.Missed = oldest - from
+			from = oldest
+		}
+		for id := from; id < h.nextID; id++ {
+			ch <- h.ring[(id-1)%uint64(len(h.ring))]
+		}
+	}
+	h.subs[s] = struct{}{}
+	return s
+}
+
+func (h *eventHub) remove(s *Subscription, lagged bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if lagged {
+		s.lagged = true
+	}
+	h.removeLocked(s)
+}
+
+func (h *eventHub) removeLocked(s *Subscription) {
+	if _, ok := h.subs[s]; !ok {
+		return
+	}
+	delete(h.subs, s)
+	s.once.Do(func() { close(s.ch) })
+}
+
+// lastID is the id of the newest event, 0 if none.
+func (h *eventHub) lastID() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.nextID - 1
+}
+
+func (h *eventHub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for s := range h.subs {
+		h.removeLocked(s)
+	}
+}

@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+)
+
+// MemoryType classifies a memory the way the public API does.
+type MemoryType uint8
+
+const (
+	Episodic MemoryType = iota + 1
+	Semantic
+	Procedural
+)
+
+// String returns the lower-case API name of the type.
+func (t MemoryType) String() string {
+	switch t {
+	case Episodic:
+		return "episodic"
+	case Semantic:
+		return "semantic"
+	case Procedural:
+		return "procedural"
+	}
+	return "unknown"
+}
+
+// ParseMemoryType accepts the API names; the empty string means episodic.
+func ParseMemoryType(s string) (MemoryType, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "episodic":
+		return Episodic, nil
+	case "semantic":
+		return Semantic, nil
+	case "procedural":
+		return Procedural, nil
+	}
+	return 0, fmt.Errorf("%w: memory_type %q is not one of episodic, semantic, procedural", ErrInvalidInput, s)
+}
+
+// Tier names where a memory currently lives.
+type Tier uint8
+
+const (
+	TierHot Tier = iota
+	TierWarm
+	TierCold
+)
+
+func (t Tier) String() string {
+	switch t {
+	case TierWarm:
+		return "warm"
+	case TierCold:
+		return "cold"
+	}
+	return "hot"
+}
+
+// Episode holds the who/where/why fields of an episodic memory remembered through the
+// episodes route. A nil *Episode means the memory was stored as a plain memory.
+type Episode struct {
+	Where            string
+	Who              []string
+	Why              string
+	How              string
+	EmotionalValence float32
+	Importance       float32
+}
+
+// Memory is one stored memory of a space. Values returned by the engine are copies; callers
+// may keep and modify them.
+type Memory struct {
+	ID          string
+	Content     string
+	Embedding   []float32 // L2-normalised copy of what was stored; length = space dimension
+	Confidence  float32
+	ObservedAt  time.Time
+	StoredAt    time.Time
+	LastAccess  time.Time
+	AccessCount uint32
+	Tags        []string
+	Type        MemoryType
+	Episode     *Episode
+	Tier        Tier
+	// Citations lists the episode ids a consolidated (semantic) memory was built from.
+	Citations []string
+}
+
+// Limits bounds what a single memory may hold.
+const (
+	MaxIDLen      = 128
+	MaxTags       = 64
+	MaxTagLen     = 256
+	DefaultConfid = 0.7
+)
+
+// ValidateID checks a client-chosen memory id: 1–128 characters of [A-Za-z0-9._:-].
+func ValidateID(id string) error {
+	if len(id) == 0 || len(id) > MaxIDLen {
+		return fmt.Errorf("%w: id must be 1-%d characters, got %d", ErrInvalidInput, MaxIDLen, len(id))
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == ':', c == '-':
+		default:
+			return fmt.Errorf("%w: id contains %q; allowed are letters, digits and . _ : -", ErrInvalidInput, c)
+		}
+	}
+	return nil
+}
+
+// ValidateEmbedding rejects vectors of the wrong length or with NaN/Inf components.
+func ValidateEmbedding(v []float32, dim int) error {
+	if len(v) != dim {
+		return fmt.Errorf("%w: embedding has %d dimensions, this space expects %d", ErrInvalidInput, len(v), dim)
+	}
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%w: embedding[%d] is not a finite number", ErrInvalidInput, i)
+		}
+	}
+	return nil
+}
+
+// ConfidenceCategory is the API's High/Medium/Low bucket of a confidence value.
+func ConfidenceCategory(v float32) string {
+	switch {
+	case v > 0.7:
+		return "High"
+	case v > 0.4:
+		return "Medium"
+	}
+	return "Low"
+}
