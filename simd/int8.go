@@ -1,0 +1,59 @@
+package simd
+
+import "math"
+
+// DotInt8 returns the exact dot product of a and b, summed in int32. The sum cannot
+// overflow below 131,073 elements; past that it wraps modulo 2^32, identically on every
+// path. It panics if len(a) != len(b).
+func DotInt8(a, b []int8) int32 {
+	if len(a) != len(b) {
+		panic("simd: DotInt8: len(a) != len(b)")
+	}
+	return active.dotInt8(a, b)
+}
+
+// DotInt8Batch is DotBatch for int8 vectors: out[i] = DotInt8(q, rows[i*dim:(i+1)*dim]).
+// It panics unless len(q) == dim and len(rows) >= len(out)*dim.
+func DotInt8Batch(q, rows []int8, dim int, out []int32) {
+	if len(q) != dim {
+		panic("simd: DotInt8Batch: len(q) != dim")
+	}
+	if dim == 0 {
+		clear(out)
+		return
+	}
+	if len(out) > len(rows)/dim {
+		panic("simd: DotInt8Batch: rows holds fewer than len(out) rows of dim elements")
+	}
+	active.dotInt8Batch(q, rows, dim, out)
+}
+
+// Quantize maps v to symmetric int8 codes with one scale for the whole vector:
+// scale = max|v[i]| / 127 and out[i] = round(v[i] / scale), so v[i] ≈ float32(out[i]) * scale
+// with an error of at most scale/2. A zero vector gets scale 0 and all-zero codes.
+// v must be finite. It panics if len(out) < len(v); out[len(v):] is left untouched.
+func Quantize(v []float32, out []int8) (scale float32) {
+	if len(out) < len(v) {
+		panic("simd: Quantize: len(out) < len(v)")
+	}
+	out = out[:len(v)]
+	var maxAbs float32
+	for _, x := range v {
+		maxAbs = max(maxAbs, abs32(x))
+	}
+	if maxAbs == 0 {
+		clear(out)
+		return 0
+	}
+	// The codes are computed in float64 so that a tiny maxAbs, whose scale would
+	// underflow float32, still maps to finite codes.
+	scale64 := float64(maxAbs) / 127
+	for i, x := range v {
+		// Clamping guards against ±maxAbs/scale rounding to just above 127.
+		r := math.Round(float64(x) / scale64)
+		out[i] = int8(min(max(r, -127), 127))
+	}
+	return float32(scale64)
+}
+
+func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
