@@ -4,16 +4,19 @@ package simd
 
 import "github.com/viterin/vek/vek32"
 
-// AVX2 kernels: github.com/viterin/vek where it has the kernel (dot, norm, cosine,
-// scale), Go assembly (avx2_amd64.s) for the batch scan, axpy and int8 dot. vek panics
-// on empty slices and leaves 0/0 in a zero-norm cosine, so its calls are wrapped.
+// AVX2 kernels: github.com/viterin/vek where it has the kernel (dot, norm, scale),
+// Go assembly (avx2_amd64.s) for the batch scan, axpy, int8 dot and cosine. vek's
+// cosine is not used: it divides by sqrt(a·a * b·b) computed in float32, which yields
+// NaN for a zero vector and overflows to a cosine of 0 once |a|·|b| exceeds about
+// 1.8e19; cosineSumsAVX2 returns the three sums for cosineFromSums instead. vek panics
+// on empty slices, so its calls are wrapped.
 
 func avx2Kernels() kernels {
 	return kernels{
 		path:   pathAVX2,
 		dot:    dotVek,
 		norm:   normVek,
-		cosine: cosineVek,
+		cosine: cosineAVX2,
 		dotBatch: func(q, rows []float32, dim int, out []float32) {
 			scanInChunks(dotBatchAVX2, q, rows, dim, out)
 		},
@@ -40,11 +43,8 @@ func normVek(a []float32) float32 {
 	return vek32.Norm(a)
 }
 
-func cosineVek(a, b []float32) float32 {
-	if len(a) == 0 {
-		return 0
-	}
-	return cosineFromSums(vek32.Dot(a, b), vek32.Dot(a, a), vek32.Dot(b, b))
+func cosineAVX2(a, b []float32) float32 {
+	return cosineFromSums(cosineSumsAVX2(a, b))
 }
 
 func scaleVek(alpha float32, x []float32) {
@@ -53,6 +53,11 @@ func scaleVek(alpha float32, x []float32) {
 	}
 	vek32.MulNumber_Inplace(x, alpha)
 }
+
+// cosineSumsAVX2 returns a·b, a·a and b·b in one pass; it requires len(b) >= len(a).
+//
+//go:noescape
+func cosineSumsAVX2(a, b []float32) (dot, aa, bb float32)
 
 // dotBatchAVX2 requires len(q) == dim > 0 and len(rows) >= len(out)*dim.
 //

@@ -27,11 +27,13 @@ GLOBL tailmask<>(SB), RODATA|NOPTR, $64
 // func dotBatchAVX2(q, rows []float32, dim int, out []float32)
 //
 // Same shape as dotBatchAVX512 with 8-float vectors: four rows per group sharing each
-// query load, two accumulators per row (Y0-Y3, Y4-Y7), then single rows.
+// query load, two accumulators per row (Y0-Y3, Y4-Y7), the next group prefetched, then
+// single rows.
 //
 // Registers: SI query, DI first row of the group, BX/DX/R13 the other three rows,
-// R8 dim, R9 out, R10 rows left, R11 row stride in bytes, R12 number of 16-float
-// blocks, R14 1 if an 8-float block follows them, Y15 the mask of the last dim%8 floats.
+// R8 dim during setup, then the next group's first row, R9 out, R10 rows left, R11 row
+// stride in bytes, R12 number of 16-float blocks, R14 1 if an 8-float block follows
+// them, Y15 the mask of the last dim%8 floats.
 TEXT ·dotBatchAVX2(SB), NOSPLIT, $0-80
 	MOVQ q_base+0(FP), SI
 	MOVQ rows_base+24(FP), DI
@@ -54,6 +56,7 @@ b2_group4:
 	LEAQ   (DI)(R11*1), BX
 	LEAQ   (DI)(R11*2), DX
 	LEAQ   (BX)(R11*2), R13
+	LEAQ   (R13)(R11*1), R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -68,6 +71,10 @@ b2_group4:
 	JZ     b2_g4_8
 
 b2_g4_loop16:
+	PREFETCHT0  (R8)(AX*4)
+	PREFETCHT0  64(R8)(AX*4)
+	PREFETCHT0  128(R8)(AX*4)
+	PREFETCHT0  192(R8)(AX*4)
 	VMOVUPS     (SI)(AX*1), Y8
 	VMOVUPS     32(SI)(AX*1), Y9
 	VFMADD231PS (DI)(AX*1), Y8, Y0
@@ -282,5 +289,80 @@ i2_reduce:
 	VMOVD        X0, AX
 	ADDL         R8, AX
 	MOVL         AX, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// HSUMPS8 sums the 8 float32 lanes of Y into the low lane of X (the same register),
+// with TX as scratch.
+#define HSUMPS8(Y, X, TX) \
+	VEXTRACTF128 $1, Y, TX; \
+	VADDPS       TX, X, X;  \
+	VMOVHLPS     X, X, TX;  \
+	VADDPS       TX, X, X;  \
+	VMOVSHDUP    X, TX;     \
+	VADDSS       TX, X, X
+
+// func cosineSumsAVX2(a, b []float32) (dot, aa, bb float32)
+TEXT ·cosineSumsAVX2(SB), NOSPLIT, $0-60
+	MOVQ   a_base+0(FP), SI
+	MOVQ   a_len+8(FP), CX
+	MOVQ   b_base+24(FP), DI
+	VXORPS Y0, Y0, Y0 // a·b
+	VXORPS Y1, Y1, Y1 // a·a
+	VXORPS Y2, Y2, Y2 // b·b
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+c2_loop16:
+	CMPQ        CX, $16
+	JB          c2_loop8
+	VMOVUPS     (SI), Y6
+	VMOVUPS     (DI), Y7
+	VMOVUPS     32(SI), Y8
+	VMOVUPS     32(DI), Y9
+	VFMADD231PS Y7, Y6, Y0
+	VFMADD231PS Y6, Y6, Y1
+	VFMADD231PS Y7, Y7, Y2
+	VFMADD231PS Y9, Y8, Y3
+	VFMADD231PS Y8, Y8, Y4
+	VFMADD231PS Y9, Y9, Y5
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	JMP         c2_loop16
+
+c2_loop8:
+	CMPQ        CX, $8
+	JB          c2_tail
+	VMOVUPS     (SI), Y6
+	VMOVUPS     (DI), Y7
+	VFMADD231PS Y7, Y6, Y0
+	VFMADD231PS Y6, Y6, Y1
+	VFMADD231PS Y7, Y7, Y2
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+
+c2_tail:
+	TESTQ       CX, CX
+	JZ          c2_reduce
+	LOADTAILMASK
+	VMASKMOVPS  (SI), Y15, Y6
+	VMASKMOVPS  (DI), Y15, Y7
+	VFMADD231PS Y7, Y6, Y0
+	VFMADD231PS Y6, Y6, Y1
+	VFMADD231PS Y7, Y7, Y2
+
+c2_reduce:
+	VADDPS Y3, Y0, Y0
+	VADDPS Y4, Y1, Y1
+	VADDPS Y5, Y2, Y2
+	HSUMPS8(Y0, X0, X6)
+	HSUMPS8(Y1, X1, X6)
+	HSUMPS8(Y2, X2, X6)
+	VMOVSS X0, dot+48(FP)
+	VMOVSS X1, aa+52(FP)
+	VMOVSS X2, bb+56(FP)
 	VZEROUPPER
 	RET
