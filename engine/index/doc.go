@@ -1,0 +1,28 @@
+// Package index holds the search structures of a memory space: exact (flat) and
+// approximate (HNSW) vector search over the rows of an embedding slab, a BM25 lexical
+// index over memory content, the tokenizer both text paths share, and reciprocal rank
+// fusion to merge their rankings.
+//
+// Rows. Every structure here speaks of rows: the dense uint32 slot numbers under which a
+// space keeps its hot memories, row r's embedding being slab[r*dim:(r+1)*dim]. The
+// package never owns vectors; the caller keeps them stable while a call that reads them
+// runs, and rows are L2-normalised so that the dot product is the cosine similarity.
+//
+// Rankings. Every vector result list is ordered by Score descending, then Row ascending,
+// so equal inputs always give equal outputs. Lexical hits are ordered by the number of
+// distinct query terms matched, then BM25 score, then row.
+//
+// Tokens. AllTokens is the only tokenizer: the lexical index (through Tokenize) and the
+// built-in embedder (engine/embed) both use it, so a term means the same to both.
+//
+// Concurrency. Lexical and HNSW are safe for concurrent use. HNSW has one writer at a
+// time: Insert holds an insert mutex for its whole run, and every mutation of the graph
+// happens under that mutex and, for the moment of publishing, under the graph's write
+// lock. Hence the insert mutex holder may read the graph without the graph lock (no one
+// else can change it), computes its links while searches proceed under the read lock,
+// and blocks searches only while copying the finished link lists in. TopK and TopKRows
+// hold no state.
+//
+// Deletion. HNSW.Delete only marks a row: the node keeps routing searches and is never
+// returned. Inserting the row again relinks it from its current vector.
+package index

@@ -1,0 +1,66 @@
+package index
+
+import "github.com/engram-go/engram/simd"
+
+// flatBlockRows is how many rows one simd.DotBatch call scores: 1024 rows of 768 float32
+// are 3 MiB, about what a core's share of L2/L3 holds, and the score buffer stays at 4 KiB.
+const flatBlockRows = 1024
+
+// TopK returns the k rows of slab[0:rows*dim] most similar to query (dot product), best
+// first, ties broken by lower row. Rows for which accept returns false are skipped; a nil
+// accept takes every row. accept is only asked about rows that would enter the current
+// top k, so an expensive filter runs far fewer than rows times.
+//
+// scratch is an optional buffer for block scores; when it is shorter than one block a
+// buffer is allocated. TopK holds no lock: the caller keeps slab stable for the call.
+func TopK(query []float32, slab []float32, dim int, rows int, k int, accept func(row uint32) bool, scratch []float32) []Scored {
+	if k <= 0 || rows <= 0 || dim <= 0 || len(query) != dim {
+		return nil
+	}
+	rows = min(rows, len(slab)/dim)
+	if len(scratch) < flatBlockRows {
+		scratch = make([]float32, min(rows, flatBlockRows))
+	}
+	best := newTopK(min(k, rows))
+	for start := 0; start < rows; start += flatBlockRows {
+		n := min(flatBlockRows, rows-start)
+		scores := scratch[:n]
+		simd.DotBatch(query, slab[start*dim:(start+n)*dim], dim, scores)
+		for i, score := range scores {
+			row := uint32(start + i)
+			if score != score { // NaN never ranks
+				continue
+			}
+			if !best.admits(row, score) || accept != nil && !accept(row) {
+				continue
+			}
+			best.push(Scored{Row: row, Score: score})
+		}
+	}
+	return best.sorted()
+}
+
+// TopKRows is TopK over an explicit, possibly sparse, list of rows (for instance the
+// candidates another index proposed). Rows outside the slab are ignored; a row listed twice
+// is scored once.
+func TopKRows(query []float32, slab []float32, dim int, rowList []uint32, k int, accept func(uint32) bool) []Scored {
+	if k <= 0 || len(rowList) == 0 || dim <= 0 || len(query) != dim {
+		return nil
+	}
+	rows := len(slab) / dim
+	best := newTopK(min(k, len(rowList)))
+	for _, row := range rowList {
+		if int(row) >= rows {
+			continue
+		}
+		off := int(row) * dim
+		score := simd.Dot(query, slab[off:off+dim])
+		// Only rows that make the cut are checked for repeats, an O(k) scan that runs
+		// O(k log n) times for rows in random order.
+		if score != score || !best.admits(row, score) || best.holds(row) || accept != nil && !accept(row) {
+			continue
+		}
+		best.push(Scored{Row: row, Score: score})
+	}
+	return best.sorted()
+}

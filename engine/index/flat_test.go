@@ -1,0 +1,161 @@
+package index
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// integerSlab fills rows*dim components with small integers: every dot product is then an
+// exact float32 integer whatever the summation order, so results can be compared exactly,
+// and equal scores are common enough to exercise the row tie-break.
+func integerSlab(rows, dim int, seed uint64) []float32 {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	s := make([]float32, rows*dim)
+	for i := range s {
+		s[i] = float32(rng.IntN(5) - 2)
+	}
+	return s
+}
+
+// bruteTopK is the reference: score every accepted row exactly, sort, cut.
+func bruteTopK(query, slab []float32, dim int, rows []uint32, k int, accept func(uint32) bool) []Scored {
+	var all []Scored
+	for _, r := range rows {
+		if accept != nil && !accept(r) {
+			continue
+		}
+		var s float32
+		for j := range dim {
+			s += query[j] * slab[int(r)*dim+j]
+		}
+		all = append(all, Scored{Row: r, Score: s})
+	}
+	sortScored(all)
+	if len(all) > k {
+		all = all[:k]
+	}
+	return all
+}
+
+func rowRange(n int) []uint32 {
+	rows := make([]uint32, n)
+	for i := range rows {
+		rows[i] = uint32(i)
+	}
+	return rows
+}
+
+func TestTopKMatchesBruteForce(t *testing.T) {
+	even := func(r uint32) bool { return r%2 == 0 }
+	none := func(uint32) bool { return false }
+	tests := []struct {
+		name    string
+		rows    int
+		dim     int
+		k       int
+		accept  func(uint32) bool
+		scratch int
+	}{
+		{"one block", 500, 16, 10, nil, 0},
+		{"across blocks", 2500, 16, 10, nil, 0},
+		{"exact block multiple", 2048, 8, 5, nil, flatBlockRows},
+		{"k larger than rows", 7, 16, 50, nil, 0},
+		{"k of one", 3000, 32, 1, nil, 0},
+		{"filtered", 2500, 16, 20, even, 0},
+		{"everything rejected", 300, 16, 10, none, 0},
+		{"large k", 1500, 4, 1000, nil, 4096}, // dim 4: many ties
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			slab := integerSlab(tt.rows, tt.dim, uint64(i))
+			for q := range 5 {
+				query := integerSlab(1, tt.dim, uint64(1000+10*i+q))
+				var scratch []float32
+				if tt.scratch > 0 {
+					scratch = make([]float32, tt.scratch)
+				}
+				got := TopK(query, slab, tt.dim, tt.rows, tt.k, tt.accept, scratch)
+				want := bruteTopK(query, slab, tt.dim, rowRange(tt.rows), tt.k, tt.accept)
+				if !slices.Equal(got, want) {
+					t.Fatalf("query %d: TopK = %v\nwant %v", q, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestTopKDegenerateInputs(t *testing.T) {
+	slab := integerSlab(10, 4, 1)
+	query := []float32{1, 0, 0, 0}
+	tests := []struct {
+		name  string
+		query []float32
+		rows  int
+		k     int
+	}{
+		{"k zero", query, 10, 0},
+		{"no rows", query, 0, 3},
+		{"query of wrong dimension", []float32{1, 0}, 10, 3},
+	}
+	for _, tt := range tests {
+		if got := TopK(tt.query, slab, 4, tt.rows, tt.k, nil, nil); got != nil {
+			t.Errorf("%s: TopK = %v, want nil", tt.name, got)
+		}
+	}
+	// rows beyond the slab are clamped, not read.
+	if got := TopK(query, slab, 4, 1000, 100, nil, nil); len(got) != 10 {
+		t.Errorf("TopK over a short slab returned %d rows, want 10", len(got))
+	}
+}
+
+func TestTopKAsksAcceptOnlyForContenders(t *testing.T) {
+	const rows, dim, k = 5000, 8, 5
+	slab := integerSlab(rows, dim, 3)
+	query := integerSlab(1, dim, 4)
+	asked := 0
+	got := TopK(query, slab, dim, rows, k, func(uint32) bool { asked++; return true }, nil)
+	if len(got) != k {
+		t.Fatalf("got %d results, want %d", len(got), k)
+	}
+	if asked >= rows/2 {
+		t.Errorf("accept was asked %d times for %d rows and k=%d; it should only see rows that enter the top k", asked, rows, k)
+	}
+}
+
+func TestTopKRowsMatchesBruteForce(t *testing.T) {
+	const rows, dim = 3000, 16
+	slab := integerSlab(rows, dim, 7)
+	rng := rand.New(rand.NewPCG(8, 8))
+	sparse := make([]uint32, 400)
+	for i := range sparse {
+		sparse[i] = uint32(rng.IntN(rows))
+	}
+	withRepeats := append(slices.Clone(sparse), sparse[:100]...)
+	withOutOfRange := append(slices.Clone(sparse), rows, rows+5, 1<<31)
+	distinct := slices.Compact(slices.Sorted(slices.Values(sparse)))
+	odd := func(r uint32) bool { return r%2 == 1 }
+
+	tests := []struct {
+		name   string
+		list   []uint32
+		k      int
+		accept func(uint32) bool
+	}{
+		{"sparse", sparse, 10, nil},
+		{"repeated rows counted once", withRepeats, 25, nil},
+		{"rows outside the slab ignored", withOutOfRange, 10, nil},
+		{"filtered", sparse, 10, odd},
+		{"k above list", sparse, 1000, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			query := integerSlab(1, dim, 9)
+			got := TopKRows(query, slab, dim, tt.list, tt.k, tt.accept)
+			want := bruteTopK(query, slab, dim, distinct, tt.k, tt.accept)
+			if !slices.Equal(got, want) {
+				t.Fatalf("TopKRows = %v\nwant %v", got, want)
+			}
+		})
+	}
+}

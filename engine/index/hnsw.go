@@ -1,0 +1,315 @@
+package index
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+
+	"github.com/engram-go/engram/simd"
+)
+
+// HNSWConfig tunes an HNSW graph. Zero fields take the defaults.
+type HNSWConfig struct {
+	// M is the number of links a node keeps on the upper layers; layer 0 keeps 2*M.
+	// Default 16.
+	M int
+	// EfConstruction is the candidate list size while inserting. Default 200.
+	EfConstruction int
+	// EfSearch is the candidate list size of a search that passes ef <= 0. Default 64.
+	EfSearch int
+	// Seed drives the level draws: the same seed and insert order build the same graph.
+	Seed int64
+}
+
+// Defaults of HNSWConfig.
+const (
+	DefaultHNSWM              = 16
+	DefaultHNSWEfConstruction = 200
+	DefaultHNSWEfSearch       = 64
+)
+
+// maxHNSWLevel caps level draws; with M = 16 a level above 12 has odds below 1e-14.
+const maxHNSWLevel = 30
+
+func (c HNSWConfig) withDefaults() HNSWConfig {
+	if c.M <= 1 {
+		c.M = DefaultHNSWM
+	}
+	if c.EfConstruction <= 0 {
+		c.EfConstruction = DefaultHNSWEfConstruction
+	}
+	if c.EfSearch <= 0 {
+		c.EfSearch = DefaultHNSWEfSearch
+	}
+	return c
+}
+
+// HNSW is a hierarchical navigable small world graph (Malkov & Yashunin, 2018) over rows
+// of an external vector store. It keeps no vectors: it asks vector(row) for the stored,
+// L2-normalised embedding whenever it needs a distance. The distance is 1 − dot, and the
+// graph ranks by the dot product itself, which orders identically and lets Search report
+// the same Score as simd.Dot.
+//
+// One writer at a time (Insert is serialised internally) and any number of concurrent
+// searches. An insert computes its links without blocking searches and publishes them
+// under a short write lock; see doc.go for the invariant that makes this safe.
+type HNSW struct {
+	dim       int
+	cfg       HNSWConfig
+	maxM      int // links per node on layers >= 1
+	maxM0     int // links per node on layer 0
+	levelMult float64
+	vector    func(row uint32) []float32
+
+	// insertMu serialises writers. Whoever holds it is the only goroutine that mutates
+	// the graph, so it may read the graph without mu; it still takes mu to write.
+	insertMu sync.Mutex
+	rng      *rand.Rand
+	wvisited visitedSet // the writer's visited set
+
+	mu       sync.RWMutex
+	levels   []int8   // per row: top layer of the node, -1 when the row is not in the graph
+	links0   []uint32 // per row, stride maxM0+1: neighbour count, then the neighbours on layer 0
+	upper    [][]uint32
+	deleted  []bool
+	entry    uint32 // entry point; valid when nodes > 0
+	topLevel int    // levels[entry]
+	nodes    int    // rows in the graph, deleted ones included
+	live     int    // rows in the graph and not deleted
+
+	visited sync.Pool // *visitedSet for searches
+}
+
+// NewHNSW returns an empty graph over vectors of dimension dim.
+func NewHNSW(dim int, cfg HNSWConfig, vector func(row uint32) []float32) *HNSW {
+	cfg = cfg.withDefaults()
+	return &HNSW{
+		dim:       dim,
+		cfg:       cfg,
+		maxM:      cfg.M,
+		maxM0:     2 * cfg.M,
+		levelMult: 1 / math.Log(float64(cfg.M)),
+		vector:    vector,
+		rng:       rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)),
+		visited:   sync.Pool{New: func() any { return new(visitedSet) }},
+	}
+}
+
+// Len is the number of rows in the graph that are not deleted.
+func (h *HNSW) Len() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.live
+}
+
+// Contains reports whether row is in the graph and not deleted.
+func (h *HNSW) Contains(row uint32) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return int(row) < len(h.levels) && h.levels[row] >= 0 && !h.deleted[row]
+}
+
+// Delete excludes row from search results. Its node stays in the graph as a waypoint
+// (removing it would cut the paths that run through it) until Insert reuses the row.
+func (h *HNSW) Delete(row uint32) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if int(row) >= len(h.levels) || h.levels[row] < 0 || h.deleted[row] {
+		return
+	}
+	h.deleted[row] = true
+	h.live--
+}
+
+// Insert adds row with its current vector. Inserting a row already in the graph (a
+// reused or re-embedded row) relinks it from its current vector and clears its deleted
+// mark; links other nodes hold to it from its previous vector stay, which costs a little
+// navigation quality and never correctness, since every distance is computed afresh.
+func (h *HNSW) Insert(row uint32) {
+	h.insertMu.Lock()
+	defer h.insertMu.Unlock()
+
+	q := h.vector(row)
+	if len(q) != h.dim {
+		panic(fmt.Sprintf("index: hnsw: vector of row %d has %d dimensions, the graph has %d", row, len(q), h.dim))
+	}
+	existing := int(row) < len(h.levels) && h.levels[row] >= 0
+	var level int
+	if existing {
+		level = int(h.levels[row])
+	} else {
+		level = h.randomLevel()
+	}
+
+	links := make([][]uint32, level+1)
+	var updates []linkUpdate
+	if h.nodes > 0 && !(existing && h.nodes == 1) {
+		links, updates = h.planLinks(row, q, level)
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.grow(int(row) + 1)
+	if !existing {
+		h.levels[row] = int8(level)
+		if level > 0 {
+			h.upper[row] = make([]uint32, level*(h.maxM+1))
+		}
+		h.nodes++
+		h.live++
+	} else if h.deleted[row] {
+		h.deleted[row] = false
+		h.live++
+	}
+	for l, list := range links {
+		h.setLinks(row, l, list)
+	}
+	for _, u := range updates {
+		h.setLinks(u.row, u.level, u.links)
+	}
+	if h.nodes == 1 || level > h.topLevel {
+		h.entry, h.topLevel = row, level
+	}
+}
+
+// linkUpdate is a neighbour's new link list on one layer, computed before publishing.
+type linkUpdate struct {
+	row   uint32
+	level int
+	links []uint32
+}
+
+// planLinks finds the links of row (vector q, top layer level) and the neighbours' lists
+// that must change to link back. It reads the graph without mu: only the holder of
+// insertMu mutates the graph.
+func (h *HNSW) planLinks(row uint32, q []float32, level int) ([][]uint32, []linkUpdate) {
+	links := make([][]uint32, level+1)
+	var updates []linkUpdate
+	cur := Scored{Row: h.entry, Score: simd.Dot(q, h.vector(h.entry))}
+	for l := h.topLevel; l > level; l-- {
+		cur = h.greedy(q, cur, l)
+	}
+	frontier := []Scored{cur}
+	for l := min(level, h.topLevel); l >= 0; l-- {
+		found := h.searchLayer(q, frontier, h.cfg.EfConstruction, l, &h.wvisited, nil)
+		if len(found) > 0 {
+			frontier = found
+		}
+		found = slices.DeleteFunc(slices.Clone(found), func(s Scored) bool { return s.Row == row })
+		chosen := h.selectNeighbors(found, h.maxM)
+		links[l] = chosen
+		limit := h.maxM
+		if l == 0 {
+			limit = h.maxM0
+		}
+		for _, n := range chosen {
+			if list, changed := h.linkBack(n, row, q, l, limit); changed {
+				updates = append(updates, linkUpdate{row: n, level: l, links: list})
+			}
+		}
+	}
+	return links, updates
+}
+
+// linkBack returns n's layer-l list with row added, pruned by the neighbour heuristic when
+// it would exceed limit.
+func (h *HNSW) linkBack(n, row uint32, q []float32, l, limit int) ([]uint32, bool) {
+	cur := h.linksAt(n, l)
+	if slices.Contains(cur, row) {
+		return nil, false
+	}
+	if len(cur) < limit {
+		return append(slices.Clone(cur), row), true
+	}
+	vn := h.vector(n)
+	cands := make([]Scored, 0, len(cur)+1)
+	cands = append(cands, Scored{Row: row, Score: simd.Dot(vn, q)})
+	for _, c := range cur {
+		cands = append(cands, Scored{Row: c, Score: simd.Dot(vn, h.vector(c))})
+	}
+	sortScored(cands)
+	return h.selectNeighbors(cands, limit), true
+}
+
+// selectNeighbors is the neighbour-selection heuristic (algorithm 4 of the HNSW paper,
+// without candidate extension or refilling with pruned ones). cands hold similarities to
+// the base node, best first. A candidate is kept only if it is closer to the base than to
+// every neighbour kept before it, so links spread in different directions instead of
+// piling into one cluster: this is what keeps clustered data navigable.
+func (h *HNSW) selectNeighbors(cands []Scored, m int) []uint32 {
+	out := make([]uint32, 0, min(m, len(cands)))
+	if len(cands) <= m {
+		for _, c := range cands {
+			out = append(out, c.Row)
+		}
+		return out
+	}
+	kept := make([][]float32, 0, m)
+	for _, c := range cands {
+		if len(out) >= m {
+			break
+		}
+		vc := h.vector(c.Row)
+		diverse := true
+		for _, vk := range kept {
+			if simd.Dot(vc, vk) > c.Score {
+				diverse = false
+				break
+			}
+		}
+		if diverse {
+			out = append(out, c.Row)
+			kept = append(kept, vc)
+		}
+	}
+	return out
+}
+
+// randomLevel draws a node's top layer from the exponential distribution of the paper,
+// with normalisation factor 1/ln(M).
+func (h *HNSW) randomLevel() int {
+	u := 1 - h.rng.Float64() // (0, 1]
+	return min(int(-math.Log(u)*h.levelMult), maxHNSWLevel)
+}
+
+// linksAt returns a view of row's neighbours on layer l. Callers hold mu or insertMu.
+func (h *HNSW) linksAt(row uint32, l int) []uint32 {
+	if l == 0 {
+		off := int(row) * (h.maxM0 + 1)
+		return h.links0[off+1 : off+1+int(h.links0[off])]
+	}
+	off := (l - 1) * (h.maxM + 1)
+	up := h.upper[row]
+	return up[off+1 : off+1+int(up[off])]
+}
+
+// setLinks replaces row's neighbours on layer l. Callers hold mu for writing.
+func (h *HNSW) setLinks(row uint32, l int, list []uint32) {
+	var dst []uint32
+	if l == 0 {
+		off := int(row) * (h.maxM0 + 1)
+		dst = h.links0[off : off+h.maxM0+1]
+	} else {
+		off := (l - 1) * (h.maxM + 1)
+		dst = h.upper[row][off : off+h.maxM+1]
+	}
+	dst[0] = uint32(copy(dst[1:], list))
+}
+
+// grow makes room for rows [0, n). Callers hold mu for writing.
+func (h *HNSW) grow(n int) {
+	if n <= len(h.levels) {
+		return
+	}
+	n = max(n, 2*len(h.levels), 1024)
+	old := len(h.levels)
+	h.levels = slices.Grow(h.levels, n-old)[:n]
+	for i := old; i < n; i++ {
+		h.levels[i] = -1
+	}
+	h.links0 = slices.Grow(h.links0, (n-old)*(h.maxM0+1))[:n*(h.maxM0+1)]
+	h.upper = slices.Grow(h.upper, n-old)[:n]
+	h.deleted = slices.Grow(h.deleted, n-old)[:n]
+}

@@ -1,0 +1,92 @@
+package index
+
+import "github.com/engram-go/engram/simd"
+
+// Search returns up to k rows closest to q, best first (Score = dot product). ef is the
+// candidate list size on layer 0 (<= 0 means the configured EfSearch; never below k):
+// larger ef buys recall with time. Deleted rows and rows accept rejects are never
+// returned but still route the search; with a very selective accept the search keeps
+// walking until it has k accepted rows or runs out of graph, so a caller expecting to
+// reject most rows is better served by TopKRows over its own candidate list.
+func (h *HNSW) Search(q []float32, k, ef int, accept func(uint32) bool) []Scored {
+	if k <= 0 || len(q) != h.dim {
+		return nil
+	}
+	if ef <= 0 {
+		ef = h.cfg.EfSearch
+	}
+	ef = max(ef, k)
+
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.live == 0 {
+		return nil
+	}
+	cur := Scored{Row: h.entry, Score: simd.Dot(q, h.vector(h.entry))}
+	for l := h.topLevel; l > 0; l-- {
+		cur = h.greedy(q, cur, l)
+	}
+	vis := h.visited.Get().(*visitedSet)
+	defer h.visited.Put(vis)
+	eligible := func(row uint32) bool {
+		return !h.deleted[row] && (accept == nil || accept(row))
+	}
+	found := h.searchLayer(q, []Scored{cur}, ef, 0, vis, eligible)
+	if len(found) > k {
+		found = found[:k]
+	}
+	return found
+}
+
+// greedy walks layer l from cur to the neighbour most similar to q until no neighbour
+// improves: the ef = 1 descent through the upper layers.
+func (h *HNSW) greedy(q []float32, cur Scored, l int) Scored {
+	for improved := true; improved; {
+		improved = false
+		for _, n := range h.linksAt(cur.Row, l) {
+			if s := simd.Dot(q, h.vector(n)); s > cur.Score {
+				cur, improved = Scored{Row: n, Score: s}, true
+			}
+		}
+	}
+	return cur
+}
+
+// searchLayer is the best-first beam search of layer l (algorithm 2 of the paper): it
+// expands the most promising frontier node until the frontier cannot beat the ef-th best
+// result, and returns up to ef results best first. With eligible set, only eligible nodes
+// become results, while every node still extends the frontier.
+func (h *HNSW) searchLayer(q []float32, entries []Scored, ef, l int, vis *visitedSet, eligible func(uint32) bool) []Scored {
+	vis.reset(len(h.levels))
+	results := newTopK(ef)
+	frontier := make(bestFirst, 0, 2*ef)
+	for _, e := range entries {
+		if !vis.visit(e.Row) {
+			continue
+		}
+		frontier.push(e)
+		if eligible == nil || eligible(e.Row) {
+			results.push(e)
+		}
+	}
+	for len(frontier) > 0 {
+		c := frontier.pop()
+		if results.full() && c.Score < results.worst().Score {
+			break
+		}
+		for _, n := range h.linksAt(c.Row, l) {
+			if !vis.visit(n) {
+				continue
+			}
+			s := Scored{Row: n, Score: simd.Dot(q, h.vector(n))}
+			if results.full() && !better(s, results.worst()) {
+				continue
+			}
+			frontier.push(s)
+			if eligible == nil || eligible(n) {
+				results.push(s)
+			}
+		}
+	}
+	return results.sorted()
+}
