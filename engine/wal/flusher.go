@@ -1,0 +1,207 @@
+package wal
+
+import (
+	"fmt"
+	"time"
+)
+
+// maxRetainedBuffer bounds the batch buffer kept for reuse, so one huge record does not pin its
+// memory for the life of the log.
+const maxRetainedBuffer = 4 << 20
+
+// batch is a group of records committed together: one write(2) (split only at rotation) and,
+// for SyncAlways, one fdatasync. Appenders fill it under WAL.mu; the flusher takes it whole.
+type batch struct {
+	buf       []byte // encoded frames in LSN order
+	records   int
+	firstTime int64 // append time of the first record, unix ns
+	lastLSN   uint64
+	done      chan struct{} // closed once the batch is written (and synced for SyncAlways)
+	err       error         // set before done is closed
+}
+
+// run is the flusher goroutine: it owns the active segment file and serialises every write,
+// fdatasync and rotation.
+func (w *WAL) run() {
+	defer close(w.stopped)
+	for {
+		var tick <-chan time.Time
+		if w.timerArmed {
+			tick = w.timer.C
+		}
+		select {
+		case <-w.kick:
+			w.flush(w.opts.Sync == SyncAlways)
+		case <-tick:
+			w.timerArmed = false
+			w.flush(true)
+		case reply := <-w.syncReq:
+			reply <- w.flush(true)
+		case <-w.closing:
+			err := w.flush(true)
+			if cerr := w.active.f.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("wal: close segment %s: %w", w.active.path, cerr)
+			}
+			if w.timer != nil {
+				w.timer.Stop()
+			}
+			w.closeErr = err
+			return
+		}
+	}
+}
+
+// flush takes the current batch, writes it, fdatasyncs if sync is set (or arms the interval
+// timer), and releases the batch's waiters with the outcome.
+func (w *WAL) flush(sync bool) error {
+	w.mu.Lock()
+	b := w.cur
+	if b.records > 0 {
+		w.cur = &batch{buf: w.freeBuf, done: make(chan struct{})}
+		w.freeBuf = nil
+		if w.unsyncedSince == 0 {
+			w.unsyncedSince = b.firstTime
+		}
+	} else {
+		b = nil
+	}
+	err := w.failed
+	w.mu.Unlock()
+
+	if err == nil && b != nil {
+		err = w.writeBatch(b)
+	}
+	if err == nil && w.unsyncedRecords > 0 {
+		if sync {
+			err = w.syncActive(0)
+		} else if w.opts.Sync == SyncInterval && !w.timerArmed {
+			w.timer.Reset(w.opts.SyncInterval)
+			w.timerArmed = true
+		}
+	}
+	if err != nil {
+		err = w.fail(err)
+	}
+	if b != nil {
+		b.err = err
+		close(b.done)
+		if cap(b.buf) <= maxRetainedBuffer {
+			w.freeBuf = b.buf[:0]
+		}
+		b.buf = nil
+	}
+	return err
+}
+
+// writeBatch writes b's frames to the active segment, rotating first whenever the next frame
+// would take the segment past SegmentBytes. A frame larger than a segment goes alone into one.
+func (w *WAL) writeBatch(b *batch) error {
+	buf := b.buf
+	if w.active.size+int64(len(buf)) <= w.opts.SegmentBytes {
+		return w.writeFrames(buf, b.records, b.lastLSN)
+	}
+	for len(buf) > 0 {
+		room := w.opts.SegmentBytes - w.active.size
+		n, records, last := 0, 0, 0
+		for n < len(buf) {
+			size := frameSize(buf[n:])
+			if int64(n+size) > room && (n > 0 || w.active.size > headerSize) {
+				break
+			}
+			last = n
+			n += size
+			records++
+		}
+		if n == 0 {
+			if err := w.rotate(frameLSN(buf), frameTime(buf)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := w.writeFrames(buf[:n], records, frameLSN(buf[last:])); err != nil {
+			return err
+		}
+		buf = buf[n:]
+	}
+	return nil
+}
+
+// writeFrames appends whole frames to the active segment with one write(2).
+func (w *WAL) writeFrames(p []byte, records int, lastLSN uint64) error {
+	if _, err := w.ops.write(w.active.f, p); err != nil {
+		return fmt.Errorf("write %s: %w", w.active.path, err)
+	}
+	w.active.size += int64(len(p))
+	w.active.lastLSN = lastLSN
+	w.writtenLSN = lastLSN
+	w.unsyncedRecords += records
+	w.bytes.Add(int64(len(p)))
+	return nil
+}
+
+// rotate seals the active segment and starts the next one at firstLSN. The old segment is made
+// durable first, in every sync mode, so a durable segment never follows a non-durable one.
+// pendingSince is the append time of the first record not yet written, for Stats.Lag.
+func (w *WAL) rotate(firstLSN uint64, pendingSince int64) error {
+	if w.unsyncedRecords > 0 {
+		if err := w.syncActive(pendingSince); err != nil {
+			return err
+		}
+	}
+	seq := w.active.seq + 1
+	f, err := createSegment(w.opts.Dir, seq, firstLSN, w.opts.Space)
+	if err != nil {
+		return err
+	}
+	old := w.active
+	if err := old.f.Close(); err != nil {
+		// The segment's data is already durable; a failing close only leaks nothing we need.
+		w.logger.Warn("wal: close sealed segment", "segment", old.path, "err", err)
+	}
+	w.segMu.Lock()
+	w.sealed = append(w.sealed, old.meta())
+	w.segMu.Unlock()
+	w.active = activeSegment{f: f, seq: seq, path: segmentPath(w.opts.Dir, seq), firstLSN: firstLSN, lastLSN: firstLSN - 1, size: headerSize}
+	w.bytes.Add(headerSize)
+	w.segments.Add(1)
+	return nil
+}
+
+// syncActive fdatasyncs the active segment, making every written record durable. pendingSince
+// becomes the oldest not-durable append time (0 when everything taken from appenders is written).
+func (w *WAL) syncActive(pendingSince int64) error {
+	start := time.Now()
+	if err := w.ops.datasync(w.active.f); err != nil {
+		return fmt.Errorf("fdatasync %s: %w", w.active.path, err)
+	}
+	d := time.Since(start)
+	n := w.unsyncedRecords
+	w.unsyncedRecords = 0
+	w.durableLSN.Store(w.writtenLSN)
+	w.lastSyncNanos.Store(int64(d))
+	w.syncs.Add(1)
+	w.syncedRecords.Add(uint64(n))
+	w.mu.Lock()
+	w.unsyncedSince = pendingSince
+	w.mu.Unlock()
+	if w.opts.OnSync != nil {
+		w.opts.OnSync(d, n)
+	}
+	return nil
+}
+
+// fail records the first write or fdatasync error; from then on the log refuses appends, since
+// after a failed fdatasync the kernel may have dropped the dirty pages it could not write.
+func (w *WAL) fail(err error) error {
+	w.mu.Lock()
+	first := w.failed == nil
+	if first {
+		w.failed = fmt.Errorf("%w: %w", ErrFailed, err)
+	}
+	failed := w.failed
+	w.mu.Unlock()
+	if first {
+		w.logger.Error("wal: log failed, refusing further appends", "dir", w.opts.Dir, "err", err)
+	}
+	return failed
+}

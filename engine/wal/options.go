@@ -1,0 +1,61 @@
+package wal
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+const (
+	// DefaultSegmentBytes is the rotation size used when Options.SegmentBytes is 0.
+	DefaultSegmentBytes = 64 << 20
+	// DefaultSyncInterval is the fdatasync period of SyncInterval when Options.SyncInterval is 0.
+	DefaultSyncInterval = 50 * time.Millisecond
+	// MaxSpaceBytes is the longest space name a segment header holds.
+	MaxSpaceBytes = 64
+)
+
+// Options configures Open.
+type Options struct {
+	Dir          string        // the wal folder; created if missing
+	Space        string        // written into segment headers (informational, at most MaxSpaceBytes)
+	SegmentBytes int64         // rotate when a segment would exceed this; 0 means DefaultSegmentBytes
+	Sync         SyncMode      // durability of Append; the zero value is SyncAlways
+	SyncInterval time.Duration // fdatasync period for SyncInterval; 0 means DefaultSyncInterval
+	Logger       *slog.Logger  // nil means slog.Default()
+	// OnSync, if set, is called from the log's flusher after every successful fdatasync with its
+	// latency and the number of records it made durable. It must not block or call into the WAL.
+	OnSync func(d time.Duration, records int)
+}
+
+// withDefaults validates o and fills in the defaults.
+func (o Options) withDefaults() (Options, error) {
+	if o.Dir == "" {
+		return o, fmt.Errorf("%w: empty Dir", ErrInvalidOptions)
+	}
+	if len(o.Space) > MaxSpaceBytes {
+		return o, fmt.Errorf("%w: space name is %d bytes, limit %d", ErrInvalidOptions, len(o.Space), MaxSpaceBytes)
+	}
+	if o.SegmentBytes < 0 {
+		return o, fmt.Errorf("%w: negative SegmentBytes %d", ErrInvalidOptions, o.SegmentBytes)
+	}
+	if o.SegmentBytes == 0 {
+		o.SegmentBytes = DefaultSegmentBytes
+	}
+	if o.SegmentBytes < headerSize+frameOverhead {
+		return o, fmt.Errorf("%w: SegmentBytes %d is below the minimum %d", ErrInvalidOptions, o.SegmentBytes, headerSize+frameOverhead)
+	}
+	if o.Sync > SyncNever {
+		return o, fmt.Errorf("%w: unknown sync mode %d", ErrInvalidOptions, o.Sync)
+	}
+	if o.SyncInterval < 0 {
+		return o, fmt.Errorf("%w: negative SyncInterval %v", ErrInvalidOptions, o.SyncInterval)
+	}
+	if o.SyncInterval == 0 {
+		o.SyncInterval = DefaultSyncInterval
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}
