@@ -1,12 +1,15 @@
 package wal
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // buildLog writes n records into a fresh log and returns its options and records. It syncs only
@@ -270,6 +273,32 @@ func TestDamagedSegmentHeader(t *testing.T) {
 		if rs, _ := reopen(t, opts); len(rs.Broken) != 0 {
 			t.Fatalf("second open not clean: %+v", rs)
 		}
+	})
+	t.Run("garbage last segment is set aside", func(t *testing.T) {
+		opts, want := buildLog(t, 80, 2048)
+		segs := segmentPaths(t, opts.Dir)
+		next := filepath.Join(opts.Dir, SegmentName(uint64(len(segs)+1)))
+		if err := os.WriteFile(next, make([]byte, headerSize+50), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rs, got := reopen(t, opts)
+		if rs.TornBytes != headerSize+50 || len(rs.Broken) != 1 || rs.Broken[0] != next+brokenExt {
+			t.Fatalf("stats %+v", rs)
+		}
+		sameRecords(t, got, want)
+	})
+	t.Run("unknown version", func(t *testing.T) {
+		opts, want := buildLog(t, 80, 2048)
+		segs := segmentPaths(t, opts.Dir)
+		data, _ := os.ReadFile(segs[0])
+		data[hdrVersionOff] = 2
+		binary.LittleEndian.PutUint64(data[hdrSumOff:], xxhash.Sum64(data[:hdrSumOff]))
+		os.WriteFile(segs[0], data, 0o644)
+		rs, got := reopen(t, opts)
+		if len(rs.Broken) != 1 {
+			t.Fatalf("stats %+v", rs)
+		}
+		sameRecords(t, got, want)
 	})
 	t.Run("torn creation of the last segment", func(t *testing.T) {
 		for _, size := range []int{0, 10, headerSize} {

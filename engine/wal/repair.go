@@ -188,8 +188,15 @@ func RepairCopy(srcDir, dstDir string, logger *slog.Logger) (RecoveryStats, erro
 			return RecoveryStats{}, fmt.Errorf("wal: repair: %s already holds segments", dstDir)
 		}
 	}
+	space := "" // for rebuilt headers: the name the intact headers carry
+	for _, sf := range files {
+		if h, err := readHeader(sf.path); err == nil {
+			space = h.Space
+			break
+		}
+	}
 	records := 0
-	lr, err := recoverLog(files, 0, "", logger, func(frame) error { records++; return nil },
+	lr, err := recoverLog(files, 0, space, logger, func(frame) error { records++; return nil },
 		func(r *segmentRecovery, data []byte) (string, error) {
 			if dstDir != "" && !r.drop {
 				content := data[:r.goodEnd]
