@@ -22,6 +22,8 @@ type Cue struct {
 	RequiredTags []string
 	ExcludedTags []string
 	From, To     time.Time // observation-time window; zero = open
+	// WithEmbeddings returns each hit's embedding.
+	WithEmbeddings bool
 	// NoReinforce leaves access statistics untouched (used by read-only listings and tests).
 	NoReinforce bool
 }

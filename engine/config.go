@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/engram-go/engram/engine/wal"
+)
+
+// SpaceSettings are the per-space knobs. A zero field means "inherit": per-space values
+// from the configuration or the space's metadata override the engine defaults field by field.
+type SpaceSettings struct {
+	HotCapacity     int     `json:"hot_capacity,omitempty"`
+	WarmCapacity    int     `json:"warm_capacity,omitempty"`
+	ColdCapacity    int     `json:"cold_capacity,omitempty"`
+	Dimension       int     `json:"dimension,omitempty"`
+	RateLimit       float64 `json:"rate_limit,omitempty"` // remembers per second; 0 = unlimited
+	WALSync         string  `json:"wal_sync,omitempty"`
+	WALSegmentBytes int64   `json:"wal_segment_bytes,omitempty"`
+	HTTPListen      string  `json:"http_listen,omitempty"`
+}
+
+// merge returns s with every zero field taken from base.
+func (s SpaceSettings) merge(base SpaceSettings) SpaceSettings {
+	if s.HotCapacity == 0 {
+		s.HotCapacity = base.HotCapacity
+	}
+	if s.WarmCapacity == 0 {
+		s.WarmCapacity = base.WarmCapacity
+	}
+	if s.ColdCapacity == 0 {
+		s.ColdCapacity = base.ColdCapacity
+	}
+	if s.Dimension == 0 {
+		s.Dimension = base.Dimension
+	}
+	if s.RateLimit == 0 {
+		s.RateLimit = base.RateLimit
+	}
+	if s.WALSync == "" {
+		s.WALSync = base.WALSync
+	}
+	if s.WALSegmentBytes == 0 {
+		s.WALSegmentBytes = base.WALSegmentBytes
+	}
+	if s.HTTPListen == "" {
+		s.HTTPListen = base.HTTPListen
+	}
+	return s
+}
+
+// DefaultSpaceSettings are the built-in defaults of SPEC §5.
+func DefaultSpaceSettings() SpaceSettings {
+	return SpaceSettings{
+		HotCapacity:     100000,
+		WarmCapacity:    1000000,
+		ColdCapacity:    10000000,
+		Dimension:       768,
+		WALSync:         wal.SyncAlways.String(),
+		WALSegmentBytes: 64 << 20,
+	}
+}
+
+// Config configures an Engine.
+type Config struct {
+	DataRoot   string
+	Defaults   SpaceSettings            // global [persistence] values; zero fields take DefaultSpaceSettings
+	Spaces     map[string]SpaceSettings // [spaces.<id>] overrides
+	AutoCreate bool
+	MaxSpaces  int // default 10000
+	// MaxOpenSpaces bounds how many spaces keep their WAL open and tiers in memory; idle
+	// ones beyond it are closed and reopened on next use. Default 256.
+	MaxOpenSpaces int
+	// Embedding provider: "hash" (built in) or "none" (clients must send vectors).
+	EmbeddingProvider string
+	Consolidation     ConsolidationConfig
+	Logger            *slog.Logger
+	// Now is the clock; nil means time.Now. Tests use it to age memories.
+	Now func() time.Time
+}
+
+// ConsolidationConfig controls background consolidation of episodes into semantic memories.
+type ConsolidationConfig struct {
+	Enabled  bool
+	Interval time.Duration // default 60s
+	MinAge   time.Duration // episodes younger than this are left alone; default 1h
+}
+
+func (c *Config) setDefaults() {
+	c.Defaults = c.Defaults.merge(DefaultSpaceSettings())
+	if c.MaxSpaces <= 0 {
+		c.MaxSpaces = 10000
+	}
+	if c.MaxOpenSpaces <= 0 {
+		c.MaxOpenSpaces = 256
+	}
+	if c.EmbeddingProvider == "" {
+		c.EmbeddingProvider = "hash"
+	}
+	if c.Consolidation.Interval <= 0 {
+		c.Consolidation.Interval = time.Minute
+	}
+	if c.Consolidation.MinAge < 0 {
+		c.Consolidation.MinAge = 0
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}

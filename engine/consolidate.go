@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"context"
+	"encoding/hex"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/engram-go/engram/engine/graph"
+	"github.com/engram-go/engram/engine/wal"
+	"github.com/engram-go/engram/simd"
+)
+
+// Consolidation defaults (docs/consolidation.md).
+const (
+	consolidationSimilarity = 0.6 // members of a cluster are at least this similar to its seed
+	consolidationMinCluster = 3   // episodes needed to form a semantic memory
+	consolidationMaxCluster = 64
+	consolidationMaxPerRun  = 32 // semantic memories formed per space per run
+)
+
+// Consolidate turns clusters of similar, old-enough episodic memories of the space into
+// semantic memories: the centroid of the cluster as vector, the most central episode's
+// content as representative content, the episode ids as citations, and consolidation edges
+// to every episode. Each one is stored through the WAL like any memory, so it is durable.
+// It returns how many semantic memories were formed. Writes are never blocked: the search
+// runs under the shared lock and the new memories go through the normal remember path.
+func (s *Space) Consolidate(ctx context.Context) (int, error) {
+	st, err := s.acquire()
+	if err != nil {
+		return 0, err
+	}
+	defer s.mu.RUnlock()
+	now := s.e.cfg.Now().UTC()
+	clusters := st.findClusters(now.Add(-s.e.cfg.Consolidation.MinAge))
+	formed := 0
+	for _, c := range clusters {
+		if ctx.Err() != nil {
+			break
+		}
+		sem, ok := st.semanticFrom(c)
+		if !ok {
+			continue
+		}
+		res, errs := s.rememberLocked(ctx, st, []Memory{sem}, RememberOptions{})
+		if errs[0] != nil {
+			return formed, errs[0]
+		}
+		links := make([]link, 0, len(sem.Citations))
+		for _, id := range sem.Citations {
+			links = append(links, link{Target: id, Weight: 0.9, Kind: uint8(graph.KindConsolidation)})
+		}
+		version := res[0].Memory.StoredAt.UnixNano()
+		if _, err := st.log.Append(wal.Entry{Type: recLinks, Payload: encodeLinks(nil, sem.ID, version, links)}); err != nil {
+			return formed, err
+		}
+		st.mu.Lock()
+		st.applyLinks(sem.ID, version, links)
+		st.mu.Unlock()
+		formed++
+		s.consol.add(s.e.cfg.Now(), len(sem.Citations))
+		s.publish(EventConsolidation, sem.ID, sem.Confidence, map[string]any{
+			"episodes": len(sem.Citations), "content_preview": preview(sem.Content, 80),
+		})
+	}
+	return formed, nil
+}
+
+// findClusters groups unconsolidated episodic memories observed before cutoff. Greedy and
+// deterministic: episodes are taken oldest first; each unclaimed one seeds a cluster of the
+// unclaimed episodes most similar to it.
+func (st *state) findClusters(cutoff time.Time) [][]uint32 {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	var eligible []uint32
+	for row, rec := range st.recs {
+		if rec != nil && rec.hasVec && rec.m.Type == Episodic && !st.consolidated[rec.m.ID] && rec.m.ObservedAt.Before(cutoff) {
+			eligible = append(eligible, uint32(row))
+		}
+	}
+	sort.Slice(eligible, func(i, j int) bool {
+		a, b := &st.recs[eligible[i]].m, &st.recs[eligible[j]].m
+		if !a.ObservedAt.Equal(b.ObservedAt) {
+			return a.ObservedAt.Before(b.ObservedAt)
+		}
+		return a.ID < b.ID
+	})
+	claimed := map[uint32]bool{}
+	var out [][]uint32
+	scores := make([]float32, 0, len(eligible))
+	for _, seed := range eligible {
+		if claimed[seed] || len(out) >= consolidationMaxPerRun {
+			continue
+		}
+		q := st.vectorOf(seed)
+		cluster := []uint32{seed}
+		scores = scores[:0]
+		for _, r := range eligible {
+			scores = append(scores, simd.Dot(q, st.vectorOf(r)))
+		}
+		for i, r := range eligible {
+			if r != seed && !claimed[r] && scores[i] >= consolidationSimilarity && len(cluster) < consolidationMaxCluster {
+				cluster = append(cluster, r)
+			}
+		}
+		if len(cluster) < consolidationMinCluster {
+			continue
+		}
+		for _, r := range cluster {
+			claimed[r] = true
+		}
+		out = append(out, cluster)
+	}
+	return out
+}
+
+// semanticFrom builds the semantic memory of a cluster, or false if the cluster changed.
+func (st *state) semanticFrom(rows []uint32) (Memory, bool) {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	centroid := make([]float32, st.dim)
+	var ids []string
+	tags := map[string]bool{}
+	var conf float32
+	for _, r := range rows {
+		if !st.aliveLocked(r) {
+			return Memory{}, false
+		}
+		simd.Axpy(1, st.vectorOf(r), centroid)
+		rec := st.recs[r]
+		ids = append(ids, rec.m.ID)
+		conf += rec.m.Confidence
+		for _, t := range rec.m.Tags {
+			tags[t] = true
+		}
+	}
+	simd.Normalize(centroid)
+	// The representative content is the episode closest to the centroid.
+	best, bestScore := rows[0], float32(-2)
+	for _, r := range rows {
+		if d := simd.Dot(centroid, st.vectorOf(r)); d > bestScore {
+			best, bestScore = r, d
+		}
+	}
+	sort.Strings(ids)
+	var tagList []string
+	for t := range tags {
+		tagList = append(tagList, t)
+	}
+	sort.Strings(tagList)
+	if len(tagList) > MaxTags {
+		tagList = tagList[:MaxTags]
+	}
+	h := xxhash.Sum64String(strings.Join(ids, "\x00"))
+	var hb [8]byte
+	for i := range hb {
+		hb[i] = byte(h >> (8 * i))
+	}
+	return Memory{
+		ID:         "sem_" + hex.EncodeToString(hb[:]),
+		Content:    st.recs[best].m.Content,
+		Embedding:  centroid,
+		Confidence: conf / float32(len(rows)),
+		Type:       Semantic,
+		Tags:       tagList,
+		Citations:  ids,
+	}, true
+}

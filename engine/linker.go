@@ -1,0 +1,343 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/engram-go/engram/engine/graph"
+	"github.com/engram-go/engram/engine/index"
+	"github.com/engram-go/engram/engine/wal"
+)
+
+// Association defaults (docs/recall.md).
+const (
+	linkTopK             = 5                // similarity edges per new memory
+	DefaultLinkThreshold = 0.4              // minimum cosine of a similarity edge
+	temporalNeighbours   = 2                // previous memories considered for a temporal edge
+	temporalWindow       = 10 * time.Minute // observed this close in time → temporal edge
+	temporalWeight       = 0.3              // weight of a temporal edge at zero distance
+	maxLinkQueue         = 100000           // beyond this, remembers answer ErrOverloaded
+	hnswMinRows          = 10000            // below this many rows recall scans exactly
+	linkBatch            = 256
+)
+
+func linkReason(k graph.EdgeKind) string {
+	switch k {
+	case graph.KindTemporal:
+		return "temporal_proximity"
+	case graph.KindConsolidation:
+		return "consolidation"
+	}
+	return "semantic_similarity"
+}
+
+// linkJob asks the linker to index one row and, unless indexOnly, build its edges.
+type linkJob struct {
+	row       uint32
+	id        string
+	version   int64
+	threshold float32
+	indexOnly bool
+	enqueued  time.Time
+	done      chan struct{} // nil when nobody waits
+	links     []AutoLink
+}
+
+func (j *linkJob) wait(ctx context.Context) []AutoLink {
+	if j == nil || j.done == nil {
+		return nil
+	}
+	select {
+	case <-j.done:
+		return j.links
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// linker trails ingestion in one background goroutine per open space: it inserts rows
+// into the HNSW index and builds association edges, logging them to the WAL, so that
+// remember never waits on similarity search unless it asks to (auto_link).
+type linker struct {
+	st       *state
+	mu       sync.Mutex
+	q        []*linkJob
+	edgeJobs int // jobs in q that build edges (what the overload bound counts)
+	wake     chan struct{}
+	quit     chan struct{}
+	wg       sync.WaitGroup
+	indexed  uint32 // rows below this are in the HNSW index or dead (watermark)
+	recent   []uint32
+}
+
+func (l *linker) start(st *state) {
+	l.st = st
+	l.wake = make(chan struct{}, 1)
+	l.quit = make(chan struct{})
+	// After recovery: rows without edges get them; every live row enters the HNSW index.
+	st.mu.RLock()
+	for row, rec := range st.recs {
+		if rec == nil {
+			continue
+		}
+		j := &linkJob{row: uint32(row), id: rec.m.ID, version: rec.m.StoredAt.UnixNano(), threshold: DefaultLinkThreshold, indexOnly: rec.linked, enqueued: time.Now()}
+		l.q = append(l.q, j)
+		if !j.indexOnly {
+			l.edgeJobs++
+		}
+	}
+	st.mu.RUnlock()
+	l.wg.Add(1)
+	go l.run()
+	l.poke()
+}
+
+func (l *linker) poke() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueue schedules edges for a freshly stored row. Caller holds st.mu, so rows are
+// enqueued in row order.
+func (l *linker) enqueue(row uint32, id string, version int64, opts RememberOptions, wait bool) *linkJob {
+	th := opts.LinkThreshold
+	if th <= 0 {
+		th = DefaultLinkThreshold
+	}
+	j := &linkJob{row: row, id: id, version: version, threshold: th, enqueued: time.Now()}
+	if wait {
+		j.done = make(chan struct{})
+	}
+	l.mu.Lock()
+	l.q = append(l.q, j)
+	l.edgeJobs++
+	l.mu.Unlock()
+	l.poke()
+	return j
+}
+
+// pending is the number of memories waiting for their edges.
+func (l *linker) pending() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.edgeJobs
+}
+
+// lag reports the queue length and the age of its oldest job.
+func (l *linker) lag() (int, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.q) == 0 {
+		return 0, 0
+	}
+	return len(l.q), time.Since(l.q[0].enqueued)
+}
+
+func (l *linker) stop() {
+	close(l.quit)
+	l.wg.Wait()
+	// Waiters of unprocessed jobs get no links rather than hanging.
+	l.mu.Lock()
+	for _, j := range l.q {
+		if j.done != nil {
+			close(j.done)
+		}
+	}
+	l.q = nil
+	l.mu.Unlock()
+}
+
+func (l *linker) run() {
+	defer l.wg.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-l.quit:
+			return
+		case <-tick.C:
+			l.st.acc.flush(l.st)
+		case <-l.wake:
+		}
+		for {
+			select {
+			case <-l.quit:
+				return
+			default:
+			}
+			l.mu.Lock()
+			n := min(len(l.q), linkBatch)
+			batch := append([]*linkJob(nil), l.q[:n]...)
+			l.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			l.process(batch)
+			l.mu.Lock()
+			for _, j := range l.q[:n] {
+				if !j.indexOnly {
+					l.edgeJobs--
+				}
+			}
+			l.q = l.q[n:]
+			l.mu.Unlock()
+		}
+	}
+}
+
+// process indexes and links a batch of jobs with one WAL append for all their edges.
+func (l *linker) process(batch []*linkJob) {
+	st := l.st
+	type planned struct {
+		job   *linkJob
+		links []link
+	}
+	var plans []planned
+	for _, j := range batch {
+		st.mu.RLock()
+		alive := st.aliveLocked(j.row)
+		st.mu.RUnlock()
+		if alive {
+			st.hnsw.Insert(j.row)
+		}
+		l.mu.Lock()
+		l.indexed = j.row + 1
+		l.mu.Unlock()
+		if j.indexOnly || !alive {
+			continue
+		}
+		plans = append(plans, planned{job: j, links: l.neighbours(j)})
+	}
+	if len(plans) == 0 {
+		return
+	}
+	entries := make([]wal.Entry, len(plans))
+	for i, p := range plans {
+		entries[i] = wal.Entry{Type: recLinks, Payload: encodeLinks(nil, p.job.id, p.job.version, p.links)}
+	}
+	if _, err := st.log.AppendBatch(entries); err != nil {
+		st.sp.e.cfg.Logger.Warn("association edges not logged", "space", st.sp.id, "err", err)
+		for _, p := range plans {
+			if p.job.done != nil {
+				close(p.job.done)
+			}
+		}
+		return
+	}
+	st.mu.Lock()
+	for _, p := range plans {
+		p.job.links = st.applyLinks(p.job.id, p.job.version, p.links)
+	}
+	st.mu.Unlock()
+	for _, p := range plans {
+		if p.job.done != nil {
+			close(p.job.done)
+		}
+	}
+}
+
+// neighbours finds the similarity and temporal edges of one new row.
+func (l *linker) neighbours(j *linkJob) []link {
+	st := l.st
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	rec := st.recs[j.row]
+	var out []link
+	if rec.hasVec {
+		q := st.vectorOf(j.row)
+		accept := func(r uint32) bool { return r != j.row && st.aliveLocked(r) && st.recs[r].hasVec }
+		for _, c := range st.similar(q, linkTopK, accept) {
+			if c.Score >= j.threshold {
+				out = append(out, link{Target: st.recs[c.Row].m.ID, Weight: min(c.Score, 1), Kind: uint8(graph.KindSimilarity)})
+			}
+		}
+	}
+	for i := len(l.recent) - 1; i >= 0; i-- {
+		r := l.recent[i]
+		if !st.aliveLocked(r) || r == j.row {
+			continue
+		}
+		dt := rec.m.ObservedAt.Sub(st.recs[r].m.ObservedAt).Abs()
+		if dt > temporalWindow {
+			continue
+		}
+		w := float32(temporalWeight * (1 - float64(dt)/float64(temporalWindow)))
+		if w > 0 {
+			out = append(out, link{Target: st.recs[r].m.ID, Weight: w, Kind: uint8(graph.KindTemporal)})
+		}
+	}
+	l.recent = append(l.recent, j.row)
+	if len(l.recent) > temporalNeighbours {
+		l.recent = l.recent[len(l.recent)-temporalNeighbours:]
+	}
+	return out
+}
+
+// similar returns the k rows most similar to q: the HNSW index for the rows it holds plus
+// an exact scan of the rows it does not hold yet, or an exact scan of everything while the
+// space is small. Caller holds st.mu.
+func (st *state) similar(q []float32, k int, accept func(uint32) bool) []index.Scored {
+	rows := len(st.recs)
+	indexed := int(st.link.watermark())
+	if indexed < hnswMinRows || st.hnsw.Len() < hnswMinRows {
+		return index.TopK(q, st.liveSlab(), st.dim, rows, k, accept, nil)
+	}
+	approx := st.hnsw.Search(q, k, max(64, 2*k), accept)
+	if indexed >= rows {
+		return approx
+	}
+	tail := make([]uint32, 0, rows-indexed)
+	for r := indexed; r < rows; r++ {
+		tail = append(tail, uint32(r))
+	}
+	exact := index.TopKRows(q, st.liveSlab(), st.dim, tail, k, accept)
+	merged := append(approx, exact...)
+	sortScored(merged)
+	if len(merged) > k {
+		merged = merged[:k]
+	}
+	return merged
+}
+
+// watermark is the first row not yet offered to the HNSW index.
+func (l *linker) watermark() uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.indexed
+}
+
+// accessLog batches reinforcement updates (access count, last access) and logs them in the
+// background, so recall never waits for an fsync.
+type accessLog struct {
+	mu      sync.Mutex
+	pending map[string]access
+}
+
+func (a *accessLog) record(id string, count uint32, last time.Time) {
+	a.mu.Lock()
+	if a.pending == nil {
+		a.pending = map[string]access{}
+	}
+	a.pending[id] = access{ID: id, Count: count, Last: last}
+	a.mu.Unlock()
+}
+
+func (a *accessLog) flush(st *state) {
+	a.mu.Lock()
+	if len(a.pending) == 0 {
+		a.mu.Unlock()
+		return
+	}
+	batch := make([]access, 0, len(a.pending))
+	for _, x := range a.pending {
+		batch = append(batch, x)
+	}
+	a.pending = nil
+	a.mu.Unlock()
+	if _, err := st.log.Append(wal.Entry{Type: recAccess, Payload: encodeAccess(nil, batch)}); err != nil {
+		st.sp.e.cfg.Logger.Warn("reinforcement not logged", "space", st.sp.id, "err", err)
+	}
+}

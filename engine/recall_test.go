@@ -1,0 +1,206 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+)
+
+func allHits(r RecallResult) []Hit {
+	var out []Hit
+	out = append(out, r.Vivid...)
+	out = append(out, r.Associated...)
+	return append(out, r.Reconstructed...)
+}
+
+func TestRecallLexicalFirstAndVivid(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.Defaults.Dimension = 256
+	e := openTest(t, cfg)
+	defer e.Close()
+	s := mustSpace(t, e, "default")
+	other := mustSpace(t, e, "other-space")
+	ctx := context.Background()
+	for i := 0; i < 200; i++ {
+		if _, err := s.Remember(ctx, Memory{Content: fmt.Sprintf("note %d about gardening, weather and trains number %d", i, i*7), Confidence: 0.7}, RememberOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	target, err := s.Remember(ctx, Memory{Content: "The mitochondria is the powerhouse of the cell", Confidence: 0.7}, RememberOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Remember(ctx, Memory{Content: "mitochondria in another tenant", Confidence: 0.9}, RememberOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Recall(ctx, Cue{Query: "mitochondria", Threshold: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Vivid) == 0 || res.Vivid[0].Memory.ID != target.Memory.ID {
+		t.Fatalf("want %s first in vivid, got %+v", target.Memory.ID, res.Vivid)
+	}
+	if res.Confidence <= 0 || res.Confidence > 1 {
+		t.Fatalf("recall confidence %v", res.Confidence)
+	}
+	for _, h := range allHits(res) {
+		if h.Memory.Content == "mitochondria in another tenant" {
+			t.Fatal("recall crossed spaces")
+		}
+	}
+	empty, err := s.Recall(ctx, Cue{Query: "zeppelin", Threshold: 0.3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(allHits(empty)); n != 0 || empty.Confidence != 0 {
+		t.Fatalf("unrelated query returned %d hits, confidence %v", n, empty.Confidence)
+	}
+}
+
+// TestSpreadingReachesIndirectMemory: C is not similar to the cue, only to B, which is.
+func TestSpreadingReachesIndirectMemory(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.Defaults.Dimension = 8
+	cfg.EmbeddingProvider = "none"
+	e := openTest(t, cfg)
+	defer e.Close()
+	s := mustSpace(t, e, "default")
+	ctx := context.Background()
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r2 := float32(1 / math.Sqrt2)
+	mems := []Memory{
+		{ID: "a", Content: "alpha", Embedding: vec(8, 1), ObservedAt: base},
+		{ID: "b", Content: "bravo", Embedding: vec(8, r2, r2), ObservedAt: base.Add(24 * time.Hour)},
+		{ID: "c", Content: "charlie", Embedding: vec(8, 0, r2, r2), ObservedAt: base.Add(48 * time.Hour)},
+		{ID: "d", Content: "delta", Embedding: vec(8, 0, 0, 0, 1), ObservedAt: base.Add(72 * time.Hour)},
+	}
+	for _, m := range mems {
+		m.Confidence = 0.9
+		if _, err := s.Remember(ctx, m, RememberOptions{AutoLink: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := s.Recall(ctx, Cue{Embedding: vec(8, 1), Threshold: 0.01, Trace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c *Hit
+	for i, h := range res.Associated {
+		if h.Memory.ID == "c" {
+			c = &res.Associated[i]
+		}
+	}
+	if c == nil {
+		t.Fatalf("c not reached by spreading: %+v", res)
+	}
+	if c.Direct || len(c.Path) < 2 || c.Path[len(c.Path)-2] != "b" || c.Path[len(c.Path)-1] != "c" {
+		t.Fatalf("c path = %v direct=%v", c.Path, c.Direct)
+	}
+	for _, h := range allHits(res) {
+		if h.Memory.ID == "d" {
+			t.Fatal("unlinked, dissimilar memory returned")
+		}
+	}
+	if len(res.Traces) == 0 {
+		t.Fatal("no traces with Trace set")
+	}
+	sim, err := s.Recall(ctx, Cue{Embedding: vec(8, 1), Threshold: 0.01, Mode: ModeSimilarity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range allHits(sim) {
+		if h.Memory.ID == "c" {
+			t.Fatal("similarity mode used spreading")
+		}
+	}
+	// Edges are durable: after reopen c is still reached.
+	e.Close()
+	e = openTest(t, cfg)
+	defer e.Close()
+	s, _ = e.Space("default")
+	res, err = s.Recall(ctx, Cue{Embedding: vec(8, 1), Threshold: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, h := range res.Associated {
+		found = found || h.Memory.ID == "c"
+	}
+	if !found {
+		t.Fatal("c not reached after reopen: edges not recovered")
+	}
+}
+
+func TestDecayRanksOldBelowFresh(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	cfg := testConfig(t, t.TempDir())
+	cfg.Now = func() time.Time { return now }
+	e := openTest(t, cfg)
+	defer e.Close()
+	s := mustSpace(t, e, "default")
+	ctx := context.Background()
+	v := vec(16, 1, 2, 3)
+	if _, err := s.Remember(ctx, Memory{ID: "old", Content: "the same fact", Embedding: v, Confidence: 0.8, ObservedAt: now.Add(-60 * 24 * time.Hour)}, RememberOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Remember(ctx, Memory{ID: "fresh", Content: "the same fact", Embedding: v, Confidence: 0.8, ObservedAt: now}, RememberOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Recall(ctx, Cue{Embedding: v, Threshold: 0, Mode: ModeSimilarity})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits := allHits(res)
+	if len(hits) < 2 || hits[0].Memory.ID != "fresh" || hits[0].Score <= hits[1].Score {
+		t.Fatalf("fresh should outrank old: %+v", hits)
+	}
+	// Recall reinforces: access counts and last access are updated.
+	m, _ := s.Get("fresh")
+	if m.AccessCount != 1 || !m.LastAccess.Equal(now) {
+		t.Fatalf("not reinforced: count=%d last=%v", m.AccessCount, m.LastAccess)
+	}
+}
+
+func TestRecallFilters(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	e := openTest(t, cfg)
+	defer e.Close()
+	s := mustSpace(t, e, "default")
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i, tags := range [][]string{{"work"}, {"home"}, {"work", "urgent"}} {
+		if _, err := s.Remember(ctx, Memory{ID: fmt.Sprint("m", i), Content: "meeting notes", Tags: tags, Confidence: 0.8, ObservedAt: t0.Add(time.Duration(i) * time.Hour)}, RememberOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		cue  Cue
+		want map[string]bool
+	}{
+		{"required", Cue{RequiredTags: []string{"work"}}, map[string]bool{"m0": true, "m2": true}},
+		{"excluded", Cue{ExcludedTags: []string{"urgent"}}, map[string]bool{"m0": true, "m1": true}},
+		{"from", Cue{From: t0.Add(30 * time.Minute)}, map[string]bool{"m1": true, "m2": true}},
+		{"to", Cue{To: t0.Add(30 * time.Minute)}, map[string]bool{"m0": true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cue := tc.cue
+			cue.Query = "meeting notes"
+			cue.Mode = ModeSimilarity
+			res, err := s.Recall(ctx, cue)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]bool{}
+			for _, h := range allHits(res) {
+				got[h.Memory.ID] = true
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

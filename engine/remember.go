@@ -1,0 +1,266 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/engram-go/engram/engine/wal"
+)
+
+// RememberOptions tune one remember.
+type RememberOptions struct {
+	// AutoLink makes the call wait for the memory's association edges and return them.
+	AutoLink bool
+	// LinkThreshold overrides the minimum similarity of a similarity edge (0 = default).
+	LinkThreshold float32
+}
+
+// AutoLink is one association edge created for a remembered memory.
+type AutoLink struct {
+	TargetID   string
+	Similarity float32
+	Reason     string
+}
+
+// RememberResult describes a stored memory.
+type RememberResult struct {
+	Memory Memory // as stored, without the embedding
+	Links  []AutoLink
+	LSN    uint64
+}
+
+// MaxContentBytes is the default content limit; frontends may enforce a lower one.
+const MaxContentBytes = 100 << 10
+
+// prepare validates m and fills defaults. It never modifies stored data.
+func (s *Space) prepare(m *Memory) error {
+	if m.ID == "" {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		m.ID = "mem_" + hex.EncodeToString(b[:])
+	} else if err := ValidateID(m.ID); err != nil {
+		return err
+	}
+	if strings.TrimSpace(m.Content) == "" {
+		return fmt.Errorf("%w: content must not be empty", ErrInvalidInput)
+	}
+	if len(m.Content) > MaxContentBytes {
+		return fmt.Errorf("%w: content is %d bytes, the limit is %d", ErrInvalidInput, len(m.Content), MaxContentBytes)
+	}
+	if !utf8.ValidString(m.Content) {
+		return fmt.Errorf("%w: content is not valid UTF-8", ErrInvalidInput)
+	}
+	if !(m.Confidence >= 0 && m.Confidence <= 1) {
+		return fmt.Errorf("%w: confidence must be between 0 and 1", ErrInvalidInput)
+	}
+	if m.Embedding != nil {
+		if err := ValidateEmbedding(m.Embedding, s.settings.Dimension); err != nil {
+			return err
+		}
+	}
+	if len(m.Tags) > MaxTags {
+		return fmt.Errorf("%w: at most %d tags", ErrInvalidInput, MaxTags)
+	}
+	for i, t := range m.Tags {
+		if t == "" || len(t) > MaxTagLen || !utf8.ValidString(t) {
+			return fmt.Errorf("%w: tags[%d] must be 1-%d bytes of UTF-8", ErrInvalidInput, i, MaxTagLen)
+		}
+	}
+	if m.Type == 0 {
+		m.Type = Episodic
+	}
+	if m.Type < Episodic || m.Type > Procedural {
+		return fmt.Errorf("%w: memory_type %d is unknown", ErrInvalidInput, m.Type)
+	}
+	if e := m.Episode; e != nil {
+		if !(e.EmotionalValence >= -1 && e.EmotionalValence <= 1) {
+			return fmt.Errorf("%w: emotional_valence must be between -1 and 1", ErrInvalidInput)
+		}
+		if !(e.Importance >= 0 && e.Importance <= 1) {
+			return fmt.Errorf("%w: importance must be between 0 and 1", ErrInvalidInput)
+		}
+	}
+	now := s.e.cfg.Now().UTC()
+	if m.ObservedAt.IsZero() {
+		m.ObservedAt = now
+	}
+	m.ObservedAt = m.ObservedAt.UTC()
+	m.StoredAt = now
+	m.LastAccess = time.Time{}
+	m.AccessCount = 0
+	m.Tier = TierHot
+	return nil
+}
+
+// idStripe picks the id lock serialising operations on one memory id.
+func (st *state) idStripe(id string) int {
+	return int(xxhash.Sum64String(id) % uint64(len(st.idLocks)))
+}
+
+// lockIDs locks the stripes of ids in ascending order (so concurrent batches cannot
+// deadlock) and returns the function that unlocks them.
+func (st *state) lockIDs(ids ...string) (unlock func()) {
+	var stripes []int
+	seen := map[int]bool{}
+	for _, id := range ids {
+		if k := st.idStripe(id); !seen[k] {
+			seen[k] = true
+			stripes = append(stripes, k)
+		}
+	}
+	sort.Ints(stripes)
+	for _, k := range stripes {
+		st.idLocks[k].Lock()
+	}
+	return func() {
+		for _, k := range stripes {
+			st.idLocks[k].Unlock()
+		}
+	}
+}
+
+// Remember validates, logs and stores one memory. With the default sync mode it returns
+// only after the memory's WAL record is on disk.
+func (s *Space) Remember(ctx context.Context, m Memory, opts RememberOptions) (RememberResult, error) {
+	res, errs := s.RememberBatch(ctx, []Memory{m}, opts)
+	return res[0], errs[0]
+}
+
+// RememberBatch stores many memories with one group commit. errs[i] is non-nil for an
+// item that was rejected; the others are stored.
+func (s *Space) RememberBatch(ctx context.Context, ms []Memory, opts RememberOptions) ([]RememberResult, []error) {
+	res := make([]RememberResult, len(ms))
+	errs := make([]error, len(ms))
+	if err := ctx.Err(); err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return res, errs
+	}
+	st, err := s.acquire()
+	if err != nil {
+		for i := range errs {
+			errs[i] = err
+		}
+		return res, errs
+	}
+	defer s.mu.RUnlock()
+	return s.rememberLocked(ctx, st, ms, opts)
+}
+
+// rememberLocked is RememberBatch with the state acquired by the caller.
+func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts RememberOptions) ([]RememberResult, []error) {
+	res := make([]RememberResult, len(ms))
+	errs := make([]error, len(ms))
+	var ok []int
+	for i := range ms {
+		ms[i].Embedding = append([]float32(nil), ms[i].Embedding...)
+		if len(ms[i].Embedding) == 0 {
+			ms[i].Embedding = nil
+		}
+		if err := s.prepare(&ms[i]); err != nil {
+			errs[i] = err
+			continue
+		}
+		ok = append(ok, i)
+	}
+	if len(ok) == 0 {
+		return res, errs
+	}
+
+	// Lock every id stripe involved, in a fixed order, so that WAL order equals apply order.
+	ids := make([]string, len(ok))
+	for k, i := range ok {
+		ids[k] = ms[i].ID
+	}
+	defer st.lockIDs(ids...)()
+
+	// Capacity: count ids that are new to the space.
+	st.mu.RLock()
+	seen := map[string]bool{}
+	newIDs := 0
+	for _, i := range ok {
+		id := ms[i].ID
+		if _, exists := st.byID[id]; !exists && !seen[id] {
+			newIDs++
+		}
+		seen[id] = true
+	}
+	st.mu.RUnlock()
+	if limit := int64(s.settings.HotCapacity); limit > 0 {
+		if n := st.reserved.Add(int64(newIDs)); n > limit {
+			st.reserved.Add(-int64(newIDs))
+			err := fmt.Errorf("%w: space %q holds %d of %d memories (hot_capacity)", ErrCapacity, s.id, n-int64(newIDs), limit)
+			for _, i := range ok {
+				errs[i] = err
+			}
+			return res, errs
+		}
+	} else {
+		st.reserved.Add(int64(newIDs))
+	}
+	if n := st.link.pending(); n >= maxLinkQueue {
+		st.reserved.Add(-int64(newIDs))
+		err := fmt.Errorf("%w: %d memories wait for association edges in space %q", ErrOverloaded, n, s.id)
+		for _, i := range ok {
+			errs[i] = err
+		}
+		return res, errs
+	}
+
+	entries := make([]wal.Entry, len(ok))
+	for k, i := range ok {
+		entries[k] = wal.Entry{Type: recRemember, Payload: encodeMemory(nil, &ms[i], ms[i].Embedding)}
+	}
+	first, err := st.log.AppendBatch(entries)
+	if err != nil {
+		st.reserved.Add(-int64(newIDs))
+		err = fmt.Errorf("engine: space %q: write-ahead log: %w", s.id, err)
+		for _, i := range ok {
+			errs[i] = err
+		}
+		return res, errs
+	}
+
+	jobs := make([]*linkJob, len(ok))
+	st.mu.Lock()
+	for k, i := range ok {
+		m := &ms[i]
+		row := st.applyRemember(m, m.Embedding)
+		jobs[k] = st.link.enqueue(row, m.ID, m.StoredAt.UnixNano(), opts, opts.AutoLink)
+		m.Embedding = nil
+		res[i] = RememberResult{Memory: *m, LSN: first + uint64(k)}
+	}
+	live := st.live
+	st.mu.Unlock()
+	s.memories.Store(int64(live))
+
+	for k, i := range ok {
+		m := &ms[i]
+		if opts.AutoLink {
+			res[i].Links = jobs[k].wait(ctx)
+		}
+		data := map[string]any{"content_preview": preview(m.Content, 80), "confidence": m.Confidence, "memory_type": m.Type.String()}
+		s.publish(EventStorage, m.ID, m.Confidence, data)
+		s.publish(EventFormation, m.ID, m.Confidence, data)
+	}
+	return res, errs
+}
+
+func preview(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,224 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/engram-go/engram/engine/embed"
+	"github.com/engram-go/engram/engine/wal"
+)
+
+// Space is the handle of one memory space. It stays valid while the space exists; the
+// space's open state (WAL, hot tier, indexes) is loaded on first use and may be closed again
+// when idle, transparently to callers.
+type Space struct {
+	e         *Engine
+	id        string
+	dir       string
+	createdAt time.Time
+	settings  SpaceSettings
+	syncMode  wal.SyncMode
+	embedder  embed.Embedder // nil when the provider is "none"
+	hub       *eventHub
+
+	mu      sync.RWMutex // operations hold it shared; open/close hold it exclusively
+	st      *state
+	retired bool
+
+	lastUse  atomic.Int64 // unix nanos of the last operation
+	memories atomic.Int64 // live memories, kept while closed
+	consol   consolidationStats
+}
+
+func newSpace(e *Engine, id, dir string, created time.Time, settings SpaceSettings) *Space {
+	mode, err := wal.ParseSyncMode(settings.WALSync)
+	if err != nil {
+		mode = wal.SyncAlways
+	}
+	s := &Space{e: e, id: id, dir: dir, createdAt: created, settings: settings, syncMode: mode, hub: newEventHub()}
+	if e.cfg.EmbeddingProvider == "hash" {
+		s.embedder = embed.NewHash(settings.Dimension)
+	}
+	return s
+}
+
+// ID is the space id.
+func (s *Space) ID() string { return s.id }
+
+// Dir is the space's folder under the data root.
+func (s *Space) Dir() string { return s.dir }
+
+// CreatedAt is when the space was created.
+func (s *Space) CreatedAt() time.Time { return s.createdAt }
+
+// Settings are the effective per-space settings.
+func (s *Space) Settings() SpaceSettings { return s.settings }
+
+// Dimension is the embedding dimension of the space.
+func (s *Space) Dimension() int { return s.settings.Dimension }
+
+// acquire returns the open state, opening (recovering) it if needed, with s.mu held shared.
+// Callers must call s.mu.RUnlock when done.
+func (s *Space) acquire() (*state, error) {
+	s.lastUse.Store(time.Now().UnixNano())
+	s.mu.RLock()
+	if s.st != nil {
+		return s.st, nil
+	}
+	s.mu.RUnlock()
+	if _, err := s.open(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	if s.st == nil { // closed again in between; rare, retry once more
+		s.mu.RUnlock()
+		return s.acquire()
+	}
+	return s.st, nil
+}
+
+// open loads the state if it is not loaded, returning recovery stats when it did load.
+func (s *Space) open() (*wal.RecoveryStats, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.retired {
+		return nil, fmt.Errorf("%w: %q was deleted", ErrSpaceNotFound, s.id)
+	}
+	if s.e.closed.Load() {
+		return nil, ErrClosed
+	}
+	if s.st != nil {
+		return nil, nil
+	}
+	st, rs, err := openState(s)
+	if err != nil {
+		return nil, fmt.Errorf("engine: open space %q: %w", s.id, err)
+	}
+	s.st = st
+	s.e.openCount.Add(1)
+	s.e.recovered.Add(rs.Records)
+	s.e.corrupted.Add(rs.Corrupted)
+	return &rs, nil
+}
+
+// recoverAndLog opens the space at engine start and logs the recovery line of SPEC §4.
+func (s *Space) recoverAndLog() error {
+	start := time.Now()
+	rs, err := s.open()
+	if err != nil {
+		return err
+	}
+	if rs == nil {
+		return nil
+	}
+	s.e.cfg.Logger.Info(fmt.Sprintf("Recovered '%s': %d entries, %d corrupted, took %dms",
+		s.id, rs.Records, rs.Corrupted, time.Since(start).Milliseconds()))
+	return nil
+}
+
+func (s *Space) isOpen() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st != nil
+}
+
+// closeIfIdle closes the state if no operation used the space for idle.
+func (s *Space) closeIfIdle(idle time.Duration) {
+	if time.Since(time.Unix(0, s.lastUse.Load())) < idle {
+		return
+	}
+	if !s.mu.TryLock() {
+		return
+	}
+	defer s.mu.Unlock()
+	if s.st == nil || s.st.busy() {
+		return
+	}
+	if err := s.st.close(); err != nil {
+		s.e.cfg.Logger.Warn("closing idle space", "space", s.id, "err", err)
+	}
+	s.st = nil
+	s.e.openCount.Add(-1)
+}
+
+func (s *Space) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hub.close()
+	if s.st == nil {
+		return nil
+	}
+	err := s.st.close()
+	s.st = nil
+	s.e.openCount.Add(-1)
+	return err
+}
+
+// retire closes the space for good (it is being deleted).
+func (s *Space) retire() {
+	s.mu.Lock()
+	s.retired = true
+	s.mu.Unlock()
+	_ = s.close()
+}
+
+// Subscribe streams this space's events. afterID > 0 resumes after that event id from the
+// bounded buffer; Subscription.Missed says how many could not be replayed.
+func (s *Space) Subscribe(afterID uint64) *Subscription { return s.hub.subscribe(afterID) }
+
+// LastEventID is the id of the newest event published in this space.
+func (s *Space) LastEventID() uint64 { return s.hub.lastID() }
+
+func (s *Space) publish(t EventType, memoryID string, importance float32, data map[string]any) {
+	s.hub.publish(Event{Type: t, Space: s.id, MemoryID: memoryID, Time: s.e.cfg.Now().UTC(), Importance: importance, Data: data})
+}
+
+// Stats are a space's live figures.
+type Stats struct {
+	ID                string
+	Open              bool
+	Memories          int
+	Hot, Warm, Cold   int
+	HotCapacity       int
+	Pressure          float64 // hot count / hot capacity
+	WALLag            time.Duration
+	LastFsync         time.Duration
+	LSN, DurableLSN   uint64
+	WALBytes          int64
+	WALSegments       int
+	ConsolidationRate float64 // episodes consolidated per second over the last minute
+	LinkQueue         int     // memories waiting for association edges
+	LinkLag           time.Duration
+	IndexedRows       int // rows in the approximate vector index
+	Edges             int
+	Dimension         int
+	CreatedAt         time.Time
+}
+
+// Stats reports the space's figures. A closed space reports what it knew when it closed,
+// without being opened.
+func (s *Space) Stats() Stats {
+	st := Stats{ID: s.id, HotCapacity: s.settings.HotCapacity, Dimension: s.settings.Dimension, CreatedAt: s.createdAt}
+	st.ConsolidationRate = s.consol.rate(s.e.cfg.Now())
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.st == nil {
+		st.Memories = int(s.memories.Load())
+		st.Hot = st.Memories
+	} else {
+		s.st.fillStats(&st)
+	}
+	if st.HotCapacity > 0 {
+		st.Pressure = float64(st.Hot) / float64(st.HotCapacity)
+	}
+	return st
+}
+
+// errRetry is used internally when a state closed under an operation.
+var errRetry = errors.New("engine: retry")
+
+func (s *Space) walDir() string { return filepath.Join(s.dir, "wal") }

@@ -1,0 +1,309 @@
+package engine
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/engram-go/engram/engine/graph"
+	"github.com/engram-go/engram/engine/index"
+	"github.com/engram-go/engram/engine/wal"
+	"github.com/engram-go/engram/simd"
+)
+
+// record is a memory of the hot tier. Its embedding lives in the state's slab at its row.
+type record struct {
+	m      Memory // Embedding is nil here; see state.embedding
+	hasVec bool
+	linked bool
+}
+
+// state is the open part of a space: WAL, hot tier, indexes and graph.
+//
+// Invariants: a memory is applied to the hot tier only after its WAL record was appended
+// (durable in "always" mode); operations on one memory id are serialised by its id lock,
+// so WAL order equals apply order per id; rows are never reused while the state is open, so
+// row numbers held by the indexes and the graph never change meaning.
+type state struct {
+	sp  *Space
+	log *wal.WAL
+	dim int
+
+	idLocks [64]sync.Mutex
+
+	mu    sync.RWMutex // guards everything below
+	byID  map[string]uint32
+	recs  []*record                 // by row; nil = dead row
+	slab  atomic.Pointer[[]float32] // normalised embeddings, row-major; see vectorOf
+	norms []float32                 // original L2 norm of each row's embedding
+	live  int
+	lex   *index.Lexical
+	graph *graph.Graph
+	hnsw  *index.HNSW
+
+	reserved atomic.Int64 // live + new memories in flight, for the capacity check
+
+	consolidated map[string]bool // episode ids cited by a live semantic memory
+
+	link linker
+	acc  accessLog
+}
+
+func openState(sp *Space) (*state, wal.RecoveryStats, error) {
+	st := &state{
+		sp:           sp,
+		dim:          sp.settings.Dimension,
+		byID:         map[string]uint32{},
+		consolidated: map[string]bool{},
+		lex:          index.NewLexical(),
+		graph:        graph.New(),
+	}
+	st.slab.Store(new([]float32))
+	st.hnsw = index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1}, st.vectorOf)
+	var replayErr error
+	log, rs, err := wal.Open(wal.Options{
+		Dir:          sp.walDir(),
+		Space:        sp.id,
+		SegmentBytes: sp.settings.WALSegmentBytes,
+		Sync:         sp.syncMode,
+		Logger:       sp.e.cfg.Logger.With("space", sp.id),
+		OnSync: func(d time.Duration, n int) {
+			sp.e.walSync.Update(d.Seconds())
+			sp.e.walBatch.Update(float64(n))
+		},
+	}, 0, func(r wal.Record) error {
+		if err := st.replay(r); err != nil {
+			// A record that passed its checksum but does not decode is counted and skipped,
+			// like a damaged frame: the space still opens with everything else.
+			sp.e.cfg.Logger.Warn("skipping undecodable WAL record", "space", sp.id, "lsn", r.LSN, "err", err)
+			replayErr = err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, rs, err
+	}
+	if replayErr != nil {
+		rs.Corrupted++
+	}
+	st.log = log
+	st.reserved.Store(int64(st.live))
+	sp.memories.Store(int64(st.live))
+	st.link.start(st)
+	return st, rs, nil
+}
+
+func (st *state) close() error {
+	st.link.stop()
+	st.acc.flush(st)
+	return st.log.Close()
+}
+
+// busy reports whether background work is pending, so an idle sweep leaves the state open.
+func (st *state) busy() bool { return st.link.pending() > 0 }
+
+// replay applies one recovered WAL record.
+func (st *state) replay(r wal.Record) error {
+	switch r.Type {
+	case recRemember:
+		m, raw, err := decodeMemory(r.Payload)
+		if err != nil {
+			return err
+		}
+		st.mu.Lock()
+		st.applyRemember(&m, raw)
+		st.mu.Unlock()
+	case recForget:
+		id, err := decodeForget(r.Payload)
+		if err != nil {
+			return err
+		}
+		st.mu.Lock()
+		st.applyForget(id)
+		st.mu.Unlock()
+	case recLinks:
+		src, version, links, err := decodeLinks(r.Payload)
+		if err != nil {
+			return err
+		}
+		st.mu.Lock()
+		st.applyLinks(src, version, links)
+		st.mu.Unlock()
+	case recAccess:
+		as, err := decodeAccess(r.Payload)
+		if err != nil {
+			return err
+		}
+		st.mu.Lock()
+		for _, a := range as {
+			if row, ok := st.byID[a.ID]; ok {
+				rec := st.recs[row]
+				rec.m.AccessCount = a.Count
+				rec.m.LastAccess = a.Last
+			}
+		}
+		st.mu.Unlock()
+	default:
+		return fmt.Errorf("engine: unknown record type %d", r.Type)
+	}
+	return nil
+}
+
+// vectorOf gives the indexes a row's normalised vector without taking st.mu: the slab is
+// published through an atomic pointer, grows by copying into a new array, and a row is
+// written once, before its number is handed to any index, and never rewritten while open.
+// Index locks may therefore be taken while st.mu is held, never the other way round.
+func (st *state) vectorOf(row uint32) []float32 {
+	slab := *st.slab.Load()
+	off := int(row) * st.dim
+	return slab[off : off+st.dim : off+st.dim]
+}
+
+// rowSlot makes room for row in the slab and returns its (zeroed) vector. Caller holds st.mu.
+func (st *state) rowSlot(row uint32) []float32 {
+	slab := *st.slab.Load()
+	need := (int(row) + 1) * st.dim
+	if need > len(slab) {
+		grown := make([]float32, max(2*len(slab), need, 64*st.dim))
+		copy(grown, slab)
+		st.slab.Store(&grown)
+		slab = grown
+	}
+	return slab[need-st.dim : need : need]
+}
+
+// liveSlab is the part of the slab holding rows [0, len(recs)). Caller holds st.mu.
+func (st *state) liveSlab() []float32 {
+	return (*st.slab.Load())[:len(st.recs)*st.dim]
+}
+
+// applyRemember inserts or replaces m (with raw, its embedding as given, or nil). Caller
+// holds st.mu.
+func (st *state) applyRemember(m *Memory, raw []float32) uint32 {
+	if old, ok := st.byID[m.ID]; ok {
+		st.killRow(old)
+	}
+	row := uint32(len(st.recs))
+	rec := &record{m: *m}
+	rec.m.Embedding = nil
+	rec.m.Tier = TierHot
+	vec := raw
+	if vec == nil && st.sp.embedder != nil {
+		vec = make([]float32, st.dim)
+		st.sp.embedder.Embed(m.Content, vec)
+	}
+	var norm float32
+	if len(vec) == st.dim {
+		norm = simd.Norm(vec)
+		rec.hasVec = norm > 0
+	}
+	dst := st.rowSlot(row)
+	if rec.hasVec {
+		inv := 1 / norm
+		for i, x := range vec {
+			dst[i] = x * inv
+		}
+	}
+	st.norms = append(st.norms, norm)
+	st.recs = append(st.recs, rec)
+	st.byID[m.ID] = row
+	st.live++
+	for _, id := range m.Citations {
+		st.consolidated[id] = true
+	}
+	st.lex.Add(row, m.Content)
+	return row
+}
+
+// killRow removes a row from every structure. Caller holds st.mu.
+func (st *state) killRow(row uint32) {
+	rec := st.recs[row]
+	if rec == nil {
+		return
+	}
+	delete(st.byID, rec.m.ID)
+	st.recs[row] = nil
+	for _, id := range rec.m.Citations {
+		delete(st.consolidated, id)
+	}
+	st.live--
+	st.lex.Remove(row)
+	st.graph.RemoveNode(row)
+	st.hnsw.Delete(row)
+}
+
+// applyForget removes id; it reports whether it existed. Caller holds st.mu.
+func (st *state) applyForget(id string) bool {
+	row, ok := st.byID[id]
+	if !ok {
+		return false
+	}
+	st.killRow(row)
+	return true
+}
+
+// applyLinks adds the association edges computed for src, if src is still the version
+// they were computed for. Caller holds st.mu.
+func (st *state) applyLinks(src string, version int64, links []link) []AutoLink {
+	row, ok := st.byID[src]
+	if !ok {
+		return nil
+	}
+	rec := st.recs[row]
+	if rec.m.StoredAt.UnixNano() != version {
+		return nil
+	}
+	rec.linked = true
+	var out []AutoLink
+	for _, l := range links {
+		to, ok := st.byID[l.Target]
+		if !ok {
+			continue
+		}
+		st.graph.AddEdge(row, to, l.Weight, graph.EdgeKind(l.Kind))
+		out = append(out, AutoLink{TargetID: l.Target, Similarity: l.Weight, Reason: linkReason(graph.EdgeKind(l.Kind))})
+	}
+	return out
+}
+
+// memoryAt returns a copy of the memory at row with its embedding in the original scale.
+// Caller holds st.mu (shared is enough).
+func (st *state) memoryAt(row uint32, withEmbedding bool) Memory {
+	rec := st.recs[row]
+	m := rec.m
+	m.Tags = append([]string(nil), m.Tags...)
+	m.Citations = append([]string(nil), m.Citations...)
+	if m.Episode != nil {
+		e := *m.Episode
+		e.Who = append([]string(nil), e.Who...)
+		m.Episode = &e
+	}
+	if withEmbedding && rec.hasVec {
+		src := st.vectorOf(row)
+		n := st.norms[row]
+		m.Embedding = make([]float32, st.dim)
+		for i, x := range src {
+			m.Embedding[i] = x * n
+		}
+	}
+	return m
+}
+
+func (st *state) fillStats(out *Stats) {
+	st.mu.RLock()
+	out.Memories = st.live
+	out.Hot = st.live
+	out.Edges = st.graph.Edges()
+	st.mu.RUnlock()
+	out.Open = true
+	ws := st.log.Stats()
+	out.WALLag = ws.Lag
+	out.LastFsync = ws.LastSync
+	out.LSN = ws.LastLSN
+	out.DurableLSN = ws.DurableLSN
+	out.WALBytes = ws.Bytes
+	out.WALSegments = ws.Segments
+	out.LinkQueue, out.LinkLag = st.link.lag()
+	out.IndexedRows = st.hnsw.Len()
+}
