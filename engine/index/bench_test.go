@@ -84,6 +84,22 @@ func BenchmarkHNSWSearch(b *testing.B) {
 	}
 }
 
+// BenchmarkHNSWInsert measures the one writer's throughput into a growing graph of
+// rank-24 data: with -benchtime=Nx the graph ends at N rows, and ns/op is the mean cost of
+// an insert on the way there.
+func BenchmarkHNSWInsert(b *testing.B) {
+	for _, dim := range []int{128, 768} {
+		b.Run(fmt.Sprintf("dim=%d", dim), func(b *testing.B) {
+			slab := lowRankUnitSlab(b.N, dim, 24, 0.1, 83)
+			h := NewHNSW(dim, HNSWConfig{Seed: 1}, slabVectors(slab, dim))
+			b.ResetTimer()
+			for i := range b.N {
+				h.Insert(uint32(i))
+			}
+		})
+	}
+}
+
 // zipfCorpus makes docs of 20-40 words drawn from a Zipf-distributed vocabulary, the
 // shape of natural-language term frequencies.
 func zipfCorpus(docs, vocab int, seed uint64) (texts []string, word func(*rand.Rand) string) {

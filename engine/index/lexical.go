@@ -26,6 +26,7 @@ type Lexical struct {
 	postings [][]posting // by term id, sorted by row
 	freeIDs  []uint32    // ids of terms whose last posting was removed
 	docs     []lexDoc    // by row
+	lengths  []uint32    // by row: document length in terms, dense for the scoring loop
 	count    int         // rows with a document
 	totalLen uint64      // sum of document lengths, for the average
 
@@ -39,7 +40,6 @@ type posting struct {
 
 type lexDoc struct {
 	terms   []uint32 // distinct term ids
-	length  uint32   // terms, repeats included
 	present bool
 }
 
@@ -84,6 +84,7 @@ func (l *Lexical) Add(row uint32, text string) {
 	l.removeLocked(row)
 	if int(row) >= len(l.docs) {
 		l.docs = slices.Grow(l.docs, int(row)+1-len(l.docs))[:int(row)+1]
+		l.lengths = slices.Grow(l.lengths, int(row)+1-len(l.lengths))[:int(row)+1]
 	}
 	ids := make([]uint32, 0, len(terms))
 	for i := 0; i < len(terms); {
@@ -96,7 +97,8 @@ func (l *Lexical) Add(row uint32, text string) {
 		ids = append(ids, id)
 		i = j
 	}
-	l.docs[row] = lexDoc{terms: ids, length: length, present: true}
+	l.docs[row] = lexDoc{terms: ids, present: true}
+	l.lengths[row] = length
 	l.count++
 	l.totalLen += uint64(length)
 }
@@ -129,7 +131,8 @@ func (l *Lexical) removeLocked(row uint32) {
 	}
 	l.docs[row] = lexDoc{}
 	l.count--
-	l.totalLen -= uint64(d.length)
+	l.totalLen -= uint64(l.lengths[row])
+	l.lengths[row] = 0
 }
 
 // termID returns the id of term, allocating one for a new term. The term is cloned
@@ -224,7 +227,7 @@ func (l *Lexical) Search(query string, k int, accept func(uint32) bool) LexicalR
 		idf := math.Log(1 + (n-df+0.5)/(df+0.5))
 		for _, p := range list {
 			tf := float64(p.tf)
-			norm := BM25K1 * (1 - BM25B + BM25B*float64(l.docs[p.row].length)/avgLen)
+			norm := BM25K1 * (1 - BM25B + BM25B*float64(l.lengths[p.row])/avgLen)
 			if acc.matched[p.row] == 0 {
 				acc.touched = append(acc.touched, p.row)
 			}
