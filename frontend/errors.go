@@ -1,0 +1,88 @@
+package frontend
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/engram-go/engram/engine"
+)
+
+// Error is the public error shape shared by every frontend:
+// {"error": {"code", "message", "educational_context", "cognitive_guidance"}}.
+type Error struct {
+	Status      int    `json:"-"`
+	Code        string `json:"code"`
+	Message     string `json:"message"`
+	Educational string `json:"educational_context,omitempty"`
+	Guidance    string `json:"cognitive_guidance,omitempty"`
+	// RetryAfter, in seconds, accompanies 429 and 503 answers.
+	RetryAfter int `json:"-"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf builds an Error.
+func Errorf(status int, code, msg string) *Error {
+	return &Error{Status: status, Code: code, Message: msg}
+}
+
+// Public error codes.
+const (
+	CodeInvalidInput     = "INVALID_MEMORY_INPUT"
+	CodeBadRequest       = "BAD_REQUEST"
+	CodeUnauthorized     = "UNAUTHORIZED"
+	CodeForbidden        = "FORBIDDEN"
+	CodeMemoryNotFound   = "MEMORY_NOT_FOUND"
+	CodeSpaceNotFound    = "SPACE_NOT_FOUND"
+	CodeNotFound         = "RESOURCE_NOT_FOUND"
+	CodeMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	CodeConflict         = "CONFLICT"
+	CodeTooLarge         = "PAYLOAD_TOO_LARGE"
+	CodeMediaType        = "UNSUPPORTED_MEDIA_TYPE"
+	CodeValidation       = "MEMORY_VALIDATION_ERROR"
+	CodeRateLimited      = "RATE_LIMITED"
+	CodeSpaceLimit       = "SPACE_LIMIT"
+	CodeSystem           = "MEMORY_SYSTEM_ERROR"
+	CodeOverloaded       = "OVERLOADED"
+	CodeUnimplemented    = "NOT_IMPLEMENTED"
+)
+
+// FromError maps an engine (or frontend) error to the public shape. Messages of engine
+// errors name the field or the space involved and never another space's data.
+func FromError(err error) *Error {
+	var fe *Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &fe):
+		return fe
+	case errors.Is(err, ErrUnauthenticated):
+		return &Error{Status: http.StatusUnauthorized, Code: CodeUnauthorized, Message: err.Error()}
+	case errors.Is(err, ErrForbidden):
+		return &Error{Status: http.StatusForbidden, Code: CodeForbidden, Message: err.Error()}
+	case errors.Is(err, engine.ErrInvalidSpaceID):
+		return &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: err.Error(),
+			Educational: "Memory space ids are 3-64 characters of a-z, 0-9, '_' and '-', starting with a letter or digit."}
+	case errors.Is(err, engine.ErrInvalidInput):
+		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidInput, Message: err.Error()}
+	case errors.Is(err, engine.ErrNotFound):
+		return &Error{Status: http.StatusNotFound, Code: CodeMemoryNotFound, Message: err.Error()}
+	case errors.Is(err, engine.ErrSpaceNotFound):
+		return &Error{Status: http.StatusNotFound, Code: CodeSpaceNotFound, Message: err.Error(),
+			Guidance: "Create the space first (POST /api/v1/spaces) or enable [spaces] auto_create."}
+	case errors.Is(err, engine.ErrSpaceLimit):
+		return &Error{Status: http.StatusTooManyRequests, Code: CodeSpaceLimit, Message: err.Error(), RetryAfter: 60}
+	case errors.Is(err, engine.ErrSpaceProtected):
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: err.Error()}
+	case errors.Is(err, engine.ErrCapacity):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded, Message: err.Error(), RetryAfter: 30}
+	case errors.Is(err, engine.ErrOverloaded):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded, Message: err.Error(), RetryAfter: 1}
+	case errors.Is(err, engine.ErrClosed):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded, Message: "the server is shutting down", RetryAfter: 5}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded, Message: err.Error(), RetryAfter: 1}
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: CodeSystem, Message: err.Error()}
+}

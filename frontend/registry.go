@@ -1,0 +1,108 @@
+package frontend
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/engram-go/engram/engine"
+)
+
+// Frontend is a network listener serving the engine.
+type Frontend interface {
+	// Start binds the listener and serves in the background. A bind failure is returned.
+	Start() error
+	// Addr is the bound address (useful when listening on port 0).
+	Addr() string
+	// Stop stops accepting, lets in-flight requests finish until ctx ends, and closes.
+	Stop(ctx context.Context) error
+}
+
+// Options are what a frontend needs to serve.
+type Options struct {
+	Engine          *engine.Engine
+	Logger          *slog.Logger
+	Version         string
+	HTTPListen      string
+	GRPCListen      string
+	MaxBodyBytes    int // default 8 MiB
+	MaxContentBytes int // default 100 KiB
+	MaxBatchItems   int // default 10000
+	// SpaceListeners maps a space id to a dedicated HTTP address pinned to that space.
+	SpaceListeners map[string]string
+	// Shutdown is called by the shutdown route; it must return quickly.
+	Shutdown func()
+	// Auth checks API keys; nil means authentication is off.
+	Auth Authenticator
+	// Limits is shared by all frontends so a space's rate limit holds across protocols.
+	Limits *Limits
+	// Started is when the server started.
+	Started time.Time
+}
+
+func (o *Options) setDefaults() {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 8 << 20
+	}
+	if o.MaxContentBytes <= 0 {
+		o.MaxContentBytes = engine.MaxContentBytes
+	}
+	if o.MaxBatchItems <= 0 {
+		o.MaxBatchItems = 10000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Limits == nil {
+		o.Limits = NewLimits()
+	}
+	if o.Started.IsZero() {
+		o.Started = time.Now()
+	}
+}
+
+// Factory builds a frontend from the shared options.
+type Factory func(opts Options) (Frontend, error)
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Factory{}
+)
+
+// Register makes a frontend available under name. It is called from init functions and
+// panics on a duplicate name, which is a programming error.
+func Register(name string, f Factory) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("frontend: duplicate registration of " + name)
+	}
+	registry[name] = f
+}
+
+// Names lists the registered frontends.
+func Names() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// New builds the named frontend.
+func New(name string, opts Options) (Frontend, error) {
+	registryMu.RLock()
+	f, ok := registry[name]
+	registryMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("frontend: unknown frontend %q (available: %v)", name, Names())
+	}
+	opts.setDefaults()
+	return f(opts)
+}
