@@ -560,7 +560,7 @@ func (x *Memory) GetMemoryType() MemoryType {
 type Episode struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// Required: when it happened.
+	// When it happened; unset means when it is stored.
 	When *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=when,proto3" json:"when,omitempty"`
 	// Required: the content.
 	What               string      `protobuf:"bytes,3,opt,name=what,proto3" json:"what,omitempty"`
