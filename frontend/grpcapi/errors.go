@@ -20,11 +20,10 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// Errors of the server's life cycle and of requests this frontend does not serve.
+// Errors of the server's life cycle.
 var (
-	ErrStarted       = errors.New("grpcapi: server already started")
-	ErrStopped       = errors.New("grpcapi: server stopped")
-	ErrUnimplemented = errors.New("grpcapi: not implemented")
+	ErrStarted = errors.New("grpcapi: server already started")
+	ErrStopped = errors.New("grpcapi: server stopped")
 )
 
 // errorDomain names this server in google.rpc.ErrorInfo details.
