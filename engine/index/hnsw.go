@@ -303,7 +303,9 @@ func (h *HNSW) grow(n int) {
 	if n <= len(h.levels) {
 		return
 	}
-	n = max(n, 2*len(h.levels), 1024)
+	// Doubling amortises the copies; the small floor keeps the thousands of tiny spaces of a
+	// node from each paying for a large empty graph.
+	n = max(n, 2*len(h.levels), 64)
 	old := len(h.levels)
 	h.levels = slices.Grow(h.levels, n-old)[:n]
 	for i := old; i < n; i++ {
