@@ -33,7 +33,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		{ID: "plain", Content: "c", Confidence: 0.7, Type: Episodic, ObservedAt: time.Unix(1, 2).UTC(), StoredAt: time.Unix(3, 4).UTC()},
 		{ID: "full", Content: "ünïcode", Confidence: 1, Type: Semantic, Tags: []string{"x", "y"}, AccessCount: 9,
 			ObservedAt: time.Unix(1, 0).UTC(), StoredAt: time.Unix(2, 0).UTC(), LastAccess: time.Unix(3, 0).UTC(),
-			Episode: &Episode{Where: "w", Who: []string{"a", "b"}, Why: "y", How: "h", EmotionalValence: -0.5, Importance: 0.25},
+			Episode:   &Episode{Where: "w", Who: []string{"a", "b"}, Why: "y", How: "h", EmotionalValence: -0.5, Importance: 0.25},
 			Citations: []string{"e1", "e2"}},
 	}
 	for _, m := range tests {

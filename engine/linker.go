@@ -19,6 +19,8 @@ const (
 	temporalWeight       = 0.3              // weight of a temporal edge at zero distance
 	maxLinkQueue         = 100000           // beyond this, remembers answer ErrOverloaded
 	hnswMinRows          = 10000            // below this many rows recall scans exactly
+	hnswStartRows        = hnswMinRows / 2  // the index is built from here on, ahead of need
+	hnswEfConstruction   = 100
 	linkBatch            = 256
 )
 
@@ -32,13 +34,12 @@ func linkReason(k graph.EdgeKind) string {
 	return "semantic_similarity"
 }
 
-// linkJob asks the linker to index one row and, unless indexOnly, build its edges.
+// linkJob asks the linker to build one row's association edges.
 type linkJob struct {
 	row       uint32
 	id        string
 	version   int64
 	threshold float32
-	indexOnly bool
 	enqueued  time.Time
 	done      chan struct{} // nil when nobody waits
 	links     []AutoLink
@@ -56,47 +57,83 @@ func (j *linkJob) wait(ctx context.Context) []AutoLink {
 	}
 }
 
-// linker trails ingestion in one background goroutine per open space: it inserts rows
-// into the HNSW index and builds association edges, logging them to the WAL, so that
-// remember never waits on similarity search unless it asks to (auto_link).
+// linker trails ingestion in two background goroutines per open space: one builds
+// association edges and logs them to the WAL, the other inserts rows into the HNSW index
+// once the space is large enough to need it. Remember never waits on either unless it asks
+// to (auto_link). Edges are the bounded queue; the index may lag further, since the exact
+// scan of its not-yet-indexed tail keeps recall complete.
 type linker struct {
-	st       *state
-	mu       sync.Mutex
-	q        []*linkJob
-	edgeJobs int // jobs in q that build edges (what the overload bound counts)
-	wake     chan struct{}
-	quit     chan struct{}
-	wg       sync.WaitGroup
-	indexed  uint32 // rows below this are in the HNSW index or dead (watermark)
-	recent   []uint32
+	st        *state
+	mu        sync.Mutex
+	q         []*linkJob
+	wake      chan struct{}
+	wakeIndex chan struct{}
+	quit      chan struct{}
+	wg        sync.WaitGroup
+	indexed   uint32 // rows below this were offered to the HNSW index (watermark)
+	recent    []uint32
 }
 
 func (l *linker) start(st *state) {
 	l.st = st
 	l.wake = make(chan struct{}, 1)
+	l.wakeIndex = make(chan struct{}, 1)
 	l.quit = make(chan struct{})
-	// After recovery: rows without edges get them; every live row enters the HNSW index.
+	// After recovery: rows without edges get them.
 	st.mu.RLock()
 	for row, rec := range st.recs {
-		if rec == nil {
-			continue
-		}
-		j := &linkJob{row: uint32(row), id: rec.m.ID, version: rec.m.StoredAt.UnixNano(), threshold: DefaultLinkThreshold, indexOnly: rec.linked, enqueued: time.Now()}
-		l.q = append(l.q, j)
-		if !j.indexOnly {
-			l.edgeJobs++
+		if rec != nil && !rec.linked {
+			l.q = append(l.q, &linkJob{row: uint32(row), id: rec.m.ID, version: rec.m.StoredAt.UnixNano(), threshold: DefaultLinkThreshold, enqueued: time.Now()})
 		}
 	}
 	st.mu.RUnlock()
-	l.wg.Add(1)
+	l.wg.Add(2)
 	go l.run()
+	go l.runIndex()
 	l.poke()
 }
 
 func (l *linker) poke() {
-	select {
-	case l.wake <- struct{}{}:
-	default:
+	for _, c := range []chan struct{}{l.wake, l.wakeIndex} {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// runIndex inserts rows into the HNSW index in row order once the space has
+// hnswStartRows rows; below that the exact scan is cheaper than keeping an index.
+func (l *linker) runIndex() {
+	defer l.wg.Done()
+	for {
+		select {
+		case <-l.quit:
+			return
+		case <-l.wakeIndex:
+		}
+		for {
+			select {
+			case <-l.quit:
+				return
+			default:
+			}
+			st := l.st
+			st.mu.RLock()
+			rows := len(st.recs)
+			next := l.watermark()
+			alive := int(next) < rows && st.aliveLocked(next)
+			st.mu.RUnlock()
+			if rows < hnswStartRows || int(next) >= rows {
+				break
+			}
+			if alive {
+				st.hnsw.Insert(next)
+			}
+			l.mu.Lock()
+			l.indexed = next + 1
+			l.mu.Unlock()
+		}
 	}
 }
 
@@ -113,7 +150,6 @@ func (l *linker) enqueue(row uint32, id string, version int64, opts RememberOpti
 	}
 	l.mu.Lock()
 	l.q = append(l.q, j)
-	l.edgeJobs++
 	l.mu.Unlock()
 	l.poke()
 	return j
@@ -123,7 +159,7 @@ func (l *linker) enqueue(row uint32, id string, version int64, opts RememberOpti
 func (l *linker) pending() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.edgeJobs
+	return len(l.q)
 }
 
 // lag reports the queue length and the age of its oldest job.
@@ -177,11 +213,6 @@ func (l *linker) run() {
 			}
 			l.process(batch)
 			l.mu.Lock()
-			for _, j := range l.q[:n] {
-				if !j.indexOnly {
-					l.edgeJobs--
-				}
-			}
 			l.q = l.q[n:]
 			l.mu.Unlock()
 		}
@@ -198,15 +229,12 @@ func (l *linker) process(batch []*linkJob) {
 	var plans []planned
 	for _, j := range batch {
 		st.mu.RLock()
-		alive := st.aliveLocked(j.row)
+		alive := st.aliveLocked(j.row) && st.recs[j.row].m.StoredAt.UnixNano() == j.version
 		st.mu.RUnlock()
-		if alive {
-			st.hnsw.Insert(j.row)
-		}
-		l.mu.Lock()
-		l.indexed = j.row + 1
-		l.mu.Unlock()
-		if j.indexOnly || !alive {
+		if !alive {
+			if j.done != nil {
+				close(j.done)
+			}
 			continue
 		}
 		plans = append(plans, planned{job: j, links: l.neighbours(j)})
@@ -323,6 +351,12 @@ func (a *accessLog) record(id string, count uint32, last time.Time) {
 	}
 	a.pending[id] = access{ID: id, Count: count, Last: last}
 	a.mu.Unlock()
+}
+
+func (a *accessLog) pendingCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.pending)
 }
 
 func (a *accessLog) flush(st *state) {

@@ -60,7 +60,7 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 		graph:        graph.New(),
 	}
 	st.slab.Store(new([]float32))
-	st.hnsw = index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1}, st.vectorOf)
+	st.hnsw = index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1, EfConstruction: hnswEfConstruction}, st.vectorOf)
 	var replayErr error
 	log, rs, err := wal.Open(wal.Options{
 		Dir:          sp.walDir(),
@@ -101,7 +101,7 @@ func (st *state) close() error {
 }
 
 // busy reports whether background work is pending, so an idle sweep leaves the state open.
-func (st *state) busy() bool { return st.link.pending() > 0 }
+func (st *state) busy() bool { return st.link.pending() > 0 || st.acc.pendingCount() > 0 }
 
 // replay applies one recovered WAL record.
 func (st *state) replay(r wal.Record) error {
