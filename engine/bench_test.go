@@ -1,0 +1,166 @@
+package engine
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+var recallRows = flag.Int("engine.recallrows", 10000, "memories in the recall benchmark space (100000 for the documented figure)")
+
+var benchWords = []string{"river", "mountain", "protein", "cell", "market", "engine", "violin", "orbit", "garden", "harbor",
+	"winter", "library", "circuit", "forest", "memory", "signal", "glacier", "theory", "canvas", "kernel",
+	"bridge", "desert", "planet", "rhythm", "copper", "sailor", "lantern", "meadow", "quartz", "falcon"}
+
+func benchSentence(r *rand.Rand) string {
+	n := 6 + r.Intn(6)
+	s := ""
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			s += " "
+		}
+		s += benchWords[r.Intn(len(benchWords))]
+		if r.Intn(3) == 0 {
+			s += fmt.Sprint(r.Intn(500))
+		}
+	}
+	return s
+}
+
+// fillSpace remembers n generated memories through the batch path and waits until their
+// edges and index have caught up, so the benchmark measures steady-state recall.
+func fillSpace(b *testing.B, s *Space, n int) {
+	b.Helper()
+	r := rand.New(rand.NewSource(1))
+	ctx := context.Background()
+	for done := 0; done < n; {
+		batch := make([]Memory, 0, 1000)
+		for i := 0; i < 1000 && done+i < n; i++ {
+			batch = append(batch, Memory{Content: benchSentence(r), Confidence: 0.5 + 0.5*r.Float32()})
+		}
+		_, errs := s.RememberBatch(ctx, batch, RememberOptions{})
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		done += len(batch)
+	}
+	for {
+		st := s.Stats()
+		if st.LinkQueue == 0 && (n < hnswStartRows || st.IndexedRows >= n-n/100) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// BenchmarkRecallHybrid measures recall latency (hybrid: vector + lexical + spreading) and
+// reports p50/p99. The space size is -engine.recallrows.
+func BenchmarkRecallHybrid(b *testing.B) {
+	cfg := testConfig(b, b.TempDir())
+	cfg.Defaults = SpaceSettings{Dimension: 768, WALSync: "never", HotCapacity: *recallRows + 1}
+	e := openTest(b, cfg)
+	defer e.Close()
+	s := mustSpace(b, e, "bench")
+	fillSpace(b, s, *recallRows)
+	r := rand.New(rand.NewSource(2))
+	queries := make([]string, 256)
+	for i := range queries {
+		queries[i] = benchWords[r.Intn(len(benchWords))] + " " + benchWords[r.Intn(len(benchWords))]
+	}
+	lat := make([]time.Duration, 0, b.N)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, err := s.Recall(ctx, Cue{Query: queries[i%len(queries)], Threshold: 0.3, NoReinforce: true}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(*recallRows), "memories")
+}
+
+// BenchmarkRemember measures durable remembers through the engine with 1 and 64
+// concurrent callers (group commit shares fsyncs between them).
+func BenchmarkRemember(b *testing.B) {
+	for _, writers := range []int{1, 64} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			cfg := testConfig(b, b.TempDir())
+			cfg.Defaults = SpaceSettings{Dimension: 768}
+			e := openTest(b, cfg)
+			defer e.Close()
+			s := mustSpace(b, e, "bench")
+			r := rand.New(rand.NewSource(3))
+			contents := make([]string, 1024)
+			for i := range contents {
+				contents[i] = benchSentence(r)
+			}
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			start := time.Now()
+			for w := 0; w < writers; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						i := next.Add(1) - 1
+						if i >= int64(b.N) {
+							return
+						}
+						if _, err := s.Remember(context.Background(), Memory{Content: contents[i%1024], Confidence: 0.7}, RememberOptions{}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "memories/s")
+		})
+	}
+}
+
+// BenchmarkRecovery measures reopening a space of 100,000 small memories (WAL replay
+// into the hot tier, lexical index and graph).
+func BenchmarkRecovery(b *testing.B) {
+	root := b.TempDir()
+	cfg := testConfig(b, root)
+	cfg.Defaults = SpaceSettings{Dimension: 16, WALSync: "never"}
+	cfg.EmbeddingProvider = "none"
+	e := openTest(b, cfg)
+	s := mustSpace(b, e, "bench")
+	const n = 100000
+	ctx := context.Background()
+	r := rand.New(rand.NewSource(4))
+	for done := 0; done < n; done += 1000 {
+		batch := make([]Memory, 1000)
+		for i := range batch {
+			batch[i] = Memory{Content: benchSentence(r), Confidence: 0.5, Embedding: vec(16, r.Float32(), r.Float32(), 1)}
+		}
+		s.RememberBatch(ctx, batch, RememberOptions{})
+	}
+	for s.Stats().LinkQueue > 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.Close()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		e := openTest(b, cfg)
+		e.Close()
+	}
+	b.ReportMetric(float64(b.N)*n/time.Since(start).Seconds(), "memories/s")
+}
