@@ -1,0 +1,376 @@
+// Command loadgen measures the HTTP frontend against its ceiling.
+//
+// It starts (a) an in-process engine and HTTP frontend on a temporary data root, with
+// durability on (wal_sync = always), unless -addr names a running server, and (b) a bare
+// fasthttp server whose handler only parses the same remember JSON with fastjson and
+// answers 201: the most any remember handler could do on this machine. It drives both
+// with -clients concurrent keep-alive clients for -duration each and prints throughput,
+// p50/p99 latency and the remember/ceiling ratio (DESIGN: ≥ 50%), then drives recall.
+//
+//	go run ./benchmarks/loadgen -clients 64 -duration 10s -dim 768 -mode all
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/frontend"
+	_ "github.com/engram-go/engram/frontend/httpapi" // registers the "http" frontend
+	"github.com/valyala/fasthttp"
+	"github.com/valyala/fastjson"
+)
+
+type config struct {
+	clients  int
+	duration time.Duration
+	dim      int
+	mode     string
+	addr     string
+	space    string
+	bodies   int
+	walSync  string
+	preload  int
+	profile  string
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.clients, "clients", 64, "concurrent keep-alive clients")
+	flag.DurationVar(&c.duration, "duration", 10*time.Second, "how long each measurement runs")
+	flag.IntVar(&c.dim, "dim", 768, "embedding dimension")
+	flag.StringVar(&c.mode, "mode", "all", "remember | recall | all (remember, ceiling, then recall)")
+	flag.StringVar(&c.addr, "addr", "", "host:port of a running server (default: start one in-process)")
+	flag.StringVar(&c.space, "space", "loadgen", "memory space to write and read")
+	flag.IntVar(&c.bodies, "bodies", 256, "distinct remember bodies to cycle through")
+	flag.StringVar(&c.walSync, "wal-sync", "always", "wal_sync of the in-process server: always | interval | never")
+	flag.IntVar(&c.preload, "preload", 10000, "memories stored before a recall-only run")
+	flag.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of the engram runs to this file")
+	flag.Parse()
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(c config) error {
+	switch c.mode {
+	case "remember", "recall", "all":
+	default:
+		return fmt.Errorf("-mode must be remember, recall or all, got %q", c.mode)
+	}
+	if c.clients < 1 || c.dim < 1 || c.bodies < 1 || c.duration <= 0 {
+		return errors.New("-clients, -dim, -bodies and -duration must be positive")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	bodies := make([][]byte, c.bodies)
+	for i := range bodies {
+		bodies[i] = rememberBody(rng, c.dim, i)
+	}
+
+	var eng *engine.Engine
+	target := c.addr
+	if target == "" {
+		root, err := os.MkdirTemp("", "engram-loadgen-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(root)
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		eng, err = engine.Open(engine.Config{
+			DataRoot: root, AutoCreate: true, Logger: quiet,
+			Defaults: engine.SpaceSettings{Dimension: c.dim, WALSync: c.walSync, HotCapacity: 50_000_000},
+		})
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		srv, err := frontend.New("http", frontend.Options{Engine: eng, Logger: quiet, HTTPListen: "127.0.0.1:0"})
+		if err != nil {
+			return err
+		}
+		if err := srv.Start(); err != nil {
+			return err
+		}
+		defer srv.Stop(context.Background())
+		target = srv.Addr()
+		fmt.Printf("in-process engram on %s (data root %s, wal_sync=%s, dim=%d)\n", target, root, c.walSync, c.dim)
+	}
+
+	ceiling, err := startCeiling()
+	if err != nil {
+		return err
+	}
+	defer ceiling.Close()
+
+	if c.mode == "recall" && c.addr == "" {
+		if err := preload(target, c, bodies); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("%d clients, %s per run, %d-d embeddings\n\n", c.clients, c.duration, c.dim)
+	fmt.Printf("%-22s %10s %8s %11s %10s %10s\n", "run", "requests", "errors", "req/s", "p50", "p99")
+	remember := "/api/v1/memories/remember"
+	var rem, ceil result
+	if c.mode != "recall" {
+		ceil = drive(ceiling.Addr().String(), c, postBodies(remember, c.space, bodies), 201)
+		ceil.print("ceiling remember")
+		stop, err := startProfile(c.profile)
+		if err != nil {
+			return err
+		}
+		rem = drive(target, c, postBodies(remember, c.space, bodies), 201)
+		stop()
+		rem.print("engram remember")
+	}
+	if c.mode != "remember" {
+		queries := []string{"weather mountains", "storm valley", "memory about the weather", "sunny ridge", "fog"}
+		rec := drive(target, c, getQueries(c.space, queries), 200)
+		rec.print("engram recall")
+	}
+	if c.mode != "recall" && ceil.rate() > 0 {
+		fmt.Printf("\nremember/ceiling ratio: %.2f (target ≥ 0.50)\n", rem.rate()/ceil.rate())
+	}
+	if eng != nil {
+		printWAL(eng)
+	}
+	return nil
+}
+
+// startProfile starts a CPU profile when path is set and returns what stops it.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// rememberBody is a remember body: a sentence, tags and a dim-float embedding.
+func rememberBody(rng *rand.Rand, dim, n int) []byte {
+	words := []string{"weather", "mountains", "storm", "valley", "sunny", "ridge", "fog", "river"}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"content":"loadgen memory %d about the %s and the %s","confidence":0.8,"tags":["loadgen"],"embedding":[`,
+		n, words[rng.IntN(len(words))], words[rng.IntN(len(words))])
+	for i := 0; i < dim; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatFloat(rng.Float64()*2-1, 'f', 6, 32))
+	}
+	b.WriteString("]}")
+	return b.Bytes()
+}
+
+// startCeiling serves a handler that only parses the remember JSON and answers 201.
+func startCeiling() (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	var pool fastjson.ParserPool
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		p := pool.Get()
+		defer pool.Put(p)
+		v, err := p.ParseBytes(ctx.PostBody())
+		if err != nil {
+			ctx.SetStatusCode(400)
+			return
+		}
+		// Read every field as a real handler must, the embedding included.
+		_ = v.GetStringBytes("content")
+		_ = v.GetFloat64("confidence")
+		sum := 0.0
+		for _, x := range v.GetArray("embedding") {
+			f, _ := x.Float64()
+			sum += f
+		}
+		ctx.SetStatusCode(201)
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"memory_id":"ceiling","sum":` + strconv.FormatFloat(sum, 'g', 4, 64) + `}`)
+	}}
+	go srv.Serve(ln)
+	return ln, nil
+}
+
+// request fills req for the i-th call.
+type requestFn func(i int64, req *fasthttp.Request)
+
+func postBodies(path, space string, bodies [][]byte) requestFn {
+	return func(i int64, req *fasthttp.Request) {
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.SetRequestURI(path)
+		req.Header.Set("X-Memory-Space", space)
+		req.Header.SetContentType("application/json")
+		req.SetBody(bodies[i%int64(len(bodies))])
+	}
+}
+
+func getQueries(space string, queries []string) requestFn {
+	uris := make([]string, len(queries))
+	for i, q := range queries {
+		uris[i] = "/api/v1/memories/recall?max_results=10&query=" + url.QueryEscape(q)
+	}
+	return func(i int64, req *fasthttp.Request) {
+		req.Header.SetMethod(fasthttp.MethodGet)
+		req.SetRequestURI(uris[i%int64(len(uris))])
+		req.Header.Set("X-Memory-Space", space)
+	}
+}
+
+type result struct {
+	requests, errors int64
+	elapsed          time.Duration
+	lat              []time.Duration
+	firstError       string
+}
+
+func (r result) rate() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.requests-r.errors) / r.elapsed.Seconds()
+}
+
+func (r result) quantile(q float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(q*float64(len(r.lat))))]
+}
+
+func (r result) print(name string) {
+	fmt.Printf("%-22s %10d %8d %11.1f %10s %10s\n", name, r.requests, r.errors, r.rate(),
+		r.quantile(0.50).Round(time.Microsecond), r.quantile(0.99).Round(time.Microsecond))
+	if r.firstError != "" {
+		fmt.Printf("  first error: %s\n", r.firstError)
+	}
+}
+
+// drive runs c.clients workers against addr for c.duration over keep-alive connections.
+func drive(addr string, c config, fill requestFn, wantStatus int) result {
+	client := &fasthttp.HostClient{Addr: addr, MaxConns: c.clients, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
+	var next, errs atomic.Int64
+	var firstErr atomic.Value
+	lats := make([][]time.Duration, c.clients)
+	deadline := time.Now().Add(c.duration)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < c.clients; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			lat := make([]time.Duration, 0, 1<<14)
+			for time.Now().Before(deadline) {
+				req.Reset()
+				fill(next.Add(1), req)
+				req.SetHost(addr)
+				t0 := time.Now()
+				err := client.Do(req, resp)
+				lat = append(lat, time.Since(t0))
+				if err != nil || resp.StatusCode() != wantStatus {
+					errs.Add(1)
+					msg := ""
+					if err != nil {
+						msg = err.Error()
+					} else {
+						msg = fmt.Sprintf("status %d: %.200s", resp.StatusCode(), resp.Body())
+					}
+					firstErr.CompareAndSwap(nil, msg)
+				}
+			}
+			lats[w] = lat
+		}(w)
+	}
+	wg.Wait()
+	r := result{elapsed: time.Since(start), errors: errs.Load()}
+	for _, l := range lats {
+		r.lat = append(r.lat, l...)
+	}
+	r.requests = int64(len(r.lat))
+	slices.Sort(r.lat)
+	if s, ok := firstErr.Load().(string); ok {
+		r.firstError = s
+	}
+	return r
+}
+
+// preload stores c.preload memories through the batch route before a recall-only run.
+func preload(addr string, c config, bodies [][]byte) error {
+	client := &fasthttp.HostClient{Addr: addr}
+	for done := 0; done < c.preload; {
+		n := min(500, c.preload-done)
+		var b bytes.Buffer
+		for i := 0; i < n; i++ {
+			b.Write(bodies[(done+i)%len(bodies)])
+			b.WriteByte('\n')
+		}
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		req.SetRequestURI("http://" + addr + "/api/v1/memories/batch")
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.Header.Set("X-Memory-Space", c.space)
+		req.Header.SetContentType("application/x-ndjson")
+		req.SetBody(b.Bytes())
+		err := client.Do(req, resp)
+		status := resp.StatusCode()
+		fasthttp.ReleaseRequest(req)
+		fasthttp.ReleaseResponse(resp)
+		if err != nil || status != 200 {
+			return fmt.Errorf("preload: status %d: %v", status, err)
+		}
+		done += n
+	}
+	fmt.Printf("preloaded %d memories\n", c.preload)
+	return nil
+}
+
+// printWAL reports the engine's group commit figures from its metrics.
+func printWAL(eng *engine.Engine) {
+	var buf bytes.Buffer
+	eng.Metrics().WritePrometheus(&buf)
+	vals := map[string]float64{}
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			vals[name] = f
+		}
+	}
+	syncs := vals["engram_wal_fsync_seconds_count"]
+	if syncs == 0 {
+		return
+	}
+	fmt.Printf("WAL: %.0f fsyncs, mean %.2f ms, mean %.1f records per fsync\n",
+		syncs, 1000*vals["engram_wal_fsync_seconds_sum"]/syncs,
+		vals["engram_wal_fsync_batch_records_sum"]/max(vals["engram_wal_fsync_batch_records_count"], 1))
+}

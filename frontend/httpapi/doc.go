@@ -1,0 +1,21 @@
+// Package httpapi is the HTTP frontend of Engram: the REST routes and Server-Sent Event
+// streams of SPEC §2, served by fasthttp, registered as the frontend plugin "http".
+//
+// Invariants:
+//   - Every request picks its memory space with one rule, on every route including the
+//     streams: X-Memory-Space header > ?space= > body memory_space (alias memory_space_id) >
+//     "default" (frontend.ChooseSpace). A listener pinned to a space accepts only requests
+//     that name no space or that same space.
+//   - Reads never create a space: an unknown space answers as an empty one (200) when
+//     auto-create is on and 404 SPACE_NOT_FOUND when it is off. Writes create it when
+//     auto-create is on. The streams are the one documented exception (see docs/api.md):
+//     a subscriber waits for writes, so subscribing creates the space.
+//   - Every error, including transport errors raised by fasthttp itself (an oversized
+//     body), unknown routes and wrong methods, is the JSON shape
+//     {"error": {"code", "message", ...}} built by frontend.FromError; 429 and 503 carry
+//     Retry-After.
+//   - A write answers 2xx only after the engine reports it stored (durable per the
+//     space's sync mode); otherwise it answers an error. Nothing is dropped silently.
+//   - No answer, stream event, metric label or error message of one space carries data of
+//     another space.
+package httpapi

@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/engram-go/engram/engine"
+)
+
+// handleRemember serves POST /api/v1/memories/remember and POST /api/v1/memories.
+func (s *Server) handleRemember(rq *request) error {
+	root, err := rq.jsonBody()
+	if err != nil {
+		return err
+	}
+	var in rememberInput
+	if err := decodeRemember(root, s.opts.MaxContentBytes, &in); err != nil {
+		return err
+	}
+	return s.remember(rq, &in)
+}
+
+// handleEpisode serves POST /api/v1/episodes/remember.
+func (s *Server) handleEpisode(rq *request) error {
+	root, err := rq.jsonBody()
+	if err != nil {
+		return err
+	}
+	var in rememberInput
+	if err := decodeEpisode(root, s.opts.MaxContentBytes, &in); err != nil {
+		return err
+	}
+	return s.remember(rq, &in)
+}
+
+func (s *Server) remember(rq *request, in *rememberInput) error {
+	sp, err := rq.writeSpace(in.space)
+	if err != nil {
+		return err
+	}
+	if err := rq.allowRate(sp, 1); err != nil {
+		return err
+	}
+	// The request's own context would be cancelled when the server starts shutting down;
+	// an accepted write is carried to the end instead.
+	res, err := sp.Remember(context.Background(), in.mem, in.opts)
+	if err != nil {
+		return err
+	}
+	b := getBuf()
+	*b = appendRememberAnswer(*b, sp, &res, in)
+	writeRaw(rq.ctx, http.StatusCreated, *b)
+	putBuf(b)
+	return nil
+}
+
+// appendRememberAnswer encodes {memory_id, storage_confidence, consolidation_state,
+// observed_at, stored_at, auto_links, system_message, memory_space_id}.
+func appendRememberAnswer(dst []byte, sp *engine.Space, res *engine.RememberResult, in *rememberInput) []byte {
+	m := &res.Memory
+	dst = append(dst, `{"memory_id":`...)
+	dst = appendString(dst, m.ID)
+	dst = append(dst, `,"storage_confidence":`...)
+	dst = appendConfidence(dst, m.Confidence, storageReasoning(m.Confidence, in.confidenceSet))
+	dst = append(dst, `,"consolidation_state":"Recent","observed_at":`...)
+	dst = appendTime(dst, m.ObservedAt)
+	dst = append(dst, `,"stored_at":`...)
+	dst = appendTime(dst, m.StoredAt)
+	dst = append(dst, `,"auto_links":[`...)
+	for i, l := range res.Links {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"target_memory_id":`...)
+		dst = appendString(dst, l.TargetID)
+		dst = append(dst, `,"similarity_score":`...)
+		dst = appendFloat32(dst, l.Similarity)
+		dst = append(dst, `,"link_reason":`...)
+		dst = appendString(dst, l.Reason)
+		dst = append(dst, '}')
+	}
+	dst = append(dst, `],"system_message":`...)
+	dst = appendString(dst, rememberMessage(sp, res, in.opts.AutoLink))
+	dst = append(dst, `,"memory_space_id":`...)
+	dst = appendString(dst, sp.ID())
+	return append(dst, '}')
+}
+
+// appendConfidence encodes a ConfidenceInfo {value, category, reasoning}.
+func appendConfidence(dst []byte, v float32, reasoning string) []byte {
+	dst = append(dst, `{"value":`...)
+	dst = appendFloat32(dst, v)
+	dst = append(dst, `,"category":`...)
+	dst = appendString(dst, engine.ConfidenceCategory(v))
+	dst = append(dst, `,"reasoning":`...)
+	dst = appendString(dst, reasoning)
+	return append(dst, '}')
+}
+
+func storageReasoning(v float32, given bool) string {
+	if given {
+		return fmt.Sprintf("Stored with the confidence the client gave (%.2f, %s).", v, engine.ConfidenceCategory(v))
+	}
+	return fmt.Sprintf("No confidence was given; the default %.2f applies.", v)
+}
+
+// rememberMessage says honestly how durable the write is under the space's sync mode.
+func rememberMessage(sp *engine.Space, res *engine.RememberResult, autoLink bool) string {
+	var durability string
+	switch sp.Settings().WALSync {
+	case "interval":
+		durability = "logged; the write-ahead log is flushed to disk within the sync interval"
+	case "never":
+		durability = "logged without flushing the write-ahead log to disk (wal_sync = never)"
+	default:
+		durability = "durably logged (write-ahead log flushed to disk)"
+	}
+	links := "association edges are built in the background"
+	if autoLink {
+		links = fmt.Sprintf("%d association edges built", len(res.Links))
+	}
+	return fmt.Sprintf("Memory %s stored in space '%s': %s; %s.", res.Memory.ID, sp.ID(), durability, links)
+}

@@ -1,0 +1,41 @@
+package httpapi
+
+import "github.com/valyala/fasthttp"
+
+// routes is the route table of SPEC §2 (docs/api.md describes each route).
+func (s *Server) routes() *router {
+	const (
+		get    = fasthttp.MethodGet
+		post   = fasthttp.MethodPost
+		delete = fasthttp.MethodDelete
+	)
+	rt := newRouter()
+	rt.handle(post, "/api/v1/memories/remember", s.handleRemember)
+	rt.handle(post, "/api/v1/memories", s.handleRemember)
+	rt.handle(get, "/api/v1/memories", s.handleList)
+	rt.handle(post, "/api/v1/episodes/remember", s.handleEpisode)
+	rt.handle(post, "/api/v1/memories/batch", s.handleBatch)
+	rt.handle(get, "/api/v1/memories/recall", s.handleRecall)
+	rt.handle(post, "/api/v1/memories/recall", s.handleRecall)
+	rt.handle(get, "/api/v1/memories/search", s.handleSearch)
+	rt.handle(get, "/api/v1/memories/{id}", s.handleGet)
+	rt.handle(delete, "/api/v1/memories/{id}", s.handleDelete)
+	rt.handle(get, "/api/v1/query/probabilistic", s.handleProbabilistic)
+	rt.handle(get, "/api/v1/consolidations", s.handleConsolidations)
+	rt.handle(get, "/api/v1/consolidations/{id}", s.handleConsolidation)
+
+	rt.handle(get, "/api/v1/spaces", s.handleSpaces)
+	rt.handle(post, "/api/v1/spaces", s.handleCreateSpace)
+	rt.handle(get, "/api/v1/spaces/{id}", s.handleGetSpace)
+	rt.handle(delete, "/api/v1/spaces/{id}", s.handleDeleteSpace)
+
+	rt.handle(get, "/api/v1/stream/activities", s.handleStream(activityEvents))
+	rt.handle(get, "/api/v1/stream/memories", s.handleStream(memoryEvents))
+
+	rt.handle(get, "/api/v1/system/health", s.handleSystemHealth)
+	rt.handle(get, "/health", s.handleHealth)
+	rt.handle(get, "/health/alive", s.handleAlive)
+	rt.handle(get, "/metrics", s.handleMetrics)
+	rt.handle(post, "/shutdown", s.handleShutdown)
+	return rt
+}
