@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -49,6 +50,7 @@ type config struct {
 	walSync  string
 	preload  int
 	profile  string
+	mutex    string
 }
 
 func main() {
@@ -62,7 +64,8 @@ func main() {
 	flag.IntVar(&c.bodies, "bodies", 256, "distinct remember bodies to cycle through")
 	flag.StringVar(&c.walSync, "wal-sync", "always", "wal_sync of the in-process server: always | interval | never")
 	flag.IntVar(&c.preload, "preload", 10000, "memories stored before a recall-only run")
-	flag.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of the engram runs to this file")
+	flag.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of the engram remember run to this file")
+	flag.StringVar(&c.mutex, "mutexprofile", "", "write a mutex contention profile of the engram remember run to this file")
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -132,7 +135,7 @@ func run(c config) error {
 	if c.mode != "recall" {
 		ceil = drive(ceiling.Addr().String(), c, postBodies(remember, c.space, bodies), 201)
 		ceil.print("ceiling remember")
-		stop, err := startProfile(c.profile)
+		stop, err := startProfile(c.profile, c.mutex)
 		if err != nil {
 			return err
 		}
@@ -154,20 +157,36 @@ func run(c config) error {
 	return nil
 }
 
-// startProfile starts a CPU profile when path is set and returns what stops it.
-func startProfile(path string) (func(), error) {
-	if path == "" {
-		return func() {}, nil
+// startProfile starts the CPU and mutex profiles that have a path and returns what
+// stops and writes them.
+func startProfile(cpuPath, mutexPath string) (func(), error) {
+	var stops []func()
+	if cpuPath != "" {
+		f, err := os.Create(cpuPath)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
+	if mutexPath != "" {
+		runtime.SetMutexProfileFraction(5)
+		stops = append(stops, func() {
+			runtime.SetMutexProfileFraction(0)
+			if f, err := os.Create(mutexPath); err == nil {
+				_ = pprof.Lookup("mutex").WriteTo(f, 0)
+				f.Close()
+			}
+		})
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}, nil
 }
 
 // rememberBody is a remember body: a sentence, tags and a dim-float embedding.
