@@ -211,11 +211,27 @@ func (l *linker) run() {
 			if n == 0 {
 				break
 			}
+			began := time.Now()
 			l.process(batch)
 			l.mu.Lock()
 			l.q = l.q[n:]
+			backlog := len(l.q)
 			l.mu.Unlock()
+			l.yield(time.Since(began), backlog)
 		}
+	}
+}
+
+// yield lets ingestion have the CPU while the backlog is small: after a batch that took d
+// the linker rests 2d (at most a third of a core), unless the queue is past half its
+// bound, where it runs flat out so the lag stays bounded.
+func (l *linker) yield(d time.Duration, backlog int) {
+	if backlog == 0 || backlog > maxLinkQueue/2 {
+		return
+	}
+	select {
+	case <-l.quit:
+	case <-time.After(min(2*d, 100*time.Millisecond)):
 	}
 }
 
@@ -267,21 +283,34 @@ func (l *linker) process(batch []*linkJob) {
 	}
 }
 
-// neighbours finds the similarity and temporal edges of one new row.
+// neighbours finds the similarity and temporal edges of one new row. The similarity
+// search runs without st.mu (the slab and the indexes need no lock), so it never holds up
+// writers; its candidates are checked under the read lock afterwards.
 func (l *linker) neighbours(j *linkJob) []link {
 	st := l.st
 	st.mu.RLock()
-	defer st.mu.RUnlock()
 	rec := st.recs[j.row]
-	var out []link
+	rows := len(st.recs)
+	st.mu.RUnlock()
+	if rec == nil {
+		return nil
+	}
+	var cands []index.Scored
 	if rec.hasVec {
-		q := st.vectorOf(j.row)
-		accept := func(r uint32) bool { return r != j.row && st.aliveLocked(r) && st.recs[r].hasVec }
-		for _, c := range st.similar(q, linkTopK, accept) {
-			if c.Score >= j.threshold {
-				out = append(out, link{Target: st.recs[c.Row].m.ID, Weight: min(c.Score, 1), Kind: uint8(graph.KindSimilarity)})
-			}
+		// Dead rows keep their vectors, so ask for a few more than needed.
+		cands = st.similar(st.vectorOf(j.row), rows, linkTopK+8, nil)
+	}
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	var out []link
+	for _, c := range cands {
+		if len(out) == linkTopK {
+			break
 		}
+		if c.Row == j.row || !st.aliveLocked(c.Row) || !st.recs[c.Row].hasVec || c.Score < j.threshold {
+			continue
+		}
+		out = append(out, link{Target: st.recs[c.Row].m.ID, Weight: min(c.Score, 1), Kind: uint8(graph.KindSimilarity)})
 	}
 	for i := len(l.recent) - 1; i >= 0; i-- {
 		r := l.recent[i]
@@ -304,14 +333,15 @@ func (l *linker) neighbours(j *linkJob) []link {
 	return out
 }
 
-// similar returns the k rows most similar to q: the HNSW index for the rows it holds plus
-// an exact scan of the rows it does not hold yet, or an exact scan of everything while the
-// space is small. Caller holds st.mu.
-func (st *state) similar(q []float32, k int, accept func(uint32) bool) []index.Scored {
-	rows := len(st.recs)
-	indexed := int(st.link.watermark())
+// similar returns the k rows among [0, rows) most similar to q: the HNSW index for the rows
+// it holds plus an exact scan of the rows it does not hold yet, or an exact scan of
+// everything while the space is small. accept may be nil; when it is not, the caller holds
+// st.mu (accept reads the records).
+func (st *state) similar(q []float32, rows, k int, accept func(uint32) bool) []index.Scored {
+	slab := (*st.slab.Load())[:rows*st.dim]
+	indexed := min(int(st.link.watermark()), rows)
 	if indexed < hnswMinRows || st.hnsw.Len() < hnswMinRows {
-		return index.TopK(q, st.liveSlab(), st.dim, rows, k, accept, nil)
+		return index.TopK(q, slab, st.dim, rows, k, accept, nil)
 	}
 	approx := st.hnsw.Search(q, k, max(64, 2*k), accept)
 	if indexed >= rows {
@@ -321,8 +351,7 @@ func (st *state) similar(q []float32, k int, accept func(uint32) bool) []index.S
 	for r := indexed; r < rows; r++ {
 		tail = append(tail, uint32(r))
 	}
-	exact := index.TopKRows(q, st.liveSlab(), st.dim, tail, k, accept)
-	merged := append(approx, exact...)
+	merged := append(approx, index.TopKRows(q, slab, st.dim, tail, k, accept)...)
 	sortScored(merged)
 	if len(merged) > k {
 		merged = merged[:k]

@@ -112,7 +112,7 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 	}
 	if qvec != nil && simd.Norm(qvec) > 0 {
 		vaccept := func(r uint32) bool { return accept(r) && st.recs[r].hasVec }
-		for _, h := range st.similar(qvec, want, vaccept) {
+		for _, h := range st.similar(qvec, len(st.recs), want, vaccept) {
 			if h.Score <= 0 {
 				continue
 			}

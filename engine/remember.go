@@ -5,12 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/engram-go/engram/engine/wal"
 )
 
@@ -99,29 +99,21 @@ func (s *Space) prepare(m *Memory) error {
 	return nil
 }
 
-// idStripe picks the id lock serialising operations on one memory id.
-func (st *state) idStripe(id string) int {
-	return int(xxhash.Sum64String(id) % uint64(len(st.idLocks)))
-}
-
-// lockIDs locks the stripes of ids in ascending order (so concurrent batches cannot
-// deadlock) and returns the function that unlocks them.
+// lockIDs locks the given memory ids (each once, in sorted order so concurrent batches
+// cannot deadlock) and returns the function that unlocks them. Operations on one id are
+// serialised so that WAL order equals apply order; different ids never wait on each other,
+// even while one of them waits for its fsync.
 func (st *state) lockIDs(ids ...string) (unlock func()) {
-	var stripes []int
-	seen := map[int]bool{}
-	for _, id := range ids {
-		if k := st.idStripe(id); !seen[k] {
-			seen[k] = true
-			stripes = append(stripes, k)
-		}
-	}
-	sort.Ints(stripes)
-	for _, k := range stripes {
-		st.idLocks[k].Lock()
+	ids = append([]string(nil), ids...)
+	sort.Strings(ids)
+	ids = slices.Compact(ids)
+	held := make([]*idLock, len(ids))
+	for i, id := range ids {
+		held[i] = st.idl.acquire(id)
 	}
 	return func() {
-		for _, k := range stripes {
-			st.idLocks[k].Unlock()
+		for i, l := range held {
+			st.idl.release(ids[i], l)
 		}
 	}
 }
@@ -173,6 +165,11 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	}
 	if len(ok) == 0 {
 		return res, errs
+	}
+	// Embedding is the expensive part of a text-only remember: done before any lock.
+	vecs := make([][]float32, len(ok))
+	for k, i := range ok {
+		vecs[k] = st.vectorFor(&ms[i], ms[i].Embedding)
 	}
 
 	// Lock every id stripe involved, in a fixed order, so that WAL order equals apply order.
@@ -230,17 +227,22 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	}
 
 	jobs := make([]*linkJob, len(ok))
+	rows := make([]uint32, len(ok))
 	st.mu.Lock()
 	for k, i := range ok {
 		m := &ms[i]
-		row := st.applyRemember(m, m.Embedding)
-		jobs[k] = st.link.enqueue(row, m.ID, m.StoredAt.UnixNano(), opts, opts.AutoLink)
+		rows[k] = st.applyRemember(m, vecs[k])
 		m.Embedding = nil
 		res[i] = RememberResult{Memory: *m, LSN: first + uint64(k)}
 	}
 	live := st.live
 	st.mu.Unlock()
 	s.memories.Store(int64(live))
+	for k, i := range ok {
+		// Still under the id lock, so no forget or replace of this memory can interleave.
+		st.lex.Add(rows[k], ms[i].Content)
+		jobs[k] = st.link.enqueue(rows[k], ms[i].ID, ms[i].StoredAt.UnixNano(), opts, opts.AutoLink)
+	}
 
 	for k, i := range ok {
 		m := &ms[i]

@@ -115,8 +115,10 @@ func (s *Space) recoverAndLog() error {
 	if rs == nil {
 		return nil
 	}
+	// Entries are the memories the space holds after replay (what health reports), not
+	// the WAL records replayed, which include edges and reinforcement.
 	s.e.cfg.Logger.Info(fmt.Sprintf("Recovered '%s': %d entries, %d corrupted, took %dms",
-		s.id, rs.Records, rs.Corrupted, time.Since(start).Milliseconds()))
+		s.id, s.memories.Load(), rs.Corrupted, time.Since(start).Milliseconds()))
 	return nil
 }
 

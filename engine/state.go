@@ -30,7 +30,7 @@ type state struct {
 	log *wal.WAL
 	dim int
 
-	idLocks [64]sync.Mutex
+	idl idLocks
 
 	mu    sync.RWMutex // guards everything below
 	byID  map[string]uint32
@@ -111,8 +111,10 @@ func (st *state) replay(r wal.Record) error {
 		if err != nil {
 			return err
 		}
+		vec := st.vectorFor(&m, raw)
 		st.mu.Lock()
-		st.applyRemember(&m, raw)
+		row := st.applyRemember(&m, vec)
+		st.lex.Add(row, m.Content)
 		st.mu.Unlock()
 	case recForget:
 		id, err := decodeForget(r.Payload)
@@ -178,9 +180,21 @@ func (st *state) liveSlab() []float32 {
 	return (*st.slab.Load())[:len(st.recs)*st.dim]
 }
 
-// applyRemember inserts or replaces m (with raw, its embedding as given, or nil). Caller
-// holds st.mu.
-func (st *state) applyRemember(m *Memory, raw []float32) uint32 {
+// vectorFor is the vector a memory is indexed by: raw (its embedding as given) or, when
+// it has none, the built-in embedder's vector of its content (nil with provider "none").
+func (st *state) vectorFor(m *Memory, raw []float32) []float32 {
+	if raw != nil || st.sp.embedder == nil {
+		return raw
+	}
+	vec := make([]float32, st.dim)
+	st.sp.embedder.Embed(m.Content, vec)
+	return vec
+}
+
+// applyRemember inserts or replaces m with vec (from vectorFor) and returns its row. The
+// caller holds st.mu and adds the row to the lexical index afterwards (outside st.mu when
+// it can), so the exclusive section stays short.
+func (st *state) applyRemember(m *Memory, vec []float32) uint32 {
 	if old, ok := st.byID[m.ID]; ok {
 		st.killRow(old)
 	}
@@ -188,11 +202,6 @@ func (st *state) applyRemember(m *Memory, raw []float32) uint32 {
 	rec := &record{m: *m}
 	rec.m.Embedding = nil
 	rec.m.Tier = TierHot
-	vec := raw
-	if vec == nil && st.sp.embedder != nil {
-		vec = make([]float32, st.dim)
-		st.sp.embedder.Embed(m.Content, vec)
-	}
 	var norm float32
 	if len(vec) == st.dim {
 		norm = simd.Norm(vec)
@@ -212,7 +221,6 @@ func (st *state) applyRemember(m *Memory, raw []float32) uint32 {
 	for _, id := range m.Citations {
 		st.consolidated[id] = true
 	}
-	st.lex.Add(row, m.Content)
 	return row
 }
 
