@@ -60,7 +60,7 @@ func (s *Subscription) Close() {
 type eventHub struct {
 	mu     sync.Mutex
 	nextID uint64
-	ring   []Event // last len(ring) events, ring[(id-1)%len] holds event id
+	ring   []Event // the last eventRingSize events: ring[(id-1)%eventRingSize] holds event id; grows on demand
 	subs   map[*Subscription]struct{}
 	closed bool
 }
@@ -71,7 +71,7 @@ const (
 )
 
 func newEventHub() *eventHub {
-	return &eventHub{nextID: 1, ring: make([]Event, eventRingSize), subs: map[*Subscription]struct{}{}}
+	return &eventHub{nextID: 1, subs: map[*Subscription]struct{}{}}
 }
 
 func (h *eventHub) publish(ev Event) {
@@ -82,7 +82,12 @@ func (h *eventHub) publish(ev Event) {
 	}
 	ev.ID = h.nextID
 	h.nextID++
-	h.ring[(ev.ID-1)%uint64(len(h.ring))] = ev
+	// The ring grows with use so that thousands of quiet spaces cost almost nothing.
+	if len(h.ring) < eventRingSize {
+		h.ring = append(h.ring, ev)
+	} else {
+		h.ring[(ev.ID-1)%eventRingSize] = ev
+	}
 	for s := range h.subs {
 		select {
 		case s.ch <- ev:
@@ -97,7 +102,7 @@ func (h *eventHub) publish(ev Event) {
 func (h *eventHub) subscribe(afterID uint64) *Subscription {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ch := make(chan Event, subscriberBuf+eventRingSize)
+	ch := make(chan Event, subscriberBuf+min(len(h.ring), eventRingSize))
 	s := &Subscription{C: ch, ch: ch, hub: h}
 	if h.closed {
 		close(ch)
@@ -105,8 +110,8 @@ func (h *eventHub) subscribe(afterID uint64) *Subscription {
 	}
 	if afterID > 0 && afterID < h.nextID-1 {
 		oldest := uint64(1)
-		if h.nextID-1 > uint64(len(h.ring)) {
-			oldest = h.nextID - uint64(len(h.ring))
+		if h.nextID-1 > eventRingSize {
+			oldest = h.nextID - eventRingSize
 		}
 		from := afterID + 1
 		if from < oldest {
@@ -114,7 +119,7 @@ func (h *eventHub) subscribe(afterID uint64) *Subscription {
 			from = oldest
 		}
 		for id := from; id < h.nextID; id++ {
-			ch <- h.ring[(id-1)%uint64(len(h.ring))]
+			ch <- h.ring[(id-1)%eventRingSize]
 		}
 	}
 	h.subs[s] = struct{}{}
