@@ -2,9 +2,10 @@ package simd
 
 import "math"
 
-// DotInt8 returns the exact dot product of a and b, summed in int32. The sum cannot
-// overflow below 131,073 elements; past that it wraps modulo 2^32, identically on every
-// path. It panics if len(a) != len(b).
+// DotInt8 returns the exact dot product of a and b, summed in int32. Each product is at
+// most 128·128 = 2^14, so the sum cannot overflow for up to 131,071 elements; from
+// 131,072 on it can, and then wraps modulo 2^32 identically on every path. It panics if
+// len(a) != len(b).
 func DotInt8(a, b []int8) int32 {
 	if len(a) != len(b) {
 		panic("simd: DotInt8: len(a) != len(b)")
