@@ -21,6 +21,7 @@ const (
 	hnswMinRows          = 10000            // below this many rows recall scans exactly
 	hnswStartRows        = hnswMinRows / 2  // the index is built from here on, ahead of need
 	hnswEfConstruction   = 100
+	hnswMaxTail          = 20000 // past this many unindexed rows the index lane runs flat out
 	linkBatch            = 256
 )
 
@@ -112,6 +113,7 @@ func (l *linker) runIndex() {
 			return
 		case <-l.wakeIndex:
 		}
+		began, inserted := time.Now(), 0
 		for {
 			select {
 			case <-l.quit:
@@ -133,6 +135,15 @@ func (l *linker) runIndex() {
 			l.mu.Lock()
 			l.indexed = next + 1
 			l.mu.Unlock()
+			// Like the edge lane, rest between rounds while the unindexed tail is small
+			// enough for the exact scan to cover it cheaply.
+			if inserted++; inserted == 64 {
+				tail := rows - int(next) - 1
+				if tail < hnswMaxTail {
+					l.rest(time.Since(began))
+				}
+				began, inserted = time.Now(), 0
+			}
 		}
 	}
 }
@@ -226,9 +237,14 @@ func (l *linker) run() {
 // the linker rests 2d (at most a third of a core), unless the queue is past half its
 // bound, where it runs flat out so the lag stays bounded.
 func (l *linker) yield(d time.Duration, backlog int) {
-	if backlog == 0 || backlog > maxLinkQueue/2 {
+	if backlog > maxLinkQueue/2 {
 		return
 	}
+	l.rest(d)
+}
+
+// rest pauses a background lane for twice the work it just did (at most 100ms).
+func (l *linker) rest(d time.Duration) {
 	select {
 	case <-l.quit:
 	case <-time.After(min(2*d, 100*time.Millisecond)):
@@ -242,18 +258,30 @@ func (l *linker) process(batch []*linkJob) {
 		job   *linkJob
 		links []link
 	}
-	var plans []planned
+	var live []*linkJob
+	var queries [][]float32
+	st.mu.RLock()
+	rows := len(st.recs)
 	for _, j := range batch {
-		st.mu.RLock()
-		alive := st.aliveLocked(j.row) && st.recs[j.row].m.StoredAt.UnixNano() == j.version
-		st.mu.RUnlock()
-		if !alive {
+		if !st.aliveLocked(j.row) || st.recs[j.row].m.StoredAt.UnixNano() != j.version {
 			if j.done != nil {
 				close(j.done)
 			}
 			continue
 		}
-		plans = append(plans, planned{job: j, links: l.neighbours(j)})
+		live = append(live, j)
+		if st.recs[j.row].hasVec {
+			queries = append(queries, st.vectorOf(j.row))
+		} else {
+			queries = append(queries, nil)
+		}
+	}
+	st.mu.RUnlock()
+	// Dead rows keep their vectors, so ask for a few more candidates than needed.
+	cands := st.similarMany(queries, rows, linkTopK+8)
+	var plans []planned
+	for i, j := range live {
+		plans = append(plans, planned{job: j, links: l.neighbours(j, cands[i])})
 	}
 	if len(plans) == 0 {
 		return
@@ -283,25 +311,16 @@ func (l *linker) process(batch []*linkJob) {
 	}
 }
 
-// neighbours finds the similarity and temporal edges of one new row. The similarity
-// search runs without st.mu (the slab and the indexes need no lock), so it never holds up
-// writers; its candidates are checked under the read lock afterwards.
-func (l *linker) neighbours(j *linkJob) []link {
+// neighbours turns one new row's similarity candidates (found without st.mu, so the
+// search never holds up writers) into similarity edges, and adds temporal edges.
+func (l *linker) neighbours(j *linkJob, cands []index.Scored) []link {
 	st := l.st
 	st.mu.RLock()
+	defer st.mu.RUnlock()
 	rec := st.recs[j.row]
-	rows := len(st.recs)
-	st.mu.RUnlock()
 	if rec == nil {
 		return nil
 	}
-	var cands []index.Scored
-	if rec.hasVec {
-		// Dead rows keep their vectors, so ask for a few more than needed.
-		cands = st.similar(st.vectorOf(j.row), rows, linkTopK+8, nil)
-	}
-	st.mu.RLock()
-	defer st.mu.RUnlock()
 	var out []link
 	for _, c := range cands {
 		if len(out) == linkTopK {
@@ -338,25 +357,60 @@ func (l *linker) neighbours(j *linkJob) []link {
 // everything while the space is small. accept may be nil; when it is not, the caller holds
 // st.mu (accept reads the records).
 func (st *state) similar(q []float32, rows, k int, accept func(uint32) bool) []index.Scored {
-	slab := (*st.slab.Load())[:rows*st.dim]
 	indexed := min(int(st.link.watermark()), rows)
 	if indexed < hnswMinRows || st.hnsw.Len() < hnswMinRows {
-		return index.TopK(q, slab, st.dim, rows, k, accept, nil)
+		return st.slab.topK(q, 0, rows, k, accept)
 	}
 	approx := st.hnsw.Search(q, k, max(64, 2*k), accept)
 	if indexed >= rows {
 		return approx
 	}
-	tail := make([]uint32, 0, rows-indexed)
-	for r := indexed; r < rows; r++ {
-		tail = append(tail, uint32(r))
-	}
-	merged := append(approx, index.TopKRows(q, slab, st.dim, tail, k, accept)...)
+	merged := append(approx, st.slab.topK(q, indexed, rows, k, accept)...)
 	sortScored(merged)
 	if len(merged) > k {
 		merged = merged[:k]
 	}
 	return merged
+}
+
+// similarMany runs similar for several queries (nil entries get no candidates) without
+// st.mu. While the space is scanned exactly, it makes one pass over the slab for all of
+// them, block by block, so each block is read from memory once and scored from cache for
+// every query: memory traffic falls by the number of queries.
+func (st *state) similarMany(queries [][]float32, rows, k int) [][]index.Scored {
+	out := make([][]index.Scored, len(queries))
+	indexed := min(int(st.link.watermark()), rows)
+	if indexed >= hnswMinRows && st.hnsw.Len() >= hnswMinRows {
+		for i, q := range queries {
+			if q != nil {
+				out[i] = st.similar(q, rows, k, nil)
+			}
+		}
+		return out
+	}
+	const block = 256 // rows per block: 768 KiB at 768 dimensions, within L2
+	st.slab.blocks(0, rows, block, func(lo int, part []float32) {
+		for i, q := range queries {
+			if q == nil {
+				continue
+			}
+			for _, h := range index.TopK(q, part, st.dim, len(part)/st.dim, k, nil, nil) {
+				h.Row += uint32(lo)
+				out[i] = append(out[i], h)
+			}
+			if len(out[i]) > 4*k {
+				sortScored(out[i])
+				out[i] = out[i][:k]
+			}
+		}
+	})
+	for i := range out {
+		sortScored(out[i])
+		if len(out[i]) > k {
+			out[i] = out[i][:k]
+		}
+	}
+	return out
 }
 
 // watermark is the first row not yet offered to the HNSW index.

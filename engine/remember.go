@@ -228,6 +228,10 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 
 	jobs := make([]*linkJob, len(ok))
 	rows := make([]uint32, len(ok))
+	st.mu.RLock()
+	need := len(st.recs) + len(ok)
+	st.mu.RUnlock()
+	st.slab.reserve(need + 64) // others may append meanwhile; applyRemember grows if needed
 	st.mu.Lock()
 	for k, i := range ok {
 		m := &ms[i]

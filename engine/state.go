@@ -34,9 +34,9 @@ type state struct {
 
 	mu    sync.RWMutex // guards everything below
 	byID  map[string]uint32
-	recs  []*record                 // by row; nil = dead row
-	slab  atomic.Pointer[[]float32] // normalised embeddings, row-major; see vectorOf
-	norms []float32                 // original L2 norm of each row's embedding
+	recs  []*record // by row; nil = dead row
+	slab  *slab     // normalised embeddings of the hot tier
+	norms []float32 // original L2 norm of each row's embedding
 	live  int
 	lex   *index.Lexical
 	graph *graph.Graph
@@ -59,7 +59,7 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 		lex:          index.NewLexical(),
 		graph:        graph.New(),
 	}
-	st.slab.Store(new([]float32))
+	st.slab = newSlab(st.dim)
 	st.hnsw = index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1, EfConstruction: hnswEfConstruction}, st.vectorOf)
 	var replayErr error
 	log, rs, err := wal.Open(wal.Options{
@@ -152,33 +152,9 @@ func (st *state) replay(r wal.Record) error {
 	return nil
 }
 
-// vectorOf gives the indexes a row's normalised vector without taking st.mu: the slab is
-// published through an atomic pointer, grows by copying into a new array, and a row is
-// written once, before its number is handed to any index, and never rewritten while open.
-// Index locks may therefore be taken while st.mu is held, never the other way round.
-func (st *state) vectorOf(row uint32) []float32 {
-	slab := *st.slab.Load()
-	off := int(row) * st.dim
-	return slab[off : off+st.dim : off+st.dim]
-}
-
-// rowSlot makes room for row in the slab and returns its (zeroed) vector. Caller holds st.mu.
-func (st *state) rowSlot(row uint32) []float32 {
-	slab := *st.slab.Load()
-	need := (int(row) + 1) * st.dim
-	if need > len(slab) {
-		grown := make([]float32, max(2*len(slab), need, 64*st.dim))
-		copy(grown, slab)
-		st.slab.Store(&grown)
-		slab = grown
-	}
-	return slab[need-st.dim : need : need]
-}
-
-// liveSlab is the part of the slab holding rows [0, len(recs)). Caller holds st.mu.
-func (st *state) liveSlab() []float32 {
-	return (*st.slab.Load())[:len(st.recs)*st.dim]
-}
+// vectorOf gives the indexes a row's normalised vector without taking st.mu (see slab),
+// so index locks may be taken while st.mu is held, never the other way round.
+func (st *state) vectorOf(row uint32) []float32 { return st.slab.row(row) }
 
 // vectorFor is the vector a memory is indexed by: raw (its embedding as given) or, when
 // it has none, the built-in embedder's vector of its content (nil with provider "none").
@@ -207,7 +183,8 @@ func (st *state) applyRemember(m *Memory, vec []float32) uint32 {
 		norm = simd.Norm(vec)
 		rec.hasVec = norm > 0
 	}
-	dst := st.rowSlot(row)
+	st.slab.reserve(int(row) + 1) // a no-op unless replaying: remember reserves ahead
+	dst := st.slab.row(row)
 	if rec.hasVec {
 		inv := 1 / norm
 		for i, x := range vec {
