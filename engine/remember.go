@@ -20,6 +20,10 @@ type RememberOptions struct {
 	AutoLink bool
 	// LinkThreshold overrides the minimum similarity of a similarity edge (0 = default).
 	LinkThreshold float32
+	// Preserve keeps the memory's stored_at, last_access and access_count as given (when
+	// stored_at is set) instead of stamping them now: used by restore and merge, which
+	// replay memories from elsewhere with all their fields.
+	Preserve bool
 }
 
 // AutoLink is one association edge created for a remembered memory.
@@ -40,7 +44,7 @@ type RememberResult struct {
 const MaxContentBytes = 100 << 10
 
 // prepare validates m and fills defaults. It never modifies stored data.
-func (s *Space) prepare(m *Memory) error {
+func (s *Space) prepare(m *Memory, preserve bool) error {
 	if m.ID == "" {
 		var b [12]byte
 		_, _ = rand.Read(b[:])
@@ -92,10 +96,19 @@ func (s *Space) prepare(m *Memory) error {
 		m.ObservedAt = now
 	}
 	m.ObservedAt = m.ObservedAt.UTC()
-	m.StoredAt = now
-	m.LastAccess = time.Time{}
-	m.AccessCount = 0
+	if !preserve || m.StoredAt.IsZero() {
+		m.StoredAt = now
+		m.LastAccess = time.Time{}
+		m.AccessCount = 0
+	}
+	m.StoredAt = m.StoredAt.UTC()
+	if !m.LastAccess.IsZero() {
+		m.LastAccess = m.LastAccess.UTC()
+	}
 	m.Tier = TierHot
+	if m.Type == Semantic && len(m.Citations) > 0 && !preserve {
+		return fmt.Errorf("%w: citations are set by consolidation only", ErrInvalidInput)
+	}
 	return nil
 }
 
@@ -157,7 +170,7 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 		if len(ms[i].Embedding) == 0 {
 			ms[i].Embedding = nil
 		}
-		if err := s.prepare(&ms[i]); err != nil {
+		if err := s.prepare(&ms[i], opts.Preserve); err != nil {
 			errs[i] = err
 			continue
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,6 +157,9 @@ func (st *state) replay(r wal.Record) error {
 // so index locks may be taken while st.mu is held, never the other way round.
 func (st *state) vectorOf(row uint32) []float32 { return st.slab.row(row) }
 
+// unitNormSlack is how far from 1 a vector's norm may be for it to count as unit length.
+const unitNormSlack = 1e-5
+
 // vectorFor is the vector a memory is indexed by: raw (its embedding as given) or, when
 // it has none, the built-in embedder's vector of its content (nil with provider "none").
 func (st *state) vectorFor(m *Memory, raw []float32) []float32 {
@@ -185,7 +189,14 @@ func (st *state) applyRemember(m *Memory, vec []float32) uint32 {
 	}
 	st.slab.reserve(int(row) + 1) // a no-op unless replaying: remember reserves ahead
 	dst := st.slab.row(row)
-	if rec.hasVec {
+	switch {
+	case !rec.hasVec:
+	case math.Abs(float64(norm)-1) <= unitNormSlack:
+		// Already unit length (the built-in embedder's vectors, most model embeddings):
+		// stored bit for bit, so exports and re-imports round-trip exactly.
+		copy(dst, vec)
+		norm = 1
+	default:
 		inv := 1 / norm
 		for i, x := range vec {
 			dst[i] = x * inv
