@@ -114,7 +114,9 @@ func ReadEdges(path string) ([]EdgeRecord, error) {
 	if rawLen > maxEdgesRaw || count > rawLen/7 {
 		return nil, corrupt("%d edges in %d uncompressed bytes", count, rawLen)
 	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(max(rawLen, 1)))
+	// The limit also caps the window the frame may declare, so it never goes below the
+	// window a small payload is encoded with; the length check below is the exact one.
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(max(rawLen, 1<<20)))
 	if err != nil {
 		return nil, fmt.Errorf("tier: read edges %s: zstd decoder: %w", path, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/engram-go/engram/simd"
@@ -161,14 +162,14 @@ func TestScanDegenerateInputs(t *testing.T) {
 func TestColdRecallQuality(t *testing.T) {
 	const n, queries, k = 20000, 200, 10
 	for _, dim := range []int{128, 768} {
-		t.Run("dim"+itoa(dim), func(t *testing.T) {
+		t.Run("dim"+strconv.Itoa(dim), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(dim), 21))
 			recs := make([]Record, n)
 			slab := make([]float32, n*dim)
 			for i := range recs {
 				v := randUnit(r, dim)
 				copy(slab[i*dim:], v)
-				recs[i] = Record{ID: "m" + itoa(i), Vector: v, Norm: 1}
+				recs[i] = Record{ID: "m" + strconv.Itoa(i), Vector: v, Norm: 1}
 			}
 			s := openTemp(t, KindCold, dim, recs)
 			exact := make([]float32, n)
@@ -194,15 +195,4 @@ func TestColdRecallQuality(t *testing.T) {
 			}
 		})
 	}
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }

@@ -190,11 +190,11 @@ func TestSegmentCloseAndUseAfter(t *testing.T) {
 func TestSegmentAccessorsPanicOutOfRange(t *testing.T) {
 	s := openTemp(t, KindWarm, 2, makeRecords(4, recordSet{n: 3, dim: 2}))
 	calls := map[string]func(){
-		"ID(-1)":          func() { s.ID(-1) },
-		"Meta(3)":         func() { s.Meta(3) },
-		"HasVector(3)":    func() { s.HasVector(3) },
-		"Norm(-1)":        func() { s.Norm(-1) },
-		"Vector(3)":       func() { s.Vector(3, make([]float32, 2)) },
+		"ID(-1)":           func() { s.ID(-1) },
+		"Meta(3)":          func() { s.Meta(3) },
+		"HasVector(3)":     func() { s.HasVector(3) },
+		"Norm(-1)":         func() { s.Norm(-1) },
+		"Vector(3)":        func() { s.Vector(3, make([]float32, 2)) },
 		"Vector(0, short)": func() { s.Vector(0, make([]float32, 1)) },
 	}
 	for name, call := range calls {
