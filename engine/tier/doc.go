@@ -8,7 +8,8 @@
 // Warm segments (and hot snapshots, which use the warm format) keep float32 vectors in a
 // 64-byte-aligned row-major block that Scan reads with simd.DotBatch without copying. Cold
 // segments keep int8 codes with one float32 scale per row and zstd-compress the metadata
-// in blocks of up to 64 records, so reading one record's metadata decompresses one block.
+// in blocks of up to 64 records (fewer once a block's metadata reaches 64 KiB), so reading
+// one record's metadata decompresses one small block.
 //
 // Invariants:
 //
