@@ -49,6 +49,14 @@ func (s SpaceSettings) merge(base SpaceSettings) SpaceSettings {
 	return s
 }
 
+// totalCapacity is the most memories the space may hold across its tiers (0 = unbounded).
+func (s SpaceSettings) totalCapacity() int {
+	if s.HotCapacity <= 0 || s.WarmCapacity <= 0 || s.ColdCapacity <= 0 {
+		return 0
+	}
+	return s.HotCapacity + s.WarmCapacity + s.ColdCapacity
+}
+
 // DefaultSpaceSettings are the built-in defaults of SPEC §5.
 func DefaultSpaceSettings() SpaceSettings {
 	return SpaceSettings{

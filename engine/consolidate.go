@@ -53,12 +53,15 @@ func (s *Space) Consolidate(ctx context.Context) (int, error) {
 			links = append(links, link{Target: id, Weight: 0.9, Kind: uint8(graph.KindConsolidation)})
 		}
 		version := res[0].Memory.StoredAt.UnixNano()
+		st.cp.RLock()
 		if _, err := st.log.Append(wal.Entry{Type: recLinks, Payload: encodeLinks(nil, sem.ID, version, links)}); err != nil {
+			st.cp.RUnlock()
 			return formed, err
 		}
 		st.mu.Lock()
 		st.applyLinks(sem.ID, version, links)
 		st.mu.Unlock()
+		st.cp.RUnlock()
 		formed++
 		s.consol.add(s.e.cfg.Now(), len(sem.Citations))
 		s.publish(EventConsolidation, sem.ID, sem.Confidence, map[string]any{
@@ -76,7 +79,7 @@ func (st *state) findClusters(cutoff time.Time) [][]uint32 {
 	defer st.mu.RUnlock()
 	var eligible []uint32
 	for row, rec := range st.recs {
-		if rec != nil && rec.hasVec && rec.m.Type == Episodic && !st.consolidated[rec.m.ID] && rec.m.ObservedAt.Before(cutoff) {
+		if rec != nil && rec.hasVec && rec.seg == nil && rec.m.Type == Episodic && !st.consolidated[rec.m.ID] && rec.m.ObservedAt.Before(cutoff) {
 			eligible = append(eligible, uint32(row))
 		}
 	}

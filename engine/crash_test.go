@@ -14,7 +14,10 @@ import (
 	"time"
 )
 
-const crashChildEnv = "ENGRAM_CRASH_CHILD_ROOT"
+const (
+	crashChildEnv = "ENGRAM_CRASH_CHILD_ROOT"
+	crashTiersEnv = "ENGRAM_CRASH_TIERS"
+)
 
 // TestCrashChild is the child side of TestCrashKeepsAcknowledgedWrites: it remembers and
 // forgets from several goroutines and prints every acknowledged operation.
@@ -23,10 +26,29 @@ func TestCrashChild(t *testing.T) {
 	if root == "" {
 		t.Skip("runs only as the child of TestCrashKeepsAcknowledgedWrites")
 	}
-	e, err := Open(testConfig(t, root))
+	cfg := testConfig(t, root)
+	tiers := os.Getenv(crashTiersEnv) != ""
+	if tiers {
+		cfg = tierConfig(t, root)
+	}
+	e, err := Open(cfg)
 	if err != nil {
 		fmt.Println("ERR", err)
 		os.Exit(3)
+	}
+	if tiers {
+		// Seal and compact continuously so that kills land in the middle of checkpoints.
+		go func() {
+			for {
+				for _, s := range e.Spaces() {
+					if st, err := s.acquire(); err == nil {
+						_ = st.checkpoint()
+						s.mu.RUnlock()
+					}
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
 	}
 	var out sync.Mutex
 	var wg sync.WaitGroup
@@ -70,6 +92,20 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test")
 	}
+	crashRounds(t, false)
+}
+
+// TestCrashDuringCheckpoints kills the child while it seals hot memories into warm
+// segments and compacts them into cold ones: nothing acknowledged is lost, nothing is
+// duplicated, nothing forgotten comes back.
+func TestCrashDuringCheckpoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test")
+	}
+	crashRounds(t, true)
+}
+
+func crashRounds(t *testing.T, tiers bool) {
 	root := t.TempDir()
 	acked := map[string]string{} // id → space
 	deleted := map[string]bool{}
@@ -78,6 +114,9 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), crashChildEnv+"="+root)
+		if tiers {
+			cmd.Env = append(cmd.Env, crashTiersEnv+"=1")
+		}
 		cmd.Stderr = os.Stderr
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
@@ -119,9 +158,28 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 		}
 		_ = cmd.Wait()
 
-		e, err := Open(testConfig(t, root))
+		cfg := testConfig(t, root)
+		if tiers {
+			cfg = tierConfig(t, root)
+		}
+		e, err := Open(cfg)
 		if err != nil {
 			t.Fatalf("round %d: reopen: %v", round, err)
+		}
+		for _, sp := range []string{"alpha", "beta"} {
+			if s, err := e.Space(sp); err == nil {
+				all := mustList(t, s)
+				seen := map[string]bool{}
+				for _, m := range all {
+					if seen[m.ID] {
+						t.Fatalf("round %d: %s listed twice", round, m.ID)
+					}
+					seen[m.ID] = true
+				}
+				if st := s.Stats(); st.Memories != len(all) || st.Hot+st.Warm+st.Cold != st.Memories {
+					t.Fatalf("round %d: counts disagree: %+v vs %d listed", round, st, len(all))
+				}
+			}
 		}
 		for id, sp := range acked {
 			s, err := e.Space(sp)

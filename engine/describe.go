@@ -27,18 +27,20 @@ func RecordTypeName(t wal.RecordType) string {
 		return "links"
 	case recAccess:
 		return "access"
+	case recPromote:
+		return "promote"
 	}
 	return fmt.Sprintf("type%d", t)
 }
 
 // ParseRecordType is the inverse of RecordTypeName for the known types.
 func ParseRecordType(s string) (wal.RecordType, error) {
-	for _, t := range []wal.RecordType{recRemember, recForget, recLinks, recAccess} {
+	for _, t := range []wal.RecordType{recRemember, recForget, recLinks, recAccess, recPromote} {
 		if RecordTypeName(t) == s {
 			return t, nil
 		}
 	}
-	return 0, fmt.Errorf("%w: unknown record type %q (remember, forget, links, access)", ErrInvalidInput, s)
+	return 0, fmt.Errorf("%w: unknown record type %q (remember, forget, links, access, promote)", ErrInvalidInput, s)
 }
 
 // DescribeRecord decodes a record's payload into a summary. Payloads are documented in
@@ -76,6 +78,12 @@ func DescribeRecord(t wal.RecordType, payload []byte) (RecordInfo, error) {
 		}
 		info.Accesses = len(as)
 		info.Preview = fmt.Sprintf("%d accesses", len(as))
+	case recPromote:
+		id, _, err := decodePromote(payload)
+		if err != nil {
+			return info, err
+		}
+		info.MemoryID = id
 	default:
 		return info, fmt.Errorf("engine: unknown record type %d", t)
 	}

@@ -385,6 +385,9 @@ func (e *Engine) backgroundLoop() {
 			return
 		case <-t.C:
 			e.closeIdle(nil)
+			for _, s := range e.Spaces() {
+				s.maybeCheckpoint()
+			}
 			if e.cfg.Consolidation.Enabled && time.Since(lastConsolidation) >= e.cfg.Consolidation.Interval {
 				lastConsolidation = time.Now()
 				e.consolidateOpenSpaces()

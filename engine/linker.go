@@ -73,6 +73,7 @@ type linker struct {
 	wg        sync.WaitGroup
 	indexed   uint32 // rows below this were offered to the HNSW index (watermark)
 	recent    []uint32
+	promos    map[string]bool // memories recalled from warm or cold, to promote
 }
 
 func (l *linker) start(st *state) {
@@ -124,7 +125,7 @@ func (l *linker) runIndex() {
 			st.mu.RLock()
 			rows := len(st.recs)
 			next := l.watermark()
-			alive := int(next) < rows && st.aliveLocked(next)
+			alive := int(next) < rows && st.aliveLocked(next) && st.recs[next].seg == nil
 			st.mu.RUnlock()
 			if rows < hnswStartRows || int(next) >= rows {
 				break
@@ -230,6 +231,7 @@ func (l *linker) run() {
 			l.mu.Unlock()
 			l.yield(time.Since(began), backlog)
 		}
+		l.runPromotions()
 	}
 }
 
@@ -290,6 +292,8 @@ func (l *linker) process(batch []*linkJob) {
 	for i, p := range plans {
 		entries[i] = wal.Entry{Type: recLinks, Payload: encodeLinks(nil, p.job.id, p.job.version, p.links)}
 	}
+	st.cp.RLock()
+	defer st.cp.RUnlock()
 	if _, err := st.log.AppendBatch(entries); err != nil {
 		st.sp.e.cfg.Logger.Warn("association edges not logged", "space", st.sp.id, "err", err)
 		for _, p := range plans {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/engram-go/engram/engine/tier"
 	"github.com/engram-go/engram/engine/wal"
 )
 
@@ -43,6 +44,8 @@ func (s *Space) Forget(ctx context.Context, id string) error {
 	if !ok {
 		return fmt.Errorf("%w: %q in space %q", ErrNotFound, id, s.id)
 	}
+	st.cp.RLock()
+	defer st.cp.RUnlock()
 	if _, err := st.log.Append(wal.Entry{Type: recForget, Payload: encodeForget(nil, id)}); err != nil {
 		return fmt.Errorf("engine: space %q: write-ahead log: %w", s.id, err)
 	}
@@ -90,13 +93,19 @@ func (s *Space) List(opts ListOptions) (ListResult, error) {
 	defer s.mu.RUnlock()
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	out := ListResult{Hot: st.live}
-	if opts.Tier == "warm" || opts.Tier == "cold" {
-		return out, nil
+	out := ListResult{Hot: st.hotCount}
+	for _, sg := range st.segs {
+		if sg.kind == tier.KindCold {
+			out.Cold += sg.live
+		} else {
+			out.Warm += sg.live
+		}
 	}
 	ids := make([]string, 0, len(st.byID))
-	for id := range st.byID {
-		ids = append(ids, id)
+	for id, row := range st.byID {
+		if opts.Tier == "" || opts.Tier == "all" || opts.Tier == st.recs[row].tier().String() {
+			ids = append(ids, id)
+		}
 	}
 	sort.Strings(ids)
 	out.Total = len(ids)

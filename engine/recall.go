@@ -111,7 +111,7 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 		return c
 	}
 	if qvec != nil && simd.Norm(qvec) > 0 {
-		vaccept := func(r uint32) bool { return accept(r) && st.recs[r].hasVec }
+		vaccept := func(r uint32) bool { return accept(r) && st.recs[r].hasVec && st.recs[r].seg == nil }
 		for _, h := range st.similar(qvec, len(st.recs), want, vaccept) {
 			if h.Score <= 0 {
 				continue
@@ -119,6 +119,24 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 			c := get(h.Row)
 			c.sim = max(c.sim, h.Score)
 			c.direct = true
+		}
+		// Warm and cold segments are scanned in place (mmap'd, SIMD batch kernel).
+		for _, sg := range st.segs {
+			saccept := func(i int) bool {
+				if sg.deleted.Has(i) {
+					return false
+				}
+				r := sg.rows[i]
+				return accept(r) && st.recs[r].seg == sg
+			}
+			for _, h := range sg.s.Scan(qvec, want, saccept) {
+				if h.Score <= 0 {
+					continue
+				}
+				c := get(sg.rows[h.Index])
+				c.sim = max(c.sim, h.Score)
+				c.direct = true
+			}
 		}
 	}
 	if cue.Query != "" {
@@ -219,7 +237,7 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 		hits = hits[:cue.MaxResults]
 	}
 
-	res := RecallResult{Searched: st.live, Hops: hops, Tiers: []string{"hot"}}
+	res := RecallResult{Searched: st.live, Hops: hops, Tiers: st.tierNames()}
 	rows := make([]uint32, len(hits))
 	var sum float32
 	for i, c := range hits {
@@ -315,6 +333,9 @@ func (st *state) reinforce(rows []uint32, now time.Time) {
 		m.AccessCount++
 		m.LastAccess = now
 		st.acc.record(m.ID, m.AccessCount, now)
+		if st.recs[r].seg != nil {
+			st.link.promote(m.ID)
+		}
 	}
 }
 

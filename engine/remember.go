@@ -204,10 +204,10 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 		seen[id] = true
 	}
 	st.mu.RUnlock()
-	if limit := int64(s.settings.HotCapacity); limit > 0 {
+	if limit := int64(s.settings.totalCapacity()); limit > 0 {
 		if n := st.reserved.Add(int64(newIDs)); n > limit {
 			st.reserved.Add(-int64(newIDs))
-			err := fmt.Errorf("%w: space %q holds %d of %d memories (hot_capacity)", ErrCapacity, s.id, n-int64(newIDs), limit)
+			err := fmt.Errorf("%w: space %q holds %d of %d memories (hot + warm + cold capacity)", ErrCapacity, s.id, n-int64(newIDs), limit)
 			for _, i := range ok {
 				errs[i] = err
 			}
@@ -215,6 +215,20 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 		}
 	} else {
 		st.reserved.Add(int64(newIDs))
+	}
+	if c := s.settings.HotCapacity; c > 0 && newIDs > 0 {
+		st.mu.RLock()
+		hot := st.hotCount
+		st.mu.RUnlock()
+		if hot+newIDs > hotHardLimit*c {
+			st.reserved.Add(-int64(newIDs))
+			go s.maybeCheckpoint()
+			err := fmt.Errorf("%w: the hot tier of space %q is being sealed to the warm tier", ErrOverloaded, s.id)
+			for _, i := range ok {
+				errs[i] = err
+			}
+			return res, errs
+		}
 	}
 	if n := st.link.pending(); n >= maxLinkQueue {
 		st.reserved.Add(-int64(newIDs))
@@ -229,8 +243,10 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	for k, i := range ok {
 		entries[k] = wal.Entry{Type: recRemember, Payload: encodeMemory(nil, &ms[i], ms[i].Embedding)}
 	}
+	st.cp.RLock() // from append to apply: see state.cp
 	first, err := st.log.AppendBatch(entries)
 	if err != nil {
+		st.cp.RUnlock()
 		st.reserved.Add(-int64(newIDs))
 		err = fmt.Errorf("engine: space %q: write-ahead log: %w", s.id, err)
 		for _, i := range ok {
@@ -242,9 +258,9 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	jobs := make([]*linkJob, len(ok))
 	rows := make([]uint32, len(ok))
 	st.mu.RLock()
-	need := len(st.recs) + len(ok)
+	next := len(st.recs)
 	st.mu.RUnlock()
-	st.slab.reserve(need + 64) // others may append meanwhile; applyRemember grows if needed
+	st.slab.reserve(next, next+len(ok)+64) // others may append meanwhile; applyRemember grows if needed
 	st.mu.Lock()
 	for k, i := range ok {
 		m := &ms[i]
@@ -260,6 +276,7 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 		st.lex.Add(rows[k], ms[i].Content)
 		jobs[k] = st.link.enqueue(rows[k], ms[i].ID, ms[i].StoredAt.UnixNano(), opts, opts.AutoLink)
 	}
+	st.cp.RUnlock() // before waiting on the linker, which takes it too
 
 	for k, i := range ok {
 		m := &ms[i]

@@ -27,23 +27,43 @@ func newSlab(dim int) *slab {
 	return s
 }
 
-// reserve makes room for rows [0, n). Allocation happens here, under growMu only, so the
-// space's exclusive lock is never held while memory is allocated and cleared.
-func (s *slab) reserve(n int) {
-	if n <= len(*s.chunks.Load())*slabChunkRows {
+// reserve makes room for rows [lo, hi). Allocation happens here, under growMu only, so
+// the space's exclusive lock is never held while memory is allocated and cleared. Chunks
+// outside reserved ranges stay nil: rows of warm and cold memories cost no slab memory.
+func (s *slab) reserve(lo, hi int) {
+	if lo >= hi || s.has(lo, hi) {
 		return
 	}
 	s.growMu.Lock()
 	defer s.growMu.Unlock()
-	cur := *s.chunks.Load()
-	if n <= len(cur)*slabChunkRows {
+	if s.has(lo, hi) {
 		return
 	}
+	cur := *s.chunks.Load()
 	next := append([][]float32(nil), cur...)
-	for len(next)*slabChunkRows < n {
-		next = append(next, make([]float32, slabChunkRows*s.dim))
+	for len(next)*slabChunkRows < hi {
+		next = append(next, nil)
+	}
+	for c := lo / slabChunkRows; c <= (hi-1)/slabChunkRows; c++ {
+		if next[c] == nil {
+			next[c] = make([]float32, slabChunkRows*s.dim)
+		}
 	}
 	s.chunks.Store(&next)
+}
+
+// has reports whether rows [lo, hi) are all backed by chunks.
+func (s *slab) has(lo, hi int) bool {
+	cur := *s.chunks.Load()
+	if hi > len(cur)*slabChunkRows {
+		return false
+	}
+	for c := lo / slabChunkRows; c <= (hi-1)/slabChunkRows; c++ {
+		if cur[c] == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // row returns row's vector; the row must have been reserved.
@@ -53,15 +73,18 @@ func (s *slab) row(r uint32) []float32 {
 	return c[off : off+s.dim : off+s.dim]
 }
 
-// blocks calls fn for consecutive runs of at most max rows covering [lo, hi), each run
-// contiguous in memory.
+// blocks calls fn for consecutive runs of at most max rows within [lo, hi), each run
+// contiguous in memory, skipping chunks that were never reserved.
 func (s *slab) blocks(lo, hi, max int, fn func(first int, vecs []float32)) {
 	chunks := *s.chunks.Load()
+	hi = min(hi, len(chunks)*slabChunkRows)
 	for lo < hi {
 		c := chunks[lo/slabChunkRows]
 		inChunk := lo % slabChunkRows
 		n := min(hi-lo, slabChunkRows-inChunk, max)
-		fn(lo, c[inChunk*s.dim:(inChunk+n)*s.dim])
+		if c != nil {
+			fn(lo, c[inChunk*s.dim:(inChunk+n)*s.dim])
+		}
 		lo += n
 	}
 }

@@ -9,15 +9,19 @@ import (
 
 	"github.com/engram-go/engram/engine/graph"
 	"github.com/engram-go/engram/engine/index"
+	"github.com/engram-go/engram/engine/tier"
 	"github.com/engram-go/engram/engine/wal"
 	"github.com/engram-go/engram/simd"
 )
 
-// record is a memory of the hot tier. Its embedding lives in the state's slab at its row.
+// record is one live memory. Its metadata is always in RAM; its vector lives in the slab
+// at its row while it is hot (seg == nil), or in a warm or cold segment at idx.
 type record struct {
-	m      Memory // Embedding is nil here; see state.embedding
+	m      Memory // Embedding is nil here; see state.vectorInto
 	hasVec bool
 	linked bool
+	seg    *segment
+	idx    int32
 }
 
 // state is the open part of a space: WAL, hot tier, indexes and graph.
@@ -47,6 +51,15 @@ type state struct {
 
 	consolidated map[string]bool // episode ids cited by a live semantic memory
 
+	// cp is held shared by every writer from its WAL append to its apply, and exclusively
+	// by a checkpoint for the instant it reads the LSN it will cover: at that instant every
+	// appended record has been applied.
+	cp       sync.RWMutex
+	cpRun    sync.Mutex // one checkpoint at a time
+	segs     []*segment // live warm and cold segments, guarded by mu
+	manifest tier.Manifest
+	hotCount int // live memories in the hot tier, guarded by mu
+
 	link linker
 	acc  accessLog
 }
@@ -62,6 +75,10 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 	}
 	st.slab = newSlab(st.dim)
 	st.hnsw = index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1, EfConstruction: hnswEfConstruction}, st.vectorOf)
+	after, loaded, damaged, err := st.loadCheckpoint()
+	if err != nil {
+		return nil, wal.RecoveryStats{}, err
+	}
 	var replayErr error
 	log, rs, err := wal.Open(wal.Options{
 		Dir:          sp.walDir(),
@@ -73,7 +90,7 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 			sp.e.walSync.Update(d.Seconds())
 			sp.e.walBatch.Update(float64(n))
 		},
-	}, 0, func(r wal.Record) error {
+	}, after, func(r wal.Record) error {
 		if err := st.replay(r); err != nil {
 			// A record that passed its checksum but does not decode is counted and skipped,
 			// like a damaged frame: the space still opens with everything else.
@@ -83,11 +100,14 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 		return nil
 	})
 	if err != nil {
+		st.closeSegments()
 		return nil, rs, err
 	}
 	if replayErr != nil {
 		rs.Corrupted++
 	}
+	rs.Records += loaded
+	rs.Corrupted += damaged
 	st.log = log
 	st.reserved.Store(int64(st.live))
 	sp.memories.Store(int64(st.live))
@@ -98,7 +118,16 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 func (st *state) close() error {
 	st.link.stop()
 	st.acc.flush(st)
-	return st.log.Close()
+	var cpErr error
+	if st.log.Stats().Bytes > checkpointOnCloseBytes {
+		cpErr = st.checkpoint()
+	}
+	err := st.log.Close()
+	st.closeSegments()
+	if err == nil {
+		err = cpErr
+	}
+	return err
 }
 
 // busy reports whether background work is pending, so an idle sweep leaves the state open.
@@ -132,6 +161,14 @@ func (st *state) replay(r wal.Record) error {
 		}
 		st.mu.Lock()
 		st.applyLinks(src, version, links)
+		st.mu.Unlock()
+	case recPromote:
+		id, version, err := decodePromote(r.Payload)
+		if err != nil {
+			return err
+		}
+		st.mu.Lock()
+		st.applyPromote(id, version)
 		st.mu.Unlock()
 	case recAccess:
 		as, err := decodeAccess(r.Payload)
@@ -179,7 +216,7 @@ func (st *state) applyRemember(m *Memory, vec []float32) uint32 {
 		st.killRow(old)
 	}
 	row := uint32(len(st.recs))
-	rec := &record{m: *m}
+	rec := &record{m: *m, idx: -1}
 	rec.m.Embedding = nil
 	rec.m.Tier = TierHot
 	var norm float32
@@ -187,7 +224,7 @@ func (st *state) applyRemember(m *Memory, vec []float32) uint32 {
 		norm = simd.Norm(vec)
 		rec.hasVec = norm > 0
 	}
-	st.slab.reserve(int(row) + 1) // a no-op unless replaying: remember reserves ahead
+	st.slab.reserve(int(row), int(row)+1) // a no-op unless replaying: remember reserves ahead
 	dst := st.slab.row(row)
 	switch {
 	case !rec.hasVec:
@@ -202,11 +239,23 @@ func (st *state) applyRemember(m *Memory, vec []float32) uint32 {
 			dst[i] = x * inv
 		}
 	}
+	return st.addRow(rec, norm)
+}
+
+// addRow appends rec as a new row. Caller holds st.mu.
+func (st *state) addRow(rec *record, norm float32) uint32 {
+	row := uint32(len(st.recs))
 	st.norms = append(st.norms, norm)
 	st.recs = append(st.recs, rec)
-	st.byID[m.ID] = row
+	st.byID[rec.m.ID] = row
 	st.live++
-	for _, id := range m.Citations {
+	if rec.seg == nil {
+		st.hotCount++
+	} else {
+		rec.seg.rows[rec.idx] = row
+		rec.seg.live++
+	}
+	for _, id := range rec.m.Citations {
 		st.consolidated[id] = true
 	}
 	return row
@@ -224,6 +273,12 @@ func (st *state) killRow(row uint32) {
 		delete(st.consolidated, id)
 	}
 	st.live--
+	if rec.seg == nil {
+		st.hotCount--
+	} else {
+		rec.seg.deleted.Set(int(rec.idx))
+		rec.seg.live--
+	}
 	st.lex.Remove(row)
 	st.graph.RemoveNode(row)
 	st.hnsw.Delete(row)
@@ -275,21 +330,50 @@ func (st *state) memoryAt(row uint32, withEmbedding bool) Memory {
 		e.Who = append([]string(nil), e.Who...)
 		m.Episode = &e
 	}
+	m.Tier = rec.tier()
 	if withEmbedding && rec.hasVec {
-		src := st.vectorOf(row)
-		n := st.norms[row]
 		m.Embedding = make([]float32, st.dim)
-		for i, x := range src {
-			m.Embedding[i] = x * n
+		st.vectorInto(row, m.Embedding)
+		n := st.norms[row]
+		for i := range m.Embedding {
+			m.Embedding[i] *= n
 		}
 	}
 	return m
 }
 
+func (rec *record) tier() Tier {
+	if rec.seg == nil {
+		return TierHot
+	}
+	if rec.seg.kind == tier.KindCold {
+		return TierCold
+	}
+	return TierWarm
+}
+
+// vectorInto writes row's normalised vector into out, from whichever tier holds it.
+// Caller holds st.mu.
+func (st *state) vectorInto(row uint32, out []float32) {
+	rec := st.recs[row]
+	if rec.seg == nil {
+		copy(out, st.vectorOf(row))
+		return
+	}
+	rec.seg.s.Vector(int(rec.idx), out)
+}
+
 func (st *state) fillStats(out *Stats) {
 	st.mu.RLock()
 	out.Memories = st.live
-	out.Hot = st.live
+	out.Hot = st.hotCount
+	for _, sg := range st.segs {
+		if sg.kind == tier.KindCold {
+			out.Cold += sg.live
+		} else {
+			out.Warm += sg.live
+		}
+	}
 	out.Edges = st.graph.Edges()
 	st.mu.RUnlock()
 	out.Open = true
