@@ -44,7 +44,7 @@ func (s *Space) Consolidate(ctx context.Context) (int, error) {
 		if !ok {
 			continue
 		}
-		res, errs := s.rememberLocked(ctx, st, []Memory{sem}, RememberOptions{})
+		res, errs := s.rememberLocked(ctx, st, []Memory{sem}, RememberOptions{Preserve: true})
 		if errs[0] != nil {
 			return formed, errs[0]
 		}
