@@ -26,19 +26,21 @@ type router struct {
 
 type paramRoute struct {
 	prefix string // ends with "/"
+	suffix string // "" or the fixed rest after the parameter, e.g. "/export"
 	route  *route
 }
 
 func newRouter() *router { return &router{exact: map[string]*route{}} }
 
-// handle registers h for method on pattern; a pattern ending in "/{name}" takes one
-// path segment as its parameter.
+// handle registers h for method on pattern; a "/{name}" segment, last or followed by a
+// fixed rest ("/api/v1/spaces/{id}/export"), takes one path segment as its parameter.
 func (rt *router) handle(method, pattern string, h handlerFunc) {
 	r := rt.find(pattern)
 	if r == nil {
 		r = &route{pattern: pattern, methods: map[string]handlerFunc{}}
 		if i := strings.Index(pattern, "{"); i >= 0 {
-			rt.params = append(rt.params, paramRoute{prefix: pattern[:i], route: r})
+			_, suffix, _ := strings.Cut(pattern[i:], "}")
+			rt.params = append(rt.params, paramRoute{prefix: pattern[:i], suffix: suffix, route: r})
 		} else {
 			rt.exact[pattern] = r
 		}
@@ -73,7 +75,11 @@ func (rt *router) lookup(path string) (*route, string) {
 		return r, ""
 	}
 	for _, p := range rt.params {
-		if rest, ok := strings.CutPrefix(path, p.prefix); ok && rest != "" && !strings.Contains(rest, "/") {
+		rest, ok := strings.CutPrefix(path, p.prefix)
+		if ok && p.suffix != "" {
+			rest, ok = strings.CutSuffix(rest, p.suffix)
+		}
+		if ok && rest != "" && !strings.Contains(rest, "/") {
 			return p.route, rest
 		}
 	}

@@ -28,6 +28,8 @@ func (s *Server) routes() *router {
 	rt.handle(post, "/api/v1/spaces", s.handleCreateSpace)
 	rt.handle(get, "/api/v1/spaces/{id}", s.handleGetSpace)
 	rt.handle(delete, "/api/v1/spaces/{id}", s.handleDeleteSpace)
+	rt.handle(get, "/api/v1/spaces/{id}/export", s.handleExport)
+	rt.handle(post, "/api/v1/spaces/{id}/import", s.handleImport)
 
 	rt.handle(get, "/api/v1/stream/activities", s.handleStream(activityEvents))
 	rt.handle(get, "/api/v1/stream/memories", s.handleStream(memoryEvents))
