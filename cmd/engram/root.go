@@ -71,6 +71,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.recallCommand(),
 		a.forgetCommand(),
 		a.configCommand(),
+		a.keyCommand(),
 	)
 	return root
 }

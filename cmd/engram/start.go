@@ -70,9 +70,11 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	} else {
 		log.Info("no configuration file, using built-in defaults")
 	}
-	if cfg.Security.Auth == "api_key" {
-		return errors.New(`[security] auth = "api_key" needs the API key store, which this build does not include; set auth = "none" (the server binds to loopback by default)`)
+	auth, stopAuth, err := a.authenticator(cfg, log)
+	if err != nil {
+		return err
 	}
+	defer stopAuth()
 
 	if p, live, err := runningServer(cfg.PIDPath); err == nil && live {
 		return fmt.Errorf("an Engram server is already running (pid %d, HTTP port %d, PID file %s); stop it with `engram stop`",
@@ -120,6 +122,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	opts.Limits = frontend.NewLimits()
 	opts.Started = time.Now()
 	opts.Shutdown = func() { once.Do(func() { close(shutdownRequested) }) }
+	opts.Auth = auth
 
 	fronts, err := startFrontends(cfg, opts, log)
 	if err != nil {
