@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -247,8 +248,8 @@ func validateSettings(s SpaceSettings) error {
 		return fmt.Errorf("%w: cold_capacity must not be negative", ErrInvalidInput)
 	case s.Dimension < 0 || s.Dimension > 65536:
 		return fmt.Errorf("%w: dimension must be 1-65536", ErrInvalidInput)
-	case s.RateLimit < 0:
-		return fmt.Errorf("%w: rate_limit must not be negative", ErrInvalidInput)
+	case !(s.RateLimit >= 0) || math.IsInf(s.RateLimit, 0):
+		return fmt.Errorf("%w: rate_limit must be a finite number, not negative", ErrInvalidInput)
 	case s.WALSegmentBytes < 0:
 		return fmt.Errorf("%w: wal_segment_bytes must not be negative", ErrInvalidInput)
 	}

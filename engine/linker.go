@@ -337,8 +337,8 @@ func (l *linker) neighbours(j *linkJob, cands []index.Scored) []link {
 	}
 	for i := len(l.recent) - 1; i >= 0; i-- {
 		r := l.recent[i]
-		if !st.aliveLocked(r) || r == j.row {
-			continue
+		if !st.aliveLocked(r) || r == j.row || hasTarget(out, st.recs[r].m.ID) {
+			continue // one edge per pair: a similar memory is not also a temporal neighbour
 		}
 		dt := rec.m.ObservedAt.Sub(st.recs[r].m.ObservedAt).Abs()
 		if dt > temporalWindow {
@@ -461,4 +461,13 @@ func (a *accessLog) flush(st *state) {
 	if _, err := st.log.Append(wal.Entry{Type: recAccess, Payload: encodeAccess(nil, batch)}); err != nil {
 		st.sp.e.cfg.Logger.Warn("reinforcement not logged", "space", st.sp.id, "err", err)
 	}
+}
+
+func hasTarget(links []link, id string) bool {
+	for _, l := range links {
+		if l.Target == id {
+			return true
+		}
+	}
+	return false
 }

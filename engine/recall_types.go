@@ -16,7 +16,7 @@ type Cue struct {
 	Query        string    // text; embedded by the space's embedder and matched lexically
 	Embedding    []float32 // optional vector cue; length must equal the space dimension
 	MaxResults   int       // default 10, max 1000
-	Threshold    float32   // minimum final score, default 0.3 (negative means 0)
+	Threshold    float32   // minimum final score, 0..1 as given (frontends apply the API default 0.3)
 	Mode         RecallMode
 	Trace        bool // fill Traces
 	RequiredTags []string
