@@ -249,7 +249,7 @@ func (l *linker) yield(d time.Duration, backlog int) {
 func (l *linker) rest(d time.Duration) {
 	select {
 	case <-l.quit:
-	case <-time.After(min(2*d, 100*time.Millisecond)):
+	case <-time.After(min(4*d, 200*time.Millisecond)):
 	}
 }
 
