@@ -7,6 +7,12 @@
 // with -clients concurrent keep-alive clients for -duration each and prints throughput,
 // p50/p99 latency and the remember/ceiling ratio (DESIGN: ≥ 50%), then drives recall.
 //
+// Batch ingestion (POST /api/v1/memories/batch, -batch NDJSON items per request) is driven
+// the same way against both servers; the bare one parses every line of the batch and
+// answers 200. Before the runs it measures the machine's limits in the same process:
+// memory copy bandwidth and the latency of a 4 KiB append made durable with fdatasync in
+// the data root (see benchmarks/limits), so every figure can be read against them.
+//
 //	go run ./benchmarks/loadgen -clients 64 -duration 10s -dim 768 -mode all
 package main
 
@@ -32,6 +38,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/engram-go/engram/benchmarks/limits"
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
 	_ "github.com/engram-go/engram/frontend/httpapi" // registers the "http" frontend
@@ -51,6 +58,9 @@ type config struct {
 	preload  int
 	profile  string
 	mutex    string
+	batch    int
+	limits   bool
+	limitDir string
 }
 
 func main() {
@@ -58,7 +68,7 @@ func main() {
 	flag.IntVar(&c.clients, "clients", 64, "concurrent keep-alive clients")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "how long each measurement runs")
 	flag.IntVar(&c.dim, "dim", 768, "embedding dimension")
-	flag.StringVar(&c.mode, "mode", "all", "remember | recall | all (remember, ceiling, then recall)")
+	flag.StringVar(&c.mode, "mode", "all", "remember | batch | recall | all (remember and batch against their ceilings, then recall)")
 	flag.StringVar(&c.addr, "addr", "", "host:port of a running server (default: start one in-process)")
 	flag.StringVar(&c.space, "space", "loadgen", "memory space to write and read")
 	flag.IntVar(&c.bodies, "bodies", 256, "distinct remember bodies to cycle through")
@@ -66,6 +76,9 @@ func main() {
 	flag.IntVar(&c.preload, "preload", 10000, "memories stored before a recall-only run")
 	flag.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of the engram remember run to this file")
 	flag.StringVar(&c.mutex, "mutexprofile", "", "write a mutex contention profile of the engram remember run to this file")
+	flag.IntVar(&c.batch, "batch", 100, "memories per POST /api/v1/memories/batch request of the batch run")
+	flag.BoolVar(&c.limits, "limits", true, "measure memory copy bandwidth and fdatasync latency before the runs")
+	flag.StringVar(&c.limitDir, "limits-dir", "", "folder for the fdatasync probe (default: the in-process data root, else the temporary folder)")
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -75,12 +88,12 @@ func main() {
 
 func run(c config) error {
 	switch c.mode {
-	case "remember", "recall", "all":
+	case "remember", "batch", "recall", "all":
 	default:
-		return fmt.Errorf("-mode must be remember, recall or all, got %q", c.mode)
+		return fmt.Errorf("-mode must be remember, batch, recall or all, got %q", c.mode)
 	}
-	if c.clients < 1 || c.dim < 1 || c.bodies < 1 || c.duration <= 0 {
-		return errors.New("-clients, -dim, -bodies and -duration must be positive")
+	if c.clients < 1 || c.dim < 1 || c.bodies < 1 || c.duration <= 0 || c.batch < 1 {
+		return errors.New("-clients, -dim, -bodies, -batch and -duration must be positive")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	bodies := make([][]byte, c.bodies)
@@ -96,6 +109,9 @@ func run(c config) error {
 			return err
 		}
 		defer os.RemoveAll(root)
+		if c.limitDir == "" {
+			c.limitDir = root
+		}
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 		eng, err = engine.Open(engine.Config{
 			DataRoot: root, AutoCreate: true, Logger: quiet,
@@ -117,6 +133,14 @@ func run(c config) error {
 		fmt.Printf("in-process engram on %s (data root %s, wal_sync=%s, dim=%d)\n", target, root, c.walSync, c.dim)
 	}
 
+	var lim machineLimits
+	if c.limits {
+		var err error
+		if lim, err = measureLimits(c.limitDir); err != nil {
+			return err
+		}
+	}
+
 	ceiling, err := startCeiling()
 	if err != nil {
 		return err
@@ -129,32 +153,78 @@ func run(c config) error {
 		}
 	}
 	fmt.Printf("%d clients, %s per run, %d-d embeddings\n\n", c.clients, c.duration, c.dim)
-	fmt.Printf("%-22s %10s %8s %11s %10s %10s\n", "run", "requests", "errors", "req/s", "p50", "p99")
+	fmt.Printf("%-22s %10s %8s %11s %10s %10s %12s\n", "run", "requests", "errors", "req/s", "p50", "p99", "memories/s")
 	remember := "/api/v1/memories/remember"
-	var rem, ceil result
-	if c.mode != "recall" {
-		ceil = drive(ceiling.Addr().String(), c, postBodies(remember, c.space, bodies), 201)
+	var rem, ceil, bat, batCeil result
+	if c.mode == "remember" || c.mode == "all" {
+		ceil = drive(ceiling.Addr().String(), c, postBodies(remember, c.space, bodies), 201, nil)
+		ceil.items = 1
 		ceil.print("ceiling remember")
 		stop, err := startProfile(c.profile, c.mutex)
 		if err != nil {
 			return err
 		}
-		rem = drive(target, c, postBodies(remember, c.space, bodies), 201)
+		rem = drive(target, c, postBodies(remember, c.space, bodies), 201, nil)
 		stop()
+		rem.items = 1
 		rem.print("engram remember")
 	}
-	if c.mode != "remember" {
+	if c.mode == "batch" || c.mode == "all" {
+		batches := batchBodies(bodies, c.batch)
+		batCeil = drive(ceiling.Addr().String(), c, postBatches(c.space, batches), 200, acceptedAll(c.batch))
+		batCeil.items = c.batch
+		batCeil.print(fmt.Sprintf("ceiling batch ×%d", c.batch))
+		bat = drive(target, c, postBatches(c.space, batches), 200, acceptedAll(c.batch))
+		bat.items = c.batch
+		bat.print(fmt.Sprintf("engram batch ×%d", c.batch))
+	}
+	if c.mode == "recall" || c.mode == "all" {
 		queries := []string{"weather mountains", "storm valley", "memory about the weather", "sunny ridge", "fog"}
-		rec := drive(target, c, getQueries(c.space, queries), 200)
+		rec := drive(target, c, getQueries(c.space, queries), 200, nil)
 		rec.print("engram recall")
 	}
-	if c.mode != "recall" && ceil.rate() > 0 {
-		fmt.Printf("\nremember/ceiling ratio: %.2f (target ≥ 0.50)\n", rem.rate()/ceil.rate())
+	fmt.Println()
+	if ceil.rate() > 0 {
+		fmt.Printf("remember/ceiling ratio: %.2f (target ≥ 0.50)\n", rem.rate()/ceil.rate())
+	}
+	if batCeil.rate() > 0 {
+		fmt.Printf("batch/ceiling ratio: %.2f (memories/s %.0f of %.0f)\n", bat.rate()/batCeil.rate(), bat.itemRate(), batCeil.itemRate())
 	}
 	if eng != nil {
 		printWAL(eng)
 	}
+	if c.limits {
+		lim.print()
+	}
 	return nil
+}
+
+// machineLimits are the machine's ceilings, measured in the same run.
+type machineLimits struct {
+	copy limits.CopyResult
+	sync limits.SyncResult
+}
+
+// measureLimits times 256 MiB copies and 4 KiB appends made durable with fdatasync in
+// dir (the data root's disk) while nothing else of this process runs.
+func measureLimits(dir string) (machineLimits, error) {
+	var l machineLimits
+	var err error
+	if l.copy, err = limits.MemCopy(limits.DefaultCopyBytes, 8); err != nil {
+		return l, fmt.Errorf("limits: %w", err)
+	}
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	if l.sync, err = limits.Fdatasync(dir, limits.DefaultSyncBytes, 500); err != nil {
+		return l, fmt.Errorf("limits: %w", err)
+	}
+	return l, nil
+}
+
+func (l machineLimits) print() {
+	fmt.Printf("limits: %s\n", l.copy)
+	fmt.Printf("limits: %s\n", l.sync)
 }
 
 // startProfile starts the CPU and mutex profiles that have a path and returns what
@@ -205,28 +275,54 @@ func rememberBody(rng *rand.Rand, dim, n int) []byte {
 	return b.Bytes()
 }
 
-// startCeiling serves a handler that only parses the remember JSON and answers 201.
+// startCeiling serves a handler that only parses the remember JSON and answers 201; on
+// the batch path it parses every NDJSON line the same way and answers 200.
 func startCeiling() (net.Listener, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	var pool fastjson.ParserPool
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
-		p := pool.Get()
-		defer pool.Put(p)
-		v, err := p.ParseBytes(ctx.PostBody())
+	// readItem reads every field as a real handler must, the embedding included.
+	readItem := func(p *fastjson.Parser, body []byte) (float64, error) {
+		v, err := p.ParseBytes(body)
 		if err != nil {
-			ctx.SetStatusCode(400)
-			return
+			return 0, err
 		}
-		// Read every field as a real handler must, the embedding included.
 		_ = v.GetStringBytes("content")
 		_ = v.GetFloat64("confidence")
 		sum := 0.0
 		for _, x := range v.GetArray("embedding") {
 			f, _ := x.Float64()
 			sum += f
+		}
+		return sum, nil
+	}
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		p := pool.Get()
+		defer pool.Put(p)
+		if string(ctx.Path()) == "/api/v1/memories/batch" {
+			n, sum := 0, 0.0
+			for line := range bytes.SplitSeq(ctx.PostBody(), []byte{'\n'}) {
+				if len(bytes.TrimSpace(line)) == 0 {
+					continue
+				}
+				s, err := readItem(p, line)
+				if err != nil {
+					ctx.SetStatusCode(400)
+					return
+				}
+				n, sum = n+1, sum+s
+			}
+			ctx.SetStatusCode(200)
+			ctx.SetContentType("application/json")
+			ctx.SetBodyString(`{"accepted":` + strconv.Itoa(n) + `,"sum":` + strconv.FormatFloat(sum, 'g', 4, 64) + `}`)
+			return
+		}
+		sum, err := readItem(p, ctx.PostBody())
+		if err != nil {
+			ctx.SetStatusCode(400)
+			return
 		}
 		ctx.SetStatusCode(201)
 		ctx.SetContentType("application/json")
@@ -249,6 +345,32 @@ func postBodies(path, space string, bodies [][]byte) requestFn {
 	}
 }
 
+// batchBodies groups the remember bodies into NDJSON batches of n lines, enough distinct
+// batches to cycle through all bodies.
+func batchBodies(bodies [][]byte, n int) [][]byte {
+	count := max(1, len(bodies)/n)
+	out := make([][]byte, count)
+	for b := range out {
+		var buf bytes.Buffer
+		for i := range n {
+			buf.Write(bodies[(b*n+i)%len(bodies)])
+			buf.WriteByte('\n')
+		}
+		out[b] = buf.Bytes()
+	}
+	return out
+}
+
+func postBatches(space string, batches [][]byte) requestFn {
+	return func(i int64, req *fasthttp.Request) {
+		req.Header.SetMethod(fasthttp.MethodPost)
+		req.SetRequestURI("/api/v1/memories/batch")
+		req.Header.Set("X-Memory-Space", space)
+		req.Header.SetContentType("application/x-ndjson")
+		req.SetBody(batches[i%int64(len(batches))])
+	}
+}
+
 func getQueries(space string, queries []string) requestFn {
 	uris := make([]string, len(queries))
 	for i, q := range queries {
@@ -266,7 +388,11 @@ type result struct {
 	elapsed          time.Duration
 	lat              []time.Duration
 	firstError       string
+	items            int // memories stored per request; 0 for a run that stores nothing
 }
+
+// itemRate is memories stored per second: successful requests times their items.
+func (r result) itemRate() float64 { return r.rate() * float64(r.items) }
 
 func (r result) rate() float64 {
 	if r.elapsed <= 0 {
@@ -283,15 +409,35 @@ func (r result) quantile(q float64) time.Duration {
 }
 
 func (r result) print(name string) {
-	fmt.Printf("%-22s %10d %8d %11.1f %10s %10s\n", name, r.requests, r.errors, r.rate(),
-		r.quantile(0.50).Round(time.Microsecond), r.quantile(0.99).Round(time.Microsecond))
+	stored := "-"
+	if r.items > 0 {
+		stored = strconv.FormatFloat(r.itemRate(), 'f', 0, 64)
+	}
+	fmt.Printf("%-22s %10d %8d %11.1f %10s %10s %12s\n", name, r.requests, r.errors, r.rate(),
+		r.quantile(0.50).Round(time.Microsecond), r.quantile(0.99).Round(time.Microsecond), stored)
 	if r.firstError != "" {
 		fmt.Printf("  first error: %s\n", r.firstError)
 	}
 }
 
+// acceptedAll checks a batch answer: every one of the n items was accepted.
+func acceptedAll(n int) func(body []byte) error {
+	return func(body []byte) error {
+		v, err := fastjson.ParseBytes(body)
+		if err != nil {
+			return err
+		}
+		if got := v.GetInt("accepted"); got != n {
+			return fmt.Errorf("%d of %d accepted: %.200s", got, n, body)
+		}
+		return nil
+	}
+}
+
 // drive runs c.clients workers against addr for c.duration over keep-alive connections.
-func drive(addr string, c config, fill requestFn, wantStatus int) result {
+// An answer counts as an error unless it has wantStatus and, when check is set, check
+// accepts its body.
+func drive(addr string, c config, fill requestFn, wantStatus int, check func(body []byte) error) result {
 	client := &fasthttp.HostClient{Addr: addr, MaxConns: c.clients, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
 	var next, errs atomic.Int64
 	var firstErr atomic.Value
@@ -314,6 +460,11 @@ func drive(addr string, c config, fill requestFn, wantStatus int) result {
 				t0 := time.Now()
 				err := client.Do(req, resp)
 				lat = append(lat, time.Since(t0))
+				if err == nil && resp.StatusCode() == wantStatus && check != nil {
+					if cerr := check(resp.Body()); cerr != nil {
+						err = cerr
+					}
+				}
 				if err != nil || resp.StatusCode() != wantStatus {
 					errs.Add(1)
 					msg := ""
