@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -219,8 +218,5 @@ func (s *Space) Stats() Stats {
 	}
 	return st
 }
-
-// errRetry is used internally when a state closed under an operation.
-var errRetry = errors.New("engine: retry")
 
 func (s *Space) walDir() string { return filepath.Join(s.dir, "wal") }
