@@ -19,6 +19,7 @@ func (a *app) spaceCommand() *cobra.Command {
 		Short: "List, create and delete memory spaces",
 	}
 	cmd.AddCommand(a.spaceListCommand(), a.spaceCreateCommand(), a.spaceDeleteCommand())
+	cmd.AddCommand(a.spaceBackupCommand(), a.spaceRestoreCommand(), a.spaceMergeCommand())
 	return cmd
 }
 
