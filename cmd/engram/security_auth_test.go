@@ -179,6 +179,9 @@ func TestE2EAuth(t *testing.T) {
 		{name: "alpha creates beta", method: "POST", path: "/api/v1/spaces", key: alpha, body: `{"id":"beta"}`, status: 403, code: "FORBIDDEN"},
 		{name: "alpha reads beta's details", path: "/api/v1/spaces/beta", key: alpha, status: 403, code: "FORBIDDEN"},
 		{name: "alpha deletes beta", method: "DELETE", path: "/api/v1/spaces/beta", key: alpha, status: 403, code: "FORBIDDEN"},
+		{name: "alpha exports beta", path: "/api/v1/spaces/beta/export", key: alpha, status: 403, code: "FORBIDDEN"},
+		{name: "alpha imports into beta", method: "POST", path: "/api/v1/spaces/beta/import", key: alpha, body: `{"content":"x"}`, status: 403, code: "FORBIDDEN"},
+		{name: "alpha reads beta's health", path: "/api/v1/system/health?space=beta", key: alpha, status: 403, code: "FORBIDDEN"},
 		{name: "SSE of beta by header", path: "/api/v1/stream/activities", key: alpha, space: "beta", status: 403, code: "FORBIDDEN"},
 		{name: "SSE of beta by query", path: "/api/v1/stream/memories?space=beta", key: alpha, status: 403, code: "FORBIDDEN"},
 		{name: "SSE of alpha", path: "/api/v1/stream/activities", key: alpha, space: "alpha", status: 200},
@@ -284,7 +287,11 @@ func TestE2EAuth(t *testing.T) {
 	if out := mustEngram(t, env, append([]string{"key", "revoke", doomedID}, common...)...); !strings.HasPrefix(out, "Revoked API key "+doomedID) {
 		t.Fatalf("key revoke printed %q", out)
 	}
-	for {
+	// The server looks at the file every 2 s; the deadline only guards against a hang.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		if time.Now().After(deadline) {
+			t.Fatal("a revoked key is still accepted 30 s after the revocation")
+		}
 		st, _, b := (authCall{path: "/api/v1/memories", key: doomed, space: "alpha"}).do(t, base)
 		if st == http.StatusUnauthorized {
 			if !strings.Contains(string(b), "revoked") {
