@@ -38,8 +38,11 @@ func (s *Server) handleExport(rq *request) error {
 	}
 	pr, pw := io.Pipe()
 	ctx, cancel := s.untilStop()
+	// The export holds the space's read lock while it writes into the pipe. A client that
+	// stops reading would block that write until the connection dies, and with it the
+	// engine's close at shutdown; ending the pipe when the server stops unblocks it.
+	stopWatch := context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
 	go func() {
-		defer cancel()
 		bw := bufio.NewWriterSize(pw, 64<<10)
 		_, err := ExportNDJSON(ctx, sp, bw)
 		if err == nil {
@@ -48,7 +51,11 @@ func (s *Server) handleExport(rq *request) error {
 		if err != nil && !errors.Is(err, io.ErrClosedPipe) {
 			s.log.Warn("space export failed part way; the client sees a cut stream", "space", sp.ID(), "err", err)
 		}
+		// The watch goes first: once the body is complete, nothing may turn its end into
+		// an error.
+		stopWatch()
 		pw.CloseWithError(err) // nil ends the body normally
+		cancel()
 	}()
 	// fasthttp closes the reader when the client goes away, which ends the export.
 	rq.ctx.SetBodyStream(pr, -1)
