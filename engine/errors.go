@@ -14,4 +14,7 @@ var (
 	ErrCapacity       = errors.New("engine: space capacity reached")
 	ErrOverloaded     = errors.New("engine: overloaded")
 	ErrClosed         = errors.New("engine: closed")
+	// ErrStorage: the space's log could not write or sync (disk full, I/O error). Nothing
+	// was acknowledged that is not durable; the space recovers from disk by itself.
+	ErrStorage = errors.New("engine: storage failure")
 )

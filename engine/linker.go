@@ -295,7 +295,7 @@ func (l *linker) process(batch []*linkJob) {
 	st.cp.RLock()
 	defer st.cp.RUnlock()
 	if _, err := st.log.AppendBatch(entries); err != nil {
-		st.sp.e.cfg.Logger.Warn("association edges not logged", "space", st.sp.id, "err", err)
+		st.sp.e.cfg.Logger.Warn("association edges not logged", "space", st.sp.id, "err", st.checkLog(err))
 		for _, p := range plans {
 			if p.job.done != nil {
 				close(p.job.done)
@@ -459,7 +459,7 @@ func (a *accessLog) flush(st *state) {
 	a.pending = nil
 	a.mu.Unlock()
 	if _, err := st.log.Append(wal.Entry{Type: recAccess, Payload: encodeAccess(nil, batch)}); err != nil {
-		st.sp.e.cfg.Logger.Warn("reinforcement not logged", "space", st.sp.id, "err", err)
+		st.sp.e.cfg.Logger.Warn("reinforcement not logged", "space", st.sp.id, "err", st.checkLog(err))
 	}
 }
 

@@ -32,7 +32,7 @@ func (s *Space) Forget(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	st, err := s.acquire()
+	st, err := s.acquireForWrite()
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (s *Space) Forget(ctx context.Context, id string) error {
 	st.cp.RLock()
 	defer st.cp.RUnlock()
 	if _, err := st.log.Append(wal.Entry{Type: recForget, Payload: encodeForget(nil, id)}); err != nil {
-		return fmt.Errorf("engine: space %q: write-ahead log: %w", s.id, err)
+		return st.checkLog(err)
 	}
 	st.mu.Lock()
 	st.applyForget(id)

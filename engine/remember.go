@@ -149,7 +149,7 @@ func (s *Space) RememberBatch(ctx context.Context, ms []Memory, opts RememberOpt
 		}
 		return res, errs
 	}
-	st, err := s.acquire()
+	st, err := s.acquireForWrite()
 	if err != nil {
 		for i := range errs {
 			errs[i] = err
@@ -248,7 +248,7 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	if err != nil {
 		st.cp.RUnlock()
 		st.reserved.Add(-int64(newIDs))
-		err = fmt.Errorf("engine: space %q: write-ahead log: %w", s.id, err)
+		err = st.checkLog(err)
 		for _, i := range ok {
 			errs[i] = err
 		}

@@ -80,6 +80,50 @@ func (s *Space) acquire() (*state, error) {
 	return s.st, nil
 }
 
+// acquireForWrite is acquire for operations that write. When the space's log has failed
+// (disk full, I/O error) it first recovers the space from disk, at most every
+// reopenBackoff, so the space takes writes again by itself once the cause is gone; reads
+// keep using the failed state meanwhile.
+func (s *Space) acquireForWrite() (*state, error) {
+	for {
+		st, err := s.acquire()
+		if err != nil || !st.failed.Load() {
+			return st, err
+		}
+		s.mu.RUnlock()
+		if err := s.reopenFailed(); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// reopenBackoff spaces out attempts to reopen a space whose log failed.
+const reopenBackoff = 2 * time.Second
+
+// reopenFailed closes a state whose WAL failed and recovers it from disk. Until the
+// recovery succeeds, operations fail with ErrStorage.
+func (s *Space) reopenFailed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st
+	if st == nil || !st.failed.Load() {
+		return nil
+	}
+	if since := time.Since(time.Unix(0, st.failedAt.Load())); since < reopenBackoff {
+		return fmt.Errorf("%w: space %q: %v (next recovery attempt in %v)", ErrStorage, s.id, st.failCause(), (reopenBackoff - since).Round(time.Millisecond))
+	}
+	st.failedAt.Store(time.Now().UnixNano())
+	_ = st.close() // the failed log refuses to sync; what was acknowledged is on disk
+	fresh, rs, err := openState(s)
+	if err != nil {
+		s.e.cfg.Logger.Error("space recovery after a storage failure failed", "space", s.id, "err", err)
+		return fmt.Errorf("%w: space %q: %v", ErrStorage, s.id, st.failCause())
+	}
+	s.st = fresh
+	s.e.cfg.Logger.Info(fmt.Sprintf("Recovered '%s': %d entries, %d corrupted, after a storage failure", s.id, s.memories.Load(), rs.Corrupted))
+	return nil
+}
+
 // open loads the state if it is not loaded, returning recovery stats when it did load.
 func (s *Space) open() (*wal.RecoveryStats, error) {
 	s.mu.Lock()
@@ -182,6 +226,7 @@ func (s *Space) publish(t EventType, memoryID string, importance float32, data m
 type Stats struct {
 	ID                string
 	Open              bool
+	Failed            bool // the space's log failed and it is waiting to be recovered
 	Memories          int
 	Hot, Warm, Cold   int
 	HotCapacity       int

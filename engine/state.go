@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/engram-go/engram/engine/graph"
@@ -62,6 +64,35 @@ type state struct {
 
 	link linker
 	acc  accessLog
+
+	failed   atomic.Bool  // the WAL failed; the space reopens from disk (Space.acquire)
+	failedAt atomic.Int64 // unix nanos of the failure or of the last recovery attempt
+	cause    atomic.Value // error
+}
+
+// checkLog notes a WAL failure: the log refuses everything after one, so the state must
+// be recovered from disk. It returns err wrapped as ErrStorage, without file paths, for
+// the client; the full error goes to the server log.
+func (st *state) checkLog(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, wal.ErrFailed) || errors.Is(err, wal.ErrClosed) {
+		if !st.failed.Swap(true) {
+			st.cause.Store(err)
+			st.failedAt.Store(time.Now().UnixNano())
+			st.sp.e.cfg.Logger.Error("write-ahead log failed; the space will be recovered from disk", "space", st.sp.id, "err", err)
+		}
+		return fmt.Errorf("%w: space %q could not write its log", ErrStorage, st.sp.id)
+	}
+	return err
+}
+
+func (st *state) failCause() string {
+	if err, ok := st.cause.Load().(error); ok && errors.Is(err, syscall.ENOSPC) {
+		return "no space left on the device"
+	}
+	return "the log could not be written"
 }
 
 func openState(sp *Space) (*state, wal.RecoveryStats, error) {
@@ -377,6 +408,7 @@ func (st *state) fillStats(out *Stats) {
 	out.Edges = st.graph.Edges()
 	st.mu.RUnlock()
 	out.Open = true
+	out.Failed = st.failed.Load()
 	ws := st.log.Stats()
 	out.WALLag = ws.Lag
 	out.LastFsync = ws.LastSync

@@ -578,7 +578,7 @@ func (st *state) promoteNow(id string) error {
 	st.cp.RLock()
 	if _, err := st.log.Append(wal.Entry{Type: recPromote, Payload: encodePromote(nil, id, version)}); err != nil {
 		st.cp.RUnlock()
-		return err
+		return st.checkLog(err)
 	}
 	st.mu.Lock()
 	moved := st.applyPromote(id, version)

@@ -79,6 +79,9 @@ func FromError(err error) *Error {
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded, Message: err.Error(), RetryAfter: 30}
 	case errors.Is(err, engine.ErrOverloaded):
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded, Message: err.Error(), RetryAfter: 1}
+	case errors.Is(err, engine.ErrStorage):
+		return &Error{Status: http.StatusInternalServerError, Code: CodeSystem, Message: err.Error(), RetryAfter: 2,
+			Guidance: "Nothing unacknowledged was stored. The space recovers from disk by itself once the cause (often a full disk) is gone; retry later."}
 	case errors.Is(err, engine.ErrClosed):
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded, Message: "the server is shutting down", RetryAfter: 5}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

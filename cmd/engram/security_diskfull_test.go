@@ -128,15 +128,38 @@ func TestE2EDiskFull(t *testing.T) {
 		break
 	}
 
-	// Stop (the engine may report the failed log on close), give the file system room,
-	// start again.
+	if status, _, err := httpJSON(client, http.MethodGet, "http://"+srv.http+"/api/v1/system/health?space="+space, "", nil); err != nil || status != http.StatusServiceUnavailable {
+		t.Fatalf("health with a failed log answered %d %v, want 503", status, err)
+	}
+
+	// Give the file system room: the running server recovers the space from disk by
+	// itself and takes writes again, without a restart.
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", syscall.MS_REMOUNT, "size=64m"); err != nil {
+		t.Fatalf("grow the tmpfs: %v", err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		status, b, err := httpJSON(client, http.MethodPost, "http://"+srv.http+"/api/v1/memories/remember", space,
+			map[string]any{"id": "after-recovery", "content": "written once the disk had room again"})
+		if err == nil && status == http.StatusCreated {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the space did not recover after the disk had room: %d %v %s", status, err, b)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	acked["after-recovery"] = "written once the disk had room again"
+	if status, _, err := httpJSON(client, http.MethodGet, "http://"+srv.http+"/api/v1/system/health?space="+space, "", nil); err != nil || status != http.StatusOK {
+		t.Fatalf("health after recovery answered %d %v, want 200", status, err)
+	}
+
+	// Restart: everything acknowledged, before and after the failure, is there.
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	code := srv.wait(60 * time.Second)
-	t.Logf("exit code %d after SIGTERM on a full disk", code)
-	if err := syscall.Mount("tmpfs", mnt, "tmpfs", syscall.MS_REMOUNT, "size=64m"); err != nil {
-		t.Fatalf("grow the tmpfs: %v", err)
+	if code := srv.wait(60 * time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM", code)
 	}
 	os.Remove(filepath.Join(data, "engram.pid"))
 	srv = startServer(t, env, data, "--config", cfg)

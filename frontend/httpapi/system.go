@@ -61,7 +61,13 @@ func (s *Server) handleSystemHealth(rq *request) error {
 			}
 		}
 		for _, sp := range spaces {
-			a.Spaces = append(a.Spaces, newHealthSpace(sp.Stats()))
+			st := sp.Stats()
+			if st.Failed {
+				// A space whose log failed cannot take writes until it recovers.
+				a.Status, status = "unhealthy", http.StatusServiceUnavailable
+				rq.ctx.Response.Header.Set("Retry-After", "2")
+			}
+			a.Spaces = append(a.Spaces, newHealthSpace(st))
 		}
 	}
 	return writeJSON(rq.ctx, status, &a)
