@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -23,12 +24,17 @@ const requestTimeout = 60 * time.Second
 
 // clientFlags are the flags of every command that talks to a running server.
 type clientFlags struct {
-	addr string
-	json bool
+	addr   string
+	apiKey string
+	json   bool
 }
+
+// envAPIKey holds the API key client commands send when --api-key is not given.
+const envAPIKey = "ENGRAM_API_KEY"
 
 func (f *clientFlags) register(cmd *cobra.Command, withJSON bool) {
 	cmd.Flags().StringVar(&f.addr, "addr", "", "server address host:port (default: the port in the PID file on 127.0.0.1, else [server] http_listen)")
+	cmd.Flags().StringVar(&f.apiKey, "api-key", "", "API key for a server with [security] auth = \"api_key\" (default: $"+envAPIKey+")")
 	if withJSON {
 		cmd.Flags().BoolVar(&f.json, "json", false, "print the server's JSON answer")
 	}
@@ -39,6 +45,7 @@ type client struct {
 	base  string // "http://127.0.0.1:7432"
 	addr  string // "127.0.0.1:7432", for messages
 	space string // sent as X-Memory-Space when not empty
+	key   string // sent as "Authorization: Bearer" when not empty
 	http  *http.Client
 }
 
@@ -49,7 +56,11 @@ func (a *app) newClient(f clientFlags) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &client{base: "http://" + addr, addr: addr, http: &http.Client{Timeout: requestTimeout}}, nil
+	key := f.apiKey
+	if key == "" {
+		key = os.Getenv(envAPIKey)
+	}
+	return &client{base: "http://" + addr, addr: addr, key: key, http: &http.Client{Timeout: requestTimeout}}, nil
 }
 
 func (a *app) serverAddr(flag string) (string, error) {
@@ -135,6 +146,7 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 	if c.space != "" {
 		req.Header.Set("X-Memory-Space", c.space)
 	}
+	c.authorize(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		var op *net.OpError
@@ -212,3 +224,10 @@ func (a *app) pidFileOf() (string, error) {
 
 // isNotExist reports a missing file.
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
+
+// authorize adds the API key, if any, to a request.
+func (c *client) authorize(req *http.Request) {
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+}

@@ -23,6 +23,7 @@ type recorded struct {
 	method, path, space string
 	query               url.Values
 	body                map[string]any
+	auth                string
 }
 
 // fakeServer answers fixed responses by "METHOD path" and records every request.
@@ -42,7 +43,7 @@ func newFakeServer(t *testing.T, answers map[string]fakeAnswer) *fakeServer {
 	t.Helper()
 	f := &fakeServer{answers: answers}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := recorded{method: r.Method, path: r.URL.Path, space: r.Header.Get("X-Memory-Space"), query: r.URL.Query()}
+		rec := recorded{method: r.Method, path: r.URL.Path, space: r.Header.Get("X-Memory-Space"), query: r.URL.Query(), auth: r.Header.Get("Authorization")}
 		if b, _ := io.ReadAll(r.Body); len(b) > 0 {
 			json.Unmarshal(b, &rec.body)
 		}
@@ -368,5 +369,35 @@ func TestConfigShow(t *testing.T) {
 	code, _, errOut = c.run("config", "show")
 	if code == 0 || !strings.Contains(errOut, ":2: unknown key \"hot_capacty\"") {
 		t.Fatalf("bad file: exit %d, %q", code, errOut)
+	}
+}
+
+func TestClientCommandsSendTheAPIKey(t *testing.T) {
+	srv := newFakeServer(t, map[string]fakeAnswer{
+		"DELETE /api/v1/memories/mem_1": {200, `{"memory_id":"mem_1","forgotten":true}`},
+	})
+	c := newCLI(t)
+	tests := []struct {
+		name string
+		env  string
+		args []string
+		want string
+	}{
+		{"flag", "", []string{"--api-key", "engram_flag"}, "Bearer engram_flag"},
+		{"environment", "engram_env", nil, "Bearer engram_env"},
+		{"flag wins", "engram_env", []string{"--api-key", "engram_flag"}, "Bearer engram_flag"},
+		{"none", "", nil, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(envAPIKey, tc.env)
+			args := append([]string{"forget", "mem_1", "--addr", srv.addr()}, tc.args...)
+			if code, _, stderr := c.run(args...); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			if got := srv.last(t).auth; got != tc.want {
+				t.Fatalf("Authorization = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -113,6 +113,7 @@ func (s *onlineStore) export(ctx context.Context, id string, w io.Writer) error 
 		return fmt.Errorf("engram: build export request: %w", err)
 	}
 	req.Header.Set("Accept", httpapi.NDJSONContentType)
+	s.c.authorize(req)
 	resp, err := s.c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("engram: export %q from %s: %w", id, s.where(), err)
@@ -141,6 +142,7 @@ func (s *onlineStore) importChunk(ctx context.Context, id string, chunk []byte) 
 		}
 		req.Header.Set("Content-Type", httpapi.NDJSONContentType)
 		req.Header.Set("Accept", "application/json")
+		s.c.authorize(req)
 		resp, err := s.c.http.Do(req)
 		if err != nil {
 			return httpapi.ImportResult{}, fmt.Errorf("engram: import into %q on %s: %w", id, s.where(), err)
