@@ -16,7 +16,7 @@ import (
 func (a *app) spaceCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "space",
-		Short: "List, create and delete memory spaces",
+		Short: "List, create, delete, back up, restore and merge memory spaces",
 	}
 	cmd.AddCommand(a.spaceListCommand(), a.spaceCreateCommand(), a.spaceDeleteCommand())
 	cmd.AddCommand(a.spaceBackupCommand(), a.spaceRestoreCommand(), a.spaceMergeCommand())
