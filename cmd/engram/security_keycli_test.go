@@ -15,7 +15,7 @@ func TestKeyCommands(t *testing.T) {
 	c := newCLI(t)
 	keysFile := filepath.Join(c.root, "keys.json")
 
-	code, out, errOut := c.run("key", "create")
+	code, _, errOut := c.run("key", "create")
 	if code == 0 || !strings.Contains(errOut, "--space") {
 		t.Fatalf("create without a space: exit %d, %q", code, errOut)
 	}
@@ -27,7 +27,7 @@ func TestKeyCommands(t *testing.T) {
 		t.Fatalf("refused creates wrote the keys file: %v", err)
 	}
 
-	code, out, errOut = c.run("key", "create", "--space", "alpha", "--space", "beta", "--name", "ci runner")
+	code, out, errOut := c.run("key", "create", "--space", "alpha", "--space", "beta", "--name", "ci runner")
 	if code != 0 {
 		t.Fatalf("create: exit %d: %s", code, errOut)
 	}

@@ -279,29 +279,6 @@ func TestHNSWConcurrentInsertSearch(t *testing.T) {
 	}
 }
 
-// clusteredUnitSlab draws rows around `clusters` random centres with Gaussian spread:
-// data with structure, as real embeddings have.
-func clusteredUnitSlab(rows, dim, clusters int, spread float64, seed uint64) []float32 {
-	centres := randomUnitSlab(clusters, dim, seed^0xc1)
-	rng := rand.New(rand.NewPCG(seed, 4))
-	s := make([]float32, rows*dim)
-	for r := range rows {
-		c := centres[rng.IntN(clusters)*dim:]
-		v := s[r*dim : (r+1)*dim]
-		var sum float64
-		for j := range v {
-			x := float64(c[j]) + spread*rng.NormFloat64()/math.Sqrt(float64(dim))
-			v[j] = float32(x)
-			sum += x * x
-		}
-		inv := 1 / math.Sqrt(sum)
-		for j := range v {
-			v[j] = float32(float64(v[j]) * inv)
-		}
-	}
-	return s
-}
-
 // lowRankUnitSlab maps Gaussian points of a `rank`-dimensional latent space into dim
 // dimensions through one fixed random linear map, plus a little isotropic noise: a stand-in
 // for model embeddings, which fill a low-dimensional manifold of their space.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -139,13 +138,4 @@ func flipByte(t testing.TB, path string, off int64) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func brokenFiles(t testing.TB, dir string) []string {
-	t.Helper()
-	m, err := filepath.Glob(filepath.Join(dir, "*.broken"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }

@@ -59,15 +59,6 @@ func (s *Server) readSpace(ctx context.Context, field string) (*engine.Space, st
 	return sp, id, err
 }
 
-// writeSpace resolves the space of a write, creating it when auto-create is on.
-func (s *Server) writeSpace(ctx context.Context, field string) (*engine.Space, error) {
-	id, err := s.chooseSpace(ctx, field)
-	if err != nil {
-		return nil, err
-	}
-	return frontend.SpaceForWrite(s.eng, id)
-}
-
 // allowRemember takes n remembers from the space's rate limit, shared with every other
 // frontend of the server.
 func (s *Server) allowRemember(sp *engine.Space, n int) error {

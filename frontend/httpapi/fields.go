@@ -77,14 +77,6 @@ func fieldStrings(v *fastjson.Value, name string) ([]string, error) {
 	return out, nil
 }
 
-// fieldTags reads tags given either as an array of strings or as a comma list.
-func fieldTags(v *fastjson.Value, name string) ([]string, error) {
-	if v.Type() == fastjson.TypeString {
-		return splitList(string(v.GetStringBytes())), nil
-	}
-	return fieldStrings(v, name)
-}
-
 // fieldEmbedding reads a vector. Components must be finite and fit a float32; the length
 // is checked against the space's dimension by the engine. An empty array counts as absent.
 func fieldEmbedding(v *fastjson.Value, name string) ([]float32, error) {

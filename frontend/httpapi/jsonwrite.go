@@ -87,13 +87,6 @@ func appendFloat32(dst []byte, f float32) []byte {
 	return strconv.AppendFloat(dst, float64(f), 'g', -1, 32)
 }
 
-func appendFloat64(dst []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(dst, '0')
-	}
-	return strconv.AppendFloat(dst, f, 'g', -1, 64)
-}
-
 // appendTime appends t as an RFC 3339 UTC JSON string, or null for the zero time.
 func appendTime(dst []byte, t time.Time) []byte {
 	if t.IsZero() {

@@ -30,11 +30,11 @@ func newRecallParams() recallParams {
 func readRecallParams(rq *request) (recallParams, error) {
 	p := newRecallParams()
 	var err error
-	rq.ctx.QueryArgs().VisitAll(func(k, v []byte) {
+	for k, v := range rq.ctx.QueryArgs().All() {
 		if err == nil {
 			err = p.set(rq, string(k), string(v))
 		}
-	})
+	}
 	if err != nil {
 		return p, err
 	}
@@ -185,16 +185,6 @@ func parseMode(s string) (engine.RecallMode, error) {
 		return engine.ModeSpreading, nil
 	}
 	return 0, badRequest("mode must be similarity, spreading or hybrid, got %q", s)
-}
-
-func modeName(m engine.RecallMode) string {
-	switch m {
-	case engine.ModeSimilarity:
-		return "similarity"
-	case engine.ModeSpreading:
-		return "spreading"
-	}
-	return "hybrid"
 }
 
 func parseBoolParam(key, val string, dst *bool) error {
