@@ -41,7 +41,7 @@ error, the first bytes in hex) and prefixes every record with its segment and of
 	f := cmd.Flags()
 	f.Uint64Var(&d.from, "from", 0, "first LSN to print")
 	f.Uint64Var(&d.to, "to", 0, "last LSN to print (0: to the end)")
-	f.StringVar(&d.typ, "type", "", "only records of this type: remember, forget, links, access (or a number)")
+	f.StringVar(&d.typ, "type", "", "only records of this type: remember, forget, links, access, promote (or a number)")
 	f.BoolVar(&d.json, "json", false, "one JSON object per line; remember records carry the decoded memory")
 	f.BoolVar(&d.raw, "raw", false, "go on after damage, show damaged frames and where each record lies")
 	return cmd
@@ -54,7 +54,7 @@ func parseTypeFilter(s string) (wal.RecordType, error) {
 	}
 	n, err := strconv.ParseUint(strings.TrimPrefix(s, "type"), 10, 8)
 	if err != nil || n == 0 {
-		return 0, fmt.Errorf("%w: --type %q is not remember, forget, links, access or a number 1-255", errUsage, s)
+		return 0, fmt.Errorf("%w: --type %q is not remember, forget, links, access, promote or a number 1-255", errUsage, s)
 	}
 	return wal.RecordType(n), nil
 }

@@ -23,7 +23,7 @@ func newStatsCommand(o *options) *cobra.Command {
 // engineRecordTypes returns the record types the engine writes, in the order stats lists them.
 func engineRecordTypes() []wal.RecordType {
 	var types []wal.RecordType
-	for _, name := range []string{"remember", "forget", "links", "access"} {
+	for _, name := range []string{"remember", "forget", "links", "access", "promote"} {
 		if t, err := engine.ParseRecordType(name); err == nil {
 			types = append(types, t)
 		}
