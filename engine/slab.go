@@ -108,3 +108,14 @@ func (s *slab) topK(q []float32, lo, hi, k int, accept func(uint32) bool) []inde
 	}
 	return out
 }
+
+// allocatedRows is the number of rows backed by chunks.
+func (s *slab) allocatedRows() int {
+	n := 0
+	for _, c := range *s.chunks.Load() {
+		if c != nil {
+			n += slabChunkRows
+		}
+	}
+	return n
+}

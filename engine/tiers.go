@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/engram-go/engram/engine/graph"
 	"github.com/engram-go/engram/engine/tier"
@@ -506,11 +507,55 @@ func (s *Space) maybeCheckpoint() {
 	}
 	st.cpRun.Unlock()
 	go func() {
-		defer s.mu.RUnlock() // keeps the state open while the checkpoint runs
-		if err := st.checkpoint(); err != nil {
+		err := st.checkpoint() // s.mu held shared keeps the state open meanwhile
+		waste := st.slabWaste()
+		s.mu.RUnlock()
+		if err != nil {
 			s.e.cfg.Logger.Warn("checkpoint failed", "space", s.id, "err", err)
+			return
+		}
+		if waste > max(s.settings.HotCapacity, minSlabWaste) {
+			s.compact(st)
 		}
 	}()
+}
+
+// minSlabWaste is the fewest stranded slab rows worth a compaction.
+const minSlabWaste = 4 * slabChunkRows
+
+// slabWaste counts slab rows that hold no hot memory: vectors of memories demoted or
+// forgotten while the space was open. The indexes keep using them (the HNSW index
+// navigates through deleted nodes), so they are only reclaimed by compact.
+func (st *state) slabWaste() int {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return st.slab.allocatedRows() - st.hotCount
+}
+
+// compact reopens the space from its checkpoint right after one, so rows are numbered
+// afresh and the slab holds only hot vectors: this is what bounds a space's memory while
+// it keeps demoting. Requests to the space wait for the reopen (the WAL tail is short, as
+// a checkpoint just ran); other spaces are not affected.
+func (s *Space) compact(st *state) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st != st || st.failed.Load() {
+		return
+	}
+	start := time.Now()
+	if err := st.close(); err != nil {
+		s.e.cfg.Logger.Warn("compaction: closing the space", "space", s.id, "err", err)
+	}
+	fresh, _, err := openState(s)
+	if err != nil {
+		// The data is on disk; the next request opens the space again.
+		s.st = nil
+		s.e.openCount.Add(-1)
+		s.e.cfg.Logger.Error("compaction: reopening the space", "space", s.id, "err", err)
+		return
+	}
+	s.st = fresh
+	s.e.cfg.Logger.Info("space compacted", "space", s.id, "took", time.Since(start).Round(time.Millisecond))
 }
 
 // recPromote moves a warm or cold memory back to the hot tier (payload: version byte, id

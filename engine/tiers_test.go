@@ -242,3 +242,55 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestCompactionBoundsSlab: a space that keeps demoting reclaims the slab rows of its
+// demoted memories, so its hot vectors in RAM stay bounded by the hot capacity.
+func TestCompactionBoundsSlab(t *testing.T) {
+	cfg := tierConfig(t, t.TempDir())
+	cfg.Defaults.Dimension = 16
+	cfg.Defaults.HotCapacity, cfg.Defaults.WarmCapacity, cfg.Defaults.ColdCapacity = 2000, 5000, 100000
+	cfg.Defaults.WALSync = "never"
+	e := openTest(t, cfg)
+	defer e.Close()
+	s := mustSpace(t, e, "default")
+	ctx := context.Background()
+	const n = 40000
+	compactions := 0
+	for done := 0; done < n; done += 1000 {
+		batch := make([]Memory, 1000)
+		for i := range batch {
+			batch[i] = Memory{ID: fmt.Sprintf("m%05d", done+i), Content: tierContent(done + i)}
+		}
+		if _, errs := s.RememberBatch(ctx, batch, RememberOptions{}); errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+		checkpointNow(t, s)
+		st, err := s.acquire()
+		if err != nil {
+			t.Fatal(err)
+		}
+		waste := st.slabWaste()
+		s.mu.RUnlock()
+		if waste > max(cfg.Defaults.HotCapacity, minSlabWaste) {
+			s.compact(st)
+			compactions++
+		}
+		st, _ = s.acquire()
+		allocated := st.slab.allocatedRows()
+		s.mu.RUnlock()
+		if limit := cfg.Defaults.HotCapacity + minSlabWaste + 2*slabChunkRows + 1000; allocated > limit {
+			t.Fatalf("after %d memories the slab holds %d rows (limit %d)", done+1000, allocated, limit)
+		}
+	}
+	if compactions == 0 {
+		t.Fatal("no compaction happened")
+	}
+	if got := s.Stats(); got.Memories != n || got.Hot > cfg.Defaults.HotCapacity {
+		t.Fatalf("stats after compactions: %+v", got)
+	}
+	for _, i := range []int{0, 1234, 20000, n - 1} {
+		if m, err := s.Get(fmt.Sprintf("m%05d", i)); err != nil || m.Content != tierContent(i) {
+			t.Fatalf("m%05d: %+v %v", i, m.Content, err)
+		}
+	}
+}
