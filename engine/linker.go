@@ -21,7 +21,7 @@ const (
 	hnswMinRows          = 10000            // below this many rows recall scans exactly
 	hnswStartRows        = hnswMinRows / 2  // the index is built from here on, ahead of need
 	hnswEfConstruction   = 100
-	hnswMaxTail          = 20000 // past this many unindexed rows the index lane runs flat out
+	hnswMaxTail          = 8192 // past this many unindexed rows the index lane runs flat out
 	linkBatch            = 256
 )
 
