@@ -24,9 +24,37 @@ test:
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
+# Benchmarks (benchmarks/README.md). `make bench` runs the tracked set (benchmarks/run.sh)
+# BENCHCOUNT times into benchmarks/results/<sha>.txt; `make bench-compare` fails when the
+# newest results regress past BENCHTHRESHOLD percent (p < 0.05) against the baseline;
+# `make bench-baseline` replaces the baseline on purpose; `make bench-ci` runs every
+# benchmark once, as `make test` does; `make bench-spaces` measures 10,000 idle spaces.
+BENCHSTAT     ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+BENCHTHRESHOLD ?= 10
+BENCHNEW      ?= $(shell ls -t benchmarks/results/*.txt 2>/dev/null | head -n 1)
+.PHONY: bench-compare bench-baseline bench-spaces
+
 bench:
 	mkdir -p benchmarks/results
-	$(GO) test -run '^$$' -bench . -benchmem -count=$(BENCHCOUNT) -timeout 60m $(PKGS) | tee benchmarks/results/$(SHA).txt
+	BENCHCOUNT=$(BENCHCOUNT) GO=$(GO) benchmarks/run.sh benchmarks/results/$(SHA).txt
+
+bench-compare:
+	@test -n "$(BENCHNEW)" || { echo "no results in benchmarks/results: run make bench first"; exit 1; }
+	@echo "benchmarks/baseline.txt against $(BENCHNEW)"
+	$(BENCHSTAT) benchmarks/baseline.txt $(BENCHNEW)
+	@csv=$$(mktemp) && trap 'rm -f "$$csv"' EXIT && \
+	$(BENCHSTAT) -format csv benchmarks/baseline.txt $(BENCHNEW) > "$$csv" 2>/dev/null && \
+	$(GO) run ./benchmarks/cmd/benchcheck -threshold $(BENCHTHRESHOLD) "$$csv"
+
+bench-baseline: bench
+	cp benchmarks/results/$(SHA).txt benchmarks/baseline.txt
+	@echo "benchmarks/baseline.txt now holds the results of $(SHA); commit it deliberately"
+
+bench-ci:
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x -timeout 10m $(PKGS)
+
+bench-spaces:
+	$(GO) run ./benchmarks/cmd/spacecost -spaces 10000
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
