@@ -5,7 +5,12 @@ PKGS      := ./...
 BENCHCOUNT ?= 6
 SHA       := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
 
-.PHONY: all build run test test-short bench bench-ci lint fmt vet proto clean
+.PHONY: all build run test test-short test-crash fuzz-short bench bench-ci lint fmt vet proto clean
+
+# Fuzz targets, as package:Target; fuzz-short runs each for FUZZTIME.
+FUZZ_TARGETS := ./engine/wal:FuzzDecodeFrame ./engine/wal:FuzzScanSegment ./engine:FuzzDecodeRecords \
+	./engine/tier:FuzzOpenSegment ./frontend/httpapi:FuzzDecodeRemember ./simd:FuzzDot
+FUZZTIME ?= 5s
 
 all: build
 
@@ -20,6 +25,19 @@ test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 15m $(PKGS)
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime=1x -timeout 10m $(PKGS)
+
+# The crash suite: SIGKILL rounds against the engine (also during checkpoints) and the
+# real binary over HTTP. `make test` runs it too; this target runs only it, repeatedly.
+test-crash:
+	$(GO) test -count=$(or $(ROUNDS),1) -run 'Crash' -v -timeout 20m ./engine/ ./cmd/engram/
+
+# A short run of every fuzz target (CI); FUZZTIME=5m for a longer one.
+fuzz-short:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
