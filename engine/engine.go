@@ -37,6 +37,7 @@ type Engine struct {
 	corrupted    *metrics.Counter
 
 	openCount atomic.Int64 // spaces whose state is open
+	sweeping  atomic.Bool  // an enforceOpenBound pass is running
 	closeMu   sync.Mutex   // one idle sweep at a time
 	closed    atomic.Bool
 	bg        sync.WaitGroup
@@ -424,6 +425,27 @@ func (e *Engine) consolidateOpenSpaces() {
 // closeIdle closes the least recently used idle spaces while more than MaxOpenSpaces are
 // open. just, when non-nil, is a space that was opened only to be recovered.
 func (e *Engine) closeIdle(just *Space) {
+	e.closeLRU(just, 5*time.Second)
+}
+
+// pressureIdle is how long a space must have been unused to be closed when opening
+// spaces pushes the open count past max_open_spaces between sweeps.
+const pressureIdle = 200 * time.Millisecond
+
+// enforceOpenBound closes least recently used spaces as soon as the open count passes
+// the bound, instead of waiting for the next sweep: creating thousands of spaces in a
+// burst must not keep thousands open.
+func (e *Engine) enforceOpenBound() {
+	if e.openCount.Load() <= int64(e.cfg.MaxOpenSpaces) || !e.sweeping.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer e.sweeping.Store(false)
+		e.closeLRU(nil, pressureIdle)
+	}()
+}
+
+func (e *Engine) closeLRU(just *Space, idle time.Duration) {
 	if e.openCount.Load() <= int64(e.cfg.MaxOpenSpaces) {
 		return
 	}
@@ -444,7 +466,7 @@ func (e *Engine) closeIdle(just *Space) {
 		if e.openCount.Load() <= int64(e.cfg.MaxOpenSpaces) {
 			return
 		}
-		s.closeIfIdle(5 * time.Second)
+		s.closeIfIdle(idle)
 	}
 }
 

@@ -1,20 +1,52 @@
 package engine
 
 import (
+	"math/bits"
 	"sync"
 	"sync/atomic"
 
 	"github.com/engram-go/engram/engine/index"
 )
 
-// slabChunkRows is the number of vectors per slab chunk (12 MiB at 768 dimensions).
-const slabChunkRows = 4096
+// Slab chunk sizes: the first chunk holds slabFirstRows vectors and each next one twice as
+// many, up to slabChunkRows (12 MiB at 768 dimensions); from there on every chunk holds
+// slabChunkRows. A space with a handful of memories so costs kilobytes, not megabytes.
+const (
+	slabFirstRows  = 64
+	slabChunkRows  = 4096
+	slabGrowChunks = 6 // chunks 0..5 hold 64, 128, …, 2048 rows
+	slabGrowRows   = slabFirstRows * (1<<slabGrowChunks - 1)
+)
 
-// slab holds the hot tier's normalised vectors, row-major, in fixed-size chunks. Chunks
-// never move: growing appends a chunk and publishes a new chunk list through an atomic
-// pointer, so readers (the indexes, scans) never lock and a writer never copies vectors.
-// A row is written once, before its number is handed to anyone, and never rewritten while
-// the state is open.
+// chunkOf returns the chunk holding row r and r's index within it.
+func chunkOf(r int) (chunk, offset int) {
+	if r < slabGrowRows {
+		chunk = bits.Len(uint(r/slabFirstRows+1)) - 1
+		return chunk, r - slabFirstRows*(1<<chunk-1)
+	}
+	r -= slabGrowRows
+	return slabGrowChunks + r/slabChunkRows, r % slabChunkRows
+}
+
+// chunkStart and chunkRows describe chunk c.
+func chunkStart(c int) int {
+	if c < slabGrowChunks {
+		return slabFirstRows * (1<<c - 1)
+	}
+	return slabGrowRows + (c-slabGrowChunks)*slabChunkRows
+}
+
+func chunkRows(c int) int {
+	if c < slabGrowChunks {
+		return slabFirstRows << c
+	}
+	return slabChunkRows
+}
+
+// slab holds the hot tier's normalised vectors, row-major, in chunks. Chunks never move:
+// growing adds a chunk and publishes a new chunk list through an atomic pointer, so readers
+// (the indexes, scans) never lock and a writer never copies vectors. A row is written once,
+// before its number is handed to anyone, and never rewritten while the state is open.
 type slab struct {
 	dim    int
 	chunks atomic.Pointer[[][]float32]
@@ -39,14 +71,15 @@ func (s *slab) reserve(lo, hi int) {
 	if s.has(lo, hi) {
 		return
 	}
-	cur := *s.chunks.Load()
-	next := append([][]float32(nil), cur...)
-	for len(next)*slabChunkRows < hi {
+	first, _ := chunkOf(lo)
+	last, _ := chunkOf(hi - 1)
+	next := append([][]float32(nil), *s.chunks.Load()...)
+	for len(next) <= last {
 		next = append(next, nil)
 	}
-	for c := lo / slabChunkRows; c <= (hi-1)/slabChunkRows; c++ {
+	for c := first; c <= last; c++ {
 		if next[c] == nil {
-			next[c] = make([]float32, slabChunkRows*s.dim)
+			next[c] = make([]float32, chunkRows(c)*s.dim)
 		}
 	}
 	s.chunks.Store(&next)
@@ -55,10 +88,12 @@ func (s *slab) reserve(lo, hi int) {
 // has reports whether rows [lo, hi) are all backed by chunks.
 func (s *slab) has(lo, hi int) bool {
 	cur := *s.chunks.Load()
-	if hi > len(cur)*slabChunkRows {
+	first, _ := chunkOf(lo)
+	last, _ := chunkOf(hi - 1)
+	if last >= len(cur) {
 		return false
 	}
-	for c := lo / slabChunkRows; c <= (hi-1)/slabChunkRows; c++ {
+	for c := first; c <= last; c++ {
 		if cur[c] == nil {
 			return false
 		}
@@ -68,22 +103,23 @@ func (s *slab) has(lo, hi int) bool {
 
 // row returns row's vector; the row must have been reserved.
 func (s *slab) row(r uint32) []float32 {
-	c := (*s.chunks.Load())[r/slabChunkRows]
-	off := int(r%slabChunkRows) * s.dim
-	return c[off : off+s.dim : off+s.dim]
+	c, off := chunkOf(int(r))
+	off *= s.dim
+	return (*s.chunks.Load())[c][off : off+s.dim : off+s.dim]
 }
 
 // blocks calls fn for consecutive runs of at most max rows within [lo, hi), each run
 // contiguous in memory, skipping chunks that were never reserved.
 func (s *slab) blocks(lo, hi, max int, fn func(first int, vecs []float32)) {
 	chunks := *s.chunks.Load()
-	hi = min(hi, len(chunks)*slabChunkRows)
 	for lo < hi {
-		c := chunks[lo/slabChunkRows]
-		inChunk := lo % slabChunkRows
-		n := min(hi-lo, slabChunkRows-inChunk, max)
-		if c != nil {
-			fn(lo, c[inChunk*s.dim:(inChunk+n)*s.dim])
+		c, off := chunkOf(lo)
+		if c >= len(chunks) {
+			return
+		}
+		n := min(hi-lo, chunkRows(c)-off, max)
+		if chunks[c] != nil {
+			fn(lo, chunks[c][off*s.dim:(off+n)*s.dim])
 		}
 		lo += n
 	}
@@ -112,9 +148,9 @@ func (s *slab) topK(q []float32, lo, hi, k int, accept func(uint32) bool) []inde
 // allocatedRows is the number of rows backed by chunks.
 func (s *slab) allocatedRows() int {
 	n := 0
-	for _, c := range *s.chunks.Load() {
-		if c != nil {
-			n += slabChunkRows
+	for c, ch := range *s.chunks.Load() {
+		if ch != nil {
+			n += chunkRows(c)
 		}
 	}
 	return n

@@ -143,6 +143,7 @@ func (s *Space) open() (*wal.RecoveryStats, error) {
 	}
 	s.st = st
 	s.e.openCount.Add(1)
+	s.e.enforceOpenBound()
 	s.e.recovered.Add(rs.Records)
 	s.e.corrupted.Add(rs.Corrupted)
 	return &rs, nil
