@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,7 +35,8 @@ func procStatus(field string) float64 {
 	return 0
 }
 
-// BenchmarkTieredSpace fills a space whose memories mostly live in warm and cold segments,
+// BenchmarkTieredSpace fills a space whose memories mostly live in warm and cold segments
+// (ENGRAM_HEAP_PROFILE=FILE also writes a heap profile after the restart),
 // restarts it, and reports the restart time, the resident memory after restart (anonymous
 // and total) against the size of its vectors as float32, and a recall's latency.
 func BenchmarkTieredSpace(b *testing.B) {
@@ -90,6 +92,12 @@ func BenchmarkTieredSpace(b *testing.B) {
 	b.StopTimer()
 	defer e.Close()
 	debug.FreeOSMemory() // return freed heap so the resident figures show what is held
+	if p := os.Getenv("ENGRAM_HEAP_PROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	st := s.Stats()
 	rs := time.Now()
 	if _, err := s.Recall(ctx, Cue{Query: benchWords[3] + " " + benchWords[7], Threshold: 0.3, NoReinforce: true}); err != nil {
