@@ -120,16 +120,25 @@ func (s *Server) Health(ctx context.Context, req *pb.HealthRequest) (*pb.HealthR
 			return nil, rpcError(ctx, err)
 		}
 		if sp != nil {
-			out.Spaces = []*pb.SpaceHealth{spaceHealth(sp.Stats())}
+			out.Spaces = []*pb.SpaceHealth{markFailed(out, sp.Stats())}
 		}
 		return out, nil
 	}
 	for _, sp := range s.eng.Spaces() {
 		if s.maySpace(ctx, sp.ID()) == nil {
-			out.Spaces = append(out.Spaces, spaceHealth(sp.Stats()))
+			out.Spaces = append(out.Spaces, markFailed(out, sp.Stats()))
 		}
 	}
 	return out, nil
+}
+
+// markFailed turns the answer's status to "unhealthy" when a space's log has failed (as
+// the HTTP health route does) and returns the space's entry.
+func markFailed(out *pb.HealthResponse, st engine.Stats) *pb.SpaceHealth {
+	if st.Failed {
+		out.Status = "unhealthy"
+	}
+	return spaceHealth(st)
 }
 
 // unhealthy explains why the server cannot serve, or is nil.
