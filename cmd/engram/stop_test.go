@@ -9,33 +9,46 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/engram-go/engram/cmd/engram/config"
 )
 
 // fakeServerProcess starts a shell that calls itself "engram" (so the PID file check
-// takes it for a server) and runs script; it answers no HTTP at all.
-func fakeServerProcess(t *testing.T, script string) *exec.Cmd {
+// takes it for a server), runs setup, then loops; it answers no HTTP at all. It returns
+// once setup has run, so a signal sent afterwards meets the traps setup installed.
+func fakeServerProcess(t *testing.T, setup string) *exec.Cmd {
 	t.Helper()
 	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
 		t.Skip("needs /proc to tell an exited process from a zombie")
 	}
-	cmd := &exec.Cmd{Path: "/bin/sh", Args: []string{"engram", "-c", script}}
+	ready := filepath.Join(t.TempDir(), "ready")
+	script := setup + `: > "$READY"; while :; do sleep 0.05; done`
+	cmd := &exec.Cmd{Path: "/bin/sh", Args: []string{"engram", "-c", script}, Env: append(os.Environ(), "READY="+ready)}
 	if err := cmd.Start(); err != nil {
 		t.Skip("no /bin/sh:", err)
 	}
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() { cmd.Process.Kill(); <-done })
-	return cmd
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(ready); err == nil {
+			return cmd
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("fake server process did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func TestStopEscalates(t *testing.T) {
 	for _, tc := range []struct {
 		name, script, want string
 	}{
-		{"SIGTERM when the shutdown route does not answer", "while :; do sleep 0.05; done", "after SIGTERM"},
-		{"SIGKILL when SIGTERM is ignored", "trap '' TERM; while :; do sleep 0.05; done", "killed"},
+		{"SIGTERM when the shutdown route does not answer", "", "after SIGTERM"},
+		{"SIGKILL when SIGTERM is ignored", "trap '' TERM; ", "killed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			proc := fakeServerProcess(t, tc.script)
