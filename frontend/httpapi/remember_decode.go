@@ -27,10 +27,10 @@ func decodeRemember(v *fastjson.Value, maxContent int, in *rememberInput) error 
 		return invalidInput("a memory must be a JSON object, got %s", v.Type())
 	}
 	var (
-		first                error
-		hasContent           bool
-		memType              = ""
-		spaceName, spaceIDv2 string
+		first      error
+		hasContent bool
+		memType    = ""
+		spaces     bodySpaces
 	)
 	obj.Visit(func(key []byte, f *fastjson.Value) {
 		if first != nil || f.Type() == fastjson.TypeNull {
@@ -41,29 +41,15 @@ func decodeRemember(v *fastjson.Value, maxContent int, in *rememberInput) error 
 		case "content":
 			in.mem.Content, err = fieldString(f, "content")
 			hasContent = true
-		case "embedding":
-			in.mem.Embedding, err = fieldEmbedding(f, "embedding")
 		case "confidence":
 			in.mem.Confidence, err = fieldRange(f, "confidence", 0, 1)
 			in.confidenceSet = true
 		case "timestamp":
 			in.mem.ObservedAt, err = fieldTime(f, "timestamp")
-		case "id":
-			in.mem.ID, err = fieldString(f, "id")
-		case "tags":
-			in.mem.Tags, err = fieldStrings(f, "tags")
 		case "memory_type":
 			memType, err = fieldString(f, "memory_type")
-		case "auto_link":
-			in.opts.AutoLink, err = fieldBool(f, "auto_link")
-			in.autoLinkSet = true
-		case "link_threshold":
-			in.opts.LinkThreshold, err = fieldRange(f, "link_threshold", 0, 1)
-			in.thresholdSet = true
-		case "memory_space":
-			spaceName, err = fieldString(f, "memory_space")
-		case "memory_space_id":
-			spaceIDv2, err = fieldString(f, "memory_space_id")
+		default:
+			err = in.commonField(string(key), f, &spaces)
 		}
 		first = err
 	})
@@ -76,10 +62,8 @@ func decodeRemember(v *fastjson.Value, maxContent int, in *rememberInput) error 
 	if err := checkContent("content", in.mem.Content, maxContent); err != nil {
 		return err
 	}
-	if in.mem.ID != "" {
-		if err := engine.ValidateID(in.mem.ID); err != nil {
-			return invalidInput("id: %s", strings.TrimPrefix(err.Error(), engine.ErrInvalidInput.Error()+": "))
-		}
+	if err := in.checkID(); err != nil {
+		return err
 	}
 	t, err := engine.ParseMemoryType(memType)
 	if err != nil {
@@ -89,7 +73,7 @@ func decodeRemember(v *fastjson.Value, maxContent int, in *rememberInput) error 
 	if !in.confidenceSet {
 		in.mem.Confidence = engine.DefaultConfid
 	}
-	in.space, err = bodySpace(spaceName, spaceIDv2)
+	in.space, err = bodySpace(spaces.name, spaces.id)
 	return err
 }
 
@@ -103,12 +87,12 @@ func decodeEpisode(v *fastjson.Value, maxContent int, in *rememberInput) error {
 		return invalidInput("an episode must be a JSON object, got %s", v.Type())
 	}
 	var (
-		first                error
-		hasWhat, hasWhen     bool
-		importance, confid   float32
-		hasImp, hasConfid    bool
-		spaceName, spaceIDv2 string
-		ep                   engine.Episode
+		first              error
+		hasWhat, hasWhen   bool
+		importance, confid float32
+		hasImp, hasConfid  bool
+		spaces             bodySpaces
+		ep                 engine.Episode
 	)
 	obj.Visit(func(key []byte, f *fastjson.Value) {
 		if first != nil || f.Type() == fastjson.TypeNull {
@@ -142,22 +126,8 @@ func decodeEpisode(v *fastjson.Value, maxContent int, in *rememberInput) error {
 			hasConfid = true
 		case "emotional_valence":
 			ep.EmotionalValence, err = fieldRange(f, "emotional_valence", -1, 1)
-		case "embedding":
-			in.mem.Embedding, err = fieldEmbedding(f, "embedding")
-		case "tags":
-			in.mem.Tags, err = fieldStrings(f, "tags")
-		case "id":
-			in.mem.ID, err = fieldString(f, "id")
-		case "auto_link":
-			in.opts.AutoLink, err = fieldBool(f, "auto_link")
-			in.autoLinkSet = true
-		case "link_threshold":
-			in.opts.LinkThreshold, err = fieldRange(f, "link_threshold", 0, 1)
-			in.thresholdSet = true
-		case "memory_space":
-			spaceName, err = fieldString(f, "memory_space")
-		case "memory_space_id":
-			spaceIDv2, err = fieldString(f, "memory_space_id")
+		default:
+			err = in.commonField(string(key), f, &spaces)
 		}
 		first = err
 	})
@@ -173,10 +143,8 @@ func decodeEpisode(v *fastjson.Value, maxContent int, in *rememberInput) error {
 	if err := checkContent("what", in.mem.Content, maxContent); err != nil {
 		return err
 	}
-	if in.mem.ID != "" {
-		if err := engine.ValidateID(in.mem.ID); err != nil {
-			return invalidInput("id: %s", strings.TrimPrefix(err.Error(), engine.ErrInvalidInput.Error()+": "))
-		}
+	if err := in.checkID(); err != nil {
+		return err
 	}
 	switch {
 	case hasImp:
@@ -189,8 +157,47 @@ func decodeEpisode(v *fastjson.Value, maxContent int, in *rememberInput) error {
 	ep.Importance = in.mem.Confidence
 	in.mem.Type = engine.Episodic
 	in.mem.Episode = &ep
-	in.space, err = bodySpace(spaceName, spaceIDv2)
+	in.space, err = bodySpace(spaces.name, spaces.id)
 	return err
+}
+
+// bodySpaces holds the two body fields that may name the space.
+type bodySpaces struct{ name, id string }
+
+// commonField reads the fields remember and episode bodies share: embedding, tags, id,
+// auto_link, link_threshold and the space fields. Other keys are ignored.
+func (in *rememberInput) commonField(key string, f *fastjson.Value, spaces *bodySpaces) error {
+	var err error
+	switch key {
+	case "embedding":
+		in.mem.Embedding, err = fieldEmbedding(f, "embedding")
+	case "tags":
+		in.mem.Tags, err = fieldStrings(f, "tags")
+	case "id":
+		in.mem.ID, err = fieldString(f, "id")
+	case "auto_link":
+		in.opts.AutoLink, err = fieldBool(f, "auto_link")
+		in.autoLinkSet = true
+	case "link_threshold":
+		in.opts.LinkThreshold, err = fieldRange(f, "link_threshold", 0, 1)
+		in.thresholdSet = true
+	case "memory_space":
+		spaces.name, err = fieldString(f, "memory_space")
+	case "memory_space_id":
+		spaces.id, err = fieldString(f, "memory_space_id")
+	}
+	return err
+}
+
+// checkID validates a client-chosen id, naming the field.
+func (in *rememberInput) checkID() error {
+	if in.mem.ID == "" {
+		return nil
+	}
+	if err := engine.ValidateID(in.mem.ID); err != nil {
+		return invalidInput("id: %s", strings.TrimPrefix(err.Error(), engine.ErrInvalidInput.Error()+": "))
+	}
+	return nil
 }
 
 // fieldWho accepts a list of names or a single name.
