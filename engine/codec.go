@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/engram-go/engram/engine/wal"
@@ -58,6 +59,8 @@ func appendTime(b []byte, t time.Time) []byte {
 
 // encodeMemory appends the remember payload of m, with raw (the embedding as given) as vector.
 func encodeMemory(b []byte, m *Memory, raw []float32) []byte {
+	// One allocation for the whole payload: the embedding is most of it.
+	b = slices.Grow(b, 64+len(m.ID)+len(m.Content)+4*len(raw)+16*len(m.Tags))
 	b = append(b, payloadVersion)
 	var flags byte
 	if m.Episode != nil {

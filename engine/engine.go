@@ -36,12 +36,13 @@ type Engine struct {
 	recovered    *metrics.Counter
 	corrupted    *metrics.Counter
 
-	openCount atomic.Int64 // spaces whose state is open
-	sweeping  atomic.Bool  // an enforceOpenBound pass is running
-	closeMu   sync.Mutex   // one idle sweep at a time
-	closed    atomic.Bool
-	bg        sync.WaitGroup
-	stop      chan struct{}
+	openCount      atomic.Int64 // spaces whose state is open
+	lastForeground atomic.Int64 // unix ns of a recent remember or recall (pacing.go)
+	sweeping       atomic.Bool  // an enforceOpenBound pass is running
+	closeMu        sync.Mutex   // one idle sweep at a time
+	closed         atomic.Bool
+	bg             sync.WaitGroup
+	stop           chan struct{}
 }
 
 const metaFile = "space.json"

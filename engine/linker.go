@@ -21,8 +21,12 @@ const (
 	hnswMinRows          = 10000            // below this many rows recall scans exactly
 	hnswStartRows        = hnswMinRows / 2  // the index is built from here on, ahead of need
 	hnswEfConstruction   = 100
-	hnswMaxTail          = 8192 // past this many unindexed rows the index lane runs flat out
-	linkBatch            = 256
+	// indexLagBound is the bound of the index lane's lag: recall scans the rows the index
+	// does not hold yet exactly (32,768 rows of 768 dimensions are 96 MiB), so past it the
+	// lane runs flat out (pacing.go).
+	indexLagBound = 32768
+	indexSlice    = 64 // rows inserted between two looks at the pacing
+	linkBatch     = 256
 )
 
 func linkReason(k graph.EdgeKind) string {
@@ -114,38 +118,51 @@ func (l *linker) runIndex() {
 			return
 		case <-l.wakeIndex:
 		}
-		began, inserted := time.Now(), 0
-		for {
-			select {
-			case <-l.quit:
-				return
-			default:
-			}
-			st := l.st
-			st.mu.RLock()
-			rows := len(st.recs)
-			next := l.watermark()
-			alive := int(next) < rows && st.aliveLocked(next) && st.recs[next].seg == nil
-			st.mu.RUnlock()
-			if rows < hnswStartRows || int(next) >= rows {
-				break
-			}
-			if alive {
-				st.hnsw.Insert(next)
-			}
-			l.mu.Lock()
-			l.indexed = next + 1
-			l.mu.Unlock()
-			// Like the edge lane, rest between rounds while the unindexed tail is small
-			// enough for the exact scan to cover it cheaply.
-			if inserted++; inserted == 64 {
-				tail := rows - int(next) - 1
-				if tail < hnswMaxTail {
-					l.rest(time.Since(began))
-				}
-				began, inserted = time.Now(), 0
-			}
+		l.indexPending()
+	}
+}
+
+// indexPending offers every row past the watermark to the index, a slice at a time, paced
+// by the index's own lag and by the edges waiting for it.
+func (l *linker) indexPending() {
+	st := l.st
+	began, inserted := time.Now(), 0
+	defer l.pokeEdges() // edges of rows past the watermark wait for it to move
+	for {
+		select {
+		case <-l.quit:
+			return
+		default:
 		}
+		st.mu.RLock()
+		rows := len(st.recs)
+		next := l.watermark()
+		alive := int(next) < rows && st.aliveLocked(next) && st.recs[next].seg == nil
+		st.mu.RUnlock()
+		if rows < hnswStartRows || int(next) >= rows {
+			return
+		}
+		if alive {
+			st.hnsw.Insert(next)
+		}
+		l.mu.Lock()
+		l.indexed = next + 1
+		waiting := len(l.q)
+		l.mu.Unlock()
+		if inserted++; inserted == indexSlice {
+			l.pokeEdges()
+			tail := rows - int(next) - 1
+			lag := max(float64(tail)/indexLagBound, float64(waiting)/maxLinkQueue)
+			l.rest(restAfter(time.Since(began), st.sp.e.foregroundBusy(), lag))
+			began, inserted = time.Now(), 0
+		}
+	}
+}
+
+func (l *linker) pokeEdges() {
+	select {
+	case l.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -217,7 +234,7 @@ func (l *linker) run() {
 			default:
 			}
 			l.mu.Lock()
-			n := min(len(l.q), linkBatch)
+			n := l.ready(min(len(l.q), linkBatch))
 			batch := append([]*linkJob(nil), l.q[:n]...)
 			l.mu.Unlock()
 			if n == 0 {
@@ -229,27 +246,36 @@ func (l *linker) run() {
 			l.q = l.q[n:]
 			backlog := len(l.q)
 			l.mu.Unlock()
-			l.yield(time.Since(began), backlog)
+			l.rest(restAfter(time.Since(began), l.st.sp.e.foregroundBusy(), float64(backlog)/maxLinkQueue))
 		}
 		l.runPromotions()
 	}
 }
 
-// yield lets ingestion have the CPU while the backlog is small: after a batch that took d
-// the linker rests 2d (at most a third of a core), unless the queue is past half its
-// bound, where it runs flat out so the lag stays bounded.
-func (l *linker) yield(d time.Duration, backlog int) {
-	if backlog > maxLinkQueue/2 {
-		return
+// ready is how many of the first n queued jobs can be linked now. l.mu is held. A row
+// that the index is meant to hold (hnswMinRows and beyond) waits until the index lane
+// has offered it: then every row before it is in the index and its neighbours come from
+// a graph search, where linking ahead of the index would scan the unindexed rows exactly,
+// at a cost that grows with the index's lag.
+func (l *linker) ready(n int) int {
+	for i, j := range l.q[:n] {
+		if j.row >= hnswMinRows && j.row >= l.indexed {
+			return i
+		}
 	}
-	l.rest(d)
+	return n
 }
 
-// rest pauses a background lane for twice the work it just did (at most 100ms).
+// rest pauses a background lane for d, or until the linker stops.
 func (l *linker) rest(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
 	select {
 	case <-l.quit:
-	case <-time.After(min(4*d, 200*time.Millisecond)):
+	case <-t.C:
 	}
 }
 
@@ -262,8 +288,8 @@ func (l *linker) process(batch []*linkJob) {
 	}
 	var live []*linkJob
 	var queries [][]float32
+	rows := 0 // edges go to memories stored up to the batch's last one
 	st.mu.RLock()
-	rows := len(st.recs)
 	for _, j := range batch {
 		if !st.aliveLocked(j.row) || st.recs[j.row].m.StoredAt.UnixNano() != j.version {
 			if j.done != nil {
@@ -272,6 +298,7 @@ func (l *linker) process(batch []*linkJob) {
 			continue
 		}
 		live = append(live, j)
+		rows = max(rows, int(j.row)+1)
 		if st.recs[j.row].hasVec {
 			queries = append(queries, st.vectorOf(j.row))
 		} else {

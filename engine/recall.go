@@ -50,6 +50,7 @@ func (s *Space) Recall(ctx context.Context, cue Cue) (RecallResult, error) {
 	if err := ctx.Err(); err != nil {
 		return RecallResult{}, err
 	}
+	s.e.noteForegroundAt(start.UnixNano())
 	cue.Query = strings.TrimSpace(cue.Query)
 	if cue.Query == "" && len(cue.Embedding) == 0 {
 		return RecallResult{}, fmt.Errorf("%w: a query or an embedding is required", ErrInvalidInput)

@@ -149,6 +149,7 @@ func (s *Space) RememberBatch(ctx context.Context, ms []Memory, opts RememberOpt
 		}
 		return res, errs
 	}
+	s.e.noteForeground()
 	st, err := s.acquireForWrite()
 	if err != nil {
 		for i := range errs {
@@ -192,17 +193,24 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	}
 	defer st.lockIDs(ids...)()
 
-	// Capacity: count ids that are new to the space.
+	// Capacity: count ids that are new to the space. One shared hold of st.mu for every
+	// check: on the write path each acquisition is a chance to queue behind a writer.
 	st.mu.RLock()
-	seen := map[string]bool{}
 	newIDs := 0
+	var seen map[string]bool // only a batch can name an id twice
+	if len(ok) > 1 {
+		seen = make(map[string]bool, len(ok))
+	}
 	for _, i := range ok {
 		id := ms[i].ID
 		if _, exists := st.byID[id]; !exists && !seen[id] {
 			newIDs++
 		}
-		seen[id] = true
+		if seen != nil {
+			seen[id] = true
+		}
 	}
+	hot, next := st.hotCount, len(st.recs)
 	st.mu.RUnlock()
 	if limit := int64(s.settings.totalCapacity()); limit > 0 {
 		if n := st.reserved.Add(int64(newIDs)); n > limit {
@@ -217,9 +225,6 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 		st.reserved.Add(int64(newIDs))
 	}
 	if c := s.settings.HotCapacity; c > 0 && newIDs > 0 {
-		st.mu.RLock()
-		hot := st.hotCount
-		st.mu.RUnlock()
 		if hot+newIDs > hotHardLimit*c {
 			st.reserved.Add(-int64(newIDs))
 			go s.maybeCheckpoint()
@@ -257,9 +262,6 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 
 	jobs := make([]*linkJob, len(ok))
 	rows := make([]uint32, len(ok))
-	st.mu.RLock()
-	next := len(st.recs)
-	st.mu.RUnlock()
 	st.slab.reserve(next, next+len(ok)+64) // others may append meanwhile; applyRemember grows if needed
 	st.mu.Lock()
 	for k, i := range ok {

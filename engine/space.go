@@ -241,6 +241,7 @@ type Stats struct {
 	LinkQueue         int     // memories waiting for association edges
 	LinkLag           time.Duration
 	IndexedRows       int // rows in the approximate vector index
+	IndexLag          int // rows not yet offered to the index (recall scans them exactly)
 	Edges             int
 	Dimension         int
 	CreatedAt         time.Time

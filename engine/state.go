@@ -406,7 +406,11 @@ func (st *state) fillStats(out *Stats) {
 		}
 	}
 	out.Edges = st.graph.Edges()
+	rows := len(st.recs)
 	st.mu.RUnlock()
+	if rows >= hnswStartRows {
+		out.IndexLag = max(0, rows-int(st.link.watermark()))
+	}
 	out.Open = true
 	out.Failed = st.failed.Load()
 	ws := st.log.Stats()

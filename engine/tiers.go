@@ -16,8 +16,9 @@ import (
 
 // Tiering and checkpoints (docs/tiers.md).
 const (
-	// checkpointBytes: a checkpoint runs once the WAL holds this much since the last one,
-	// so recovery replays at most about this much.
+	// checkpointBytes: a checkpoint runs once the WAL holds this much since the last one
+	// (or the hot snapshot's size, if larger: checkpointTrigger), so recovery replays at
+	// most about this much.
 	checkpointBytes = 64 << 20
 	// checkpointOnCloseBytes: closing a space checkpoints it when its WAL holds more.
 	checkpointOnCloseBytes = 1 << 20
@@ -202,7 +203,18 @@ func (st *state) needsCheckpoint() bool {
 	if c := st.sp.settings.HotCapacity; c > 0 && hot > c {
 		return true
 	}
-	return st.log.Stats().Bytes > checkpointBytes
+	return st.log.Stats().Bytes > checkpointTrigger(hot, st.dim)
+}
+
+// checkpointTrigger is the WAL size past which a checkpoint runs: checkpointBytes, or the
+// size of the hot snapshot the checkpoint rewrites when that is larger, so a checkpoint
+// never writes more than the log grew by since the last one (a hot tier of 100,000
+// memories of 768 dimensions is a 300 MiB snapshot; rewriting it after every 64 MiB of
+// log would write five times what was ingested). Recovery then replays a tail about as
+// large as the hot tier it would otherwise have loaded from the snapshot.
+func checkpointTrigger(hot, dim int) int64 {
+	const perMemory = 256 // metadata, content and framing beside the vector, a fair guess
+	return max(checkpointBytes, int64(hot)*int64(4*dim+perMemory))
 }
 
 // checkpoint writes the space's state to segment files so that the WAL below the covered

@@ -294,3 +294,21 @@ func TestCompactionBoundsSlab(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckpointTrigger(t *testing.T) {
+	cases := []struct {
+		hot, dim int
+		want     int64
+	}{
+		{0, 768, checkpointBytes},
+		{1000, 768, checkpointBytes},            // 3 MiB of snapshot: the floor wins
+		{100_000, 768, 100_000 * (4*768 + 256)}, // the snapshot is larger than the floor
+		{100_000, 16, checkpointBytes},          // small vectors stay under the floor
+		{10_000_000, 16, 10_000_000 * (4*16 + 256)},
+	}
+	for _, c := range cases {
+		if got := checkpointTrigger(c.hot, c.dim); got != c.want {
+			t.Errorf("checkpointTrigger(%d, %d) = %d, want %d", c.hot, c.dim, got, c.want)
+		}
+	}
+}

@@ -226,8 +226,16 @@ func (h *HNSW) linkBack(n, row uint32, q []float32, l, limit int) ([]uint32, boo
 	vn := h.vector(n)
 	cands := make([]Scored, 0, len(cur)+1)
 	cands = append(cands, Scored{Row: row, Score: simd.Dot(vn, q)})
+	worst := float32(math.Inf(1))
 	for _, c := range cur {
-		cands = append(cands, Scored{Row: c, Score: simd.Dot(vn, h.vector(c))})
+		sc := Scored{Row: c, Score: simd.Dot(vn, h.vector(c))}
+		cands = append(cands, sc)
+		worst = min(worst, sc.Score)
+	}
+	if cands[0].Score <= worst {
+		// Farther from n than every neighbour n keeps: the heuristic would weigh it last
+		// and a full list has no room left for it, so skip the quadratic pruning pass.
+		return nil, false
 	}
 	sortScored(cands)
 	return h.selectNeighbors(cands, limit), true

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -89,6 +90,11 @@ func (w *WAL) flush(sync bool) error {
 			w.freeBuf = b.buf[:0]
 		}
 		b.buf = nil
+		// The released waiters are queued on this goroutine's P. Going straight into the
+		// next write and fdatasync would hold that P inside the syscall with them stuck
+		// behind it until the runtime retakes it; yielding lets them run first, and the
+		// appends they and others make meanwhile join the next batch.
+		runtime.Gosched()
 	}
 	return err
 }

@@ -40,6 +40,7 @@ type spaceStats struct {
 	ConsolidationRate float64 `json:"consolidation_rate"`
 	LinkQueue         int     `json:"link_queue"`
 	LinkLagMS         float64 `json:"link_lag_ms"`
+	IndexLag          int     `json:"index_lag"`
 	Edges             int     `json:"edges"`
 	Dimension         int     `json:"dimension"`
 	Open              bool    `json:"open"`
@@ -59,7 +60,7 @@ func newSpaceDetails(sp *engine.Space) *spaceDetails {
 			Pressure: finite(st.Pressure), WALLagMS: ms(st.WALLag.Seconds()), WALBytes: st.WALBytes,
 			WALSegments: st.WALSegments, LSN: st.LSN, DurableLSN: st.DurableLSN,
 			ConsolidationRate: finite(st.ConsolidationRate), LinkQueue: st.LinkQueue,
-			LinkLagMS: ms(st.LinkLag.Seconds()), Edges: st.Edges, Dimension: st.Dimension, Open: st.Open,
+			LinkLagMS: ms(st.LinkLag.Seconds()), IndexLag: st.IndexLag, Edges: st.Edges, Dimension: st.Dimension, Open: st.Open,
 		},
 	}
 }
