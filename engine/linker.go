@@ -21,10 +21,11 @@ const (
 	hnswMinRows          = 10000            // below this many rows recall scans exactly
 	hnswStartRows        = hnswMinRows / 2  // the index is built from here on, ahead of need
 	hnswEfConstruction   = 100
-	// indexLagBound is the bound of the index lane's lag: recall scans the rows the index
-	// does not hold yet exactly (32,768 rows of 768 dimensions are 96 MiB), so past it the
-	// lane runs flat out (pacing.go).
-	indexLagBound = 32768
+	// indexLagBytes bounds the index lane's lag by the vectors recall must scan exactly
+	// because the index does not hold them yet: 192 MiB is 65,536 rows of 768 dimensions,
+	// about 10 ms of scanning at this machine's memory bandwidth. Past it the lane runs
+	// flat out (pacing.go).
+	indexLagBytes = 192 << 20
 	indexSlice    = 64 // rows inserted between two looks at the pacing
 	linkBatch     = 256
 )
@@ -78,6 +79,10 @@ type linker struct {
 	indexed   uint32 // rows below this were offered to the HNSW index (watermark)
 	recent    []uint32
 	promos    map[string]bool // memories recalled from warm or cold, to promote
+	// want holds the rows of queued jobs (l.q); near, the neighbours the index lane found
+	// for such a row while inserting it, so the edge lane needs no search of its own.
+	want map[uint32]bool
+	near map[uint32][]index.Scored
 }
 
 func (l *linker) start(st *state) {
@@ -85,11 +90,14 @@ func (l *linker) start(st *state) {
 	l.wake = make(chan struct{}, 1)
 	l.wakeIndex = make(chan struct{}, 1)
 	l.quit = make(chan struct{})
+	l.want = map[uint32]bool{}
+	l.near = map[uint32][]index.Scored{}
 	// After recovery: rows without edges get them.
 	st.mu.RLock()
 	for row, rec := range st.recs {
 		if rec != nil && !rec.linked {
 			l.q = append(l.q, &linkJob{row: uint32(row), id: rec.m.ID, version: rec.m.StoredAt.UnixNano(), threshold: DefaultLinkThreshold, enqueued: time.Now()})
+			l.want[uint32(row)] = true
 		}
 	}
 	st.mu.RUnlock()
@@ -143,7 +151,19 @@ func (l *linker) indexPending() {
 			return
 		}
 		if alive {
-			st.hnsw.Insert(next)
+			l.mu.Lock()
+			wanted := l.want[next]
+			l.mu.Unlock()
+			if wanted {
+				near := st.hnsw.InsertNeighbours(next, linkTopK+8)
+				l.mu.Lock()
+				if l.want[next] { // the edge lane may have linked it meanwhile
+					l.near[next] = near
+				}
+				l.mu.Unlock()
+			} else {
+				st.hnsw.Insert(next)
+			}
 		}
 		l.mu.Lock()
 		l.indexed = next + 1
@@ -152,12 +172,15 @@ func (l *linker) indexPending() {
 		if inserted++; inserted == indexSlice {
 			l.pokeEdges()
 			tail := rows - int(next) - 1
-			lag := max(float64(tail)/indexLagBound, float64(waiting)/maxLinkQueue)
+			lag := max(float64(tail)/float64(indexLagRows(st.dim)), float64(waiting)/maxLinkQueue)
 			l.rest(restAfter(time.Since(began), st.sp.e.foregroundBusy(), lag))
 			began, inserted = time.Now(), 0
 		}
 	}
 }
+
+// indexLagRows is indexLagBytes in rows of dim dimensions.
+func indexLagRows(dim int) int { return max(hnswMinRows, indexLagBytes/(4*max(dim, 1))) }
 
 func (l *linker) pokeEdges() {
 	select {
@@ -166,8 +189,8 @@ func (l *linker) pokeEdges() {
 	}
 }
 
-// enqueue schedules edges for a freshly stored row. Caller holds st.mu, so rows are
-// enqueued in row order.
+// enqueue schedules edges for a freshly stored row. Rows are enqueued about in row order
+// (each writer enqueues right after its apply), which ready relies on only for speed.
 func (l *linker) enqueue(row uint32, id string, version int64, opts RememberOptions, wait bool) *linkJob {
 	th := opts.LinkThreshold
 	if th <= 0 {
@@ -179,6 +202,7 @@ func (l *linker) enqueue(row uint32, id string, version int64, opts RememberOpti
 	}
 	l.mu.Lock()
 	l.q = append(l.q, j)
+	l.want[row] = true
 	l.mu.Unlock()
 	l.poke()
 	return j
@@ -212,6 +236,8 @@ func (l *linker) stop() {
 		}
 	}
 	l.q = nil
+	clear(l.want)
+	clear(l.near)
 	l.mu.Unlock()
 }
 
@@ -289,6 +315,16 @@ func (l *linker) process(batch []*linkJob) {
 	var live []*linkJob
 	var queries [][]float32
 	rows := 0 // edges go to memories stored up to the batch's last one
+	found := make(map[uint32][]index.Scored)
+	l.mu.Lock()
+	for _, j := range batch {
+		if near, ok := l.near[j.row]; ok {
+			found[j.row] = near
+		}
+		delete(l.near, j.row)
+		delete(l.want, j.row)
+	}
+	l.mu.Unlock()
 	st.mu.RLock()
 	for _, j := range batch {
 		if !st.aliveLocked(j.row) || st.recs[j.row].m.StoredAt.UnixNano() != j.version {
@@ -299,7 +335,9 @@ func (l *linker) process(batch []*linkJob) {
 		}
 		live = append(live, j)
 		rows = max(rows, int(j.row)+1)
-		if st.recs[j.row].hasVec {
+		if _, ok := found[j.row]; ok {
+			queries = append(queries, nil) // the index lane found its neighbours
+		} else if st.recs[j.row].hasVec {
 			queries = append(queries, st.vectorOf(j.row))
 		} else {
 			queries = append(queries, nil)
@@ -310,6 +348,9 @@ func (l *linker) process(batch []*linkJob) {
 	cands := st.similarMany(queries, rows, linkTopK+8)
 	var plans []planned
 	for i, j := range live {
+		if near, ok := found[j.row]; ok {
+			cands[i] = near
+		}
 		plans = append(plans, planned{job: j, links: l.neighbours(j, cands[i])})
 	}
 	if len(plans) == 0 {

@@ -10,8 +10,8 @@ const (
 	// foregroundWindow: a remember or recall this recent means requests are flowing.
 	foregroundWindow = 100 * time.Millisecond
 	// restFactor: with requests flowing and the lag under half its bound, a lane rests
-	// this many times the work it just did, so it takes at most a fifth of a core.
-	restFactor = 4
+	// this many times the work it just did, so it takes at most a tenth of a core.
+	restFactor = 9
 	// maxRest caps one rest, so a lane notices a quiet foreground or a growing lag soon.
 	maxRest = 200 * time.Millisecond
 )

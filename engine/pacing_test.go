@@ -15,9 +15,9 @@ func TestRestAfter(t *testing.T) {
 		want time.Duration
 	}{
 		{"idle foreground runs flat out", 10 * ms, false, 0.1, 0},
-		{"busy, small lag rests four times the work", 10 * ms, true, 0.1, 40 * ms},
-		{"busy, half the bound still rests fully", 10 * ms, true, 0.5, 40 * ms},
-		{"busy, three quarters rests half", 10 * ms, true, 0.75, 20 * ms},
+		{"busy, small lag rests nine times the work", 10 * ms, true, 0.1, 90 * ms},
+		{"busy, half the bound still rests fully", 10 * ms, true, 0.5, 90 * ms},
+		{"busy, three quarters rests half", 10 * ms, true, 0.75, 45 * ms},
 		{"busy, at the bound no rest", 10 * ms, true, 1, 0},
 		{"busy, past the bound no rest", 10 * ms, true, 3, 0},
 		{"long work rests at most maxRest", time.Second, true, 0, maxRest},

@@ -164,6 +164,7 @@ func run(c config) error {
 	remember := "/api/v1/memories/remember"
 	var bat, batCeil result
 	var ratios []float64
+	var wals []func() // WAL figures of each remember run, printed with the summary
 	var drains []string
 	// settle waits for the in-process engine's background work (association edges, index
 	// inserts) left by the previous run, so that it never runs during a ceiling run, and
@@ -189,12 +190,20 @@ func run(c config) error {
 					return err
 				}
 			}
+			var before walFigures
+			if eng != nil {
+				before = readWAL(eng)
+			}
 			rem := drive(target, c, postBodies(remember, c.space, bodies), 201, nil)
 			if stop != nil {
 				stop()
 			}
 			rem.items = 1
 			rem.print(fmt.Sprintf("engram remember #%d", round))
+			if eng != nil {
+				after, label := readWAL(eng), fmt.Sprintf("remember #%d", round)
+				wals = append(wals, func() { printWAL(label, before, after, rem.elapsed) })
+			}
 			ratios = append(ratios, rem.rate()/ceil.rate())
 		}
 		settle(fmt.Sprintf("round %d", c.rounds))
@@ -231,8 +240,8 @@ func run(c config) error {
 	if batCeil.rate() > 0 {
 		fmt.Printf("batch/ceiling ratio: %.2f (memories/s %.0f of %.0f)\n", bat.rate()/batCeil.rate(), bat.itemRate(), batCeil.itemRate())
 	}
-	if eng != nil {
-		printWAL(eng)
+	for _, w := range wals {
+		w()
 	}
 	if c.limits {
 		lim.print()
@@ -606,7 +615,11 @@ func waitBackground(eng *engine.Engine, space string) (time.Duration, int) {
 	}
 }
 
-func printWAL(eng *engine.Engine) {
+// walFigures reads the engine's WAL counters: fsyncs, seconds spent in them, and records
+// they made durable.
+type walFigures struct{ syncs, seconds, records float64 }
+
+func readWAL(eng *engine.Engine) walFigures {
 	var buf bytes.Buffer
 	eng.Metrics().WritePrometheus(&buf)
 	vals := map[string]float64{}
@@ -620,11 +633,18 @@ func printWAL(eng *engine.Engine) {
 			vals[name] = f
 		}
 	}
-	syncs := vals["engram_wal_fsync_seconds_count"]
-	if syncs == 0 {
+	return walFigures{vals["engram_wal_fsync_seconds_count"], vals["engram_wal_fsync_seconds_sum"], vals["engram_wal_fsync_batch_records_sum"]}
+}
+
+// printWAL prints what the log did between two readings over elapsed: fsyncs, their mean
+// latency and batch, and the share of the time the log spent in fdatasync (near 100% means
+// the disk's sync latency, not the CPU, bounds the run).
+func printWAL(label string, before, after walFigures, elapsed time.Duration) {
+	syncs := after.syncs - before.syncs
+	if syncs <= 0 {
 		return
 	}
-	fmt.Printf("WAL: %.0f fsyncs, mean %.2f ms, mean %.1f records per fsync\n",
-		syncs, 1000*vals["engram_wal_fsync_seconds_sum"]/syncs,
-		vals["engram_wal_fsync_batch_records_sum"]/max(vals["engram_wal_fsync_batch_records_count"], 1))
+	secs := after.seconds - before.seconds
+	fmt.Printf("WAL %s: %.0f fsyncs, mean %.2f ms, mean %.1f records per fsync, in fdatasync %.0f%% of the time\n",
+		label, syncs, 1000*secs/syncs, (after.records-before.records)/syncs, 100*secs/elapsed.Seconds())
 }

@@ -127,7 +127,16 @@ func (h *HNSW) Delete(row uint32) {
 // reused or re-embedded row) relinks it from its current vector and clears its deleted
 // mark; links other nodes hold to it from its previous vector stay, which costs a little
 // navigation quality and never correctness, since every distance is computed afresh.
-func (h *HNSW) Insert(row uint32) {
+func (h *HNSW) Insert(row uint32) { h.insert(row, 0) }
+
+// InsertNeighbours is Insert that also returns up to k rows most similar to row among
+// those the insert's layer-0 search met (row itself excluded, deleted rows included), best
+// first: the efConstruction-wide search that picks row's links is an approximate k-nearest
+// query over the graph, so a caller that needs row's neighbours gets them without a
+// second search.
+func (h *HNSW) InsertNeighbours(row uint32, k int) []Scored { return h.insert(row, k) }
+
+func (h *HNSW) insert(row uint32, k int) []Scored {
 	h.insertMu.Lock()
 	defer h.insertMu.Unlock()
 
@@ -145,8 +154,12 @@ func (h *HNSW) Insert(row uint32) {
 
 	links := make([][]uint32, level+1)
 	var updates []linkUpdate
+	var near []Scored
 	if h.nodes > 0 && !(existing && h.nodes == 1) {
-		links, updates = h.planLinks(row, q, level)
+		links, updates, near = h.planLinks(row, q, level)
+	}
+	if len(near) > k {
+		near = near[:k]
 	}
 
 	h.mu.Lock()
@@ -172,6 +185,7 @@ func (h *HNSW) Insert(row uint32) {
 	if h.nodes == 1 || level > h.topLevel {
 		h.entry, h.topLevel = row, level
 	}
+	return near
 }
 
 // linkUpdate is a neighbour's new link list on one layer, computed before publishing.
@@ -181,12 +195,13 @@ type linkUpdate struct {
 	links []uint32
 }
 
-// planLinks finds the links of row (vector q, top layer level) and the neighbours' lists
-// that must change to link back. It reads the graph without mu: only the holder of
-// insertMu mutates the graph.
-func (h *HNSW) planLinks(row uint32, q []float32, level int) ([][]uint32, []linkUpdate) {
+// planLinks finds the links of row (vector q, top layer level), the neighbours' lists
+// that must change to link back, and the layer-0 candidates best first. It reads the
+// graph without mu: only the holder of insertMu mutates the graph.
+func (h *HNSW) planLinks(row uint32, q []float32, level int) ([][]uint32, []linkUpdate, []Scored) {
 	links := make([][]uint32, level+1)
 	var updates []linkUpdate
+	var near []Scored
 	cur := Scored{Row: h.entry, Score: simd.Dot(q, h.vector(h.entry))}
 	for l := h.topLevel; l > level; l-- {
 		cur = h.greedy(q, cur, l)
@@ -198,6 +213,9 @@ func (h *HNSW) planLinks(row uint32, q []float32, level int) ([][]uint32, []link
 			frontier = found
 		}
 		found = slices.DeleteFunc(slices.Clone(found), func(s Scored) bool { return s.Row == row })
+		if l == 0 {
+			near = found
+		}
 		chosen := h.selectNeighbors(found, h.maxM)
 		links[l] = chosen
 		limit := h.maxM
@@ -210,7 +228,7 @@ func (h *HNSW) planLinks(row uint32, q []float32, level int) ([][]uint32, []link
 			}
 		}
 	}
-	return links, updates
+	return links, updates, near
 }
 
 // linkBack returns n's layer-l list with row added, pruned by the neighbour heuristic when

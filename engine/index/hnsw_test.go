@@ -308,3 +308,49 @@ func lowRankUnitSlab(rows, dim, rank int, noise float64, seed uint64) []float32 
 	}
 	return s
 }
+
+// TestHNSWInsertNeighbours checks the neighbours an insert reports against an exact scan
+// of the rows inserted before it.
+func TestHNSWInsertNeighbours(t *testing.T) {
+	const dim, rows, probes, k = 64, 3000, 200, 10
+	slab := lowRankUnitSlab(rows, dim, 12, 0.1, 7)
+	h := NewHNSW(dim, HNSWConfig{Seed: 3, EfConstruction: 100}, slabVectors(slab, dim))
+	if got := h.InsertNeighbours(0, k); len(got) != 0 {
+		t.Fatalf("first insert reported %d neighbours, want none", len(got))
+	}
+	hits, total := 0, 0
+	for r := 1; r < rows; r++ {
+		near := h.InsertNeighbours(uint32(r), k)
+		if len(near) > k {
+			t.Fatalf("row %d: %d neighbours, asked for at most %d", r, len(near), k)
+		}
+		for i, n := range near {
+			if n.Row == uint32(r) || int(n.Row) >= r {
+				t.Fatalf("row %d: neighbour %d is the row itself or inserted after it", r, n.Row)
+			}
+			if i > 0 && n.Score > near[i-1].Score {
+				t.Fatalf("row %d: neighbours not best first", r)
+			}
+		}
+		if r < rows-probes {
+			continue
+		}
+		q := slab[r*dim : (r+1)*dim]
+		exact := TopK(q, slab[:r*dim], dim, r, k, nil, nil)
+		want := map[uint32]bool{}
+		for _, e := range exact {
+			want[e.Row] = true
+		}
+		for _, n := range near {
+			if want[n.Row] {
+				hits++
+			}
+		}
+		total += len(exact)
+	}
+	if recall := float64(hits) / float64(total); recall < 0.9 {
+		t.Fatalf("recall@%d of the reported neighbours = %.3f, want ≥ 0.9", k, recall)
+	} else {
+		t.Logf("recall@%d of the reported neighbours = %.3f", k, recall)
+	}
+}
