@@ -278,14 +278,14 @@ func (l *linker) run() {
 	}
 }
 
-// ready is how many of the first n queued jobs can be linked now. l.mu is held. A row
-// that the index is meant to hold (hnswMinRows and beyond) waits until the index lane
-// has offered it: then every row before it is in the index and its neighbours come from
-// a graph search, where linking ahead of the index would scan the unindexed rows exactly,
-// at a cost that grows with the index's lag.
+// ready is how many of the first n queued jobs can be linked now. l.mu is held. Once the
+// space builds its index (hnswStartRows), a row waits until the index lane has offered
+// it: the lane's insert finds the row's neighbours among every row before it, where
+// linking ahead of the index would scan rows exactly, at a cost that grows with the
+// space and with the index's lag.
 func (l *linker) ready(n int) int {
 	for i, j := range l.q[:n] {
-		if j.row >= hnswMinRows && j.row >= l.indexed {
+		if j.row >= hnswStartRows && j.row >= l.indexed {
 			return i
 		}
 	}

@@ -43,6 +43,7 @@ import (
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
 	_ "github.com/engram-go/engram/frontend/httpapi" // registers the "http" frontend
+	"github.com/engram-go/engram/internal/procs"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fastjson"
 )
@@ -94,6 +95,9 @@ func main() {
 }
 
 func run(c config) error {
+	// The server sizes its scheduler this way (cmd/engram); the ceiling runs in this
+	// process too, so both sides of the ratio get the same scheduler.
+	fmt.Printf("GOMAXPROCS %d on %d CPUs\n", procs.Tune(), runtime.NumCPU())
 	switch c.mode {
 	case "remember", "batch", "recall", "all":
 	default:

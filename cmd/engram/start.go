@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/engram-go/engram/cmd/engram/config"
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/internal/procs"
 
 	// The frontends register themselves under the names [server] frontends refers to.
 	_ "github.com/engram-go/engram/frontend/grpcapi"
@@ -70,6 +72,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	} else {
 		log.Info("no configuration file, using built-in defaults")
 	}
+	log.Info("scheduler sized for blocking fdatasync", "gomaxprocs", procs.Tune(), "cpus", runtime.NumCPU())
 	auth, stopAuth, err := a.authenticator(cfg, log)
 	if err != nil {
 		return err
