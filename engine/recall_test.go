@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -202,5 +204,74 @@ func TestRecallFilters(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestEdgesFromIndexInserts: once a space builds its vector index, a new memory's edges
+// come from the index lane's insert. A near-duplicate of an old memory and of a recent one
+// must both be linked to them, and another space must not see the memory.
+func TestEdgesFromIndexInserts(t *testing.T) {
+	const dim = 16
+	cfg := testConfig(t, t.TempDir())
+	cfg.Defaults.Dimension = dim
+	cfg.EmbeddingProvider = "none"
+	e := openTest(t, cfg)
+	defer e.Close()
+	s := mustSpace(t, e, "default")
+	other, _, err := e.CreateSpace("other", SpaceSettings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(5, 9))
+	unit := func(base []float32, noise float32) []float32 {
+		v := make([]float32, dim)
+		var n float32
+		for i := range v {
+			v[i] = noise * float32(rng.NormFloat64())
+			if base != nil {
+				v[i] += base[i]
+			}
+			n += v[i] * v[i]
+		}
+		n = float32(math.Sqrt(float64(n)))
+		for i := range v {
+			v[i] /= n
+		}
+		return v
+	}
+	const total = hnswStartRows + 1000
+	vecs := make([][]float32, total)
+	for lo := 0; lo < total; lo += 500 {
+		batch := make([]Memory, 0, 500)
+		for i := lo; i < min(lo+500, total); i++ {
+			vecs[i] = unit(nil, 1)
+			batch = append(batch, Memory{ID: fmt.Sprintf("m%d", i), Content: fmt.Sprintf("memory %d", i), Embedding: vecs[i], Confidence: 0.8})
+		}
+		if _, errs := s.RememberBatch(ctx, batch, RememberOptions{}); errors.Join(errs...) != nil {
+			t.Fatal(errors.Join(errs...))
+		}
+	}
+	for _, twin := range []int{10, total - 5} {
+		res, err := s.Remember(ctx, Memory{ID: fmt.Sprintf("twin-of-%d", twin), Content: "a near duplicate",
+			Embedding: unit(vecs[twin], 0.01), Confidence: 0.8}, RememberOptions{AutoLink: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found bool
+		for _, l := range res.Links {
+			if l.TargetID == fmt.Sprintf("m%d", twin) && l.Reason == "semantic_similarity" && l.Similarity > 0.95 {
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("twin of m%d: links %+v lack a similarity edge to m%d", twin, res.Links, twin)
+		}
+		if _, err := other.Get(fmt.Sprintf("twin-of-%d", twin)); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("other space sees twin-of-%d: err = %v", twin, err)
+		}
+	}
+	if st := s.Stats(); st.IndexedRows < hnswStartRows {
+		t.Fatalf("index holds %d rows, want at least %d", st.IndexedRows, hnswStartRows)
 	}
 }
