@@ -15,12 +15,12 @@ func failingOps(failWrite bool, ok int64) fileOps {
 	ops := osFileOps()
 	var calls atomic.Int64
 	if failWrite {
-		write := ops.write
-		ops.write = func(f *os.File, p []byte) (int, error) {
+		write := ops.writeAt
+		ops.writeAt = func(f *os.File, p []byte, off int64) (int, error) {
 			if calls.Add(1) > ok {
 				return 0, syscall.EIO
 			}
-			return write(f, p)
+			return write(f, p, off)
 		}
 	} else {
 		sync := ops.datasync

@@ -132,9 +132,13 @@ func (w *WAL) writeBatch(b *batch) error {
 	return nil
 }
 
-// writeFrames appends whole frames to the active segment with one write(2).
+// writeFrames appends whole frames to the active segment with one write(2), after extending
+// the zero runway ahead of them when they would run past it.
 func (w *WAL) writeFrames(p []byte, records int, lastLSN uint64) error {
-	if _, err := w.ops.write(w.active.f, p); err != nil {
+	if err := w.extendRunway(int64(len(p))); err != nil {
+		return err
+	}
+	if _, err := w.ops.writeAt(w.active.f, p, w.active.size); err != nil {
 		return fmt.Errorf("write %s: %w", w.active.path, err)
 	}
 	w.active.size += int64(len(p))
@@ -160,6 +164,13 @@ func (w *WAL) rotate(firstLSN uint64, pendingSince int64) error {
 		return err
 	}
 	old := w.active
+	if old.allocated > old.size {
+		// A sealed segment keeps no runway. Readers stop at zeros anyway, so a truncation
+		// lost in a crash costs disk space, not records.
+		if err := old.f.Truncate(old.size); err != nil {
+			w.logger.Warn("wal: trim the unused runway of a sealed segment", "segment", old.path, "err", err)
+		}
+	}
 	if err := old.f.Close(); err != nil {
 		// The segment's data is already durable; a failing close only leaks nothing we need.
 		w.logger.Warn("wal: close sealed segment", "segment", old.path, "err", err)
@@ -167,7 +178,8 @@ func (w *WAL) rotate(firstLSN uint64, pendingSince int64) error {
 	w.segMu.Lock()
 	w.sealed = append(w.sealed, old.meta())
 	w.segMu.Unlock()
-	w.active = activeSegment{f: f, seq: seq, path: segmentPath(w.opts.Dir, seq), firstLSN: firstLSN, lastLSN: firstLSN - 1, size: headerSize}
+	w.active = activeSegment{f: f, seq: seq, path: segmentPath(w.opts.Dir, seq), firstLSN: firstLSN, lastLSN: firstLSN - 1,
+		size: headerSize, allocated: headerSize}
 	w.bytes.Add(headerSize)
 	w.segments.Add(1)
 	return nil

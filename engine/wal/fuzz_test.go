@@ -56,6 +56,7 @@ func FuzzScanSegment(f *testing.F) {
 	f.Add(damaged)
 	f.Add(append(bytes.Clone(seg[:headerSize]), bytes.Repeat([]byte(frameMarkerBytes), 20)...))
 	f.Add([]byte{})
+	f.Add(append(bytes.Clone(seg), make([]byte, 300)...)) // an unused runway
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var covered int64
 		var prev uint64
@@ -77,8 +78,11 @@ func FuzzScanSegment(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := int64(max(0, len(data)-headerSize)); covered != want {
-			t.Fatalf("frames cover %d bytes, want %d", covered, want)
+		if want := int64(max(0, len(data)-headerSize)); covered+st.Unwritten != want {
+			t.Fatalf("frames cover %d bytes and %d are unwritten, want %d", covered, st.Unwritten, want)
+		}
+		if st.Unwritten > 0 && !allZero(data[len(data)-int(st.Unwritten):]) {
+			t.Fatalf("%d unwritten bytes at the end are not all zero", st.Unwritten)
 		}
 		for _, isLast := range []bool{false, true} {
 			r, err := recoverSegment(segmentFile{seq: 1}, data, isLast, 0, "fuzz", nil)

@@ -30,6 +30,7 @@ type ScanStats struct {
 	Records   int   // intact records
 	Corrupted int   // damaged frames with an intact frame after them
 	TornBytes int64 // bytes of damage at the end of the segment with no intact frame after them
+	Unwritten int64 // zeros ending the segment where the next frame would go: an unused runway
 	FirstLSN  uint64
 	LastLSN   uint64
 	FirstTime time.Time // append time of the first intact record
@@ -89,6 +90,7 @@ func scanBytes(data []byte, fn func(f Frame) error) (ScanStats, error) {
 			}
 		}
 	}
+	st.Unwritten = int64(sc.unwritten)
 	return st, nil
 }
 

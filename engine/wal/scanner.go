@@ -1,5 +1,7 @@
 package wal
 
+import "encoding/binary"
+
 // scanner walks the frames of one segment held in memory. It yields intact frames and, for
 // damage, one piece per damaged frame: a piece starts where a damaged frame starts (the start of
 // the damage, or a later marker whose frame header checks out) and runs to the next piece or to
@@ -10,6 +12,7 @@ type scanner struct {
 	pos       int    // start of the next item
 	prevLSN   uint64 // LSN of the last intact frame; the next one must be above it
 	damageEnd int    // end of the damaged region pos is in; ≤ pos when not in one
+	unwritten int    // zeros ending the segment where a frame would start: an unused runway
 }
 
 // scanItem is one step of a scan.
@@ -31,6 +34,12 @@ func (s *scanner) next(it *scanItem) bool {
 	if s.pos >= len(s.data) {
 		return false
 	}
+	if s.pos >= s.damageEnd && s.data[s.pos] == 0 && allZero(s.data[s.pos:]) {
+		// No frame starts with a zero byte: the rest was never written (runway.go).
+		s.unwritten = len(s.data) - s.pos
+		s.pos = len(s.data)
+		return false
+	}
 	f, reason := decodeFrame(s.data[s.pos:])
 	if s.pos >= s.damageEnd {
 		if reason == "" && f.lsn <= s.prevLSN {
@@ -50,6 +59,21 @@ func (s *scanner) next(it *scanItem) bool {
 	end := s.nextPiece(s.pos, f)
 	*it = scanItem{off: s.pos, end: end, f: f, tail: s.damageEnd == len(s.data), reason: reason}
 	s.pos = end
+	return true
+}
+
+func allZero(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b) != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
 	return true
 }
 

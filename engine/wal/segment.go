@@ -113,7 +113,7 @@ func scanFile(path string, buf []byte) (ScanStats, []byte, error) {
 // so the segment exists on disk before any record is written to it.
 func createSegment(dir string, seq, firstLSN uint64, space string) (*os.File, error) {
 	path := filepath.Join(dir, SegmentName(seq))
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("wal: create segment: %w", err)
 	}

@@ -43,12 +43,12 @@ type Stats struct {
 // fileOps are the two file operations the append path depends on; tests replace them to inject
 // failures.
 type fileOps struct {
-	write    func(f *os.File, p []byte) (int, error)
+	writeAt  func(f *os.File, p []byte, off int64) (int, error)
 	datasync func(f *os.File) error
 }
 
 func osFileOps() fileOps {
-	return fileOps{write: (*os.File).Write, datasync: datasync}
+	return fileOps{writeAt: (*os.File).WriteAt, datasync: datasync}
 }
 
 // WAL is an open write-ahead log. Its methods are safe for concurrent use.
@@ -96,7 +96,10 @@ type activeSegment struct {
 	path     string
 	firstLSN uint64
 	lastLSN  uint64
-	size     int64
+	size     int64 // end of the last frame written: where the next one goes
+	// allocated is the file's length: size plus the zeros written ahead of the frames
+	// (runway.go).
+	allocated int64
 }
 
 func (a *activeSegment) meta() segmentMeta {
@@ -189,18 +192,24 @@ func (w *WAL) openActive(lr logRecovery) error {
 			return err
 		}
 		w.active = activeSegment{f: f, seq: lr.lastSeq + 1, path: filepath.Join(w.opts.Dir, SegmentName(lr.lastSeq+1)),
-			firstLSN: w.nextLSN, lastLSN: w.nextLSN - 1, size: headerSize}
+			firstLSN: w.nextLSN, lastLSN: w.nextLSN - 1, size: headerSize, allocated: headerSize}
 		return nil
 	}
 	m := live[len(live)-1]
-	f, err := os.OpenFile(m.path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(m.path, os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("wal: open active segment: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return errors.Join(fmt.Errorf("wal: open active segment: %w", err), f.Close())
 	}
 	if err := w.ops.datasync(f); err != nil {
 		return errors.Join(fmt.Errorf("wal: sync active segment %s: %w", m.path, err), f.Close())
 	}
-	w.active = activeSegment{f: f, seq: m.seq, path: m.path, firstLSN: m.firstLSN, lastLSN: m.lastLSN, size: m.size}
+	// Recovery found only zeros past m.size (an unused runway) or cut the file there.
+	w.active = activeSegment{f: f, seq: m.seq, path: m.path, firstLSN: m.firstLSN, lastLSN: m.lastLSN, size: m.size,
+		allocated: max(m.size, fi.Size())}
 	w.sealed = live[:len(live)-1]
 	return nil
 }
