@@ -72,6 +72,12 @@ type HNSW struct {
 	mu       sync.RWMutex
 	levels   []int8   // per row: top layer of the node, -1 when the row is not in the graph
 	links0   []uint32 // per row, stride maxM0+1: neighbour count, then the neighbours on layer 0
+	// scores0 holds, per row with stride maxM0, the similarity of the row to each of its
+	// layer-0 neighbours, as of when the link was made: a full list decides whether a new
+	// node may join it without computing its members' similarities again. A re-inserted
+	// row's stale entries in others' lists only sway those pruning decisions; searches
+	// always compute distances afresh.
+	scores0 []float32
 	upper    [][]uint32
 	deleted  []bool
 	entry    uint32 // entry point; valid when nodes > 0
@@ -152,7 +158,7 @@ func (h *HNSW) insert(row uint32, k int) []Scored {
 		level = h.randomLevel()
 	}
 
-	links := make([][]uint32, level+1)
+	links := make([][]Scored, level+1)
 	var updates []linkUpdate
 	var near []Scored
 	if h.nodes > 0 && !(existing && h.nodes == 1) {
@@ -192,14 +198,14 @@ func (h *HNSW) insert(row uint32, k int) []Scored {
 type linkUpdate struct {
 	row   uint32
 	level int
-	links []uint32
+	links []Scored // Score: similarity to row (kept for layer 0)
 }
 
 // planLinks finds the links of row (vector q, top layer level), the neighbours' lists
 // that must change to link back, and the layer-0 candidates best first. It reads the
 // graph without mu: only the holder of insertMu mutates the graph.
-func (h *HNSW) planLinks(row uint32, q []float32, level int) ([][]uint32, []linkUpdate, []Scored) {
-	links := make([][]uint32, level+1)
+func (h *HNSW) planLinks(row uint32, q []float32, level int) ([][]Scored, []linkUpdate, []Scored) {
+	links := make([][]Scored, level+1)
 	var updates []linkUpdate
 	var near []Scored
 	cur := Scored{Row: h.entry, Score: simd.Dot(q, h.vector(h.entry))}
@@ -223,38 +229,46 @@ func (h *HNSW) planLinks(row uint32, q []float32, level int) ([][]uint32, []link
 			limit = h.maxM0
 		}
 		for _, n := range chosen {
-			if list, changed := h.linkBack(n, row, q, l, limit); changed {
-				updates = append(updates, linkUpdate{row: n, level: l, links: list})
+			if list, changed := h.linkBack(n, Scored{Row: row, Score: n.Score}, l, limit); changed {
+				updates = append(updates, linkUpdate{row: n.Row, level: l, links: list})
 			}
 		}
 	}
 	return links, updates, near
 }
 
-// linkBack returns n's layer-l list with row added, pruned by the neighbour heuristic when
-// it would exceed limit.
-func (h *HNSW) linkBack(n, row uint32, q []float32, l, limit int) ([]uint32, bool) {
-	cur := h.linksAt(n, l)
-	if slices.Contains(cur, row) {
+// linkBack returns n's layer-l list with nw (the new row and its similarity to n) added,
+// pruned by the neighbour heuristic when it would exceed limit.
+func (h *HNSW) linkBack(n Scored, nw Scored, l, limit int) ([]Scored, bool) {
+	cur := h.linksAt(n.Row, l)
+	if slices.Contains(cur, nw.Row) {
 		return nil, false
 	}
-	if len(cur) < limit {
-		return append(slices.Clone(cur), row), true
-	}
-	vn := h.vector(n)
 	cands := make([]Scored, 0, len(cur)+1)
-	cands = append(cands, Scored{Row: row, Score: simd.Dot(vn, q)})
-	worst := float32(math.Inf(1))
-	for _, c := range cur {
-		sc := Scored{Row: c, Score: simd.Dot(vn, h.vector(c))}
-		cands = append(cands, sc)
-		worst = min(worst, sc.Score)
+	if l == 0 {
+		sc := h.scoresAt(n.Row)
+		for i, c := range cur {
+			cands = append(cands, Scored{Row: c, Score: sc[i]})
+		}
+	} else {
+		vn := h.vector(n.Row)
+		for _, c := range cur {
+			cands = append(cands, Scored{Row: c, Score: simd.Dot(vn, h.vector(c))})
+		}
 	}
-	if cands[0].Score <= worst {
+	if len(cur) < limit {
+		return append(cands, nw), true
+	}
+	worst := float32(math.Inf(1))
+	for _, c := range cands {
+		worst = min(worst, c.Score)
+	}
+	if nw.Score <= worst {
 		// Farther from n than every neighbour n keeps: the heuristic would weigh it last
 		// and a full list has no room left for it, so skip the quadratic pruning pass.
 		return nil, false
 	}
+	cands = append(cands, nw)
 	sortScored(cands)
 	return h.selectNeighbors(cands, limit), true
 }
@@ -264,13 +278,10 @@ func (h *HNSW) linkBack(n, row uint32, q []float32, l, limit int) ([]uint32, boo
 // the base node, best first. A candidate is kept only if it is closer to the base than to
 // every neighbour kept before it, so links spread in different directions instead of
 // piling into one cluster: this is what keeps clustered data navigable.
-func (h *HNSW) selectNeighbors(cands []Scored, m int) []uint32 {
-	out := make([]uint32, 0, min(m, len(cands)))
+func (h *HNSW) selectNeighbors(cands []Scored, m int) []Scored {
+	out := make([]Scored, 0, min(m, len(cands)))
 	if len(cands) <= m {
-		for _, c := range cands {
-			out = append(out, c.Row)
-		}
-		return out
+		return append(out, cands...)
 	}
 	kept := make([][]float32, 0, m)
 	for _, c := range cands {
@@ -286,7 +297,7 @@ func (h *HNSW) selectNeighbors(cands []Scored, m int) []uint32 {
 			}
 		}
 		if diverse {
-			out = append(out, c.Row)
+			out = append(out, c)
 			kept = append(kept, vc)
 		}
 	}
@@ -311,17 +322,33 @@ func (h *HNSW) linksAt(row uint32, l int) []uint32 {
 	return up[off+1 : off+1+int(up[off])]
 }
 
-// setLinks replaces row's neighbours on layer l. Callers hold mu for writing.
-func (h *HNSW) setLinks(row uint32, l int, list []uint32) {
+// scoresAt returns the similarities of row to its layer-0 neighbours, in linksAt's order.
+// Callers hold mu or insertMu.
+func (h *HNSW) scoresAt(row uint32) []float32 {
+	n := h.links0[int(row)*(h.maxM0+1)]
+	off := int(row) * h.maxM0
+	return h.scores0[off : off+int(n)]
+}
+
+// setLinks replaces row's neighbours on layer l (with their similarities to row on layer
+// 0). Callers hold mu for writing.
+func (h *HNSW) setLinks(row uint32, l int, list []Scored) {
 	var dst []uint32
 	if l == 0 {
 		off := int(row) * (h.maxM0 + 1)
 		dst = h.links0[off : off+h.maxM0+1]
+		sc := h.scores0[int(row)*h.maxM0 : (int(row)+1)*h.maxM0]
+		for i, c := range list {
+			sc[i] = c.Score
+		}
 	} else {
 		off := (l - 1) * (h.maxM + 1)
 		dst = h.upper[row][off : off+h.maxM+1]
 	}
-	dst[0] = uint32(copy(dst[1:], list))
+	for i, c := range list {
+		dst[1+i] = c.Row
+	}
+	dst[0] = uint32(len(list))
 }
 
 // grow makes room for rows [0, n). Callers hold mu for writing.
@@ -338,6 +365,7 @@ func (h *HNSW) grow(n int) {
 		h.levels[i] = -1
 	}
 	h.links0 = slices.Grow(h.links0, (n-old)*(h.maxM0+1))[:n*(h.maxM0+1)]
+	h.scores0 = slices.Grow(h.scores0, (n-old)*h.maxM0)[:n*h.maxM0]
 	h.upper = slices.Grow(h.upper, n-old)[:n]
 	h.deleted = slices.Grow(h.deleted, n-old)[:n]
 }
