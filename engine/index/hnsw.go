@@ -69,15 +69,15 @@ type HNSW struct {
 	rng      *rand.Rand
 	wvisited visitedSet // the writer's visited set
 
-	mu       sync.RWMutex
-	levels   []int8   // per row: top layer of the node, -1 when the row is not in the graph
-	links0   []uint32 // per row, stride maxM0+1: neighbour count, then the neighbours on layer 0
+	mu     sync.RWMutex
+	levels []int8   // per row: top layer of the node, -1 when the row is not in the graph
+	links0 []uint32 // per row, stride maxM0+1: neighbour count, then the neighbours on layer 0
 	// scores0 holds, per row with stride maxM0, the similarity of the row to each of its
 	// layer-0 neighbours, as of when the link was made: a full list decides whether a new
 	// node may join it without computing its members' similarities again. A re-inserted
 	// row's stale entries in others' lists only sway those pruning decisions; searches
 	// always compute distances afresh.
-	scores0 []float32
+	scores0  []float32
 	upper    [][]uint32
 	deleted  []bool
 	entry    uint32 // entry point; valid when nodes > 0
