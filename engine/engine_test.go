@@ -98,6 +98,8 @@ func TestRememberValidation(t *testing.T) {
 		{"confidence above 1", Memory{Content: "x", Confidence: 1.5}},
 		{"confidence below 0", Memory{Content: "x", Confidence: -0.1}},
 		{"bad id", Memory{ID: "a/b", Content: "x"}},
+		{"dot id", Memory{ID: ".", Content: "x"}},
+		{"dot-dot id", Memory{ID: "..", Content: "x"}},
 		{"wrong dimension", Memory{Content: "x", Embedding: []float32{1, 2}}},
 		{"nan embedding", Memory{Content: "x", Embedding: vec(16, nan)}},
 		{"bad valence", Memory{Content: "x", Episode: &Episode{EmotionalValence: 2}}},

@@ -104,6 +104,11 @@ func ValidateID(id string) error {
 	if len(id) == 0 || len(id) > MaxIDLen {
 		return fmt.Errorf("%w: id must be 1-%d characters, got %d", ErrInvalidInput, MaxIDLen, len(id))
 	}
+	if id == "." || id == ".." {
+		// Path segments every HTTP client and proxy folds away: such a memory could be
+		// stored but never read, updated or forgotten by its URL.
+		return fmt.Errorf("%w: id must not be %q", ErrInvalidInput, id)
+	}
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		switch {
