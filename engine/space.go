@@ -214,7 +214,12 @@ func (s *Space) retire() {
 
 // Subscribe streams this space's events. afterID > 0 resumes after that event id from the
 // bounded buffer; Subscription.Missed says how many could not be replayed.
-func (s *Space) Subscribe(afterID uint64) *Subscription { return s.hub.subscribe(afterID) }
+func (s *Space) Subscribe(afterID uint64) *Subscription { return s.hub.subscribe(afterID, false) }
+
+// Resume is Subscribe for a client that names the last event it saw, 0 included: it
+// first receives every buffered event with a larger id (from the oldest still buffered,
+// with Missed counting the ones no longer buffered).
+func (s *Space) Resume(afterID uint64) *Subscription { return s.hub.subscribe(afterID, true) }
 
 // LastEventID is the id of the newest event published in this space.
 func (s *Space) LastEventID() uint64 { return s.hub.lastID() }

@@ -68,7 +68,7 @@ func (s *Server) handleStream(types []engine.EventType) handlerFunc {
 			}
 			f.minImportance = float32(x)
 		}
-		after, err := lastEventID(rq)
+		after, resume, err := lastEventID(rq)
 		if err != nil {
 			return err
 		}
@@ -82,7 +82,10 @@ func (s *Server) handleStream(types []engine.EventType) handlerFunc {
 		if err != nil {
 			return err
 		}
-		sub := sp.Subscribe(after)
+		sub := sp.Subscribe(0)
+		if resume {
+			sub = sp.Resume(after)
+		}
 		reset := after > sp.LastEventID()
 
 		h := &rq.ctx.Response.Header
@@ -152,7 +155,9 @@ func (s *Server) handleStream(types []engine.EventType) handlerFunc {
 }
 
 // lastEventID reads the resume point: the Last-Event-ID header, else ?last_event_id=.
-func lastEventID(rq *request) (uint64, error) {
+// resume is false when neither is given (live events only); "0" replays every buffered
+// event.
+func lastEventID(rq *request) (after uint64, resume bool, err error) {
 	v := strings.TrimSpace(string(rq.ctx.Request.Header.Peek("Last-Event-ID")))
 	src := "Last-Event-ID header"
 	if v == "" {
@@ -160,13 +165,13 @@ func lastEventID(rq *request) (uint64, error) {
 		src = "last_event_id parameter"
 	}
 	if v == "" {
-		return 0, nil
+		return 0, false, nil
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return 0, badRequest("the %s must be an event id (a non-negative integer), got %q", src, v)
+		return 0, false, badRequest("the %s must be an event id (a non-negative integer), got %q", src, v)
 	}
-	return n, nil
+	return n, true, nil
 }
 
 // pump writes SSE frames into the response stream.

@@ -182,6 +182,27 @@ func TestStreamMissedEventsWarning(t *testing.T) {
 	}
 }
 
+// TestStreamResumeFromZero: Last-Event-ID 0 (a client that has seen nothing yet) replays
+// every buffered event of its space, and only of its space; without the header a stream
+// only carries new events.
+func TestStreamResumeFromZero(t *testing.T) {
+	ts := newTestServer(t)
+	h := []string{"X-Memory-Space", "zero"}
+	id := ts.remember(t, "stored before anyone listened", h...)
+	ts.remember(t, "another space's memory", "X-Memory-Space", "elsewhere")
+	s := ts.stream(t, "/api/v1/stream/activities", append(h, "Last-Event-ID", "0")...)
+	ev := s.mustNext()
+	if ev.event != "storage" || ev.id != "1" || ev.data["memory_id"] != id || ev.data["memory_space_id"] != "zero" {
+		t.Fatalf("first replayed frame %q id %q %v, want the storage event 1 of %s", ev.event, ev.id, ev.data, id)
+	}
+	live := ts.stream(t, "/api/v1/stream/activities", h...)
+	later := ts.remember(t, "stored while both listen", h...)
+	got := live.mustNext()
+	if got.data["memory_id"] != later {
+		t.Fatalf("live stream's first event is for %v, want the new memory %s", got.data["memory_id"], later)
+	}
+}
+
 func TestStreamFiltersAndKeepAlive(t *testing.T) {
 	ts := newTestServer(t)
 	ts.srv.KeepAlive = 20 * time.Millisecond
