@@ -14,7 +14,9 @@ import "fmt"
 // together with the frames written into them, once per runway rather than once per batch.
 // The runway grows with the segment (the bytes it holds so far, at most runwayMax), so a
 // space with little traffic never carries one, and a sealed segment is trimmed to its
-// frames. Readers end a segment where only zeros remain (a frame starts with a non-zero
+// frames. The price is disk bandwidth: each byte of a busy log reaches the disk twice, as
+// a zero and then as data (PostgreSQL zero-fills its WAL segments for the same reason);
+// the saving is a journal commit per group commit. Readers end a segment where only zeros remain (a frame starts with a non-zero
 // marker), so an unused runway is never mistaken for damage (docs/formats/wal.md).
 const (
 	runwayMin = 256 << 10
