@@ -138,6 +138,8 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 		{"memory id ../x", req{path: remember, body: `{"content":"x","id":"../x"}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"id"}},
 		{"memory id a/b", req{path: remember, body: `{"content":"x","id":"a/b"}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"id"}},
 		{"memory id ..", req{path: remember, body: `{"content":"x","id":".."}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"id", `".."`}},
+		{"lone surrogate in content", req{path: remember, body: `{"content":"x\ud800"}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON body", "surrogate"}},
+		{"unknown escape in content", req{path: remember, body: `{"content":"x\qy"}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON body", "invalid escape"}},
 		{"memory id with a backslash", req{path: remember, body: `{"content":"x","id":"..\\x"}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"id"}},
 		{"memory id too long", req{path: remember, body: `{"content":"x","id":"` + strings.Repeat("i", 129) + `"}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"id"}},
 		{"get ..%2F..%2Fetc%2Fpasswd", req{path: "/api/v1/memories/..%2F..%2Fetc%2Fpasswd", header: h}, 404, "RESOURCE_NOT_FOUND", nil},
