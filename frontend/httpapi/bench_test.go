@@ -84,6 +84,9 @@ func BenchmarkDecodeRemember(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			p := pp.Get()
+			if err := checkEscapes(body); err != nil {
+				b.Fatal(err)
+			}
 			v, err := p.ParseBytes(body)
 			if err != nil {
 				b.Fatal(err)
