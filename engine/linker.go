@@ -83,6 +83,11 @@ type linker struct {
 	// for such a row while inserting it, so the edge lane needs no search of its own.
 	want map[uint32]bool
 	near map[uint32][]index.Scored
+	// waiters counts queued jobs whose remember waits for its edges (auto_link): while
+	// there are any, neither lane rests.
+	waiters int
+	// hurryEdges and hurryIndex cut a lane's rest short when a waiting job arrives.
+	hurryEdges, hurryIndex chan struct{}
 }
 
 func (l *linker) start(st *state) {
@@ -92,6 +97,8 @@ func (l *linker) start(st *state) {
 	l.quit = make(chan struct{})
 	l.want = map[uint32]bool{}
 	l.near = map[uint32][]index.Scored{}
+	l.hurryEdges = make(chan struct{}, 1)
+	l.hurryIndex = make(chan struct{}, 1)
 	// After recovery: rows without edges get them.
 	st.mu.RLock()
 	for row, rec := range st.recs {
@@ -167,16 +174,25 @@ func (l *linker) indexPending() {
 		}
 		l.mu.Lock()
 		l.indexed = next + 1
-		waiting := len(l.q)
+		queued := len(l.q)
 		l.mu.Unlock()
 		if inserted++; inserted == indexSlice {
 			l.pokeEdges()
 			tail := rows - int(next) - 1
-			lag := max(float64(tail)/float64(indexLagRows(st.dim)), float64(waiting)/maxLinkQueue)
-			l.rest(restAfter(time.Since(began), st.sp.e.foregroundBusy(), lag))
+			lag := max(float64(tail)/float64(indexLagRows(st.dim)), float64(queued)/maxLinkQueue)
+			l.rest(restAfter(time.Since(began), l.busy(), lag), l.hurryIndex)
 			began, inserted = time.Now(), 0
 		}
 	}
+}
+
+// busy reports whether the lanes should yield to requests: some are being served and none
+// of them waits for its edges.
+func (l *linker) busy() bool {
+	l.mu.Lock()
+	waiting := l.waiters > 0
+	l.mu.Unlock()
+	return !waiting && l.st.sp.e.foregroundBusy()
 }
 
 // indexLagRows is indexLagBytes in rows of dim dimensions.
@@ -203,7 +219,18 @@ func (l *linker) enqueue(row uint32, id string, version int64, opts RememberOpti
 	l.mu.Lock()
 	l.q = append(l.q, j)
 	l.want[row] = true
+	if wait {
+		l.waiters++
+	}
 	l.mu.Unlock()
+	if wait {
+		for _, c := range []chan struct{}{l.hurryEdges, l.hurryIndex} {
+			select {
+			case c <- struct{}{}:
+			default:
+			}
+		}
+	}
 	l.poke()
 	return j
 }
@@ -238,6 +265,7 @@ func (l *linker) stop() {
 	l.q = nil
 	clear(l.want)
 	clear(l.near)
+	l.waiters = 0
 	l.mu.Unlock()
 }
 
@@ -270,9 +298,14 @@ func (l *linker) run() {
 			l.process(batch)
 			l.mu.Lock()
 			l.q = l.q[n:]
+			for _, j := range batch {
+				if j.done != nil {
+					l.waiters--
+				}
+			}
 			backlog := len(l.q)
 			l.mu.Unlock()
-			l.rest(restAfter(time.Since(began), l.st.sp.e.foregroundBusy(), float64(backlog)/maxLinkQueue))
+			l.rest(restAfter(time.Since(began), l.busy(), float64(backlog)/maxLinkQueue), l.hurryEdges)
 		}
 		l.runPromotions()
 	}
@@ -292,8 +325,8 @@ func (l *linker) ready(n int) int {
 	return n
 }
 
-// rest pauses a background lane for d, or until the linker stops.
-func (l *linker) rest(d time.Duration) {
+// rest pauses a background lane for d, or until the linker stops or hurry fires.
+func (l *linker) rest(d time.Duration, hurry <-chan struct{}) {
 	if d <= 0 {
 		return
 	}
@@ -302,6 +335,7 @@ func (l *linker) rest(d time.Duration) {
 	select {
 	case <-l.quit:
 	case <-t.C:
+	case <-hurry:
 	}
 }
 
