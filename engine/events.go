@@ -98,8 +98,8 @@ func (h *eventHub) publish(ev Event) {
 	}
 }
 
-// subscribe registers a subscriber. With resume set (or afterID > 0) it first replays the
-// buffered events with ids above afterID.
+// subscribe registers a subscriber. With resume set it first replays the buffered events
+// with ids above afterID.
 func (h *eventHub) subscribe(afterID uint64, resume bool) *Subscription {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -109,7 +109,7 @@ func (h *eventHub) subscribe(afterID uint64, resume bool) *Subscription {
 		close(ch)
 		return s
 	}
-	if (resume || afterID > 0) && afterID < h.nextID-1 {
+	if resume && afterID < h.nextID-1 {
 		oldest := uint64(1)
 		if h.nextID-1 > eventRingSize {
 			oldest = h.nextID - eventRingSize

@@ -114,8 +114,12 @@ func (l *linker) start(st *state) {
 	l.poke()
 }
 
-func (l *linker) poke() {
-	for _, c := range []chan struct{}{l.wake, l.wakeIndex} {
+func (l *linker) poke() { signal(l.wake, l.wakeIndex) }
+
+// signal wakes the lanes waiting on cs without ever blocking: a wake-up already pending
+// covers this one.
+func signal(cs ...chan struct{}) {
+	for _, c := range cs {
 		select {
 		case c <- struct{}{}:
 		default:
@@ -157,22 +161,15 @@ func (l *linker) indexPending() {
 		if rows < hnswStartRows || int(next) >= rows {
 			return
 		}
+		var near []index.Scored
 		if alive {
-			l.mu.Lock()
-			wanted := l.want[next]
-			l.mu.Unlock()
-			if wanted {
-				near := st.hnsw.InsertNeighbours(next, linkTopK+8)
-				l.mu.Lock()
-				if l.want[next] { // the edge lane may have linked it meanwhile
-					l.near[next] = near
-				}
-				l.mu.Unlock()
-			} else {
-				st.hnsw.Insert(next)
-			}
+			// The insert's own search yields the neighbours: keeping them costs nothing.
+			near = st.hnsw.InsertNeighbours(next, linkTopK+8)
 		}
 		l.mu.Lock()
+		if alive && l.want[next] { // not when the edge lane has linked it already
+			l.near[next] = near
+		}
 		l.indexed = next + 1
 		queued := len(l.q)
 		l.mu.Unlock()
@@ -198,12 +195,7 @@ func (l *linker) busy() bool {
 // indexLagRows is indexLagBytes in rows of dim dimensions.
 func indexLagRows(dim int) int { return max(hnswMinRows, indexLagBytes/(4*max(dim, 1))) }
 
-func (l *linker) pokeEdges() {
-	select {
-	case l.wake <- struct{}{}:
-	default:
-	}
-}
+func (l *linker) pokeEdges() { signal(l.wake) }
 
 // enqueue schedules edges for a freshly stored row. Rows are enqueued about in row order
 // (each writer enqueues right after its apply), which ready relies on only for speed.
@@ -224,12 +216,7 @@ func (l *linker) enqueue(row uint32, id string, version int64, opts RememberOpti
 	}
 	l.mu.Unlock()
 	if wait {
-		for _, c := range []chan struct{}{l.hurryEdges, l.hurryIndex} {
-			select {
-			case c <- struct{}{}:
-			default:
-			}
-		}
+		signal(l.hurryEdges, l.hurryIndex)
 	}
 	l.poke()
 	return j

@@ -214,7 +214,9 @@ func (s *Space) retire() {
 
 // Subscribe streams this space's events. afterID > 0 resumes after that event id from the
 // bounded buffer; Subscription.Missed says how many could not be replayed.
-func (s *Space) Subscribe(afterID uint64) *Subscription { return s.hub.subscribe(afterID, false) }
+func (s *Space) Subscribe(afterID uint64) *Subscription {
+	return s.hub.subscribe(afterID, afterID > 0)
+}
 
 // Resume is Subscribe for a client that names the last event it saw, 0 included: it
 // first receives every buffered event with a larger id (from the oldest still buffered,

@@ -285,53 +285,52 @@ func (l machineLimits) print() {
 // have a path and returns what stops and writes them.
 func startProfile(cpuPath, mutexPath, blockPath, tracePath string) (func(), error) {
 	var stops []func()
-	if tracePath != "" {
-		f, err := os.Create(tracePath)
-		if err != nil {
-			return nil, err
+	stop := func() {
+		for _, s := range stops {
+			s()
 		}
-		if err := trace.Start(f); err != nil {
-			f.Close()
-			return nil, err
-		}
-		stops = append(stops, func() { trace.Stop(); f.Close() })
 	}
-	if cpuPath != "" {
-		f, err := os.Create(cpuPath)
+	// streamed writes a profile that streams into its file from start to stop.
+	streamed := func(path string, start func(io.Writer) error, end func()) error {
+		if path == "" {
+			return nil
+		}
+		f, err := os.Create(path)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := pprof.StartCPUProfile(f); err != nil {
+		if err := start(f); err != nil {
 			f.Close()
-			return nil, err
+			return err
 		}
-		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+		stops = append(stops, func() { end(); f.Close() })
+		return nil
 	}
-	if mutexPath != "" {
-		runtime.SetMutexProfileFraction(5)
+	// sampled turns on a sampled profile and writes it out at stop.
+	sampled := func(path, name string, setRate func(int), rate int) {
+		if path == "" {
+			return
+		}
+		setRate(rate)
 		stops = append(stops, func() {
-			runtime.SetMutexProfileFraction(0)
-			if f, err := os.Create(mutexPath); err == nil {
-				_ = pprof.Lookup("mutex").WriteTo(f, 0)
+			setRate(0)
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.Lookup(name).WriteTo(f, 0)
 				f.Close()
 			}
 		})
 	}
-	if blockPath != "" {
-		runtime.SetBlockProfileRate(10000) // one sample per 10µs blocked
-		stops = append(stops, func() {
-			runtime.SetBlockProfileRate(0)
-			if f, err := os.Create(blockPath); err == nil {
-				_ = pprof.Lookup("block").WriteTo(f, 0)
-				f.Close()
-			}
-		})
+	if err := streamed(tracePath, trace.Start, trace.Stop); err != nil {
+		stop()
+		return nil, err
 	}
-	return func() {
-		for _, stop := range stops {
-			stop()
-		}
-	}, nil
+	if err := streamed(cpuPath, pprof.StartCPUProfile, pprof.StopCPUProfile); err != nil {
+		stop()
+		return nil, err
+	}
+	sampled(mutexPath, "mutex", func(r int) { runtime.SetMutexProfileFraction(r) }, 5)
+	sampled(blockPath, "block", runtime.SetBlockProfileRate, 10000) // one sample per 10µs blocked
+	return stop, nil
 }
 
 // rememberBody is a remember body: a sentence, tags and a dim-float embedding.

@@ -245,12 +245,17 @@ func (h *HNSW) linkBack(n Scored, nw Scored, l, limit int) ([]Scored, bool) {
 		return nil, false
 	}
 	cands := make([]Scored, 0, len(cur)+1)
-	if l == 0 {
+	switch {
+	case l == 0:
 		sc := h.scoresAt(n.Row)
 		for i, c := range cur {
 			cands = append(cands, Scored{Row: c, Score: sc[i]})
 		}
-	} else {
+	case len(cur) < limit: // upper layers keep no scores and need none without pruning
+		for _, c := range cur {
+			cands = append(cands, Scored{Row: c})
+		}
+	default:
 		vn := h.vector(n.Row)
 		for _, c := range cur {
 			cands = append(cands, Scored{Row: c, Score: simd.Dot(vn, h.vector(c))})

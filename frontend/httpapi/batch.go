@@ -9,7 +9,6 @@ import (
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
-	"github.com/valyala/fastjson"
 )
 
 // batchItem is one decoded item of a batch, or the reason it was rejected.
@@ -199,11 +198,7 @@ func (s *Server) decodeNDJSON(rq *request) ([]batchItem, error) {
 			continue
 		}
 		var it batchItem
-		err := checkEscapes(line)
-		var v *fastjson.Value
-		if err == nil {
-			v, err = p.ParseBytes(line)
-		}
+		v, err := parseJSON(p, line)
 		if err != nil {
 			it.err = invalidInput("malformed JSON: %v", err)
 		} else {

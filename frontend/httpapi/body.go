@@ -66,11 +66,7 @@ func (rq *request) jsonBody() (*fastjson.Value, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badRequest("the request body is empty; send a JSON object")
 	}
-	err := checkEscapes(body)
-	var v *fastjson.Value
-	if err == nil {
-		v, err = rq.borrowParser().ParseBytes(body)
-	}
+	v, err := parseJSON(rq.borrowParser(), body)
 	if err != nil {
 		if kind == bodyForm {
 			// A real form post, not curl's default label on a JSON body.

@@ -3,7 +3,18 @@ package httpapi
 import (
 	"bytes"
 	"fmt"
+
+	"github.com/valyala/fastjson"
 )
+
+// parseJSON is p.ParseBytes(b) for JSON from clients: escapes checkEscapes refuses never
+// reach the parser's best-effort decoding.
+func parseJSON(p *fastjson.Parser, b []byte) (*fastjson.Value, error) {
+	if err := checkEscapes(b); err != nil {
+		return nil, err
+	}
+	return p.ParseBytes(b)
+}
 
 // checkEscapes reports the first escape inside a JSON string of b that RFC 8259 does not
 // allow, or that names one half of a UTF-16 surrogate pair without the other. fastjson

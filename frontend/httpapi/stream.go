@@ -82,9 +82,11 @@ func (s *Server) handleStream(types []engine.EventType) handlerFunc {
 		if err != nil {
 			return err
 		}
-		sub := sp.Subscribe(0)
+		var sub *engine.Subscription
 		if resume {
 			sub = sp.Resume(after)
+		} else {
+			sub = sp.Subscribe(0)
 		}
 		reset := after > sp.LastEventID()
 

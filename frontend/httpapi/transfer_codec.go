@@ -85,11 +85,7 @@ const memoryLineFields = "id, content, embedding, confidence, observed_at, store
 // memory holds no reference into p.
 func ParseMemoryLine(p *fastjson.Parser, line []byte) (engine.Memory, error) {
 	var m engine.Memory
-	err := checkEscapes(line)
-	var v *fastjson.Value
-	if err == nil {
-		v, err = p.ParseBytes(line)
-	}
+	v, err := parseJSON(p, line)
 	if err != nil {
 		return m, invalidInput("malformed JSON: %v", err)
 	}
