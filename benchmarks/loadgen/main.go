@@ -2,8 +2,10 @@
 //
 // It starts (a) an in-process engine and HTTP frontend on a temporary data root, with
 // durability on (wal_sync = always), unless -addr names a running server, and (b) a bare
-// fasthttp server whose handler only parses the same remember JSON with fastjson and
-// answers 201: the most any remember handler could do on this machine. It drives both
+// fasthttp server whose handler only parses the same remember JSON with the server's own
+// decoder (the embedding read ahead by vecjson.Cut, the rest by fastjson; -ceiling-decoder
+// fastjson lets fastjson read it all) and answers 201: the most any remember handler could
+// do on this machine. It drives both
 // with -clients concurrent keep-alive clients for -duration each and prints throughput,
 // p50/p99 latency and the remember/ceiling ratio (DESIGN: ≥ 50%), then drives recall.
 //
@@ -44,6 +46,7 @@ import (
 	"github.com/engram-go/engram/frontend"
 	_ "github.com/engram-go/engram/frontend/httpapi" // registers the "http" frontend
 	"github.com/engram-go/engram/internal/procs"
+	"github.com/engram-go/engram/internal/vecjson"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fastjson"
 )
@@ -66,6 +69,7 @@ type config struct {
 	rounds   int
 	limits   bool
 	limitDir string
+	decoder  string
 }
 
 func main() {
@@ -87,6 +91,7 @@ func main() {
 	flag.IntVar(&c.batch, "batch", 100, "memories per POST /api/v1/memories/batch request of the batch run")
 	flag.BoolVar(&c.limits, "limits", true, "measure memory copy bandwidth and fdatasync latency before the runs")
 	flag.StringVar(&c.limitDir, "limits-dir", "", "folder for the fdatasync probe (default: the in-process data root, else the temporary folder)")
+	flag.StringVar(&c.decoder, "ceiling-decoder", "read-ahead", "how the ceiling reads a body: fastjson (fastjson reads it all) | read-ahead (the embedding read by the server's own one-pass reader, the rest by fastjson)")
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
@@ -102,6 +107,9 @@ func run(c config) error {
 	case "remember", "batch", "recall", "all":
 	default:
 		return fmt.Errorf("-mode must be remember, batch, recall or all, got %q", c.mode)
+	}
+	if c.decoder != "fastjson" && c.decoder != "read-ahead" {
+		return fmt.Errorf("-ceiling-decoder must be fastjson or read-ahead, got %q", c.decoder)
 	}
 	if c.clients < 1 || c.dim < 1 || c.bodies < 1 || c.duration <= 0 || c.batch < 1 || c.rounds < 1 {
 		return errors.New("-clients, -dim, -bodies, -batch, -rounds and -duration must be positive")
@@ -152,7 +160,7 @@ func run(c config) error {
 		}
 	}
 
-	ceiling, err := startCeiling()
+	ceiling, err := startCeiling(c.decoder == "read-ahead")
 	if err != nil {
 		return err
 	}
@@ -163,7 +171,7 @@ func run(c config) error {
 			return err
 		}
 	}
-	fmt.Printf("%d clients, %s per run, %d-d embeddings\n\n", c.clients, c.duration, c.dim)
+	fmt.Printf("%d clients, %s per run, %d-d embeddings, ceiling decoder %s\n\n", c.clients, c.duration, c.dim, c.decoder)
 	fmt.Printf("%-22s %10s %8s %11s %10s %10s %12s\n", "run", "requests", "errors", "req/s", "p50", "p99", "memories/s")
 	remember := "/api/v1/memories/remember"
 	var bat, batCeil result
@@ -350,8 +358,10 @@ func rememberBody(rng *rand.Rand, dim, n int) []byte {
 }
 
 // startCeiling serves a handler that only parses the remember JSON and answers 201; on
-// the batch path it parses every NDJSON line the same way and answers 200.
-func startCeiling() (net.Listener, error) {
+// the batch path it parses every NDJSON line the same way and answers 200. With
+// readAhead it reads the embedding as the server does (vecjson.Cut) and the rest with
+// fastjson.
+func startCeiling(readAhead bool) (net.Listener, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -359,13 +369,21 @@ func startCeiling() (net.Listener, error) {
 	var pool fastjson.ParserPool
 	// readItem reads every field as a real handler must, the embedding included.
 	readItem := func(p *fastjson.Parser, body []byte) (float64, error) {
+		sum := 0.0
+		if readAhead {
+			if rest, vec, ok := vecjson.Cut(body); ok {
+				body = rest
+				for _, f := range vec {
+					sum += float64(f)
+				}
+			}
+		}
 		v, err := p.ParseBytes(body)
 		if err != nil {
 			return 0, err
 		}
 		_ = v.GetStringBytes("content")
 		_ = v.GetFloat64("confidence")
-		sum := 0.0
 		for _, x := range v.GetArray("embedding") {
 			f, _ := x.Float64()
 			sum += f

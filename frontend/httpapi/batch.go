@@ -198,7 +198,8 @@ func (s *Server) decodeNDJSON(rq *request) ([]batchItem, error) {
 			continue
 		}
 		var it batchItem
-		v, err := parseJSON(p, line)
+		v, vec, err := parseMemoryJSON(p, line)
+		it.in.vec = vec
 		if err != nil {
 			it.err = invalidInput("malformed JSON: %v", err)
 		} else {

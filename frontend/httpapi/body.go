@@ -57,24 +57,39 @@ func (rq *request) borrowParser() *fastjson.Parser {
 
 // jsonBody checks the Content-Type and parses the body as one JSON value.
 func (rq *request) jsonBody() (*fastjson.Value, error) {
+	v, _, err := rq.parseBody(false)
+	return v, err
+}
+
+// memoryBody is jsonBody for a body holding one memory; vec is its embedding when
+// parseMemoryJSON read it ahead of the parser.
+func (rq *request) memoryBody() (v *fastjson.Value, vec []float32, err error) {
+	return rq.parseBody(true)
+}
+
+func (rq *request) parseBody(memory bool) (v *fastjson.Value, vec []float32, err error) {
 	ct := rq.ctx.Request.Header.ContentType()
 	kind := classifyContentType(ct)
 	if kind != bodyJSON && kind != bodyForm {
-		return nil, unsupportedMediaType(ct, "application/json")
+		return nil, nil, unsupportedMediaType(ct, "application/json")
 	}
 	body := rq.ctx.Request.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, badRequest("the request body is empty; send a JSON object")
+		return nil, nil, badRequest("the request body is empty; send a JSON object")
 	}
-	v, err := parseJSON(rq.borrowParser(), body)
+	if memory {
+		v, vec, err = parseMemoryJSON(rq.borrowParser(), body)
+	} else {
+		v, err = parseJSON(rq.borrowParser(), body)
+	}
 	if err != nil {
 		if kind == bodyForm {
 			// A real form post, not curl's default label on a JSON body.
-			return nil, unsupportedMediaType(ct, "application/json (a form body is accepted only when it is JSON)")
+			return nil, nil, unsupportedMediaType(ct, "application/json (a form body is accepted only when it is JSON)")
 		}
-		return nil, badRequest("malformed JSON body: %v", err)
+		return nil, nil, badRequest("malformed JSON body: %v", err)
 	}
-	return v, nil
+	return v, vec, nil
 }
 
 // jsonObject is jsonBody for routes whose body must be an object.

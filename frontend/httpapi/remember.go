@@ -10,11 +10,11 @@ import (
 
 // handleRemember serves POST /api/v1/memories/remember and POST /api/v1/memories.
 func (s *Server) handleRemember(rq *request) error {
-	root, err := rq.jsonBody()
+	root, vec, err := rq.memoryBody()
 	if err != nil {
 		return err
 	}
-	var in rememberInput
+	in := rememberInput{vec: vec}
 	if err := decodeRemember(root, s.opts.MaxContentBytes, &in); err != nil {
 		return err
 	}
@@ -23,11 +23,11 @@ func (s *Server) handleRemember(rq *request) error {
 
 // handleEpisode serves POST /api/v1/episodes/remember.
 func (s *Server) handleEpisode(rq *request) error {
-	root, err := rq.jsonBody()
+	root, vec, err := rq.memoryBody()
 	if err != nil {
 		return err
 	}
-	var in rememberInput
+	in := rememberInput{vec: vec}
 	if err := decodeEpisode(root, s.opts.MaxContentBytes, &in); err != nil {
 		return err
 	}

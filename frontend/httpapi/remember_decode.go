@@ -11,8 +11,9 @@ import (
 type rememberInput struct {
 	mem           engine.Memory
 	opts          engine.RememberOptions
-	space         string // the body's memory_space / memory_space_id
-	confidenceSet bool   // the client gave a confidence (or importance)
+	space         string    // the body's memory_space / memory_space_id
+	vec           []float32 // the embedding parseMemoryJSON read ahead, if it did
+	confidenceSet bool      // the client gave a confidence (or importance)
 	autoLinkSet   bool
 	thresholdSet  bool
 }
@@ -170,7 +171,11 @@ func (in *rememberInput) commonField(key string, f *fastjson.Value, spaces *body
 	var err error
 	switch key {
 	case "embedding":
-		in.mem.Embedding, err = fieldEmbedding(f, "embedding")
+		if in.vec != nil {
+			in.mem.Embedding = in.vec // f is the empty placeholder left in its place
+		} else {
+			in.mem.Embedding, err = fieldEmbedding(f, "embedding")
+		}
 	case "tags":
 		in.mem.Tags, err = fieldStrings(f, "tags")
 	case "id":

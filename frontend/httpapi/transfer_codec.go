@@ -85,7 +85,7 @@ const memoryLineFields = "id, content, embedding, confidence, observed_at, store
 // memory holds no reference into p.
 func ParseMemoryLine(p *fastjson.Parser, line []byte) (engine.Memory, error) {
 	var m engine.Memory
-	v, err := parseJSON(p, line)
+	v, vec, err := parseMemoryJSON(p, line)
 	if err != nil {
 		return m, invalidInput("malformed JSON: %v", err)
 	}
@@ -114,7 +114,10 @@ func ParseMemoryLine(p *fastjson.Parser, line []byte) (engine.Memory, error) {
 				m.Content, err = fieldString(f, k)
 			}
 		case "embedding":
-			if !null {
+			switch {
+			case vec != nil:
+				m.Embedding = vec // f is the empty placeholder left in its place
+			case !null:
 				m.Embedding, err = fieldEmbedding(f, k)
 			}
 		case "confidence":

@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+
+	"github.com/valyala/fastjson"
+)
+
+// FuzzCutEmbedding: a body decodes to the same memory, or fails with the same error,
+// whether its embedding is read ahead or fastjson reads it all.
+func FuzzCutEmbedding(f *testing.F) {
+	f.Add(rememberBody(rand.New(rand.NewPCG(1, 2)), 8, 1))
+	for _, seed := range []string{
+		`{"content":"x","embedding":[1,2,3],"confidence":0.5,"tags":["a"],"timestamp":"2024-01-01T00:00:00Z"}`,
+		`{"content":"x","embedding":[1e39]}`,
+		`{"content":"x","embedding":[1],"embedding":[2]}`,
+		`{"content":"x","embedding":[1]} junk`,
+		`{"content":"x","embedding":[0.5],"confidence":7}`,
+		`{"what":"w","when":"2024-01-01T00:00:00Z","embedding":[-0.0,3]}`,
+		`{"content":"\ud800","embedding":[1]}`,
+		`{"meta":{"embedding":[9]},"content":"]","embedding":[7]}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, decode := range []func(*fastjson.Value, int, *rememberInput) error{decodeRemember, decodeEpisode} {
+			var whole, cut fastjson.Parser
+			v1, err1 := parseJSON(&whole, body)
+			v2, vec, err2 := parseMemoryJSON(&cut, body)
+			if errString(err1) != errString(err2) {
+				t.Fatalf("parse errors differ: %v / %v", err1, err2)
+			}
+			if err1 != nil {
+				return
+			}
+			var a rememberInput
+			b := rememberInput{vec: vec}
+			err1, err2 = decode(v1, 1024, &a), decode(v2, 1024, &b)
+			if errString(err1) != errString(err2) {
+				t.Fatalf("decode errors differ: %v / %v", err1, err2)
+			}
+			if err1 != nil {
+				continue
+			}
+			if len(a.mem.Embedding) != len(b.mem.Embedding) {
+				t.Fatalf("embeddings differ: %v / %v", a.mem.Embedding, b.mem.Embedding)
+			}
+			for i := range a.mem.Embedding {
+				if math.Float32bits(a.mem.Embedding[i]) != math.Float32bits(b.mem.Embedding[i]) {
+					t.Fatalf("embedding[%d]: %v / %v", i, a.mem.Embedding[i], b.mem.Embedding[i])
+				}
+			}
+			a.mem.Embedding, b.mem.Embedding, b.vec = nil, nil, nil
+			if !reflect.DeepEqual(a, b) {
+				t.Fatalf("decoded memories differ:\n%+v\n%+v", a, b)
+			}
+		}
+	})
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,0 +1,289 @@
+// Package vecjson reads the embedding of a JSON memory object in one pass.
+//
+// A remember body is mostly its embedding: 768 numbers are ~6 KiB of a ~6.3 KiB body.
+// A general JSON parser scans each number into a value, then scans it again to convert
+// it, so the embedding costs two passes and a value per element. Cut reads the
+// top-level "embedding" array straight into float32s and returns the rest of the object
+// with the array emptied ("embedding":[]), for a general parser to read the other fields.
+//
+// Invariants:
+//   - Cut only accepts what RFC 8259 accepts: a number outside the JSON grammar, or
+//     one whose magnitude float32 cannot hold, makes Cut step aside.
+//   - Each element is rounded as strconv.ParseFloat(s, 64) rounds it, then to float32.
+//   - Cut steps aside whenever the top-level structure is not certain: a key containing
+//     an escape (it could spell "embedding"), a second "embedding" key, mismatched
+//     brackets or an unterminated string before the array. The caller then parses the
+//     whole body as it would without Cut, so Cut never changes what is accepted, what is
+//     refused, or an error message; only how fast an accepted body is read.
+//   - What follows the array's elements (the closing bracket, other fields, trailing
+//     bytes) is left in rest untouched for the caller's parser to judge.
+package vecjson
+
+import (
+	"bytes"
+	"math"
+	"strconv"
+)
+
+// Cut returns b without the elements of its top-level "embedding" array, and those
+// elements as float32s. ok is false when b has no such non-empty array, or when Cut
+// steps aside (see the package comment); rest is then nil.
+func Cut(b []byte) (rest []byte, vec []float32, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, nil, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return nil, nil, false
+	}
+	start, end := -1, -1 // the array's elements: b[start:end]
+	seen := false
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, nil, false
+		}
+		k := bytes.IndexAny(b[i+1:], "\"\\")
+		if k < 0 || b[i+1+k] == '\\' {
+			return nil, nil, false
+		}
+		key := b[i+1 : i+1+k]
+		i = skipSpace(b, i+k+2)
+		if i >= len(b) || b[i] != ':' {
+			return nil, nil, false
+		}
+		i = skipSpace(b, i+1)
+		if string(key) == "embedding" {
+			if seen {
+				return nil, nil, false
+			}
+			seen = true
+			if i < len(b) && b[i] == '[' {
+				var next int
+				vec, next, ok = readFloatArray(b, i)
+				if !ok {
+					return nil, nil, false
+				}
+				start, end, i = i+1, next-1, next
+			} else if i, ok = skipValue(b, i); !ok {
+				return nil, nil, false
+			}
+		} else if i, ok = skipValue(b, i); !ok {
+			return nil, nil, false
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return nil, nil, false
+		}
+		if b[i] == '}' {
+			break
+		}
+		if b[i] != ',' {
+			return nil, nil, false
+		}
+		i = skipSpace(b, i+1)
+	}
+	if start < 0 || len(vec) == 0 {
+		return nil, nil, false
+	}
+	rest = make([]byte, 0, len(b)-(end-start))
+	rest = append(rest, b[:start]...)
+	rest = append(rest, b[end:]...)
+	return rest, vec, true
+}
+
+// readFloatArray reads the array of JSON numbers opening at b[i] ('[') and returns its
+// elements and the index after its ']'.
+func readFloatArray(b []byte, i int) (vec []float32, next int, ok bool) {
+	// In an array of numbers the first ']' closes it, so its commas give the length.
+	j := bytes.IndexByte(b[i:], ']')
+	if j < 0 {
+		return nil, 0, false
+	}
+	vec = make([]float32, 0, bytes.Count(b[i:i+j], []byte{','})+1)
+	i = skipSpace(b, i+1)
+	for {
+		f, n, ok := readNumber(b, i)
+		if !ok || math.Abs(f) > math.MaxFloat32 || len(vec) == cap(vec) {
+			return nil, 0, false
+		}
+		vec = append(vec, float32(f))
+		i = skipSpace(b, n)
+		if i >= len(b) {
+			return nil, 0, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case ']':
+			return vec, i + 1, true
+		default:
+			return nil, 0, false
+		}
+	}
+}
+
+// exactPow10 are the powers of ten a float64 holds exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// readNumber reads the JSON number (RFC 8259 grammar) starting at b[i] and returns its
+// value rounded as strconv.ParseFloat rounds it, and the index after it. A mantissa of at
+// most 2^53 scaled by at most 10^22 is exact in float64, so one IEEE multiplication or
+// division rounds it correctly (Clinger's fast path); any other number goes to strconv.
+func readNumber(b []byte, i int) (f float64, next int, ok bool) {
+	start := i
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
+	}
+	var mant uint64
+	digits, exp := 0, 0 // significant digits read; power of ten to scale mant by
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for ; i < len(b) && isDigit(b[i]); i++ {
+			if digits < 19 {
+				mant = mant*10 + uint64(b[i]-'0')
+			}
+			digits++
+		}
+	default:
+		return 0, 0, false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || !isDigit(b[i]) {
+			return 0, 0, false
+		}
+		for ; i < len(b) && isDigit(b[i]); i++ {
+			if digits == 0 && b[i] == '0' {
+				exp--
+				continue
+			}
+			if digits < 19 {
+				mant = mant*10 + uint64(b[i]-'0')
+				exp--
+			}
+			digits++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		eneg := false
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			eneg = b[i] == '-'
+			i++
+		}
+		if i >= len(b) || !isDigit(b[i]) {
+			return 0, 0, false
+		}
+		e := 0
+		for ; i < len(b) && isDigit(b[i]); i++ {
+			if e < 100000 {
+				e = e*10 + int(b[i]-'0')
+			}
+		}
+		if eneg {
+			e = -e
+		}
+		exp += e
+	}
+	switch {
+	case mant == 0 && digits == 0:
+		f = 0
+	case digits <= 19 && mant <= 1<<53 && exp >= -22 && exp <= 22:
+		f = float64(mant)
+		if exp < 0 {
+			f /= exactPow10[-exp]
+		} else {
+			f *= exactPow10[exp]
+		}
+	default:
+		v, err := strconv.ParseFloat(string(b[start:i]), 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		return v, i, true
+	}
+	if neg {
+		f = -f
+	}
+	return f, i, true
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index after the JSON value starting at b[i]. It follows strings
+// and bracket nesting exactly, so it never mistakes a nested key or the inside of a
+// string for a top-level key; scalars are skipped to the next delimiter and left to
+// fastjson to judge.
+func skipValue(b []byte, i int) (int, bool) {
+	var open []byte // expected closing brackets, innermost last
+	for i < len(b) {
+		switch c := b[i]; c {
+		case '"':
+			n, ok := skipString(b, i)
+			if !ok {
+				return 0, false
+			}
+			i = n
+		case '{', '[':
+			open = append(open, c+2) // '}' is '{'+2, ']' is '['+2
+			i++
+		case '}', ']':
+			if len(open) == 0 || open[len(open)-1] != c {
+				return 0, false
+			}
+			open = open[:len(open)-1]
+			i++
+		default:
+			if len(open) == 0 {
+				for i < len(b) && !isDelimiter(b[i]) {
+					i++
+				}
+				return i, true
+			}
+			i++
+		}
+		if len(open) == 0 {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// skipString returns the index after the string opening at b[i].
+func skipString(b []byte, i int) (int, bool) {
+	i++
+	for {
+		k := bytes.IndexAny(b[i:], "\"\\")
+		if k < 0 {
+			return 0, false
+		}
+		i += k
+		if b[i] == '"' {
+			return i + 1, true
+		}
+		i += 2 // the backslash and the byte it escapes
+		if i > len(b) {
+			return 0, false
+		}
+	}
+}
+
+func isDelimiter(c byte) bool {
+	switch c {
+	case ',', '}', ']', ' ', '\n', '\r', '\t', '"', '{', '[', ':':
+		return true
+	}
+	return false
+}
