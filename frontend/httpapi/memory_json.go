@@ -18,4 +18,3 @@ func parseMemoryJSON(p *fastjson.Parser, b []byte) (v *fastjson.Value, vec []flo
 	v, err = parseJSON(p, b)
 	return v, nil, err
 }
-

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"testing"
-
 )
 
 func TestCutEmbedding(t *testing.T) {
@@ -117,4 +116,3 @@ func FuzzReadNumber(f *testing.F) {
 		}
 	})
 }
-
