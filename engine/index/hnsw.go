@@ -47,10 +47,17 @@ func (c HNSWConfig) withDefaults() HNSWConfig {
 }
 
 // HNSW is a hierarchical navigable small world graph (Malkov & Yashunin, 2018) over rows
-// of an external vector store. It keeps no vectors: it asks vector(row) for the stored,
-// L2-normalised embedding whenever it needs a distance. The distance is 1 − dot, and the
-// graph ranks by the dot product itself, which orders identically and lets Search report
-// the same Score as simd.Dot.
+// of an external vector store. Search asks vector(row) for the stored, L2-normalised
+// embedding whenever it needs a distance. The distance is 1 − dot, and the graph ranks
+// by the dot product itself, which orders identically and lets Search report the same
+// Score as simd.Dot.
+//
+// Building the graph compares int8 codes instead (simd.Quantize, one scale per row, taken
+// when the row is inserted): an insert computes thousands of similarities, mostly to rows
+// out of cache, and a code is a quarter of the vector's bytes and a quarter of the work
+// (BenchmarkHNSWInsert). Its error, at most half a quantisation step per component, only
+// sways which of two nearly equidistant nodes becomes a link; searches and the neighbours
+// InsertNeighbours reports use the exact vectors.
 //
 // One writer at a time (Insert is serialised internally) and any number of concurrent
 // searches. An insert computes its links without blocking searches and publishes them
@@ -68,6 +75,11 @@ type HNSW struct {
 	insertMu sync.Mutex
 	rng      *rand.Rand
 	wvisited visitedSet // the writer's visited set
+	// codes holds, per row with stride dim, the row's vector quantised when it was
+	// inserted, and scales its scale. Only the insertMu holder reads or writes them (it
+	// still resizes them under mu, with the slices searches read).
+	codes  []int8
+	scales []float32
 
 	mu     sync.RWMutex
 	levels []int8   // per row: top layer of the node, -1 when the row is not in the graph
@@ -151,6 +163,10 @@ func (h *HNSW) insert(row uint32, k int) []Scored {
 		panic(fmt.Sprintf("index: hnsw: vector of row %d has %d dimensions, the graph has %d", row, len(q), h.dim))
 	}
 	existing := int(row) < len(h.levels) && h.levels[row] >= 0
+	h.mu.Lock()
+	h.grow(int(row) + 1)
+	h.mu.Unlock()
+	h.scales[row] = simd.Quantize(q, h.codes[int(row)*h.dim:])
 	var level int
 	if existing {
 		level = int(h.levels[row])
@@ -162,15 +178,12 @@ func (h *HNSW) insert(row uint32, k int) []Scored {
 	var updates []linkUpdate
 	var near []Scored
 	if h.nodes > 0 && !(existing && h.nodes == 1) {
-		links, updates, near = h.planLinks(row, q, level)
+		links, updates, near = h.planLinks(row, h.codeOf(row), level)
 	}
-	if len(near) > k {
-		near = near[:k]
-	}
+	near = h.exactBest(q, near, k)
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.grow(int(row) + 1)
 	if !existing {
 		h.levels[row] = int8(level)
 		if level > 0 {
@@ -201,20 +214,53 @@ type linkUpdate struct {
 	links []Scored // Score: similarity to row (kept for layer 0)
 }
 
-// planLinks finds the links of row (vector q, top layer level), the neighbours' lists
-// that must change to link back, and the layer-0 candidates best first. It reads the
-// graph without mu: only the holder of insertMu mutates the graph.
-func (h *HNSW) planLinks(row uint32, q []float32, level int) ([][]Scored, []linkUpdate, []Scored) {
+// code is a quantised vector: v ≈ q[i]·scale.
+type code struct {
+	q     []int8
+	scale float32
+}
+
+// codeOf is row's code. The caller holds insertMu.
+func (h *HNSW) codeOf(row uint32) code {
+	off := int(row) * h.dim
+	return code{h.codes[off : off+h.dim], h.scales[row]}
+}
+
+// approx is the similarity of a and b from their codes.
+func approx(a, b code) float32 {
+	return float32(simd.DotInt8(a.q, b.q)) * a.scale * b.scale
+}
+
+// exactBest returns the k rows of cands (approximate scores, best first) most similar to
+// q by the exact vectors, best first. Approximate ranks near the k-th can differ from
+// exact ones, so a few more candidates than k are rescored.
+func (h *HNSW) exactBest(q []float32, cands []Scored, k int) []Scored {
+	cands = cands[:min(len(cands), k+k/2+4)]
+	if k <= 0 || len(cands) == 0 {
+		return nil
+	}
+	for i := range cands {
+		cands[i].Score = simd.Dot(q, h.vector(cands[i].Row))
+	}
+	sortScored(cands)
+	return cands[:min(len(cands), k)]
+}
+
+// planLinks finds the links of row (code c, top layer level), the neighbours' lists that
+// must change to link back, and the layer-0 candidates best first (approximate scores).
+// It reads the graph without mu: only the holder of insertMu mutates the graph.
+func (h *HNSW) planLinks(row uint32, c code, level int) ([][]Scored, []linkUpdate, []Scored) {
 	links := make([][]Scored, level+1)
 	var updates []linkUpdate
 	var near []Scored
-	cur := Scored{Row: h.entry, Score: simd.Dot(q, h.vector(h.entry))}
+	sim := func(n uint32) float32 { return approx(c, h.codeOf(n)) }
+	cur := Scored{Row: h.entry, Score: sim(h.entry)}
 	for l := h.topLevel; l > level; l-- {
-		cur = h.greedy(q, cur, l)
+		cur = h.greedy(sim, cur, l)
 	}
 	frontier := []Scored{cur}
 	for l := min(level, h.topLevel); l >= 0; l-- {
-		found := h.searchLayer(q, frontier, h.cfg.EfConstruction, l, &h.wvisited, nil)
+		found := h.searchLayer(sim, frontier, h.cfg.EfConstruction, l, &h.wvisited, nil)
 		if len(found) > 0 {
 			frontier = found
 		}
@@ -256,9 +302,9 @@ func (h *HNSW) linkBack(n Scored, nw Scored, l, limit int) ([]Scored, bool) {
 			cands = append(cands, Scored{Row: c})
 		}
 	default:
-		vn := h.vector(n.Row)
+		cn := h.codeOf(n.Row)
 		for _, c := range cur {
-			cands = append(cands, Scored{Row: c, Score: simd.Dot(vn, h.vector(c))})
+			cands = append(cands, Scored{Row: c, Score: approx(cn, h.codeOf(c))})
 		}
 	}
 	if len(cur) < limit {
@@ -279,8 +325,8 @@ func (h *HNSW) linkBack(n Scored, nw Scored, l, limit int) ([]Scored, bool) {
 }
 
 // selectNeighbors is the neighbour-selection heuristic (algorithm 4 of the HNSW paper,
-// without candidate extension or refilling with pruned ones). cands hold similarities to
-// the base node, best first. A candidate is kept only if it is closer to the base than to
+// without candidate extension or refilling with pruned ones). cands hold approximate
+// similarities to the base node, best first. A candidate is kept only if it is closer to the base than to
 // every neighbour kept before it, so links spread in different directions instead of
 // piling into one cluster: this is what keeps clustered data navigable.
 func (h *HNSW) selectNeighbors(cands []Scored, m int) []Scored {
@@ -288,15 +334,15 @@ func (h *HNSW) selectNeighbors(cands []Scored, m int) []Scored {
 	if len(cands) <= m {
 		return append(out, cands...)
 	}
-	kept := make([][]float32, 0, m)
+	kept := make([]code, 0, m)
 	for _, c := range cands {
 		if len(out) >= m {
 			break
 		}
-		vc := h.vector(c.Row)
+		vc := h.codeOf(c.Row)
 		diverse := true
 		for _, vk := range kept {
-			if simd.Dot(vc, vk) > c.Score {
+			if approx(vc, vk) > c.Score {
 				diverse = false
 				break
 			}
@@ -371,6 +417,8 @@ func (h *HNSW) grow(n int) {
 	}
 	h.links0 = slices.Grow(h.links0, (n-old)*(h.maxM0+1))[:n*(h.maxM0+1)]
 	h.scores0 = slices.Grow(h.scores0, (n-old)*h.maxM0)[:n*h.maxM0]
+	h.codes = slices.Grow(h.codes, (n-old)*h.dim)[:n*h.dim]
+	h.scales = slices.Grow(h.scales, n-old)[:n]
 	h.upper = slices.Grow(h.upper, n-old)[:n]
 	h.deleted = slices.Grow(h.deleted, n-old)[:n]
 }

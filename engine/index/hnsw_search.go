@@ -22,29 +22,30 @@ func (h *HNSW) Search(q []float32, k, ef int, accept func(uint32) bool) []Scored
 	if h.live == 0 {
 		return nil
 	}
-	cur := Scored{Row: h.entry, Score: simd.Dot(q, h.vector(h.entry))}
+	sim := func(n uint32) float32 { return simd.Dot(q, h.vector(n)) }
+	cur := Scored{Row: h.entry, Score: sim(h.entry)}
 	for l := h.topLevel; l > 0; l-- {
-		cur = h.greedy(q, cur, l)
+		cur = h.greedy(sim, cur, l)
 	}
 	vis := h.visited.Get().(*visitedSet)
 	defer h.visited.Put(vis)
 	eligible := func(row uint32) bool {
 		return !h.deleted[row] && (accept == nil || accept(row))
 	}
-	found := h.searchLayer(q, []Scored{cur}, ef, 0, vis, eligible)
+	found := h.searchLayer(sim, []Scored{cur}, ef, 0, vis, eligible)
 	if len(found) > k {
 		found = found[:k]
 	}
 	return found
 }
 
-// greedy walks layer l from cur to the neighbour most similar to q until no neighbour
+// greedy walks layer l from cur to the neighbour with the highest sim until no neighbour
 // improves: the ef = 1 descent through the upper layers.
-func (h *HNSW) greedy(q []float32, cur Scored, l int) Scored {
+func (h *HNSW) greedy(sim func(uint32) float32, cur Scored, l int) Scored {
 	for improved := true; improved; {
 		improved = false
 		for _, n := range h.linksAt(cur.Row, l) {
-			if s := simd.Dot(q, h.vector(n)); s > cur.Score {
+			if s := sim(n); s > cur.Score {
 				cur, improved = Scored{Row: n, Score: s}, true
 			}
 		}
@@ -52,11 +53,12 @@ func (h *HNSW) greedy(q []float32, cur Scored, l int) Scored {
 	return cur
 }
 
-// searchLayer is the best-first beam search of layer l (algorithm 2 of the paper): it
-// expands the most promising frontier node until the frontier cannot beat the ef-th best
-// result, and returns up to ef results best first. With eligible set, only eligible nodes
-// become results, while every node still extends the frontier.
-func (h *HNSW) searchLayer(q []float32, entries []Scored, ef, l int, vis *visitedSet, eligible func(uint32) bool) []Scored {
+// searchLayer is the best-first beam search of layer l (algorithm 2 of the paper) for the
+// rows with the highest sim (the query's similarity to a row): it expands the most
+// promising frontier node until the frontier cannot beat the ef-th best result, and
+// returns up to ef results best first. With eligible set, only eligible nodes become
+// results, while every node still extends the frontier.
+func (h *HNSW) searchLayer(sim func(uint32) float32, entries []Scored, ef, l int, vis *visitedSet, eligible func(uint32) bool) []Scored {
 	vis.reset(len(h.levels))
 	results := newTopK(ef)
 	frontier := make(bestFirst, 0, 2*ef)
@@ -78,7 +80,7 @@ func (h *HNSW) searchLayer(q []float32, entries []Scored, ef, l int, vis *visite
 			if !vis.visit(n) {
 				continue
 			}
-			s := Scored{Row: n, Score: simd.Dot(q, h.vector(n))}
+			s := Scored{Row: n, Score: sim(n)}
 			if results.full() && !better(s, results.worst()) {
 				continue
 			}
