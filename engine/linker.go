@@ -17,14 +17,14 @@ const (
 	temporalNeighbours   = 2                // previous memories considered for a temporal edge
 	temporalWindow       = 10 * time.Minute // observed this close in time → temporal edge
 	temporalWeight       = 0.3              // weight of a temporal edge at zero distance
-	maxLinkQueue         = 100000           // beyond this, remembers answer ErrOverloaded
+	maxLinkQueue         = 250000           // beyond this, remembers answer ErrOverloaded
 	hnswMinRows          = 10000            // below this many rows recall scans exactly
 	hnswStartRows        = hnswMinRows / 2  // the index is built from here on, ahead of need
 	hnswEfConstruction   = 100
-	// indexLagBytes bounds the index lane's lag by the vectors recall must scan exactly
-	// because the index does not hold them yet: 192 MiB is 65,536 rows of 768 dimensions,
+	// indexLagBytes bounds the index lane's lag by the bytes recall must scan because the
+	// index does not hold those rows yet: their int8 codes (slab.topKCoded), 192 MiB being
 	// about 10 ms of scanning at this machine's memory bandwidth. Past it the lane runs
-	// flat out (pacing.go).
+	// flat out (pacing.go). See indexLagRows.
 	indexLagBytes = 192 << 20
 	indexSlice    = 64 // rows inserted between two looks at the pacing
 	linkBatch     = 256
@@ -192,8 +192,12 @@ func (l *linker) busy() bool {
 	return !waiting && l.st.sp.e.foregroundBusy()
 }
 
-// indexLagRows is indexLagBytes in rows of dim dimensions.
-func indexLagRows(dim int) int { return max(hnswMinRows, indexLagBytes/(4*max(dim, 1))) }
+// indexLagRows is the index lane's lag bound in rows: indexLagBytes of codes of dim bytes
+// (262,144 rows at 768 dimensions), but at most three quarters of maxLinkQueue, since
+// edges wait for the index and the lane must hurry before remembers are refused.
+func indexLagRows(dim int) int {
+	return min(max(hnswMinRows, indexLagBytes/max(dim, 1)), maxLinkQueue*3/4)
+}
 
 func (l *linker) pokeEdges() { signal(l.wake) }
 
@@ -452,13 +456,13 @@ func (l *linker) neighbours(j *linkJob, cands []index.Scored) []link {
 func (st *state) similar(q []float32, rows, k int, accept func(uint32) bool) []index.Scored {
 	indexed := min(int(st.link.watermark()), rows)
 	if indexed < hnswMinRows || st.hnsw.Len() < hnswMinRows {
-		return st.slab.topK(q, 0, rows, k, accept)
+		return st.slab.topKCoded(q, 0, rows, k, accept)
 	}
 	approx := st.hnsw.Search(q, k, max(64, 2*k), accept)
 	if indexed >= rows {
 		return approx
 	}
-	merged := append(approx, st.slab.topK(q, indexed, rows, k, accept)...)
+	merged := append(approx, st.slab.topKCoded(q, indexed, rows, k, accept)...)
 	sortScored(merged)
 	if len(merged) > k {
 		merged = merged[:k]

@@ -105,7 +105,7 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 		graph:        graph.New(),
 	}
 	st.slab = newSlab(st.dim)
-	st.hnsw = index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1, EfConstruction: hnswEfConstruction}, st.vectorOf)
+	st.hnsw = index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1, EfConstruction: hnswEfConstruction, Codes: st.slab.code}, st.vectorOf)
 	after, loaded, damaged, err := st.loadCheckpoint()
 	if err != nil {
 		return nil, wal.RecoveryStats{}, err
@@ -270,6 +270,7 @@ func (st *state) applyRemember(m *Memory, vec []float32) uint32 {
 			dst[i] = x * inv
 		}
 	}
+	st.slab.encode(row)
 	return st.addRow(rec, norm)
 }
 

@@ -174,6 +174,7 @@ func (st *state) applyStored(m *Memory, vec []float32, norm float32) uint32 {
 	st.slab.reserve(int(row), int(row)+1)
 	if vec != nil {
 		copy(st.slab.row(row), vec)
+		st.slab.encode(row)
 	}
 	return st.addRow(rec, norm)
 }
@@ -660,6 +661,7 @@ func (st *state) applyPromote(id string, version int64) bool {
 	}
 	st.slab.reserve(int(row), int(row)+1)
 	rec.seg.s.Vector(int(rec.idx), st.slab.row(row))
+	st.slab.encode(row)
 	rec.seg.deleted.Set(int(rec.idx))
 	rec.seg.live--
 	rec.seg, rec.idx = nil, -1

@@ -171,6 +171,7 @@ func TestRecallPromotesToHot(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	checkCodes(t, s) // remembered, and m001 promoted
 	e.Close()
 	e = openTest(t, cfg)
 	defer e.Close()
@@ -178,6 +179,7 @@ func TestRecallPromotesToHot(t *testing.T) {
 	if m, err := s.Get("m001"); err != nil || m.Tier != TierHot || m.Content != tierContent(1) || m.AccessCount == 0 {
 		t.Fatalf("after restart: %+v %v", m, err)
 	}
+	checkCodes(t, s) // restored from the checkpoint and the log, m001 promoted
 }
 
 // TestDamagedSegmentIsSetAside: a flipped byte in a warm/cold segment is reported at

@@ -40,15 +40,29 @@ func Quantize(v []float32, out []int8) (scale float32) {
 	out = out[:len(v)]
 	var maxAbs float32
 	for _, x := range v {
-		maxAbs = max(maxAbs, abs32(x))
+		if a := abs32(x); a > maxAbs { // not max(): its NaN handling costs a branch more
+			maxAbs = a
+		}
 	}
 	if maxAbs == 0 {
 		clear(out)
 		return 0
 	}
-	// The codes are computed in float64 so that a tiny maxAbs, whose scale would
-	// underflow float32, still maps to finite codes.
 	scale64 := float64(maxAbs) / 127
+	if maxAbs >= 0x1p-64 {
+		// float32 arithmetic, about 3× faster than float64 with math.Round (Quantize runs
+		// on every remember); the codes differ from exact rounding only for products
+		// within float32's precision of a half.
+		inv := float32(127 / float64(maxAbs))
+		for i, x := range v {
+			r := x * inv
+			// Half away from zero, without a branch on the sign: ±0.5 carries r's sign.
+			r += math.Float32frombits(0x3f000000 | math.Float32bits(r)&(1<<31))
+			out[i] = int8(min(max(int32(r), -127), 127)) // int32(r) truncates toward zero
+		}
+		return float32(scale64)
+	}
+	// A tiny maxAbs, whose inverse would overflow float32: float64 keeps the codes finite.
 	for i, x := range v {
 		// Clamping guards against ±maxAbs/scale rounding to just above 127.
 		r := math.Round(float64(x) / scale64)

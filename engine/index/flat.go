@@ -64,3 +64,33 @@ func TopKRows(query []float32, slab []float32, dim int, rowList []uint32, k int,
 	}
 	return best.sorted()
 }
+
+// TopKInt8 is TopK over int8 codes (simd.Quantize): codes[0:rows*dim] with one scale per
+// row, and the query's code qc with its scale qs. Scores are the codes' dot products
+// scaled back, approximations of the vectors' own within a quantisation step or so per
+// component: callers that need exact scores keep more than k and rescore those with the
+// vectors. scratch is an optional buffer for block scores.
+func TopKInt8(qc []int8, qs float32, codes []int8, scales []float32, dim, rows, k int, accept func(row uint32) bool, scratch []int32) []Scored {
+	if k <= 0 || rows <= 0 || dim <= 0 || len(qc) != dim {
+		return nil
+	}
+	rows = min(rows, len(codes)/dim, len(scales))
+	if len(scratch) < flatBlockRows {
+		scratch = make([]int32, min(rows, flatBlockRows))
+	}
+	best := newTopK(min(k, rows))
+	for start := 0; start < rows; start += flatBlockRows {
+		n := min(flatBlockRows, rows-start)
+		dots := scratch[:n]
+		simd.DotInt8Batch(qc, codes[start*dim:(start+n)*dim], dim, dots)
+		for i, d := range dots {
+			row := uint32(start + i)
+			score := float32(d) * qs * scales[start+i]
+			if !best.admits(row, score) || accept != nil && !accept(row) {
+				continue
+			}
+			best.push(Scored{Row: row, Score: score})
+		}
+	}
+	return best.sorted()
+}

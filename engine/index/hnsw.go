@@ -21,6 +21,10 @@ type HNSWConfig struct {
 	EfSearch int
 	// Seed drives the level draws: the same seed and insert order build the same graph.
 	Seed int64
+	// Codes, when set, gives a row's int8 code (simd.Quantize of the row's vector) and
+	// its scale, for a store that keeps codes beside its vectors; the code must be there
+	// before the row is inserted. Unset, the graph quantises and keeps its own.
+	Codes func(row uint32) ([]int8, float32)
 }
 
 // Defaults of HNSWConfig.
@@ -76,7 +80,7 @@ type HNSW struct {
 	rng      *rand.Rand
 	wvisited visitedSet // the writer's visited set
 	// codes holds, per row with stride dim, the row's vector quantised when it was
-	// inserted, and scales its scale. Only the insertMu holder reads or writes them (it
+	// inserted, and scales its scale (unless cfg.Codes supplies them). Only the insertMu holder reads or writes them (it
 	// still resizes them under mu, with the slices searches read).
 	codes  []int8
 	scales []float32
@@ -166,7 +170,9 @@ func (h *HNSW) insert(row uint32, k int) []Scored {
 	h.mu.Lock()
 	h.grow(int(row) + 1)
 	h.mu.Unlock()
-	h.scales[row] = simd.Quantize(q, h.codes[int(row)*h.dim:])
+	if h.cfg.Codes == nil {
+		h.scales[row] = simd.Quantize(q, h.codes[int(row)*h.dim:])
+	}
 	var level int
 	if existing {
 		level = int(h.levels[row])
@@ -222,6 +228,10 @@ type code struct {
 
 // codeOf is row's code. The caller holds insertMu.
 func (h *HNSW) codeOf(row uint32) code {
+	if h.cfg.Codes != nil {
+		q, scale := h.cfg.Codes(row)
+		return code{q, scale}
+	}
 	off := int(row) * h.dim
 	return code{h.codes[off : off+h.dim], h.scales[row]}
 }
@@ -417,8 +427,10 @@ func (h *HNSW) grow(n int) {
 	}
 	h.links0 = slices.Grow(h.links0, (n-old)*(h.maxM0+1))[:n*(h.maxM0+1)]
 	h.scores0 = slices.Grow(h.scores0, (n-old)*h.maxM0)[:n*h.maxM0]
-	h.codes = slices.Grow(h.codes, (n-old)*h.dim)[:n*h.dim]
-	h.scales = slices.Grow(h.scales, n-old)[:n]
+	if h.cfg.Codes == nil {
+		h.codes = slices.Grow(h.codes, (n-old)*h.dim)[:n*h.dim]
+		h.scales = slices.Grow(h.scales, n-old)[:n]
+	}
 	h.upper = slices.Grow(h.upper, n-old)[:n]
 	h.deleted = slices.Grow(h.deleted, n-old)[:n]
 }
