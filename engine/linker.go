@@ -218,11 +218,17 @@ func (l *linker) enqueue(row uint32, id string, version int64, opts RememberOpti
 	if wait {
 		l.waiters++
 	}
+	// A row the index has yet to take cannot be linked before it has (ready), and the
+	// index lane wakes the edge lane as it moves on: waking it now would find nothing.
+	edgesCanRun := row < hnswStartRows || row < l.indexed
 	l.mu.Unlock()
 	if wait {
 		signal(l.hurryEdges, l.hurryIndex)
 	}
-	l.poke()
+	if edgesCanRun {
+		signal(l.wake)
+	}
+	signal(l.wakeIndex)
 	return j
 }
 

@@ -265,10 +265,8 @@ func (st *state) applyRemember(m *Memory, vec []float32) uint32 {
 		copy(dst, vec)
 		norm = 1
 	default:
-		inv := 1 / norm
-		for i, x := range vec {
-			dst[i] = x * inv
-		}
+		copy(dst, vec)
+		simd.Scale(1/norm, dst)
 	}
 	st.slab.encode(row)
 	return st.addRow(rec, norm)
