@@ -49,6 +49,9 @@ type linkJob struct {
 	enqueued  time.Time
 	done      chan struct{} // nil when nobody waits
 	links     []AutoLink
+	// early is set (under linker.mu, by the edge lane) once a waiting job was linked
+	// ahead of its turn (linkWaiting); its turn then only notes its row as recent.
+	early bool
 }
 
 func (j *linkJob) wait(ctx context.Context) []AutoLink {
@@ -88,6 +91,9 @@ type linker struct {
 	waiters int
 	// hurryEdges and hurryIndex cut a lane's rest short when a waiting job arrives.
 	hurryEdges, hurryIndex chan struct{}
+	// indexHold is held by the index lane around each insert; tests hold it to stop the
+	// lane and build a backlog.
+	indexHold sync.Mutex
 }
 
 func (l *linker) start(st *state) {
@@ -162,10 +168,12 @@ func (l *linker) indexPending() {
 			return
 		}
 		var near []index.Scored
+		l.indexHold.Lock()
 		if alive {
 			// The insert's own search yields the neighbours: keeping them costs nothing.
 			near = st.hnsw.InsertNeighbours(next, linkTopK+8)
 		}
+		l.indexHold.Unlock()
 		l.mu.Lock()
 		if alive && l.want[next] { // not when the edge lane has linked it already
 			l.near[next] = near
@@ -255,7 +263,7 @@ func (l *linker) stop() {
 	// Waiters of unprocessed jobs get no links rather than hanging.
 	l.mu.Lock()
 	for _, j := range l.q {
-		if j.done != nil {
+		if j.done != nil && !j.early {
 			close(j.done)
 		}
 	}
@@ -287,16 +295,20 @@ func (l *linker) run() {
 			l.mu.Lock()
 			n := l.ready(min(len(l.q), linkBatch))
 			batch := append([]*linkJob(nil), l.q[:n]...)
+			waiting := l.waitingBeyond(n)
 			l.mu.Unlock()
+			if len(waiting) > 0 {
+				l.process(waiting, true)
+			}
 			if n == 0 {
 				break
 			}
 			began := time.Now()
-			l.process(batch)
+			l.process(batch, false)
 			l.mu.Lock()
 			l.q = l.q[n:]
 			for _, j := range batch {
-				if j.done != nil {
+				if j.done != nil && !j.early {
 					l.waiters--
 				}
 			}
@@ -322,6 +334,23 @@ func (l *linker) ready(n int) int {
 	return n
 }
 
+// waitingBeyond returns the jobs past the first n whose remember waits for its edges
+// (auto_link) and that were not linked yet. They are linked ahead of their turn, so a
+// waiting client never waits behind a backlog of bulk ingestion: the cost is one search
+// of the index plus a scan of the codes of the rows it has not taken yet. l.mu is held.
+func (l *linker) waitingBeyond(n int) []*linkJob {
+	if l.waiters == 0 {
+		return nil
+	}
+	var out []*linkJob
+	for _, j := range l.q[n:] {
+		if j.done != nil && !j.early {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
 // rest pauses a background lane for d, or until the linker stops or hurry fires.
 func (l *linker) rest(d time.Duration, hurry <-chan struct{}) {
 	if d <= 0 {
@@ -336,9 +365,23 @@ func (l *linker) rest(d time.Duration, hurry <-chan struct{}) {
 	}
 }
 
-// process indexes and links a batch of jobs with one WAL append for all their edges.
-func (l *linker) process(batch []*linkJob) {
+// process links a batch of jobs with one WAL append for all their edges. In turn (not
+// early), the batch is the head of the queue in row order and each linked row becomes a
+// temporal neighbour candidate of the next; early, the batch holds waiting jobs taken
+// ahead of their turn, whose temporal candidates are the rows just before them, and
+// their turn later only notes them as recent.
+func (l *linker) process(batch []*linkJob, early bool) {
 	st := l.st
+	if early {
+		defer func() {
+			l.mu.Lock()
+			for _, j := range batch {
+				j.early = true
+				l.waiters--
+			}
+			l.mu.Unlock()
+		}()
+	}
 	type planned struct {
 		job   *linkJob
 		links []link
@@ -358,6 +401,9 @@ func (l *linker) process(batch []*linkJob) {
 	l.mu.Unlock()
 	st.mu.RLock()
 	for _, j := range batch {
+		if j.early {
+			continue
+		}
 		if !st.aliveLocked(j.row) || st.recs[j.row].m.StoredAt.UnixNano() != j.version {
 			if j.done != nil {
 				close(j.done)
@@ -378,11 +424,24 @@ func (l *linker) process(batch []*linkJob) {
 	// Dead rows keep their vectors, so ask for a few more candidates than needed.
 	cands := st.similarMany(queries, rows, linkTopK+8)
 	var plans []planned
-	for i, j := range live {
-		if near, ok := found[j.row]; ok {
-			cands[i] = near
+	i := 0
+	for _, j := range batch {
+		if i < len(live) && live[i] == j {
+			if near, ok := found[j.row]; ok {
+				cands[i] = near
+			}
+			recent := l.recent
+			if early {
+				recent = rowsBefore(j.row, temporalNeighbours)
+			}
+			plans = append(plans, planned{job: j, links: l.neighbours(j, cands[i], recent)})
+			i++
+		} else if !(j.early && !early) {
+			continue // dead
 		}
-		plans = append(plans, planned{job: j, links: l.neighbours(j, cands[i])})
+		if !early {
+			l.noteRecent(j.row)
+		}
 	}
 	if len(plans) == 0 {
 		return
@@ -414,9 +473,27 @@ func (l *linker) process(batch []*linkJob) {
 	}
 }
 
+// rowsBefore returns the up to n rows just before row, oldest first.
+func rowsBefore(row uint32, n int) []uint32 {
+	var out []uint32
+	for r := int(row) - min(int(row), n); r < int(row); r++ {
+		out = append(out, uint32(r))
+	}
+	return out
+}
+
+// noteRecent makes row the latest temporal neighbour candidate.
+func (l *linker) noteRecent(row uint32) {
+	l.recent = append(l.recent, row)
+	if len(l.recent) > temporalNeighbours {
+		l.recent = l.recent[len(l.recent)-temporalNeighbours:]
+	}
+}
+
 // neighbours turns one new row's similarity candidates (found without st.mu, so the
-// search never holds up writers) into similarity edges, and adds temporal edges.
-func (l *linker) neighbours(j *linkJob, cands []index.Scored) []link {
+// search never holds up writers) into similarity edges, and adds temporal edges to the
+// recent rows observed close in time.
+func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32) []link {
 	st := l.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
@@ -434,8 +511,8 @@ func (l *linker) neighbours(j *linkJob, cands []index.Scored) []link {
 		}
 		out = append(out, link{Target: st.recs[c.Row].m.ID, Weight: min(c.Score, 1), Kind: uint8(graph.KindSimilarity)})
 	}
-	for i := len(l.recent) - 1; i >= 0; i-- {
-		r := l.recent[i]
+	for i := len(recent) - 1; i >= 0; i-- {
+		r := recent[i]
 		if !st.aliveLocked(r) || r == j.row || hasTarget(out, st.recs[r].m.ID) {
 			continue // one edge per pair: a similar memory is not also a temporal neighbour
 		}
@@ -447,10 +524,6 @@ func (l *linker) neighbours(j *linkJob, cands []index.Scored) []link {
 		if w > 0 {
 			out = append(out, link{Target: st.recs[r].m.ID, Weight: w, Kind: uint8(graph.KindTemporal)})
 		}
-	}
-	l.recent = append(l.recent, j.row)
-	if len(l.recent) > temporalNeighbours {
-		l.recent = l.recent[len(l.recent)-temporalNeighbours:]
 	}
 	return out
 }

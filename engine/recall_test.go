@@ -8,6 +8,9 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/engram-go/engram/engine/graph"
+	"github.com/engram-go/engram/simd"
 )
 
 func allHits(r RecallResult) []Hit {
@@ -252,20 +255,24 @@ func TestEdgesFromIndexInserts(t *testing.T) {
 			t.Fatal(errors.Join(errs...))
 		}
 	}
+	// Without auto_link the twins take their turn: their edges come from the index
+	// inserts (with auto_link they would be linked ahead, TestAutoLinkAheadOfBacklog).
 	for _, twin := range []int{10, total - 5} {
-		res, err := s.Remember(ctx, Memory{ID: fmt.Sprintf("twin-of-%d", twin), Content: "a near duplicate",
-			Embedding: unit(vecs[twin], 0.01), Confidence: 0.8}, RememberOptions{AutoLink: true})
-		if err != nil {
+		if _, err := s.Remember(ctx, Memory{ID: fmt.Sprintf("twin-of-%d", twin), Content: "a near duplicate",
+			Embedding: unit(vecs[twin], 0.01), Confidence: 0.8}, RememberOptions{}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	waitForEdges(t, s)
+	for _, twin := range []int{10, total - 5} {
 		var found bool
-		for _, l := range res.Links {
-			if l.TargetID == fmt.Sprintf("m%d", twin) && l.Reason == "semantic_similarity" && l.Similarity > 0.95 {
+		for _, e := range edgesOf(t, s, fmt.Sprintf("twin-of-%d", twin)) {
+			if e.target == fmt.Sprintf("m%d", twin) && e.kind == graph.KindSimilarity && e.weight > 0.95 {
 				found = true
 			}
 		}
 		if !found {
-			t.Fatalf("twin of m%d: links %+v lack a similarity edge to m%d", twin, res.Links, twin)
+			t.Fatalf("twin of m%d: edges %+v lack a similarity edge to m%d", twin, edgesOf(t, s, fmt.Sprintf("twin-of-%d", twin)), twin)
 		}
 		if _, err := other.Get(fmt.Sprintf("twin-of-%d", twin)); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("other space sees twin-of-%d: err = %v", twin, err)
@@ -274,4 +281,148 @@ func TestEdgesFromIndexInserts(t *testing.T) {
 	if st := s.Stats(); st.IndexedRows < hnswStartRows {
 		t.Fatalf("index holds %d rows, want at least %d", st.IndexedRows, hnswStartRows)
 	}
+}
+
+// TestAutoLinkAheadOfBacklog: a remember with auto_link made while the index lane is
+// stopped behind a backlog is linked at once — a similarity edge to an old memory and to
+// one of the backlog, temporal edges to the memories just before it — and the backlog,
+// once the lane runs again, links every other memory exactly once.
+func TestAutoLinkAheadOfBacklog(t *testing.T) {
+	const dim = 16
+	cfg := testConfig(t, t.TempDir())
+	cfg.Defaults.Dimension = dim
+	cfg.EmbeddingProvider = "none"
+	e := openTest(t, cfg)
+	defer e.Close()
+	s := mustSpace(t, e, "default")
+	other, _, err := e.CreateSpace("other", SpaceSettings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(7, 11))
+	unit := func(base []float32, noise float64) []float32 {
+		v := make([]float32, dim)
+		for i := range v {
+			v[i] = float32(noise * rng.NormFloat64())
+			if base != nil {
+				v[i] += base[i]
+			}
+		}
+		simd.Normalize(v)
+		return v
+	}
+	var vecs [][]float32
+	remember := func(n int) {
+		batch := make([]Memory, 0, n)
+		for range n {
+			i := len(vecs)
+			vecs = append(vecs, unit(nil, 1))
+			batch = append(batch, Memory{ID: fmt.Sprintf("m%d", i), Content: fmt.Sprintf("memory %d", i), Embedding: vecs[i], Confidence: 0.8})
+		}
+		if _, errs := s.RememberBatch(ctx, batch, RememberOptions{}); errors.Join(errs...) != nil {
+			t.Fatal(errors.Join(errs...))
+		}
+	}
+	remember(hnswStartRows + 500)
+	waitForEdges(t, s)
+
+	st, err := s.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.RUnlock()
+	st.link.indexHold.Lock() // the index lane stops before its next insert
+	held := true
+	defer func() {
+		if held {
+			st.link.indexHold.Unlock()
+		}
+	}()
+	remember(1000) // a backlog: edges of rows the index has not taken wait for it
+	backlog := len(vecs) - 100
+	for _, twin := range []int{10, backlog} {
+		id := fmt.Sprintf("twin-of-%d", twin)
+		wctx, cancel := context.WithTimeout(ctx, time.Minute) // a guard against hanging, not a bound
+		res, err := s.Remember(wctx, Memory{ID: id, Content: "a near duplicate", Embedding: unit(vecs[twin], 0.01), Confidence: 0.8}, RememberOptions{AutoLink: true})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		reasons := map[string]string{}
+		for _, l := range res.Links {
+			reasons[l.TargetID] = l.Reason
+		}
+		if reasons[fmt.Sprintf("m%d", twin)] != "semantic_similarity" {
+			t.Fatalf("%s: links %+v lack a similarity edge to m%d", id, res.Links, twin)
+		}
+		if twin == backlog && reasons[fmt.Sprintf("m%d", len(vecs)-1)] != "temporal_proximity" {
+			t.Fatalf("%s: links %+v lack a temporal edge to the memory stored just before", id, res.Links)
+		}
+		if _, err := other.Get(id); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("other space sees %s: err = %v", id, err)
+		}
+	}
+	if q := s.Stats().LinkQueue; q < 1000 {
+		t.Fatalf("link queue %d: the backlog is gone while the index lane was held", q)
+	}
+	st.link.indexHold.Unlock()
+	held = false
+	waitForEdges(t, s)
+	// Linked once: the twins' turn came and went without a second set of edges.
+	for _, twin := range []int{10, backlog} {
+		seen := map[string]int{}
+		for _, e := range edgesOf(t, s, fmt.Sprintf("twin-of-%d", twin)) {
+			if seen[e.target]++; seen[e.target] > 1 {
+				t.Fatalf("twin-of-%d has two edges to %s", twin, e.target)
+			}
+		}
+	}
+	// The backlog's memories got their edges from the index inserts.
+	if edges := edgesOf(t, s, fmt.Sprintf("m%d", backlog+50)); len(edges) == 0 {
+		t.Fatalf("m%d has no edges", backlog+50)
+	}
+}
+
+// waitForEdges waits until no memory of s waits for edges or for the index.
+func waitForEdges(t *testing.T, s *Space) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute) // a guard against hanging, not a bound
+	for {
+		st := s.Stats()
+		if st.LinkQueue == 0 && st.IndexLag == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("background never caught up: %+v", st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+type testEdge struct {
+	target string
+	kind   graph.EdgeKind
+	weight float32
+}
+
+// edgesOf lists the association edges of memory id.
+func edgesOf(t *testing.T, s *Space, id string) []testEdge {
+	t.Helper()
+	st, err := s.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.mu.RUnlock()
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	row, ok := st.byID[id]
+	if !ok {
+		t.Fatalf("no memory %s", id)
+	}
+	var out []testEdge
+	for _, e := range st.graph.Neighbors(row) {
+		out = append(out, testEdge{target: st.recs[e.To].m.ID, kind: e.Kind, weight: e.Weight})
+	}
+	return out
 }

@@ -248,7 +248,7 @@ type Stats struct {
 	LinkQueue         int     // memories waiting for association edges
 	LinkLag           time.Duration
 	IndexedRows       int // rows in the approximate vector index
-	IndexLag          int // rows not yet offered to the index (recall scans them exactly)
+	IndexLag          int // rows not yet offered to the index (recall scans their codes)
 	Edges             int
 	Dimension         int
 	CreatedAt         time.Time
