@@ -248,6 +248,13 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	for k, i := range ok {
 		entries[k] = wal.Entry{Type: recRemember, Payload: encodeMemory(nil, &ms[i], ms[i].Embedding)}
 	}
+	// The log keeps the embedding as given; the slab's copy is normalised and quantised
+	// here, in place (the embedding is this call's own copy), outside every lock.
+	slabRows := make([]slabRow, len(ok))
+	for k, i := range ok {
+		slabRows[k] = st.slabVector(vecs[k])
+		ms[i].Embedding = nil
+	}
 	st.cp.RLock() // from append to apply: see state.cp
 	first, err := st.log.AppendBatch(entries)
 	if err != nil {
@@ -263,16 +270,7 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	jobs := make([]*linkJob, len(ok))
 	rows := make([]uint32, len(ok))
 	st.slab.reserve(next, next+len(ok)+64) // others may append meanwhile; applyRemember grows if needed
-	st.mu.Lock()
-	for k, i := range ok {
-		m := &ms[i]
-		rows[k] = st.applyRemember(m, vecs[k])
-		m.Embedding = nil
-		res[i] = RememberResult{Memory: *m, LSN: first + uint64(k)}
-	}
-	live := st.live
-	st.mu.Unlock()
-	s.memories.Store(int64(live))
+	st.apply.apply(st, &applyReq{ms: ms, ok: ok, vecs: slabRows, first: first, rows: rows, res: res})
 	for k, i := range ok {
 		// Still under the id lock, so no forget or replace of this memory can interleave.
 		st.lex.Add(rows[k], ms[i].Content)

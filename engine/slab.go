@@ -132,6 +132,16 @@ func (s *slab) encode(r uint32) {
 	ch.scales[off] = simd.Quantize(ch.vecs[off*s.dim:(off+1)*s.dim], ch.codes[off*s.dim:(off+1)*s.dim])
 }
 
+// put writes row's vector and its code (simd.Quantize of vec, with its scale); the row must
+// have been reserved.
+func (s *slab) put(r uint32, vec []float32, code []int8, scale float32) {
+	c, off := chunkOf(int(r))
+	ch := (*s.chunks.Load())[c]
+	copy(ch.vecs[off*s.dim:(off+1)*s.dim], vec)
+	copy(ch.codes[off*s.dim:(off+1)*s.dim], code)
+	ch.scales[off] = scale
+}
+
 // code returns row's code and its scale; the row must have been reserved.
 func (s *slab) code(r uint32) ([]int8, float32) {
 	c, off := chunkOf(int(r))

@@ -37,7 +37,8 @@ type state struct {
 	log *wal.WAL
 	dim int
 
-	idl idLocks
+	idl   idLocks
+	apply applier // batches remembers' exclusive sections
 
 	mu    sync.RWMutex // guards everything below
 	byID  map[string]uint32
@@ -172,9 +173,9 @@ func (st *state) replay(r wal.Record) error {
 		if err != nil {
 			return err
 		}
-		vec := st.vectorFor(&m, raw)
+		v := st.slabVector(st.vectorFor(&m, raw))
 		st.mu.Lock()
-		row := st.applyRemember(&m, vec)
+		row := st.applyRemember(&m, v)
 		st.lex.Add(row, m.Content)
 		st.mu.Unlock()
 	case recForget:
@@ -239,37 +240,52 @@ func (st *state) vectorFor(m *Memory, raw []float32) []float32 {
 	return vec
 }
 
-// applyRemember inserts or replaces m with vec (from vectorFor) and returns its row. The
+// slabRow is a memory's vector as the slab keeps it: normalised, with its code.
+type slabRow struct {
+	vec   []float32 // unit length; nil when the memory has no vector
+	norm  float32   // the length the vector had
+	code  []int8
+	scale float32
+}
+
+// slabVector makes vec (from vectorFor, owned by the caller) a slabRow, normalising it in
+// place. It needs no lock: the work happens before the exclusive section of a remember.
+func (st *state) slabVector(vec []float32) slabRow {
+	if len(vec) != st.dim {
+		return slabRow{}
+	}
+	norm := simd.Norm(vec)
+	if !(norm > 0) {
+		return slabRow{}
+	}
+	if math.Abs(float64(norm)-1) <= unitNormSlack {
+		// Already unit length (the built-in embedder's vectors, most model embeddings):
+		// stored bit for bit, so exports and re-imports round-trip exactly.
+		norm = 1
+	} else {
+		simd.Scale(1/norm, vec)
+	}
+	v := slabRow{vec: vec, norm: norm, code: make([]int8, st.dim)}
+	v.scale = simd.Quantize(vec, v.code)
+	return v
+}
+
+// applyRemember inserts or replaces m with v (from slabVector) and returns its row. The
 // caller holds st.mu and adds the row to the lexical index afterwards (outside st.mu when
 // it can), so the exclusive section stays short.
-func (st *state) applyRemember(m *Memory, vec []float32) uint32 {
+func (st *state) applyRemember(m *Memory, v slabRow) uint32 {
 	if old, ok := st.byID[m.ID]; ok {
 		st.killRow(old)
 	}
 	row := uint32(len(st.recs))
-	rec := &record{m: *m, idx: -1}
+	rec := &record{m: *m, idx: -1, hasVec: v.vec != nil}
 	rec.m.Embedding = nil
 	rec.m.Tier = TierHot
-	var norm float32
-	if len(vec) == st.dim {
-		norm = simd.Norm(vec)
-		rec.hasVec = norm > 0
-	}
 	st.slab.reserve(int(row), int(row)+1) // a no-op unless replaying: remember reserves ahead
-	dst := st.slab.row(row)
-	switch {
-	case !rec.hasVec:
-	case math.Abs(float64(norm)-1) <= unitNormSlack:
-		// Already unit length (the built-in embedder's vectors, most model embeddings):
-		// stored bit for bit, so exports and re-imports round-trip exactly.
-		copy(dst, vec)
-		norm = 1
-	default:
-		copy(dst, vec)
-		simd.Scale(1/norm, dst)
+	if rec.hasVec {
+		st.slab.put(row, v.vec, v.code, v.scale)
 	}
-	st.slab.encode(row)
-	return st.addRow(rec, norm)
+	return st.addRow(rec, v.norm)
 }
 
 // addRow appends rec as a new row. Caller holds st.mu.
