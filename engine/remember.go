@@ -167,7 +167,8 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	errs := make([]error, len(ms))
 	var ok []int
 	for i := range ms {
-		ms[i].Embedding = append([]float32(nil), ms[i].Embedding...)
+		// The caller's embedding is only read (the log encodes it, the slab takes a
+		// normalised copy) and not kept once the call returns.
 		if len(ms[i].Embedding) == 0 {
 			ms[i].Embedding = nil
 		}
@@ -246,17 +247,25 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 
 	entries := make([]wal.Entry, len(ok))
 	for k, i := range ok {
-		entries[k] = wal.Entry{Type: recRemember, Payload: encodeMemory(nil, &ms[i], ms[i].Embedding)}
+		entries[k] = wal.Entry{Type: recRemember, Payload: encodeMemory(st.payload(), &ms[i], ms[i].Embedding)}
 	}
 	// The log keeps the embedding as given; the slab's copy is normalised and quantised
-	// here, in place (the embedding is this call's own copy), outside every lock.
+	// here, outside every lock.
 	slabRows := make([]slabRow, len(ok))
 	for k, i := range ok {
 		slabRows[k] = st.slabVector(vecs[k])
 		ms[i].Embedding = nil
 	}
+	defer func() {
+		for _, v := range slabRows {
+			st.releaseRow(v)
+		}
+	}()
 	st.cp.RLock() // from append to apply: see state.cp
 	first, err := st.log.AppendBatch(entries)
+	for _, e := range entries {
+		st.releasePayload(e.Payload) // AppendBatch copied it into the log's batch
+	}
 	if err != nil {
 		st.cp.RUnlock()
 		st.reserved.Add(-int64(newIDs))

@@ -37,8 +37,10 @@ type state struct {
 	log *wal.WAL
 	dim int
 
-	idl   idLocks
-	apply applier // batches remembers' exclusive sections
+	idl      idLocks
+	apply    applier   // batches remembers' exclusive sections
+	rowBufs  sync.Pool // *rowBuf of this space's dimension, for slabVector
+	payloads sync.Pool // *[]byte record payloads, between encoding and the log's copy
 
 	mu    sync.RWMutex // guards everything below
 	byID  map[string]uint32
@@ -176,6 +178,7 @@ func (st *state) replay(r wal.Record) error {
 		v := st.slabVector(st.vectorFor(&m, raw))
 		st.mu.Lock()
 		row := st.applyRemember(&m, v)
+		st.releaseRow(v)
 		st.lex.Add(row, m.Content)
 		st.mu.Unlock()
 	case recForget:
@@ -246,10 +249,18 @@ type slabRow struct {
 	norm  float32   // the length the vector had
 	code  []int8
 	scale float32
+	buf   *rowBuf // where vec and code live; back to st.rowBufs once applied (nil-safe)
 }
 
-// slabVector makes vec (from vectorFor, owned by the caller) a slabRow, normalising it in
-// place. It needs no lock: the work happens before the exclusive section of a remember.
+// rowBuf holds one slabRow's vector and code between slabVector and the apply.
+type rowBuf struct {
+	vec  []float32
+	code []int8
+}
+
+// slabVector makes vec (from vectorFor; only read) a slabRow in a buffer from st.rowBufs,
+// which the caller returns once the row is applied. It needs no lock: the work happens
+// before the exclusive section of a remember.
 func (st *state) slabVector(vec []float32) slabRow {
 	if len(vec) != st.dim {
 		return slabRow{}
@@ -258,16 +269,47 @@ func (st *state) slabVector(vec []float32) slabRow {
 	if !(norm > 0) {
 		return slabRow{}
 	}
+	buf, _ := st.rowBufs.Get().(*rowBuf)
+	if buf == nil {
+		buf = &rowBuf{vec: make([]float32, st.dim), code: make([]int8, st.dim)}
+	}
+	v := slabRow{vec: buf.vec, norm: norm, code: buf.code, buf: buf}
+	copy(v.vec, vec)
 	if math.Abs(float64(norm)-1) <= unitNormSlack {
 		// Already unit length (the built-in embedder's vectors, most model embeddings):
 		// stored bit for bit, so exports and re-imports round-trip exactly.
-		norm = 1
+		v.norm = 1
 	} else {
-		simd.Scale(1/norm, vec)
+		simd.Scale(1/norm, v.vec)
 	}
-	v := slabRow{vec: vec, norm: norm, code: make([]int8, st.dim)}
-	v.scale = simd.Quantize(vec, v.code)
+	v.scale = simd.Quantize(v.vec, v.code)
 	return v
+}
+
+// releaseRow returns v's buffer once v is applied.
+func (st *state) releaseRow(v slabRow) {
+	if v.buf != nil {
+		st.rowBufs.Put(v.buf)
+	}
+}
+
+// maxPooledPayload bounds the record buffers kept for reuse: a memory with a long content
+// gets a buffer of its own.
+const maxPooledPayload = 64 << 10
+
+// payload returns an empty buffer to encode a record into; releasePayload takes it back
+// once the log has copied the record.
+func (st *state) payload() []byte {
+	if b, ok := st.payloads.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return nil
+}
+
+func (st *state) releasePayload(b []byte) {
+	if cap(b) > 0 && cap(b) <= maxPooledPayload {
+		st.payloads.Put(&b)
+	}
 }
 
 // applyRemember inserts or replaces m with v (from slabVector) and returns its row. The

@@ -368,10 +368,18 @@ func startCeiling(readAhead bool) (net.Listener, error) {
 	}
 	var pool fastjson.ParserPool
 	// readItem reads every field as a real handler must, the embedding included.
+	// Like the server, a handler reuses one embedding buffer per request in flight.
+	var vecs sync.Pool
 	readItem := func(p *fastjson.Parser, body []byte) (float64, error) {
 		sum := 0.0
 		if readAhead {
-			if rest, vec, ok := vecjson.Cut(body); ok {
+			buf, _ := vecs.Get().(*[]float32)
+			if buf == nil {
+				buf = new([]float32)
+			}
+			defer vecs.Put(buf)
+			if rest, vec, ok := vecjson.Cut(body, *buf); ok {
+				*buf = vec[:0]
 				body = rest
 				for _, f := range vec {
 					sum += float64(f)

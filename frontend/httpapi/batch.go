@@ -198,7 +198,7 @@ func (s *Server) decodeNDJSON(rq *request) ([]batchItem, error) {
 			continue
 		}
 		var it batchItem
-		v, vec, err := parseMemoryJSON(p, line)
+		v, vec, err := parseMemoryJSON(p, line, nil)
 		it.in.vec = vec
 		if err != nil {
 			it.err = invalidInput("malformed JSON: %v", err)

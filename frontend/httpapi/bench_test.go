@@ -94,7 +94,7 @@ func BenchmarkDecodeRemember(b *testing.B) {
 				var v *fastjson.Value
 				var err error
 				if tc.readAhead {
-					v, in.vec, err = parseMemoryJSON(p, body)
+					v, in.vec, err = parseMemoryJSON(p, body, nil)
 				} else {
 					v, err = parseJSON(p, body)
 				}

@@ -55,6 +55,22 @@ func (rq *request) borrowParser() *fastjson.Parser {
 	return rq.parser
 }
 
+// maxPooledVector bounds the embedding buffers kept for reuse, in floats.
+const maxPooledVector = 16 << 10
+
+// borrowVec lends the request a buffer for a memory body's embedding; dispatch takes it
+// back after the handler, which therefore must not let the embedding outlive it (the
+// engine keeps no reference to a remembered memory's embedding).
+func (rq *request) borrowVec() []float32 {
+	if rq.vecs == nil {
+		rq.vecs, _ = rq.srv.vecs.Get().(*[]float32)
+		if rq.vecs == nil {
+			rq.vecs = new([]float32)
+		}
+	}
+	return *rq.vecs
+}
+
 // jsonBody checks the Content-Type and parses the body as one JSON value.
 func (rq *request) jsonBody() (*fastjson.Value, error) {
 	v, _, err := rq.parseBody(false)
@@ -78,7 +94,10 @@ func (rq *request) parseBody(memory bool) (v *fastjson.Value, vec []float32, err
 		return nil, nil, badRequest("the request body is empty; send a JSON object")
 	}
 	if memory {
-		v, vec, err = parseMemoryJSON(rq.borrowParser(), body)
+		v, vec, err = parseMemoryJSON(rq.borrowParser(), body, rq.borrowVec())
+		if cap(vec) > cap(*rq.vecs) {
+			*rq.vecs = vec[:0] // the next request reuses this one
+		}
 	} else {
 		v, err = parseJSON(rq.borrowParser(), body)
 	}

@@ -19,6 +19,7 @@ type request struct {
 	param     string // the {id} path segment, if the route has one
 	principal *frontend.Principal
 	parser    *fastjson.Parser // borrowed for the body; returned after the handler
+	vecs      *[]float32       // borrowed for a memory body's embedding; returned after the handler
 }
 
 // dispatch routes one request, records its metrics and turns handler errors and panics
@@ -40,6 +41,9 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx, pinned string) {
 		}
 		if rq.parser != nil {
 			s.parsers.Put(rq.parser)
+		}
+		if rq.vecs != nil && cap(*rq.vecs) <= maxPooledVector {
+			s.vecs.Put(rq.vecs)
 		}
 		s.metrics.observe(label, ctx.Response.StatusCode(), start)
 	}()

@@ -29,7 +29,7 @@ func FuzzCutEmbedding(f *testing.F) {
 		for _, decode := range []func(*fastjson.Value, int, *rememberInput) error{decodeRemember, decodeEpisode} {
 			var whole, cut fastjson.Parser
 			v1, err1 := parseJSON(&whole, body)
-			v2, vec, err2 := parseMemoryJSON(&cut, body)
+			v2, vec, err2 := parseMemoryJSON(&cut, body, nil)
 			if errString(err1) != errString(err2) {
 				t.Fatalf("parse errors differ: %v / %v", err1, err2)
 			}

@@ -43,6 +43,7 @@ type Server struct {
 	router  *router
 	metrics *requestMetrics
 	parsers fastjson.ParserPool
+	vecs    sync.Pool // *[]float32 embedding buffers (borrowVec)
 
 	mu        sync.Mutex
 	listeners []*listener

@@ -26,9 +26,10 @@ import (
 )
 
 // Cut returns b without the elements of its top-level "embedding" array, and those
-// elements as float32s. ok is false when b has no such non-empty array, or when Cut
+// elements as float32s, in dst when it has room for them (a caller may reuse one buffer
+// request after request). ok is false when b has no such non-empty array, or when Cut
 // steps aside (see the package comment); rest is then nil.
-func Cut(b []byte) (rest []byte, vec []float32, ok bool) {
+func Cut(b []byte, dst []float32) (rest []byte, vec []float32, ok bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, nil, false
@@ -60,7 +61,7 @@ func Cut(b []byte) (rest []byte, vec []float32, ok bool) {
 			seen = true
 			if i < len(b) && b[i] == '[' {
 				var next int
-				vec, next, ok = readFloatArray(b, i)
+				vec, next, ok = readFloatArray(b, i, dst)
 				if !ok {
 					return nil, nil, false
 				}
@@ -92,15 +93,20 @@ func Cut(b []byte) (rest []byte, vec []float32, ok bool) {
 	return rest, vec, true
 }
 
-// readFloatArray reads the array of JSON numbers opening at b[i] ('[') and returns its
-// elements and the index after its ']'.
-func readFloatArray(b []byte, i int) (vec []float32, next int, ok bool) {
+// readFloatArray reads the array of JSON numbers opening at b[i] ('[') into dst (or a new
+// slice when dst is too short) and returns its elements and the index after its ']'.
+func readFloatArray(b []byte, i int, dst []float32) (vec []float32, next int, ok bool) {
 	// In an array of numbers the first ']' closes it, so its commas give the length.
 	j := bytes.IndexByte(b[i:], ']')
 	if j < 0 {
 		return nil, 0, false
 	}
-	vec = make([]float32, 0, bytes.Count(b[i:i+j], []byte{','})+1)
+	n := bytes.Count(b[i:i+j], []byte{','}) + 1
+	if cap(dst) >= n {
+		vec = dst[:0:n]
+	} else {
+		vec = make([]float32, 0, n)
+	}
 	i = skipSpace(b, i+1)
 	for {
 		f, n, ok := readNumber(b, i)

@@ -2,6 +2,7 @@ package vecjson
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -45,7 +46,11 @@ func TestCutEmbedding(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			rest, vec, ok := Cut([]byte(tc.body))
+			rest, vec, ok := Cut([]byte(tc.body), nil)
+			reused := make([]float32, 0, 4)
+			if rest2, vec2, ok2 := Cut([]byte(tc.body), reused); ok2 != ok || string(rest2) != string(rest) || fmt.Sprint(vec2) != fmt.Sprint(vec) {
+				t.Fatalf("with a buffer: %q %v %v, without: %q %v %v", rest2, vec2, ok2, rest, vec, ok)
+			}
 			if ok != (tc.rest != "") {
 				t.Fatalf("ok = %v, rest %q", ok, rest)
 			}
