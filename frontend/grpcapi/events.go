@@ -65,7 +65,12 @@ func (s *Server) stream(ctx context.Context, req *pb.StreamRequest, stream grpc.
 			return err
 		}
 	}
-	sub := sp.Subscribe(req.GetLastEventId())
+	var sub *engine.Subscription
+	if req.LastEventId != nil {
+		sub = sp.Resume(req.GetLastEventId()) // from 0: the whole buffer
+	} else {
+		sub = sp.Subscribe(0)
+	}
 	defer sub.Close()
 	if err := stream.SendHeader(metadata.Pairs(spaceMetadata, id, "x-last-event-id", strconv.FormatUint(sp.LastEventID(), 10))); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 )
 
 // subscribe opens an event stream and waits until the server subscribed.
@@ -81,7 +82,7 @@ func TestStreamFiltersAndResumes(t *testing.T) {
 		h.remember(t, ctx, memoryReq("", id, "event source "+id, nil))
 	}
 	// Every remember publishes storage then formation: ids 1..6. Resume after 3.
-	stream := subscribe(t, h, ctx, &pb.StreamRequest{LastEventId: 3, EventTypes: []string{"formation"}})
+	stream := subscribe(t, h, ctx, &pb.StreamRequest{LastEventId: proto.Uint64(3), EventTypes: []string{"formation"}})
 	for _, want := range []struct {
 		id  uint64
 		mem string
@@ -92,6 +93,18 @@ func TestStreamFiltersAndResumes(t *testing.T) {
 		}
 		if ev.GetEventId() != want.id || ev.GetMemoryId() != want.mem || ev.GetEventType() != "formation" {
 			t.Fatalf("got %v, want event %d of %s", ev, want.id, want.mem)
+		}
+	}
+	// last_event_id 0 (present) replays the whole buffer, and only this space's events.
+	h.remember(t, withSpace(ctx, "elsewhere"), memoryReq("", "x1", "another space's event", nil))
+	fromZero := subscribe(t, h, ctx, &pb.StreamRequest{LastEventId: proto.Uint64(0), EventTypes: []string{"storage"}})
+	for _, want := range []string{"e1", "e2", "e3"} {
+		ev, err := fromZero.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.GetMemoryId() != want || ev.GetMemorySpaceId() != "resume" {
+			t.Fatalf("from event 0: got %v, want %s of space resume", ev, want)
 		}
 	}
 	// min_importance drops events below it: a confidence 0.2 memory, then a 0.9 one.

@@ -2213,8 +2213,9 @@ type StreamRequest struct {
 	// storage, recall, activation, forget, consolidation, formation, retrieval; empty = all.
 	EventTypes    []string `protobuf:"bytes,2,rep,name=event_types,json=eventTypes,proto3" json:"event_types,omitempty"`
 	MinImportance float32  `protobuf:"fixed32,3,opt,name=min_importance,json=minImportance,proto3" json:"min_importance,omitempty"`
-	// Resume after this event id from the space's bounded buffer (0 = new events only).
-	LastEventId   uint64 `protobuf:"varint,4,opt,name=last_event_id,json=lastEventId,proto3" json:"last_event_id,omitempty"`
+	// Resume after this event id from the space's bounded buffer; 0 replays the whole
+	// buffer (a client that has seen nothing yet). Absent = new events only.
+	LastEventId   *uint64 `protobuf:"varint,4,opt,name=last_event_id,json=lastEventId,proto3,oneof" json:"last_event_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2271,8 +2272,8 @@ func (x *StreamRequest) GetMinImportance() float32 {
 }
 
 func (x *StreamRequest) GetLastEventId() uint64 {
-	if x != nil {
-		return x.LastEventId
+	if x != nil && x.LastEventId != nil {
+		return *x.LastEventId
 	}
 	return 0
 }
@@ -3737,13 +3738,14 @@ const file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDesc = "" +
 	"\n" +
 	"error_code\x18\x02 \x01(\tR\terrorCode\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12.\n" +
-	"\x13retry_after_seconds\x18\x04 \x01(\x05R\x11retryAfterSeconds\"\xa3\x01\n" +
+	"\x13retry_after_seconds\x18\x04 \x01(\x05R\x11retryAfterSeconds\"\xba\x01\n" +
 	"\rStreamRequest\x12&\n" +
 	"\x0fmemory_space_id\x18\x01 \x01(\tR\rmemorySpaceId\x12\x1f\n" +
 	"\vevent_types\x18\x02 \x03(\tR\n" +
 	"eventTypes\x12%\n" +
-	"\x0emin_importance\x18\x03 \x01(\x02R\rminImportance\x12\"\n" +
-	"\rlast_event_id\x18\x04 \x01(\x04R\vlastEventId\"\x8c\x02\n" +
+	"\x0emin_importance\x18\x03 \x01(\x02R\rminImportance\x12'\n" +
+	"\rlast_event_id\x18\x04 \x01(\x04H\x00R\vlastEventId\x88\x01\x01B\x10\n" +
+	"\x0e_last_event_id\"\x8c\x02\n" +
 	"\x0eStreamResponse\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\x04R\aeventId\x12\x1d\n" +
 	"\n" +
@@ -4078,6 +4080,7 @@ func file_frontend_grpcapi_proto_engram_v1_engram_proto_init() {
 		(*ForgetRequest_MemoryId)(nil),
 		(*ForgetRequest_Pattern)(nil),
 	}
+	file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[22].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
