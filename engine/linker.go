@@ -50,7 +50,8 @@ type linkJob struct {
 	done      chan struct{} // nil when nobody waits
 	links     []AutoLink
 	// early is set (under linker.mu, by the edge lane) once a waiting job was linked
-	// ahead of its turn (linkWaiting); its turn then only notes its row as recent.
+	// ahead of its turn (waitingBeyond, process); its turn then only notes its row as
+	// recent.
 	early bool
 }
 
