@@ -10,7 +10,7 @@ SHA       := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
 # Fuzz targets, as package:Target; fuzz-short runs each for FUZZTIME.
 FUZZ_TARGETS := ./engine/wal:FuzzDecodeFrame ./engine/wal:FuzzScanSegment ./engine:FuzzDecodeRecords \
 	./engine/tier:FuzzOpenSegment ./frontend/httpapi:FuzzDecodeRemember ./frontend/httpapi:FuzzCheckEscapes \
-	./frontend/httpapi:FuzzCutEmbedding ./internal/vecjson:FuzzReadNumber \
+	./frontend/httpapi:FuzzCutEmbedding ./frontend/httpapi:FuzzBatchElements ./internal/vecjson:FuzzReadNumber \
 	./simd:FuzzDot
 FUZZTIME ?= 5s
 

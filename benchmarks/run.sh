@@ -64,7 +64,7 @@ for round in $(seq "$count"); do
 	bench ./engine              'Tenancy/sync=always'              5000x
 	# Frontends in-process.
 	bench ./frontend/httpapi    'HTTPRemember'                     5000x
-	bench ./frontend/httpapi    'DecodeRemember'                   0.5s
+	bench ./frontend/httpapi    'DecodeRemember|DecodeBatchArray'  0.5s
 	bench ./frontend/httpapi    'HTTPRecall'                       500x
 	bench ./frontend/grpcapi    'UnaryRememberParallel'            5000x
 done

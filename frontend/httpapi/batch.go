@@ -9,6 +9,8 @@ import (
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/internal/vecjson"
+	"github.com/valyala/fastjson"
 )
 
 // batchItem is one decoded item of a batch, or the reason it was rejected.
@@ -159,6 +161,11 @@ func (s *Server) decodeBatch(rq *request) ([]batchItem, error) {
 	if kind == bodyOther {
 		return nil, unsupportedMediaType(ct, "application/json (an array of memories) or application/x-ndjson")
 	}
+	if elems, ok := vecjson.Elements(rq.ctx.Request.Body()); ok && len(elems) <= s.opts.MaxBatchItems {
+		if items, ok := s.decodeElements(rq.borrowParser(), elems); ok {
+			return items, nil
+		}
+	}
 	root, err := rq.jsonBody()
 	if err != nil {
 		return nil, err
@@ -175,6 +182,29 @@ func (s *Server) decodeBatch(rq *request) ([]batchItem, error) {
 		items[i].err = decodeRemember(v, s.opts.MaxContentBytes, &items[i].in)
 	}
 	return items, nil
+}
+
+// decodeElements decodes the elements of a batch array one by one, each embedding read
+// ahead (parseMemoryJSON): the array parsed whole is read by fastjson alone. ok is false
+// when an element is not an object or is malformed: the caller then parses the whole
+// body, so the answer is the one the whole array gets.
+func (s *Server) decodeElements(p *fastjson.Parser, elems [][]byte) (items []batchItem, ok bool) {
+	items = make([]batchItem, len(elems))
+	for i, elem := range elems {
+		if elem[0] != '{' {
+			// Not an object (an item error), or a scalar fastjson judges differently alone
+			// than inside an array: the whole body's parse has the last word.
+			return nil, false
+		}
+		v, vec, err := parseMemoryJSON(p, elem, nil)
+		if err != nil {
+			return nil, false
+		}
+		items[i].in.vec = vec
+		// Every field is copied out of the parser here, so the next element may reuse it.
+		items[i].err = decodeRemember(v, s.opts.MaxContentBytes, &items[i].in)
+	}
+	return items, true
 }
 
 // decodeNDJSON reads one memory per line; blank lines are skipped and do not count.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/internal/vecjson"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fastjson"
 )
@@ -225,5 +227,51 @@ func FuzzDecodeRemember(f *testing.F) {
 		}
 		var ep rememberInput
 		_ = decodeEpisode(v, 1024, &ep)
+	})
+}
+
+// BenchmarkDecodeBatchArray decodes a JSON array of 100 768-d memories: "elements" is the
+// request path (vecjson.Elements, each embedding read ahead), "whole" lets fastjson parse
+// the array at once.
+func BenchmarkDecodeBatchArray(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	body := []byte{'['}
+	for i := range 100 {
+		if i > 0 {
+			body = append(body, ',')
+		}
+		body = append(body, rememberBody(rng, 768, i)...)
+	}
+	body = append(body, ']')
+	s := &Server{opts: frontend.Options{MaxContentBytes: engine.MaxContentBytes, MaxBatchItems: 1000}}
+	b.Run("elements", func(b *testing.B) {
+		var p fastjson.Parser
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			elems, ok := vecjson.Elements(body)
+			if !ok {
+				b.Fatal("not split")
+			}
+			items, ok := s.decodeElements(&p, elems)
+			if !ok || len(items) != 100 || items[99].err != nil {
+				b.Fatal("not decoded")
+			}
+		}
+	})
+	b.Run("whole", func(b *testing.B) {
+		var p fastjson.Parser
+		b.SetBytes(int64(len(body)))
+		for b.Loop() {
+			v, err := parseJSON(&p, body)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, item := range v.GetArray() {
+				var in rememberInput
+				if err := decodeRemember(item, engine.MaxContentBytes, &in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/internal/vecjson"
 	"github.com/valyala/fastjson"
 )
 
@@ -66,4 +68,66 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// FuzzBatchElements: a batch array decoded element by element (vecjson.Elements, each
+// embedding read ahead) gives the items the array parsed whole gives, and when the whole
+// array is malformed the element path steps aside.
+func FuzzBatchElements(f *testing.F) {
+	one := string(rememberBody(rand.New(rand.NewPCG(1, 2)), 8, 1))
+	for _, seed := range []string{
+		`[]`, `[` + one + `,` + one + `]`,
+		`[{"content":"x","embedding":[1,2]},{"content":""},{"content":"y","embedding":"no"}]`,
+		`[{"content":"x"},]`, `[{"content":"x"} {"content":"y"}]`, `[1, "two", null]`,
+		`[{"content":"\ud800"}]`, `[{"content":"x","embedding":[1e39]}] `,
+	} {
+		f.Add([]byte(seed))
+	}
+	s := &Server{opts: frontend.Options{MaxContentBytes: 1 << 10, MaxBatchItems: 100}}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var p fastjson.Parser
+		ok := false
+		var got []batchItem
+		if elems, split := vecjson.Elements(body); split {
+			got, ok = s.decodeElements(&p, elems)
+		}
+		var whole fastjson.Parser
+		v, err := parseJSON(&whole, body)
+		var arr []*fastjson.Value
+		if err == nil {
+			arr, err = v.Array()
+		}
+		if err != nil {
+			if ok {
+				t.Fatalf("the whole body is refused (%v), the elements were accepted", err)
+			}
+			return
+		}
+		if !ok {
+			return // stepped aside: the whole body is parsed instead
+		}
+		if len(arr) != len(got) {
+			t.Fatalf("%d elements, the whole array has %d", len(got), len(arr))
+		}
+		for i, v := range arr {
+			var want rememberInput
+			werr := decodeRemember(v, s.opts.MaxContentBytes, &want)
+			if errString(werr) != errString(got[i].err) {
+				t.Fatalf("item %d: error %v, whole array %v", i, got[i].err, werr)
+			}
+			g := got[i].in
+			if len(g.mem.Embedding) != len(want.mem.Embedding) {
+				t.Fatalf("item %d: embeddings differ", i)
+			}
+			for k := range g.mem.Embedding {
+				if math.Float32bits(g.mem.Embedding[k]) != math.Float32bits(want.mem.Embedding[k]) {
+					t.Fatalf("item %d: embedding[%d] %v / %v", i, k, g.mem.Embedding[k], want.mem.Embedding[k])
+				}
+			}
+			g.mem.Embedding, want.mem.Embedding, g.vec = nil, nil, nil
+			if !reflect.DeepEqual(g, want) {
+				t.Fatalf("item %d differs:\n%+v\n%+v", i, g, want)
+			}
+		}
+	})
 }

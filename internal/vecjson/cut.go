@@ -228,6 +228,50 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
+// Elements returns the elements of the JSON array b (whitespace around it allowed), each
+// a span of b, for a caller to parse one by one — each memory of a batch with Cut — rather
+// than the whole array at once. ok is false when b is not an array or its structure is not
+// certain; the caller then parses b whole, so its verdict and error messages stand. The
+// elements themselves are not judged: the caller's parser does that, and an array is valid
+// exactly when its structure is and each element is.
+func Elements(b []byte) (elems [][]byte, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '[' {
+		return nil, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return nil, skipSpace(b, i+1) == len(b)
+	}
+	for {
+		end, ok := skipValue(b, i)
+		if !ok || end == i {
+			return nil, false
+		}
+		elems = append(elems, b[i:end])
+		i = skipSpace(b, end)
+		if i >= len(b) {
+			return nil, false
+		}
+		if b[i] == ']' {
+			break
+		}
+		if b[i] != ',' {
+			return nil, false
+		}
+		i = skipSpace(b, i+1)
+	}
+	if skipSpace(b, i+1) != len(b) {
+		return nil, false
+	}
+	return elems, true
+}
+
+// maxDepth is the deepest nesting skipValue follows: a general parser has a limit of its
+// own (fastjson's is 300), and an element parsed alone sits one level higher than inside
+// its array, so deeper values are left to the caller's parse of the whole.
+const maxDepth = 256
+
 // skipValue returns the index after the JSON value starting at b[i]. It follows strings
 // and bracket nesting exactly, so it never mistakes a nested key or the inside of a
 // string for a top-level key; scalars are skipped to the next delimiter and left to
@@ -243,6 +287,9 @@ func skipValue(b []byte, i int) (int, bool) {
 			}
 			i = n
 		case '{', '[':
+			if len(open) == maxDepth {
+				return 0, false
+			}
 			open = append(open, c+2) // '}' is '{'+2, ']' is '['+2
 			i++
 		case '}', ']':
@@ -258,7 +305,11 @@ func skipValue(b []byte, i int) (int, bool) {
 				}
 				return i, true
 			}
-			i++
+			// Inside a value only strings and brackets matter: numbers, literals, commas
+			// and colons are passed in one tight loop (an embedding is thousands of bytes).
+			for i < len(b) && !structural(b[i]) {
+				i++
+			}
 		}
 		if len(open) == 0 {
 			return i, true
@@ -284,6 +335,11 @@ func skipString(b []byte, i int) (int, bool) {
 			return 0, false
 		}
 	}
+}
+
+// structural reports the bytes skipValue must look at inside a value.
+func structural(c byte) bool {
+	return c == '"' || c == '[' || c == ']' || c == '{' || c == '}'
 }
 
 func isDelimiter(c byte) bool {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -120,4 +121,40 @@ func FuzzReadNumber(f *testing.F) {
 			t.Fatalf("refused the JSON number %q", s)
 		}
 	})
+}
+
+func TestElements(t *testing.T) {
+	deep := strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1)
+	tests := []struct {
+		name, body string
+		elems      []string // nil when Elements steps aside
+		ok         bool
+	}{
+		{"empty", ` [ ] `, nil, true},
+		{"objects", `[{"a":[1,{"b":"]"}]}, {"c":"x,y"} ]`, []string{`{"a":[1,{"b":"]"}]}`, `{"c":"x,y"}`}, true},
+		{"scalars are spans for the parser to judge", `[1, tru, "s"]`, []string{`1`, `tru`, `"s"`}, true},
+		{"not an array", `{"a":1}`, nil, false},
+		{"trailing comma", `[1,]`, nil, false},
+		{"missing comma", `[{} {}]`, nil, false},
+		{"unclosed", `[{"a":1}`, nil, false},
+		{"trailing bytes", `[1] x`, nil, false},
+		{"mismatched", `[{"a":[1}]}]`, nil, false},
+		{"unterminated string", `["abc]`, nil, false},
+		{"too deep", "[" + deep + "]", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			elems, ok := Elements([]byte(tc.body))
+			if ok != tc.ok {
+				t.Fatalf("ok = %v, elements %q", ok, elems)
+			}
+			var got []string
+			for _, e := range elems {
+				got = append(got, string(e))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.elems) {
+				t.Fatalf("elements %q, want %q", got, tc.elems)
+			}
+		})
+	}
 }
