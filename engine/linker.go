@@ -50,7 +50,7 @@ type linkJob struct {
 	done      chan struct{} // nil when nobody waits
 	links     []AutoLink
 	// early is set (under linker.mu, by the edge lane) once a waiting job was linked
-	// ahead of its turn (waitingBeyond, process); its turn then only notes its row as
+	// ahead of its turn (linker.waiting, process); its turn then only notes its row as
 	// recent.
 	early bool
 }
@@ -88,8 +88,10 @@ type linker struct {
 	want map[uint32]bool
 	near map[uint32][]index.Scored
 	// waiters counts queued jobs whose remember waits for its edges (auto_link): while
-	// there are any, neither lane rests.
+	// there are any, neither lane rests. waiting holds those the edge lane has not taken
+	// yet; it links them ahead of their turn.
 	waiters int
+	waiting []*linkJob
 	// hurryEdges and hurryIndex cut a lane's rest short when a waiting job arrives.
 	hurryEdges, hurryIndex chan struct{}
 	// indexHold is held by the index lane around each insert; tests hold it to stop the
@@ -226,6 +228,7 @@ func (l *linker) enqueue(row uint32, id string, version int64, opts RememberOpti
 	l.want[row] = true
 	if wait {
 		l.waiters++
+		l.waiting = append(l.waiting, j)
 	}
 	// A row the index has yet to take cannot be linked before it has (ready), and the
 	// index lane wakes the edge lane as it moves on: waking it now would find nothing.
@@ -272,6 +275,7 @@ func (l *linker) stop() {
 	clear(l.want)
 	clear(l.near)
 	l.waiters = 0
+	l.waiting = nil
 	l.mu.Unlock()
 }
 
@@ -296,7 +300,12 @@ func (l *linker) run() {
 			l.mu.Lock()
 			n := l.ready(min(len(l.q), linkBatch))
 			batch := append([]*linkJob(nil), l.q[:n]...)
-			waiting := l.waitingBeyond(n)
+			// Waiting jobs are linked ahead of their turn, so a waiting client never waits
+			// behind a backlog of bulk ingestion. The cost is about a recall's: one index
+			// search plus a scan of the codes of the rows the index has not taken yet. Taken
+			// with the batch, a waiting job inside it is linked early and skipped in turn.
+			waiting := l.waiting
+			l.waiting = nil
 			l.mu.Unlock()
 			if len(waiting) > 0 {
 				l.process(waiting, true)
@@ -333,23 +342,6 @@ func (l *linker) ready(n int) int {
 		}
 	}
 	return n
-}
-
-// waitingBeyond returns the jobs past the first n whose remember waits for its edges
-// (auto_link) and that were not linked yet. They are linked ahead of their turn, so a
-// waiting client never waits behind a backlog of bulk ingestion: the cost is one search
-// of the index plus a scan of the codes of the rows it has not taken yet. l.mu is held.
-func (l *linker) waitingBeyond(n int) []*linkJob {
-	if l.waiters == 0 {
-		return nil
-	}
-	var out []*linkJob
-	for _, j := range l.q[n:] {
-		if j.done != nil && !j.early {
-			out = append(out, j)
-		}
-	}
-	return out
 }
 
 // rest pauses a background lane for d, or until the linker stops or hurry fires.
