@@ -181,11 +181,17 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	if len(ok) == 0 {
 		return res, errs
 	}
-	// Embedding is the expensive part of a text-only remember: done before any lock.
-	vecs := make([][]float32, len(ok))
+	// Embedding is the expensive part of a text-only remember, and the slab's copy of the
+	// vector is normalised and quantised here too: all before any lock.
+	slabRows := make([]slabRow, len(ok))
 	for k, i := range ok {
-		vecs[k] = st.vectorFor(&ms[i], ms[i].Embedding)
+		slabRows[k] = st.slabVector(st.vectorFor(&ms[i], ms[i].Embedding))
 	}
+	defer func() {
+		for _, v := range slabRows {
+			st.releaseRow(v)
+		}
+	}()
 
 	// Lock every id stripe involved, in a fixed order, so that WAL order equals apply order.
 	ids := make([]string, len(ok))
@@ -247,20 +253,10 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 
 	entries := make([]wal.Entry, len(ok))
 	for k, i := range ok {
+		// The log keeps the embedding as given; the slab has its normalised copy.
 		entries[k] = wal.Entry{Type: recRemember, Payload: encodeMemory(st.payload(), &ms[i], ms[i].Embedding)}
-	}
-	// The log keeps the embedding as given; the slab's copy is normalised and quantised
-	// here, outside every lock.
-	slabRows := make([]slabRow, len(ok))
-	for k, i := range ok {
-		slabRows[k] = st.slabVector(vecs[k])
 		ms[i].Embedding = nil
 	}
-	defer func() {
-		for _, v := range slabRows {
-			st.releaseRow(v)
-		}
-	}()
 	st.cp.RLock() // from append to apply: see state.cp
 	first, err := st.log.AppendBatch(entries)
 	for _, e := range entries {
