@@ -215,51 +215,17 @@ func TestRecallFilters(t *testing.T) {
 // must both be linked to them, and another space must not see the memory.
 func TestEdgesFromIndexInserts(t *testing.T) {
 	const dim = 16
-	cfg := testConfig(t, t.TempDir())
-	cfg.Defaults.Dimension = dim
-	cfg.EmbeddingProvider = "none"
-	e := openTest(t, cfg)
+	e, s, other := openVectorSpaces(t, dim)
 	defer e.Close()
-	s := mustSpace(t, e, "default")
-	other, _, err := e.CreateSpace("other", SpaceSettings{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(5, 9))
-	unit := func(base []float32, noise float32) []float32 {
-		v := make([]float32, dim)
-		var n float32
-		for i := range v {
-			v[i] = noise * float32(rng.NormFloat64())
-			if base != nil {
-				v[i] += base[i]
-			}
-			n += v[i] * v[i]
-		}
-		n = float32(math.Sqrt(float64(n)))
-		for i := range v {
-			v[i] /= n
-		}
-		return v
-	}
 	const total = hnswStartRows + 1000
-	vecs := make([][]float32, total)
-	for lo := 0; lo < total; lo += 500 {
-		batch := make([]Memory, 0, 500)
-		for i := lo; i < min(lo+500, total); i++ {
-			vecs[i] = unit(nil, 1)
-			batch = append(batch, Memory{ID: fmt.Sprintf("m%d", i), Content: fmt.Sprintf("memory %d", i), Embedding: vecs[i], Confidence: 0.8})
-		}
-		if _, errs := s.RememberBatch(ctx, batch, RememberOptions{}); errors.Join(errs...) != nil {
-			t.Fatal(errors.Join(errs...))
-		}
-	}
+	vecs := rememberRandom(t, s, rng, nil, total)
 	// Without auto_link the twins take their turn: their edges come from the index
 	// inserts (with auto_link they would be linked ahead, TestAutoLinkAheadOfBacklog).
 	for _, twin := range []int{10, total - 5} {
 		if _, err := s.Remember(ctx, Memory{ID: fmt.Sprintf("twin-of-%d", twin), Content: "a near duplicate",
-			Embedding: unit(vecs[twin], 0.01), Confidence: 0.8}, RememberOptions{}); err != nil {
+			Embedding: unitNear(rng, dim, vecs[twin], 0.01), Confidence: 0.8}, RememberOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -289,42 +255,11 @@ func TestEdgesFromIndexInserts(t *testing.T) {
 // once the lane runs again, links every other memory exactly once.
 func TestAutoLinkAheadOfBacklog(t *testing.T) {
 	const dim = 16
-	cfg := testConfig(t, t.TempDir())
-	cfg.Defaults.Dimension = dim
-	cfg.EmbeddingProvider = "none"
-	e := openTest(t, cfg)
+	e, s, other := openVectorSpaces(t, dim)
 	defer e.Close()
-	s := mustSpace(t, e, "default")
-	other, _, err := e.CreateSpace("other", SpaceSettings{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(7, 11))
-	unit := func(base []float32, noise float64) []float32 {
-		v := make([]float32, dim)
-		for i := range v {
-			v[i] = float32(noise * rng.NormFloat64())
-			if base != nil {
-				v[i] += base[i]
-			}
-		}
-		simd.Normalize(v)
-		return v
-	}
-	var vecs [][]float32
-	remember := func(n int) {
-		batch := make([]Memory, 0, n)
-		for range n {
-			i := len(vecs)
-			vecs = append(vecs, unit(nil, 1))
-			batch = append(batch, Memory{ID: fmt.Sprintf("m%d", i), Content: fmt.Sprintf("memory %d", i), Embedding: vecs[i], Confidence: 0.8})
-		}
-		if _, errs := s.RememberBatch(ctx, batch, RememberOptions{}); errors.Join(errs...) != nil {
-			t.Fatal(errors.Join(errs...))
-		}
-	}
-	remember(hnswStartRows + 500)
+	vecs := rememberRandom(t, s, rng, nil, hnswStartRows+500)
 	waitForEdges(t, s)
 
 	st, err := s.acquire()
@@ -339,12 +274,12 @@ func TestAutoLinkAheadOfBacklog(t *testing.T) {
 			st.link.indexHold.Unlock()
 		}
 	}()
-	remember(1000) // a backlog: edges of rows the index has not taken wait for it
+	vecs = rememberRandom(t, s, rng, vecs, 1000) // a backlog: edges of rows the index has not taken wait for it
 	backlog := len(vecs) - 100
 	for _, twin := range []int{10, backlog} {
 		id := fmt.Sprintf("twin-of-%d", twin)
 		wctx, cancel := context.WithTimeout(ctx, time.Minute) // a guard against hanging, not a bound
-		res, err := s.Remember(wctx, Memory{ID: id, Content: "a near duplicate", Embedding: unit(vecs[twin], 0.01), Confidence: 0.8}, RememberOptions{AutoLink: true})
+		res, err := s.Remember(wctx, Memory{ID: id, Content: "a near duplicate", Embedding: unitNear(rng, dim, vecs[twin], 0.01), Confidence: 0.8}, RememberOptions{AutoLink: true})
 		cancel()
 		if err != nil {
 			t.Fatal(err)
@@ -384,6 +319,70 @@ func TestAutoLinkAheadOfBacklog(t *testing.T) {
 	}
 }
 
+// openVectorSpaces opens an engine whose spaces take dim-dimensional embeddings and have
+// no built-in embedder, and returns its "default" space and a second space, "other".
+func openVectorSpaces(t *testing.T, dim int) (e *Engine, s, other *Space) {
+	t.Helper()
+	cfg := testConfig(t, t.TempDir())
+	cfg.Defaults.Dimension = dim
+	cfg.EmbeddingProvider = "none"
+	e = openTest(t, cfg)
+	s = mustSpace(t, e, "default")
+	other, _, err := e.CreateSpace("other", SpaceSettings{})
+	if err != nil {
+		e.Close()
+		t.Fatal(err)
+	}
+	return e, s, other
+}
+
+// unitNear returns a random unit vector: base plus noise times a Gaussian draw per
+// component, or the draw alone when base is nil.
+func unitNear(rng *rand.Rand, dim int, base []float32, noise float64) []float32 {
+	v := make([]float32, dim)
+	for i := range v {
+		v[i] = float32(noise * rng.NormFloat64())
+		if base != nil {
+			v[i] += base[i]
+		}
+	}
+	simd.Normalize(v)
+	return v
+}
+
+// rememberRandom stores n memories m<i> with random unit embeddings, i counting on from
+// len(vecs), 500 per batch, and returns vecs with their embeddings appended.
+func rememberRandom(t *testing.T, s *Space, rng *rand.Rand, vecs [][]float32, n int) [][]float32 {
+	t.Helper()
+	dim := s.Dimension()
+	for n > 0 {
+		batch := make([]Memory, 0, min(n, 500))
+		for range cap(batch) {
+			i := len(vecs)
+			vecs = append(vecs, unitNear(rng, dim, nil, 1))
+			batch = append(batch, Memory{ID: fmt.Sprintf("m%d", i), Content: fmt.Sprintf("memory %d", i), Embedding: vecs[i], Confidence: 0.8})
+		}
+		if _, errs := s.RememberBatch(context.Background(), batch, RememberOptions{}); errors.Join(errs...) != nil {
+			t.Fatal(errors.Join(errs...))
+		}
+		n -= len(batch)
+	}
+	return vecs
+}
+
+// readState runs fn with s's open state read-locked.
+func readState(t *testing.T, s *Space, fn func(st *state)) {
+	t.Helper()
+	st, err := s.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.mu.RUnlock()
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	fn(st)
+}
+
 // waitForEdges waits until no memory of s waits for edges or for the index.
 func waitForEdges(t *testing.T, s *Space) {
 	t.Helper()
@@ -409,20 +408,15 @@ type testEdge struct {
 // edgesOf lists the association edges of memory id.
 func edgesOf(t *testing.T, s *Space, id string) []testEdge {
 	t.Helper()
-	st, err := s.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.mu.RUnlock()
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	row, ok := st.byID[id]
-	if !ok {
-		t.Fatalf("no memory %s", id)
-	}
 	var out []testEdge
-	for _, e := range st.graph.Neighbors(row) {
-		out = append(out, testEdge{target: st.recs[e.To].m.ID, kind: e.Kind, weight: e.Weight})
-	}
+	readState(t, s, func(st *state) {
+		row, ok := st.byID[id]
+		if !ok {
+			t.Fatalf("no memory %s", id)
+		}
+		for _, e := range st.graph.Neighbors(row) {
+			out = append(out, testEdge{target: st.recs[e.To].m.ID, kind: e.Kind, weight: e.Weight})
+		}
+	})
 	return out
 }

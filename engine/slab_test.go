@@ -96,26 +96,21 @@ func TestSlabTopKCoded(t *testing.T) {
 // encode it.
 func checkCodes(t *testing.T, s *Space) {
 	t.Helper()
-	st, err := s.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.mu.RUnlock()
-	st.mu.RLock()
-	defer st.mu.RUnlock()
-	want := make([]int8, st.dim)
-	checked := 0
-	for row, rec := range st.recs {
-		if rec == nil || !rec.hasVec || rec.seg != nil || !st.aliveLocked(uint32(row)) {
-			continue
+	readState(t, s, func(st *state) {
+		want := make([]int8, st.dim)
+		checked := 0
+		for row, rec := range st.recs {
+			if rec == nil || !rec.hasVec || rec.seg != nil || !st.aliveLocked(uint32(row)) {
+				continue
+			}
+			code, scale := st.slab.code(uint32(row))
+			if ws := simd.Quantize(st.vectorOf(uint32(row)), want); ws != scale || !slices.Equal(code, want) {
+				t.Fatalf("row %d (%s): code out of date (scale %v, want %v)", row, rec.m.ID, scale, ws)
+			}
+			checked++
 		}
-		code, scale := st.slab.code(uint32(row))
-		if ws := simd.Quantize(st.vectorOf(uint32(row)), want); ws != scale || !slices.Equal(code, want) {
-			t.Fatalf("row %d (%s): code out of date (scale %v, want %v)", row, rec.m.ID, scale, ws)
+		if checked == 0 {
+			t.Fatal("no hot row with a vector to check")
 		}
-		checked++
-	}
-	if checked == 0 {
-		t.Fatal("no hot row with a vector to check")
-	}
+	})
 }
