@@ -282,6 +282,7 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 		jobs[k] = st.link.enqueue(rows[k], ms[i].ID, ms[i].StoredAt.UnixNano(), opts, opts.AutoLink)
 	}
 	st.cp.RUnlock() // before waiting on the linker, which takes it too
+	st.slab.prefault(next + len(ok))
 
 	for k, i := range ok {
 		m := &ms[i]

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/engram-go/engram/engine/index"
+	"github.com/engram-go/engram/internal/prefault"
 	"github.com/engram-go/engram/simd"
 )
 
@@ -55,6 +56,9 @@ type slab struct {
 	dim    int
 	chunks atomic.Pointer[[]*slabChunk]
 	growMu sync.Mutex
+	// faulted: rows below it are reserved and their pages backed, or being backed, by
+	// prefault.
+	faulted atomic.Int64
 }
 
 // slabChunk is one chunk's rows: vectors, their codes and the codes' scales.
@@ -71,8 +75,9 @@ func newSlab(dim int) *slab {
 }
 
 // reserve makes room for rows [lo, hi). Allocation happens here, under growMu only, so
-// the space's exclusive lock is never held while memory is allocated and cleared. Chunks
-// outside reserved ranges stay nil: rows of warm and cold memories cost no slab memory.
+// the space's exclusive lock is never held while memory is allocated (prefault backs the
+// pages of a growing space before their rows are written, too). Chunks outside reserved
+// ranges stay nil: rows of warm and cold memories cost no slab memory.
 func (s *slab) reserve(lo, hi int) {
 	if lo >= hi || s.has(lo, hi) {
 		return
@@ -99,6 +104,42 @@ func (s *slab) reserve(lo, hi int) {
 		}
 	}
 	s.chunks.Store(&next)
+}
+
+// Prefaulting. A new chunk's memory comes from the operating system unbacked, and without
+// prefault the first write to each of its pages (about one per row at 768 dimensions)
+// would trap into the kernel while the writer holds the space's exclusive lock. A space
+// past slabPrefaultFrom rows instead has the rows just ahead of its next one backed in one
+// system call per chunk run (package prefault), by the remember that finds them running
+// short, outside every lock but growMu. At most an eighth of the space's rows, and never
+// more than 2·slabPrefaultLead rows, are backed ahead, so a space that stops growing keeps
+// little memory it does not use, and a small space none.
+const (
+	slabPrefaultFrom = slabGrowRows + slabChunkRows // 8,128 rows
+	slabPrefaultLead = 1024
+)
+
+// prefault backs the pages of the rows ahead of next (the first row no remember has taken
+// yet) when fewer than a sixteenth of the space's rows, at most slabPrefaultLead, are
+// backed ahead of it. One caller does the work; others find it claimed and go on.
+func (s *slab) prefault(next int) {
+	if !prefault.Supported || next < slabPrefaultFrom {
+		return
+	}
+	lead := min(next/16, slabPrefaultLead)
+	done := int(s.faulted.Load())
+	if next+lead <= done {
+		return
+	}
+	from, to := max(done, next), next+2*lead
+	if !s.faulted.CompareAndSwap(int64(done), int64(to)) {
+		return
+	}
+	s.reserve(from, to)
+	s.chunkRuns(from, to, to-from, func(_ int, ch *slabChunk, off, n int) {
+		prefault.Populate(ch.vecs[off*s.dim : (off+n)*s.dim])
+		prefault.Populate(ch.codes[off*s.dim : (off+n)*s.dim])
+	})
 }
 
 // has reports whether rows [lo, hi) are all backed by chunks.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/engram-go/engram/internal/prefault"
 	"github.com/engram-go/engram/simd"
 )
 
@@ -113,4 +114,43 @@ func checkCodes(t *testing.T, s *Space) {
 			t.Fatal("no hot row with a vector to check")
 		}
 	})
+}
+
+// TestSlabPrefault: a small space backs nothing ahead; a large one backs the rows just
+// ahead of its next row (reserving their chunks) once fewer than a sixteenth of its rows
+// are, never more than 2·slabPrefaultLead, and rows already written keep their values.
+func TestSlabPrefault(t *testing.T) {
+	s := newSlab(8)
+	s.prefault(slabPrefaultFrom - 1)
+	if got := s.faulted.Load(); got != 0 {
+		t.Fatalf("a space of %d rows backed rows up to %d ahead of need", slabPrefaultFrom-1, got)
+	}
+	if !prefault.Supported {
+		t.Skip("no prefaulting on this platform")
+	}
+	s.reserve(0, 9000)
+	for r := range 9000 {
+		s.row(uint32(r))[0] = float32(r)
+	}
+	for _, tc := range []struct {
+		next, wantFaulted int
+	}{
+		{9000, 9000 + 2*(9000/16)}, // none ahead: back 2·lead
+		{9500, 9000 + 2*(9000/16)}, // still a lead ahead: nothing to do
+		{9600, 9600 + 2*(9600/16)}, // fewer than a lead ahead: back more
+		{40000, 40000 + 2*slabPrefaultLead},
+	} {
+		s.prefault(tc.next)
+		if got := int(s.faulted.Load()); got != tc.wantFaulted {
+			t.Fatalf("prefault(%d): backed up to %d, want %d", tc.next, got, tc.wantFaulted)
+		}
+		if !s.has(tc.next, tc.wantFaulted) {
+			t.Fatalf("prefault(%d): rows up to %d not reserved", tc.next, tc.wantFaulted)
+		}
+	}
+	for r := range 9000 {
+		if got := s.row(uint32(r))[0]; got != float32(r) {
+			t.Fatalf("row %d holds %v after prefault, want %d", r, got, r)
+		}
+	}
 }
