@@ -32,6 +32,13 @@ const hexDigits = "0123456789abcdef"
 // are escaped so that the output is also safe inside JavaScript.
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
+	dst = appendEscaped(dst, s)
+	return append(dst, '"')
+}
+
+// appendEscaped appends s escaped as appendString does, without the quotes, so a string
+// value can be assembled from parts.
+func appendEscaped(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -74,8 +81,7 @@ func appendString(dst []byte, s string) []byte {
 		}
 		i += size
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return append(dst, s[start:]...)
 }
 
 // appendFloat32 appends f with the shortest representation that round-trips as float32.

@@ -2,8 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/engram-go/engram/engine"
 )
@@ -62,7 +62,7 @@ func appendRememberAnswer(dst []byte, sp *engine.Space, res *engine.RememberResu
 	dst = append(dst, `{"memory_id":`...)
 	dst = appendString(dst, m.ID)
 	dst = append(dst, `,"storage_confidence":`...)
-	dst = appendConfidence(dst, m.Confidence, storageReasoning(m.Confidence, in.confidenceSet))
+	dst = appendConfidence(dst, m.Confidence, in.confidenceSet)
 	dst = append(dst, `,"consolidation_state":"Recent","observed_at":`...)
 	dst = appendTime(dst, m.ObservedAt)
 	dst = append(dst, `,"stored_at":`...)
@@ -81,44 +81,58 @@ func appendRememberAnswer(dst []byte, sp *engine.Space, res *engine.RememberResu
 		dst = append(dst, '}')
 	}
 	dst = append(dst, `],"system_message":`...)
-	dst = appendString(dst, rememberMessage(sp, res, in.opts.AutoLink))
+	dst = appendRememberMessage(dst, sp, res, in.opts.AutoLink)
 	dst = append(dst, `,"memory_space_id":`...)
 	dst = appendString(dst, sp.ID())
 	return append(dst, '}')
 }
 
-// appendConfidence encodes a ConfidenceInfo {value, category, reasoning}.
-func appendConfidence(dst []byte, v float32, reasoning string) []byte {
+// appendConfidence encodes a ConfidenceInfo {value, category, reasoning}; given says whether
+// the client chose the value.
+func appendConfidence(dst []byte, v float32, given bool) []byte {
 	dst = append(dst, `{"value":`...)
 	dst = appendFloat32(dst, v)
 	dst = append(dst, `,"category":`...)
 	dst = appendString(dst, engine.ConfidenceCategory(v))
 	dst = append(dst, `,"reasoning":`...)
-	dst = appendString(dst, reasoning)
+	dst = appendStorageReasoning(dst, v, given)
 	return append(dst, '}')
 }
 
-func storageReasoning(v float32, given bool) string {
-	if given {
-		return fmt.Sprintf("Stored with the confidence the client gave (%.2f, %s).", v, engine.ConfidenceCategory(v))
+// appendStorageReasoning appends, as a JSON string, where a stored confidence came from.
+func appendStorageReasoning(dst []byte, v float32, given bool) []byte {
+	if !given {
+		dst = append(dst, `"No confidence was given; the default `...)
+		dst = strconv.AppendFloat(dst, float64(v), 'f', 2, 32)
+		return append(dst, ` applies."`...)
 	}
-	return fmt.Sprintf("No confidence was given; the default %.2f applies.", v)
+	dst = append(dst, `"Stored with the confidence the client gave (`...)
+	dst = strconv.AppendFloat(dst, float64(v), 'f', 2, 32)
+	dst = append(dst, ", "...)
+	dst = append(dst, engine.ConfidenceCategory(v)...)
+	return append(dst, `)."`...)
 }
 
-// rememberMessage says honestly how durable the write is under the space's sync mode.
-func rememberMessage(sp *engine.Space, res *engine.RememberResult, autoLink bool) string {
-	var durability string
+// appendRememberMessage appends the answer's system message as a JSON string: it says
+// honestly how durable the write is under the space's sync mode.
+func appendRememberMessage(dst []byte, sp *engine.Space, res *engine.RememberResult, autoLink bool) []byte {
+	dst = append(dst, `"Memory `...)
+	dst = appendEscaped(dst, res.Memory.ID)
+	dst = append(dst, " stored in space '"...)
+	dst = appendEscaped(dst, sp.ID())
+	dst = append(dst, "': "...)
 	switch sp.Settings().WALSync {
 	case "interval":
-		durability = "logged; the write-ahead log is flushed to disk within the sync interval"
+		dst = append(dst, "logged; the write-ahead log is flushed to disk within the sync interval"...)
 	case "never":
-		durability = "logged without flushing the write-ahead log to disk (wal_sync = never)"
+		dst = append(dst, "logged without flushing the write-ahead log to disk (wal_sync = never)"...)
 	default:
-		durability = "durably logged (write-ahead log flushed to disk)"
+		dst = append(dst, "durably logged (write-ahead log flushed to disk)"...)
 	}
-	links := "association edges are built in the background"
-	if autoLink {
-		links = fmt.Sprintf("%d association edges built", len(res.Links))
+	if !autoLink {
+		return append(dst, `; association edges are built in the background."`...)
 	}
-	return fmt.Sprintf("Memory %s stored in space '%s': %s; %s.", res.Memory.ID, sp.ID(), durability, links)
+	dst = append(dst, "; "...)
+	dst = strconv.AppendInt(dst, int64(len(res.Links)), 10)
+	return append(dst, ` association edges built."`...)
 }

@@ -281,3 +281,63 @@ func TestBatch(t *testing.T) {
 			expectError(t, http.StatusRequestEntityTooLarge, "PAYLOAD_TOO_LARGE", "limit is 2")
 	})
 }
+
+// TestRememberAnswerTexts: the reasoning and system message of a remember answer, written
+// straight into the answer, read exactly as the sentences they replace (built with
+// fmt.Sprintf and then JSON-encoded), for every sync mode, with and without auto_link, for
+// ids and space names that need escaping.
+func TestRememberAnswerTexts(t *testing.T) {
+	ts := newTestServer(t)
+	spaces := map[string]*engine.Space{}
+	for _, mode := range []string{"always", "interval", "never"} {
+		sp, _, err := ts.eng.CreateSpace("texts-"+mode, engine.SpaceSettings{Dimension: testDim, WALSync: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		spaces[mode] = sp
+	}
+	wantMessage := func(sp *engine.Space, res *engine.RememberResult, autoLink bool) string {
+		durability := map[string]string{
+			"interval": "logged; the write-ahead log is flushed to disk within the sync interval",
+			"never":    "logged without flushing the write-ahead log to disk (wal_sync = never)",
+			"always":   "durably logged (write-ahead log flushed to disk)",
+		}[sp.Settings().WALSync]
+		links := "association edges are built in the background"
+		if autoLink {
+			links = fmt.Sprintf("%d association edges built", len(res.Links))
+		}
+		return fmt.Sprintf("Memory %s stored in space '%s': %s; %s.", res.Memory.ID, sp.ID(), durability, links)
+	}
+	wantReasoning := func(v float32, given bool) string {
+		if given {
+			return fmt.Sprintf("Stored with the confidence the client gave (%.2f, %s).", v, engine.ConfidenceCategory(v))
+		}
+		return fmt.Sprintf("No confidence was given; the default %.2f applies.", v)
+	}
+	for _, tc := range []struct {
+		name     string
+		mode     string
+		id       string
+		links    int
+		autoLink bool
+		conf     float32
+		given    bool
+	}{
+		{"plain", "always", "m-1", 0, false, 0.7, false},
+		{"quote and backslash in id", "interval", `a"b\c`, 0, false, 0.125, true},
+		{"control and line separator", "never", "x\ny\u2028z", 2, true, 0.995, true},
+		{"invalid utf-8", "always", "bad\xffid", 0, true, 0, true},
+		{"non-ascii", "interval", "größe-ü", 11, true, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sp := spaces[tc.mode]
+			res := &engine.RememberResult{Memory: engine.Memory{ID: tc.id, Confidence: tc.conf}, Links: make([]engine.AutoLink, tc.links)}
+			if got, want := string(appendRememberMessage(nil, sp, res, tc.autoLink)), string(appendString(nil, wantMessage(sp, res, tc.autoLink))); got != want {
+				t.Errorf("system message:\n got %s\nwant %s", got, want)
+			}
+			if got, want := string(appendStorageReasoning(nil, tc.conf, tc.given)), string(appendString(nil, wantReasoning(tc.conf, tc.given))); got != want {
+				t.Errorf("reasoning:\n got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
