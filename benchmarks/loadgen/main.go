@@ -172,7 +172,7 @@ func run(c config) error {
 		}
 	}
 	fmt.Printf("%d clients, %s per run, %d-d embeddings, ceiling decoder %s\n\n", c.clients, c.duration, c.dim, c.decoder)
-	fmt.Printf("%-22s %10s %8s %11s %10s %10s %12s\n", "run", "requests", "errors", "req/s", "p50", "p99", "memories/s")
+	fmt.Printf("%-22s %10s %8s %11s %10s %10s %12s %6s %6s\n", "run", "requests", "errors", "req/s", "p50", "p99", "memories/s", "cpu", "idle")
 	remember := "/api/v1/memories/remember"
 	var bat, batCeil result
 	var ratios []float64
@@ -489,6 +489,10 @@ type result struct {
 	lat              []time.Duration
 	firstError       string
 	items            int // memories stored per request; 0 for a run that stores nothing
+	// CPU readings around the run: cpu is this process's share of all the machine's
+	// CPUs (server and clients when the server runs in-process), idle the machine's idle
+	// and iowait share.
+	cpuBefore, cpuAfter cpuSample
 }
 
 // itemRate is memories stored per second: successful requests times their items.
@@ -513,8 +517,13 @@ func (r result) print(name string) {
 	if r.items > 0 {
 		stored = strconv.FormatFloat(r.itemRate(), 'f', 0, 64)
 	}
-	fmt.Printf("%-22s %10d %8d %11.1f %10s %10s %12s\n", name, r.requests, r.errors, r.rate(),
-		r.quantile(0.50).Round(time.Microsecond), r.quantile(0.99).Round(time.Microsecond), stored)
+	cpu, idle := "-", "-"
+	if r.cpuBefore.measurable && r.cpuAfter.measurable && r.cpuAfter.all > r.cpuBefore.all {
+		cpu = strconv.FormatFloat(100*(r.cpuAfter.process-r.cpuBefore.process).Seconds()/(r.elapsed.Seconds()*float64(runtime.NumCPU())), 'f', 0, 64) + "%"
+		idle = strconv.FormatFloat(100*float64(r.cpuAfter.idle-r.cpuBefore.idle)/float64(r.cpuAfter.all-r.cpuBefore.all), 'f', 0, 64) + "%"
+	}
+	fmt.Printf("%-22s %10d %8d %11.1f %10s %10s %12s %6s %6s\n", name, r.requests, r.errors, r.rate(),
+		r.quantile(0.50).Round(time.Microsecond), r.quantile(0.99).Round(time.Microsecond), stored, cpu, idle)
 	if r.firstError != "" {
 		fmt.Printf("  first error: %s\n", r.firstError)
 	}
@@ -543,6 +552,7 @@ func drive(addr string, c config, fill requestFn, wantStatus int, check func(bod
 	var firstErr atomic.Value
 	lats := make([][]time.Duration, c.clients)
 	deadline := time.Now().Add(c.duration)
+	cpuBefore := readCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := 0; w < c.clients; w++ {
@@ -580,7 +590,7 @@ func drive(addr string, c config, fill requestFn, wantStatus int, check func(bod
 		}(w)
 	}
 	wg.Wait()
-	r := result{elapsed: time.Since(start), errors: errs.Load()}
+	r := result{elapsed: time.Since(start), errors: errs.Load(), cpuBefore: cpuBefore, cpuAfter: readCPU()}
 	for _, l := range lats {
 		r.lat = append(r.lat, l...)
 	}
