@@ -655,8 +655,6 @@ func waitBackground(eng *engine.Engine, space string) (time.Duration, int) {
 	}
 }
 
-// walFigures reads the engine's WAL counters: fsyncs, seconds spent in them, and records
-// they made durable.
 // walFigures are the engine's WAL metrics at one moment: fsyncs, seconds in fdatasync,
 // records synced, and the fsync latency histogram (bucket upper bound in seconds → count).
 type walFigures struct {
