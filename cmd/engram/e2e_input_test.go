@@ -24,17 +24,7 @@ func TestE2EInputChecksAndStreamResume(t *testing.T) {
 
 	post := func(space, body string) (int, map[string]any) {
 		t.Helper()
-		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/memories/remember", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Memory-Space", space)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		return callJSON(t, http.DefaultClient, http.MethodPost, base+"/api/v1/memories/remember", space, body)
 	}
 	bad := []struct {
 		name, body, words string

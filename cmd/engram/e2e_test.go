@@ -411,12 +411,17 @@ func TestE2EClientWithoutServer(t *testing.T) {
 	}
 }
 
-// httpJSON is a small HTTP helper for the end-to-end tests.
+// httpJSON is a small HTTP helper for the end-to-end tests. body is encoded as JSON,
+// except a string, which is sent as it is (for bodies that are not valid JSON on purpose).
 func httpJSON(c *http.Client, method, url, space string, body any) (int, []byte, error) {
 	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		enc, _ := json.Marshal(b)
+		rd = bytes.NewReader(enc)
 	}
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
@@ -435,4 +440,17 @@ func httpJSON(c *http.Client, method, url, space string, body any) (int, []byte,
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
+}
+
+// callJSON is httpJSON for a test that wants the answer as a JSON object (nil when the
+// answer is not one); a failed request fails the test.
+func callJSON(t *testing.T, c *http.Client, method, url, space string, body any) (int, map[string]any) {
+	t.Helper()
+	status, raw, err := httpJSON(c, method, url, space, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return status, out
 }

@@ -45,13 +45,7 @@ func TestE2EEmbeddingsThroughTheBinary(t *testing.T) {
 	a, b := vector(nil, 1), vector(nil, 1)
 	call := func(method, path, space string, body any) (int, map[string]any) {
 		t.Helper()
-		status, raw, err := httpJSON(hc, method, base+path, space, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out map[string]any
-		_ = json.Unmarshal(raw, &out)
-		return status, out
+		return callJSON(t, hc, method, base+path, space, body)
 	}
 
 	status, out := call(http.MethodPost, "/api/v1/memories/batch", "tenant-a", []map[string]any{
