@@ -58,8 +58,10 @@ for round in $(seq "$count"); do
 	# WAL: durable appends by concurrency (group commit), replay of 1M records.
 	bench ./engine/wal          'AppendAlways'                     4000x
 	bench ./engine/wal          'Recovery'                         5x
-	# Engine: durable remember by concurrency, hybrid recall on 5,000 memories, tenancy.
+	# Engine: durable remember by concurrency, an HTTP-shaped remember (768-d client embedding)
+	# with and without fdatasync, hybrid recall on 5,000 memories, tenancy.
 	bench ./engine              'Remember$'                        3000x
+	bench ./engine              'RememberEmbedded'                 20000x
 	bench ./engine              'RecallHybrid'                     300x  -engine.recallrows=5000
 	bench ./engine              'Tenancy/sync=always'              5000x
 	# Frontends in-process.

@@ -19,6 +19,7 @@ type applier struct {
 type applyReq struct {
 	ms    []Memory
 	ok    []int     // indexes into ms to apply, in order
+	fresh []bool    // by position in ok: the id was generated for this call
 	vecs  []slabRow // by position in ok
 	first uint64    // LSN of the first record
 	rows  []uint32  // out: the rows, by position in ok
@@ -52,7 +53,7 @@ func (a *applier) apply(st *state, r *applyReq) {
 		for _, r := range q {
 			for k, i := range r.ok {
 				m := &r.ms[i]
-				r.rows[k] = st.applyRemember(m, r.vecs[k])
+				r.rows[k] = st.applyRemember(m, r.vecs[k], r.fresh[k])
 				r.res[i] = RememberResult{Memory: *m, LSN: r.first + uint64(k)}
 			}
 		}

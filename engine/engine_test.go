@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -286,6 +287,57 @@ func TestCapacityRefusesBeyondAllTiers(t *testing.T) {
 	}
 	if err := remember("room-again"); err != nil {
 		t.Fatalf("after forget: %v", err)
+	}
+}
+
+// A memory given no id gets a generated one that is counted as new without a lookup; one
+// that names a stored id still replaces it.
+func TestGeneratedIDsAgainstCapacity(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	cfg.Defaults.HotCapacity, cfg.Defaults.WarmCapacity, cfg.Defaults.ColdCapacity = 2, 1, 1
+	e := openTest(t, cfg)
+	defer e.Close()
+	s := mustSpace(t, e, "default")
+	other := mustSpace(t, e, "other")
+	ctx := context.Background()
+	if _, err := s.Remember(ctx, Memory{ID: "named", Content: "first named"}, RememberOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	res, errs := s.RememberBatch(ctx, []Memory{
+		{Content: "generated one"},
+		{ID: "named", Content: "second named"},
+		{Content: "generated two"},
+	}, RememberOptions{})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("item %d: %v", i, err)
+		}
+	}
+	if res[0].Memory.ID == res[2].Memory.ID || !strings.HasPrefix(res[0].Memory.ID, "mem_") {
+		t.Fatalf("generated ids %q and %q", res[0].Memory.ID, res[2].Memory.ID)
+	}
+	if got := s.Stats().Memories; got != 3 {
+		t.Fatalf("memories = %d, want 3 (the named one replaced)", got)
+	}
+	if m, err := s.Get("named"); err != nil || m.Content != "second named" {
+		t.Fatalf("named memory: %+v %v", m, err)
+	}
+	if _, err := s.Remember(ctx, Memory{Content: "generated three"}, RememberOptions{}); err != nil {
+		t.Fatalf("the fourth memory: %v", err)
+	}
+	if _, err := s.Remember(ctx, Memory{Content: "one too many"}, RememberOptions{}); !errors.Is(err, ErrCapacity) {
+		t.Fatalf("a generated id past capacity: %v, want ErrCapacity", err)
+	}
+	if _, err := s.Remember(ctx, Memory{ID: "named", Content: "third named"}, RememberOptions{}); err != nil {
+		t.Fatalf("replace at capacity: %v", err)
+	}
+	for _, id := range []string{"named", res[0].Memory.ID, res[2].Memory.ID} {
+		if _, err := other.Get(id); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("space other sees %s: %v", id, err)
+		}
+	}
+	if got := other.Stats().Memories; got != 0 {
+		t.Fatalf("space other holds %d memories", got)
 	}
 }
 

@@ -43,52 +43,55 @@ type RememberResult struct {
 // MaxContentBytes is the default content limit; frontends may enforce a lower one.
 const MaxContentBytes = 100 << 10
 
-// prepare validates m and fills defaults. It never modifies stored data.
-func (s *Space) prepare(m *Memory, preserve bool) error {
+// prepare validates m and fills defaults. It never modifies stored data. It reports whether
+// it gave m a new id: 96 random bits, so no stored memory has it and nobody else can name it
+// yet.
+func (s *Space) prepare(m *Memory, preserve bool) (generated bool, err error) {
 	if m.ID == "" {
 		var b [12]byte
 		_, _ = rand.Read(b[:])
 		m.ID = "mem_" + hex.EncodeToString(b[:])
+		generated = true
 	} else if err := ValidateID(m.ID); err != nil {
-		return err
+		return false, err
 	}
 	if strings.TrimSpace(m.Content) == "" {
-		return fmt.Errorf("%w: content must not be empty", ErrInvalidInput)
+		return false, fmt.Errorf("%w: content must not be empty", ErrInvalidInput)
 	}
 	if len(m.Content) > MaxContentBytes {
-		return fmt.Errorf("%w: content is %d bytes, the limit is %d", ErrInvalidInput, len(m.Content), MaxContentBytes)
+		return false, fmt.Errorf("%w: content is %d bytes, the limit is %d", ErrInvalidInput, len(m.Content), MaxContentBytes)
 	}
 	if !utf8.ValidString(m.Content) {
-		return fmt.Errorf("%w: content is not valid UTF-8", ErrInvalidInput)
+		return false, fmt.Errorf("%w: content is not valid UTF-8", ErrInvalidInput)
 	}
 	if !(m.Confidence >= 0 && m.Confidence <= 1) {
-		return fmt.Errorf("%w: confidence must be between 0 and 1", ErrInvalidInput)
+		return false, fmt.Errorf("%w: confidence must be between 0 and 1", ErrInvalidInput)
 	}
 	if m.Embedding != nil {
 		if err := ValidateEmbedding(m.Embedding, s.settings.Dimension); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if len(m.Tags) > MaxTags {
-		return fmt.Errorf("%w: at most %d tags", ErrInvalidInput, MaxTags)
+		return false, fmt.Errorf("%w: at most %d tags", ErrInvalidInput, MaxTags)
 	}
 	for i, t := range m.Tags {
 		if t == "" || len(t) > MaxTagLen || !utf8.ValidString(t) {
-			return fmt.Errorf("%w: tags[%d] must be 1-%d bytes of UTF-8", ErrInvalidInput, i, MaxTagLen)
+			return false, fmt.Errorf("%w: tags[%d] must be 1-%d bytes of UTF-8", ErrInvalidInput, i, MaxTagLen)
 		}
 	}
 	if m.Type == 0 {
 		m.Type = Episodic
 	}
 	if m.Type < Episodic || m.Type > Procedural {
-		return fmt.Errorf("%w: memory_type %d is unknown", ErrInvalidInput, m.Type)
+		return false, fmt.Errorf("%w: memory_type %d is unknown", ErrInvalidInput, m.Type)
 	}
 	if e := m.Episode; e != nil {
 		if !(e.EmotionalValence >= -1 && e.EmotionalValence <= 1) {
-			return fmt.Errorf("%w: emotional_valence must be between -1 and 1", ErrInvalidInput)
+			return false, fmt.Errorf("%w: emotional_valence must be between -1 and 1", ErrInvalidInput)
 		}
 		if !(e.Importance >= 0 && e.Importance <= 1) {
-			return fmt.Errorf("%w: importance must be between 0 and 1", ErrInvalidInput)
+			return false, fmt.Errorf("%w: importance must be between 0 and 1", ErrInvalidInput)
 		}
 	}
 	now := s.e.cfg.Now().UTC()
@@ -107,9 +110,9 @@ func (s *Space) prepare(m *Memory, preserve bool) error {
 	}
 	m.Tier = TierHot
 	if m.Type == Semantic && len(m.Citations) > 0 && !preserve {
-		return fmt.Errorf("%w: citations are set by consolidation only", ErrInvalidInput)
+		return false, fmt.Errorf("%w: citations are set by consolidation only", ErrInvalidInput)
 	}
-	return nil
+	return generated, nil
 }
 
 // lockIDs locks the given memory ids (each once, in sorted order so concurrent batches
@@ -166,17 +169,20 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	res := make([]RememberResult, len(ms))
 	errs := make([]error, len(ms))
 	var ok []int
+	var fresh []bool // by position in ok: the id was generated here
 	for i := range ms {
 		// The caller's embedding is only read (the log encodes it, the slab takes a
 		// normalised copy) and not kept once the call returns.
 		if len(ms[i].Embedding) == 0 {
 			ms[i].Embedding = nil
 		}
-		if err := s.prepare(&ms[i], opts.Preserve); err != nil {
+		generated, err := s.prepare(&ms[i], opts.Preserve)
+		if err != nil {
 			errs[i] = err
 			continue
 		}
 		ok = append(ok, i)
+		fresh = append(fresh, generated)
 	}
 	if len(ok) == 0 {
 		return res, errs
@@ -208,8 +214,12 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	if len(ok) > 1 {
 		seen = make(map[string]bool, len(ok))
 	}
-	for _, i := range ok {
+	for k, i := range ok {
 		id := ms[i].ID
+		if fresh[k] {
+			newIDs++ // no need to look: a generated id is in no map
+			continue
+		}
 		if _, exists := st.byID[id]; !exists && !seen[id] {
 			newIDs++
 		}
@@ -275,7 +285,7 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	jobs := make([]*linkJob, len(ok))
 	rows := make([]uint32, len(ok))
 	st.slab.reserve(next, next+len(ok)+64) // others may append meanwhile; applyRemember grows if needed
-	st.apply.apply(st, &applyReq{ms: ms, ok: ok, vecs: slabRows, first: first, rows: rows, res: res})
+	st.apply.apply(st, &applyReq{ms: ms, ok: ok, fresh: fresh, vecs: slabRows, first: first, rows: rows, res: res})
 	for k, i := range ok {
 		// Still under the id lock, so no forget or replace of this memory can interleave.
 		st.lex.Add(rows[k], ms[i].Content)

@@ -177,7 +177,7 @@ func (st *state) replay(r wal.Record) error {
 		}
 		v := st.slabVector(st.vectorFor(&m, raw))
 		st.mu.Lock()
-		row := st.applyRemember(&m, v)
+		row := st.applyRemember(&m, v, false)
 		st.releaseRow(v)
 		st.lex.Add(row, m.Content)
 		st.mu.Unlock()
@@ -314,10 +314,13 @@ func (st *state) releasePayload(b []byte) {
 
 // applyRemember inserts or replaces m with v (from slabVector) and returns its row. The
 // caller holds st.mu and adds the row to the lexical index afterwards (outside st.mu when
-// it can), so the exclusive section stays short.
-func (st *state) applyRemember(m *Memory, v slabRow) uint32 {
-	if old, ok := st.byID[m.ID]; ok {
-		st.killRow(old)
+// it can), so the exclusive section stays short. fresh says m's id was generated for this
+// remember: it replaces nothing, and the lookup is skipped.
+func (st *state) applyRemember(m *Memory, v slabRow, fresh bool) uint32 {
+	if !fresh {
+		if old, ok := st.byID[m.ID]; ok {
+			st.killRow(old)
+		}
 	}
 	row := uint32(len(st.recs))
 	rec := &record{m: *m, idx: -1, hasVec: v.vec != nil}
