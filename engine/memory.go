@@ -125,6 +125,24 @@ func ValidateEmbedding(v []float32, dim int) error {
 	if len(v) != dim {
 		return fmt.Errorf("%w: embedding has %d dimensions, this space expects %d", ErrInvalidInput, len(v), dim)
 	}
+	// An exponent of all ones (an infinity or a NaN) is the only encoding of a non-finite
+	// float32: adding one to the exponent field carries into the sign bit exactly then. The
+	// pass has no branch (it runs over every remembered vector); a second pass names the
+	// element.
+	var n0, n1, n2, n3 uint32 // four chains, so the loop is not one long dependency
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		n0 |= math.Float32bits(v[i])&0x7f800000 + 0x00800000
+		n1 |= math.Float32bits(v[i+1])&0x7f800000 + 0x00800000
+		n2 |= math.Float32bits(v[i+2])&0x7f800000 + 0x00800000
+		n3 |= math.Float32bits(v[i+3])&0x7f800000 + 0x00800000
+	}
+	for ; i < len(v); i++ {
+		n0 |= math.Float32bits(v[i])&0x7f800000 + 0x00800000
+	}
+	if (n0|n1|n2|n3)>>31 == 0 {
+		return nil
+	}
 	for i, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			return fmt.Errorf("%w: embedding[%d] is not a finite number", ErrInvalidInput, i)

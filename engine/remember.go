@@ -120,6 +120,11 @@ func (s *Space) prepare(m *Memory, preserve bool) (generated bool, err error) {
 // serialised so that WAL order equals apply order; different ids never wait on each other,
 // even while one of them waits for its fsync.
 func (st *state) lockIDs(ids ...string) (unlock func()) {
+	if len(ids) == 1 { // every single remember and forget: no copy, sort or slice
+		id := ids[0]
+		l := st.idl.acquire(id)
+		return func() { st.idl.release(id, l) }
+	}
 	ids = append([]string(nil), ids...)
 	sort.Strings(ids)
 	ids = slices.Compact(ids)

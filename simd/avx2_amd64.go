@@ -20,9 +20,11 @@ func avx2Kernels() kernels {
 		dotBatch: func(q, rows []float32, dim int, out []float32) {
 			scanInChunks(dotBatchAVX2, q, rows, dim, out)
 		},
-		axpy:    axpyAVX2,
-		scale:   scaleVek,
-		dotInt8: dotInt8AVX2,
+		axpy:     axpyAVX2,
+		scale:    scaleVek,
+		maxAbs:   maxAbsGeneric,
+		quantize: quantizeGeneric,
+		dotInt8:  dotInt8AVX2,
 		dotInt8Batch: func(q, rows []int8, dim int, out []int32) {
 			dotInt8Rows(dotInt8AVX2, q, rows, dim, out)
 		},

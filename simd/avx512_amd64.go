@@ -19,9 +19,11 @@ func avx512Kernels(vnni bool) kernels {
 		dotBatch: func(q, rows []float32, dim int, out []float32) {
 			scanInChunks(dotBatchAVX512, q, rows, dim, out)
 		},
-		axpy:    axpyAVX512,
-		scale:   scaleVek,
-		dotInt8: dotInt8,
+		axpy:     axpyAVX512,
+		scale:    scaleVek,
+		maxAbs:   maxAbsAVX512,
+		quantize: quantizeAVX512,
+		dotInt8:  dotInt8,
 		dotInt8Batch: func(q, rows []int8, dim int, out []int32) {
 			dotInt8Rows(dotInt8, q, rows, dim, out)
 		},
@@ -64,3 +66,14 @@ func dotInt8AVX512(a, b []int8) int32
 //
 //go:noescape
 func dotInt8VNNI(a, b []int8) int32
+
+// maxAbsAVX512 returns max |v[i]| (0 for an empty v); v must hold no NaN.
+//
+//go:noescape
+func maxAbsAVX512(v []float32) float32
+
+// quantizeAVX512 is quantizeGeneric: the same float32 operations on 16 lanes at a time,
+// so the codes are identical. It requires len(out) >= len(v).
+//
+//go:noescape
+func quantizeAVX512(v []float32, inv float32, out []int8)

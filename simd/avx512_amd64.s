@@ -496,3 +496,102 @@ vnni_reduce:
 	MOVL   AX, ret+48(FP)
 	VZEROUPPER
 	RET
+
+// func maxAbsAVX512(v []float32) float32
+TEXT ·maxAbsAVX512(SB), NOSPLIT, $0-28
+	MOVQ         v_base+0(FP), SI
+	MOVQ         v_len+8(FP), CX
+	VPXORD       Z0, Z0, Z0
+	VPXORD       Z1, Z1, Z1
+	MOVL         $0x7fffffff, AX
+	VPBROADCASTD AX, Z2
+
+maxabs_loop32:
+	CMPQ   CX, $32
+	JB     maxabs_16
+	VPANDD (SI), Z2, Z3
+	VPANDD 64(SI), Z2, Z4
+	VMAXPS Z3, Z0, Z0
+	VMAXPS Z4, Z1, Z1
+	ADDQ   $128, SI
+	SUBQ   $32, CX
+	JMP    maxabs_loop32
+
+maxabs_16:
+	CMPQ   CX, $16
+	JB     maxabs_tail
+	VPANDD (SI), Z2, Z3
+	VMAXPS Z3, Z0, Z0
+	ADDQ   $64, SI
+	SUBQ   $16, CX
+
+maxabs_tail:
+	TESTQ     CX, CX
+	JZ        maxabs_reduce
+	TAILMASK16(K1)
+	VMOVUPS.Z (SI), K1, Z3
+	VPANDD    Z3, Z2, Z3
+	VMAXPS    Z3, Z0, Z0
+
+maxabs_reduce:
+	VMAXPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VMAXPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VMAXPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VMAXSS        X1, X0, X0
+	VMOVSS        X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// QUANT16 turns the 16 floats of Z5 into int32 codes in Z5: multiply by Z0, add ±0.5
+// carrying the product's sign (Z1 sign mask, Z2 0.5), truncate, clamp to [Z3, Z4].
+#define QUANT16 \
+	VMULPS     Z0, Z5, Z5; \
+	VPANDD     Z1, Z5, Z6; \
+	VPORD      Z2, Z6, Z6; \
+	VADDPS     Z6, Z5, Z5; \
+	VCVTTPS2DQ Z5, Z5;     \
+	VPMAXSD    Z3, Z5, Z5; \
+	VPMINSD    Z4, Z5, Z5
+
+// func quantizeAVX512(v []float32, inv float32, out []int8)
+TEXT ·quantizeAVX512(SB), NOSPLIT, $0-56
+	MOVQ         v_base+0(FP), SI
+	MOVQ         v_len+8(FP), CX
+	VBROADCASTSS inv+24(FP), Z0
+	MOVQ         out_base+32(FP), DI
+	MOVL         $0x80000000, AX
+	VPBROADCASTD AX, Z1
+	MOVL         $0x3f000000, AX
+	VPBROADCASTD AX, Z2
+	MOVL         $-127, AX
+	VPBROADCASTD AX, Z3
+	MOVL         $127, AX
+	VPBROADCASTD AX, Z4
+
+quant_loop16:
+	CMPQ    CX, $16
+	JB      quant_tail
+	VMOVUPS (SI), Z5
+	QUANT16
+	VPMOVDB Z5, (DI)
+	ADDQ    $64, SI
+	ADDQ    $16, DI
+	SUBQ    $16, CX
+	JMP     quant_loop16
+
+quant_tail:
+	TESTQ     CX, CX
+	JZ        quant_done
+	TAILMASK16(K1)
+	VMOVUPS.Z (SI), K1, Z5
+	QUANT16
+	VPMOVDB   Z5, K1, (DI)
+
+quant_done:
+	VZEROUPPER
+	RET

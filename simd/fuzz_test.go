@@ -1,7 +1,9 @@
 package simd
 
 import (
+	"encoding/binary"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -54,6 +56,47 @@ func FuzzDot(f *testing.F) {
 		}
 		if math.IsNaN(float64(wantCos)) {
 			t.Errorf("generic cosine is NaN for finite input")
+		}
+	})
+}
+
+// FuzzQuantize compares every path's maxAbs and codes with the portable ones on arbitrary
+// finite vectors (data read as little-endian float32 bits; NaN and infinities dropped).
+func FuzzQuantize(f *testing.F) {
+	f.Add([]byte{}, uint8(0))
+	f.Add([]byte{0, 0, 0, 0x3f, 0, 0, 0, 0xbf}, uint8(0)) // 0.5, -0.5
+	seed := make([]byte, 4*40)
+	for i := range seed {
+		seed[i] = byte(i * 13)
+	}
+	f.Add(seed, uint8(2))
+
+	ks := testKernels(f)
+	f.Fuzz(func(t *testing.T, data []byte, skip uint8) {
+		var v []float32
+		for i := 0; i+4 <= len(data); i += 4 {
+			x := math.Float32frombits(binary.LittleEndian.Uint32(data[i:]))
+			if !math.IsNaN(float64(x)) && !math.IsInf(float64(x), 0) {
+				v = append(v, x)
+			}
+		}
+		v = v[min(int(skip), len(v)):]
+		wantMax := maxAbsGeneric(v)
+		inv := float32(1)
+		if wantMax >= 0x1p-64 {
+			inv = float32(127 / float64(wantMax))
+		}
+		want := make([]int8, len(v))
+		quantizeGeneric(v, inv, want)
+		for _, k := range ks {
+			if got := k.maxAbs(v); got != wantMax {
+				t.Errorf("%s: maxAbs = %v, generic %v", k.path, got, wantMax)
+			}
+			got := make([]int8, len(v))
+			k.quantize(v, inv, got)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: codes %v, generic %v", k.path, got, want)
+			}
 		}
 	})
 }

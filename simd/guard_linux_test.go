@@ -3,6 +3,7 @@
 package simd
 
 import (
+	"slices"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -57,6 +58,15 @@ func TestKernelsStayInBounds(t *testing.T) {
 				k.cosine(a, b)
 				k.axpy(0.5, a, b)
 				k.scale(2, b)
+				if got, want := k.maxAbs(a), maxAbsGeneric(a); got != want {
+					t.Errorf("n=%d: maxAbs = %v, generic %v", n, got, want)
+				}
+				codes, want := guardedInt8s(t, n, 10), make([]int8, n)
+				k.quantize(a, 100, codes)
+				quantizeGeneric(a, 100, want)
+				if !slices.Equal(codes, want) {
+					t.Errorf("n=%d: quantize differs from generic", n)
+				}
 
 				ia, ib := guardedInt8s(t, n, 3), guardedInt8s(t, n, 4)
 				if got, want := k.dotInt8(ia, ib), dotInt8Generic(ia, ib); got != want {

@@ -38,12 +38,7 @@ func Quantize(v []float32, out []int8) (scale float32) {
 		panic("simd: Quantize: len(out) < len(v)")
 	}
 	out = out[:len(v)]
-	var maxAbs float32
-	for _, x := range v {
-		if a := abs32(x); a > maxAbs { // not max(): its NaN handling costs a branch more
-			maxAbs = a
-		}
-	}
+	maxAbs := active.maxAbs(v)
 	if maxAbs == 0 {
 		clear(out)
 		return 0
@@ -53,13 +48,7 @@ func Quantize(v []float32, out []int8) (scale float32) {
 		// float32 arithmetic, about 3× faster than float64 with math.Round (Quantize runs
 		// on every remember); the codes differ from exact rounding only for products
 		// within float32's precision of a half.
-		inv := float32(127 / float64(maxAbs))
-		for i, x := range v {
-			r := x * inv
-			// Half away from zero, without a branch on the sign: ±0.5 carries r's sign.
-			r += math.Float32frombits(0x3f000000 | math.Float32bits(r)&(1<<31))
-			out[i] = int8(min(max(int32(r), -127), 127)) // int32(r) truncates toward zero
-		}
+		active.quantize(v, float32(127/float64(maxAbs)), out)
 		return float32(scale64)
 	}
 	// A tiny maxAbs, whose inverse would overflow float32: float64 keeps the codes finite.
@@ -69,6 +58,28 @@ func Quantize(v []float32, out []int8) (scale float32) {
 		out[i] = int8(min(max(r, -127), 127))
 	}
 	return float32(scale64)
+}
+
+// maxAbsGeneric returns max |v[i]|, 0 for an empty v.
+func maxAbsGeneric(v []float32) float32 {
+	var m float32
+	for _, x := range v {
+		if a := abs32(x); a > m { // not max(): its NaN handling costs a branch more
+			m = a
+		}
+	}
+	return m
+}
+
+// quantizeGeneric sets out[i] to v[i]·inv rounded half away from zero, clamped to ±127.
+func quantizeGeneric(v []float32, inv float32, out []int8) {
+	out = out[:len(v)]
+	for i, x := range v {
+		r := x * inv
+		// Half away from zero, without a branch on the sign: ±0.5 carries r's sign.
+		r += math.Float32frombits(0x3f000000 | math.Float32bits(r)&(1<<31))
+		out[i] = int8(min(max(int32(r), -127), 127)) // int32(r) truncates toward zero
+	}
 }
 
 func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }

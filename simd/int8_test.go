@@ -139,6 +139,54 @@ func TestQuantizeRoundTrip(t *testing.T) {
 	}
 }
 
+// Every path computes the same codes as the portable loop, at every length and alignment,
+// for values at the rounding boundaries too.
+func TestQuantizeKernels(t *testing.T) {
+	r := newRand(13)
+	special := []float32{0, float32(math.Copysign(0, -1)), 0.5, -0.5, 1.5, -1.5, 126.5, -126.5, 127, -127,
+		127.49999, -127.49999, 0.49999997, -0.49999997, 1e-38, -1e-38}
+	for _, k := range testKernels(t) {
+		for _, n := range edgeLengths {
+			for _, off := range []int{0, 1, 3} {
+				for _, mag := range []float32{1e-20, 1, 3e5} {
+					v := randFloats(r, n, off)
+					for i := range v {
+						v[i] *= mag
+					}
+					if got, want := k.maxAbs(v), maxAbsGeneric(v); got != want {
+						t.Fatalf("%s n=%d off=%d: maxAbs = %v, generic %v", k.path, n, off, got, want)
+					}
+					inv := float32(127 / float64(maxAbsGeneric(v)))
+					if n == 0 {
+						inv = 1
+					}
+					got, want := make([]int8, n+1), make([]int8, n+1)
+					got[n], want[n] = 99, 99
+					k.quantize(v, inv, got)
+					quantizeGeneric(v, inv, want)
+					if !slices.Equal(got, want) {
+						t.Fatalf("%s n=%d off=%d mag=%g: codes %v, generic %v", k.path, n, off, mag, got, want)
+					}
+				}
+			}
+		}
+		// Values that land exactly on or next to a half, with inv 1.
+		got, want := make([]int8, len(special)), make([]int8, len(special))
+		k.quantize(special, 1, got)
+		quantizeGeneric(special, 1, want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: boundary codes %v, generic %v", k.path, got, want)
+		}
+	}
+	// 0.49999997 + 0.5 rounds to 1 in float32: the documented cost of float32 arithmetic.
+	want := []int8{0, 0, 1, -1, 2, -2, 127, -127, 127, -127, 127, -127, 1, -1, 0, 0}
+	got := make([]int8, len(special))
+	quantizeGeneric(special, 1, got)
+	if !slices.Equal(got, want) {
+		t.Errorf("generic boundary codes %v, want %v", got, want)
+	}
+}
+
 func TestQuantizeZeroAndEmpty(t *testing.T) {
 	out := []int8{5, 5, 5}
 	if scale := Quantize(make([]float32, 3), out); scale != 0 || !slices.Equal(out, []int8{0, 0, 0}) {

@@ -18,6 +18,8 @@ type kernels struct {
 	dotBatch     func(q, rows []float32, dim int, out []float32)
 	axpy         func(alpha float32, x, y []float32)
 	scale        func(alpha float32, x []float32)
+	maxAbs       func(v []float32) float32
+	quantize     func(v []float32, inv float32, out []int8)
 	dotInt8      func(a, b []int8) int32
 	dotInt8Batch func(q, rows []int8, dim int, out []int32)
 }
@@ -32,6 +34,8 @@ func genericKernels() kernels {
 		dotBatch:     dotBatchGeneric,
 		axpy:         axpyGeneric,
 		scale:        scaleGeneric,
+		maxAbs:       maxAbsGeneric,
+		quantize:     quantizeGeneric,
 		dotInt8:      dotInt8Generic,
 		dotInt8Batch: dotInt8BatchGeneric,
 	}

@@ -98,6 +98,17 @@ func BenchmarkDotInt8_768(b *testing.B) {
 	})
 }
 
+// BenchmarkQuantize768 is Quantize's work on one 768-d vector (maxAbs, then the codes),
+// done on every remember.
+func BenchmarkQuantize768(b *testing.B) {
+	v, out := randFloats(newRand(5), benchDim, 0), make([]int8, benchDim)
+	benchPaths(b, func(b *testing.B, k kernels) {
+		for b.Loop() {
+			k.quantize(v, 127/k.maxAbs(v), out)
+		}
+	})
+}
+
 // BenchmarkDotBatch1k scans 1,000 rows (3 MB), which stay in cache between
 // iterations: it measures the kernel's arithmetic rather than memory bandwidth.
 func BenchmarkDotBatch1k(b *testing.B) {
