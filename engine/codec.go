@@ -57,6 +57,17 @@ func appendTime(b []byte, t time.Time) []byte {
 	return binary.AppendVarint(b, t.UnixNano())
 }
 
+// appendF32s appends every value of fs as appendF32 would, in one growth of b.
+func appendF32s(b []byte, fs []float32) []byte {
+	n := len(b)
+	b = slices.Grow(b, 4*len(fs))[:n+4*len(fs)]
+	out := b[n:]
+	for i, f := range fs {
+		binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(f))
+	}
+	return b
+}
+
 // encodeMemory appends the remember payload of m, with raw (the embedding as given) as vector.
 func encodeMemory(b []byte, m *Memory, raw []float32) []byte {
 	// One allocation for the whole payload: the embedding is most of it.
@@ -83,9 +94,7 @@ func encodeMemory(b []byte, m *Memory, raw []float32) []byte {
 	b = appendStrings(b, m.Tags)
 	if raw != nil {
 		b = appendUvarint(b, uint64(len(raw)))
-		for _, f := range raw {
-			b = appendF32(b, f)
-		}
+		b = appendF32s(b, raw)
 	}
 	if e := m.Episode; e != nil {
 		b = appendString(b, e.Where)
@@ -224,14 +233,15 @@ func decodeMemory(p []byte) (Memory, []float32, error) {
 	var raw []float32
 	if flags&flagEmbedding != 0 {
 		n := d.uvarint("embedding length")
-		if d.err == nil && n*4 > uint64(len(d.b)) {
+		if d.err == nil && n > uint64(len(d.b))/4 {
 			d.fail("embedding")
 		}
 		if d.err == nil {
 			raw = make([]float32, n)
 			for i := range raw {
-				raw[i] = d.f32("embedding")
+				raw[i] = math.Float32frombits(binary.LittleEndian.Uint32(d.b[4*i:]))
 			}
+			d.b = d.b[4*n:]
 		}
 	}
 	if flags&flagEpisode != 0 {
