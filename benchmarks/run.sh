@@ -48,7 +48,7 @@ for round in $(seq "$count"); do
 	bench ./benchmarks/limits   'MemCopy|Fdatasync'                1s
 	# SIMD kernels per CPU path (x-generic = speed-up over the portable loop) and the hot
 	# slab scan against a copy of the same bytes.
-	bench ./simd                'Cosine768|DotBatch100k|Copy100k'  0.5s
+	bench ./simd                'Cosine768|Quantize768|DotBatch100k|Copy100k' 0.5s
 	# Hot (in-heap), warm (mapped float32) and cold (mapped int8) scans of 100k 768-d rows.
 	bench ./engine/tier         'Scan(HotSlab|Warm|Cold)100k'      0.5s
 	bench ./engine/index        'TopK|LexicalSearch'               0.5s
