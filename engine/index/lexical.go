@@ -157,12 +157,21 @@ func (l *Lexical) termID(term string) uint32 {
 }
 
 // insertPosting adds p to a row-sorted list. Rows mostly arrive in increasing order, so
-// the common case is an append; a reused row costs one memmove.
+// the common case is an append. Concurrent remembers add their rows in the order their
+// goroutines run, a few places out of order: a short walk back from the end finds those
+// without a binary search over the whole (often long) list; a reused row costs one memmove.
 func insertPosting(list []posting, p posting) []posting {
-	if n := len(list); n == 0 || list[n-1].row < p.row {
+	n := len(list)
+	if n == 0 || list[n-1].row < p.row {
 		return append(list, p)
 	}
-	i, _ := slices.BinarySearchFunc(list, p.row, func(q posting, row uint32) int { return cmpRow(q.row, row) })
+	i := n - 1
+	for i > 0 && n-i < 32 && list[i-1].row > p.row {
+		i--
+	}
+	if i > 0 && list[i-1].row > p.row {
+		i, _ = slices.BinarySearchFunc(list[:i], p.row, func(q posting, row uint32) int { return cmpRow(q.row, row) })
+	}
 	return slices.Insert(list, i, p)
 }
 

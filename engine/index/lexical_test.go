@@ -215,3 +215,41 @@ func TestLexicalConcurrent(t *testing.T) {
 		t.Fatalf("Len = %d, want %d", got, want)
 	}
 }
+
+func TestInsertPostingKeepsRowOrder(t *testing.T) {
+	rows := func(n, step int) []posting {
+		var l []posting
+		for i := range n {
+			l = append(l, posting{row: uint32(10 + i*step), tf: 1})
+		}
+		return l
+	}
+	tests := []struct {
+		name string
+		list []posting
+		row  uint32
+	}{
+		{"empty", nil, 5},
+		{"append", rows(5, 2), 100},
+		{"just before the last", rows(5, 2), 17},
+		{"a few places back", rows(40, 2), 75},
+		{"beyond the walk back", rows(200, 2), 51},
+		{"at the front", rows(200, 2), 3},
+		{"second", rows(3, 2), 11},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(tt.list)
+			got := insertPosting(slices.Clone(tt.list), posting{row: tt.row, tf: 7})
+			if len(got) != before+1 {
+				t.Fatalf("len %d, want %d", len(got), before+1)
+			}
+			if !slices.IsSortedFunc(got, func(a, b posting) int { return cmpRow(a.row, b.row) }) {
+				t.Fatalf("not sorted: %v", got)
+			}
+			if i := slices.IndexFunc(got, func(p posting) bool { return p.row == tt.row }); i < 0 || got[i].tf != 7 {
+				t.Fatalf("row %d missing: %v", tt.row, got)
+			}
+		})
+	}
+}
