@@ -44,8 +44,8 @@ type RememberResult struct {
 const MaxContentBytes = 100 << 10
 
 // prepare validates m and fills defaults. It never modifies stored data. It reports whether
-// it gave m a new id: 96 random bits, so no stored memory has it and nobody else can name it
-// yet.
+// it gave m a new id: 96 random bits, which nobody else can name yet and which a stored
+// memory holds only by a chance of 2^-96 per stored memory, small enough to treat as new.
 func (s *Space) prepare(m *Memory, preserve bool) (generated bool, err error) {
 	if m.ID == "" {
 		var b [12]byte
