@@ -133,8 +133,6 @@ func BenchmarkRemember(b *testing.B) {
 	}
 }
 
-// BenchmarkRecovery measures reopening a space of 100,000 small memories (WAL replay
-// into the hot tier, lexical index and graph).
 // BenchmarkRememberEmbedded measures the foreground cost of a remember shaped like an HTTP
 // one: a short text and a client 768-d embedding, from 64 writers. With wal_sync "never" no
 // writer waits for an fdatasync, so the figure is the CPU path (ns/op is wall time per
@@ -183,6 +181,8 @@ func BenchmarkRememberEmbedded(b *testing.B) {
 	}
 }
 
+// BenchmarkRecovery measures reopening a space of 100,000 small memories (WAL replay
+// into the hot tier, lexical index and graph).
 func BenchmarkRecovery(b *testing.B) {
 	root := b.TempDir()
 	cfg := testConfig(b, root)

@@ -11,14 +11,6 @@ import (
 	"time"
 )
 
-// cpuSample is a reading of this process's CPU time and of the machine's CPU counters, so
-// a run can say how busy it kept the machine and how much of it sat idle.
-type cpuSample struct {
-	process    time.Duration // user + system time of this process
-	idle, all  uint64        // machine-wide idle + iowait and total ticks (/proc/stat)
-	measurable bool
-}
-
 func readCPU() cpuSample {
 	var s cpuSample
 	var ru syscall.Rusage

@@ -2,13 +2,5 @@
 
 package main
 
-import "time"
-
-// cpuSample is empty where the machine's CPU counters are not read.
-type cpuSample struct {
-	process    time.Duration
-	idle, all  uint64
-	measurable bool
-}
-
+// readCPU reads nothing where the machine's CPU counters are not read: runs print "-".
 func readCPU() cpuSample { return cpuSample{} }

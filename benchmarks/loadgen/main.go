@@ -496,6 +496,15 @@ type result struct {
 	cpuBefore, cpuAfter cpuSample
 }
 
+// cpuSample is a reading of this process's CPU time and of the machine's CPU counters
+// (readCPU, per platform), so a run can say how busy it kept the machine and how much of it
+// sat idle.
+type cpuSample struct {
+	process    time.Duration // user + system time of this process
+	idle, all  uint64        // machine-wide idle + iowait and total ticks (/proc/stat)
+	measurable bool
+}
+
 // itemRate is memories stored per second: successful requests times their items.
 func (r result) itemRate() float64 { return r.rate() * float64(r.items) }
 
