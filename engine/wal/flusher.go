@@ -15,6 +15,7 @@ const maxRetainedBuffer = 4 << 20
 type batch struct {
 	buf       []byte // encoded frames in LSN order
 	records   int
+	waiters   int   // Append and AppendBatch calls waiting on the batch
 	firstTime int64 // append time of the first record, unix ns
 	lastLSN   uint64
 	done      chan struct{} // closed once the batch is written (and synced for SyncAlways)
@@ -32,6 +33,9 @@ func (w *WAL) run() {
 		}
 		select {
 		case <-w.kick:
+			if w.opts.Sync == SyncAlways {
+				w.gather()
+			}
 			w.flush(w.opts.Sync == SyncAlways)
 		case <-tick:
 			w.timerArmed = false
@@ -84,6 +88,10 @@ func (w *WAL) flush(sync bool) error {
 		err = w.fail(err)
 	}
 	if b != nil {
+		w.mu.Lock()
+		queued := w.cur.waiters
+		w.mu.Unlock()
+		w.sizer.released(b.waiters + queued)
 		b.err = err
 		close(b.done)
 		if cap(b.buf) <= maxRetainedBuffer {
@@ -193,6 +201,7 @@ func (w *WAL) syncActive(pendingSince int64) error {
 		return fmt.Errorf("fdatasync %s: %w", w.active.path, err)
 	}
 	d := time.Since(start)
+	w.sizer.synced(d)
 	n := w.unsyncedRecords
 	w.unsyncedRecords = 0
 	w.durableLSN.Store(w.writtenLSN)

@@ -63,6 +63,7 @@ type WAL struct {
 	unsyncedSince int64 // append time (unix ns) of the oldest record taken by the flusher and not yet durable
 	closed        bool
 	failed        error // wraps ErrFailed once a write or fdatasync failed
+	gathering     int   // while the flusher lets cur fill (group.go): the waiters that wake it
 
 	kick     chan struct{}   // capacity 1: "cur has records"
 	syncReq  chan chan error // Sync requests
@@ -77,6 +78,8 @@ type WAL struct {
 	unsyncedRecords int    // records written since the last fdatasync
 	timer           *time.Timer
 	timerArmed      bool
+	sizer           groupSizer
+	gatherTimer     *time.Timer
 
 	segMu  sync.Mutex
 	sealed []segmentMeta // segments before the active one, oldest first
@@ -178,6 +181,8 @@ func open(opts Options, afterLSN uint64, replay func(Record) error, ops fileOps)
 		w.timer = time.NewTimer(opts.SyncInterval)
 		w.timer.Stop()
 	}
+	w.gatherTimer = time.NewTimer(time.Hour)
+	w.gatherTimer.Stop()
 	go w.run()
 	return w, lr.stats, nil
 }
@@ -246,8 +251,10 @@ func (w *WAL) Append(e Entry) (lsn uint64, err error) {
 	}
 	lsn = w.nextLSN
 	b := w.addLocked(e, time.Now().UnixNano())
+	b.waiters++
+	kick := w.kickLocked(b)
 	w.mu.Unlock()
-	if err := w.await(b); err != nil {
+	if err := w.await(b, kick); err != nil {
 		return 0, err
 	}
 	return lsn, nil
@@ -276,8 +283,10 @@ func (w *WAL) AppendBatch(es []Entry) (firstLSN uint64, err error) {
 	for _, e := range es {
 		b = w.addLocked(e, now)
 	}
+	b.waiters++
+	kick := w.kickLocked(b)
 	w.mu.Unlock()
-	if err := w.await(b); err != nil {
+	if err := w.await(b, kick); err != nil {
 		return 0, err
 	}
 	return firstLSN, nil
@@ -296,11 +305,21 @@ func (w *WAL) addLocked(e Entry, now int64) *batch {
 	return b
 }
 
-// await wakes the flusher and waits until b is written (and synced for SyncAlways).
-func (w *WAL) await(b *batch) error {
-	select {
-	case w.kick <- struct{}{}:
-	default: // a wake-up is already pending; it will take b with it
+// kickLocked reports whether an appender that just joined b should wake the flusher: always,
+// unless the flusher is letting b fill (group.go) and b still has fewer waiters than it waits
+// for. w.mu must be held.
+func (w *WAL) kickLocked(b *batch) bool {
+	return w.gathering == 0 || b.waiters >= w.gathering
+}
+
+// await wakes the flusher if kick is set and waits until b is written (and synced for
+// SyncAlways).
+func (w *WAL) await(b *batch, kick bool) error {
+	if kick {
+		select {
+		case w.kick <- struct{}{}:
+		default: // a wake-up is already pending; it will take b with it
+		}
 	}
 	<-b.done
 	return b.err
