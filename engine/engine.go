@@ -36,10 +36,11 @@ type Engine struct {
 	recovered    *metrics.Counter
 	corrupted    *metrics.Counter
 
-	openCount      atomic.Int64 // spaces whose state is open
-	lastForeground atomic.Int64 // unix ns of a recent remember or recall (pacing.go)
-	sweeping       atomic.Bool  // an enforceOpenBound pass is running
-	closeMu        sync.Mutex   // one idle sweep at a time
+	openCount      atomic.Int64      // spaces whose state is open
+	lastForeground atomic.Int64      // unix ns of a recent remember or recall (pacing.go)
+	background     *backgroundBudget // the background lanes' share of the CPUs (pacing.go)
+	sweeping       atomic.Bool       // an enforceOpenBound pass is running
+	closeMu        sync.Mutex        // one idle sweep at a time
 	closed         atomic.Bool
 	bg             sync.WaitGroup
 	stop           chan struct{}
@@ -64,7 +65,7 @@ func Open(cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(cfg.DataRoot, 0o755); err != nil {
 		return nil, fmt.Errorf("engine: create data root: %w", err)
 	}
-	e := &Engine{cfg: cfg, metrics: metrics.NewSet(), stop: make(chan struct{})}
+	e := &Engine{cfg: cfg, metrics: metrics.NewSet(), stop: make(chan struct{}), background: newBackgroundBudget(budgetCPUs())}
 	e.registryWait = e.metrics.NewHistogram("engram_registry_lock_wait_seconds")
 	e.walSync = e.metrics.NewHistogram("engram_wal_fsync_seconds")
 	e.walBatch = e.metrics.NewHistogram("engram_wal_fsync_batch_records")

@@ -182,13 +182,10 @@ func (l *linker) indexPending() {
 			l.near[next] = near
 		}
 		l.indexed = next + 1
-		queued := len(l.q)
 		l.mu.Unlock()
 		if inserted++; inserted == indexSlice {
 			l.pokeEdges()
-			tail := rows - int(next) - 1
-			lag := max(float64(tail)/float64(indexLagRows(st.dim)), float64(queued)/maxLinkQueue)
-			l.rest(restAfter(time.Since(began), l.busy(), lag), l.hurryIndex)
+			l.pace(began, l.indexLag, l.hurryIndex)
 			began, inserted = time.Now(), 0
 		}
 	}
@@ -322,9 +319,8 @@ func (l *linker) run() {
 					l.waiters--
 				}
 			}
-			backlog := len(l.q)
 			l.mu.Unlock()
-			l.rest(restAfter(time.Since(began), l.busy(), float64(backlog)/maxLinkQueue), l.hurryEdges)
+			l.pace(began, l.edgeLag, l.hurryEdges)
 		}
 		l.runPromotions()
 	}
@@ -345,17 +341,51 @@ func (l *linker) ready(n int) int {
 }
 
 // rest pauses a background lane for d, or until the linker stops or hurry fires.
-func (l *linker) rest(d time.Duration, hurry <-chan struct{}) {
-	if d <= 0 {
-		return
-	}
+func (l *linker) rest(d time.Duration, hurry <-chan struct{}) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-l.quit:
+		return false
 	case <-t.C:
+		return true
 	case <-hurry:
+		return false
 	}
+}
+
+// pace charges the lane's work since began to the engine's background budget, then rests
+// while the budget has no room, as restFor allows for the lane's lag (a fraction of its
+// bound); it returns early when hurried or stopped.
+func (l *linker) pace(began time.Time, lag func() float64, hurry <-chan struct{}) {
+	b := l.st.sp.e.background
+	now := time.Now()
+	b.charge(now.UnixNano(), now.Sub(began))
+	for {
+		r := restFor(b.wait(time.Now().UnixNano()), l.busy(), lag())
+		if r <= 0 || !l.rest(r, hurry) {
+			return
+		}
+	}
+}
+
+// edgeLag is the edge lane's lag as a fraction of its bound, the queue at which remembers
+// are refused.
+func (l *linker) edgeLag() float64 {
+	return float64(l.pending()) / maxLinkQueue
+}
+
+// indexLag is the index lane's lag as a fraction of its bound: the rows it has yet to take
+// against indexLagRows, or the edges waiting (for it) against theirs, whichever is nearer.
+func (l *linker) indexLag() float64 {
+	l.st.mu.RLock()
+	rows := len(l.st.recs)
+	l.st.mu.RUnlock()
+	l.mu.Lock()
+	tail := rows - int(l.indexed)
+	queued := len(l.q)
+	l.mu.Unlock()
+	return max(float64(tail)/float64(indexLagRows(l.st.dim)), float64(queued)/maxLinkQueue)
 }
 
 // process links a batch of jobs with one WAL append for all their edges. In turn (not

@@ -1,17 +1,26 @@
 package engine
 
-import "time"
+import (
+	"runtime"
+	"sync"
+	"time"
+)
 
 // Background lanes (association edges, HNSW inserts) share the cores with requests. The
-// design keeps them off the synchronous path with a bounded lag, so while requests are
-// flowing a lane works in slices and rests between them, and the closer its lag gets to
-// its bound the less it rests; once requests stop it runs flat out and catches up.
+// design keeps them off the synchronous path with a bounded lag. While requests are flowing,
+// the lanes of every open space draw on one budget of the engine, backgroundShare of the
+// machine's CPUs: a lane works in slices, charges each slice to the budget and rests until
+// the budget has room again, the less the closer its own lag gets to its bound. Once
+// requests stop, or a lag reaches its bound, a lane runs flat out and catches up. The budget
+// is the engine's, not each lane's, so a thousand busy spaces take no more of the machine in
+// the background than one.
 const (
 	// foregroundWindow: a remember or recall this recent means requests are flowing.
 	foregroundWindow = 100 * time.Millisecond
-	// restFactor: with requests flowing and the lag under half its bound, a lane rests
-	// this many times the work it just did, so it takes at most a tenth of a core.
-	restFactor = 9
+	// backgroundShare is the part of the CPUs the lanes of all spaces together may use while
+	// requests flow and their lags are under half their bounds: a tenth of a core on two
+	// CPUs.
+	backgroundShare = 0.05
 	// maxRest caps one rest, so a lane notices a quiet foreground or a growing lag soon.
 	maxRest = 200 * time.Millisecond
 )
@@ -33,17 +42,48 @@ func (e *Engine) foregroundBusyAt(now int64) bool {
 	return now-e.lastForeground.Load() < int64(foregroundWindow)
 }
 
-// restAfter is how long a background lane rests after work of duration d, given whether
-// requests are flowing and its lag as a fraction of the lag's bound: restFactor·d while the
-// lag is under half the bound, falling linearly to nothing at the bound; nothing at all
-// when no request is being served.
-func restAfter(d time.Duration, busy bool, lag float64) time.Duration {
-	if !busy || lag >= 1 {
+// backgroundBudget is the lanes' shared budget: a clock that every slice of lane work moves
+// forward by the time the budget takes to pay for it.
+type backgroundBudget struct {
+	mu   sync.Mutex
+	free int64   // unix ns from which the budget has room for more work
+	rate float64 // CPU seconds of lane work per second
+}
+
+// budgetCPUs is the number of CPUs the budget is a share of: the machine's, or fewer when
+// the scheduler was given fewer (a container's CPU limit).
+func budgetCPUs() int { return min(runtime.NumCPU(), runtime.GOMAXPROCS(0)) }
+
+func newBackgroundBudget(cpus int) *backgroundBudget {
+	return &backgroundBudget{rate: backgroundShare * float64(max(cpus, 1))}
+}
+
+// charge records a slice of lane work of duration d that ended at now. Budget left unused
+// is not saved up beyond the slice itself: a lane that found nothing to do for a minute
+// does not get to run flat out for seconds afterwards.
+func (b *backgroundBudget) charge(now int64, d time.Duration) {
+	b.mu.Lock()
+	b.free = max(b.free, now-int64(d)) + int64(float64(d)/b.rate)
+	b.mu.Unlock()
+}
+
+// wait is how long from now the budget has no room.
+func (b *backgroundBudget) wait(now int64) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return time.Duration(max(b.free-now, 0))
+}
+
+// restFor is how long a lane rests when the budget has no room for wait, given whether
+// requests are flowing and the lane's lag as a fraction of the lag's bound: all of wait
+// while the lag is under half the bound, falling linearly to nothing at the bound; nothing
+// at all when no request is being served; at most maxRest at a time.
+func restFor(wait time.Duration, busy bool, lag float64) time.Duration {
+	if !busy || lag >= 1 || wait <= 0 {
 		return 0
 	}
-	r := restFactor * d
 	if lag > 0.5 {
-		r = time.Duration(float64(r) * (1 - lag) / 0.5)
+		wait = time.Duration(float64(wait) * (1 - lag) / 0.5)
 	}
-	return min(r, maxRest)
+	return min(wait, maxRest)
 }

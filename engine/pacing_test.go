@@ -5,27 +5,68 @@ import (
 	"time"
 )
 
-func TestRestAfter(t *testing.T) {
+func TestRestFor(t *testing.T) {
 	ms := time.Millisecond
 	cases := []struct {
 		name string
-		d    time.Duration
+		wait time.Duration
 		busy bool
 		lag  float64
 		want time.Duration
 	}{
-		{"idle foreground runs flat out", 10 * ms, false, 0.1, 0},
-		{"busy, small lag rests nine times the work", 10 * ms, true, 0.1, 90 * ms},
-		{"busy, half the bound still rests fully", 10 * ms, true, 0.5, 90 * ms},
-		{"busy, three quarters rests half", 10 * ms, true, 0.75, 45 * ms},
-		{"busy, at the bound no rest", 10 * ms, true, 1, 0},
-		{"busy, past the bound no rest", 10 * ms, true, 3, 0},
-		{"long work rests at most maxRest", time.Second, true, 0, maxRest},
+		{"idle foreground runs flat out", 90 * ms, false, 0.1, 0},
+		{"busy, small lag waits for the budget", 90 * ms, true, 0.1, 90 * ms},
+		{"busy, half the bound still waits fully", 90 * ms, true, 0.5, 90 * ms},
+		{"busy, three quarters waits half", 90 * ms, true, 0.75, 45 * ms},
+		{"busy, at the bound no rest", 90 * ms, true, 1, 0},
+		{"busy, past the bound no rest", 90 * ms, true, 3, 0},
+		{"budget has room", 0, true, 0, 0},
+		{"a long wait rests at most maxRest at a time", 9 * time.Second, true, 0, maxRest},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := restAfter(c.d, c.busy, c.lag); got != c.want {
-				t.Fatalf("restAfter(%v, %v, %v) = %v, want %v", c.d, c.busy, c.lag, got, c.want)
+			if got := restFor(c.wait, c.busy, c.lag); got != c.want {
+				t.Fatalf("restFor(%v, %v, %v) = %v, want %v", c.wait, c.busy, c.lag, got, c.want)
+			}
+		})
+	}
+}
+
+func TestBackgroundBudget(t *testing.T) {
+	ms := time.Millisecond
+	now := time.Unix(1000, 0).UnixNano()
+	at := func(d time.Duration) int64 { return now + int64(d) }
+	type slice struct {
+		end  time.Duration // when the slice of work ended, from now
+		work time.Duration
+	}
+	cases := []struct {
+		name   string
+		cpus   int
+		slices []slice
+		askAt  time.Duration
+		want   time.Duration
+	}{
+		{"nothing charged has room", 2, nil, 0, 0},
+		// A tenth of a core on two CPUs: 10 ms of work pays for itself over 100 ms.
+		{"one lane rests nine times its work", 2, []slice{{10 * ms, 10 * ms}}, 10 * ms, 90 * ms},
+		{"two lanes share one budget", 2, []slice{{10 * ms, 10 * ms}, {10 * ms, 10 * ms}}, 10 * ms, 190 * ms},
+		{"more CPUs, more budget", 4, []slice{{10 * ms, 10 * ms}}, 10 * ms, 40 * ms},
+		{"the wait runs down", 2, []slice{{10 * ms, 10 * ms}}, 60 * ms, 40 * ms},
+		{"paid off", 2, []slice{{10 * ms, 10 * ms}}, 101 * ms, 0},
+		// Budget left unused for a long time is not saved up: after an idle second a
+		// slice still pays for itself in full.
+		{"no credit from idle time", 2, []slice{{10 * ms, 10 * ms}, {2 * time.Second, 10 * ms}}, 2 * time.Second, 90 * ms},
+		{"zero CPUs counts as one", 0, []slice{{10 * ms, 10 * ms}}, 10 * ms, 190 * ms},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b := newBackgroundBudget(c.cpus)
+			for _, s := range c.slices {
+				b.charge(at(s.end), s.work)
+			}
+			if got := b.wait(at(c.askAt)); got != c.want {
+				t.Fatalf("wait = %v, want %v", got, c.want)
 			}
 		})
 	}
