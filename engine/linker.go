@@ -354,13 +354,13 @@ func (l *linker) rest(d time.Duration, hurry <-chan struct{}) bool {
 	}
 }
 
-// pace charges the lane's work since began to the engine's background budget, then rests
-// while the budget has no room, as restFor allows for the lane's lag (a fraction of its
-// bound); it returns early when hurried or stopped.
+// pace charges the budgeted part of the lane's work since began to the engine's background
+// budget, then rests while the budget has no room, as restFor allows for the lane's lag (a
+// fraction of its bound); it returns early when hurried or stopped.
 func (l *linker) pace(began time.Time, lag func() float64, hurry <-chan struct{}) {
 	b := l.st.sp.e.background
 	now := time.Now()
-	b.charge(now.UnixNano(), now.Sub(began))
+	b.charge(now.UnixNano(), time.Duration(float64(now.Sub(began))*budgeted(l.busy(), lag())))
 	for {
 		r := restFor(b.wait(time.Now().UnixNano()), l.busy(), lag())
 		if r <= 0 || !l.rest(r, hurry) {

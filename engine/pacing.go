@@ -74,16 +74,27 @@ func (b *backgroundBudget) wait(now int64) time.Duration {
 	return time.Duration(max(b.free-now, 0))
 }
 
-// restFor is how long a lane rests when the budget has no room for wait, given whether
-// requests are flowing and the lane's lag as a fraction of the lag's bound: all of wait
-// while the lag is under half the bound, falling linearly to nothing at the bound; nothing
-// at all when no request is being served; at most maxRest at a time.
+// budgeted is the part of a lane's work the budget pays for and of the budget's wait the
+// lane rests, given whether requests are flowing and the lane's lag as a fraction of the
+// lag's bound: all of it while the lag is under half the bound, falling linearly to nothing
+// at the bound; nothing at all when no request is being served. Work the budget does not pay
+// for (a catch-up once requests stop, a lane at its bound) is not charged to it, or the
+// lanes would owe for it in the next burst.
+func budgeted(busy bool, lag float64) float64 {
+	switch {
+	case !busy || lag >= 1:
+		return 0
+	case lag > 0.5:
+		return (1 - lag) / 0.5
+	}
+	return 1
+}
+
+// restFor is how long a lane rests when the budget has no room for wait: the budgeted part
+// of wait, at most maxRest at a time.
 func restFor(wait time.Duration, busy bool, lag float64) time.Duration {
-	if !busy || lag >= 1 || wait <= 0 {
+	if wait <= 0 {
 		return 0
 	}
-	if lag > 0.5 {
-		wait = time.Duration(float64(wait) * (1 - lag) / 0.5)
-	}
-	return min(wait, maxRest)
+	return min(time.Duration(float64(wait)*budgeted(busy, lag)), maxRest)
 }

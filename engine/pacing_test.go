@@ -32,6 +32,28 @@ func TestRestFor(t *testing.T) {
 	}
 }
 
+func TestBudgeted(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		busy bool
+		lag  float64
+		want float64
+	}{
+		{"catch-up is free", false, 0.1, 0},
+		{"busy, small lag pays in full", true, 0.1, 1},
+		{"busy, half the bound pays in full", true, 0.5, 1},
+		{"busy, three quarters pays half", true, 0.75, 0.5},
+		{"busy, at the bound is free", true, 1, 0},
+		{"busy, past the bound is free", true, 2, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := budgeted(c.busy, c.lag); got != c.want {
+				t.Fatalf("budgeted(%v, %v) = %v, want %v", c.busy, c.lag, got, c.want)
+			}
+		})
+	}
+}
+
 func TestBackgroundBudget(t *testing.T) {
 	ms := time.Millisecond
 	now := time.Unix(1000, 0).UnixNano()
@@ -84,5 +106,34 @@ func TestForegroundBusy(t *testing.T) {
 	}
 	if e.foregroundBusyAt(now + int64(foregroundWindow+time.Millisecond)) {
 		t.Fatal("still busy after the window")
+	}
+}
+
+// A lane charges the budget only for work done while requests flow and its lag is under
+// its bound, so a catch-up leaves nothing owed for the next burst.
+func TestPaceChargesOnlyBudgetedWork(t *testing.T) {
+	e := openTest(t, testConfig(t, t.TempDir()))
+	defer e.Close()
+	s := mustSpace(t, e, "pace")
+	var l *linker
+	readState(t, s, func(st *state) { l = &st.link })
+	hurried := make(chan struct{}, 1)
+	second := func(lag float64) { l.pace(time.Now().Add(-time.Second), func() float64 { return lag }, hurried) }
+	owed := func() time.Duration { return e.background.wait(time.Now().UnixNano()) }
+
+	e.lastForeground.Store(0) // quiet: a second of catch-up is free
+	second(0.1)
+	if w := owed(); w != 0 {
+		t.Fatalf("after a catch-up with no requests the lanes owe %v", w)
+	}
+	e.noteForeground()
+	second(1) // at its bound a lane runs flat out, free
+	if w := owed(); w != 0 {
+		t.Fatalf("after work at the lag bound the lanes owe %v", w)
+	}
+	hurried <- struct{}{} // the lane would rest; cut it short
+	second(0.1)
+	if w := owed(); w <= 0 {
+		t.Fatal("a second of work while requests flow was not charged")
 	}
 }
