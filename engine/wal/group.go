@@ -1,8 +1,6 @@
 package wal
 
-import (
-	"time"
-)
+import "time"
 
 // groupSizer decides how long the flusher lets a SyncAlways batch gather writers (Append and
 // AppendBatch calls) before it writes and syncs it.
