@@ -191,6 +191,25 @@ func (d *decoder) strs(what string) []string {
 	return out
 }
 
+// f32s reads a length and that many float32 values, as appendUvarint and appendF32s wrote
+// them, in one pass; a length the input cannot hold fails without allocating.
+func (d *decoder) f32s(what string) []float32 {
+	n := d.uvarint(what + " length")
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b))/4 {
+		d.fail(what)
+		return nil
+	}
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(d.b[4*i:]))
+	}
+	d.b = d.b[4*n:]
+	return out
+}
+
 func (d *decoder) f32(what string) float32 {
 	if d.err != nil || len(d.b) < 4 {
 		d.fail(what)
@@ -232,17 +251,7 @@ func decodeMemory(p []byte) (Memory, []float32, error) {
 	m.Tags = d.strs("tags")
 	var raw []float32
 	if flags&flagEmbedding != 0 {
-		n := d.uvarint("embedding length")
-		if d.err == nil && n > uint64(len(d.b))/4 {
-			d.fail("embedding")
-		}
-		if d.err == nil {
-			raw = make([]float32, n)
-			for i := range raw {
-				raw[i] = math.Float32frombits(binary.LittleEndian.Uint32(d.b[4*i:]))
-			}
-			d.b = d.b[4*n:]
-		}
+		raw = d.f32s("embedding")
 	}
 	if flags&flagEpisode != 0 {
 		e := &Episode{}
