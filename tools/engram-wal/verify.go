@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/engine/record"
 	"github.com/spf13/cobra"
 )
 
@@ -84,7 +85,7 @@ func verifyLog(w io.Writer, l *walLog) logVerdict {
 			if _, derr := engine.DescribeRecord(e.frame.Type, e.frame.Payload); derr != nil {
 				v.undecodable++
 				fmt.Fprintf(w, "%s: offset %d: undecodable record, LSN %d %s: %v\n",
-					e.seg.path, e.frame.Offset, e.frame.LSN, engine.RecordTypeName(e.frame.Type), derr)
+					e.seg.path, e.frame.Offset, e.frame.LSN, record.TypeName(e.frame.Type), derr)
 			}
 			return nil
 		}
