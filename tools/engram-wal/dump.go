@@ -90,7 +90,7 @@ func (o *options) dump(dir string, d dumpFlags) error {
 	for _, l := range t.logs {
 		_, err := walkLog(l, func(e *entry) error {
 			switch {
-			case e.damage == intact:
+			case e.damage == wal.Intact:
 				if d.to > 0 && e.frame.LSN > d.to {
 					return errStopWalk // LSNs only grow
 				}

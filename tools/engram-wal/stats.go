@@ -48,7 +48,7 @@ type spaceStats struct {
 func collectStats(l *walLog) (*spaceStats, error) {
 	s := &spaceStats{byType: map[wal.RecordType]*typeCount{}, remembered: map[string]struct{}{}, live: map[string]struct{}{}}
 	reports, err := walkLog(l, func(e *entry) error {
-		if e.damage == intact {
+		if e.damage == wal.Intact {
 			s.add(e.frame)
 		}
 		return nil
@@ -59,7 +59,7 @@ func collectStats(l *walLog) (*spaceStats, error) {
 		s.bytes += r.size
 		s.corrupted += r.corrupted
 		s.tornBytes += r.tornBytes
-		if r.headerDamage == corruption {
+		if r.headerDamage == wal.Corrupt {
 			s.damagedHeader++
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/engine/record"
+	"github.com/engram-go/engram/engine/wal"
 	"github.com/spf13/cobra"
 )
 
@@ -76,7 +77,7 @@ func (o *options) verify(dir string) error {
 func verifyLog(w io.Writer, l *walLog) logVerdict {
 	var v logVerdict
 	reports, err := walkLog(l, func(e *entry) error {
-		if e.damage == intact {
+		if e.damage == wal.Intact {
 			if v.records == 0 {
 				v.firstLSN = e.frame.LSN
 			}
@@ -103,7 +104,7 @@ func verifyLog(w io.Writer, l *walLog) logVerdict {
 		r := &reports[i]
 		v.tornBytes += r.tornBytes
 		v.corrupted += r.corrupted
-		if r.headerDamage == corruption {
+		if r.headerDamage == wal.Corrupt {
 			v.headers++
 		}
 	}
