@@ -84,6 +84,7 @@ type verifier struct {
 	st    *VerifyStats
 	fn    func(*Verified) error
 	held  []Verified
+	cur   Verified // the item being passed on, reused so that intact frames cost no allocation
 }
 
 // verifyBytes is VerifySegment over a segment already in memory; Raw and Payload of the items
@@ -116,25 +117,26 @@ func verifyBytes(data []byte, place SegmentPlace, fn func(*Verified) error) (Ver
 
 // visit is the scanBytes callback.
 func (v *verifier) visit(f Frame) error {
-	it := Verified{Frame: f}
+	v.cur = Verified{Frame: f}
+	it := &v.cur
 	switch {
 	case f.Err == nil && f.LSN <= v.place.PrevLSN:
 		it.Err = fmt.Errorf("%w at offset %d: LSN %d is not above %d, the last LSN of the segments before",
 			ErrCorrupt, f.Offset, f.LSN, v.place.PrevLSN)
-		v.hold(it)
+		v.hold(*it)
 		return nil
 	case f.Err == nil:
 		if err := v.release(Corrupt); err != nil {
 			return err
 		}
-		return v.emit(&it, Intact)
+		return v.emit(it, Intact)
 	case len(v.held) > 0:
-		v.hold(it)
+		v.hold(*it)
 		return nil
 	case errors.Is(f.Err, ErrTorn) && v.place.Last:
-		return v.emit(&it, TornTail)
+		return v.emit(it, TornTail)
 	}
-	return v.emit(&it, Corrupt)
+	return v.emit(it, Corrupt)
 }
 
 // hold keeps a copy of it until its class is known.
