@@ -145,14 +145,3 @@ func ValidateEmbedding(v []float32, dim int) error {
 	}
 	return nil
 }
-
-// ConfidenceCategory is the API's High/Medium/Low bucket of a confidence value.
-func ConfidenceCategory(v float32) string {
-	switch {
-	case v > 0.7:
-		return "High"
-	case v > 0.4:
-		return "Medium"
-	}
-	return "Low"
-}
