@@ -57,7 +57,7 @@ func (s SpaceSettings) totalCapacity() int {
 	return s.HotCapacity + s.WarmCapacity + s.ColdCapacity
 }
 
-// DefaultSpaceSettings are the built-in defaults of SPEC §5.
+// DefaultSpaceSettings are the built-in defaults of docs/configuration.md, "[persistence]".
 func DefaultSpaceSettings() SpaceSettings {
 	return SpaceSettings{
 		HotCapacity:     100000,

@@ -149,7 +149,8 @@ func (s *Space) open() (*wal.RecoveryStats, error) {
 	return &rs, nil
 }
 
-// recoverAndLog opens the space at engine start and logs the recovery line of SPEC §4.
+// recoverAndLog opens the space at engine start and logs the recovery line of
+// docs/operations.md, "Starting".
 func (s *Space) recoverAndLog() error {
 	start := time.Now()
 	rs, err := s.open()

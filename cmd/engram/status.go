@@ -76,7 +76,8 @@ func (a *app) statusCommand() *cobra.Command {
 	return cmd
 }
 
-// The status table of SPEC §4: fixed column widths 20, 11, 10, 13 and 17.
+// The status table of docs/operations.md, "engram status": fixed column widths 20, 11, 10,
+// 13 and 17.
 const (
 	statusTop    = "┌────────────────────┬───────────┬──────────┬─────────────┬─────────────────┐\n"
 	statusHeader = "│ Space              │ Memories  │ Pressure │ WAL Lag (ms)│ Consolidation   │\n"

@@ -1,5 +1,5 @@
 // Package httpapi is the HTTP frontend of Engram: the REST routes and Server-Sent Event
-// streams of SPEC §2, served by fasthttp, registered as the frontend plugin "http".
+// streams of docs/api.md, served by fasthttp, registered as the frontend plugin "http".
 //
 // Invariants:
 //   - Every request picks its memory space with one rule, on every route including the

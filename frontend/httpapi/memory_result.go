@@ -19,7 +19,7 @@ func newConfidence(v float32, reasoning string) confidenceInfo {
 	return confidenceInfo{Value: v, Category: engine.ConfidenceCategory(v), Reasoning: reasoning}
 }
 
-// memoryResult is the MemoryResult shape of SPEC §2.
+// memoryResult is the MemoryResult shape of docs/api.md, "GET /api/v1/memories/recall".
 type memoryResult struct {
 	ID                   string         `json:"id"`
 	Content              string         `json:"content"`

@@ -5,7 +5,7 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// routes is the route table of SPEC §2 (docs/api.md describes each route).
+// routes is the route table of docs/api.md, which describes each route.
 func (s *Server) routes() *router {
 	const (
 		get    = fasthttp.MethodGet

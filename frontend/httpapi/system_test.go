@@ -68,8 +68,8 @@ func TestSpacesRoutes(t *testing.T) {
 	}
 }
 
-// healthSpaceKeys is the exact key set of a health entry (SPEC §2, the operations guide
-// parses it).
+// healthSpaceKeys is the exact key set of a health entry (docs/api.md, "System"; the
+// operations guide parses it).
 var healthSpaceKeys = []string{"space", "memories", "pressure", "wal_lag_ms", "consolidation_rate", "tiers"}
 
 func TestSystemHealth(t *testing.T) {

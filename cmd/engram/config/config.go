@@ -98,8 +98,8 @@ type Log struct {
 	Level string `toml:"level"` // debug, info, warn or error
 }
 
-// Defaults of SPEC §5. data_root has no static default: it depends on the environment
-// (see defaultDataRoot).
+// Defaults of docs/configuration.md, "Keys". data_root has no static default: it depends
+// on the environment (see defaultDataRoot).
 const (
 	DefaultHTTPListen      = "127.0.0.1:7432"
 	DefaultGRPCListen      = "127.0.0.1:50051"
