@@ -2,7 +2,8 @@ package httpapi
 
 import "github.com/valyala/fasthttp"
 
-// routes is the route table of SPEC §2 (docs/api.md describes each route).
+// routes is the route table. docs/api.md describes each route, and openapi/openapi.json
+// documents it for programs: a route added here without it fails the end-to-end tests.
 func (s *Server) routes() *router {
 	const (
 		get    = fasthttp.MethodGet
@@ -39,5 +40,8 @@ func (s *Server) routes() *router {
 	rt.handle(get, "/health/alive", s.handleAlive)
 	rt.handle(get, "/metrics", s.handleMetrics)
 	rt.handle(post, "/shutdown", s.handleShutdown)
+	rt.handle(get, "/openapi.json", s.handleOpenAPI)
+	rt.handle(get, "/docs", s.handleDocs)
+	rt.handle(get, "/docs/{asset}", s.handleDocs)
 	return rt
 }
