@@ -67,6 +67,9 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, resp *http.Response
 
 func (v *Validator) check(req *http.Request, reqBody []byte, resp *http.Response, respBody []byte) error {
 	ctx := context.Background()
+	if resp.StatusCode == http.StatusBadGateway || resp.StatusCode == http.StatusGatewayTimeout {
+		return nil // an intermediary's answer (tests put proxies in front); Engram never sends these
+	}
 	// The server answers HEAD like GET without a body; the document lists GET.
 	r := req.Clone(ctx)
 	if r.Method == http.MethodHead {
@@ -84,13 +87,18 @@ func (v *Validator) check(req *http.Request, reqBody []byte, resp *http.Response
 		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 		MultiError:         true,
 	}
-	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: pathParams, Route: route, Options: opts}
+	qopts := *opts
+	if !isJSON(req.Header.Get("Content-Type")) {
+		qopts.ExcludeRequestBody = true // NDJSON: a string to the document, checked by the server line by line
+	}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: pathParams, Route: route, Options: &qopts}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
 			return fmt.Errorf("the server accepted a request the document calls invalid: %v", err)
 		}
 	}
 	ropts := *opts
+	ropts.ExcludeRequestBody = false
 	streamed := respBody == nil
 	if streamed || !isJSON(resp.Header.Get("Content-Type")) {
 		ropts.ExcludeResponseBody = true
