@@ -3,6 +3,7 @@ package apicheck
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -76,6 +77,18 @@ func (v *Validator) check(req *http.Request, reqBody []byte, resp *http.Response
 		r.Method = http.MethodGet
 	}
 	r.Body = io.NopCloser(bytes.NewReader(reqBody))
+	// The server ignores a trailing slash and reads any JSON label (text/json, …+json, or
+	// none) as JSON; the document spells each once.
+	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		r.URL.Path = strings.TrimSuffix(p, "/")
+	}
+	if len(reqBody) > 0 && jsonLabel(r.Header.Get("Content-Type")) {
+		if json.Valid(reqBody) {
+			r.Header.Set("Content-Type", "application/json")
+		} else {
+			r.Header.Set("Content-Type", "application/x-ndjson") // the batch route's NDJSON
+		}
+	}
 	route, pathParams, err := v.router.FindRoute(r)
 	if err != nil {
 		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
@@ -88,7 +101,7 @@ func (v *Validator) check(req *http.Request, reqBody []byte, resp *http.Response
 		MultiError:         true,
 	}
 	qopts := *opts
-	if !isJSON(req.Header.Get("Content-Type")) {
+	if !isJSON(r.Header.Get("Content-Type")) {
 		qopts.ExcludeRequestBody = true // NDJSON: a string to the document, checked by the server line by line
 	}
 	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: pathParams, Route: route, Options: &qopts}
@@ -152,6 +165,13 @@ func keys(c openapi3.Content) []string {
 func isJSON(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
+}
+
+// jsonLabel reports a request content type the server reads as JSON.
+func jsonLabel(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return ct == "" || (err == nil && (mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json") ||
+		mt == "application/x-www-form-urlencoded"))
 }
 
 // Failures returns every mismatch found so far.
