@@ -156,4 +156,3 @@ func TestAPIDocsRenderInChromium(t *testing.T) {
 		}
 	}
 }
-
