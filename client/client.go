@@ -15,9 +15,6 @@ import (
 	"time"
 )
 
-// DefaultSpace is the space of a client given none.
-const DefaultSpace = "default"
-
 // RetryPolicy bounds the retries of 429 and 503 answers.
 type RetryPolicy struct {
 	// MaxAttempts is how many times a request is sent in all; 1 disables retries.
@@ -25,13 +22,16 @@ type RetryPolicy struct {
 	// MaxWait bounds the total time spent waiting between attempts; a Retry-After that
 	// would pass it ends the retries with the server's error.
 	MaxWait time.Duration
+	// MaxDelay bounds one wait: a server asking for longer (a full space asks for 30 s)
+	// is not going to clear soon, and its error is returned at once. 0 means MaxWait.
+	MaxDelay time.Duration
 	// DefaultDelay is the wait when an answer has no Retry-After.
 	DefaultDelay time.Duration
 }
 
-// DefaultRetry is the policy of a client that sets none: four attempts, at most 30 s of
-// waiting.
-var DefaultRetry = RetryPolicy{MaxAttempts: 4, MaxWait: 30 * time.Second, DefaultDelay: time.Second}
+// DefaultRetry is the policy of a client that sets none: four attempts, no single wait
+// over 10 s, at most 30 s of waiting in all.
+var DefaultRetry = RetryPolicy{MaxAttempts: 4, MaxWait: 30 * time.Second, MaxDelay: 10 * time.Second, DefaultDelay: time.Second}
 
 // Client talks to one Engram server. It is safe for concurrent use; Space returns views
 // that share its connections.
@@ -48,7 +48,8 @@ type Client struct {
 // Option configures a Client.
 type Option func(*Client)
 
-// WithSpace sets the memory space of every call (sent as X-Memory-Space).
+// WithSpace sets the memory space of every call (sent as X-Memory-Space). Without it the
+// server's default space, "default", is used.
 func WithSpace(id string) Option { return func(c *Client) { c.space = id } }
 
 // WithAPIKey sends "Authorization: Bearer key" with every call.
@@ -72,7 +73,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("client: base URL %q is not http(s)://host:port", baseURL)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
-	c := &Client{base: u, space: DefaultSpace, http: http.DefaultClient, retry: DefaultRetry, sleep: sleepCtx, events: defaultStreamTuning}
+	c := &Client{base: u, http: http.DefaultClient, retry: DefaultRetry, sleep: sleepCtx, events: defaultStreamTuning}
 	for _, o := range opts {
 		o(c)
 	}
@@ -89,7 +90,7 @@ func (c *Client) Space(id string) *Client {
 	return &v
 }
 
-// SpaceID is the space c addresses.
+// SpaceID is the space c addresses ("" = the server's default).
 func (c *Client) SpaceID() string { return c.space }
 
 // Addr is the server's host:port.
@@ -149,7 +150,7 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, error) {
 		if d <= 0 {
 			d = c.retry.DefaultDelay
 		}
-		if waited+d > c.retry.MaxWait {
+		if waited+d > c.retry.MaxWait || (c.retry.MaxDelay > 0 && d > c.retry.MaxDelay) {
 			return nil, apiErr
 		}
 		if err := c.sleep(ctx, d); err != nil {
@@ -189,7 +190,7 @@ func (c *Client) once(ctx context.Context, cl call) (*http.Response, error) {
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
-			return nil, fmt.Errorf("%w: nothing answers at %s: %v", ErrNoServer, c.base.Host, err)
+			return nil, fmt.Errorf("%w: no Engram server is answering at %s: %v", ErrNoServer, c.base.Host, err)
 		}
 		return nil, fmt.Errorf("client: %s %s: %w", cl.method, cl.path, err)
 	}

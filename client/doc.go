@@ -18,4 +18,7 @@
 //     batches the server accepts.
 //   - Subscribe reconnects after a dropped stream with Last-Event-ID, so no buffered event
 //     is skipped; a gap the server can no longer fill arrives as a Warning.
+//
+// The package depends on engine/transfer for the transfer format's types (export and
+// import); that links the engine's packages into a program, without starting anything.
 package client

@@ -9,10 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-)
 
-// NDJSONContentType is the media type of the transfer format (docs/formats/transfer.md).
-const NDJSONContentType = "application/x-ndjson"
+	"github.com/engram-go/engram/engine/transfer"
+)
 
 // Spaces lists the spaces this client may see, sorted by id (GET /api/v1/spaces).
 func (c *Client) Spaces(ctx context.Context) ([]SpaceEntry, error) {
@@ -133,13 +132,13 @@ func (c *Client) ExportMemories(ctx context.Context, id string, fn func(Transfer
 	return n, err
 }
 
-// Import sends lines of the transfer format to space id (POST /api/v1/spaces/{id}/import).
-// Memories keep their ids and times, so importing the same lines twice leaves the same
-// state. One request holds at most the server's max_body_bytes; the command line's
-// `engram space restore` splits larger files.
+// Import sends lines of the transfer format (engine/transfer) to space id (POST
+// /api/v1/spaces/{id}/import). Memories keep their ids and times, so importing the same
+// lines twice leaves the same state. One request holds at most the server's
+// max_body_bytes (ErrTooLarge beyond); `engram space restore` splits larger files.
 func (c *Client) Import(ctx context.Context, id string, ndjson []byte) (*ImportResponse, error) {
 	var out ImportResponse
-	cl := call{method: http.MethodPost, path: "/api/v1/spaces/" + url.PathEscape(id) + "/import", body: ndjson, contentType: NDJSONContentType, noSpace: true}
+	cl := call{method: http.MethodPost, path: "/api/v1/spaces/" + url.PathEscape(id) + "/import", body: ndjson, contentType: transfer.ContentType, noSpace: true}
 	if err := c.do(ctx, cl, &out); err != nil {
 		return nil, err
 	}

@@ -21,11 +21,11 @@ func (c *Client) Health(ctx context.Context) (*Health, error) {
 }
 
 // SystemHealth reads GET /api/v1/system/health: every space, or only this client's space
-// when only is true. An unhealthy server answers 503: the answer is returned with an
+// when only is true and the client has one. An unhealthy server answers 503: the answer is returned with an
 // *Error, without retrying, so that a caller can show what is wrong.
 func (c *Client) SystemHealth(ctx context.Context, only bool) (*SystemHealth, error) {
 	cl := call{method: http.MethodGet, path: "/api/v1/system/health", noSpace: true}
-	if only {
+	if only && c.space != "" {
 		cl.query = url.Values{"space": {c.space}}
 	}
 	var out SystemHealth

@@ -3,6 +3,8 @@ package client
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/engram-go/engram/engine/transfer"
 )
 
 // The answer types mirror the OpenAPI document's schemas; their names match.
@@ -423,19 +425,11 @@ type Health struct {
 	Timestamp time.Time `json:"timestamp"`
 }
 
-// ImportError is one refused line of an import; Line counts every line from 1.
-type ImportError struct {
-	Line  int    `json:"line"`
-	ID    string `json:"id,omitempty"`
-	Error string `json:"error"`
-}
-
-// ImportResponse is the answer of Import.
+// ImportResponse is the answer of Import: what was stored and the refused lines
+// (transfer.Result, the server's own type), and the space.
 type ImportResponse struct {
-	Imported      int           `json:"imported"`
-	Failed        int           `json:"failed"`
-	Errors        []ImportError `json:"errors"`
-	MemorySpaceID string        `json:"memory_space_id"`
+	transfer.Result
+	MemorySpaceID string `json:"memory_space_id"`
 }
 
 // Event is one event of a stream. Data holds the whole JSON payload; the common fields

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/engram-go/engram/client"
 	"github.com/engram-go/engram/cmd/engram/config"
 )
 
@@ -142,7 +143,7 @@ func TestStatusCommand(t *testing.T) {
 	}
 
 	code, out, _ = c.run("status", "--addr", srv.addr(), "--json")
-	var h health
+	var h client.SystemHealth
 	if code != 0 || json.Unmarshal([]byte(out), &h) != nil || len(h.Spaces) != 2 {
 		t.Fatalf("--json printed %q (exit %d)", out, code)
 	}
@@ -160,7 +161,7 @@ func TestStatusUnhealthyExitsNonZero(t *testing.T) {
 func TestClientCommandsSendTheSpaceHeader(t *testing.T) {
 	srv := newFakeServer(t, map[string]fakeAnswer{
 		"POST /api/v1/memories/remember": {201, fakeRemembered},
-		"GET /api/v1/memories/recall":    {200, fakeRecalled},
+		"POST /api/v1/memories/recall":   {200, fakeRecalled},
 		"DELETE /api/v1/memories/mem_1":  {200, fakeForgotten},
 	})
 	c := newCLI(t)
@@ -179,8 +180,8 @@ func TestClientCommandsSendTheSpaceHeader(t *testing.T) {
 				return b["content"] == "hello world" && b["confidence"] == 0.9 && len(tags) == 2 && b["memory_type"] == "semantic"
 			}},
 		{[]string{"recall", "hello", "--space", "alpha", "--limit", "5"},
-			"GET", "/api/v1/memories/recall", "Recalled 1 memory for \"hello\" in space 'alpha'",
-			func(q url.Values) bool { return q.Get("query") == "hello" && q.Get("max_results") == "5" }, nil},
+			"POST", "/api/v1/memories/recall", "Recalled 1 memory for \"hello\" in space 'alpha'", nil,
+			func(b map[string]any) bool { return b["query"] == "hello" && b["max_results"] == 5.0 }},
 		{[]string{"forget", "mem_1", "--space", "alpha"},
 			"DELETE", "/api/v1/memories/mem_1", "Forgot mem_1 in space 'alpha'\n", nil, nil},
 	} {

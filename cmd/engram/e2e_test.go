@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/engram-go/engram/client"
 	"github.com/engram-go/engram/internal/apicheck"
 )
 
@@ -304,7 +305,7 @@ func TestE2ESpacesSurviveRestart(t *testing.T) {
 		}
 	}
 
-	var h health
+	var h client.SystemHealth
 	if out := cli("status", "--json"); json.Unmarshal([]byte(out), &h) != nil {
 		t.Fatalf("status --json printed %q", out)
 	}

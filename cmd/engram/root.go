@@ -48,7 +48,7 @@ func execute(args []string, getenv func(string) string, stdout, stderr io.Writer
 		}
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "engram: %v\n", err)
+	fmt.Fprintf(stderr, "engram: %s\n", cliMessage(err))
 	return 1
 }
 
