@@ -30,8 +30,8 @@ const (
 // Result is what an import stored and what it refused. It is also the body of the
 // import route's answer (with the space), so the JSON names are part of the API.
 type Result struct {
-	Imported int           `json:"imported"`
-	Failed   int           `json:"failed"`
+	Imported int         `json:"imported"`
+	Failed   int         `json:"failed"`
 	Errors   []LineError `json:"errors"`
 }
 
