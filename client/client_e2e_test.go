@@ -383,3 +383,25 @@ func TestSubscribeResumesAfterDrop(t *testing.T) {
 		t.Fatalf("next event %+v, want m4 of watch", ev)
 	}
 }
+
+// TestDocsSwitchThroughTheBinary: the binary serves /docs by default and answers 404 with
+// [http] docs = false, while /openapi.json stays.
+func TestDocsSwitchThroughTheBinary(t *testing.T) {
+	for _, tc := range []struct {
+		toml string
+		want int
+	}{{"", http.StatusOK}, {"[http]\ndocs = false\n", http.StatusNotFound}} {
+		srv := startServer(t, tc.toml)
+		resp, err := checkedHTTP().Get("http://" + srv.addr + "/docs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Fatalf("%q: /docs answered %d, want %d", tc.toml, resp.StatusCode, tc.want)
+		}
+		if _, err := newClient(t, srv.addr).OpenAPI(withTimeout(t)); err != nil {
+			t.Fatalf("%q: /openapi.json: %v", tc.toml, err)
+		}
+	}
+}
