@@ -63,7 +63,9 @@ type Subscription struct {
 // Subscribe opens a stream (StreamActivities or StreamMemories) of the client's space.
 // Next reads it; after a dropped connection Next reconnects with Last-Event-ID set to
 // the last event it returned, so that the server replays what was missed from its
-// buffer (or sends a Warning saying what was lost). Close ends it, as does ctx.
+// buffer (or sends a Warning saying what was lost). A stream opened without After that
+// drops before its first event reconnects for new events only: it has no id to resume
+// from. Close ends it, as does ctx.
 func (c *Client) Subscribe(ctx context.Context, stream string, opts StreamOptions) (*Subscription, error) {
 	if stream != StreamActivities && stream != StreamMemories {
 		return nil, fmt.Errorf("client: unknown stream %q (want %q or %q)", stream, StreamActivities, StreamMemories)
