@@ -41,6 +41,9 @@ type Options struct {
 	Limits *Limits
 	// Started is when the server started.
 	Started time.Time
+	// HideAPIDocs turns off the HTTP API's documentation page (/docs); the OpenAPI
+	// document stays at /openapi.json.
+	HideAPIDocs bool
 }
 
 // SetDefaults fills what o leaves unset; every frontend's constructor calls it, so a

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/engram-go/engram/client"
 	"github.com/spf13/cobra"
 )
 
@@ -40,18 +39,11 @@ func (f *clientFlags) register(cmd *cobra.Command, withJSON bool) {
 	}
 }
 
-// client is a thin HTTP client of one server.
-type client struct {
-	base  string // "http://127.0.0.1:7432"
-	addr  string // "127.0.0.1:7432", for messages
-	space string // sent as X-Memory-Space when not empty
-	key   string // sent as "Authorization: Bearer" when not empty
-	http  *http.Client
-}
-
-// newClient finds the server: --addr, else the PID file's port on loopback, else the
-// configured http_listen.
-func (a *app) newClient(f clientFlags) (*client, error) {
+// newClient finds the server (--addr, else the PID file's port on loopback, else the
+// configured http_listen) and returns a client of it for space ("" = the server's
+// default). Requests time out after timeout (0: no whole-request bound, for streams and
+// transfers that their context bounds instead).
+func (a *app) newClient(f clientFlags, space string, timeout time.Duration, opts ...client.Option) (*client.Client, error) {
 	addr, err := a.serverAddr(f.addr)
 	if err != nil {
 		return nil, err
@@ -60,7 +52,8 @@ func (a *app) newClient(f clientFlags) (*client, error) {
 	if key == "" {
 		key = os.Getenv(envAPIKey)
 	}
-	return &client{base: "http://" + addr, addr: addr, key: key, http: &http.Client{Timeout: requestTimeout}}, nil
+	base := []client.Option{client.WithSpace(space), client.WithAPIKey(key), client.WithHTTPClient(&http.Client{Timeout: timeout})}
+	return client.New("http://"+addr, append(base, opts...)...)
 }
 
 func (a *app) serverAddr(flag string) (string, error) {
@@ -97,119 +90,35 @@ func normalizeAddr(s string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
-// errNoServer says nothing answers at the address.
-var errNoServer = errors.New("engram: no server")
-
-// apiError is an error answer of the server, in the shared JSON shape.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *apiError) Error() string {
-	if e.Code == "" {
-		return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status)
-	}
-	return fmt.Sprintf("%s (%s, HTTP %d)", e.Message, e.Code, e.Status)
-}
-
-// response is a raw answer.
-type response struct {
-	status int
-	body   []byte
-}
-
-// do sends one request. body, when not nil, is sent as JSON. Any status is returned as
-// is; only transport failures are errors.
-func (c *client) do(ctx context.Context, method, path string, query url.Values, body any) (response, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return response{}, fmt.Errorf("engram: encode request: %w", err)
+// cliMessage words a client error for the command line: the server's message with its
+// code and status, or where no server answers.
+func cliMessage(err error) string {
+	var apiErr *client.Error
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Code != "":
+		return fmt.Sprintf("%s (%s, HTTP %d)", apiErr.Message, apiErr.Code, apiErr.Status)
+	case errors.As(err, &apiErr):
+		return fmt.Sprintf("%s (HTTP %d)", apiErr.Message, apiErr.Status)
+	case errors.Is(err, client.ErrNoServer):
+		msg := err.Error()
+		if i := strings.Index(msg, "no Engram server is answering at "); i >= 0 {
+			msg = msg[i:]
 		}
-		rd = bytes.NewReader(b)
-	}
-	u := c.base + path
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return response{}, fmt.Errorf("engram: build request: %w", err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json")
-	if c.space != "" {
-		req.Header.Set("X-Memory-Space", c.space)
-	}
-	c.authorize(req)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
-			return response{}, fmt.Errorf("%w: no Engram server is answering at %s (start one with `engram start`, or point --addr at it)", errNoServer, c.addr)
+		if i := strings.Index(msg, ": "); i >= 0 {
+			msg = msg[:i]
 		}
-		return response{}, fmt.Errorf("engram: %s %s: %w", method, path, err)
+		return msg + " (start one with `engram start`, or point --addr at it)"
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return response{}, fmt.Errorf("engram: read answer of %s %s: %w", method, path, err)
-	}
-	return response{status: resp.StatusCode, body: b}, nil
-}
-
-// call sends one request and decodes a 2xx answer into out (when not nil). An error
-// answer becomes an *apiError carrying the server's message.
-func (c *client) call(ctx context.Context, method, path string, query url.Values, body, out any) (response, error) {
-	r, err := c.do(ctx, method, path, query, body)
-	if err != nil {
-		return r, err
-	}
-	if r.status < 200 || r.status > 299 {
-		return r, decodeAPIError(r)
-	}
-	if out != nil {
-		if err := json.Unmarshal(r.body, out); err != nil {
-			return r, fmt.Errorf("engram: unexpected answer to %s %s: %w", method, path, err)
-		}
-	}
-	return r, nil
-}
-
-func decodeAPIError(r response) error {
-	var shape struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(r.body, &shape); err == nil && shape.Error.Message != "" {
-		return &apiError{Status: r.status, Code: shape.Error.Code, Message: shape.Error.Message}
-	}
-	msg := strings.TrimSpace(string(r.body))
-	if len(msg) > 200 {
-		msg = msg[:200] + "..."
-	}
-	if msg == "" {
-		msg = http.StatusText(r.status)
-	}
-	return &apiError{Status: r.status, Message: msg}
+	return err.Error()
 }
 
 // printJSON writes an answer indented, for --json.
-func printJSON(w io.Writer, body []byte) error {
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, body, "", "  "); err != nil {
-		_, err = w.Write(body)
-		return err
+func printJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("engram: encode the answer: %w", err)
 	}
-	buf.WriteByte('\n')
-	_, err := buf.WriteTo(w)
+	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
 }
 
@@ -224,10 +133,3 @@ func (a *app) pidFileOf() (string, error) {
 
 // isNotExist reports a missing file.
 func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }
-
-// authorize adds the API key, if any, to a request.
-func (c *client) authorize(req *http.Request) {
-	if c.key != "" {
-		req.Header.Set("Authorization", "Bearer "+c.key)
-	}
-}

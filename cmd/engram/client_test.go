@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/engram-go/engram/client"
 	"github.com/engram-go/engram/cmd/engram/config"
 )
 
@@ -55,6 +57,9 @@ func newFakeServer(t *testing.T, answers map[string]fakeAnswer) *fakeServer {
 			a = fakeAnswer{404, `{"error":{"code":"RESOURCE_NOT_FOUND","message":"no route ` + r.URL.Path + `"}}`}
 		}
 		w.Header().Set("Content-Type", "application/json")
+		if a.status == http.StatusTooManyRequests || a.status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
 		w.WriteHeader(a.status)
 		io.WriteString(w, a.body)
 	}))
@@ -99,6 +104,23 @@ func (c *cli) run(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// Answers in the documented shapes (every exchange is checked against the OpenAPI document).
+const (
+	fakeRemembered = `{"memory_id":"mem_1","storage_confidence":{"value":0.9,"category":"High","reasoning":"x"},` +
+		`"consolidation_state":"Recent","observed_at":"2025-11-25T21:00:00Z","stored_at":"2025-11-25T21:00:00Z",` +
+		`"auto_links":[],"system_message":"stored","memory_space_id":"tenant-a"}`
+	fakeRecalled = `{"memories":{"vivid":[{"id":"mem_1","content":"hello world","confidence":{"value":0.9,"category":"High","reasoning":"x"},` +
+		`"activation_level":0.8,"similarity_score":0.8,"retrieval_path":"direct","observed_at":"2025-11-25T21:00:00Z","last_access":null,` +
+		`"tags":null,"memory_type":"episodic","relevance_explanation":"x"}],"associated":[],"reconstructed":[]},` +
+		`"recall_confidence":{"value":0.9,"category":"High","reasoning":"x"},` +
+		`"query_analysis":{"understood_intent":"x","search_strategy":"x","cognitive_load":"Low","suggestions":[]},` +
+		`"metadata":null,"traces":null,"system_message":"x","memory_space_id":"tenant-a"}`
+	fakeForgotten = `{"memory_id":"mem_1","forgotten":true,"memory_space_id":"tenant-a"}`
+	fakeSpace     = `{"id":"alpha","memories":0,"created_at":"2025-11-25T21:16:00Z","persistence_root":"/d/alpha","settings":{},` +
+		`"stats":{"hot":0,"warm":0,"cold":0,"hot_capacity":500,"pressure":0,"wal_lag_ms":0,"wal_bytes":0,"wal_segments":1,"lsn":0,` +
+		`"durable_lsn":0,"consolidation_rate":0,"link_queue":0,"link_lag_ms":0,"index_lag":0,"edges":0,"dimension":768,"open":true},"created":%s}`
+)
+
 const healthyBody = `{"status":"healthy","timestamp":"2025-11-25T21:00:00Z","spaces":[
  {"space":"default","memories":1200,"pressure":0.012,"wal_lag_ms":0,"consolidation_rate":0,"tiers":{"hot":1200,"warm":0,"cold":0}},
  {"space":"production","memories":3500,"pressure":0.15,"wal_lag_ms":2.5,"consolidation_rate":12.3,"tiers":{"hot":3500,"warm":0,"cold":0}}]}`
@@ -121,7 +143,7 @@ func TestStatusCommand(t *testing.T) {
 	}
 
 	code, out, _ = c.run("status", "--addr", srv.addr(), "--json")
-	var h health
+	var h client.SystemHealth
 	if code != 0 || json.Unmarshal([]byte(out), &h) != nil || len(h.Spaces) != 2 {
 		t.Fatalf("--json printed %q (exit %d)", out, code)
 	}
@@ -138,9 +160,9 @@ func TestStatusUnhealthyExitsNonZero(t *testing.T) {
 
 func TestClientCommandsSendTheSpaceHeader(t *testing.T) {
 	srv := newFakeServer(t, map[string]fakeAnswer{
-		"POST /api/v1/memories/remember": {201, `{"memory_id":"mem_1","storage_confidence":{"value":0.9,"category":"High","reasoning":"x"}}`},
-		"GET /api/v1/memories/recall":    {200, `{"memories":{"vivid":[{"id":"mem_1","content":"hello world","confidence":{"value":0.9,"category":"High"},"similarity_score":0.8}],"associated":[],"reconstructed":[]},"recall_confidence":{"value":0.9,"category":"High"}}`},
-		"DELETE /api/v1/memories/mem_1":  {200, `{"memory_id":"mem_1","forgotten":true}`},
+		"POST /api/v1/memories/remember": {201, fakeRemembered},
+		"POST /api/v1/memories/recall":   {200, fakeRecalled},
+		"DELETE /api/v1/memories/mem_1":  {200, fakeForgotten},
 	})
 	c := newCLI(t)
 	for _, tc := range []struct {
@@ -158,8 +180,8 @@ func TestClientCommandsSendTheSpaceHeader(t *testing.T) {
 				return b["content"] == "hello world" && b["confidence"] == 0.9 && len(tags) == 2 && b["memory_type"] == "semantic"
 			}},
 		{[]string{"recall", "hello", "--space", "alpha", "--limit", "5"},
-			"GET", "/api/v1/memories/recall", "Recalled 1 memory for \"hello\" in space 'alpha'",
-			func(q url.Values) bool { return q.Get("query") == "hello" && q.Get("max_results") == "5" }, nil},
+			"POST", "/api/v1/memories/recall", "Recalled 1 memory for \"hello\" in space 'alpha'", nil,
+			func(b map[string]any) bool { return b["query"] == "hello" && b["max_results"] == 5.0 }},
 		{[]string{"forget", "mem_1", "--space", "alpha"},
 			"DELETE", "/api/v1/memories/mem_1", "Forgot mem_1 in space 'alpha'\n", nil, nil},
 	} {
@@ -192,7 +214,7 @@ func TestClientCommandsSendTheSpaceHeader(t *testing.T) {
 func TestSpaceCommands(t *testing.T) {
 	srv := newFakeServer(t, map[string]fakeAnswer{
 		"GET /api/v1/spaces":            {200, `{"spaces":[{"id":"alpha","memories":2,"created_at":"2025-11-25T21:16:00Z","persistence_root":"/d/alpha"},{"id":"default","memories":0,"created_at":"2025-11-25T21:00:00Z","persistence_root":"/d/default"}]}`},
-		"POST /api/v1/spaces":           {201, `{"id":"alpha"}`},
+		"POST /api/v1/spaces":           {201, fmt.Sprintf(fakeSpace, "true")},
 		"DELETE /api/v1/spaces/default": {409, `{"error":{"code":"CONFLICT","message":"the default memory space cannot be deleted"}}`},
 		"DELETE /api/v1/spaces/alpha":   {200, `{"id":"alpha","deleted":true}`},
 	})
@@ -211,7 +233,7 @@ func TestSpaceCommands(t *testing.T) {
 	if _, set := r.body["dimension"]; set {
 		t.Fatalf("unset flag sent: %v", r.body)
 	}
-	srv.answers["POST /api/v1/spaces"] = fakeAnswer{200, `{"id":"alpha"}`}
+	srv.answers["POST /api/v1/spaces"] = fakeAnswer{200, fmt.Sprintf(fakeSpace, "false")}
 	if code, out, _ = c.run("space", "create", "alpha", "--addr", srv.addr()); code != 0 || out != "Memory space 'alpha' already exists\n" {
 		t.Fatalf("existing create: exit %d, %q", code, out)
 	}
@@ -374,7 +396,7 @@ func TestConfigShow(t *testing.T) {
 
 func TestClientCommandsSendTheAPIKey(t *testing.T) {
 	srv := newFakeServer(t, map[string]fakeAnswer{
-		"DELETE /api/v1/memories/mem_1": {200, `{"memory_id":"mem_1","forgotten":true}`},
+		"DELETE /api/v1/memories/mem_1": {200, fakeForgotten},
 	})
 	c := newCLI(t)
 	tests := []struct {

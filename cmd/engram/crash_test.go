@@ -29,7 +29,7 @@ func TestE2ECrashKeepsAcknowledgedWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	spaces := [2]string{"crash-a", "crash-b"}
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: apiCheck.Transport(&http.Transport{MaxIdleConnsPerHost: 16})}
 	var all []acked
 
 	for round := 0; round < 3; round++ {

@@ -19,17 +19,31 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/engram-go/engram/client"
+	"github.com/engram-go/engram/internal/apicheck"
 )
 
 // The end-to-end tests run the real binary, built once here. -short skips them.
 var (
 	engramBin string
 	buildErr  error
+	// apiCheck validates every HTTP exchange of the tests against the OpenAPI document:
+	// TestMain puts it in front of http.DefaultTransport, which every client of these
+	// tests (and the CLI's, run in process) uses.
+	apiCheck *apicheck.Validator
 )
 
 func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(func() int {
+		v, err := apicheck.New()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		apiCheck = v
+		http.DefaultTransport = v.Transport(http.DefaultTransport)
 		if !testing.Short() {
 			dir, err := os.MkdirTemp("", "engram-e2e-bin")
 			if err != nil {
@@ -42,7 +56,12 @@ func TestMain(m *testing.M) {
 				}
 			}
 		}
-		return m.Run()
+		code := m.Run()
+		if f := v.Failures(); len(f) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: %d HTTP exchanges do not match the OpenAPI document:\n  %s\n", len(f), strings.Join(f, "\n  "))
+			code = 1
+		}
+		return code
 	}())
 }
 
@@ -286,7 +305,7 @@ func TestE2ESpacesSurviveRestart(t *testing.T) {
 		}
 	}
 
-	var h health
+	var h client.SystemHealth
 	if out := cli("status", "--json"); json.Unmarshal([]byte(out), &h) != nil {
 		t.Fatalf("status --json printed %q", out)
 	}

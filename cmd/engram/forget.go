@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http"
-	"net/url"
 
 	"github.com/spf13/cobra"
 )
@@ -18,17 +16,16 @@ func (a *app) forgetCommand() *cobra.Command {
 		Short: "Delete a memory (durable: it stays gone after a restart)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.newClient(cf)
+			c, err := a.newClient(cf, space, requestTimeout)
 			if err != nil {
 				return err
 			}
-			c.space = space
-			r, err := c.call(cmd.Context(), http.MethodDelete, "/api/v1/memories/"+url.PathEscape(args[0]), nil, nil, nil)
+			out, err := c.Forget(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if cf.json {
-				return printJSON(a.stdout, r.body)
+				return printJSON(a.stdout, out)
 			}
 			_, err = fmt.Fprintf(a.stdout, "Forgot %s in space '%s'\n", args[0], spaceLabel(space))
 			return err

@@ -3,32 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
-	"strconv"
+
+	"github.com/engram-go/engram/client"
 
 	"github.com/spf13/cobra"
 )
-
-// memoryResult is the shared MemoryResult shape, as far as the command line shows it.
-type memoryResult struct {
-	ID              string         `json:"id"`
-	Content         string         `json:"content"`
-	Confidence      confidenceInfo `json:"confidence"`
-	ActivationLevel float64        `json:"activation_level"`
-	SimilarityScore float64        `json:"similarity_score"`
-	RetrievalPath   string         `json:"retrieval_path"`
-}
-
-// recallAnswer is the answer of GET /api/v1/memories/recall.
-type recallAnswer struct {
-	Memories struct {
-		Vivid         []memoryResult `json:"vivid"`
-		Associated    []memoryResult `json:"associated"`
-		Reconstructed []memoryResult `json:"reconstructed"`
-	} `json:"memories"`
-	RecallConfidence confidenceInfo `json:"recall_confidence"`
-}
 
 func (a *app) recallCommand() *cobra.Command {
 	var (
@@ -42,22 +21,16 @@ func (a *app) recallCommand() *cobra.Command {
 		Short: "Recall memories matching a text cue",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.newClient(cf)
+			c, err := a.newClient(cf, space, requestTimeout)
 			if err != nil {
 				return err
 			}
-			c.space = space
-			q := url.Values{"query": {args[0]}, "max_results": {strconv.Itoa(limit)}}
-			if mode != "" {
-				q.Set("mode", mode)
-			}
-			var out recallAnswer
-			r, err := c.call(cmd.Context(), http.MethodGet, "/api/v1/memories/recall", q, nil, &out)
+			out, err := c.Recall(cmd.Context(), client.RecallRequest{Query: args[0], MaxResults: limit, Mode: mode})
 			if err != nil {
 				return err
 			}
 			if cf.json {
-				return printJSON(a.stdout, r.body)
+				return printJSON(a.stdout, out)
 			}
 			return writeRecall(a.stdout, args[0], spaceLabel(space), out)
 		},
@@ -74,11 +47,11 @@ func (a *app) recallCommand() *cobra.Command {
 const recallContentWidth = 60
 
 // writeRecall prints the recalled memories, strongest group first.
-func writeRecall(w io.Writer, query, space string, a recallAnswer) error {
+func writeRecall(w io.Writer, query, space string, a *client.RecallResponse) error {
 	var rows [][]string
 	for _, g := range []struct {
 		name string
-		list []memoryResult
+		list []client.MemoryResult
 	}{{"vivid", a.Memories.Vivid}, {"associated", a.Memories.Associated}, {"reconstructed", a.Memories.Reconstructed}} {
 		for _, m := range g.list {
 			rows = append(rows, []string{g.name, m.ID, fmt.Sprintf("%.2f", m.Confidence.Value),

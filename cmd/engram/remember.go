@@ -2,16 +2,11 @@ package main
 
 import (
 	"fmt"
-	"net/http"
+
+	"github.com/engram-go/engram/client"
 
 	"github.com/spf13/cobra"
 )
-
-// confidenceInfo is the shared ConfidenceInfo shape.
-type confidenceInfo struct {
-	Value    float64 `json:"value"`
-	Category string  `json:"category"`
-}
 
 // spaceLabel names the space a command addressed, for messages.
 func spaceLabel(space string) string {
@@ -35,34 +30,21 @@ func (a *app) rememberCommand() *cobra.Command {
 		Short: "Store a memory",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.newClient(cf)
+			c, err := a.newClient(cf, space, requestTimeout)
 			if err != nil {
 				return err
 			}
-			c.space = space
-			body := map[string]any{"content": args[0]}
+			r := client.RememberRequest{Content: args[0], Tags: tags, MemoryType: memType, ID: id}
 			if cmd.Flags().Changed("confidence") {
-				body["confidence"] = confidence
+				v := float32(confidence)
+				r.Confidence = &v
 			}
-			if len(tags) > 0 {
-				body["tags"] = tags
-			}
-			if memType != "" {
-				body["memory_type"] = memType
-			}
-			if id != "" {
-				body["id"] = id
-			}
-			var out struct {
-				MemoryID          string         `json:"memory_id"`
-				StorageConfidence confidenceInfo `json:"storage_confidence"`
-			}
-			r, err := c.call(cmd.Context(), http.MethodPost, "/api/v1/memories/remember", nil, body, &out)
+			out, err := c.Remember(cmd.Context(), r)
 			if err != nil {
 				return err
 			}
 			if cf.json {
-				return printJSON(a.stdout, r.body)
+				return printJSON(a.stdout, out)
 			}
 			_, err = fmt.Fprintf(a.stdout, "Remembered %s in space '%s' (confidence %.2f, %s)\n",
 				out.MemoryID, spaceLabel(space), out.StorageConfidence.Value, out.StorageConfidence.Category)

@@ -19,6 +19,7 @@ type app struct {
 
 	configPath string // --config
 	dataRoot   string // --data-root
+	httpDocs   string // engram start --http-docs ("" = not given)
 }
 
 // exitError ends the process with a code and, when msg is set, a message on stderr.
@@ -47,7 +48,7 @@ func execute(args []string, getenv func(string) string, stdout, stderr io.Writer
 		}
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "engram: %v\n", err)
+	fmt.Fprintf(stderr, "engram: %s\n", cliMessage(err))
 	return 1
 }
 
@@ -84,6 +85,7 @@ func (a *app) loadConfig(httpListen, grpcListen string) (config.Config, error) {
 		DataRoot:   a.dataRoot,
 		HTTPListen: httpListen,
 		GRPCListen: grpcListen,
+		HTTPDocs:   a.httpDocs,
 		Getenv:     a.getenv,
 	})
 }

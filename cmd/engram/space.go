@@ -3,10 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"strconv"
-	"time"
+
+	"github.com/engram-go/engram/client"
 
 	"github.com/spf13/cobra"
 )
@@ -23,14 +22,6 @@ func (a *app) spaceCommand() *cobra.Command {
 	return cmd
 }
 
-// spaceInfo is one entry of GET /api/v1/spaces.
-type spaceInfo struct {
-	ID              string `json:"id"`
-	Memories        int64  `json:"memories"`
-	CreatedAt       string `json:"created_at"`
-	PersistenceRoot string `json:"persistence_root"`
-}
-
 func (a *app) spaceListCommand() *cobra.Command {
 	var cf clientFlags
 	cmd := &cobra.Command{
@@ -38,21 +29,18 @@ func (a *app) spaceListCommand() *cobra.Command {
 		Short: "List every memory space with its memory count",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.newClient(cf)
+			c, err := a.newClient(cf, "", requestTimeout)
 			if err != nil {
 				return err
 			}
-			var out struct {
-				Spaces []spaceInfo `json:"spaces"`
-			}
-			r, err := c.call(cmd.Context(), http.MethodGet, "/api/v1/spaces", nil, nil, &out)
+			spaces, err := c.Spaces(cmd.Context())
 			if err != nil {
 				return err
 			}
 			if cf.json {
-				return printJSON(a.stdout, r.body)
+				return printJSON(a.stdout, map[string]any{"spaces": spaces})
 			}
-			return writeSpaceList(a.stdout, out.Spaces)
+			return writeSpaceList(a.stdout, spaces)
 		},
 	}
 	cf.register(cmd, true)
@@ -60,25 +48,16 @@ func (a *app) spaceListCommand() *cobra.Command {
 }
 
 // writeSpaceList prints the spaces as a table.
-func writeSpaceList(w io.Writer, spaces []spaceInfo) error {
+func writeSpaceList(w io.Writer, spaces []client.SpaceEntry) error {
 	rows := make([][]string, 0, len(spaces))
 	for _, s := range spaces {
-		rows = append(rows, []string{s.ID, strconv.FormatInt(s.Memories, 10), formatTime(s.CreatedAt)})
+		rows = append(rows, []string{s.ID, strconv.Itoa(s.Memories), s.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC")})
 	}
 	if err := writeTable(w, []column{{title: "Space"}, {title: "Memories", right: true}, {title: "Created"}}, rows); err != nil {
 		return err
 	}
 	_, err := fmt.Fprintln(w, plural(len(spaces), "memory space", "memory spaces"))
 	return err
-}
-
-// formatTime shows an RFC 3339 time in UTC to the second; anything else as given.
-func formatTime(s string) string {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return s
-	}
-	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
 func (a *app) spaceCreateCommand() *cobra.Command {
@@ -95,30 +74,22 @@ func (a *app) spaceCreateCommand() *cobra.Command {
 		Short: "Create a memory space (settings not given inherit [persistence] and [embedding])",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.newClient(cf)
+			c, err := a.newClient(cf, "", requestTimeout)
 			if err != nil {
 				return err
 			}
-			body := map[string]any{"id": args[0]}
-			set := func(flag, key string, v any) {
-				if cmd.Flags().Changed(flag) {
-					body[key] = v
-				}
-			}
-			set("hot-capacity", "hot_capacity", settings.hot)
-			set("warm-capacity", "warm_capacity", settings.warm)
-			set("cold-capacity", "cold_capacity", settings.cold)
-			set("dimension", "dimension", settings.dimension)
-			set("rate-limit", "rate_limit", settings.rate)
-			set("wal-sync", "wal_sync", settings.walSync)
-			r, err := c.call(cmd.Context(), http.MethodPost, "/api/v1/spaces", nil, body, nil)
+			// Zero settings are left out of the request: the server's defaults apply.
+			out, err := c.CreateSpace(cmd.Context(), args[0], client.SpaceSettings{
+				HotCapacity: settings.hot, WarmCapacity: settings.warm, ColdCapacity: settings.cold,
+				Dimension: settings.dimension, RateLimit: settings.rate, WALSync: settings.walSync,
+			})
 			if err != nil {
 				return err
 			}
 			if cf.json {
-				return printJSON(a.stdout, r.body)
+				return printJSON(a.stdout, out)
 			}
-			if r.status == http.StatusCreated {
+			if out.Created != nil && *out.Created {
 				_, err = fmt.Fprintf(a.stdout, "Created memory space '%s'\n", args[0])
 			} else {
 				_, err = fmt.Fprintf(a.stdout, "Memory space '%s' already exists\n", args[0])
@@ -144,16 +115,16 @@ func (a *app) spaceDeleteCommand() *cobra.Command {
 		Short: "Delete a memory space and its folder (default cannot be deleted)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := a.newClient(cf)
+			c, err := a.newClient(cf, "", requestTimeout)
 			if err != nil {
 				return err
 			}
-			r, err := c.call(cmd.Context(), http.MethodDelete, "/api/v1/spaces/"+url.PathEscape(args[0]), nil, nil, nil)
+			out, err := c.DeleteSpace(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if cf.json {
-				return printJSON(a.stdout, r.body)
+				return printJSON(a.stdout, out)
 			}
 			_, err = fmt.Fprintf(a.stdout, "Deleted memory space '%s'\n", args[0])
 			return err

@@ -3,13 +3,25 @@ package main
 import (
 	"bytes"
 	"testing"
+	"time"
+
+	"github.com/engram-go/engram/client"
 )
 
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 func TestSpaceListGolden(t *testing.T) {
-	spaces := []spaceInfo{
-		{ID: "alpha", Memories: 2, CreatedAt: "2025-11-25T21:16:00.123456Z", PersistenceRoot: "/data/alpha"},
-		{ID: "default", Memories: 1200, CreatedAt: "2025-11-24T08:00:00+02:00", PersistenceRoot: "/data/default"},
-		{ID: "tenant-with-a-longer-id", Memories: 1234567, CreatedAt: "not a time", PersistenceRoot: "/data/t"},
+	spaces := []client.SpaceEntry{
+		{ID: "alpha", Memories: 2, CreatedAt: mustTime(t, "2025-11-25T21:16:00.123456Z"), PersistenceRoot: "/data/alpha"},
+		{ID: "default", Memories: 1200, CreatedAt: mustTime(t, "2025-11-24T08:00:00+02:00"), PersistenceRoot: "/data/default"},
+		{ID: "tenant-with-a-longer-id", Memories: 1234567, CreatedAt: mustTime(t, "2025-12-01T00:00:00Z"), PersistenceRoot: "/data/t"},
 	}
 	var buf bytes.Buffer
 	if err := writeSpaceList(&buf, spaces); err != nil {
@@ -20,21 +32,21 @@ func TestSpaceListGolden(t *testing.T) {
 }
 
 func TestRecallOutputGolden(t *testing.T) {
-	var a recallAnswer
-	a.Memories.Vivid = []memoryResult{{ID: "mem_1", Content: "The deploy to production failed because the disk was full",
-		Confidence: confidenceInfo{0.9, "High"}, SimilarityScore: 0.91}}
-	a.Memories.Associated = []memoryResult{{ID: "mem_2", Content: "Disk alerts\nare routed to the on-call channel, which is watched around the clock by the platform team",
-		Confidence: confidenceInfo{0.6, "Medium"}, SimilarityScore: 0.42}}
-	a.RecallConfidence = confidenceInfo{0.81, "High"}
+	var a client.RecallResponse
+	a.Memories.Vivid = []client.MemoryResult{{ID: "mem_1", Content: "The deploy to production failed because the disk was full",
+		Confidence: client.ConfidenceInfo{Value: 0.9, Category: "High"}, SimilarityScore: 0.91}}
+	a.Memories.Associated = []client.MemoryResult{{ID: "mem_2", Content: "Disk alerts\nare routed to the on-call channel, which is watched around the clock by the platform team",
+		Confidence: client.ConfidenceInfo{Value: 0.6, Category: "Medium"}, SimilarityScore: 0.42}}
+	a.RecallConfidence = client.ConfidenceInfo{Value: 0.81, Category: "High"}
 	var buf bytes.Buffer
-	if err := writeRecall(&buf, "deploy failed", "ops", a); err != nil {
+	if err := writeRecall(&buf, "deploy failed", "ops", &a); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "recall.golden", buf.Bytes())
 	checkBoxAligned(t, buf.String())
 
 	buf.Reset()
-	if err := writeRecall(&buf, "nothing", "ops", recallAnswer{}); err != nil {
+	if err := writeRecall(&buf, "nothing", "ops", &client.RecallResponse{}); err != nil {
 		t.Fatal(err)
 	}
 	if want := "No memories recalled for \"nothing\" in space 'ops'\n"; buf.String() != want {

@@ -18,7 +18,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/engram-go/engram/engine"
-	"github.com/engram-go/engram/frontend/httpapi"
+	"github.com/engram-go/engram/engine/transfer"
 )
 
 // transferFlags are the flags shared by backup, restore and merge.
@@ -260,7 +260,7 @@ func (a *app) spaceRestoreCommand() *cobra.Command {
 			defer closeStore(st, &err)
 			s := restoreSummary{
 				File: file, FromSpace: b.header.Space, Space: target, BackupTime: b.header.CreatedAt, InFile: b.header.Count,
-				Verified: true, DryRun: dryRun, Target: st.where(), importTotals: importTotals{Errors: []httpapi.ImportError{}},
+				Verified: true, DryRun: dryRun, Target: st.where(), importTotals: importTotals{Errors: []transfer.LineError{}},
 			}
 			shape, err := st.describe(ctx, target)
 			switch {

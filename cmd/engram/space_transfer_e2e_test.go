@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/engram-go/engram/client"
 )
 
 // TestE2ESpaceBackupRestoreMerge runs the real binary: an online backup and restore
@@ -57,7 +59,7 @@ func TestE2ESpaceBackupRestoreMerge(t *testing.T) {
 	}
 
 	srv = startServer(t, env, data)
-	var h health
+	var h client.SystemHealth
 	if err := json.Unmarshal([]byte(mustEngram(t, env, "status", "--json", "--addr", srv.http)), &h); err != nil {
 		t.Fatal(err)
 	}

@@ -16,13 +16,13 @@ import (
 	"github.com/valyala/fastjson"
 
 	"github.com/engram-go/engram/engine"
-	"github.com/engram-go/engram/frontend/httpapi"
+	"github.com/engram-go/engram/engine/transfer"
 )
 
 // A backup file (docs/backup-and-merge.md) is three parts:
 //
 //	header   backupHeaderSize bytes: one JSON object padded with spaces, then "\n"
-//	body     one zstd stream of the space's export (httpapi transfer format, NDJSON)
+//	body     one zstd stream of the space's export (the transfer format of engine/transfer, NDJSON)
 //	trailer  backupTrailerSize bytes: one JSON object padded with spaces, then "\n"
 //
 // Header and trailer have fixed sizes so that the body's extent is known without
@@ -378,7 +378,7 @@ func (b *backupFile) verify(read func(n int)) error {
 			if text[len(text)-1] != '\n' {
 				return fmt.Errorf("%w: the body ends without a newline", errBackupDamaged)
 			}
-			m, perr := httpapi.ParseMemoryLine(&p, text[:len(text)-1])
+			m, perr := transfer.ParseLine(&p, text[:len(text)-1])
 			if perr == nil {
 				perr = engine.ValidateID(m.ID)
 			}

@@ -16,7 +16,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/engram-go/engram/engine"
-	"github.com/engram-go/engram/frontend/httpapi"
+	"github.com/engram-go/engram/engine/transfer"
 )
 
 // writeBackup writes a backup of the given NDJSON lines with the backup writer.
@@ -177,16 +177,16 @@ func (f *fakeStore) export(context.Context, string, io.Writer) error      { retu
 func (f *fakeStore) where() string                                        { return "fake" }
 func (f *fakeStore) close() error                                         { return nil }
 
-func (f *fakeStore) importChunk(_ context.Context, _ string, chunk []byte) (httpapi.ImportResult, error) {
+func (f *fakeStore) importChunk(_ context.Context, _ string, chunk []byte) (transfer.Result, error) {
 	if len(chunk) > f.limit {
-		return httpapi.ImportResult{}, errChunkTooLarge
+		return transfer.Result{}, errChunkTooLarge
 	}
 	f.chunks = append(f.chunks, string(chunk))
-	res := httpapi.ImportResult{}
+	res := transfer.Result{}
 	for i, line := range strings.Split(strings.TrimSuffix(string(chunk), "\n"), "\n") {
 		if strings.Contains(line, "bad") {
 			res.Failed++
-			res.Errors = append(res.Errors, httpapi.ImportError{Line: i + 1, Error: "refused"})
+			res.Errors = append(res.Errors, transfer.LineError{Line: i + 1, Error: "refused"})
 		} else {
 			res.Imported++
 		}

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/engram-go/engram/frontend/httpapi"
+	"github.com/engram-go/engram/engine/transfer"
 )
 
 const (
@@ -21,9 +21,9 @@ const (
 
 // importTotals add up the answers of every chunk, with line numbers of the whole stream.
 type importTotals struct {
-	Imported int                   `json:"imported"`
-	Failed   int                   `json:"failed"`
-	Errors   []httpapi.ImportError `json:"errors"`
+	Imported int                  `json:"imported"`
+	Failed   int                  `json:"failed"`
+	Errors   []transfer.LineError `json:"errors"`
 }
 
 // chunkImporter reads NDJSON lines and sends them to a store in chunks of at most
@@ -45,7 +45,7 @@ func (ci *chunkImporter) run(ctx context.Context, r io.Reader) error {
 	if ci.maxChunk <= 0 {
 		ci.maxChunk = defaultChunkBytes
 	}
-	ci.totals.Errors = []httpapi.ImportError{}
+	ci.totals.Errors = []transfer.LineError{}
 	br := bufio.NewReaderSize(r, 256<<10)
 	var chunk []byte
 	first, n := 1, 0 // first line number of the chunk, lines in it
@@ -105,7 +105,7 @@ func (ci *chunkImporter) send(ctx context.Context, chunk []byte, first, n int) e
 	ci.totals.Imported += res.Imported
 	ci.totals.Failed += res.Failed
 	for _, e := range res.Errors {
-		if len(ci.totals.Errors) < httpapi.MaxImportErrors {
+		if len(ci.totals.Errors) < transfer.MaxErrors {
 			e.Line += first - 1
 			ci.totals.Errors = append(ci.totals.Errors, e)
 		}

@@ -3,19 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"time"
 
+	"github.com/engram-go/engram/client"
 	"github.com/engram-go/engram/engine"
-	"github.com/engram-go/engram/frontend/httpapi"
+	"github.com/engram-go/engram/engine/transfer"
 )
 
 // transferStore is where backup, restore and merge read and write memory spaces: a
@@ -30,7 +29,7 @@ type transferStore interface {
 	export(ctx context.Context, id string, w io.Writer) error
 	// importChunk stores whole NDJSON lines; errChunkTooLarge when the server's body
 	// limit refuses them (nothing was stored then).
-	importChunk(ctx context.Context, id string, chunk []byte) (httpapi.ImportResult, error)
+	importChunk(ctx context.Context, id string, chunk []byte) (transfer.Result, error)
 	// where names the store in messages.
 	where() string
 	close() error
@@ -53,144 +52,70 @@ func (a *app) openStore(cf clientFlags) (transferStore, error) {
 	if a.dataRoot != "" && cf.addr == "" {
 		return a.openOfflineStore()
 	}
-	c, err := a.newClient(cf)
+	// An export or a merge may stream for a long time: requests are bounded by their
+	// context, not by a whole-request timeout. A chunk refused with 429/503 is sent
+	// again (nothing, or a prefix of it, was stored, so that is safe), but not after a
+	// Retry-After over 10 s: a full space asks for 30 s and will not clear soon.
+	hc := &http.Client{}
+	c, err := a.newClient(cf, "", 0, client.WithHTTPClient(hc),
+		client.WithRetry(client.RetryPolicy{MaxAttempts: 8, MaxWait: 80 * time.Second, MaxDelay: 10 * time.Second, DefaultDelay: time.Second}))
 	if err != nil {
 		return nil, err
 	}
-	// An export or a merge may stream for a long time: requests are bounded by their
-	// context, not by the client's usual whole-request timeout.
-	c.http = &http.Client{}
-	return &onlineStore{c: c}, nil
+	return &onlineStore{c: c, hc: hc}, nil
 }
 
 // onlineStore talks to a running server.
-type onlineStore struct{ c *client }
+type onlineStore struct {
+	c  *client.Client
+	hc *http.Client
+}
 
-func (s *onlineStore) where() string { return "the server at " + s.c.addr }
-func (s *onlineStore) close() error  { s.c.http.CloseIdleConnections(); return nil }
+func (s *onlineStore) where() string { return "the server at " + s.c.Addr() }
+func (s *onlineStore) close() error  { s.hc.CloseIdleConnections(); return nil }
 
 func (s *onlineStore) describe(ctx context.Context, id string) (spaceShape, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	var out struct {
-		Memories int `json:"memories"`
-		Settings struct {
-			Dimension int `json:"dimension"`
-		} `json:"settings"`
-		Stats struct {
-			Dimension int `json:"dimension"`
-		} `json:"stats"`
-	}
-	_, err := s.c.call(ctx, http.MethodGet, "/api/v1/spaces/"+url.PathEscape(id), nil, nil, &out)
-	var ae *apiError
-	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+	d, err := s.c.GetSpace(ctx, id)
+	if errors.Is(err, client.ErrNotFound) {
 		return spaceShape{}, fmt.Errorf("%w: %q on %s", errNoSuchSpace, id, s.where())
 	}
 	if err != nil {
 		return spaceShape{}, err
 	}
-	dim := out.Settings.Dimension
+	dim := d.Settings.Dimension
 	if dim == 0 {
-		dim = out.Stats.Dimension
+		dim = d.Stats.Dimension
 	}
-	return spaceShape{Memories: out.Memories, Dimension: dim}, nil
+	return spaceShape{Memories: d.Memories, Dimension: dim}, nil
 }
 
 func (s *onlineStore) create(ctx context.Context, id string, dimension int) error {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	body := map[string]any{"id": id}
-	if dimension > 0 {
-		body["dimension"] = dimension
-	}
-	_, err := s.c.call(ctx, http.MethodPost, "/api/v1/spaces", nil, body, nil)
+	_, err := s.c.CreateSpace(ctx, id, client.SpaceSettings{Dimension: dimension})
 	return err
 }
 
 func (s *onlineStore) export(ctx context.Context, id string, w io.Writer) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.c.base+"/api/v1/spaces/"+url.PathEscape(id)+"/export", nil)
-	if err != nil {
-		return fmt.Errorf("engram: build export request: %w", err)
-	}
-	req.Header.Set("Accept", httpapi.NDJSONContentType)
-	s.c.authorize(req)
-	resp, err := s.c.http.Do(req)
-	if err != nil {
+	// A server that fails part way cuts the chunked body, which the client reports
+	// rather than returning a short, complete-looking export.
+	if _, err := s.c.Export(ctx, id, w); err != nil {
 		return fmt.Errorf("engram: export %q from %s: %w", id, s.where(), err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		return decodeAPIError(response{status: resp.StatusCode, body: b})
-	}
-	// A server that fails part way cuts the chunked body, which surfaces here as an
-	// unexpected EOF rather than as a short, complete-looking export.
-	if _, err := io.Copy(w, resp.Body); err != nil {
-		return fmt.Errorf("engram: export %q from %s was cut: %w", id, s.where(), err)
 	}
 	return nil
 }
 
-// maxImportRetries bounds how often one chunk is sent again after 429/503.
-const maxImportRetries = 8
-
-func (s *onlineStore) importChunk(ctx context.Context, id string, chunk []byte) (httpapi.ImportResult, error) {
-	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.c.base+"/api/v1/spaces/"+url.PathEscape(id)+"/import", bytes.NewReader(chunk))
-		if err != nil {
-			return httpapi.ImportResult{}, fmt.Errorf("engram: build import request: %w", err)
-		}
-		req.Header.Set("Content-Type", httpapi.NDJSONContentType)
-		req.Header.Set("Accept", "application/json")
-		s.c.authorize(req)
-		resp, err := s.c.http.Do(req)
-		if err != nil {
-			return httpapi.ImportResult{}, fmt.Errorf("engram: import into %q on %s: %w", id, s.where(), err)
-		}
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return httpapi.ImportResult{}, fmt.Errorf("engram: read import answer: %w", err)
-		}
-		switch {
-		case resp.StatusCode == http.StatusOK:
-			var out httpapi.ImportResult
-			if err := json.Unmarshal(b, &out); err != nil {
-				return out, fmt.Errorf("engram: unexpected import answer: %w", err)
-			}
-			return out, nil
-		case resp.StatusCode == http.StatusRequestEntityTooLarge:
-			return httpapi.ImportResult{}, errChunkTooLarge
-		case retryable(resp) && attempt < maxImportRetries:
-			// Nothing, or a prefix of the chunk, was stored; sending it again is safe.
-			wait := time.Second
-			if sec, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && sec > 0 {
-				wait = time.Duration(sec) * time.Second
-			}
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return httpapi.ImportResult{}, ctx.Err()
-			case <-t.C:
-			}
-		default:
-			return httpapi.ImportResult{}, decodeAPIError(response{status: resp.StatusCode, body: b})
-		}
+func (s *onlineStore) importChunk(ctx context.Context, id string, chunk []byte) (transfer.Result, error) {
+	out, err := s.c.Import(ctx, id, chunk)
+	if errors.Is(err, client.ErrTooLarge) {
+		return transfer.Result{}, errChunkTooLarge
 	}
-}
-
-// maxRetryAfter is the longest Retry-After an import waits out; a server asking for more
-// (a full space answers 30 s) is not going to clear soon, and its message is reported.
-const maxRetryAfter = 10
-
-// retryable reports a 429 or 503 answer worth sending again.
-func retryable(resp *http.Response) bool {
-	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
-		return false
+	if err != nil {
+		return transfer.Result{}, err
 	}
-	sec, err := strconv.Atoi(resp.Header.Get("Retry-After"))
-	return err != nil || sec <= maxRetryAfter
+	return out.Result, nil
 }
 
 // offlineStore opens the data root itself, holding the same lock a server holds.
@@ -269,14 +194,14 @@ func (s *offlineStore) export(ctx context.Context, id string, w io.Writer) error
 	if err != nil {
 		return err
 	}
-	_, err = httpapi.ExportNDJSON(ctx, sp, w)
+	_, err = transfer.Export(ctx, sp, w)
 	return err
 }
 
-func (s *offlineStore) importChunk(ctx context.Context, id string, chunk []byte) (httpapi.ImportResult, error) {
+func (s *offlineStore) importChunk(ctx context.Context, id string, chunk []byte) (transfer.Result, error) {
 	sp, err := s.space(id)
 	if err != nil {
-		return httpapi.ImportResult{}, err
+		return transfer.Result{}, err
 	}
-	return httpapi.ImportNDJSON(ctx, sp, bytes.NewReader(chunk), httpapi.ImportOptions{})
+	return transfer.Import(ctx, sp, bytes.NewReader(chunk), transfer.Options{})
 }

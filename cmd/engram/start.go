@@ -33,6 +33,7 @@ const drainTimeout = 10 * time.Second
 
 func (a *app) startCommand() *cobra.Command {
 	var httpListen, grpcListen string
+	var httpDocs bool
 	cmd := &cobra.Command{
 		Use:   "start",
 		Short: "Run the server in the foreground",
@@ -41,6 +42,9 @@ func (a *app) startCommand() *cobra.Command {
 			"flushed and closed, and the process exits 0.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("http-docs") {
+				a.httpDocs = strconv.FormatBool(httpDocs)
+			}
 			cfg, err := a.loadConfig(httpListen, grpcListen)
 			if err != nil {
 				return err
@@ -49,6 +53,7 @@ func (a *app) startCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&httpListen, "http", "", "HTTP listen address (default $ENGRAM_HTTP_LISTEN, else [server] http_listen, 127.0.0.1:7432)")
+	cmd.Flags().BoolVar(&httpDocs, "http-docs", true, "serve the interactive API documentation at /docs (default $ENGRAM_HTTP_DOCS, else [http] docs, true)")
 	cmd.Flags().StringVar(&grpcListen, "grpc", "", "gRPC listen address (default $ENGRAM_GRPC_LISTEN, else [server] grpc_listen, 127.0.0.1:50051)")
 	return cmd
 }

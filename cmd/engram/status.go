@@ -1,35 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"strings"
+
+	"github.com/engram-go/engram/client"
 
 	"github.com/spf13/cobra"
 )
-
-// health is the answer of GET /api/v1/system/health.
-type health struct {
-	Status    string        `json:"status"`
-	Timestamp string        `json:"timestamp"`
-	Spaces    []spaceHealth `json:"spaces"`
-}
-
-type spaceHealth struct {
-	Space             string  `json:"space"`
-	Memories          int64   `json:"memories"`
-	Pressure          float64 `json:"pressure"`
-	WALLagMS          float64 `json:"wal_lag_ms"`
-	ConsolidationRate float64 `json:"consolidation_rate"`
-	Tiers             struct {
-		Hot  int64 `json:"hot"`
-		Warm int64 `json:"warm"`
-		Cold int64 `json:"cold"`
-	} `json:"tiers"`
-}
 
 func (a *app) statusCommand() *cobra.Command {
 	var (
@@ -41,25 +20,17 @@ func (a *app) statusCommand() *cobra.Command {
 		Short: "Show the per-space metrics of the running server",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := a.newClient(cf)
+			c, err := a.newClient(cf, space, requestTimeout)
 			if err != nil {
 				return err
 			}
-			q := url.Values{}
-			if space != "" {
-				q.Set("space", space)
-			}
-			r, err := c.do(cmd.Context(), http.MethodGet, "/api/v1/system/health", q, nil)
-			if err != nil {
+			// An unhealthy server (503) still sends the table: the answer comes with the error.
+			h, err := c.SystemHealth(cmd.Context(), space != "")
+			if err != nil && h.Status == "" {
 				return err
-			}
-			var h health
-			// 503 carries the same body: the server is up but reports itself unhealthy.
-			if (r.status != http.StatusOK && r.status != http.StatusServiceUnavailable) || json.Unmarshal(r.body, &h) != nil || h.Status == "" {
-				return decodeAPIError(r)
 			}
 			if cf.json {
-				if err := printJSON(a.stdout, r.body); err != nil {
+				if err := printJSON(a.stdout, h); err != nil {
 					return err
 				}
 			} else if err := writeStatus(a.stdout, h.Spaces); err != nil {
@@ -88,7 +59,7 @@ const (
 
 // writeStatus prints the per-space metrics table. A space id longer than the column is
 // cut with an ellipsis; --json has it whole.
-func writeStatus(w io.Writer, spaces []spaceHealth) error {
+func writeStatus(w io.Writer, spaces []client.SpaceHealth) error {
 	var b strings.Builder
 	b.WriteString("Per-Space Metrics:\n")
 	b.WriteString(statusTop)

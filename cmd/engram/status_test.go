@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/engram-go/engram/client"
 )
 
 func TestStatusTableGolden(t *testing.T) {
-	spaces := []spaceHealth{
+	spaces := []client.SpaceHealth{
 		{Space: "default", Memories: 1200, Pressure: 0.012, WALLagMS: 0, ConsolidationRate: 0},
 		{Space: "production", Memories: 3500, Pressure: 0.15, WALLagMS: 2.5, ConsolidationRate: 12.3},
 		{Space: "staging", Memories: 0, Pressure: 1, WALLagMS: 1234.567, ConsolidationRate: 0.004},
@@ -28,7 +30,7 @@ func TestStatusTableMatchesContract(t *testing.T) {
 		"│ Space              │ Memories  │ Pressure │ WAL Lag (ms)│ Consolidation   │\n" +
 		"├────────────────────┼───────────┼──────────┼─────────────┼─────────────────┤\n"
 	var buf bytes.Buffer
-	if err := writeStatus(&buf, []spaceHealth{{Space: "production", Memories: 3500, Pressure: 0.15, WALLagMS: 2.5, ConsolidationRate: 12.3}}); err != nil {
+	if err := writeStatus(&buf, []client.SpaceHealth{{Space: "production", Memories: 3500, Pressure: 0.15, WALLagMS: 2.5, ConsolidationRate: 12.3}}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(buf.String(), contract) {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"time"
 
+	"github.com/engram-go/engram/client"
 	"github.com/spf13/cobra"
 )
 
@@ -68,20 +68,19 @@ func (a *app) stop(ctx context.Context, cf clientFlags, timeout time.Duration) e
 	// 1. Ask the server to shut down, which is the same path as SIGTERM.
 	asked := false
 	if cf.addr != "" {
-		c, err := a.newClient(cf)
+		c, err := a.newClient(cf, "", 10*time.Second, client.WithRetry(client.RetryPolicy{MaxAttempts: 1}))
 		if err != nil {
 			return err
 		}
-		c.http.Timeout = 10 * time.Second
-		_, err = c.call(ctx, http.MethodPost, "/shutdown", nil, nil, nil)
+		err = c.Shutdown(ctx)
 		switch {
 		case err == nil:
 			asked = true
-		case errors.Is(err, errNoServer) && pid == 0:
+		case errors.Is(err, client.ErrNoServer) && pid == 0:
 			fmt.Fprintln(a.stdout, noServer)
 			return nil
 		default:
-			fmt.Fprintf(a.stderr, "engram: shutdown request failed: %v\n", err)
+			fmt.Fprintf(a.stderr, "engram: shutdown request failed: %s\n", cliMessage(err))
 		}
 	}
 	if asked {
@@ -138,12 +137,11 @@ func (a *app) waitGone(pid int, cf clientFlags, timeout time.Duration) bool {
 			return true
 		}
 		if pid == 0 {
-			c, err := a.newClient(cf)
+			c, err := a.newClient(cf, "", time.Second, client.WithRetry(client.RetryPolicy{MaxAttempts: 1}))
 			if err != nil {
 				return false
 			}
-			c.http.Timeout = time.Second
-			if _, err := c.do(context.Background(), http.MethodGet, "/health/alive", nil, nil); errors.Is(err, errNoServer) {
+			if err := c.Alive(context.Background()); errors.Is(err, client.ErrNoServer) {
 				return true
 			}
 		}

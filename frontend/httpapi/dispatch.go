@@ -64,7 +64,7 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx, pinned string) {
 			fmt.Sprintf("method %s is not allowed on %s; allowed: %s", method, rt.pattern, rt.allow)))
 		return
 	}
-	if s.opts.Auth != nil && !strings.HasPrefix(rt.pattern, "/health") {
+	if s.opts.Auth != nil && !publicRoute(rt.pattern) {
 		p, err := s.authenticate(ctx)
 		if err != nil {
 			writeError(ctx, err)

@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
 	"github.com/engram-go/engram/frontend/frontendtest"
+	"github.com/engram-go/engram/internal/apicheck"
 	"github.com/valyala/fasthttp/fasthttputil"
 )
 
@@ -70,15 +72,35 @@ func newTestServer(t testing.TB, opts ...testOption) *testServer {
 	return ts
 }
 
+// apiCheck validates every exchange of the tests' clients against the OpenAPI document;
+// TestMain fails the run when any did not match.
+var apiCheck = func() *apicheck.Validator {
+	v, err := apicheck.New()
+	if err != nil {
+		panic(err)
+	}
+	return v
+}()
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if f := apiCheck.Failures(); len(f) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: %d HTTP exchanges do not match the OpenAPI document:\n  %s\n", len(f), strings.Join(f, "\n  "))
+		code = 1
+	}
+	os.Exit(code)
+}
+
 // clientFor returns an HTTP client whose connections reach ln from the given address.
+// Its exchanges are validated against the OpenAPI document.
 func clientFor(ln *fasthttputil.InmemoryListener, ip string) *http.Client {
 	local := &net.TCPAddr{IP: net.ParseIP(ip), Port: 40000}
-	return &http.Client{Transport: &http.Transport{
+	return &http.Client{Transport: apiCheck.Transport(&http.Transport{
 		DialContext: func(context.Context, string, string) (net.Conn, error) {
 			return ln.DialWithLocalAddr(local)
 		},
 		MaxIdleConnsPerHost: 16,
-	}}
+	})}
 }
 
 // answer is a received HTTP answer.

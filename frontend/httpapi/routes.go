@@ -5,7 +5,8 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// routes is the route table of docs/api.md, which describes each route.
+// routes is the route table. docs/api.md describes each route, and openapi/openapi.json
+// documents it for programs: a route added here without it fails the end-to-end tests.
 func (s *Server) routes() *router {
 	const (
 		get    = fasthttp.MethodGet
@@ -42,5 +43,8 @@ func (s *Server) routes() *router {
 	rt.handle(get, "/health/alive", s.handleAlive)
 	rt.handle(get, "/metrics", s.handleMetrics)
 	rt.handle(post, "/shutdown", s.handleShutdown)
+	rt.handle(get, "/openapi.json", s.handleOpenAPI)
+	rt.handle(get, "/docs", s.handleDocs)
+	rt.handle(get, "/docs/{asset}", s.handleDocs)
 	return rt
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/engram-go/engram/engine/transfer"
 	"github.com/engram-go/engram/frontend"
 )
 
@@ -30,7 +31,7 @@ func (s *Server) handleExport(rq *request) error {
 	if err != nil {
 		return err
 	}
-	rq.ctx.SetContentType(NDJSONContentType)
+	rq.ctx.SetContentType(transfer.ContentType)
 	rq.ctx.Response.Header.Set("X-Memory-Space", sp.ID())
 	rq.ctx.SetStatusCode(http.StatusOK)
 	if rq.ctx.IsHead() {
@@ -44,7 +45,7 @@ func (s *Server) handleExport(rq *request) error {
 	stopWatch := context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
 	go func() {
 		bw := bufio.NewWriterSize(pw, 64<<10)
-		_, err := ExportNDJSON(ctx, sp, bw)
+		_, err := transfer.Export(ctx, sp, bw)
 		if err == nil {
 			err = bw.Flush()
 		}
@@ -64,12 +65,12 @@ func (s *Server) handleExport(rq *request) error {
 
 // importAnswer is the answer of POST /api/v1/spaces/{id}/import.
 type importAnswer struct {
-	ImportResult
+	transfer.Result
 	MemorySpaceID string `json:"memory_space_id"`
 }
 
 // handleImport serves POST /api/v1/spaces/{id}/import: NDJSON in the transfer format,
-// stored with Preserve in batches of ImportBatchSize (one group commit each). The space
+// stored with Preserve in batches of transfer.BatchSize (one group commit each). The space
 // is created when auto-create is on. The body is bounded by [limits] max_body_bytes like
 // every other; larger imports are sent as several requests (the CLI does so). The
 // per-space rate limit does not apply: restore and merge replay memories that were
@@ -81,7 +82,7 @@ func (s *Server) handleImport(rq *request) error {
 	}
 	ct := rq.ctx.Request.Header.ContentType()
 	if classifyContentType(ct) != bodyNDJSON && len(bytes.TrimSpace(ct)) > 0 {
-		return unsupportedMediaType(ct, NDJSONContentType+" (one memory per line, as the export route sends)")
+		return unsupportedMediaType(ct, transfer.ContentType+" (one memory per line, as the export route sends)")
 	}
 	sp, err := frontend.SpaceForWrite(s.eng, id)
 	if err != nil {
@@ -89,11 +90,11 @@ func (s *Server) handleImport(rq *request) error {
 	}
 	ctx, cancel := s.untilStop()
 	defer cancel()
-	res, err := ImportNDJSON(ctx, sp, bytes.NewReader(rq.ctx.Request.Body()), ImportOptions{OverloadWait: importOverloadWait})
+	res, err := transfer.Import(ctx, sp, bytes.NewReader(rq.ctx.Request.Body()), transfer.Options{OverloadWait: importOverloadWait})
 	if err != nil {
 		return err
 	}
-	return writeJSON(rq.ctx, http.StatusOK, &importAnswer{ImportResult: res, MemorySpaceID: sp.ID()})
+	return writeJSON(rq.ctx, http.StatusOK, &importAnswer{Result: res, MemorySpaceID: sp.ID()})
 }
 
 // untilStop returns a context that ends when the server stops, for work that outlives

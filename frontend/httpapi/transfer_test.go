@@ -18,9 +18,9 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/engine/transfer"
 	"github.com/engram-go/engram/frontend"
 	"github.com/engram-go/engram/frontend/frontendtest"
-	"github.com/valyala/fastjson"
 )
 
 // transferFixture stores memories that exercise every field into space id, straight
@@ -144,14 +144,14 @@ func sameSpaces(t *testing.T, got, want []engine.Memory) {
 
 func (ts *testServer) importBody(t *testing.T, space, body string, header ...string) answer {
 	t.Helper()
-	return ts.do(t, req{method: http.MethodPost, path: "/api/v1/spaces/" + space + "/import", body: body, contentType: NDJSONContentType, header: pairs(header)})
+	return ts.do(t, req{method: http.MethodPost, path: "/api/v1/spaces/" + space + "/import", body: body, contentType: transfer.ContentType, header: pairs(header)})
 }
 
 func TestExportSendsEveryField(t *testing.T) {
 	ts := newTestServer(t)
 	want := transferFixture(t, ts.eng, "alpha", 8)
 	a := ts.get(t, "/api/v1/spaces/alpha/export").expectStatus(t, http.StatusOK)
-	if ct := a.header.Get("Content-Type"); ct != NDJSONContentType {
+	if ct := a.header.Get("Content-Type"); ct != transfer.ContentType {
 		t.Fatalf("Content-Type %q", ct)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(a.body), "\n"), "\n")
@@ -199,7 +199,7 @@ func TestExportSendsEveryField(t *testing.T) {
 
 func TestExportImportRoundTripIsIdempotent(t *testing.T) {
 	ts := newTestServer(t)
-	transferFixture(t, ts.eng, "alpha", 2*ImportBatchSize+37) // three group commits
+	transferFixture(t, ts.eng, "alpha", 2*transfer.BatchSize+37) // three group commits
 	transferFixture(t, ts.eng, "other", 5)
 	bystander := exportAll(t, ts.eng, "other")
 	src := exportAll(t, ts.eng, "alpha")
@@ -282,7 +282,7 @@ func TestTransferSpaceRules(t *testing.T) {
 		}
 		ts.get(t, "/api/v1/spaces/Bad.Id/export").expectError(t, http.StatusBadRequest, "BAD_REQUEST")
 		ts.do(t, req{method: http.MethodPost, path: "/api/v1/spaces/fresh/import", body: `{"id":"a","content":"x"}`, contentType: "text/csv"}).
-			expectError(t, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", NDJSONContentType)
+			expectError(t, http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", transfer.ContentType)
 		ts.post(t, "/api/v1/spaces/fresh/export", "{}").expectError(t, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED")
 		ts.get(t, "/api/v1/spaces/fresh").expectStatus(t, http.StatusOK) // the plain {id} route still matches
 		ts.get(t, "/api/v1/spaces/fresh/other").expectError(t, http.StatusNotFound, "RESOURCE_NOT_FOUND")
@@ -363,81 +363,6 @@ func TestExportStreamsWhileWritesContinue(t *testing.T) {
 	}
 	if n != 3000 {
 		t.Fatalf("%d lines, want 3000", n)
-	}
-}
-
-func TestMemoryLineRoundTrip(t *testing.T) {
-	var p fastjson.Parser
-	in := engine.Memory{
-		ID: "m:1", Content: "line\nbreak \u2028 \"q\"", Embedding: []float32{1.0000001, -3e-38, 0, 65504.5},
-		Confidence: 0.123456789, ObservedAt: time.Date(2024, 2, 29, 23, 59, 59, 999999999, time.UTC),
-		StoredAt: time.Date(2024, 3, 1, 0, 0, 0, 1, time.UTC), AccessCount: math.MaxUint32,
-		Tags: []string{"a", "b"}, Type: engine.Procedural,
-		Episode:   &engine.Episode{Where: "w", Who: []string{"x"}, Why: "y", How: "z", EmotionalValence: -1, Importance: 1},
-		Citations: []string{"e1"},
-	}
-	line := AppendMemoryLine(nil, &in)
-	if !bytes.HasSuffix(line, []byte("}\n")) || bytes.Count(line, []byte("\n")) != 1 {
-		t.Fatalf("not one line: %q", line)
-	}
-	out, err := ParseMemoryLine(&p, bytes.TrimSuffix(line, []byte("\n")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(out, in) {
-		t.Fatalf("round trip:\n got %+v\nwant %+v", out, in)
-	}
-	bare := engine.Memory{ID: "b", Content: "c", Type: engine.Episodic, Confidence: 0.5}
-	out, err = ParseMemoryLine(&p, AppendMemoryLine(nil, &bare))
-	if err != nil || !reflect.DeepEqual(out, bare) {
-		t.Fatalf("bare memory: %+v, %v", out, err)
-	}
-}
-
-func TestParseMemoryLineRefuses(t *testing.T) {
-	var p fastjson.Parser
-	for _, tc := range []struct{ line, words string }{
-		{`[]`, "must be a JSON object"},
-		{`{"id":"a"}`, "content is required"},
-		{`{"id":"a","content":"c","memory_type":"dream"}`, "memory_type"},
-		{`{"id":"a","content":"c","access_count":-1}`, "access_count"},
-		{`{"id":"a","content":"c","access_count":1.5}`, "integer"},
-		{`{"id":"a","content":"c","observed_at":"yesterday"}`, "observed_at"},
-		{`{"id":"a","content":"c","episode":{"mood":"x"}}`, "episode.mood"},
-		{`{"id":"a","content":"c","episode":{"emotional_valence":3}}`, "emotional_valence"},
-		{`{"id":"a","content":"c","embedding":[1,"x"]}`, "embedding[1]"},
-		{`{"id":"a","content":"c","tier":"hot"}`, `unknown field "tier"`},
-		{`{"id":"a","content":"c","tier":null}`, `unknown field "tier"`},
-	} {
-		_, err := ParseMemoryLine(&p, []byte(tc.line))
-		if err == nil || !strings.Contains(err.Error(), tc.words) {
-			t.Errorf("%s: err = %v, want one mentioning %q", tc.line, err, tc.words)
-		}
-	}
-}
-
-func TestLineReader(t *testing.T) {
-	in := "a\n\n" + strings.Repeat("x", 40) + "\nbb\nlast"
-	lr := newLineReader(strings.NewReader(in), 10)
-	type got struct {
-		line string
-		n    int
-		long bool
-	}
-	var out []got
-	for {
-		line, n, err := lr.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil && err != errLineTooLong {
-			t.Fatal(err)
-		}
-		out = append(out, got{string(line), n, err == errLineTooLong})
-	}
-	want := []got{{"a", 1, false}, {"", 2, false}, {"", 3, true}, {"bb", 4, false}, {"last", 5, false}}
-	if !reflect.DeepEqual(out, want) {
-		t.Fatalf("lines %+v, want %+v", out, want)
 	}
 }
 

@@ -6,6 +6,7 @@ import "time"
 // Field tags are the TOML key names.
 type Config struct {
 	Server        Server        `toml:"server"`
+	HTTP          HTTP          `toml:"http"`
 	Persistence   Persistence   `toml:"persistence"`
 	Spaces        Spaces        `toml:"-"` // custom layout, see decode.go and encode.go
 	Embedding     Embedding     `toml:"embedding"`
@@ -33,6 +34,13 @@ type Server struct {
 	// HTTPBind is the Rust Engram key (an IP without port). It is accepted so that a
 	// migrated file loads, folded into HTTPListen, and then cleared.
 	HTTPBind string `toml:"http_bind,omitempty"`
+}
+
+// HTTP is the [http] section: options of the HTTP frontend.
+type HTTP struct {
+	// Docs serves the interactive API documentation at /docs (the OpenAPI document at
+	// /openapi.json is always served).
+	Docs bool `toml:"docs"`
 }
 
 // Persistence is the [persistence] section: the data root and the defaults every space
@@ -129,6 +137,7 @@ func Default(dataRoot string) Config {
 			GRPCListen: DefaultGRPCListen,
 			Frontends:  []string{"http", "grpc"},
 		},
+		HTTP: HTTP{Docs: true},
 		Persistence: Persistence{
 			DataRoot:        dataRoot,
 			HotCapacity:     DefaultHotCapacity,

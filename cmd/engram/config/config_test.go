@@ -110,6 +110,9 @@ http_listen = "127.0.0.1:8001"
 grpc_listen = "127.0.0.1:8002"
 frontends = ["http"]
 
+[http]
+docs = false
+
 [persistence]
 data_root = "/srv/engram"
 hot_capacity = 11
@@ -161,6 +164,7 @@ level = "debug"
 func everyKeyConfig(file string) Config {
 	return Config{
 		Server: Server{HTTPListen: "127.0.0.1:8001", GRPCListen: "127.0.0.1:8002", Frontends: []string{"http"}},
+		HTTP:   HTTP{Docs: false},
 		Persistence: Persistence{DataRoot: "/srv/engram", HotCapacity: 11, WarmCapacity: 12, ColdCapacity: 13,
 			WALSync: "interval", WALSegmentBytes: 1 << 20},
 		Spaces: Spaces{AutoCreate: false, MaxSpaces: 14, MaxOpenSpaces: 15, PerSpace: map[string]SpaceOverride{
@@ -268,6 +272,47 @@ data_root = "/from/file"
 			}
 			if cfg.PIDPath != filepath.Join(wantRoot, PIDFileName) {
 				t.Fatalf("PIDPath = %s, want it in the data root", cfg.PIDPath)
+			}
+		})
+	}
+}
+
+// TestHTTPDocsPrecedence: [http] docs comes from the flag, else ENGRAM_HTTP_DOCS, else the
+// file, else true; a value that is not a boolean names its source.
+func TestHTTPDocsPrecedence(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		file, env, flag  string
+		want             bool
+		wantErrMentioned string
+	}{
+		{"default on", "", "", "", true, ""},
+		{"file off", "[http]\ndocs = false\n", "", "", false, ""},
+		{"env over file", "[http]\ndocs = false\n", "true", "", true, ""},
+		{"flag over env", "", "true", "false", false, ""},
+		{"bad env", "", "maybe", "", false, EnvHTTPDocs},
+		{"bad file", "[http]\ndocs = \"no\"\n", "", "", false, "docs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t)
+			src := s.source()
+			if tc.file != "" {
+				src.Path = s.write(t, "config.toml", tc.file)
+			}
+			if tc.env != "" {
+				s.env[EnvHTTPDocs] = tc.env
+			}
+			src.HTTPDocs = tc.flag
+			cfg, err := Load(src)
+			switch {
+			case tc.wantErrMentioned != "":
+				if err == nil || !strings.Contains(err.Error(), tc.wantErrMentioned) {
+					t.Fatalf("err = %v, want one naming %s", err, tc.wantErrMentioned)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case cfg.HTTP.Docs != tc.want || cfg.FrontendOptions().HideAPIDocs == tc.want:
+				t.Fatalf("docs = %v (HideAPIDocs %v), want %v", cfg.HTTP.Docs, cfg.FrontendOptions().HideAPIDocs, tc.want)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -18,6 +19,7 @@ const (
 	EnvHTTPListen = "ENGRAM_HTTP_LISTEN"
 	EnvGRPCListen = "ENGRAM_GRPC_LISTEN"
 	EnvPIDPath    = "ENGRAM_PID_PATH"
+	EnvHTTPDocs   = "ENGRAM_HTTP_DOCS"
 )
 
 // Source says where Load finds its inputs. The zero value reads the process environment
@@ -31,6 +33,7 @@ type Source struct {
 	DataRoot   string
 	HTTPListen string
 	GRPCListen string
+	HTTPDocs   string // "true" or "false"
 
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
@@ -146,6 +149,7 @@ func (l *loader) applyOverrides(cfg *Config) error {
 		{"persistence.data_root", EnvDataRoot},
 		{"server.http_listen", EnvHTTPListen},
 		{"server.grpc_listen", EnvGRPCListen},
+		{"http.docs", EnvHTTPDocs},
 	} {
 		if v := l.getenv(e.env); v != "" {
 			list = append(list, override{e.key, v, "environment variable " + e.env, l.wd})
@@ -155,6 +159,7 @@ func (l *loader) applyOverrides(cfg *Config) error {
 		{"persistence.data_root", l.src.DataRoot, "--data-root"},
 		{"server.http_listen", l.src.HTTPListen, "--http"},
 		{"server.grpc_listen", l.src.GRPCListen, "--grpc"},
+		{"http.docs", l.src.HTTPDocs, "--http-docs"},
 	} {
 		if f.value != "" {
 			list = append(list, override{f.key, f.value, "flag " + f.flag, l.wd})
@@ -173,6 +178,12 @@ func (l *loader) applyOverrides(cfg *Config) error {
 			cfg.Server.HTTPListen = o.value
 		case "server.grpc_listen":
 			cfg.Server.GRPCListen = o.value
+		case "http.docs":
+			on, err := strconv.ParseBool(o.value)
+			if err != nil {
+				return &Error{Key: o.key, Kind: ErrInvalidValue, Detail: fmt.Sprintf("%s (from %s) must be true or false, got %q", o.key, o.from, o.value)}
+			}
+			cfg.HTTP.Docs = on
 		}
 	}
 	return nil

@@ -70,5 +70,6 @@ func (c Config) FrontendOptions() frontend.Options {
 		MaxContentBytes: c.Limits.MaxContentBytes,
 		MaxBatchItems:   c.Limits.MaxBatchItems,
 		SpaceListeners:  listeners,
+		HideAPIDocs:     !c.HTTP.Docs,
 	}
 }

@@ -1,7 +1,6 @@
-package httpapi
+package transfer
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -10,57 +9,61 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/engine"
-	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/internal/jsonwire"
 	"github.com/valyala/fastjson"
 )
 
+// ContentType is the media type of the transfer format.
+const ContentType = "application/x-ndjson"
+
 const (
-	// ImportBatchSize is how many memories one group commit of an import holds.
-	ImportBatchSize = 1000
-	// MaxImportErrors bounds the line errors an import reports; ImportResult.Failed
+	// BatchSize is how many memories one group commit of an import holds.
+	BatchSize = 1000
+	// MaxErrors bounds the line errors an import reports; Result.Failed
 	// still counts them all.
-	MaxImportErrors = 1000
-	// MaxImportLineBytes bounds one line of an import: the largest content the engine
+	MaxErrors = 1000
+	// MaxLineBytes bounds one line of an import: the largest content the engine
 	// accepts, fully escaped, plus a generous embedding.
-	MaxImportLineBytes = 8 << 20
+	MaxLineBytes = 8 << 20
 )
 
-// ImportResult is what an import stored and what it refused.
-type ImportResult struct {
-	Imported int           `json:"imported"`
-	Failed   int           `json:"failed"`
-	Errors   []ImportError `json:"errors"`
+// Result is what an import stored and what it refused. It is also the body of the
+// import route's answer (with the space), so the JSON names are part of the API.
+type Result struct {
+	Imported int         `json:"imported"`
+	Failed   int         `json:"failed"`
+	Errors   []LineError `json:"errors"`
 }
 
-// ImportError is one refused line. Line numbers count every line of the input from 1,
+// LineError is one refused line. Line numbers count every line of the input from 1,
 // blank ones included.
-type ImportError struct {
+type LineError struct {
 	Line  int    `json:"line"`
 	ID    string `json:"id,omitempty"`
 	Error string `json:"error"`
 }
 
-func (r *ImportResult) refuse(line int, id string, err error) {
+func (r *Result) refuse(line int, id string, err error) {
 	r.Failed++
-	if len(r.Errors) < MaxImportErrors {
-		r.Errors = append(r.Errors, ImportError{Line: line, ID: id, Error: frontend.FromError(err).Message})
+	if len(r.Errors) < MaxErrors {
+		r.Errors = append(r.Errors, LineError{Line: line, ID: id, Error: err.Error()})
 	}
 }
 
-// ImportOptions tune ImportNDJSON.
-type ImportOptions struct {
+// Options tune Import.
+type Options struct {
 	// OverloadWait bounds how long one batch keeps retrying while the space's edge queue
 	// is full (engine.ErrOverloaded); 0 retries as long as ctx lasts.
 	OverloadWait time.Duration
 }
 
-// ExportNDJSON writes every live memory of sp to w in the transfer format, in id order,
+// Export writes every live memory of sp to w in the transfer format, in id order,
 // as of one instant (engine.Space.Export), and returns how many it wrote.
-func ExportNDJSON(ctx context.Context, sp *engine.Space, w io.Writer) (int, error) {
+func Export(ctx context.Context, sp *engine.Space, w io.Writer) (int, error) {
 	buf := make([]byte, 0, 4096)
 	n := 0
 	err := sp.Export(ctx, func(m engine.Memory) error {
-		buf = AppendMemoryLine(buf[:0], &m)
+		buf = AppendLine(buf[:0], &m)
 		if _, err := w.Write(buf); err != nil {
 			return err
 		}
@@ -68,23 +71,23 @@ func ExportNDJSON(ctx context.Context, sp *engine.Space, w io.Writer) (int, erro
 		return nil
 	})
 	if err != nil {
-		return n, fmt.Errorf("httpapi: export space %q: %w", sp.ID(), err)
+		return n, fmt.Errorf("transfer: export space %q: %w", sp.ID(), err)
 	}
 	return n, nil
 }
 
-// ImportNDJSON stores every memory of r (transfer format) in sp with engine.RememberOptions
-// Preserve, ImportBatchSize memories per group commit. Ids are kept, so importing the
+// Import stores every memory of r (transfer format) in sp with engine.RememberOptions
+// Preserve, BatchSize memories per group commit. Ids are kept, so importing the
 // same lines again replaces each memory by itself. A line that does not parse or that the
 // engine refuses as invalid is reported and skipped; any other failure (capacity, a
 // closed space, the WAL, ctx) stops the import and is returned with what was stored so far.
-func ImportNDJSON(ctx context.Context, sp *engine.Space, r io.Reader, opts ImportOptions) (ImportResult, error) {
-	res := ImportResult{Errors: []ImportError{}}
-	lines := newLineReader(r, MaxImportLineBytes)
+func Import(ctx context.Context, sp *engine.Space, r io.Reader, opts Options) (Result, error) {
+	res := Result{Errors: []LineError{}}
+	lines := newLineReader(r, MaxLineBytes)
 	var (
 		p       fastjson.Parser
-		batch   = make([]engine.Memory, 0, ImportBatchSize)
-		batchAt = make([]int, 0, ImportBatchSize) // line number of each batch entry
+		batch   = make([]engine.Memory, 0, BatchSize)
+		batchAt = make([]int, 0, BatchSize) // line number of each batch entry
 	)
 	flush := func() error {
 		if len(batch) == 0 {
@@ -115,7 +118,7 @@ func ImportNDJSON(ctx context.Context, sp *engine.Space, r io.Reader, opts Impor
 			break
 		}
 		if errors.Is(err, errLineTooLong) {
-			res.refuse(n, "", invalidInput("the line is longer than %d bytes", MaxImportLineBytes))
+			res.refuse(n, "", jsonwire.Invalid("the line is longer than %d bytes", MaxLineBytes))
 			continue
 		}
 		if err != nil {
@@ -124,13 +127,13 @@ func ImportNDJSON(ctx context.Context, sp *engine.Space, r io.Reader, opts Impor
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		m, err := ParseMemoryLine(&p, line)
+		m, err := ParseLine(&p, line)
 		if err != nil {
 			res.refuse(n, "", err)
 			continue
 		}
 		batch, batchAt = append(batch, m), append(batchAt, n)
-		if len(batch) == ImportBatchSize {
+		if len(batch) == BatchSize {
 			if err := flush(); err != nil {
 				return res, err
 			}
@@ -169,53 +172,5 @@ func rememberPreserved(ctx context.Context, sp *engine.Space, batch []engine.Mem
 		case <-t.C:
 		}
 		backoff = min(2*backoff, 500*time.Millisecond)
-	}
-}
-
-// errLineTooLong marks a line beyond the reader's limit; the reader skips to the next one.
-var errLineTooLong = errors.New("httpapi: line too long")
-
-// lineReader splits a stream into lines of bounded length, numbering them from 1.
-type lineReader struct {
-	br   *bufio.Reader
-	max  int
-	buf  []byte
-	line int
-}
-
-func newLineReader(r io.Reader, max int) *lineReader {
-	return &lineReader{br: bufio.NewReaderSize(r, 64<<10), max: max}
-}
-
-// next returns the next line without its newline and its number. The line is valid until
-// the following call. A last line without a newline is returned as a line.
-func (l *lineReader) next() ([]byte, int, error) {
-	l.buf = l.buf[:0]
-	tooLong := false
-	for {
-		chunk, err := l.br.ReadSlice('\n')
-		if !tooLong {
-			if len(l.buf)+len(chunk) > l.max+1 {
-				tooLong = true
-				l.buf = l.buf[:0]
-			} else {
-				l.buf = append(l.buf, chunk...)
-			}
-		}
-		switch {
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case errors.Is(err, io.EOF):
-			if len(l.buf) == 0 && !tooLong {
-				return nil, l.line, io.EOF
-			}
-		case err != nil:
-			return nil, l.line + 1, err
-		}
-		l.line++
-		if tooLong {
-			return nil, l.line, errLineTooLong
-		}
-		return bytes.TrimSuffix(l.buf, []byte("\n")), l.line, nil
 	}
 }

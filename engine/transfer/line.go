@@ -1,30 +1,21 @@
-package httpapi
+package transfer
 
 import (
 	"math"
 	"strconv"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/internal/jsonwire"
 	"github.com/valyala/fastjson"
 )
 
-// The transfer format is NDJSON: one JSON object per memory, newline terminated, every
-// field present (null for an absent embedding, episode or last access). It is what
-// GET /api/v1/spaces/{id}/export sends, what POST /api/v1/spaces/{id}/import takes, and
-// what the command line's backup files hold, so AppendMemoryLine and ParseMemoryLine are
-// exported for it. Floats are written in their shortest float32 form and times in RFC 3339
-// with nanoseconds, so that a line parses back to the very same values.
-
-// NDJSONContentType is the media type of the transfer format.
-const NDJSONContentType = "application/x-ndjson"
-
-// AppendMemoryLine appends m in the transfer format, newline included. The tier is not
+// AppendLine appends m as one line of the transfer format, newline included. The tier is not
 // written: it is where the source kept the memory, not part of the memory.
-func AppendMemoryLine(dst []byte, m *engine.Memory) []byte {
+func AppendLine(dst []byte, m *engine.Memory) []byte {
 	dst = append(dst, `{"id":`...)
-	dst = appendString(dst, m.ID)
+	dst = jsonwire.AppendString(dst, m.ID)
 	dst = append(dst, `,"content":`...)
-	dst = appendString(dst, m.Content)
+	dst = jsonwire.AppendString(dst, m.Content)
 	dst = append(dst, `,"embedding":`...)
 	if m.Embedding == nil {
 		dst = append(dst, "null"...)
@@ -34,64 +25,64 @@ func AppendMemoryLine(dst []byte, m *engine.Memory) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendFloat32(dst, x)
+			dst = jsonwire.AppendFloat32(dst, x)
 		}
 		dst = append(dst, ']')
 	}
 	dst = append(dst, `,"confidence":`...)
-	dst = appendFloat32(dst, m.Confidence)
+	dst = jsonwire.AppendFloat32(dst, m.Confidence)
 	dst = append(dst, `,"observed_at":`...)
-	dst = appendTime(dst, m.ObservedAt)
+	dst = jsonwire.AppendTime(dst, m.ObservedAt)
 	dst = append(dst, `,"stored_at":`...)
-	dst = appendTime(dst, m.StoredAt)
+	dst = jsonwire.AppendTime(dst, m.StoredAt)
 	dst = append(dst, `,"last_access":`...)
-	dst = appendTime(dst, m.LastAccess)
+	dst = jsonwire.AppendTime(dst, m.LastAccess)
 	dst = append(dst, `,"access_count":`...)
 	dst = strconv.AppendUint(dst, uint64(m.AccessCount), 10)
 	dst = append(dst, `,"tags":`...)
-	dst = appendStrings(dst, m.Tags)
+	dst = jsonwire.AppendStrings(dst, m.Tags)
 	dst = append(dst, `,"memory_type":`...)
-	dst = appendString(dst, m.Type.String())
+	dst = jsonwire.AppendString(dst, m.Type.String())
 	dst = append(dst, `,"episode":`...)
 	if e := m.Episode; e == nil {
 		dst = append(dst, "null"...)
 	} else {
 		dst = append(dst, `{"where_location":`...)
-		dst = appendString(dst, e.Where)
+		dst = jsonwire.AppendString(dst, e.Where)
 		dst = append(dst, `,"who":`...)
-		dst = appendStrings(dst, e.Who)
+		dst = jsonwire.AppendStrings(dst, e.Who)
 		dst = append(dst, `,"why":`...)
-		dst = appendString(dst, e.Why)
+		dst = jsonwire.AppendString(dst, e.Why)
 		dst = append(dst, `,"how":`...)
-		dst = appendString(dst, e.How)
+		dst = jsonwire.AppendString(dst, e.How)
 		dst = append(dst, `,"emotional_valence":`...)
-		dst = appendFloat32(dst, e.EmotionalValence)
+		dst = jsonwire.AppendFloat32(dst, e.EmotionalValence)
 		dst = append(dst, `,"importance":`...)
-		dst = appendFloat32(dst, e.Importance)
+		dst = jsonwire.AppendFloat32(dst, e.Importance)
 		dst = append(dst, '}')
 	}
 	dst = append(dst, `,"citations":`...)
-	dst = appendStrings(dst, m.Citations)
+	dst = jsonwire.AppendStrings(dst, m.Citations)
 	return append(dst, "}\n"...)
 }
 
 // memoryLineFields are the keys of a transfer line, for error messages.
 const memoryLineFields = "id, content, embedding, confidence, observed_at, stored_at, last_access, access_count, tags, memory_type, episode, citations"
 
-// ParseMemoryLine parses one line of the transfer format with p. id and content are
+// ParseLine parses one line of the transfer format (without its newline) with p. id and content are
 // required; a missing confidence is 0.7, missing times are stamped by the engine, a
 // missing memory_type is episodic, and null counts as absent. Unknown keys are refused
 // rather than dropped, so that nothing of a memory is lost without an error. The returned
 // memory holds no reference into p.
-func ParseMemoryLine(p *fastjson.Parser, line []byte) (engine.Memory, error) {
+func ParseLine(p *fastjson.Parser, line []byte) (engine.Memory, error) {
 	var m engine.Memory
-	v, vec, err := parseMemoryJSON(p, line, nil)
+	v, vec, err := jsonwire.ParseMemory(p, line, nil)
 	if err != nil {
-		return m, invalidInput("malformed JSON: %v", err)
+		return m, jsonwire.Invalid("malformed JSON: %v", err)
 	}
 	obj, err := v.Object()
 	if err != nil {
-		return m, invalidInput("a memory must be a JSON object, got %s", v.Type())
+		return m, jsonwire.Invalid("a memory must be a JSON object, got %s", v.Type())
 	}
 	var (
 		first               error
@@ -107,51 +98,51 @@ func ParseMemoryLine(p *fastjson.Parser, line []byte) (engine.Memory, error) {
 		switch k := string(key); k {
 		case "id":
 			if !null {
-				m.ID, err = fieldString(f, k)
+				m.ID, err = jsonwire.String(f, k)
 			}
 		case "content":
 			if !null {
-				m.Content, err = fieldString(f, k)
+				m.Content, err = jsonwire.String(f, k)
 			}
 		case "embedding":
 			switch {
 			case vec != nil:
 				m.Embedding = vec // f is the empty placeholder left in its place
 			case !null:
-				m.Embedding, err = fieldEmbedding(f, k)
+				m.Embedding, err = jsonwire.Embedding(f, k)
 			}
 		case "confidence":
 			if !null {
-				m.Confidence, err = fieldRange(f, k, 0, 1)
+				m.Confidence, err = jsonwire.Range(f, k, 0, 1)
 				hasConfidence = true
 			}
 		case "observed_at":
 			if !null {
-				m.ObservedAt, err = fieldTime(f, k)
+				m.ObservedAt, err = jsonwire.Time(f, k)
 			}
 		case "stored_at":
 			if !null {
-				m.StoredAt, err = fieldTime(f, k)
+				m.StoredAt, err = jsonwire.Time(f, k)
 			}
 		case "last_access":
 			if !null {
-				m.LastAccess, err = fieldTime(f, k)
+				m.LastAccess, err = jsonwire.Time(f, k)
 			}
 		case "access_count":
 			if !null {
 				var n int
-				if n, err = fieldInt(f, k); err == nil && (n < 0 || n > math.MaxUint32) {
-					err = invalidInput("access_count must be between 0 and %d, got %d", uint32(math.MaxUint32), n)
+				if n, err = jsonwire.Int(f, k); err == nil && (n < 0 || n > math.MaxUint32) {
+					err = jsonwire.Invalid("access_count must be between 0 and %d, got %d", uint32(math.MaxUint32), n)
 				}
 				m.AccessCount = uint32(n)
 			}
 		case "tags":
 			if !null {
-				m.Tags, err = fieldStrings(f, k)
+				m.Tags, err = jsonwire.Strings(f, k)
 			}
 		case "memory_type":
 			if !null {
-				memType, err = fieldString(f, k)
+				memType, err = jsonwire.String(f, k)
 			}
 		case "episode":
 			if !null {
@@ -159,13 +150,13 @@ func ParseMemoryLine(p *fastjson.Parser, line []byte) (engine.Memory, error) {
 			}
 		case "citations":
 			if !null {
-				m.Citations, err = fieldStrings(f, k)
+				m.Citations, err = jsonwire.Strings(f, k)
 			}
 		default:
 			unknownKey = k
 		}
 		if err == nil && unknownKey != "" {
-			err = invalidInput("unknown field %q; a memory line has %s", unknownKey, memoryLineFields)
+			err = jsonwire.Invalid("unknown field %q; a memory line has %s", unknownKey, memoryLineFields)
 		}
 		first = err
 	})
@@ -173,13 +164,13 @@ func ParseMemoryLine(p *fastjson.Parser, line []byte) (engine.Memory, error) {
 		return engine.Memory{}, first
 	}
 	if m.ID == "" {
-		return engine.Memory{}, invalidInput("id is required: imports keep ids so that importing twice replaces rather than duplicates")
+		return engine.Memory{}, jsonwire.Invalid("id is required: imports keep ids so that importing twice replaces rather than duplicates")
 	}
 	if m.Content == "" {
-		return engine.Memory{}, invalidInput("content is required")
+		return engine.Memory{}, jsonwire.Invalid("content is required")
 	}
 	if m.Type, err = engine.ParseMemoryType(memType); err != nil {
-		return engine.Memory{}, invalidInput("memory_type must be episodic, semantic or procedural, got %q", memType)
+		return engine.Memory{}, jsonwire.Invalid("memory_type must be episodic, semantic or procedural, got %q", memType)
 	}
 	if !hasConfidence {
 		m.Confidence = engine.DefaultConfid
@@ -201,7 +192,7 @@ func nilIfEmpty(ss []string) []string {
 func parseEpisodeObject(v *fastjson.Value) (*engine.Episode, error) {
 	obj, err := v.Object()
 	if err != nil {
-		return nil, invalidInput("episode must be an object or null, got %s", v.Type())
+		return nil, jsonwire.Invalid("episode must be an object or null, got %s", v.Type())
 	}
 	var ep engine.Episode
 	var first error
@@ -212,19 +203,19 @@ func parseEpisodeObject(v *fastjson.Value) (*engine.Episode, error) {
 		var err error
 		switch k := string(key); k {
 		case "where_location":
-			ep.Where, err = fieldString(f, "episode.where_location")
+			ep.Where, err = jsonwire.String(f, "episode.where_location")
 		case "who":
-			ep.Who, err = fieldStrings(f, "episode.who")
+			ep.Who, err = jsonwire.Strings(f, "episode.who")
 		case "why":
-			ep.Why, err = fieldString(f, "episode.why")
+			ep.Why, err = jsonwire.String(f, "episode.why")
 		case "how":
-			ep.How, err = fieldString(f, "episode.how")
+			ep.How, err = jsonwire.String(f, "episode.how")
 		case "emotional_valence":
-			ep.EmotionalValence, err = fieldRange(f, "episode.emotional_valence", -1, 1)
+			ep.EmotionalValence, err = jsonwire.Range(f, "episode.emotional_valence", -1, 1)
 		case "importance":
-			ep.Importance, err = fieldRange(f, "episode.importance", 0, 1)
+			ep.Importance, err = jsonwire.Range(f, "episode.importance", 0, 1)
 		default:
-			err = invalidInput("unknown field episode.%s; an episode has where_location, who, why, how, emotional_valence, importance", k)
+			err = jsonwire.Invalid("unknown field episode.%s; an episode has where_location, who, why, how, emotional_valence, importance", k)
 		}
 		first = err
 	})
