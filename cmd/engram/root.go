@@ -19,6 +19,7 @@ type app struct {
 
 	configPath string // --config
 	dataRoot   string // --data-root
+	mcpListen  string // start --mcp
 }
 
 // exitError ends the process with a code and, when msg is set, a message on stderr.
@@ -72,6 +73,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.forgetCommand(),
 		a.configCommand(),
 		a.keyCommand(),
+		a.mcpCommand(),
 	)
 	return root
 }
@@ -84,6 +86,7 @@ func (a *app) loadConfig(httpListen, grpcListen string) (config.Config, error) {
 		DataRoot:   a.dataRoot,
 		HTTPListen: httpListen,
 		GRPCListen: grpcListen,
+		MCPListen:  a.mcpListen,
 		Getenv:     a.getenv,
 	})
 }

@@ -26,6 +26,7 @@ import (
 	// The frontends register themselves under the names [server] frontends refers to.
 	_ "github.com/engram-go/engram/frontend/grpcapi"
 	_ "github.com/engram-go/engram/frontend/httpapi"
+	_ "github.com/engram-go/engram/frontend/mcpapi"
 )
 
 // drainTimeout bounds how long frontends may take to finish in-flight requests at stop.
@@ -49,6 +50,7 @@ func (a *app) startCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&httpListen, "http", "", "HTTP listen address (default $ENGRAM_HTTP_LISTEN, else [server] http_listen, 127.0.0.1:7432)")
+	cmd.Flags().StringVar(&a.mcpListen, "mcp", "", "MCP listen address (default $ENGRAM_MCP_LISTEN, else [mcp] listen, 127.0.0.1:7433)")
 	cmd.Flags().StringVar(&grpcListen, "grpc", "", "gRPC listen address (default $ENGRAM_GRPC_LISTEN, else [server] grpc_listen, 127.0.0.1:50051)")
 	return cmd
 }
@@ -188,6 +190,8 @@ func plannedListeners(cfg config.Config) []listener {
 			}
 		case "grpc":
 			out = append(out, listener{"gRPC", cfg.Server.GRPCListen, "--grpc, " + config.EnvGRPCListen + " or [server] grpc_listen"})
+		case "mcp":
+			out = append(out, listener{"MCP", cfg.MCP.Listen, "--mcp, " + config.EnvMCPListen + " or [mcp] listen"})
 		}
 	}
 	return out

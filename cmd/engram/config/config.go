@@ -6,6 +6,7 @@ import "time"
 // Field tags are the TOML key names.
 type Config struct {
 	Server        Server        `toml:"server"`
+	MCP           MCP           `toml:"mcp"`
 	Persistence   Persistence   `toml:"persistence"`
 	Spaces        Spaces        `toml:"-"` // custom layout, see decode.go and encode.go
 	Embedding     Embedding     `toml:"embedding"`
@@ -33,6 +34,13 @@ type Server struct {
 	// HTTPBind is the Rust Engram key (an IP without port). It is accepted so that a
 	// migrated file loads, folded into HTTPListen, and then cleared.
 	HTTPBind string `toml:"http_bind,omitempty"`
+}
+
+// MCP is the [mcp] section: where the Model Context Protocol endpoint listens. It runs
+// when "mcp" is in [server] frontends.
+type MCP struct {
+	Listen string `toml:"listen"`
+	Path   string `toml:"path"`
 }
 
 // Persistence is the [persistence] section: the data root and the defaults every space
@@ -103,6 +111,8 @@ type Log struct {
 const (
 	DefaultHTTPListen      = "127.0.0.1:7432"
 	DefaultGRPCListen      = "127.0.0.1:50051"
+	DefaultMCPListen       = "127.0.0.1:7433"
+	DefaultMCPPath         = "/mcp"
 	DefaultHotCapacity     = 100000
 	DefaultWarmCapacity    = 1000000
 	DefaultColdCapacity    = 10000000
@@ -127,8 +137,9 @@ func Default(dataRoot string) Config {
 		Server: Server{
 			HTTPListen: DefaultHTTPListen,
 			GRPCListen: DefaultGRPCListen,
-			Frontends:  []string{"http", "grpc"},
+			Frontends:  []string{"http", "grpc", "mcp"},
 		},
+		MCP: MCP{Listen: DefaultMCPListen, Path: DefaultMCPPath},
 		Persistence: Persistence{
 			DataRoot:        dataRoot,
 			HotCapacity:     DefaultHotCapacity,

@@ -110,6 +110,10 @@ http_listen = "127.0.0.1:8001"
 grpc_listen = "127.0.0.1:8002"
 frontends = ["http"]
 
+[mcp]
+listen = "127.0.0.1:8004"
+path = "/agents/mcp"
+
 [persistence]
 data_root = "/srv/engram"
 hot_capacity = 11
@@ -161,6 +165,7 @@ level = "debug"
 func everyKeyConfig(file string) Config {
 	return Config{
 		Server: Server{HTTPListen: "127.0.0.1:8001", GRPCListen: "127.0.0.1:8002", Frontends: []string{"http"}},
+		MCP:    MCP{Listen: "127.0.0.1:8004", Path: "/agents/mcp"},
 		Persistence: Persistence{DataRoot: "/srv/engram", HotCapacity: 11, WarmCapacity: 12, ColdCapacity: 13,
 			WALSync: "interval", WALSegmentBytes: 1 << 20},
 		Spaces: Spaces{AutoCreate: false, MaxSpaces: 14, MaxOpenSpaces: 15, PerSpace: map[string]SpaceOverride{
@@ -214,6 +219,44 @@ func TestWriteTOMLLoadsBack(t *testing.T) {
 	again.File = cfg.File
 	if !reflect.DeepEqual(again, cfg) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", again, cfg)
+	}
+}
+
+func TestMCPPrecedence(t *testing.T) {
+	const file = "[mcp]\nlisten = \"127.0.0.1:1003\"\npath = \"/file\"\n"
+	for _, tc := range []struct {
+		name                 string
+		file, env, flag      bool
+		wantListen, wantPath string
+	}{
+		{"defaults", false, false, false, DefaultMCPListen, DefaultMCPPath},
+		{"file over default", true, false, false, "127.0.0.1:1003", "/file"},
+		{"env over file", true, true, false, "127.0.0.1:2003", "/env"},
+		{"flag over env", true, true, true, "127.0.0.1:3003", "/env"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t)
+			src := s.source()
+			if tc.file {
+				src.Path = s.write(t, "config.toml", file)
+			}
+			if tc.env {
+				s.env[EnvMCPListen], s.env[EnvMCPPath] = "127.0.0.1:2003", "/env"
+			}
+			if tc.flag {
+				src.MCPListen = "127.0.0.1:3003"
+			}
+			cfg, err := Load(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.MCP.Listen != tc.wantListen || cfg.MCP.Path != tc.wantPath {
+				t.Fatalf("got %+v, want listen %s path %s", cfg.MCP, tc.wantListen, tc.wantPath)
+			}
+			if !hasFrontend(cfg.Server.Frontends, "mcp") {
+				t.Fatalf("frontends %v: the MCP endpoint is on by default", cfg.Server.Frontends)
+			}
+		})
 	}
 }
 
@@ -388,6 +431,8 @@ func TestBadFiles(t *testing.T) {
 		{"zero max_spaces", "[spaces]\nmax_spaces = 0\n", ErrInvalidValue, 2, []string{"spaces.max_spaces"}},
 		{"bad listen address", "[server]\nhttp_listen = \"localhost\"\n", ErrInvalidValue, 2, []string{"server.http_listen"}},
 		{"bad port", "[server]\ngrpc_listen = \"127.0.0.1:99999\"\n", ErrInvalidValue, 2, []string{"server.grpc_listen"}},
+		{"bad MCP path", "[mcp]\npath = \"mcp\"\n", ErrInvalidValue, 2, []string{"mcp.path"}},
+		{"MCP on the HTTP port", "[mcp]\nlisten = \"127.0.0.1:7432\"\n", ErrInvalidValue, 2, []string{"mcp.listen"}},
 		{"no frontends", "[server]\nfrontends = []\n", ErrInvalidValue, 2, []string{"server.frontends"}},
 		{"duplicate listener", "[server]\nhttp_listen = \"127.0.0.1:7000\"\n[spaces.prod]\nhttp_listen = \"127.0.0.1:7000\"\n",
 			ErrInvalidValue, 4, []string{"spaces.prod.http_listen", "server.http_listen"}},

@@ -18,6 +18,7 @@ import (
 // space, so it is decoded in a second step from primitives.
 type fileLayout struct {
 	Server        Server                    `toml:"server"`
+	MCP           MCP                       `toml:"mcp"`
 	Persistence   Persistence               `toml:"persistence"`
 	Spaces        map[string]toml.Primitive `toml:"spaces"`
 	Embedding     Embedding                 `toml:"embedding"`
@@ -38,7 +39,7 @@ func (l *loader) decode(cfg *Config) error {
 		return l.tomlError(err, ErrSyntax)
 	}
 	layout := fileLayout{
-		Server: cfg.Server, Persistence: cfg.Persistence, Embedding: cfg.Embedding,
+		Server: cfg.Server, MCP: cfg.MCP, Persistence: cfg.Persistence, Embedding: cfg.Embedding,
 		Consolidation: cfg.Consolidation, Security: cfg.Security, Limits: cfg.Limits, Log: cfg.Log,
 	}
 	md, err := toml.Decode(l.text, &layout)
@@ -46,7 +47,7 @@ func (l *loader) decode(cfg *Config) error {
 		return l.tomlError(err, ErrInvalidValue)
 	}
 	l.md = md
-	cfg.Server, cfg.Persistence, cfg.Embedding = layout.Server, layout.Persistence, layout.Embedding
+	cfg.Server, cfg.MCP, cfg.Persistence, cfg.Embedding = layout.Server, layout.MCP, layout.Persistence, layout.Embedding
 	cfg.Consolidation, cfg.Security, cfg.Limits, cfg.Log = layout.Consolidation, layout.Security, layout.Limits, layout.Log
 
 	if err := l.decodeSpaces(cfg, layout.Spaces); err != nil {

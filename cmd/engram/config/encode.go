@@ -20,6 +20,7 @@ func (c Config) WriteTOML(w io.Writer) error {
 	}
 	layout := struct {
 		Server        Server         `toml:"server"`
+		MCP           MCP            `toml:"mcp"`
 		Persistence   Persistence    `toml:"persistence"`
 		Spaces        map[string]any `toml:"spaces"`
 		Embedding     Embedding      `toml:"embedding"`
@@ -27,7 +28,7 @@ func (c Config) WriteTOML(w io.Writer) error {
 		Security      Security       `toml:"security"`
 		Limits        Limits         `toml:"limits"`
 		Log           Log            `toml:"log"`
-	}{c.Server, c.Persistence, spaces, c.Embedding, c.Consolidation, c.Security, c.Limits, c.Log}
+	}{c.Server, c.MCP, c.Persistence, spaces, c.Embedding, c.Consolidation, c.Security, c.Limits, c.Log}
 	if err := toml.NewEncoder(w).Encode(layout); err != nil {
 		return fmt.Errorf("config: encode: %w", err)
 	}

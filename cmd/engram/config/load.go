@@ -17,6 +17,8 @@ const (
 	EnvDataRoot   = "ENGRAM_DATA_ROOT"
 	EnvHTTPListen = "ENGRAM_HTTP_LISTEN"
 	EnvGRPCListen = "ENGRAM_GRPC_LISTEN"
+	EnvMCPListen  = "ENGRAM_MCP_LISTEN"
+	EnvMCPPath    = "ENGRAM_MCP_PATH"
 	EnvPIDPath    = "ENGRAM_PID_PATH"
 )
 
@@ -31,6 +33,7 @@ type Source struct {
 	DataRoot   string
 	HTTPListen string
 	GRPCListen string
+	MCPListen  string
 
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
@@ -146,6 +149,8 @@ func (l *loader) applyOverrides(cfg *Config) error {
 		{"persistence.data_root", EnvDataRoot},
 		{"server.http_listen", EnvHTTPListen},
 		{"server.grpc_listen", EnvGRPCListen},
+		{"mcp.listen", EnvMCPListen},
+		{"mcp.path", EnvMCPPath},
 	} {
 		if v := l.getenv(e.env); v != "" {
 			list = append(list, override{e.key, v, "environment variable " + e.env, l.wd})
@@ -155,6 +160,7 @@ func (l *loader) applyOverrides(cfg *Config) error {
 		{"persistence.data_root", l.src.DataRoot, "--data-root"},
 		{"server.http_listen", l.src.HTTPListen, "--http"},
 		{"server.grpc_listen", l.src.GRPCListen, "--grpc"},
+		{"mcp.listen", l.src.MCPListen, "--mcp"},
 	} {
 		if f.value != "" {
 			list = append(list, override{f.key, f.value, "flag " + f.flag, l.wd})
@@ -173,6 +179,10 @@ func (l *loader) applyOverrides(cfg *Config) error {
 			cfg.Server.HTTPListen = o.value
 		case "server.grpc_listen":
 			cfg.Server.GRPCListen = o.value
+		case "mcp.listen":
+			cfg.MCP.Listen = o.value
+		case "mcp.path":
+			cfg.MCP.Path = o.value
 		}
 	}
 	return nil

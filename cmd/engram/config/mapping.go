@@ -66,6 +66,8 @@ func (c Config) FrontendOptions() frontend.Options {
 	return frontend.Options{
 		HTTPListen:      c.Server.HTTPListen,
 		GRPCListen:      c.Server.GRPCListen,
+		MCPListen:       c.MCP.Listen,
+		MCPPath:         c.MCP.Path,
 		MaxBodyBytes:    c.Limits.MaxBodyBytes,
 		MaxContentBytes: c.Limits.MaxContentBytes,
 		MaxBatchItems:   c.Limits.MaxBatchItems,

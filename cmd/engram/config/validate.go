@@ -41,8 +41,19 @@ func validate(c *Config) []problem {
 			add("server.grpc_listen", "%v", err)
 		}
 	}
+	if c.MCP.Listen != "" || hasFrontend(c.Server.Frontends, "mcp") {
+		if err := checkListen(c.MCP.Listen); err != nil {
+			add("mcp.listen", "%v", err)
+		} else if _, port, _ := net.SplitHostPort(c.MCP.Listen); port != "0" &&
+			(c.MCP.Listen == c.Server.HTTPListen || c.MCP.Listen == c.Server.GRPCListen) {
+			add("mcp.listen", "%s is already used by the HTTP or gRPC listener", c.MCP.Listen)
+		}
+	}
+	if !strings.HasPrefix(c.MCP.Path, "/") || strings.ContainsAny(c.MCP.Path, " ?#") {
+		add("mcp.path", "must be a URL path starting with \"/\", got %q", c.MCP.Path)
+	}
 	if len(c.Server.Frontends) == 0 {
-		add("server.frontends", "must name at least one frontend (\"http\", \"grpc\")")
+		add("server.frontends", "must name at least one frontend (\"http\", \"grpc\", \"mcp\")")
 	}
 	seen := map[string]bool{}
 	for _, f := range c.Server.Frontends {
@@ -75,7 +86,7 @@ func validate(c *Config) []problem {
 	// [spaces]
 	positive("spaces.max_spaces", int64(c.Spaces.MaxSpaces))
 	positive("spaces.max_open_spaces", int64(c.Spaces.MaxOpenSpaces))
-	listeners := map[string]string{c.Server.HTTPListen: "server.http_listen", c.Server.GRPCListen: "server.grpc_listen"}
+	listeners := map[string]string{c.Server.HTTPListen: "server.http_listen", c.Server.GRPCListen: "server.grpc_listen", c.MCP.Listen: "mcp.listen"}
 	ids := make([]string, 0, len(c.Spaces.PerSpace))
 	for id := range c.Spaces.PerSpace {
 		ids = append(ids, id)
