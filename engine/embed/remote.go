@@ -1,0 +1,186 @@
+package embed
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// remote is the client of an OpenAI-compatible or Ollama endpoint.
+type remote struct {
+	cfg   Config
+	dim   int
+	hc    *http.Client
+	m     *Metrics
+	wire  wire
+	slots chan struct{} // one token per request in flight
+}
+
+// wire is one provider's request and response format.
+type wire interface {
+	request(c *Config, texts []string) any
+	// vectors decodes a 2xx body into one vector per text, in order.
+	vectors(body []byte, n int) ([][]float32, error)
+	// message extracts the provider's error message from an error body.
+	message(body []byte) string
+}
+
+func (r *remote) Dim() int { return r.dim }
+
+// EmbedBatch sends the texts in batches of BatchSize, Concurrency at a time, and fails as
+// a whole if any batch fails: the caller stores nothing of a call it cannot complete.
+func (r *remote) EmbedBatch(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	if r.m != nil {
+		r.m.pending.Add(int64(len(texts)))
+		defer r.m.pending.Add(-int64(len(texts)))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	for lo := 0; lo < len(texts); lo += r.cfg.BatchSize {
+		hi := min(lo+r.cfg.BatchSize, len(texts))
+		select {
+		case r.slots <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			if first == nil {
+				first = fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+			}
+			return nil, first
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-r.slots }()
+			vecs, err := r.batch(ctx, texts[lo:hi])
+			if err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+					cancel()
+				}
+				mu.Unlock()
+				return
+			}
+			copy(out[lo:hi], vecs)
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	return out, nil
+}
+
+// batch sends one request, again after a 429, a 5xx or no answer, within the timeout.
+func (r *remote) batch(ctx context.Context, texts []string) ([][]float32, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer cancel()
+	body, err := json.Marshal(r.wire.request(&r.cfg, texts))
+	if err != nil {
+		return nil, fmt.Errorf("%w: encode request: %v", ErrProvider, err)
+	}
+	var last error
+	for attempt := 0; ; attempt++ {
+		vecs, wait, err := r.send(ctx, body, len(texts))
+		if err == nil {
+			return vecs, nil
+		}
+		if r.m != nil {
+			r.m.Errors.Inc()
+		}
+		last = err
+		if !errors.Is(err, ErrUnavailable) || attempt >= r.cfg.MaxRetries {
+			return nil, last
+		}
+		if wait <= 0 {
+			wait = backoff(attempt)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w (gave up after %d attempts: %v)", last, attempt+1, ctx.Err())
+		}
+	}
+}
+
+// backoff is the pause before retry attempt+1 when the provider gave no Retry-After.
+func backoff(attempt int) time.Duration {
+	return time.Duration(100*math.Pow(2, float64(attempt))) * time.Millisecond
+}
+
+// send makes one request. wait is the provider's Retry-After, when it gave one.
+func (r *remote) send(ctx context.Context, body []byte, n int) (vecs [][]float32, wait time.Duration, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.cfg.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrProvider, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if r.cfg.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+r.cfg.APIKey)
+	}
+	start := time.Now()
+	resp, err := r.hc.Do(req)
+	if r.m != nil {
+		r.m.Latency.UpdateDuration(start)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %s %s: %v", ErrUnavailable, r.cfg.Provider, r.cfg.URL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %s %s: reading the answer: %v", ErrUnavailable, r.cfg.Provider, r.cfg.URL, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		return nil, retryAfter(resp.Header.Get("Retry-After")), fmt.Errorf("%w: %s %s answered HTTP %d: %s",
+			ErrUnavailable, r.cfg.Provider, r.cfg.URL, resp.StatusCode, r.wire.message(b))
+	case resp.StatusCode/100 != 2:
+		return nil, 0, fmt.Errorf("%w: %s %s answered HTTP %d: %s", ErrProvider, r.cfg.Provider, r.cfg.URL, resp.StatusCode, r.wire.message(b))
+	}
+	vecs, err = r.wire.vectors(b, n)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %s %s: %v", ErrProvider, r.cfg.Provider, r.cfg.URL, err)
+	}
+	for i, v := range vecs {
+		if len(v) != r.dim {
+			return nil, 0, fmt.Errorf("%w: %s model %q returned a %d-dimensional vector for text %d; the space's dimension is %d",
+				ErrProvider, r.cfg.Provider, r.cfg.Model, len(v), i, r.dim)
+		}
+	}
+	return vecs, 0, nil
+}
+
+// retryAfter reads a Retry-After of whole seconds (the form providers send); 0 otherwise.
+func retryAfter(v string) time.Duration {
+	s, err := strconv.Atoi(v)
+	if err != nil || s < 0 {
+		return 0
+	}
+	return time.Duration(s) * time.Second
+}
+
+// snippet is an error body cut short for a message.
+func snippet(b []byte) string {
+	const max = 200
+	if len(b) > max {
+		return string(b[:max]) + "…"
+	}
+	return string(b)
+}
