@@ -88,6 +88,8 @@ func ModelOf(c Config, dim int) Model {
 type Batcher interface {
 	// Dim is the length of every vector returned.
 	Dim() int
+	// BatchSize is how many texts go to the provider in one request.
+	BatchSize() int
 	// EmbedBatch returns one vector per text, in order, or an error wrapping ErrUnavailable
 	// or ErrProvider; it sends BatchSize texts per request, Concurrency requests at a time.
 	EmbedBatch(ctx context.Context, texts []string) ([][]float32, error)

@@ -33,7 +33,8 @@ type wire interface {
 	message(body []byte) string
 }
 
-func (r *remote) Dim() int { return r.dim }
+func (r *remote) Dim() int       { return r.dim }
+func (r *remote) BatchSize() int { return r.cfg.BatchSize }
 
 // EmbedBatch sends the texts in batches of BatchSize, Concurrency at a time, and fails as
 // a whole if any batch fails: the caller stores nothing of a call it cannot complete.
