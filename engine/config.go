@@ -86,8 +86,8 @@ type Config struct {
 	// EmbeddingProvider); SpaceEmbedding replaces it for the spaces it names.
 	Embedding      embed.Config
 	SpaceEmbedding map[string]embed.Config
-	Consolidation     ConsolidationConfig
-	Logger            *slog.Logger
+	Consolidation  ConsolidationConfig
+	Logger         *slog.Logger
 	// Now is the clock; nil means time.Now. Tests use it to age memories.
 	Now func() time.Time
 }
