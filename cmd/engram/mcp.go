@@ -42,9 +42,6 @@ func (a *app) mcpCommand() *cobra.Command {
 // are the server's own, listed at start, so they behave exactly as over HTTP: the server
 // resolves the space and checks the key on every call.
 func (a *app) runMCP(ctx context.Context, f mcpFlags) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	endpoint, err := a.mcpEndpoint(f.url)
 	if err != nil {
 		return err

@@ -107,6 +107,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	}
 
 	ecfg := cfg.EngineConfig()
+	if err := cfg.ResolveEmbeddingKeys(a.getenv, &ecfg); err != nil {
+		return err
+	}
 	ecfg.Logger = log
 	eng, err := engine.Open(ecfg)
 	if err != nil {

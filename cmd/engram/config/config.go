@@ -73,12 +73,23 @@ type SpaceOverride struct {
 	WALSync         string  `toml:"wal_sync,omitempty"`
 	WALSegmentBytes int64   `toml:"wal_segment_bytes,omitempty"`
 	HTTPListen      string  `toml:"http_listen,omitempty"` // dedicated listener pinned to this space
+	// Embedding is a [spaces.<id>.embedding] table: this space's provider. Keys it leaves
+	// out come from [embedding]; dimension is the space's own key above.
+	Embedding *Embedding `toml:"embedding,omitempty"`
 }
 
-// Embedding is the [embedding] section.
+// Embedding is the [embedding] section: the default dimension and the provider that embeds
+// text-only memories and cues (docs/embeddings.md). Zero tuning values take the defaults.
 type Embedding struct {
-	Dimension int    `toml:"dimension"`
-	Provider  string `toml:"provider"` // "hash" (built in) or "none" (clients send vectors)
+	Dimension   int      `toml:"dimension,omitempty"`
+	Provider    string   `toml:"provider,omitempty"`    // hash (built in), none (clients send vectors), openai or ollama
+	URL         string   `toml:"url,omitempty"`         // the provider's full endpoint
+	Model       string   `toml:"model,omitempty"`       // required for openai and ollama
+	Dimensions  int      `toml:"dimensions,omitempty"`  // sent to OpenAI as "dimensions"
+	APIKeyEnv   string   `toml:"api_key_env,omitempty"` // environment variable holding the API key
+	BatchSize   int      `toml:"batch_size,omitempty"`  // texts per request (64)
+	Timeout     Duration `toml:"timeout,omitempty"`     // per request, retries included (30s)
+	Concurrency int      `toml:"concurrency,omitempty"` // requests in flight per space (4)
 }
 
 // Consolidation is the [consolidation] section.

@@ -86,7 +86,8 @@ func (l *loader) decodeSpaces(cfg *Config, raw map[string]toml.Primitive) error 
 		case "max_open_spaces":
 			err = l.md.PrimitiveDecode(p, &cfg.Spaces.MaxOpenSpaces)
 		default:
-			if l.md.Type("spaces", k) != "Hash" {
+			// A table holding only sub-tables ([spaces.<id>.embedding]) is implicit: no type.
+			if t := l.md.Type("spaces", k); t != "Hash" && t != "" {
 				key := toml.Key{"spaces", k}
 				return &Error{File: l.path, Line: locateKey(l.text, key), Key: key.String(), Kind: ErrUnknownKey,
 					Detail: unknownKeyDetail(key) + "; a space's settings go in a [spaces." + k + "] table"}

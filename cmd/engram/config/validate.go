@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sort"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -117,6 +118,16 @@ func validate(c *Config) []problem {
 		if o.WALSync != "" {
 			oneOf(prefix+".wal_sync", o.WALSync, walSyncModes()...)
 		}
+		if o.Embedding != nil {
+			dim := o.Dimension
+			if dim == 0 {
+				dim = c.Embedding.Dimension
+			}
+			if o.Embedding.Dimension != 0 {
+				add(prefix+".embedding.dimension", "is the space's own key: set %s.dimension instead", prefix)
+			}
+			ps = append(ps, validateEmbedding(prefix+".embedding", c.SpaceEmbedding(id), dim)...)
+		}
 		if o.HTTPListen != "" {
 			if err := checkListen(o.HTTPListen); err != nil {
 				add(prefix+".http_listen", "%v", err)
@@ -131,7 +142,7 @@ func validate(c *Config) []problem {
 	if c.Embedding.Dimension < 1 || c.Embedding.Dimension > maxDimension {
 		add("embedding.dimension", "must be between 1 and %d, got %d", maxDimension, c.Embedding.Dimension)
 	}
-	oneOf("embedding.provider", c.Embedding.Provider, "hash", "none")
+	ps = append(ps, validateEmbedding("embedding", c.Embedding, c.Embedding.Dimension)...)
 
 	// [consolidation]
 	if c.Consolidation.Interval <= 0 {
@@ -157,6 +168,38 @@ func validate(c *Config) []problem {
 
 	// [log]
 	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	return ps
+}
+
+// validateEmbedding checks a provider configuration used by spaces of dimension dim.
+func validateEmbedding(section string, e Embedding, dim int) []problem {
+	var ps []problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, problem{section + "." + key, section + "." + key + ": " + fmt.Sprintf(format, args...)})
+	}
+	switch e.Provider {
+	case "hash", "none":
+		return nil
+	case "openai", "ollama":
+	default:
+		add("provider", "%q is not one of hash, none, openai, ollama", e.Provider)
+		return ps
+	}
+	if strings.TrimSpace(e.Model) == "" {
+		// Located at the provider line: the missing key has none.
+		ps = append(ps, problem{section + ".provider", fmt.Sprintf("%s.model: is required with provider %q", section, e.Provider)})
+	}
+	if e.URL != "" {
+		if u, err := url.Parse(e.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("url", "must be an http or https URL, got %q", e.URL)
+		}
+	}
+	if e.Dimensions < 0 || (e.Dimensions > 0 && e.Dimensions != dim) {
+		add("dimensions", "must equal the dimension of the spaces it embeds for (%d), got %d", dim, e.Dimensions)
+	}
+	if e.BatchSize < 0 || e.Concurrency < 0 || e.Timeout < 0 {
+		add("batch_size", "batch_size, concurrency and timeout must not be negative")
+	}
 	return ps
 }
 
