@@ -3,9 +3,9 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"sort"
-	"net/url"
 	"strconv"
 	"strings"
 
