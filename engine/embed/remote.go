@@ -22,6 +22,17 @@ type remote struct {
 	m     *Metrics
 	wire  wire
 	slots chan struct{} // one token per request in flight
+
+	mu    sync.Mutex
+	queue []*job // small calls waiting to share a request
+}
+
+// job is one caller's texts waiting to go to the provider together with other callers'.
+type job struct {
+	texts []string
+	vecs  [][]float32
+	err   error
+	done  chan struct{} // closed once vecs or err is set
 }
 
 // wire is one provider's request and response format.
@@ -36,14 +47,93 @@ type wire interface {
 func (r *remote) Dim() int       { return r.dim }
 func (r *remote) BatchSize() int { return r.cfg.BatchSize }
 
-// EmbedBatch sends the texts in batches of BatchSize, Concurrency at a time, and fails as
-// a whole if any batch fails: the caller stores nothing of a call it cannot complete.
+// EmbedBatch embeds texts and fails as a whole if any part fails: the caller stores nothing
+// of a call it cannot complete. A call of BatchSize texts or more is sent in batches of its
+// own; smaller calls (a single remember, a recall cue) wait in a queue that the next free
+// request slot sends as one request, so that concurrent callers share requests instead of
+// queueing one request each behind the Concurrency bound.
 func (r *remote) EmbedBatch(ctx context.Context, texts []string) ([][]float32, error) {
-	out := make([][]float32, len(texts))
 	if r.m != nil {
 		r.m.pending.Add(int64(len(texts)))
 		defer r.m.pending.Add(-int64(len(texts)))
 	}
+	if len(texts) < r.cfg.BatchSize {
+		return r.coalesce(ctx, texts)
+	}
+	return r.split(ctx, texts)
+}
+
+// coalesce queues the texts and, whenever a request slot is free, sends whatever is queued
+// (its own texts or others'), until its own answer has come.
+func (r *remote) coalesce(ctx context.Context, texts []string) ([][]float32, error) {
+	j := &job{texts: texts, done: make(chan struct{})}
+	r.mu.Lock()
+	r.queue = append(r.queue, j)
+	r.mu.Unlock()
+	for {
+		select {
+		case <-j.done:
+			return j.vecs, j.err
+		case r.slots <- struct{}{}:
+			r.sendQueued(ctx)
+			<-r.slots
+		case <-ctx.Done():
+			if r.withdraw(j) {
+				return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+			}
+			<-j.done // already in a request: its answer is on the way
+			return j.vecs, j.err
+		}
+	}
+}
+
+// sendQueued takes queued jobs, whole and in order, up to BatchSize texts (at least one
+// job), and sends them as one request. The request is not tied to the sender's context:
+// it carries other callers' texts too, and the timeout bounds it.
+func (r *remote) sendQueued(ctx context.Context) {
+	r.mu.Lock()
+	k, n := 0, 0
+	for k < len(r.queue) && (k == 0 || n+len(r.queue[k].texts) <= r.cfg.BatchSize) {
+		n += len(r.queue[k].texts)
+		k++
+	}
+	jobs := r.queue[:k:k]
+	r.queue = append([]*job(nil), r.queue[k:]...)
+	r.mu.Unlock()
+	if k == 0 {
+		return
+	}
+	texts := make([]string, 0, n)
+	for _, j := range jobs {
+		texts = append(texts, j.texts...)
+	}
+	vecs, err := r.batch(context.WithoutCancel(ctx), texts)
+	for _, j := range jobs {
+		if err != nil {
+			j.err = err
+		} else {
+			j.vecs, vecs = vecs[:len(j.texts):len(j.texts)], vecs[len(j.texts):]
+		}
+		close(j.done)
+	}
+}
+
+// withdraw removes a job that no request has taken yet; false means one has.
+func (r *remote) withdraw(j *job) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, q := range r.queue {
+		if q == j {
+			r.queue = append(r.queue[:i], r.queue[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// split sends texts in batches of BatchSize, Concurrency at a time.
+func (r *remote) split(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (

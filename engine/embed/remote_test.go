@@ -26,6 +26,8 @@ type fakeProvider struct {
 	fail func(n int) (int, string, string)
 	// block holds every request until the client gives up.
 	block bool
+	// gate, when set, holds every request until it receives.
+	gate chan struct{}
 
 	mu       sync.Mutex
 	requests []map[string]any
@@ -61,6 +63,9 @@ func (f *fakeProvider) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.block {
 		<-r.Context().Done()
 		return
+	}
+	if f.gate != nil {
+		<-f.gate
 	}
 	if f.fail != nil {
 		if status, msg, after := f.fail(n); status != 0 {
@@ -243,5 +248,52 @@ func TestRemoteTimeoutAndDown(t *testing.T) {
 func TestRemoteNeedsModel(t *testing.T) {
 	if _, err := NewRemote(Config{Provider: ProviderOpenAI}, 8, nil, nil); err == nil || !strings.Contains(err.Error(), "model") {
 		t.Fatalf("no model: %v", err)
+	}
+}
+
+// TestRemoteCoalescesSmallCalls: single-text calls made while every request slot is busy
+// wait together and go to the provider as one request when a slot frees.
+func TestRemoteCoalescesSmallCalls(t *testing.T) {
+	for _, p := range providers {
+		t.Run(p.name, func(t *testing.T) {
+			f, srv := newFake(t, p.name, 8)
+			f.gate = make(chan struct{})
+			m := NewMetrics(metrics.NewSet(), p.name)
+			b, err := NewRemote(Config{Provider: p.name, URL: srv.URL + p.path, Model: "m1", BatchSize: 16, Concurrency: 1}, 8, srv.Client(), m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const callers = 9
+			in := texts(callers)
+			got := make([][][]float32, callers)
+			errs := make([]error, callers)
+			var wg sync.WaitGroup
+			call := func(i int) {
+				defer wg.Done()
+				got[i], errs[i] = b.EmbedBatch(context.Background(), in[i:i+1])
+			}
+			wg.Add(1)
+			go call(0)
+			for f.inFlight.Load() == 0 { // the first call holds the only slot
+				time.Sleep(time.Millisecond)
+			}
+			for i := 1; i < callers; i++ {
+				wg.Add(1)
+				go call(i)
+			}
+			for m.pending.Load() != callers { // everyone is queued
+				time.Sleep(time.Millisecond)
+			}
+			close(f.gate)
+			wg.Wait()
+			for i := range got {
+				if errs[i] != nil || len(got[i]) != 1 || int(got[i][0][0]) != len(in[i]) {
+					t.Fatalf("caller %d: %v %v", i, got[i], errs[i])
+				}
+			}
+			if len(f.requests) != 2 || len(f.requests[1]["input"].([]any)) != callers-1 {
+				t.Fatalf("%d requests (%v), want the first alone and the 8 others together", len(f.requests), f.requests)
+			}
+		})
 	}
 }
