@@ -23,8 +23,9 @@ type remote struct {
 	wire  wire
 	slots chan struct{} // one token per request in flight
 
-	mu    sync.Mutex
-	queue []*job // small calls waiting to share a request
+	mu          sync.Mutex
+	queue       []*job // small calls waiting to share a request
+	dispatching bool   // a dispatch goroutine is running; it ends when the queue is empty
 }
 
 // job is one caller's texts waiting to go to the provider together with other callers'.
@@ -63,51 +64,66 @@ func (r *remote) EmbedBatch(ctx context.Context, texts []string) ([][]float32, e
 	return r.split(ctx, texts)
 }
 
-// coalesce queues the texts and, whenever a request slot is free, sends whatever is queued
-// (its own texts or others'), until its own answer has come.
+// coalesce queues the texts for the dispatcher and waits for their vectors.
 func (r *remote) coalesce(ctx context.Context, texts []string) ([][]float32, error) {
 	j := &job{texts: texts, done: make(chan struct{})}
 	r.mu.Lock()
 	r.queue = append(r.queue, j)
+	start := !r.dispatching
+	r.dispatching = true
 	r.mu.Unlock()
-	for {
-		select {
-		case <-j.done:
-			return j.vecs, j.err
-		case r.slots <- struct{}{}:
-			r.sendQueued(ctx)
-			<-r.slots
-		case <-ctx.Done():
-			if r.withdraw(j) {
-				return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
-			}
-			<-j.done // already in a request: its answer is on the way
-			return j.vecs, j.err
+	if start {
+		go r.dispatch()
+	}
+	select {
+	case <-j.done:
+		return j.vecs, j.err
+	case <-ctx.Done():
+		if r.withdraw(j) {
+			return nil, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
 		}
+		<-j.done // already in a request: its answer is on the way
+		return j.vecs, j.err
 	}
 }
 
-// sendQueued takes queued jobs, whole and in order, up to BatchSize texts (at least one
-// job), and sends them as one request. The request is not tied to the sender's context:
-// it carries other callers' texts too, and the timeout bounds it.
-func (r *remote) sendQueued(ctx context.Context) {
-	r.mu.Lock()
-	k, n := 0, 0
-	for k < len(r.queue) && (k == 0 || n+len(r.queue[k].texts) <= r.cfg.BatchSize) {
-		n += len(r.queue[k].texts)
-		k++
+// dispatch waits for a free request slot, takes the queued jobs, whole and in order, up
+// to BatchSize texts (at least one job), and sends them as one request, until the queue is
+// empty. While every slot is busy the queue grows, so the busier the provider, the larger
+// its requests.
+func (r *remote) dispatch() {
+	for {
+		r.slots <- struct{}{}
+		r.mu.Lock()
+		k, n := 0, 0
+		for k < len(r.queue) && (k == 0 || n+len(r.queue[k].texts) <= r.cfg.BatchSize) {
+			n += len(r.queue[k].texts)
+			k++
+		}
+		if k == 0 {
+			r.dispatching = false
+			r.mu.Unlock()
+			<-r.slots
+			return
+		}
+		jobs := r.queue[:k:k]
+		r.queue = append([]*job(nil), r.queue[k:]...)
+		r.mu.Unlock()
+		go func() {
+			defer func() { <-r.slots }()
+			r.sendJobs(jobs, n)
+		}()
 	}
-	jobs := r.queue[:k:k]
-	r.queue = append([]*job(nil), r.queue[k:]...)
-	r.mu.Unlock()
-	if k == 0 {
-		return
-	}
+}
+
+// sendJobs sends jobs as one request of n texts and hands each its vectors or the error.
+// The request carries several callers' texts, so it is bounded by the timeout alone.
+func (r *remote) sendJobs(jobs []*job, n int) {
 	texts := make([]string, 0, n)
 	for _, j := range jobs {
 		texts = append(texts, j.texts...)
 	}
-	vecs, err := r.batch(context.WithoutCancel(ctx), texts)
+	vecs, err := r.batch(context.Background(), texts)
 	for _, j := range jobs {
 		if err != nil {
 			j.err = err
