@@ -39,6 +39,9 @@ func (openAIWire) vectors(body []byte, n int) ([][]float32, error) {
 		if d.Index < 0 || d.Index >= n || out[d.Index] != nil {
 			return nil, fmt.Errorf("embedding index %d out of range or repeated", d.Index)
 		}
+		if len(d.Embedding) == 0 {
+			return nil, fmt.Errorf("embedding %d is empty", d.Index)
+		}
 		out[d.Index] = d.Embedding
 	}
 	return out, nil
@@ -78,6 +81,11 @@ func (ollamaWire) vectors(body []byte, n int) ([][]float32, error) {
 	}
 	if len(resp.Embeddings) != n {
 		return nil, fmt.Errorf("%d embeddings for %d texts", len(resp.Embeddings), n)
+	}
+	for i, v := range resp.Embeddings {
+		if len(v) == 0 {
+			return nil, fmt.Errorf("embedding %d is empty", i)
+		}
 	}
 	return resp.Embeddings, nil
 }
