@@ -2,9 +2,7 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"sync"
 	"sync/atomic"
@@ -12,38 +10,13 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/engine/embed"
+	"github.com/engram-go/engram/engine/embed/embedtest"
 )
 
 // providerLatency is the answer time of the fake provider of BenchmarkIngestEmbedding,
-// per request whatever its size: a local model on a GPU, or a nearby hosted endpoint.
+// per request whatever its size: a local model on a GPU, or a nearby hosted endpoint. Its
+// vectors are the built-in embedder's, so the only difference from hash is the round trip.
 const providerLatency = 20 * time.Millisecond
-
-// slowModel answers /v1/embeddings after providerLatency with the built-in embedder's
-// vectors, so that the benchmark's only difference from hash is the provider round trip.
-// requests and texts count what it was sent.
-func slowModel(dim int, requests, texts *atomic.Int64) http.Handler {
-	h := embed.NewHash(dim)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct{ Input []string }
-		_ = json.NewDecoder(r.Body).Decode(&req)
-		requests.Add(1)
-		texts.Add(int64(len(req.Input)))
-		time.Sleep(providerLatency)
-		type item struct {
-			Index     int       `json:"index"`
-			Embedding []float32 `json:"embedding"`
-		}
-		out := struct {
-			Data []item `json:"data"`
-		}{}
-		for i, s := range req.Input {
-			v := make([]float32, dim)
-			h.Embed(s, v)
-			out.Data = append(out.Data, item{i, v})
-		}
-		_ = json.NewEncoder(w).Encode(out)
-	})
-}
 
 // BenchmarkIngestEmbedding stores b.N text-only memories into one space with the built-in
 // embedder (hash) and with an OpenAI-compatible provider answering in 20 ms per request
@@ -51,8 +24,9 @@ func slowModel(dim int, requests, texts *atomic.Int64) http.Handler {
 // an import) and as single remembers from 64 concurrent callers (many clients). memories/s
 // is the figure; compare the providers within one run only.
 func BenchmarkIngestEmbedding(b *testing.B) {
-	var requests, texts atomic.Int64
-	srv := httptest.NewServer(slowModel(384, &requests, &texts))
+	model := embedtest.New(384)
+	model.Latency = providerLatency
+	srv := httptest.NewServer(model)
 	defer srv.Close()
 	for _, load := range []string{"batches-of-64", "single-x64-callers"} {
 		for _, provider := range []string{"hash", "openai-20ms"} {
@@ -60,7 +34,7 @@ func BenchmarkIngestEmbedding(b *testing.B) {
 				cfg := testConfig(b, b.TempDir())
 				cfg.Defaults.Dimension = 384
 				if provider != "hash" {
-					cfg.Embedding = embed.Config{Provider: embed.ProviderOpenAI, URL: srv.URL, Model: "bench", BatchSize: 64, Concurrency: 4}
+					cfg.Embedding = embed.Config{Provider: embed.ProviderOpenAI, URL: srv.URL + "/v1/embeddings", Model: "bench", BatchSize: 64, Concurrency: 4}
 				}
 				e := openTest(b, cfg)
 				defer e.Close()
@@ -70,8 +44,8 @@ func BenchmarkIngestEmbedding(b *testing.B) {
 					n := next.Add(1)
 					return fmt.Sprintf("memory %d about topic %d, subject %d and detail %d", n, n%97, n%13, n%7)
 				}
-				requests.Store(0)
-				texts.Store(0)
+				model.Requests.Store(0)
+				model.Texts.Store(0)
 				b.ResetTimer()
 				start := time.Now()
 				if load == "batches-of-64" {
@@ -101,8 +75,8 @@ func BenchmarkIngestEmbedding(b *testing.B) {
 					wg.Wait()
 				}
 				b.ReportMetric(float64(next.Load())/time.Since(start).Seconds(), "memories/s")
-				if r := requests.Load(); r > 0 {
-					b.ReportMetric(float64(texts.Load())/float64(r), "texts/request")
+				if r := model.Requests.Load(); r > 0 {
+					b.ReportMetric(float64(model.Texts.Load())/float64(r), "texts/request")
 				}
 			})
 		}

@@ -2,60 +2,18 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/engram-go/engram/engine/embed"
+	"github.com/engram-go/engram/engine/embed/embedtest"
 )
 
-// modelServer is a fake OpenAI-compatible /v1/embeddings whose vectors are the built-in
-// embedder's, so that recall by meaning behaves as with hash. down makes it answer 503;
-// failFrom makes request n and later answer 503.
-type modelServer struct {
-	hash     embed.Embedder
-	down     atomic.Bool
-	failFrom atomic.Int32
-	requests atomic.Int32
-	texts    atomic.Int32
-}
-
-func (m *modelServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := m.requests.Add(1)
-	if m.down.Load() || (m.failFrom.Load() > 0 && n >= m.failFrom.Load()) {
-		http.Error(w, `{"error":{"message":"model overloaded"}}`, http.StatusServiceUnavailable)
-		return
-	}
-	var req struct {
-		Model string   `json:"model"`
-		Input []string `json:"input"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		http.Error(w, err.Error(), 400)
-		return
-	}
-	m.texts.Add(int32(len(req.Input)))
-	type item struct {
-		Index     int       `json:"index"`
-		Embedding []float32 `json:"embedding"`
-	}
-	out := struct {
-		Data []item `json:"data"`
-	}{}
-	for i, s := range req.Input {
-		v := make([]float32, m.hash.Dim())
-		m.hash.Embed(s, v)
-		out.Data = append(out.Data, item{i, v})
-	}
-	json.NewEncoder(w).Encode(out)
-}
-
-func newModelServer(t *testing.T, dim int) (*modelServer, string) {
-	m := &modelServer{hash: embed.NewHash(dim)}
+func newModelServer(t *testing.T, dim int) (*embedtest.Provider, string) {
+	m := embedtest.New(dim)
 	srv := httptest.NewServer(m)
 	t.Cleanup(srv.Close)
 	return m, srv.URL + "/v1/embeddings"
@@ -90,15 +48,15 @@ func TestProviderEmbedsTextAndCues(t *testing.T) {
 			t.Fatalf("memory %d: %v", i, err)
 		}
 	}
-	if got := model.requests.Load(); got != 3 {
+	if got := model.Requests.Load(); got != 3 {
 		t.Fatalf("%d provider requests for 10 texts in batches of 4, want 3", got)
 	}
 	res, err := s.Recall(context.Background(), Cue{Query: "alpha note about topic c", Mode: ModeSimilarity})
 	if err != nil || len(res.Vivid) == 0 || res.Vivid[0].Memory.ID != "alphac" {
 		t.Fatalf("recall: %+v %v", res.Vivid, err)
 	}
-	if model.texts.Load() != 11 {
-		t.Fatalf("the provider embedded %d texts, want 10 memories and 1 cue", model.texts.Load())
+	if model.Texts.Load() != 11 {
+		t.Fatalf("the provider embedded %d texts, want 10 memories and 1 cue", model.Texts.Load())
 	}
 	other := mustSpace(t, e, "beta")
 	if res, err := other.Recall(context.Background(), Cue{Query: "alpha note about topic c"}); err != nil || len(res.Vivid)+len(res.Associated) != 0 {
@@ -109,29 +67,17 @@ func TestProviderEmbedsTextAndCues(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	model.down.Store(true)
-	before := model.requests.Load()
+	model.Down.Store(true)
+	before := model.Requests.Load()
 	e = openTest(t, openAIConfig(t, root, url))
 	defer e.Close()
 	got, err := mustSpace(t, e, "alpha").Get("alphac")
-	if err != nil || len(got.Embedding) != 16 || !equalVec(got.Embedding, want.Embedding) {
+	if err != nil || len(got.Embedding) != 16 || !slices.Equal(got.Embedding, want.Embedding) {
 		t.Fatalf("after reopen: %v %v, want the provider's vector %v", got.Embedding, err, want.Embedding)
 	}
-	if model.requests.Load() != before {
+	if model.Requests.Load() != before {
 		t.Fatal("recovery called the provider")
 	}
-}
-
-func equalVec(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestProviderDownLosesNoWrite: while the provider is down a text-only remember is refused
@@ -143,7 +89,7 @@ func TestProviderDownLosesNoWrite(t *testing.T) {
 	e := openTest(t, openAIConfig(t, t.TempDir(), url))
 	defer e.Close()
 	s := mustSpace(t, e, "alpha")
-	model.down.Store(true)
+	model.Down.Store(true)
 	withVec := Memory{ID: "given", Content: "came with its vector", Confidence: 0.7, Embedding: vec(16, 1, 2, 3)}
 	_, errs := s.RememberBatch(context.Background(), append(texts("down", 3), withVec), RememberOptions{})
 	for i := 0; i < 3; i++ {
@@ -164,7 +110,7 @@ func TestProviderDownLosesNoWrite(t *testing.T) {
 		t.Fatalf("vector recall while down: %v", err)
 	}
 
-	model.down.Store(false)
+	model.Down.Store(false)
 	_, errs = s.RememberBatch(context.Background(), texts("down", 3), RememberOptions{})
 	for i, err := range errs {
 		if err != nil {
@@ -211,7 +157,7 @@ func TestModelChangeRefusedUntilReembedded(t *testing.T) {
 
 	// A step is one provider batch of 4: the provider fails from the second request, so the
 	// first run stores 4 memories and stops.
-	model.failFrom.Store(model.requests.Load() + 2)
+	model.FailFrom.Store(model.Requests.Load() + 2)
 	var seen []int
 	if err := s.Reembed(context.Background(), func(done, total int) { seen = append(seen, done) }); !errors.Is(err, ErrEmbeddingUnavailable) {
 		t.Fatalf("interrupted reembed: %v", err)
@@ -219,12 +165,12 @@ func TestModelChangeRefusedUntilReembedded(t *testing.T) {
 	if _, err := s.Remember(context.Background(), Memory{Content: "new"}, RememberOptions{}); !errors.Is(err, ErrModelChanged) {
 		t.Fatalf("a half re-embedded space took a remember: %v", err)
 	}
-	model.failFrom.Store(0)
-	textsBefore := model.texts.Load()
+	model.FailFrom.Store(0)
+	textsBefore := model.Texts.Load()
 	if err := s.Reembed(context.Background(), func(done, total int) { seen = append(seen, done) }); err != nil {
 		t.Fatal(err)
 	}
-	if n := model.texts.Load() - textsBefore; n != 6 {
+	if n := model.Texts.Load() - textsBefore; n != 6 {
 		t.Fatalf("the resumed run embedded %d texts, want the 6 the first run did not finish", n)
 	}
 	if len(seen) != 3 || seen[0] != 4 || seen[2] != 10 {

@@ -1,58 +1,16 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/engram-go/engram/engine/embed"
+	"github.com/engram-go/engram/engine/embed/embedtest"
 )
-
-// fakeModels serves /v1/embeddings (OpenAI) and /api/embed (Ollama) with the built-in
-// embedder's vectors. While down it answers 503; from request failFrom on as well.
-type fakeModels struct {
-	hash     embed.Embedder
-	down     atomic.Bool
-	failFrom atomic.Int32
-	requests atomic.Int32
-}
-
-func (f *fakeModels) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := f.requests.Add(1)
-	if f.down.Load() || (f.failFrom.Load() > 0 && n >= f.failFrom.Load()) {
-		http.Error(w, `{"error":"model is loading"}`, http.StatusServiceUnavailable)
-		return
-	}
-	var req struct {
-		Model string   `json:"model"`
-		Input []string `json:"input"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Model == "" {
-		http.Error(w, `{"error":"bad request"}`, http.StatusBadRequest)
-		return
-	}
-	vecs := make([][]float32, len(req.Input))
-	for i, s := range req.Input {
-		vecs[i] = make([]float32, f.hash.Dim())
-		f.hash.Embed(s, vecs[i])
-	}
-	if r.URL.Path == "/api/embed" {
-		json.NewEncoder(w).Encode(map[string]any{"model": req.Model, "embeddings": vecs})
-		return
-	}
-	data := make([]map[string]any, len(vecs))
-	for i, v := range vecs {
-		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": v}
-	}
-	json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model})
-}
 
 // TestE2EEmbeddingProvider runs the binary with an OpenAI-compatible provider: text
 // remembers and recalls go through it; while it is down a remember answers 503 with
@@ -61,7 +19,7 @@ func (f *fakeModels) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestE2EEmbeddingProvider(t *testing.T) {
 	needBinary(t)
 	env := e2eEnv(t)
-	models := &fakeModels{hash: embed.NewHash(32)}
+	models := embedtest.New(32)
 	fake := httptest.NewServer(models)
 	defer fake.Close()
 	dir := t.TempDir()
@@ -93,13 +51,13 @@ func TestE2EEmbeddingProvider(t *testing.T) {
 		t.Fatalf("space other sees notes: %d %s", st, body)
 	}
 
-	models.down.Store(true)
+	models.Down.Store(true)
 	st, h, body := (authCall{method: "POST", path: rem, space: "notes", body: `{"id":"lost","content":"written while the model is down"}`}).do(t, base)
 	if st != 503 || h.Get("Retry-After") == "" || !strings.Contains(string(body), "EMBEDDING_PROVIDER_UNAVAILABLE") {
 		t.Fatalf("remember while the provider is down: %d %v %s", st, h, body)
 	}
 	(authCall{name: "nothing stored", path: "/api/v1/memories/lost", space: "notes", status: 404}).check(t, base)
-	models.down.Store(false)
+	models.Down.Store(false)
 	(authCall{name: "the same remember once it is back", method: "POST", path: rem, space: "notes",
 		body: `{"id":"lost","content":"written while the model is down"}`, status: 201}).check(t, base)
 
@@ -117,16 +75,16 @@ func TestE2EEmbeddingProvider(t *testing.T) {
 	mustEngram(t, env, "stop", "--data-root", data)
 	srv.wait(30 * time.Second)
 
-	models.failFrom.Store(models.requests.Load() + 2) // the second batch of 4 fails
+	models.FailFrom.Store(models.Requests.Load() + 2) // the second batch of 4 fails
 	code, out, errOut := engram(t, env, "space", "reembed", "notes", "--config", cfg, "--data-root", data)
 	if code == 0 || !strings.Contains(errOut, "after 4 of 7") || !strings.Contains(errOut, "run it again") {
 		t.Fatalf("interrupted reembed: exit %d\n%s\n%s", code, out, errOut)
 	}
-	models.failFrom.Store(0)
-	before := models.requests.Load()
+	models.FailFrom.Store(0)
+	before := models.Requests.Load()
 	out = mustEngram(t, env, "space", "reembed", "notes", "--config", cfg, "--data-root", data)
-	if !strings.Contains(out, "model-b") || models.requests.Load()-before != 1 {
-		t.Fatalf("resumed reembed made %d requests (want 1 for the last 3 memories): %s", models.requests.Load()-before, out)
+	if !strings.Contains(out, "model-b") || models.Requests.Load()-before != 1 {
+		t.Fatalf("resumed reembed made %d requests (want 1 for the last 3 memories): %s", models.Requests.Load()-before, out)
 	}
 	srv = startServer(t, env, data, "--config", cfg)
 	base = "http://" + srv.http
