@@ -57,6 +57,13 @@ func TestE2EEmbeddingProvider(t *testing.T) {
 		t.Fatalf("remember while the provider is down: %d %v %s", st, h, body)
 	}
 	(authCall{name: "nothing stored", path: "/api/v1/memories/lost", space: "notes", status: 404}).check(t, base)
+	_, _, metrics := (authCall{path: "/metrics"}).do(t, base)
+	for _, want := range []string{`engram_embedding_request_seconds_count{provider="openai"}`, `engram_embedding_errors_total{provider="openai"}`,
+		`engram_embedding_queue{provider="openai"} 0`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Fatalf("/metrics lacks %s", want)
+		}
+	}
 	models.Down.Store(false)
 	(authCall{name: "the same remember once it is back", method: "POST", path: rem, space: "notes",
 		body: `{"id":"lost","content":"written while the model is down"}`, status: 201}).check(t, base)
