@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/engram-go/engram/engine/embed"
 )
@@ -75,6 +76,7 @@ type spaceEmbedding struct {
 	model  embed.Model   // what the configuration makes vectors with
 	setup  error         // a provider that could not be built
 
+	ok      atomic.Bool // checked and serving: the hot path reads only this
 	mu      sync.Mutex
 	checked bool
 	err     error // ErrModelChanged once checked, until re-embedded
@@ -100,6 +102,9 @@ func (s *Space) Model() embed.Model { return s.emb.model }
 // model refuses remembers and recalls until it is re-embedded. A space that predates the
 // record was embedded by the built-in provider or by its clients (none).
 func (s *Space) ready() error {
+	if s.emb.ok.Load() {
+		return nil
+	}
 	if s.emb.setup != nil {
 		return fmt.Errorf("%w: space %q: %v", ErrEmbeddingUnavailable, s.id, s.emb.setup)
 	}
@@ -133,6 +138,7 @@ func (s *Space) ready() error {
 		}
 	}
 	s.emb.checked = true
+	s.emb.ok.Store(s.emb.err == nil)
 	return s.emb.err
 }
 

@@ -81,6 +81,7 @@ func (s *Space) Reembed(ctx context.Context, progress func(done, total int)) err
 	}
 	s.emb.mu.Lock()
 	s.emb.checked, s.emb.err = true, nil
+	s.emb.ok.Store(true)
 	s.emb.mu.Unlock()
 	return nil
 }

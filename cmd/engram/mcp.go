@@ -127,10 +127,42 @@ func (r *mcpRelay) session(ctx context.Context) (*mcp.ClientSession, error) {
 	return cs, nil
 }
 
-// forward passes a tool call to the server. A call that cannot reach the server is a tool
-// error, and the session is dropped so that the next call reconnects; the call itself is
-// not retried, since a remember may have been stored before the connection broke.
+// forward passes a tool call to the server. A session the server no longer knows (it
+// restarted, or closed the session after a long idle time) is reopened and the call sent
+// again: the server refused it unprocessed. A call that cannot reach the server otherwise
+// is a tool error, and the session is dropped so that the next call reconnects; that call
+// is not retried, since a remember may have been stored before the connection broke.
 func (r *mcpRelay) forward(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	res, err := r.call(ctx, req)
+	if errors.Is(err, mcp.ErrSessionMissing) {
+		res, err = r.call(ctx, req)
+	}
+	if errors.Is(err, mcp.ErrSessionMissing) {
+		return unreachable(err), nil
+	}
+	return res, err
+}
+
+// serverAnswered tells the JSON-RPC errors the server sends from those the client's own
+// transport makes up when it cannot deliver a call (such as -32005, rejected by transport).
+func serverAnswered(code int64) bool {
+	switch code {
+	case jsonrpc.CodeParseError, jsonrpc.CodeInvalidRequest, jsonrpc.CodeMethodNotFound,
+		jsonrpc.CodeInvalidParams, jsonrpc.CodeInternalError:
+		return true
+	}
+	return false
+}
+
+// unreachable is the tool error of a call the server did not answer.
+func unreachable(err error) *mcp.CallToolResult {
+	res := &mcp.CallToolResult{}
+	res.SetError(fmt.Errorf("the Engram server did not answer this call (%v); check that it is running, then retry (a remember may already be stored: recall first)", err))
+	return res
+}
+
+// call makes one attempt of forward.
+func (r *mcpRelay) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	remote, err := r.session(ctx)
 	if err == nil {
 		var res *mcp.CallToolResult
@@ -139,14 +171,15 @@ func (r *mcpRelay) forward(ctx context.Context, req *mcp.CallToolRequest) (*mcp.
 		switch {
 		case err == nil:
 			return res, nil
-		case errors.As(err, &protocol):
-			return nil, protocol // the server answered: an unknown tool, malformed parameters
+		case errors.As(err, &protocol) && serverAnswered(protocol.Code):
+			return nil, protocol // an unknown tool, malformed parameters: the host's to see
 		}
 		r.drop(remote)
+		if errors.Is(err, mcp.ErrSessionMissing) {
+			return nil, err
+		}
 	}
-	res := &mcp.CallToolResult{}
-	res.SetError(fmt.Errorf("the Engram server did not answer this call (%v); check that it is running, then retry (a remember may already be stored: recall first)", err))
-	return res, nil
+	return unreachable(err), nil
 }
 
 func (r *mcpRelay) drop(cs *mcp.ClientSession) {

@@ -438,3 +438,48 @@ func TestE2EMCPKeyScoping(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EMCPRelaySurvivesRestart: `engram mcp` keeps serving its host across a server
+// restart. A call while the server is down is a tool error saying so; the first call after
+// the restart reopens the session by itself, and memories stored before are there.
+func TestE2EMCPRelaySurvivesRestart(t *testing.T) {
+	needBinary(t)
+	env := e2eEnv(t)
+	data := filepath.Join(t.TempDir(), "data")
+	mcpAddr := freeAddr(t)
+	srv := startServer(t, env, data, "--mcp", mcpAddr)
+	url := srv.mcpURL()
+	var stdio mcpTransport
+	for _, tr := range mcpTransports {
+		if tr.name == "stdio" {
+			stdio = tr
+		}
+	}
+	cs, err := stdio.connect(t, env, url, "", "notes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ag := agent{t, cs}
+	ag.ok("remember", map[string]any{"content": "remembered before the restart"}, nil)
+
+	mustEngram(t, env, "stop", "--data-root", data)
+	srv.wait(30 * time.Second)
+	ag.fails("recall", map[string]any{"query": "restart"}, "did not answer")
+
+	srv = startServer(t, env, data, "--mcp", mcpAddr)
+	var r mcpRecalled
+	ag.ok("recall", map[string]any{"query": "remembered before the restart"}, &r)
+	if r.MemorySpaceID != "notes" || len(r.Memories) == 0 {
+		t.Fatalf("after the restart: %+v", r)
+	}
+
+	// Restarted between two calls: the server no longer knows the session, and the relay
+	// opens a new one for the same call.
+	mustEngram(t, env, "stop", "--data-root", data)
+	srv.wait(30 * time.Second)
+	startServer(t, env, data, "--mcp", mcpAddr)
+	ag.ok("recall", map[string]any{"query": "remembered before the restart"}, &r)
+	if len(r.Memories) == 0 {
+		t.Fatalf("after the second restart: %+v", r)
+	}
+}

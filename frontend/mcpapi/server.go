@@ -22,6 +22,11 @@ const (
 	DefaultPath   = "/mcp"
 )
 
+// sessionIdle is how long a session may go without a request before the server forgets
+// it: agents that vanish without closing their session would otherwise be kept forever.
+// A client whose session was forgotten opens a new one (engram mcp does so by itself).
+const sessionIdle = time.Hour
+
 // streamGrace is how long Stop lets open event streams end by themselves before it
 // cancels them: an agent's standing GET stream never ends on its own.
 const streamGrace = time.Second
@@ -75,7 +80,7 @@ const instructions = "Engram is a long-term memory. Use remember to store facts,
 // authentication is on. Tests mount it on their own listener.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
-		&mcp.StreamableHTTPOptions{Logger: s.log, MaxRequestBodyBytes: int64(s.opts.MaxBodyBytes)})
+		&mcp.StreamableHTTPOptions{Logger: s.log, MaxRequestBodyBytes: int64(s.opts.MaxBodyBytes), SessionTimeout: sessionIdle})
 	if s.opts.Auth != nil {
 		h = auth.RequireBearerToken(s.verifyKey, &auth.RequireBearerTokenOptions{AllowMissingExpiration: true})(h)
 	}
