@@ -192,3 +192,37 @@ func TestModelChangeRefusedUntilReembedded(t *testing.T) {
 		t.Fatalf("after reembed and restart: %v", err)
 	}
 }
+
+// TestReembedBackToTheBuiltInEmbedder: a space embedded by a provider, configured back to
+// hash, is refused until re-embedded; the re-embedding needs no provider (the built-in
+// vectors are derived from the content again) and recall finds the memories.
+func TestReembedBackToTheBuiltInEmbedder(t *testing.T) {
+	root := t.TempDir()
+	_, url := newModelServer(t, 16)
+	e := openTest(t, openAIConfig(t, root, url))
+	s := mustSpace(t, e, "alpha")
+	if _, errs := s.RememberBatch(context.Background(), texts("prov", 5), RememberOptions{}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	e.Close()
+
+	e = openTest(t, testConfig(t, root))
+	defer e.Close()
+	s = mustSpace(t, e, "alpha")
+	if _, err := s.Recall(context.Background(), Cue{Query: "prov note"}); !errors.Is(err, ErrModelChanged) || !strings.Contains(err.Error(), "hash") {
+		t.Fatalf("recall after going back to hash: %v", err)
+	}
+	if err := s.Reembed(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Recall(context.Background(), Cue{Query: "prov note about topic b", Mode: ModeSimilarity})
+	if err != nil || len(res.Vivid) == 0 || res.Vivid[0].Memory.ID != "provb" {
+		t.Fatalf("recall after reembed: %+v %v", res.Vivid, err)
+	}
+	m, err := s.Get("provb")
+	want := make([]float32, 16)
+	embed.NewHash(16).Embed(m.Content, want)
+	if err != nil || !slices.Equal(m.Embedding, want) {
+		t.Fatalf("provb's vector is not the built-in one: %v %v", m.Embedding, err)
+	}
+}
