@@ -12,7 +12,7 @@ FUZZ_TARGETS := ./engine/wal:FuzzDecodeFrame ./engine/wal:FuzzScanSegment ./engi
 	./engine/tier:FuzzOpenSegment ./frontend/httpapi:FuzzDecodeRemember ./frontend/httpapi:FuzzCheckEscapes \
 	./frontend/httpapi:FuzzCutEmbedding ./frontend/httpapi:FuzzBatchElements ./internal/vecjson:FuzzReadNumber \
 	./engine/transfer:FuzzParseLine \
-	./simd:FuzzDot ./simd:FuzzQuantize
+	./simd:FuzzDot ./simd:FuzzQuantize ./engine/embed:FuzzProviderAnswers
 FUZZTIME ?= 5s
 
 all: build

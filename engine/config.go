@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/engram-go/engram/engine/embed"
 	"github.com/engram-go/engram/engine/wal"
 )
 
@@ -81,8 +82,12 @@ type Config struct {
 	MaxOpenSpaces int
 	// Embedding provider: "hash" (built in) or "none" (clients must send vectors).
 	EmbeddingProvider string
-	Consolidation     ConsolidationConfig
-	Logger            *slog.Logger
+	// Embedding configures the provider of every space (its Provider, when empty, is
+	// EmbeddingProvider); SpaceEmbedding replaces it for the spaces it names.
+	Embedding      embed.Config
+	SpaceEmbedding map[string]embed.Config
+	Consolidation  ConsolidationConfig
+	Logger         *slog.Logger
 	// Now is the clock; nil means time.Now. Tests use it to age memories.
 	Now func() time.Time
 }

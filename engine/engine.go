@@ -44,6 +44,7 @@ type Engine struct {
 	closed         atomic.Bool
 	bg             sync.WaitGroup
 	stop           chan struct{}
+	embedding      embeddingShared // provider clients' HTTP client and metrics (embedding.go)
 }
 
 const metaFile = "space.json"

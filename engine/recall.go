@@ -51,6 +51,9 @@ func (s *Space) Recall(ctx context.Context, cue Cue) (RecallResult, error) {
 		return RecallResult{}, err
 	}
 	s.e.noteForegroundAt(start.UnixNano())
+	if err := s.ready(); err != nil {
+		return RecallResult{}, err
+	}
 	cue.Query = strings.TrimSpace(cue.Query)
 	if cue.Query == "" && len(cue.Embedding) == 0 {
 		return RecallResult{}, fmt.Errorf("%w: a query or an embedding is required", ErrInvalidInput)
@@ -74,6 +77,11 @@ func (s *Space) Recall(ctx context.Context, cue Cue) (RecallResult, error) {
 		}
 		qvec = append([]float32(nil), cue.Embedding...)
 		simd.Normalize(qvec)
+	} else if s.emb.remote != nil {
+		var err error
+		if qvec, err = s.cueVector(ctx, cue.Query); err != nil {
+			return RecallResult{}, err
+		}
 	} else if s.embedder != nil {
 		qvec = make([]float32, s.settings.Dimension)
 		s.embedder.Embed(cue.Query, qvec)

@@ -150,6 +150,21 @@ func (s *Space) Remember(ctx context.Context, m Memory, opts RememberOptions) (R
 // RememberBatch stores many memories with one group commit. errs[i] is non-nil for an
 // item that was rejected; the others are stored.
 func (s *Space) RememberBatch(ctx context.Context, ms []Memory, opts RememberOptions) ([]RememberResult, []error) {
+	if err := s.ready(); err != nil {
+		errs := make([]error, len(ms))
+		for i := range errs {
+			errs[i] = err
+		}
+		return make([]RememberResult, len(ms)), errs
+	}
+	if s.emb.remote != nil {
+		return s.rememberEmbedded(ctx, ms, opts)
+	}
+	return s.rememberBatch(ctx, ms, opts)
+}
+
+// rememberBatch stores memories whose vectors are given or made by the built-in embedder.
+func (s *Space) rememberBatch(ctx context.Context, ms []Memory, opts RememberOptions) ([]RememberResult, []error) {
 	res := make([]RememberResult, len(ms))
 	errs := make([]error, len(ms))
 	if err := ctx.Err(); err != nil {

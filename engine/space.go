@@ -21,7 +21,8 @@ type Space struct {
 	createdAt time.Time
 	settings  SpaceSettings
 	syncMode  wal.SyncMode
-	embedder  embed.Embedder // nil when the provider is "none"
+	embedder  embed.Embedder // the built-in one; nil with provider "none" or a remote one
+	emb       spaceEmbedding // remote provider and model check (embedding.go)
 	hub       *eventHub
 
 	mu      sync.RWMutex // operations hold it shared; open/close hold it exclusively
@@ -39,9 +40,7 @@ func newSpace(e *Engine, id, dir string, created time.Time, settings SpaceSettin
 		mode = wal.SyncAlways
 	}
 	s := &Space{e: e, id: id, dir: dir, createdAt: created, settings: settings, syncMode: mode, hub: newEventHub()}
-	if e.cfg.EmbeddingProvider == "hash" {
-		s.embedder = embed.NewHash(settings.Dimension)
-	}
+	s.initEmbedding()
 	return s
 }
 

@@ -46,6 +46,7 @@ const (
 	CodeSystem           = "MEMORY_SYSTEM_ERROR"
 	CodeOverloaded       = "OVERLOADED"
 	CodeUnimplemented    = "NOT_IMPLEMENTED"
+	CodeEmbedding        = "EMBEDDING_PROVIDER_UNAVAILABLE"
 )
 
 // FromError maps an engine (or frontend) error to the public shape. Messages of engine
@@ -77,6 +78,11 @@ func FromError(err error) *Error {
 		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: err.Error()}
 	case errors.Is(err, engine.ErrCapacity):
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded, Message: err.Error(), RetryAfter: 30}
+	case errors.Is(err, engine.ErrEmbeddingUnavailable):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeEmbedding, Message: err.Error(), RetryAfter: 5,
+			Guidance: "Nothing of this request was stored. The memory space's embedding provider did not answer; retry once it is back."}
+	case errors.Is(err, engine.ErrModelChanged):
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: err.Error()}
 	case errors.Is(err, engine.ErrOverloaded):
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded, Message: err.Error(), RetryAfter: 1}
 	case errors.Is(err, engine.ErrStorage):

@@ -28,9 +28,11 @@ type Options struct {
 	Version         string
 	HTTPListen      string
 	GRPCListen      string
-	MaxBodyBytes    int // default 8 MiB
-	MaxContentBytes int // default and upper bound: engine.MaxContentBytes (100 KiB)
-	MaxBatchItems   int // default 10000
+	MaxBodyBytes    int    // default 8 MiB
+	MaxContentBytes int    // default and upper bound: engine.MaxContentBytes (100 KiB)
+	MaxBatchItems   int    // default 10000
+	MCPListen       string // address of the MCP streamable HTTP listener
+	MCPPath         string // path the MCP endpoint is served at, e.g. "/mcp"
 	// SpaceListeners maps a space id to a dedicated HTTP address pinned to that space.
 	SpaceListeners map[string]string
 	// Shutdown is called by the shutdown route; it must return quickly.

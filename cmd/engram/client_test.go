@@ -368,7 +368,7 @@ func TestConfigShow(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"hot_capacity = 42", "data_root = " + strconv.Quote(c.root), "[spaces]", "frontends = [\"http\", \"grpc\"]"} {
+	for _, want := range []string{"hot_capacity = 42", "data_root = " + strconv.Quote(c.root), "[spaces]", "frontends = [\"http\", \"grpc\", \"mcp\"]", "[mcp]"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

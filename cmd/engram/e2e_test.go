@@ -165,7 +165,8 @@ func startServer(t *testing.T, env []string, dataRoot string, extra ...string) *
 // launch starts the process without waiting for it to serve.
 func launch(t *testing.T, env []string, dataRoot, httpAddr, grpcAddr string, extra ...string) *server {
 	t.Helper()
-	args := append([]string{"start", "--data-root", dataRoot, "--http", httpAddr, "--grpc", grpcAddr}, extra...)
+	// The MCP endpoint, on by default, binds a free port too so that test servers never collide.
+	args := append([]string{"start", "--data-root", dataRoot, "--http", httpAddr, "--grpc", grpcAddr, "--mcp", "127.0.0.1:0"}, extra...)
 	s := &server{t: t, cmd: exec.Command(engramBin, args...), stderr: &syncBuffer{}, http: httpAddr,
 		dataRoot: dataRoot, exited: make(chan struct{})}
 	s.cmd.Env = env

@@ -20,6 +20,7 @@ type app struct {
 	configPath string // --config
 	dataRoot   string // --data-root
 	httpDocs   string // engram start --http-docs ("" = not given)
+	mcpListen  string // start --mcp
 }
 
 // exitError ends the process with a code and, when msg is set, a message on stderr.
@@ -73,6 +74,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.forgetCommand(),
 		a.configCommand(),
 		a.keyCommand(),
+		a.mcpCommand(),
 	)
 	return root
 }
@@ -86,6 +88,7 @@ func (a *app) loadConfig(httpListen, grpcListen string) (config.Config, error) {
 		HTTPListen: httpListen,
 		GRPCListen: grpcListen,
 		HTTPDocs:   a.httpDocs,
+		MCPListen:  a.mcpListen,
 		Getenv:     a.getenv,
 	})
 }

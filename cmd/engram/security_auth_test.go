@@ -28,9 +28,15 @@ var grpcAddrInLog = regexp.MustCompile(`msg="Engram server started".* grpc=(\S+)
 // grpcAddr reads the bound gRPC address from the server's start line.
 func (s *server) grpcAddr() string {
 	s.t.Helper()
-	m := grpcAddrInLog.FindStringSubmatch(s.stderr.String())
+	return s.fromLog(grpcAddrInLog, "gRPC address")
+}
+
+// fromLog is the first group of re in the server's log so far.
+func (s *server) fromLog(re *regexp.Regexp, what string) string {
+	s.t.Helper()
+	m := re.FindStringSubmatch(s.stderr.String())
 	if m == nil {
-		s.t.Fatalf("no gRPC address in the start line:\n%s", s.stderr)
+		s.t.Fatalf("no %s in the log:\n%s", what, s.stderr)
 	}
 	return m[1]
 }
@@ -108,6 +114,18 @@ func keyCreate(t *testing.T, env []string, args ...string) (key, id string) {
 	return ans.Key, ans.ID
 }
 
+// authSetup makes a data root and a configuration file with auth = "api_key"; common are
+// the flags that point `engram key` at them.
+func authSetup(t *testing.T) (data, cfg string, common []string) {
+	t.Helper()
+	dir := t.TempDir()
+	data, cfg = filepath.Join(dir, "data"), filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfg, []byte("[security]\nauth = \"api_key\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return data, cfg, []string{"--config", cfg, "--data-root", data}
+}
+
 // TestE2EAuth runs the real binary with auth = "api_key" and keys made by `engram key
 // create`, then checks HTTP and gRPC: no key and wrong keys are refused, a key of space
 // alpha is refused on beta whichever way beta is named, streams are checked, /shutdown
@@ -115,13 +133,7 @@ func keyCreate(t *testing.T, env []string, args ...string) (key, id string) {
 func TestE2EAuth(t *testing.T) {
 	needBinary(t)
 	env := e2eEnv(t)
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	cfg := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfg, []byte("[security]\nauth = \"api_key\"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	common := []string{"--config", cfg, "--data-root", data}
+	data, cfg, common := authSetup(t)
 	alpha, _ := keyCreate(t, env, append(common, "--space", "alpha", "--name", "alpha-app")...)
 	admin, _ := keyCreate(t, env, append(common, "--space", "*", "--admin", "--name", "ops")...)
 	doomed, doomedID := keyCreate(t, env, append(common, "--space", "alpha", "--name", "doomed")...)

@@ -19,6 +19,7 @@ func (a *app) spaceCommand() *cobra.Command {
 	}
 	cmd.AddCommand(a.spaceListCommand(), a.spaceCreateCommand(), a.spaceDeleteCommand())
 	cmd.AddCommand(a.spaceBackupCommand(), a.spaceRestoreCommand(), a.spaceMergeCommand())
+	cmd.AddCommand(a.spaceReembedCommand())
 	return cmd
 }
 

@@ -146,6 +146,10 @@ func (a *app) openOfflineStore() (*offlineStore, error) {
 		return nil, err
 	}
 	ecfg := cfg.EngineConfig()
+	if err := cfg.ResolveEmbeddingKeys(a.getenv, &ecfg); err != nil {
+		release()
+		return nil, err
+	}
 	// Only warnings: the discovery and recovery lines belong to the server's log.
 	ecfg.Logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ecfg.Consolidation.Enabled = false // a maintenance run adds nothing of its own

@@ -26,6 +26,7 @@ import (
 	// The frontends register themselves under the names [server] frontends refers to.
 	_ "github.com/engram-go/engram/frontend/grpcapi"
 	_ "github.com/engram-go/engram/frontend/httpapi"
+	_ "github.com/engram-go/engram/frontend/mcpapi"
 )
 
 // drainTimeout bounds how long frontends may take to finish in-flight requests at stop.
@@ -54,6 +55,7 @@ func (a *app) startCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&httpListen, "http", "", "HTTP listen address (default $ENGRAM_HTTP_LISTEN, else [server] http_listen, 127.0.0.1:7432)")
 	cmd.Flags().BoolVar(&httpDocs, "http-docs", true, "serve the interactive API documentation at /docs (default $ENGRAM_HTTP_DOCS, else [http] docs, true)")
+	cmd.Flags().StringVar(&a.mcpListen, "mcp", "", "MCP listen address (default $ENGRAM_MCP_LISTEN, else [mcp] listen, 127.0.0.1:7433)")
 	cmd.Flags().StringVar(&grpcListen, "grpc", "", "gRPC listen address (default $ENGRAM_GRPC_LISTEN, else [server] grpc_listen, 127.0.0.1:50051)")
 	return cmd
 }
@@ -110,6 +112,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	}
 
 	ecfg := cfg.EngineConfig()
+	if err := cfg.ResolveEmbeddingKeys(a.getenv, &ecfg); err != nil {
+		return err
+	}
 	ecfg.Logger = log
 	eng, err := engine.Open(ecfg)
 	if err != nil {
@@ -193,6 +198,8 @@ func plannedListeners(cfg config.Config) []listener {
 			}
 		case "grpc":
 			out = append(out, listener{"gRPC", cfg.Server.GRPCListen, "--grpc, " + config.EnvGRPCListen + " or [server] grpc_listen"})
+		case "mcp":
+			out = append(out, listener{"MCP", cfg.MCP.Listen, "--mcp, " + config.EnvMCPListen + " or [mcp] listen"})
 		}
 	}
 	return out

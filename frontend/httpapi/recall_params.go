@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/frontend"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fastjson"
 )
@@ -120,7 +121,7 @@ func (p *recallParams) set(rq *request, key, val string) error {
 		}
 		p.cue.Threshold = float32(f)
 	case "mode":
-		m, err := parseMode(val)
+		m, err := frontend.ParseRecallMode(val)
 		if err != nil {
 			return err
 		}
@@ -170,18 +171,6 @@ func (p *recallParams) check() error {
 		return badRequest("to_time is before from_time")
 	}
 	return nil
-}
-
-func parseMode(s string) (engine.RecallMode, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "hybrid":
-		return engine.ModeHybrid, nil
-	case "similarity":
-		return engine.ModeSimilarity, nil
-	case "spreading":
-		return engine.ModeSpreading, nil
-	}
-	return 0, badRequest("mode must be similarity, spreading or hybrid, got %q", s)
 }
 
 func parseBoolParam(key, val string, dst *bool) error {

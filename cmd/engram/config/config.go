@@ -7,6 +7,7 @@ import "time"
 type Config struct {
 	Server        Server        `toml:"server"`
 	HTTP          HTTP          `toml:"http"`
+	MCP           MCP           `toml:"mcp"`
 	Persistence   Persistence   `toml:"persistence"`
 	Spaces        Spaces        `toml:"-"` // custom layout, see decode.go and encode.go
 	Embedding     Embedding     `toml:"embedding"`
@@ -43,6 +44,13 @@ type HTTP struct {
 	Docs bool `toml:"docs"`
 }
 
+// MCP is the [mcp] section: where the Model Context Protocol endpoint listens. It runs
+// when "mcp" is in [server] frontends.
+type MCP struct {
+	Listen string `toml:"listen"`
+	Path   string `toml:"path"`
+}
+
 // Persistence is the [persistence] section: the data root and the defaults every space
 // inherits unless [spaces.<id>] overrides them.
 type Persistence struct {
@@ -73,12 +81,23 @@ type SpaceOverride struct {
 	WALSync         string  `toml:"wal_sync,omitempty"`
 	WALSegmentBytes int64   `toml:"wal_segment_bytes,omitempty"`
 	HTTPListen      string  `toml:"http_listen,omitempty"` // dedicated listener pinned to this space
+	// Embedding is a [spaces.<id>.embedding] table: this space's provider. Keys it leaves
+	// out come from [embedding]; dimension is the space's own key above.
+	Embedding *Embedding `toml:"embedding,omitempty"`
 }
 
-// Embedding is the [embedding] section.
+// Embedding is the [embedding] section: the default dimension and the provider that embeds
+// text-only memories and cues (docs/embeddings.md). Zero tuning values take the defaults.
 type Embedding struct {
-	Dimension int    `toml:"dimension"`
-	Provider  string `toml:"provider"` // "hash" (built in) or "none" (clients send vectors)
+	Dimension   int      `toml:"dimension,omitempty"`
+	Provider    string   `toml:"provider,omitempty"`    // hash (built in), none (clients send vectors), openai or ollama
+	URL         string   `toml:"url,omitempty"`         // the provider's full endpoint
+	Model       string   `toml:"model,omitempty"`       // required for openai and ollama
+	Dimensions  int      `toml:"dimensions,omitempty"`  // sent to OpenAI as "dimensions"
+	APIKeyEnv   string   `toml:"api_key_env,omitempty"` // environment variable holding the API key
+	BatchSize   int      `toml:"batch_size,omitempty"`  // texts per request (64)
+	Timeout     Duration `toml:"timeout,omitempty"`     // per request, retries included (30s)
+	Concurrency int      `toml:"concurrency,omitempty"` // requests in flight per space (4)
 }
 
 // Consolidation is the [consolidation] section.
@@ -111,6 +130,8 @@ type Log struct {
 const (
 	DefaultHTTPListen      = "127.0.0.1:7432"
 	DefaultGRPCListen      = "127.0.0.1:50051"
+	DefaultMCPListen       = "127.0.0.1:7433"
+	DefaultMCPPath         = "/mcp"
 	DefaultHotCapacity     = 100000
 	DefaultWarmCapacity    = 1000000
 	DefaultColdCapacity    = 10000000
@@ -135,9 +156,10 @@ func Default(dataRoot string) Config {
 		Server: Server{
 			HTTPListen: DefaultHTTPListen,
 			GRPCListen: DefaultGRPCListen,
-			Frontends:  []string{"http", "grpc"},
+			Frontends:  []string{"http", "grpc", "mcp"},
 		},
 		HTTP: HTTP{Docs: true},
+		MCP:  MCP{Listen: DefaultMCPListen, Path: DefaultMCPPath},
 		Persistence: Persistence{
 			DataRoot:        dataRoot,
 			HotCapacity:     DefaultHotCapacity,

@@ -113,6 +113,10 @@ frontends = ["http"]
 [http]
 docs = false
 
+[mcp]
+listen = "127.0.0.1:8004"
+path = "/agents/mcp"
+
 [persistence]
 data_root = "/srv/engram"
 hot_capacity = 11
@@ -136,12 +140,24 @@ wal_sync = "never"
 wal_segment_bytes = 2097152
 http_listen = "127.0.0.1:8003"
 
+[spaces.production.embedding]
+provider = "ollama"
+model = "nomic-embed-text"
+concurrency = 8
+
 [spaces.staging]
 rate_limit = 3.0
 
 [embedding]
 dimension = 384
 provider = "none"
+url = "http://127.0.0.1:8080/v1/embeddings"
+model = "text-embedding-3-small"
+dimensions = 384
+api_key_env = "EMBEDDING_KEY"
+batch_size = 16
+timeout = "5s"
+concurrency = 2
 
 [consolidation]
 enabled = false
@@ -165,14 +181,17 @@ func everyKeyConfig(file string) Config {
 	return Config{
 		Server: Server{HTTPListen: "127.0.0.1:8001", GRPCListen: "127.0.0.1:8002", Frontends: []string{"http"}},
 		HTTP:   HTTP{Docs: false},
+		MCP:    MCP{Listen: "127.0.0.1:8004", Path: "/agents/mcp"},
 		Persistence: Persistence{DataRoot: "/srv/engram", HotCapacity: 11, WarmCapacity: 12, ColdCapacity: 13,
 			WALSync: "interval", WALSegmentBytes: 1 << 20},
 		Spaces: Spaces{AutoCreate: false, MaxSpaces: 14, MaxOpenSpaces: 15, PerSpace: map[string]SpaceOverride{
 			"production": {HotCapacity: 21, WarmCapacity: 22, ColdCapacity: 23, Dimension: 24, RateLimit: 25.5,
-				WALSync: "never", WALSegmentBytes: 2 << 20, HTTPListen: "127.0.0.1:8003"},
+				WALSync: "never", WALSegmentBytes: 2 << 20, HTTPListen: "127.0.0.1:8003",
+				Embedding: &Embedding{Provider: "ollama", Model: "nomic-embed-text", Concurrency: 8}},
 			"staging": {RateLimit: 3},
 		}},
-		Embedding:     Embedding{Dimension: 384, Provider: "none"},
+		Embedding: Embedding{Dimension: 384, Provider: "none", URL: "http://127.0.0.1:8080/v1/embeddings", Model: "text-embedding-3-small",
+			Dimensions: 384, APIKeyEnv: "EMBEDDING_KEY", BatchSize: 16, Timeout: Duration(5 * time.Second), Concurrency: 2},
 		Consolidation: Consolidation{Enabled: false, Interval: Duration(90 * time.Second), MinAge: Duration(150 * time.Minute)},
 		Security:      Security{Auth: "api_key", KeysFile: "/etc/engram/keys.json"},
 		Limits:        Limits{MaxBodyBytes: 1000, MaxContentBytes: 500, MaxBatchItems: 7},
@@ -218,6 +237,44 @@ func TestWriteTOMLLoadsBack(t *testing.T) {
 	again.File = cfg.File
 	if !reflect.DeepEqual(again, cfg) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", again, cfg)
+	}
+}
+
+func TestMCPPrecedence(t *testing.T) {
+	const file = "[mcp]\nlisten = \"127.0.0.1:1003\"\npath = \"/file\"\n"
+	for _, tc := range []struct {
+		name                 string
+		file, env, flag      bool
+		wantListen, wantPath string
+	}{
+		{"defaults", false, false, false, DefaultMCPListen, DefaultMCPPath},
+		{"file over default", true, false, false, "127.0.0.1:1003", "/file"},
+		{"env over file", true, true, false, "127.0.0.1:2003", "/env"},
+		{"flag over env", true, true, true, "127.0.0.1:3003", "/env"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t)
+			src := s.source()
+			if tc.file {
+				src.Path = s.write(t, "config.toml", file)
+			}
+			if tc.env {
+				s.env[EnvMCPListen], s.env[EnvMCPPath] = "127.0.0.1:2003", "/env"
+			}
+			if tc.flag {
+				src.MCPListen = "127.0.0.1:3003"
+			}
+			cfg, err := Load(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.MCP.Listen != tc.wantListen || cfg.MCP.Path != tc.wantPath {
+				t.Fatalf("got %+v, want listen %s path %s", cfg.MCP, tc.wantListen, tc.wantPath)
+			}
+			if !hasFrontend(cfg.Server.Frontends, "mcp") {
+				t.Fatalf("frontends %v: the MCP endpoint is on by default", cfg.Server.Frontends)
+			}
+		})
 	}
 }
 
@@ -424,7 +481,13 @@ func TestBadFiles(t *testing.T) {
 		{"bad wal_sync", "[persistence]\nwal_sync = \"sometimes\"\n", ErrInvalidValue, 2,
 			[]string{"persistence.wal_sync", "sometimes", "always, interval, never"}},
 		{"bad per-space wal_sync", "[spaces.prod]\nwal_sync = \"often\"\n", ErrInvalidValue, 2, []string{"spaces.prod.wal_sync"}},
-		{"bad provider", "[embedding]\nprovider = \"openai\"\n", ErrInvalidValue, 2, []string{"embedding.provider", "hash, none"}},
+		{"bad provider", "[embedding]\nprovider = \"cohere\"\n", ErrInvalidValue, 2, []string{"embedding.provider", "hash, none, openai, ollama"}},
+		{"provider without a model", "[embedding]\nprovider = \"openai\"\n", ErrInvalidValue, 2, []string{"embedding.model", "required"}},
+		{"provider URL", "[embedding]\nprovider = \"ollama\"\nmodel = \"m\"\nurl = \"localhost:11434\"\n", ErrInvalidValue, 4, []string{"embedding.url"}},
+		{"dimensions unlike the space's", "[embedding]\nprovider = \"openai\"\nmodel = \"m\"\ndimensions = 1536\n", ErrInvalidValue, 4,
+			[]string{"embedding.dimensions", "768"}},
+		{"per-space provider", "[spaces.alpha.embedding]\nprovider = \"ollama\"\n", ErrInvalidValue, 2, []string{"spaces.alpha.embedding.model"}},
+		{"unknown per-space embedding key", "[spaces.alpha.embedding]\nmodle = \"m\"\n", ErrUnknownKey, 2, []string{"modle"}},
 		{"bad auth", "[security]\nauth = \"jwt\"\n", ErrInvalidValue, 2, []string{"security.auth", "none, api_key"}},
 		{"bad log level", "[log]\nlevel = \"loud\"\n", ErrInvalidValue, 2, []string{"log.level"}},
 		{"uppercase space id", "[spaces.Prod]\nhot_capacity = 5\n", ErrInvalidValue, 1, []string{`"Prod"`, "space id"}},
@@ -433,6 +496,8 @@ func TestBadFiles(t *testing.T) {
 		{"zero max_spaces", "[spaces]\nmax_spaces = 0\n", ErrInvalidValue, 2, []string{"spaces.max_spaces"}},
 		{"bad listen address", "[server]\nhttp_listen = \"localhost\"\n", ErrInvalidValue, 2, []string{"server.http_listen"}},
 		{"bad port", "[server]\ngrpc_listen = \"127.0.0.1:99999\"\n", ErrInvalidValue, 2, []string{"server.grpc_listen"}},
+		{"bad MCP path", "[mcp]\npath = \"mcp\"\n", ErrInvalidValue, 2, []string{"mcp.path"}},
+		{"MCP on the HTTP port", "[mcp]\nlisten = \"127.0.0.1:7432\"\n", ErrInvalidValue, 2, []string{"mcp.listen"}},
 		{"no frontends", "[server]\nfrontends = []\n", ErrInvalidValue, 2, []string{"server.frontends"}},
 		{"duplicate listener", "[server]\nhttp_listen = \"127.0.0.1:7000\"\n[spaces.prod]\nhttp_listen = \"127.0.0.1:7000\"\n",
 			ErrInvalidValue, 4, []string{"spaces.prod.http_listen", "server.http_listen"}},
@@ -671,5 +736,51 @@ dotted.key = 4
 		if got := locateKey(text, strings.Split(tc.key, ".")); got != tc.want {
 			t.Errorf("locateKey(%s) = %d, want %d", tc.key, got, tc.want)
 		}
+	}
+}
+
+func TestSpaceEmbeddingAndKeys(t *testing.T) {
+	const file = `
+[embedding]
+provider = "openai"
+model = "m1"
+url = "https://models.example/v1/embeddings"
+api_key_env = "EMB_KEY"
+batch_size = 8
+
+[spaces.alpha.embedding]
+model = "m2"
+
+[spaces.beta.embedding]
+provider = "ollama"
+model = "m3"
+`
+	s := newSandbox(t)
+	cfg, err := s.loadText(t, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := cfg.EngineConfig()
+	if err := cfg.ResolveEmbeddingKeys(func(k string) string { return map[string]string{"EMB_KEY": "sk-1"}[k] }, &ec); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		id                   string
+		provider, model, url string
+		key                  string
+		batch                int
+	}{
+		{"default", "openai", "m1", "https://models.example/v1/embeddings", "sk-1", 8},
+		{"alpha", "openai", "m2", "https://models.example/v1/embeddings", "sk-1", 8},
+		{"beta", "ollama", "m3", "", "", 0},
+	} {
+		got := ec.EmbeddingFor(tc.id)
+		if got.Provider != tc.provider || got.Model != tc.model || got.URL != tc.url || got.APIKey != tc.key || got.BatchSize != tc.batch {
+			t.Errorf("space %s: %+v", tc.id, got)
+		}
+	}
+	err = cfg.ResolveEmbeddingKeys(func(string) string { return "" }, &ec)
+	if !errors.Is(err, ErrInvalidValue) || !strings.Contains(err.Error(), "EMB_KEY") {
+		t.Fatalf("empty key variable: %v", err)
 	}
 }

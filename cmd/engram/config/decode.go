@@ -19,6 +19,7 @@ import (
 type fileLayout struct {
 	Server        Server                    `toml:"server"`
 	HTTP          HTTP                      `toml:"http"`
+	MCP           MCP                       `toml:"mcp"`
 	Persistence   Persistence               `toml:"persistence"`
 	Spaces        map[string]toml.Primitive `toml:"spaces"`
 	Embedding     Embedding                 `toml:"embedding"`
@@ -39,7 +40,7 @@ func (l *loader) decode(cfg *Config) error {
 		return l.tomlError(err, ErrSyntax)
 	}
 	layout := fileLayout{
-		Server: cfg.Server, HTTP: cfg.HTTP, Persistence: cfg.Persistence, Embedding: cfg.Embedding,
+		Server: cfg.Server, HTTP: cfg.HTTP, MCP: cfg.MCP, Persistence: cfg.Persistence, Embedding: cfg.Embedding,
 		Consolidation: cfg.Consolidation, Security: cfg.Security, Limits: cfg.Limits, Log: cfg.Log,
 	}
 	md, err := toml.Decode(l.text, &layout)
@@ -47,7 +48,8 @@ func (l *loader) decode(cfg *Config) error {
 		return l.tomlError(err, ErrInvalidValue)
 	}
 	l.md = md
-	cfg.Server, cfg.HTTP, cfg.Persistence, cfg.Embedding = layout.Server, layout.HTTP, layout.Persistence, layout.Embedding
+	cfg.Server, cfg.HTTP, cfg.MCP = layout.Server, layout.HTTP, layout.MCP
+	cfg.Persistence, cfg.Embedding = layout.Persistence, layout.Embedding
 	cfg.Consolidation, cfg.Security, cfg.Limits, cfg.Log = layout.Consolidation, layout.Security, layout.Limits, layout.Log
 
 	if err := l.decodeSpaces(cfg, layout.Spaces); err != nil {
@@ -86,7 +88,8 @@ func (l *loader) decodeSpaces(cfg *Config, raw map[string]toml.Primitive) error 
 		case "max_open_spaces":
 			err = l.md.PrimitiveDecode(p, &cfg.Spaces.MaxOpenSpaces)
 		default:
-			if l.md.Type("spaces", k) != "Hash" {
+			// A table holding only sub-tables ([spaces.<id>.embedding]) is implicit: no type.
+			if t := l.md.Type("spaces", k); t != "Hash" && t != "" {
 				key := toml.Key{"spaces", k}
 				return &Error{File: l.path, Line: locateKey(l.text, key), Key: key.String(), Kind: ErrUnknownKey,
 					Detail: unknownKeyDetail(key) + "; a space's settings go in a [spaces." + k + "] table"}

@@ -21,6 +21,7 @@ func (c Config) WriteTOML(w io.Writer) error {
 	layout := struct {
 		Server        Server         `toml:"server"`
 		HTTP          HTTP           `toml:"http"`
+		MCP           MCP            `toml:"mcp"`
 		Persistence   Persistence    `toml:"persistence"`
 		Spaces        map[string]any `toml:"spaces"`
 		Embedding     Embedding      `toml:"embedding"`
@@ -28,7 +29,7 @@ func (c Config) WriteTOML(w io.Writer) error {
 		Security      Security       `toml:"security"`
 		Limits        Limits         `toml:"limits"`
 		Log           Log            `toml:"log"`
-	}{c.Server, c.HTTP, c.Persistence, spaces, c.Embedding, c.Consolidation, c.Security, c.Limits, c.Log}
+	}{c.Server, c.HTTP, c.MCP, c.Persistence, spaces, c.Embedding, c.Consolidation, c.Security, c.Limits, c.Log}
 	if err := toml.NewEncoder(w).Encode(layout); err != nil {
 		return fmt.Errorf("config: encode: %w", err)
 	}

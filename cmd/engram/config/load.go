@@ -18,6 +18,8 @@ const (
 	EnvDataRoot   = "ENGRAM_DATA_ROOT"
 	EnvHTTPListen = "ENGRAM_HTTP_LISTEN"
 	EnvGRPCListen = "ENGRAM_GRPC_LISTEN"
+	EnvMCPListen  = "ENGRAM_MCP_LISTEN"
+	EnvMCPPath    = "ENGRAM_MCP_PATH"
 	EnvPIDPath    = "ENGRAM_PID_PATH"
 	EnvHTTPDocs   = "ENGRAM_HTTP_DOCS"
 )
@@ -34,6 +36,7 @@ type Source struct {
 	HTTPListen string
 	GRPCListen string
 	HTTPDocs   string // "true" or "false"
+	MCPListen  string
 
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
@@ -150,6 +153,8 @@ func (l *loader) applyOverrides(cfg *Config) error {
 		{"server.http_listen", EnvHTTPListen},
 		{"server.grpc_listen", EnvGRPCListen},
 		{"http.docs", EnvHTTPDocs},
+		{"mcp.listen", EnvMCPListen},
+		{"mcp.path", EnvMCPPath},
 	} {
 		if v := l.getenv(e.env); v != "" {
 			list = append(list, override{e.key, v, "environment variable " + e.env, l.wd})
@@ -160,6 +165,7 @@ func (l *loader) applyOverrides(cfg *Config) error {
 		{"server.http_listen", l.src.HTTPListen, "--http"},
 		{"server.grpc_listen", l.src.GRPCListen, "--grpc"},
 		{"http.docs", l.src.HTTPDocs, "--http-docs"},
+		{"mcp.listen", l.src.MCPListen, "--mcp"},
 	} {
 		if f.value != "" {
 			list = append(list, override{f.key, f.value, "flag " + f.flag, l.wd})
@@ -184,6 +190,10 @@ func (l *loader) applyOverrides(cfg *Config) error {
 				return &Error{Key: o.key, Kind: ErrInvalidValue, Detail: fmt.Sprintf("%s (from %s) must be true or false, got %q", o.key, o.from, o.value)}
 			}
 			cfg.HTTP.Docs = on
+		case "mcp.listen":
+			cfg.MCP.Listen = o.value
+		case "mcp.path":
+			cfg.MCP.Path = o.value
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -41,8 +42,19 @@ func validate(c *Config) []problem {
 			add("server.grpc_listen", "%v", err)
 		}
 	}
+	if c.MCP.Listen != "" || hasFrontend(c.Server.Frontends, "mcp") {
+		if err := checkListen(c.MCP.Listen); err != nil {
+			add("mcp.listen", "%v", err)
+		} else if _, port, _ := net.SplitHostPort(c.MCP.Listen); port != "0" &&
+			(c.MCP.Listen == c.Server.HTTPListen || c.MCP.Listen == c.Server.GRPCListen) {
+			add("mcp.listen", "%s is already used by the HTTP or gRPC listener", c.MCP.Listen)
+		}
+	}
+	if !strings.HasPrefix(c.MCP.Path, "/") || strings.ContainsAny(c.MCP.Path, " ?#") {
+		add("mcp.path", "must be a URL path starting with \"/\", got %q", c.MCP.Path)
+	}
 	if len(c.Server.Frontends) == 0 {
-		add("server.frontends", "must name at least one frontend (\"http\", \"grpc\")")
+		add("server.frontends", "must name at least one frontend (\"http\", \"grpc\", \"mcp\")")
 	}
 	seen := map[string]bool{}
 	for _, f := range c.Server.Frontends {
@@ -75,7 +87,7 @@ func validate(c *Config) []problem {
 	// [spaces]
 	positive("spaces.max_spaces", int64(c.Spaces.MaxSpaces))
 	positive("spaces.max_open_spaces", int64(c.Spaces.MaxOpenSpaces))
-	listeners := map[string]string{c.Server.HTTPListen: "server.http_listen", c.Server.GRPCListen: "server.grpc_listen"}
+	listeners := map[string]string{c.Server.HTTPListen: "server.http_listen", c.Server.GRPCListen: "server.grpc_listen", c.MCP.Listen: "mcp.listen"}
 	ids := make([]string, 0, len(c.Spaces.PerSpace))
 	for id := range c.Spaces.PerSpace {
 		ids = append(ids, id)
@@ -106,6 +118,16 @@ func validate(c *Config) []problem {
 		if o.WALSync != "" {
 			oneOf(prefix+".wal_sync", o.WALSync, walSyncModes()...)
 		}
+		if o.Embedding != nil {
+			dim := o.Dimension
+			if dim == 0 {
+				dim = c.Embedding.Dimension
+			}
+			if o.Embedding.Dimension != 0 {
+				add(prefix+".embedding.dimension", "is the space's own key: set %s.dimension instead", prefix)
+			}
+			ps = append(ps, validateEmbedding(prefix+".embedding", c.SpaceEmbedding(id), dim)...)
+		}
 		if o.HTTPListen != "" {
 			if err := checkListen(o.HTTPListen); err != nil {
 				add(prefix+".http_listen", "%v", err)
@@ -120,7 +142,7 @@ func validate(c *Config) []problem {
 	if c.Embedding.Dimension < 1 || c.Embedding.Dimension > maxDimension {
 		add("embedding.dimension", "must be between 1 and %d, got %d", maxDimension, c.Embedding.Dimension)
 	}
-	oneOf("embedding.provider", c.Embedding.Provider, "hash", "none")
+	ps = append(ps, validateEmbedding("embedding", c.Embedding, c.Embedding.Dimension)...)
 
 	// [consolidation]
 	if c.Consolidation.Interval <= 0 {
@@ -146,6 +168,38 @@ func validate(c *Config) []problem {
 
 	// [log]
 	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	return ps
+}
+
+// validateEmbedding checks a provider configuration used by spaces of dimension dim.
+func validateEmbedding(section string, e Embedding, dim int) []problem {
+	var ps []problem
+	add := func(key, format string, args ...any) {
+		ps = append(ps, problem{section + "." + key, section + "." + key + ": " + fmt.Sprintf(format, args...)})
+	}
+	switch e.Provider {
+	case "hash", "none":
+		return nil
+	case "openai", "ollama":
+	default:
+		add("provider", "%q is not one of hash, none, openai, ollama", e.Provider)
+		return ps
+	}
+	if strings.TrimSpace(e.Model) == "" {
+		// Located at the provider line: the missing key has none.
+		ps = append(ps, problem{section + ".provider", fmt.Sprintf("%s.model: is required with provider %q", section, e.Provider)})
+	}
+	if e.URL != "" {
+		if u, err := url.Parse(e.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("url", "must be an http or https URL, got %q", e.URL)
+		}
+	}
+	if e.Dimensions < 0 || (e.Dimensions > 0 && e.Dimensions != dim) {
+		add("dimensions", "must equal the dimension of the spaces it embeds for (%d), got %d", dim, e.Dimensions)
+	}
+	if e.BatchSize < 0 || e.Concurrency < 0 || e.Timeout < 0 {
+		add("batch_size", "batch_size, concurrency and timeout must not be negative")
+	}
 	return ps
 }
 
