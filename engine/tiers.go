@@ -513,43 +513,61 @@ func cloneBitmap(b *tier.Bitmap) *tier.Bitmap {
 // maybeCheckpoint starts a checkpoint in the background when one is due and none runs.
 func (s *Space) maybeCheckpoint() {
 	s.mu.RLock()
-	st := s.st
-	if st == nil || !st.needsCheckpoint() || !st.cpRun.TryLock() {
-		s.mu.RUnlock()
+	defer s.mu.RUnlock()
+	if s.st != nil {
+		s.checkpointSoon(s.st)
+	}
+}
+
+// checkpointSoon starts a checkpoint of st in the background, owned by the engine, when
+// one is due and none runs. Caller holds s.mu shared, with st the open state.
+func (s *Space) checkpointSoon(st *state) {
+	if !st.needsCheckpoint() || !st.cpRun.TryLock() {
 		return
 	}
 	st.cpRun.Unlock()
-	go func() {
-		err := st.checkpoint() // s.mu held shared keeps the state open meanwhile
-		waste := st.slabWaste()
-		s.mu.RUnlock()
-		if err != nil {
-			s.e.cfg.Logger.Warn("checkpoint failed", "space", s.id, "err", err)
-			return
-		}
-		if waste > max(s.settings.HotCapacity, minSlabWaste) {
-			s.compact(st)
-		}
-	}()
+	s.e.work.goDo(func() { s.checkpointInBackground(st) })
 }
 
-// minSlabWaste is the fewest stranded slab rows worth a compaction.
+// checkpointInBackground checkpoints st, then renumbers the space's rows if the
+// checkpoint stranded enough slab rows. It holds s.mu shared for the checkpoint, which
+// keeps st open meanwhile; if st was closed before it got the lock, closing already
+// checkpointed it.
+func (s *Space) checkpointInBackground(st *state) {
+	s.mu.RLock()
+	if s.st != st {
+		s.mu.RUnlock()
+		return
+	}
+	err := st.checkpoint()
+	waste := st.slabWaste()
+	s.mu.RUnlock()
+	if err != nil {
+		s.e.cfg.Logger.Warn("checkpoint failed", "space", s.id, "err", err)
+		return
+	}
+	if waste > max(s.settings.HotCapacity, minSlabWaste) {
+		s.renumber(st)
+	}
+}
+
+// minSlabWaste is the fewest stranded slab rows worth a renumbering.
 const minSlabWaste = 4 * slabChunkRows
 
 // slabWaste counts slab rows that hold no hot memory: vectors of memories demoted or
 // forgotten while the space was open. The indexes keep using them (the HNSW index
-// navigates through deleted nodes), so they are only reclaimed by compact.
+// navigates through deleted nodes), so they are only reclaimed by renumber.
 func (st *state) slabWaste() int {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	return st.slab.allocatedRows() - st.hotCount
 }
 
-// compact reopens the space from its checkpoint right after one, so rows are numbered
+// renumber reopens the space from its checkpoint right after one, so rows are numbered
 // afresh and the slab holds only hot vectors: this is what bounds a space's memory while
 // it keeps demoting. Requests to the space wait for the reopen (the WAL tail is short, as
 // a checkpoint just ran); other spaces are not affected.
-func (s *Space) compact(st *state) {
+func (s *Space) renumber(st *state) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.st != st || st.failed.Load() {
@@ -557,18 +575,18 @@ func (s *Space) compact(st *state) {
 	}
 	start := time.Now()
 	if err := st.close(); err != nil {
-		s.e.cfg.Logger.Warn("compaction: closing the space", "space", s.id, "err", err)
+		s.e.cfg.Logger.Warn("renumbering: closing the space", "space", s.id, "err", err)
 	}
 	fresh, _, err := openState(s)
 	if err != nil {
 		// The data is on disk; the next request opens the space again.
 		s.st = nil
 		s.e.openCount.Add(-1)
-		s.e.cfg.Logger.Error("compaction: reopening the space", "space", s.id, "err", err)
+		s.e.cfg.Logger.Error("renumbering: reopening the space", "space", s.id, "err", err)
 		return
 	}
 	s.st = fresh
-	s.e.cfg.Logger.Info("space compacted", "space", s.id, "took", time.Since(start).Round(time.Millisecond))
+	s.e.cfg.Logger.Info("space rows renumbered", "space", s.id, "took", time.Since(start).Round(time.Millisecond))
 }
 
 // recPromote moves a warm or cold memory back to the hot tier (payload: version byte, id
