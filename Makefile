@@ -8,7 +8,7 @@ SHA       := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
 .PHONY: all build run test test-short test-crash fuzz-short bench bench-ci lint fmt vet proto clean
 
 # Fuzz targets, as package:Target; fuzz-short runs each for FUZZTIME.
-FUZZ_TARGETS := ./engine/wal:FuzzDecodeFrame ./engine/wal:FuzzScanSegment ./engine:FuzzDecodeRecords \
+FUZZ_TARGETS := ./engine/wal:FuzzDecodeFrame ./engine/wal:FuzzScanSegment ./engine/record:FuzzDecodeRecords \
 	./engine/tier:FuzzOpenSegment ./frontend/httpapi:FuzzDecodeRemember ./frontend/httpapi:FuzzCheckEscapes \
 	./frontend/httpapi:FuzzCutEmbedding ./frontend/httpapi:FuzzBatchElements ./internal/vecjson:FuzzReadNumber \
 	./simd:FuzzDot ./simd:FuzzQuantize

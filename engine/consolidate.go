@@ -9,6 +9,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/engram-go/engram/engine/graph"
+	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/wal"
 	"github.com/engram-go/engram/simd"
 )
@@ -48,13 +49,13 @@ func (s *Space) Consolidate(ctx context.Context) (int, error) {
 		if errs[0] != nil {
 			return formed, errs[0]
 		}
-		links := make([]link, 0, len(sem.Citations))
+		links := make([]record.Link, 0, len(sem.Citations))
 		for _, id := range sem.Citations {
-			links = append(links, link{Target: id, Weight: 0.9, Kind: uint8(graph.KindConsolidation)})
+			links = append(links, record.Link{Target: id, Weight: 0.9, Kind: uint8(graph.KindConsolidation)})
 		}
 		version := res[0].Memory.StoredAt.UnixNano()
 		st.cp.RLock()
-		if _, err := st.log.Append(wal.Entry{Type: recLinks, Payload: encodeLinks(nil, sem.ID, version, links)}); err != nil {
+		if _, err := st.log.Append(wal.Entry{Type: record.TypeLinks, Payload: record.AppendLinks(nil, sem.ID, version, links)}); err != nil {
 			st.cp.RUnlock()
 			return formed, err
 		}

@@ -3,12 +3,13 @@ package engine
 import (
 	"fmt"
 
+	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/wal"
 )
 
 // RecordInfo is a readable summary of one engine WAL record, for offline inspection.
 type RecordInfo struct {
-	Type     string // "remember", "forget", "links", "access"
+	Type     wal.RecordType
 	MemoryID string // the memory the record is about ("" for access batches)
 	Preview  string // content preview (remember), edge or access counts
 	Memory   *Memory
@@ -16,39 +17,12 @@ type RecordInfo struct {
 	Accesses int
 }
 
-// RecordTypeName names a record type; unknown types are "type<N>".
-func RecordTypeName(t wal.RecordType) string {
-	switch t {
-	case recRemember:
-		return "remember"
-	case recForget:
-		return "forget"
-	case recLinks:
-		return "links"
-	case recAccess:
-		return "access"
-	case recPromote:
-		return "promote"
-	}
-	return fmt.Sprintf("type%d", t)
-}
-
-// ParseRecordType is the inverse of RecordTypeName for the known types.
-func ParseRecordType(s string) (wal.RecordType, error) {
-	for _, t := range []wal.RecordType{recRemember, recForget, recLinks, recAccess, recPromote} {
-		if RecordTypeName(t) == s {
-			return t, nil
-		}
-	}
-	return 0, fmt.Errorf("%w: unknown record type %q (remember, forget, links, access, promote)", ErrInvalidInput, s)
-}
-
 // DescribeRecord decodes a record's payload into a summary. Payloads are documented in
 // docs/formats/records.md.
 func DescribeRecord(t wal.RecordType, payload []byte) (RecordInfo, error) {
-	info := RecordInfo{Type: RecordTypeName(t)}
+	info := RecordInfo{Type: t}
 	switch t {
-	case recRemember:
+	case record.TypeRemember:
 		m, raw, err := decodeMemory(payload)
 		if err != nil {
 			return info, err
@@ -57,29 +31,29 @@ func DescribeRecord(t wal.RecordType, payload []byte) (RecordInfo, error) {
 		info.MemoryID = m.ID
 		info.Preview = preview(m.Content, 60)
 		info.Memory = &m
-	case recForget:
-		id, err := decodeForget(payload)
+	case record.TypeForget:
+		id, err := record.DecodeForget(payload)
 		if err != nil {
 			return info, err
 		}
 		info.MemoryID = id
-	case recLinks:
-		src, _, links, err := decodeLinks(payload)
+	case record.TypeLinks:
+		src, _, links, err := record.DecodeLinks(payload)
 		if err != nil {
 			return info, err
 		}
 		info.MemoryID = src
 		info.Links = len(links)
 		info.Preview = fmt.Sprintf("%d edges", len(links))
-	case recAccess:
-		as, err := decodeAccess(payload)
+	case record.TypeAccess:
+		as, err := record.DecodeAccess(payload)
 		if err != nil {
 			return info, err
 		}
 		info.Accesses = len(as)
 		info.Preview = fmt.Sprintf("%d accesses", len(as))
-	case recPromote:
-		id, _, err := decodePromote(payload)
+	case record.TypePromote:
+		id, _, err := record.DecodePromote(payload)
 		if err != nil {
 			return info, err
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"github.com/engram-go/engram/engine/record"
 	"math"
 	"strings"
 	"time"
@@ -62,15 +63,9 @@ func (t Tier) String() string {
 }
 
 // Episode holds the who/where/why fields of an episodic memory remembered through the
-// episodes route. A nil *Episode means the memory was stored as a plain memory.
-type Episode struct {
-	Where            string
-	Who              []string
-	Why              string
-	How              string
-	EmotionalValence float32
-	Importance       float32
-}
+// episodes route. A nil *Episode means the memory was stored as a plain memory. Its fields
+// are those of the remember record's episode (record.Episode), so the two convert freely.
+type Episode record.Episode
 
 // Memory is one stored memory of a space. Values returned by the engine are copies; callers
 // may keep and modify them.
@@ -149,15 +144,4 @@ func ValidateEmbedding(v []float32, dim int) error {
 		}
 	}
 	return nil
-}
-
-// ConfidenceCategory is the API's High/Medium/Low bucket of a confidence value.
-func ConfidenceCategory(v float32) string {
-	switch {
-	case v > 0.7:
-		return "High"
-	case v > 0.4:
-		return "Medium"
-	}
-	return "Low"
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/tier"
 	"github.com/engram-go/engram/engine/wal"
 )
@@ -46,7 +47,7 @@ func (s *Space) Forget(ctx context.Context, id string) error {
 	}
 	st.cp.RLock()
 	defer st.cp.RUnlock()
-	if _, err := st.log.Append(wal.Entry{Type: recForget, Payload: encodeForget(nil, id)}); err != nil {
+	if _, err := st.log.Append(wal.Entry{Type: record.TypeForget, Payload: record.AppendForget(nil, id)}); err != nil {
 		return st.checkLog(err)
 	}
 	st.mu.Lock()

@@ -11,12 +11,17 @@ const (
 	ModeSpreading                    // seeds are only used to spread; direct matches still rank
 )
 
+// DefaultRecallThreshold is the minimum final score of a recalled memory when the client
+// gives none (docs/recall.md). The engine applies Cue.Threshold as given; frontends start
+// from this default.
+const DefaultRecallThreshold = 0.3
+
 // Cue is everything a recall asks for. Zero values mean the documented defaults.
 type Cue struct {
 	Query        string    // text; embedded by the space's embedder and matched lexically
 	Embedding    []float32 // optional vector cue; length must equal the space dimension
 	MaxResults   int       // default 10, max 1000
-	Threshold    float32   // minimum final score, 0..1 as given (frontends apply the API default 0.3)
+	Threshold    float32   // minimum final score, 0..1 as given (frontends apply DefaultRecallThreshold)
 	Mode         RecallMode
 	Trace        bool // fill Traces
 	RequiredTags []string

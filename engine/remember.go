@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/wal"
 )
 
@@ -269,7 +270,7 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	entries := make([]wal.Entry, len(ok))
 	for k, i := range ok {
 		// The log keeps the embedding as given; the slab has its normalised copy.
-		entries[k] = wal.Entry{Type: recRemember, Payload: encodeMemory(st.payload(), &ms[i], ms[i].Embedding)}
+		entries[k] = wal.Entry{Type: record.TypeRemember, Payload: encodeMemory(st.payload(), &ms[i], ms[i].Embedding)}
 		ms[i].Embedding = nil
 	}
 	st.cp.RLock() // from append to apply: see state.cp

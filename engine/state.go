@@ -11,14 +11,15 @@ import (
 
 	"github.com/engram-go/engram/engine/graph"
 	"github.com/engram-go/engram/engine/index"
+	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/tier"
 	"github.com/engram-go/engram/engine/wal"
 	"github.com/engram-go/engram/simd"
 )
 
-// record is one live memory. Its metadata is always in RAM; its vector lives in the slab
+// liveMemory is one live memory. Its metadata is always in RAM; its vector lives in the slab
 // at its row while it is hot (seg == nil), or in a warm or cold segment at idx.
-type record struct {
+type liveMemory struct {
 	m      Memory // Embedding is nil here; see state.vectorInto
 	hasVec bool
 	linked bool
@@ -44,9 +45,9 @@ type state struct {
 
 	mu    sync.RWMutex // guards everything below
 	byID  map[string]uint32
-	recs  []*record // by row; nil = dead row
-	slab  *slab     // normalised embeddings of the hot tier
-	norms []float32 // original L2 norm of each row's embedding
+	recs  []*liveMemory // by row; nil = dead row
+	slab  *slab         // normalised embeddings of the hot tier
+	norms []float32     // original L2 norm of each row's embedding
 	live  int
 	lex   *index.Lexical
 	graph *graph.Graph
@@ -178,7 +179,7 @@ func (st *state) busy() bool { return st.link.pending() > 0 || st.acc.pendingCou
 // replay applies one recovered WAL record.
 func (st *state) replay(r wal.Record) error {
 	switch r.Type {
-	case recRemember:
+	case record.TypeRemember:
 		m, raw, err := decodeMemory(r.Payload)
 		if err != nil {
 			return err
@@ -189,32 +190,32 @@ func (st *state) replay(r wal.Record) error {
 		st.releaseRow(v)
 		st.lex.Add(row, m.Content)
 		st.mu.Unlock()
-	case recForget:
-		id, err := decodeForget(r.Payload)
+	case record.TypeForget:
+		id, err := record.DecodeForget(r.Payload)
 		if err != nil {
 			return err
 		}
 		st.mu.Lock()
 		st.applyForget(id)
 		st.mu.Unlock()
-	case recLinks:
-		src, version, links, err := decodeLinks(r.Payload)
+	case record.TypeLinks:
+		src, version, links, err := record.DecodeLinks(r.Payload)
 		if err != nil {
 			return err
 		}
 		st.mu.Lock()
 		st.applyLinks(src, version, links)
 		st.mu.Unlock()
-	case recPromote:
-		id, version, err := decodePromote(r.Payload)
+	case record.TypePromote:
+		id, version, err := record.DecodePromote(r.Payload)
 		if err != nil {
 			return err
 		}
 		st.mu.Lock()
 		st.applyPromote(id, version)
 		st.mu.Unlock()
-	case recAccess:
-		as, err := decodeAccess(r.Payload)
+	case record.TypeAccess:
+		as, err := record.DecodeAccess(r.Payload)
 		if err != nil {
 			return err
 		}
@@ -331,7 +332,7 @@ func (st *state) applyRemember(m *Memory, v slabRow, fresh bool) uint32 {
 		}
 	}
 	row := uint32(len(st.recs))
-	rec := &record{m: *m, idx: -1, hasVec: v.vec != nil}
+	rec := &liveMemory{m: *m, idx: -1, hasVec: v.vec != nil}
 	rec.m.Embedding = nil
 	rec.m.Tier = TierHot
 	st.slab.reserve(int(row), int(row)+1) // a no-op unless replaying: remember reserves ahead
@@ -342,7 +343,7 @@ func (st *state) applyRemember(m *Memory, v slabRow, fresh bool) uint32 {
 }
 
 // addRow appends rec as a new row. Caller holds st.mu.
-func (st *state) addRow(rec *record, norm float32) uint32 {
+func (st *state) addRow(rec *liveMemory, norm float32) uint32 {
 	row := uint32(len(st.recs))
 	st.norms = append(st.norms, norm)
 	st.recs = append(st.recs, rec)
@@ -395,7 +396,7 @@ func (st *state) applyForget(id string) bool {
 
 // applyLinks adds the association edges computed for src, if src is still the version
 // they were computed for. Caller holds st.mu.
-func (st *state) applyLinks(src string, version int64, links []link) []AutoLink {
+func (st *state) applyLinks(src string, version int64, links []record.Link) []AutoLink {
 	row, ok := st.byID[src]
 	if !ok {
 		return nil
@@ -441,7 +442,7 @@ func (st *state) memoryAt(row uint32, withEmbedding bool) Memory {
 	return m
 }
 
-func (rec *record) tier() Tier {
+func (rec *liveMemory) tier() Tier {
 	if rec.seg == nil {
 		return TierHot
 	}

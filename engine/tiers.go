@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -99,7 +98,7 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 			if old, ok := st.byID[mem.ID]; ok { // cannot happen in a consistent checkpoint
 				st.killRow(old)
 			}
-			row := st.addRow(&record{m: mem, hasVec: seg.HasVector(i), linked: true, seg: sg, idx: int32(i)}, seg.Norm(i))
+			row := st.addRow(&liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true, seg: sg, idx: int32(i)}, seg.Norm(i))
 			st.mu.Unlock()
 			st.lex.Add(row, mem.Content)
 			loaded++
@@ -170,7 +169,7 @@ func (st *state) applyStored(m *Memory, vec []float32, norm float32) uint32 {
 		st.killRow(old)
 	}
 	row := uint32(len(st.recs))
-	rec := &record{m: *m, idx: -1, linked: true, hasVec: vec != nil}
+	rec := &liveMemory{m: *m, idx: -1, linked: true, hasVec: vec != nil}
 	st.slab.reserve(int(row), int(row)+1)
 	if vec != nil {
 		copy(st.slab.row(row), vec)
@@ -587,24 +586,6 @@ func (s *Space) renumber(st *state) {
 	}
 	s.st = fresh
 	s.e.cfg.Logger.Info("space rows renumbered", "space", s.id, "took", time.Since(start).Round(time.Millisecond))
-}
-
-// recPromote moves a warm or cold memory back to the hot tier (payload: version byte, id
-// string, version varint = the memory's stored_at in Unix nanoseconds).
-const recPromote wal.RecordType = 5
-
-func encodePromote(b []byte, id string, version int64) []byte {
-	b = append(b, payloadVersion)
-	b = appendString(b, id)
-	return binary.AppendVarint(b, version)
-}
-
-func decodePromote(p []byte) (string, int64, error) {
-	d := decoder{b: p}
-	d.version()
-	id := d.str("id")
-	v := d.varint("version")
-	return id, v, d.err
 }
 
 // promote queues a recalled warm or cold memory for promotion to the hot tier. Caller may

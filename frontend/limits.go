@@ -1,9 +1,13 @@
 package frontend
 
 import (
+	"fmt"
 	"math"
+	"net/http"
 	"sync"
 	"time"
+
+	"github.com/engram-go/engram/engine"
 )
 
 // Limits holds one token bucket per space. A space's rate (remembers per second, from its
@@ -44,6 +48,23 @@ func (l *Limits) Allow(space string, rate float64, n int) (bool, time.Duration) 
 	}
 	wait := time.Duration((float64(n) - b.tokens) / b.rate * float64(time.Second))
 	return false, wait
+}
+
+// AllowRemember takes n remembers from sp's rate limit ([spaces] rate_limit, per space and
+// shared by every frontend). When the bucket is short it takes nothing and returns the 429
+// RATE_LIMITED answer, whose RetryAfter is the wait until n remembers fit.
+func (l *Limits) AllowRemember(sp *engine.Space, n int) error {
+	rate := sp.Settings().RateLimit
+	ok, wait := l.Allow(sp.ID(), rate, n)
+	if ok {
+		return nil
+	}
+	return &Error{
+		Status:     http.StatusTooManyRequests,
+		Code:       CodeRateLimited,
+		Message:    fmt.Sprintf("memory space %q accepts %g remembers per second; retry later", sp.ID(), rate),
+		RetryAfter: RetryAfterSeconds(wait),
+	}
 }
 
 // RetryAfterSeconds rounds a wait up to whole seconds, at least 1, for Retry-After.

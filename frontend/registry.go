@@ -29,7 +29,7 @@ type Options struct {
 	HTTPListen      string
 	GRPCListen      string
 	MaxBodyBytes    int // default 8 MiB
-	MaxContentBytes int // default 100 KiB
+	MaxContentBytes int // default and upper bound: engine.MaxContentBytes (100 KiB)
 	MaxBatchItems   int // default 10000
 	// SpaceListeners maps a space id to a dedicated HTTP address pinned to that space.
 	SpaceListeners map[string]string
@@ -43,11 +43,14 @@ type Options struct {
 	Started time.Time
 }
 
-func (o *Options) setDefaults() {
+// SetDefaults fills what o leaves unset; every frontend's constructor calls it, so a
+// frontend built directly gets the same defaults as one built by New.
+func (o *Options) SetDefaults() {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 8 << 20
 	}
-	if o.MaxContentBytes <= 0 {
+	// The engine refuses content beyond its own limit, so a larger setting could not hold.
+	if o.MaxContentBytes <= 0 || o.MaxContentBytes > engine.MaxContentBytes {
 		o.MaxContentBytes = engine.MaxContentBytes
 	}
 	if o.MaxBatchItems <= 0 {
@@ -103,6 +106,6 @@ func New(name string, opts Options) (Frontend, error) {
 	if !ok {
 		return nil, fmt.Errorf("frontend: unknown frontend %q (available: %v)", name, Names())
 	}
-	opts.setDefaults()
+	opts.SetDefaults()
 	return f(opts)
 }

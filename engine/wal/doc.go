@@ -24,8 +24,11 @@
 //     frames anywhere else are counted, skipped by resynchronising on the frame marker, the
 //     original file is kept as <name>.broken and a repaired copy takes its place (write temp,
 //     fsync, rename, fsync folder), so the next start is clean.
-//   - Offline readers (ListSegments, ScanSegment, RepairCopy) never modify or lock the files they
-//     read.
+//   - Damage is classified in one place, verifyBytes (verify.go): recovery acts on its classes
+//     and VerifySegment hands them to offline tools, so a tool reports exactly what Open would
+//     cut off as a torn tail or drop as corruption.
+//   - Offline readers (ListSegments, ScanSegment, VerifySegment, RepairCopy) never modify or
+//     lock the files they read.
 //
 // One WAL value owns its folder: the caller must not open the same folder twice at once.
 package wal

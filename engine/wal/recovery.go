@@ -39,7 +39,7 @@ type segmentRecovery struct {
 	lastLSN   uint64
 	corrupted int
 	tornBytes int64
-	firstBad  string // offset and reason of the first damaged frame, for the log
+	firstBad  error // the first damaged frame, for the log
 	// rewrite is the complete repaired file when the segment must be replaced, nil otherwise.
 	rewrite []byte
 	// drop: the last segment has no usable header and no intact record, the mark of a crash
@@ -47,58 +47,45 @@ type segmentRecovery struct {
 	drop bool
 }
 
-// recoverSegment scans one segment in memory and calls emit for each intact frame in order.
-// prevLSN is the last LSN of the log before this segment; isLast selects torn-tail handling.
-// space names the log in a header rebuilt for a damaged one.
-func recoverSegment(sf segmentFile, data []byte, isLast bool, prevLSN uint64, space string, emit func(frame) error) (segmentRecovery, error) {
-	r := segmentRecovery{file: sf, size: int64(len(data)), goodEnd: min(len(data), headerSize)}
-	r.header, r.headerErr = decodeHeader(data)
-	if r.headerErr == nil && r.header.Seq != sf.seq {
-		r.headerErr = fmt.Errorf("%w: segment header: sequence %d does not match the file name", ErrCorrupt, r.header.Seq)
-	}
-	prev := prevLSN
-	if r.headerErr == nil && r.header.FirstLSN > 0 {
-		prev = max(prev, r.header.FirstLSN-1)
-	}
+// recoverSegment verifies one segment in memory (verifyBytes: the one classification of damage,
+// shared with offline checks) and calls emit for each intact frame in order. prevLSN is the
+// last LSN of the log before this segment; isLast selects torn-tail handling. space names the
+// log in a header rebuilt for a damaged one.
+func recoverSegment(sf segmentFile, data []byte, isLast bool, prevLSN uint64, space string, emit func(Frame) error) (segmentRecovery, error) {
+	r := segmentRecovery{file: sf, size: int64(len(data))}
 	var out []byte // the repaired file, once damage is known to need one
-	if r.headerErr != nil {
-		out = make([]byte, headerSize, max(len(data), headerSize))
-	}
-	sc := newScanner(data, headerSize, prev)
-	var it scanItem
-	for sc.next(&it) {
+	place := SegmentPlace{Seq: sf.seq, SeqKnown: true, PrevLSN: prevLSN, Last: isLast}
+	st, err := verifyBytes(data, place, func(v *Verified) error {
 		switch {
-		case it.intact:
-			if emit != nil {
-				if err := emit(it.f); err != nil {
-					return r, err
-				}
-			}
-			if r.records == 0 {
-				r.firstLSN = it.f.lsn
-			}
-			r.records++
-			r.lastLSN = it.f.lsn
-			r.goodEnd = it.end
+		case v.Header:
+			out = make([]byte, headerSize, max(len(data), headerSize))
+		case v.Damage == Intact:
 			if out != nil {
-				out = append(out, data[it.off:it.end]...)
+				out = append(out, v.Raw...)
 			}
-		case it.tail && isLast:
-			r.tornBytes += int64(it.end - it.off)
-		default:
-			if r.corrupted == 0 {
-				r.firstBad = fmt.Sprintf("offset %d: %s", it.off, it.reason)
+			if emit != nil {
+				return emit(v.Frame)
 			}
-			r.corrupted++
+		case v.Damage == Corrupt:
+			if r.firstBad == nil {
+				r.firstBad = v.Err
+			}
 			if out == nil {
 				// Everything before the first damage is the intact header and frames.
 				out = make([]byte, 0, len(data))
-				out = append(out, data[:it.off]...)
+				out = append(out, data[:v.Offset]...)
 			}
 		}
+		return nil
+	})
+	r.header, r.headerErr = st.Header, st.HeaderErr
+	r.goodEnd, r.records, r.firstLSN, r.lastLSN = int(st.GoodEnd), st.Records, st.FirstLSN, st.LastLSN
+	r.corrupted, r.tornBytes = st.Corrupted, st.TornBytes
+	if err != nil {
+		return r, err
 	}
 	if r.headerErr != nil {
-		if isLast && r.records == 0 {
+		if st.HeaderDamage == TornTail {
 			r.drop, r.tornBytes, r.corrupted = true, int64(len(data)), 0
 			return r, nil
 		}
@@ -165,7 +152,7 @@ type logRecovery struct {
 // Open, into another folder for RepairCopy) and returns the path the damaged original was kept
 // under, if any. Segments that only hold records ≤ afterLSN are skipped unread.
 func recoverLog(files []segmentFile, afterLSN uint64, space string, logger *slog.Logger,
-	emit func(frame) error, apply func(r *segmentRecovery, data []byte) (string, error)) (logRecovery, error) {
+	emit func(Frame) error, apply func(r *segmentRecovery, data []byte) (string, error)) (logRecovery, error) {
 	var lr logRecovery
 	heads := make([]uint64, len(files)) // header FirstLSN, 0 when unreadable
 	for i, sf := range files {

@@ -198,7 +198,7 @@ func RepairCopy(srcDir, dstDir string, logger *slog.Logger) (RecoveryStats, erro
 		}
 	}
 	records := 0
-	lr, err := recoverLog(files, 0, space, logger, func(frame) error { records++; return nil },
+	lr, err := recoverLog(files, 0, space, logger, func(Frame) error { records++; return nil },
 		func(r *segmentRecovery, data []byte) (string, error) {
 			if dstDir != "" && !r.drop {
 				content := data[:r.goodEnd]

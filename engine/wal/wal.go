@@ -136,13 +136,13 @@ func open(opts Options, afterLSN uint64, replay func(Record) error, ops fileOps)
 		return nil, RecoveryStats{}, err
 	}
 	replayed := 0
-	emit := func(f frame) error {
-		if f.lsn <= afterLSN || replay == nil {
+	emit := func(f Frame) error {
+		if f.LSN <= afterLSN || replay == nil {
 			return nil
 		}
 		replayed++
-		if err := replay(Record{LSN: f.lsn, Type: f.typ, Payload: f.payload, Time: time.Unix(0, f.unixNano)}); err != nil {
-			return fmt.Errorf("wal: replay LSN %d: %w", f.lsn, err)
+		if err := replay(Record{LSN: f.LSN, Type: f.Type, Payload: f.Payload, Time: f.Time}); err != nil {
+			return fmt.Errorf("wal: replay LSN %d: %w", f.LSN, err)
 		}
 		return nil
 	}

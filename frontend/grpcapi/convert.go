@@ -2,12 +2,12 @@ package grpcapi
 
 import (
 	"encoding/json"
-	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/frontend"
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -21,7 +21,7 @@ func (s *Server) memoryFromPB(m *pb.Memory) (engine.Memory, error) {
 	if len(m.GetMetadata()) > 0 {
 		return engine.Memory{}, invalid("memory.metadata is not stored by this server; send tags instead")
 	}
-	if err := s.checkContent("memory.content", m.GetContent()); err != nil {
+	if err := frontend.CheckContent("memory.content", m.GetContent(), s.opts.MaxContentBytes); err != nil {
 		return engine.Memory{}, err
 	}
 	conf, err := confidenceFromPB("memory.confidence", m.GetConfidence())
@@ -52,7 +52,7 @@ func (s *Server) episodeFromPB(e *pb.Episode) (engine.Memory, error) {
 	if e == nil {
 		return engine.Memory{}, invalid("episode is required")
 	}
-	if err := s.checkContent("episode.what", e.GetWhat()); err != nil {
+	if err := frontend.CheckContent("episode.what", e.GetWhat(), s.opts.MaxContentBytes); err != nil {
 		return engine.Memory{}, err
 	}
 	// An episode without a time is taken as happening when it is reported (zero = now).
@@ -81,16 +81,6 @@ func (s *Server) episodeFromPB(e *pb.Episode) (engine.Memory, error) {
 			Importance:       e.GetImportance(),
 		},
 	}, nil
-}
-
-func (s *Server) checkContent(field, content string) error {
-	if strings.TrimSpace(content) == "" {
-		return invalid("%s must not be empty", field)
-	}
-	if len(content) > s.opts.MaxContentBytes {
-		return invalid("%s is %d bytes, the limit is %d", field, len(content), s.opts.MaxContentBytes)
-	}
-	return nil
 }
 
 // confidenceFromPB is the value of an input confidence, engine.DefaultConfid when unset.
@@ -231,5 +221,3 @@ func nilIfEmpty(v []float32) []float32 {
 	}
 	return v
 }
-
-func finite(f float32) bool { return !math.IsNaN(float64(f)) && !math.IsInf(float64(f), 0) }

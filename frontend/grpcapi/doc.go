@@ -3,7 +3,7 @@
 // the standard grpc.health.v1 service. It registers itself as the "grpc" frontend.
 //
 // Invariants:
-//   - Every space-scoped call picks its space with frontend.ChooseSpace: the
+//   - Every space-scoped call picks its space with frontend.ChooseSpaceFrom: the
 //     x-memory-space metadata, then the request's memory_space_id field, then "default".
 //     An invalid id is INVALID_ARGUMENT and never falls through to the next source.
 //   - Reads never create a space: an unknown space answers as an empty one (or NOT_FOUND

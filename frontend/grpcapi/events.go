@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/frontend"
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -16,13 +17,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
-
-// eventTypes are the event types a StreamRequest may ask for.
-var eventTypes = map[string]bool{
-	string(engine.EventStorage): true, string(engine.EventRecall): true, string(engine.EventActivation): true,
-	string(engine.EventForget): true, string(engine.EventConsolidation): true, string(engine.EventFormation): true,
-	string(engine.EventRetrieval): true,
-}
 
 // warningEvent is the event type telling a resuming client that events were missed.
 const warningEvent = "warning"
@@ -48,16 +42,9 @@ func (s *Server) stream(ctx context.Context, req *pb.StreamRequest, stream grpc.
 	if err != nil {
 		return err
 	}
-	want := map[string]bool{}
-	for _, t := range req.GetEventTypes() {
-		if !eventTypes[t] {
-			return invalid("event_types: %q is not one of storage, recall, activation, forget, consolidation, formation, retrieval", t)
-		}
-		want[t] = true
-	}
-	minImportance := req.GetMinImportance()
-	if !finite(minImportance) {
-		return invalid("min_importance must be a finite number")
+	f, err := frontend.NewEventFilter(frontend.AllEvents(), req.GetEventTypes(), float64(req.GetMinImportance()))
+	if err != nil {
+		return err
 	}
 	if sp == nil {
 		// Reads never create a space: wait for a write to create it.
@@ -93,7 +80,7 @@ func (s *Server) stream(ctx context.Context, req *pb.StreamRequest, stream grpc.
 				return subscriptionEnded(s.eng, sub, id, lastSeen)
 			}
 			lastSeen = ev.ID
-			if ev.Space != id || (len(want) > 0 && !want[string(ev.Type)]) || ev.Importance < minImportance {
+			if ev.Space != id || !f.Want(&ev) {
 				continue
 			}
 			out, err := eventToPB(&ev)

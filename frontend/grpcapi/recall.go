@@ -3,16 +3,12 @@ package grpcapi
 import (
 	"context"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
 	"google.golang.org/grpc"
 )
-
-// defaultThreshold is the minimum score when Cue.threshold is unset, as on HTTP.
-const defaultThreshold = 0.3
 
 // recallPlan is a RecallRequest checked and turned into the engine's cue.
 type recallPlan struct {
@@ -31,7 +27,7 @@ func planRecall(req *pb.RecallRequest) (recallPlan, error) {
 	p.cue = engine.Cue{
 		Trace:          req.GetTraceActivation(),
 		WithEmbeddings: true,
-		Threshold:      defaultThreshold,
+		Threshold:      engine.DefaultRecallThreshold,
 		Mode:           engine.ModeSimilarity,
 	}
 	if c.GetSpreadActivation() {
@@ -142,7 +138,8 @@ func recallResponse(p *recallPlan, res *engine.RecallResult, now time.Time) *pb.
 	}
 	conf := res.Confidence
 	if dropped {
-		conf = answerConfidence(scores)
+		// similarity_threshold removed direct matches: the confidence is of what is returned.
+		conf = engine.AnswerConfidence(scores)
 	}
 	out.RecallConfidence = confidencePB(conf, fmt.Sprintf("computed from the scores of %d returned memories", len(scores)))
 	if p.metadata {
@@ -168,21 +165,6 @@ func recallResponse(p *recallPlan, res *engine.RecallResult, now time.Time) *pb.
 		}
 	}
 	return out
-}
-
-// answerConfidence recomputes the confidence of an answer after similarity_threshold
-// removed some direct matches, with the engine's rule (docs/recall.md): mostly the best
-// score, tempered by the mean of the returned scores. scores are in rank order.
-func answerConfidence(scores []float32) float32 {
-	if len(scores) == 0 {
-		return 0
-	}
-	var sum, top float32
-	for _, s := range scores {
-		sum += s
-		top = max(top, s)
-	}
-	return float32(math.Min(1, float64(0.7*top+0.3*sum/float32(len(scores)))))
 }
 
 // Recall retrieves memories for an embedding or semantic cue.

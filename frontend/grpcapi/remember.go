@@ -54,7 +54,7 @@ func (s *Server) prepareRemember(ctx context.Context, req *pb.RememberRequest) r
 	if err != nil {
 		return rememberItem{err: err}
 	}
-	if err := s.allowRemember(sp, 1); err != nil {
+	if err := s.opts.Limits.AllowRemember(sp, 1); err != nil {
 		return rememberItem{err: err}
 	}
 	return rememberItem{

@@ -50,21 +50,7 @@ func New(opts frontend.Options) (*Server, error) {
 	if opts.Engine == nil {
 		return nil, fmt.Errorf("grpcapi: %w: no engine", engine.ErrInvalidInput)
 	}
-	if opts.MaxBodyBytes <= 0 {
-		opts.MaxBodyBytes = 8 << 20
-	}
-	if opts.MaxContentBytes <= 0 || opts.MaxContentBytes > engine.MaxContentBytes {
-		opts.MaxContentBytes = engine.MaxContentBytes
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Limits == nil {
-		opts.Limits = frontend.NewLimits()
-	}
-	if opts.Started.IsZero() {
-		opts.Started = time.Now()
-	}
+	opts.SetDefaults()
 	s := &Server{
 		opts:   opts,
 		eng:    opts.Engine,
@@ -119,12 +105,7 @@ func (s *Server) ServeOn(ln net.Listener) error {
 	}
 	s.started = true
 	s.ln = ln
-	go func() {
-		defer close(s.served)
-		if err := s.srv.Serve(ln); err != nil {
-			s.log.Error("gRPC listener stopped", "addr", ln.Addr().String(), "err", err)
-		}
-	}()
+	frontend.ServeInBackground(s.log, "gRPC", ln, s.srv.Serve, s.served)
 	return nil
 }
 
@@ -142,15 +123,10 @@ func (s *Server) Addr() string {
 // bidirectional streams after the items they already took in are answered, lets unary
 // calls finish until ctx ends, and then closes every connection.
 func (s *Server) Stop(ctx context.Context) error {
-	s.mu.Lock()
-	if s.stopped {
-		s.mu.Unlock()
+	first, started := s.markStopped()
+	if !first {
 		return nil
 	}
-	s.stopped = true
-	started := s.started
-	close(s.done)
-	s.mu.Unlock()
 
 	s.health.Shutdown()
 	graceful := make(chan struct{})
@@ -170,4 +146,17 @@ func (s *Server) Stop(ctx context.Context) error {
 		<-s.served
 	}
 	return err
+}
+
+// markStopped refuses later ServeOn calls and ends the streams (closing done). It reports
+// whether this was the first Stop and whether a listener was being served.
+func (s *Server) markStopped() (first, started bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return false, false
+	}
+	s.stopped = true
+	close(s.done)
+	return true, s.started
 }

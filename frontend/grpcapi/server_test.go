@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"math"
 	"testing"
-	"time"
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/frontend/frontendtest"
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -71,17 +71,8 @@ func newHarness(t testing.TB, hc harnessConfig) *harness {
 		t.Fatalf("dial: %v", err)
 	}
 	h := &harness{eng: eng, srv: srv, conn: conn, client: pb.NewEngramServiceClient(conn)}
-	t.Cleanup(func() {
-		conn.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Stop(ctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-		if err := eng.Close(); err != nil {
-			t.Errorf("close engine: %v", err)
-		}
-	})
+	frontendtest.StopAtCleanup(t, srv, eng)
+	t.Cleanup(func() { conn.Close() })
 	return h
 }
 

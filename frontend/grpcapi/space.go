@@ -2,9 +2,6 @@ package grpcapi
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net/http"
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
@@ -26,21 +23,19 @@ func headerSpace(ctx context.Context) string {
 	return ""
 }
 
+// Where a call names its space, by the names a gRPC client knows.
+const (
+	sourceMetadata frontend.SpaceSource = "x-memory-space metadata"
+	sourceField    frontend.SpaceSource = "memory_space_id field"
+)
+
 // chooseSpace applies the precedence rule (metadata, then the request's field, then the
 // default space) and checks that the caller's key may touch the space.
 func (s *Server) chooseSpace(ctx context.Context, field string) (string, error) {
-	id, src, err := frontend.ChooseSpace(headerSpace(ctx), "", field)
+	id, _, err := frontend.ChooseSpaceFrom(frontend.SpaceChoice{ID: headerSpace(ctx), Source: sourceMetadata},
+		frontend.SpaceChoice{ID: field, Source: sourceField})
 	if err != nil {
-		// Name the source the way a gRPC client knows it, not by its HTTP name.
-		cause := errors.Unwrap(err)
-		if cause == nil {
-			cause = err
-		}
-		where := "x-memory-space metadata"
-		if src == frontend.SourceBody {
-			where = "memory_space_id field"
-		}
-		return "", fmt.Errorf("%w (from the %s)", cause, where)
+		return "", err
 	}
 	if err := s.maySpace(ctx, id); err != nil {
 		return "", err
@@ -57,20 +52,4 @@ func (s *Server) readSpace(ctx context.Context, field string) (*engine.Space, st
 	}
 	sp, err := frontend.SpaceForRead(s.eng, id)
 	return sp, id, err
-}
-
-// allowRemember takes n remembers from the space's rate limit, shared with every other
-// frontend of the server.
-func (s *Server) allowRemember(sp *engine.Space, n int) error {
-	rate := sp.Settings().RateLimit
-	ok, wait := s.opts.Limits.Allow(sp.ID(), rate, n)
-	if ok {
-		return nil
-	}
-	return &frontend.Error{
-		Status:     http.StatusTooManyRequests,
-		Code:       frontend.CodeRateLimited,
-		Message:    fmt.Sprintf("memory space %q accepts %g remembers per second", sp.ID(), rate),
-		RetryAfter: frontend.RetryAfterSeconds(wait),
-	}
 }

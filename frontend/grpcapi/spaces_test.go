@@ -6,6 +6,7 @@ import (
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/frontend/frontendtest"
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -87,18 +88,8 @@ func TestSpacesAndHealth(t *testing.T) {
 	wantCode(t, err, codes.InvalidArgument)
 }
 
-// keyring is an Authenticator of fixed keys.
-type keyring map[string]*frontend.Principal
-
-func (k keyring) Authenticate(key string) (*frontend.Principal, error) {
-	if p, ok := k[key]; ok {
-		return p, nil
-	}
-	return nil, frontend.ErrUnauthenticated
-}
-
 func TestAuth(t *testing.T) {
-	keys := keyring{
+	keys := frontendtest.Keys{
 		"key-a":   {Name: "a", Spaces: []string{"space-a"}},
 		"key-all": {Name: "all", Spaces: []string{"*"}},
 	}

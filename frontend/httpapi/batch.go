@@ -78,7 +78,7 @@ func (s *Server) handleBatch(rq *request) error {
 		return fe
 	}
 	if len(valid) > 0 {
-		if err := rq.allowRate(sp, len(valid)); err != nil {
+		if err := rq.srv.opts.Limits.AllowRemember(sp, len(valid)); err != nil {
 			return err
 		}
 	}

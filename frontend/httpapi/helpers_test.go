@@ -11,10 +11,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/frontend/frontendtest"
 	"github.com/valyala/fasthttp/fasthttputil"
 )
 
@@ -66,16 +66,7 @@ func newTestServer(t testing.TB, opts ...testOption) *testServer {
 		ts.t = tt
 	}
 	ts.client = clientFor(ln, "127.0.0.1")
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := srv.Stop(ctx); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-		if err := eng.Close(); err != nil {
-			t.Errorf("engine Close: %v", err)
-		}
-	})
+	frontendtest.StopAtCleanup(t, srv, eng)
 	return ts
 }
 

@@ -9,9 +9,6 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// DefaultThreshold is the minimum score of a recalled memory when the client gives none.
-const DefaultThreshold = 0.3
-
 // recallParams are the parameters of the recall and probabilistic query routes, read from
 // the query string (GET) or a JSON body (POST) with the same names.
 type recallParams struct {
@@ -23,7 +20,7 @@ type recallParams struct {
 }
 
 func newRecallParams() recallParams {
-	return recallParams{cue: engine.Cue{Threshold: DefaultThreshold}}
+	return recallParams{cue: engine.Cue{Threshold: engine.DefaultRecallThreshold}}
 }
 
 // readRecallParams reads the parameters of a GET (query string) or POST (JSON body).

@@ -39,7 +39,7 @@ func (s *Server) remember(rq *request, in *rememberInput) error {
 	if err != nil {
 		return err
 	}
-	if err := rq.allowRate(sp, 1); err != nil {
+	if err := rq.srv.opts.Limits.AllowRemember(sp, 1); err != nil {
 		return err
 	}
 	// The request's own context would be cancelled when the server starts shutting down;

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/frontend"
 	"github.com/valyala/fastjson"
 )
 
@@ -60,7 +61,7 @@ func decodeRemember(v *fastjson.Value, maxContent int, in *rememberInput) error 
 	if !hasContent {
 		return invalidInput("content is required")
 	}
-	if err := checkContent("content", in.mem.Content, maxContent); err != nil {
+	if err := frontend.CheckContent("content", in.mem.Content, maxContent); err != nil {
 		return err
 	}
 	if err := in.checkID(); err != nil {
@@ -141,7 +142,7 @@ func decodeEpisode(v *fastjson.Value, maxContent int, in *rememberInput) error {
 	case !hasWhen:
 		return invalidInput("when is required (an RFC 3339 time)")
 	}
-	if err := checkContent("what", in.mem.Content, maxContent); err != nil {
+	if err := frontend.CheckContent("what", in.mem.Content, maxContent); err != nil {
 		return err
 	}
 	if err := in.checkID(); err != nil {
@@ -211,15 +212,4 @@ func fieldWho(f *fastjson.Value) ([]string, error) {
 		return []string{string(f.GetStringBytes())}, nil
 	}
 	return fieldStrings(f, "who")
-}
-
-// checkContent enforces the non-empty rule and the [limits] max_content_bytes limit.
-func checkContent(name, s string, limit int) error {
-	if strings.TrimSpace(s) == "" {
-		return invalidInput("%s must not be empty", name)
-	}
-	if len(s) > limit {
-		return invalidInput("%s is %d bytes; the limit is %d bytes ([limits] max_content_bytes)", name, len(s), limit)
-	}
-	return nil
 }

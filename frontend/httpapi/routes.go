@@ -1,6 +1,9 @@
 package httpapi
 
-import "github.com/valyala/fasthttp"
+import (
+	"github.com/engram-go/engram/frontend"
+	"github.com/valyala/fasthttp"
+)
 
 // routes is the route table of SPEC §2 (docs/api.md describes each route).
 func (s *Server) routes() *router {
@@ -31,8 +34,8 @@ func (s *Server) routes() *router {
 	rt.handle(get, "/api/v1/spaces/{id}/export", s.handleExport)
 	rt.handle(post, "/api/v1/spaces/{id}/import", s.handleImport)
 
-	rt.handle(get, "/api/v1/stream/activities", s.handleStream(activityEvents))
-	rt.handle(get, "/api/v1/stream/memories", s.handleStream(memoryEvents))
+	rt.handle(get, "/api/v1/stream/activities", s.handleStream(frontend.ActivityEvents()))
+	rt.handle(get, "/api/v1/stream/memories", s.handleStream(frontend.MemoryEvents()))
 
 	rt.handle(get, "/api/v1/system/health", s.handleSystemHealth)
 	rt.handle(get, "/health", s.handleHealth)

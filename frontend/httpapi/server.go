@@ -68,25 +68,7 @@ func New(opts frontend.Options) (*Server, error) {
 	if opts.Engine == nil {
 		return nil, fmt.Errorf("httpapi: %w: no engine", engine.ErrInvalidInput)
 	}
-	if opts.MaxBodyBytes <= 0 {
-		opts.MaxBodyBytes = 8 << 20
-	}
-	// The engine refuses content beyond its own limit, so a larger setting could not hold.
-	if opts.MaxContentBytes <= 0 || opts.MaxContentBytes > engine.MaxContentBytes {
-		opts.MaxContentBytes = engine.MaxContentBytes
-	}
-	if opts.MaxBatchItems <= 0 {
-		opts.MaxBatchItems = 10000
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Limits == nil {
-		opts.Limits = frontend.NewLimits()
-	}
-	if opts.Started.IsZero() {
-		opts.Started = time.Now()
-	}
+	opts.SetDefaults()
 	for space := range opts.SpaceListeners {
 		if id, err := engine.NormalizeSpaceID(space); err != nil || id != space {
 			return nil, fmt.Errorf("httpapi: dedicated listener of space %q: %w", space, engine.ErrInvalidSpaceID)
@@ -180,12 +162,7 @@ func (s *Server) ServeOn(ln net.Listener, pinned string) error {
 		Logger:                       fasthttpLogger{s.log},
 	}
 	s.listeners = append(s.listeners, l)
-	go func() {
-		defer close(l.served)
-		if err := l.srv.Serve(ln); err != nil {
-			s.log.Error("HTTP listener stopped", "addr", ln.Addr().String(), "err", err)
-		}
-	}()
+	frontend.ServeInBackground(s.log, "HTTP", ln, l.srv.Serve, l.served)
 	return nil
 }
 

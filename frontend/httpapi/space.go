@@ -18,19 +18,16 @@ func (rq *request) spaceID(body string) (string, error) {
 	header, query := rq.headerSpace(), rq.querySpace()
 	var id string
 	if rq.pinned != "" {
-		for _, c := range []struct {
-			v   string
-			src frontend.SpaceSource
-		}{{header, frontend.SourceHeader}, {query, frontend.SourceQuery}, {body, frontend.SourceBody}} {
-			if c.v == "" {
+		for _, c := range frontend.HTTPSpaceChoices(header, query, body) {
+			if c.ID == "" {
 				continue
 			}
-			got, err := engine.NormalizeSpaceID(c.v)
+			got, err := c.Normalize()
 			if err != nil {
-				return "", fmt.Errorf("%w (from the %s)", err, c.src)
+				return "", err
 			}
 			if got != rq.pinned {
-				return "", badRequest("the %s names memory space %q but this listener serves only %q", c.src, got, rq.pinned)
+				return "", badRequest("the %s names memory space %q but this listener serves only %q", c.Source, got, rq.pinned)
 			}
 		}
 		id = rq.pinned
@@ -84,16 +81,4 @@ func bodySpace(memorySpace, memorySpaceID string) (string, error) {
 		return memorySpace, nil
 	}
 	return "", badRequest("memory_space %q and memory_space_id %q name different memory spaces", memorySpace, memorySpaceID)
-}
-
-// allowRate takes n tokens from the space's rate limit, or answers 429 RATE_LIMITED.
-func (rq *request) allowRate(sp *engine.Space, n int) error {
-	ok, wait := rq.srv.opts.Limits.Allow(sp.ID(), sp.Settings().RateLimit, n)
-	if ok {
-		return nil
-	}
-	fe := frontend.Errorf(429, frontend.CodeRateLimited,
-		fmt.Sprintf("memory space %q accepts %g remembers per second; retry later", sp.ID(), sp.Settings().RateLimit))
-	fe.RetryAfter = frontend.RetryAfterSeconds(wait)
-	return fe
 }

@@ -12,23 +12,6 @@ import (
 	"github.com/engram-go/engram/frontend"
 )
 
-// The two streams and the event types each carries.
-var (
-	activityEvents = []engine.EventType{engine.EventStorage, engine.EventRecall, engine.EventActivation,
-		engine.EventForget, engine.EventConsolidation}
-	memoryEvents = []engine.EventType{engine.EventFormation, engine.EventRetrieval}
-)
-
-// streamFilter selects the events a subscriber asked for.
-type streamFilter struct {
-	types         map[engine.EventType]bool
-	minImportance float32
-}
-
-func (f *streamFilter) want(ev *engine.Event) bool {
-	return f.types[ev.Type] && ev.Importance >= f.minImportance
-}
-
 // handleStream serves an SSE stream of one space's events of the given types. Frames are
 // "id: <n>\nevent: <type>\ndata: <json>\n\n"; a comment keeps the connection alive. A
 // Last-Event-ID header (or ?last_event_id=) resumes from the space's bounded buffer, with
@@ -36,37 +19,23 @@ func (f *streamFilter) want(ev *engine.Event) bool {
 // engine (writers never wait for it): it receives a final warning event, then the stream
 // ends.
 func (s *Server) handleStream(types []engine.EventType) handlerFunc {
-	names := make([]string, len(types))
-	for i, t := range types {
-		names[i] = string(t)
-	}
-	accepted := strings.Join(names, ", ")
 	return func(rq *request) error {
 		args := rq.ctx.QueryArgs()
-		f := streamFilter{types: map[engine.EventType]bool{}}
+		var names []string
 		if v := string(args.Peek("event_types")); strings.TrimSpace(v) != "" {
-			for _, name := range splitList(v) {
-				t := engine.EventType(strings.ToLower(name))
-				ok := false
-				for _, k := range types {
-					ok = ok || k == t
-				}
-				if !ok {
-					return badRequest("event_types: %q is not an event of this stream (accepted: %s)", name, accepted)
-				}
-				f.types[t] = true
-			}
-		} else {
-			for _, t := range types {
-				f.types[t] = true
-			}
+			names = splitList(v)
 		}
+		minImportance := 0.0
 		if v := args.Peek("min_importance"); len(v) > 0 {
 			x, err := strconv.ParseFloat(strings.TrimSpace(string(v)), 32)
 			if err != nil || !(x >= 0 && x <= 1) {
 				return badRequest("min_importance must be a number between 0 and 1, got %q", v)
 			}
-			f.minImportance = float32(x)
+			minImportance = x
+		}
+		f, err := frontend.NewEventFilter(types, names, minImportance)
+		if err != nil {
+			return err
 		}
 		after, resume, err := lastEventID(rq)
 		if err != nil {
@@ -125,7 +94,7 @@ func (s *Server) handleStream(types []engine.EventType) handlerFunc {
 						}
 						return
 					}
-					p.event(&ev, &f)
+					p.event(&ev, f)
 					// Send what is already queued in one write.
 					for more := true; more; {
 						select {
@@ -134,7 +103,7 @@ func (s *Server) handleStream(types []engine.EventType) handlerFunc {
 								more = false
 								break
 							}
-							p.event(&ev, &f)
+							p.event(&ev, f)
 						default:
 							more = false
 						}
@@ -188,8 +157,8 @@ func (p *pump) comment(text string) {
 	p.write(": " + text + "\n\n")
 }
 
-func (p *pump) event(ev *engine.Event, f *streamFilter) {
-	if ev.Space != p.space || !f.want(ev) {
+func (p *pump) event(ev *engine.Event, f *frontend.EventFilter) {
+	if ev.Space != p.space || !f.Want(ev) {
 		return
 	}
 	payload := make(map[string]any, len(ev.Data)+5)

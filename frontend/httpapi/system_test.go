@@ -12,6 +12,7 @@ import (
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/frontend/frontendtest"
 )
 
 func TestSpacesRoutes(t *testing.T) {
@@ -227,18 +228,8 @@ func TestShutdownRoute(t *testing.T) {
 	ts.get(t, "/shutdown").expectError(t, http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED")
 }
 
-// keyring is a fixed Authenticator for tests.
-type keyring map[string]*frontend.Principal
-
-func (k keyring) Authenticate(key string) (*frontend.Principal, error) {
-	if p, ok := k[key]; ok {
-		return p, nil
-	}
-	return nil, frontend.ErrUnauthenticated
-}
-
 func TestAuth(t *testing.T) {
-	keys := keyring{
+	keys := frontendtest.Keys{
 		"k-alpha": {Name: "alpha", Spaces: []string{"alpha"}},
 		"k-admin": {Name: "admin", Admin: true, Spaces: []string{"*"}},
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/frontend/frontendtest"
 	"github.com/valyala/fastjson"
 )
 
@@ -309,7 +310,7 @@ func TestTransferSpaceRules(t *testing.T) {
 }
 
 func TestTransferAuth(t *testing.T) {
-	keys := keyring{
+	keys := frontendtest.Keys{
 		"k-alpha": {Name: "alpha", Spaces: []string{"alpha"}},
 		"k-beta":  {Name: "beta", Spaces: []string{"beta"}},
 	}

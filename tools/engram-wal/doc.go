@@ -6,7 +6,7 @@
 //   - Nothing it is pointed at is ever modified: segment files are only opened for reading,
 //     no lock is taken, and repair writes a new folder (which must not exist or be empty, and
 //     must lie outside the one read), never the original.
-//   - Damage is classified exactly as recovery (engine/wal) classifies it: damaged bytes at the
+//   - Damage is classified by wal.VerifySegment, the routine recovery uses: damaged bytes at the
 //     end of a log's last segment with nothing intact after them are a torn tail, which
 //     recovery cuts off silently; any other damaged frame, a torn end of a segment that is not
 //     the last, a damaged segment header and a frame whose LSN does not exceed the previous

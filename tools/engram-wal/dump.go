@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/wal"
 	"github.com/spf13/cobra"
 )
@@ -41,20 +42,29 @@ error, the first bytes in hex) and prefixes every record with its segment and of
 	f := cmd.Flags()
 	f.Uint64Var(&d.from, "from", 0, "first LSN to print")
 	f.Uint64Var(&d.to, "to", 0, "last LSN to print (0: to the end)")
-	f.StringVar(&d.typ, "type", "", "only records of this type: remember, forget, links, access, promote (or a number)")
+	f.StringVar(&d.typ, "type", "", "only records of this type: "+typeNames()+" (or a number)")
 	f.BoolVar(&d.json, "json", false, "one JSON object per line; remember records carry the decoded memory")
 	f.BoolVar(&d.raw, "raw", false, "go on after damage, show damaged frames and where each record lies")
 	return cmd
 }
 
+// typeNames lists the names of the record types, for help and errors.
+func typeNames() string {
+	var names []string
+	for _, t := range record.Types() {
+		names = append(names, record.TypeName(t))
+	}
+	return strings.Join(names, ", ")
+}
+
 // parseTypeFilter accepts a record type name, "typeN" or a number 1-255.
 func parseTypeFilter(s string) (wal.RecordType, error) {
-	if t, err := engine.ParseRecordType(s); err == nil {
+	if t, ok := record.ParseType(s); ok {
 		return t, nil
 	}
 	n, err := strconv.ParseUint(strings.TrimPrefix(s, "type"), 10, 8)
 	if err != nil || n == 0 {
-		return 0, fmt.Errorf("%w: --type %q is not remember, forget, links, access, promote or a number 1-255", errUsage, s)
+		return 0, fmt.Errorf("%w: --type %q is not %s or a number 1-255", errUsage, s, typeNames())
 	}
 	return wal.RecordType(n), nil
 }
@@ -80,7 +90,7 @@ func (o *options) dump(dir string, d dumpFlags) error {
 	for _, l := range t.logs {
 		_, err := walkLog(l, func(e *entry) error {
 			switch {
-			case e.damage == intact:
+			case e.damage == wal.Intact:
 				if d.to > 0 && e.frame.LSN > d.to {
 					return errStopWalk // LSNs only grow
 				}
@@ -129,7 +139,7 @@ func (p *dumpPrinter) record(l *walLog, e *entry) error {
 	if p.times.shown() {
 		b.WriteString(p.times.text(e.frame.Time) + " ")
 	}
-	fmt.Fprintf(&b, "%-8s %s", engine.RecordTypeName(e.frame.Type), orDash(info.MemoryID))
+	fmt.Fprintf(&b, "%-8s %s", record.TypeName(e.frame.Type), orDash(info.MemoryID))
 	switch {
 	case decodeErr != nil:
 		fmt.Fprintf(&b, " undecodable: %v", decodeErr)
@@ -156,7 +166,7 @@ func (p *dumpPrinter) damaged(l *walLog, e *entry) error {
 	}
 	fmt.Fprintf(&b, "DAMAGED %s %s, %s", e.damage, what, plural(int64(len(e.frame.Raw)), "byte", "bytes"))
 	if e.lsnKnown() {
-		fmt.Fprintf(&b, ", LSN %d %s", e.frame.LSN, engine.RecordTypeName(e.frame.Type))
+		fmt.Fprintf(&b, ", LSN %d %s", e.frame.LSN, record.TypeName(e.frame.Type))
 	}
 	fmt.Fprintf(&b, ": %v: %s\n", e.err, hexPrefix(e.frame.Raw, hexBytes))
 	_, err := io.WriteString(p.out, b.String())

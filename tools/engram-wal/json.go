@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/engine/record"
 )
 
 // jsonRecord is one intact record of `dump --json`.
@@ -63,7 +64,7 @@ type jsonDamage struct {
 }
 
 func recordJSON(l *walLog, e *entry, times timeFormat, raw bool, info engine.RecordInfo, decodeErr error) jsonRecord {
-	r := jsonRecord{LSN: e.frame.LSN, Type: engine.RecordTypeName(e.frame.Type), Space: l.space,
+	r := jsonRecord{LSN: e.frame.LSN, Type: record.TypeName(e.frame.Type), Space: l.space,
 		MemoryID: info.MemoryID, Preview: info.Preview}
 	switch times {
 	case timesUTC:
@@ -77,9 +78,9 @@ func recordJSON(l *walLog, e *entry, times timeFormat, raw bool, info engine.Rec
 		r.DecodeError = decodeErr.Error()
 	case info.Memory != nil:
 		r.Memory = memoryJSON(info.Memory)
-	case info.Type == "links":
+	case info.Type == record.TypeLinks:
 		r.Edges = &info.Links
-	case info.Type == "access":
+	case info.Type == record.TypeAccess:
 		r.Accesses = &info.Accesses
 	}
 	if raw {
@@ -104,7 +105,7 @@ func damageJSON(l *walLog, e *entry) jsonDamage {
 	d := jsonDamage{Space: l.space, Segment: e.seg.name, Offset: e.frame.Offset, Damage: e.damage.String(),
 		Header: e.header, Length: len(e.frame.Raw), Error: e.err.Error(), Hex: hex.EncodeToString(e.frame.Raw[:min(len(e.frame.Raw), hexBytes)])}
 	if e.lsnKnown() {
-		d.LSN, d.Type = e.frame.LSN, engine.RecordTypeName(e.frame.Type)
+		d.LSN, d.Type = e.frame.LSN, record.TypeName(e.frame.Type)
 	}
 	return d
 }

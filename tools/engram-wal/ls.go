@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/engram-go/engram/engine/wal"
 	"github.com/spf13/cobra"
 )
 
@@ -60,7 +61,7 @@ func lsnText(records int, lsn uint64) string {
 // damageFlag summarises a segment's damage: "ok", or parts such as "header,corrupt:2,torn:57B".
 func (r *segmentReport) damageFlag() string {
 	var parts []string
-	if r.headerDamage != intact {
+	if r.headerDamage != wal.Intact {
 		parts = append(parts, "header")
 	}
 	if r.corrupted > 0 {

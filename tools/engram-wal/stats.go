@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/wal"
 	"github.com/spf13/cobra"
 )
@@ -18,17 +19,6 @@ func newStatsCommand(o *options) *cobra.Command {
 		Args:  oneDir,
 		RunE:  func(_ *cobra.Command, args []string) error { return o.stats(args[0]) },
 	}
-}
-
-// engineRecordTypes returns the record types the engine writes, in the order stats lists them.
-func engineRecordTypes() []wal.RecordType {
-	var types []wal.RecordType
-	for _, name := range []string{"remember", "forget", "links", "access", "promote"} {
-		if t, err := engine.ParseRecordType(name); err == nil {
-			types = append(types, t)
-		}
-	}
-	return types
 }
 
 // typeCount counts the records of one type and their frame bytes.
@@ -58,7 +48,7 @@ type spaceStats struct {
 func collectStats(l *walLog) (*spaceStats, error) {
 	s := &spaceStats{byType: map[wal.RecordType]*typeCount{}, remembered: map[string]struct{}{}, live: map[string]struct{}{}}
 	reports, err := walkLog(l, func(e *entry) error {
-		if e.damage == intact {
+		if e.damage == wal.Intact {
 			s.add(e.frame)
 		}
 		return nil
@@ -69,7 +59,7 @@ func collectStats(l *walLog) (*spaceStats, error) {
 		s.bytes += r.size
 		s.corrupted += r.corrupted
 		s.tornBytes += r.tornBytes
-		if r.headerDamage == corruption {
+		if r.headerDamage == wal.Corrupt {
 			s.damagedHeader++
 		}
 	}
@@ -96,10 +86,10 @@ func (s *spaceStats) add(f wal.Frame) {
 		return
 	}
 	switch info.Type {
-	case "remember":
+	case record.TypeRemember:
 		s.remembered[info.MemoryID] = struct{}{}
 		s.live[info.MemoryID] = struct{}{}
-	case "forget":
+	case record.TypeForget:
 		s.tombstones++
 		delete(s.live, info.MemoryID)
 	}
@@ -138,7 +128,7 @@ func (s *spaceStats) print(w io.Writer, l *walLog) error {
 		fmt.Fprintf(tw, "lsn range\t-\n")
 	}
 	fmt.Fprintf(tw, "records\t%d\n", s.records)
-	types := engineRecordTypes()
+	types := record.Types()
 	known := len(types)
 	for t := range s.byType {
 		if !slices.Contains(types, t) {
@@ -151,7 +141,7 @@ func (s *spaceStats) print(w io.Writer, l *walLog) error {
 		if c == nil {
 			c = &typeCount{}
 		}
-		fmt.Fprintf(tw, "  %s\t%s, %d bytes\n", engine.RecordTypeName(t), plural(int64(c.records), "record", "records"), c.bytes)
+		fmt.Fprintf(tw, "  %s\t%s, %d bytes\n", record.TypeName(t), plural(int64(c.records), "record", "records"), c.bytes)
 	}
 	fmt.Fprintf(tw, "memories\t%d distinct ids remembered\n", len(s.remembered))
 	fmt.Fprintf(tw, "tombstones\t%d\n", s.tombstones)

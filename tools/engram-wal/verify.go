@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/engine/record"
+	"github.com/engram-go/engram/engine/wal"
 	"github.com/spf13/cobra"
 )
 
@@ -75,7 +77,7 @@ func (o *options) verify(dir string) error {
 func verifyLog(w io.Writer, l *walLog) logVerdict {
 	var v logVerdict
 	reports, err := walkLog(l, func(e *entry) error {
-		if e.damage == intact {
+		if e.damage == wal.Intact {
 			if v.records == 0 {
 				v.firstLSN = e.frame.LSN
 			}
@@ -84,7 +86,7 @@ func verifyLog(w io.Writer, l *walLog) logVerdict {
 			if _, derr := engine.DescribeRecord(e.frame.Type, e.frame.Payload); derr != nil {
 				v.undecodable++
 				fmt.Fprintf(w, "%s: offset %d: undecodable record, LSN %d %s: %v\n",
-					e.seg.path, e.frame.Offset, e.frame.LSN, engine.RecordTypeName(e.frame.Type), derr)
+					e.seg.path, e.frame.Offset, e.frame.LSN, record.TypeName(e.frame.Type), derr)
 			}
 			return nil
 		}
@@ -102,7 +104,7 @@ func verifyLog(w io.Writer, l *walLog) logVerdict {
 		r := &reports[i]
 		v.tornBytes += r.tornBytes
 		v.corrupted += r.corrupted
-		if r.headerDamage == corruption {
+		if r.headerDamage == wal.Corrupt {
 			v.headers++
 		}
 	}

@@ -1,0 +1,55 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/engram-go/engram/engine/record"
+)
+
+// encodeMemory appends the remember payload of m, with raw (the embedding as given) as vector.
+func encodeMemory(b []byte, m *Memory, raw []float32) []byte {
+	return record.AppendMemory(b, &record.Memory{
+		ID: m.ID, Content: m.Content, Confidence: m.Confidence,
+		ObservedAt: m.ObservedAt, StoredAt: m.StoredAt, LastAccess: m.LastAccess,
+		AccessCount: m.AccessCount, Tags: m.Tags, Type: uint8(m.Type), Embedding: raw,
+		Episode: (*record.Episode)(m.Episode), Citations: m.Citations,
+	})
+}
+
+// decodeMemory reads a remember payload; the embedding returned is the raw vector as given.
+func decodeMemory(p []byte) (Memory, []float32, error) {
+	r, err := record.DecodeMemory(p)
+	m := Memory{
+		ID: r.ID, Content: r.Content, Confidence: r.Confidence,
+		ObservedAt: r.ObservedAt, StoredAt: r.StoredAt, LastAccess: r.LastAccess,
+		AccessCount: r.AccessCount, Tags: r.Tags, Type: MemoryType(r.Type),
+		Episode: (*Episode)(r.Episode), Citations: r.Citations,
+	}
+	if err == nil && (m.Type < Episodic || m.Type > Procedural) {
+		err = fmt.Errorf("engine: unknown memory type %d", m.Type)
+	}
+	return m, r.Embedding, err
+}
+
+// The names linker.go and tiers.go use for the record package's types and codecs; other
+// engine code uses the record package directly.
+const (
+	recLinks   = record.TypeLinks
+	recAccess  = record.TypeAccess
+	recPromote = record.TypePromote
+)
+
+type (
+	link   = record.Link
+	access = record.Access
+)
+
+func encodeLinks(b []byte, source string, version int64, links []link) []byte {
+	return record.AppendLinks(b, source, version, links)
+}
+
+func encodeAccess(b []byte, as []access) []byte { return record.AppendAccess(b, as) }
+
+func encodePromote(b []byte, id string, version int64) []byte {
+	return record.AppendPromote(b, id, version)
+}
