@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -126,16 +125,7 @@ func TestCrashDuringSpaceDeletes(t *testing.T) {
 		for id := range deleting {
 			before[id] = true
 		}
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDeleteChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashDeleteChildEnv+"="+root)
-		cmd.Stderr = os.Stderr
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, stdout := startCrashChild(t, "TestCrashDeleteChild", crashDeleteChildEnv+"="+root)
 		sc := bufio.NewScanner(stdout)
 		// Kill as the k-th delete of this round starts, after a random pause of up to a
 		// few milliseconds: about as long as removing a space's files takes.

@@ -157,7 +157,7 @@ func discover(root string) ([]string, error) {
 			continue
 		}
 		dir := filepath.Join(root, de.Name())
-		if fileExists(filepath.Join(dir, metaFile)) || hasSegments(filepath.Join(dir, "wal")) {
+		if fileExists(filepath.Join(dir, metaFile)) || wal.HasSegments(filepath.Join(dir, "wal")) {
 			ids = append(ids, de.Name())
 		}
 	}
@@ -194,20 +194,6 @@ func isLeftover(dir string) bool {
 func isSpaceFolder(name string) bool {
 	for _, s := range spaceFolders {
 		if s == name {
-			return true
-		}
-	}
-	return false
-}
-
-// hasSegments reports whether dir holds a WAL segment.
-func hasSegments(dir string) bool {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, de := range ents {
-		if _, ok := wal.ParseSegmentName(de.Name()); ok && de.Type().IsRegular() {
 			return true
 		}
 	}

@@ -57,6 +57,13 @@ func listSegmentFiles(dir string) ([]segmentFile, error) {
 	return segs, nil
 }
 
+// HasSegments reports whether dir holds at least one segment file: whether it is a log
+// with something in it.
+func HasSegments(dir string) bool {
+	segs, err := listSegmentFiles(dir)
+	return err == nil && len(segs) > 0
+}
+
 func cmpUint64(a, b uint64) int {
 	switch {
 	case a < b:
