@@ -105,7 +105,9 @@ func (e *Engine) removeSpaceFolder(s *Space) error {
 		// space then comes back whole, which the caller learns from the error.
 		e.cfg.Logger.Warn("space deleted but not yet durably", "space", s.id, "err", err)
 	}
-	if err := durable.RemoveAll(tomb); err != nil {
+	// The tombstone's removal need not be durable: should it be undone by a crash, the
+	// next start removes the tombstone again. So no fsync of the root here.
+	if err := os.RemoveAll(tomb); err != nil {
 		e.cfg.Logger.Warn("removing a deleted space's files; the next start finishes it", "space", s.id, "err", err)
 	}
 	return nil
