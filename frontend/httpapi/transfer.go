@@ -128,8 +128,11 @@ func (s *Server) handleImport(rq *request) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.untilStop()
+	stopCtx, cancel := s.untilStop()
 	defer cancel()
+	// A delete of the space ends the import, also while it waits for room (overload).
+	ctx, unbind := sp.WithLifetime(stopCtx)
+	defer unbind()
 	res, err := ImportNDJSON(ctx, sp, bytes.NewReader(rq.ctx.Request.Body()), ImportOptions{OverloadWait: importOverloadWait})
 	if err != nil {
 		return err
