@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -112,19 +113,11 @@ func crashRounds(t *testing.T, tiers bool) {
 	tried := map[string]bool{}
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	for round := 0; round < 3; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+root)
+		env := []string{crashChildEnv + "=" + root}
 		if tiers {
-			cmd.Env = append(cmd.Env, crashTiersEnv+"=1")
+			env = append(env, crashTiersEnv+"=1")
 		}
-		cmd.Stderr = os.Stderr
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, stdout := startCrashChild(t, "TestCrashChild", env...)
 		lines := make(chan string, 1024)
 		go func() {
 			sc := bufio.NewScanner(stdout)
@@ -208,6 +201,23 @@ func crashRounds(t *testing.T, tiers bool) {
 	if len(acked) == 0 {
 		t.Fatal("child acknowledged nothing")
 	}
+}
+
+// startCrashChild runs this test binary's test named test in a child process with env
+// added, returning the process and its standard output.
+func startCrashChild(t *testing.T, test string, env ...string) (*exec.Cmd, io.Reader) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stdout
 }
 
 func recordAck(l string, acked map[string]string, deleted, tried map[string]bool) {

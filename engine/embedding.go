@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 
 	"github.com/engram-go/engram/engine/embed"
+	"github.com/engram-go/engram/internal/durable"
 )
 
 // Errors of embedding providers (docs/embeddings.md).
@@ -174,7 +175,7 @@ func writeModel(dir string, m embed.Model) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, modelFile), append(b, '\n')); err != nil {
+	if err := durable.WriteFileBytes(filepath.Join(dir, modelFile), append(b, '\n'), 0o644); err != nil {
 		return fmt.Errorf("engine: record the embedding model of %s: %w", dir, err)
 	}
 	return nil

@@ -2,11 +2,8 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -22,13 +19,20 @@ import (
 // Engine is the registry of memory spaces under one data root.
 //
 // Lookups (Space) read a copy-on-write map through an atomic pointer and take no lock.
-// Creating or deleting a space takes registryMu only long enough to publish a new map; a
+// Creating a space takes regMu for its folder's creation and the map's publication;
+// deleting one takes it only to unpublish the space: retiring the space and removing its
+// folder happen after, so a delete never holds up other spaces' creates and deletes. A
 // space's recovery runs under that space's own lock, so it never blocks other spaces.
 type Engine struct {
 	cfg     Config
 	spaces  atomic.Pointer[map[string]*Space]
-	regMu   sync.Mutex // serialises map publication only
+	regMu   sync.Mutex // serialises map publication and the folder renames of creates
 	metrics *metrics.Set
+	// deleting maps the id of a space being deleted, unpublished but with its folder not
+	// yet gone, to a channel closed when the delete ends; a create of that id waits for
+	// it. Guarded by regMu.
+	deleting map[string]chan struct{}
+	hooks    testHooks
 
 	registryWait *metrics.Histogram
 	walSync      *metrics.Histogram
@@ -42,18 +46,16 @@ type Engine struct {
 	sweeping       atomic.Bool       // an enforceOpenBound pass is running
 	closeMu        sync.Mutex        // one idle sweep at a time
 	closed         atomic.Bool
-	bg             sync.WaitGroup
-	stop           chan struct{}
-	embedding      embeddingShared // provider clients' HTTP client and metrics (embedding.go)
+	work           workers // every background goroutine; Close waits for them
+	// life ends when Close begins: the periodic loop and a consolidation pass stop.
+	life      context.Context
+	end       context.CancelFunc
+	embedding embeddingShared // provider clients' HTTP client and metrics (embedding.go)
 }
 
-const metaFile = "space.json"
-
-// spaceMeta is the small metadata file of a space folder.
-type spaceMeta struct {
-	ID        string        `json:"id"`
-	CreatedAt time.Time     `json:"created_at"`
-	Settings  SpaceSettings `json:"settings"`
+// testHooks let tests stop the engine at a chosen point; all nil in production.
+type testHooks struct {
+	retiring func(id string) // a deleted space is being retired, under its own lock only
 }
 
 // Open discovers and recovers every space under cfg.DataRoot (in parallel), creating the
@@ -66,15 +68,19 @@ func Open(cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(cfg.DataRoot, 0o755); err != nil {
 		return nil, fmt.Errorf("engine: create data root: %w", err)
 	}
-	e := &Engine{cfg: cfg, metrics: metrics.NewSet(), stop: make(chan struct{}), background: newBackgroundBudget(budgetCPUs())}
+	e := &Engine{cfg: cfg, metrics: metrics.NewSet(), background: newBackgroundBudget(budgetCPUs()), deleting: map[string]chan struct{}{}}
 	e.registryWait = e.metrics.NewHistogram("engram_registry_lock_wait_seconds")
 	e.walSync = e.metrics.NewHistogram("engram_wal_fsync_seconds")
 	e.walBatch = e.metrics.NewHistogram("engram_wal_fsync_batch_records")
 	e.recovered = e.metrics.NewCounter("engram_recovered_records_total")
 	e.corrupted = e.metrics.NewCounter("engram_recovery_corrupted_records_total")
+	e.life, e.end = context.WithCancel(context.Background())
 	empty := map[string]*Space{}
 	e.spaces.Store(&empty)
 
+	if err := tidyRoot(cfg.DataRoot, cfg.Logger.Info); err != nil {
+		return nil, err
+	}
 	ids, err := discover(cfg.DataRoot)
 	if err != nil {
 		return nil, err
@@ -86,7 +92,7 @@ func Open(cfg Config) (*Engine, error) {
 		}
 	}
 	if !hasDefault {
-		if _, err := e.createSpaceFolder(DefaultSpace, SpaceSettings{}); err != nil {
+		if err := e.createSpaceFolder(DefaultSpace, SpaceSettings{}); err != nil {
 			return nil, err
 		}
 		ids = append(ids, DefaultSpace)
@@ -134,38 +140,8 @@ func Open(cfg Config) (*Engine, error) {
 		e.Close()
 		return nil, firstErr
 	}
-	e.bg.Add(1)
-	go e.backgroundLoop()
+	e.work.goDo(e.backgroundLoop)
 	return e, nil
-}
-
-// discover lists the space folders of root: valid space ids holding a metadata file or a wal folder.
-func discover(root string) ([]string, error) {
-	ents, err := os.ReadDir(root)
-	if err != nil {
-		return nil, fmt.Errorf("engine: read data root: %w", err)
-	}
-	var ids []string
-	for _, de := range ents {
-		if !de.IsDir() {
-			continue
-		}
-		id, err := NormalizeSpaceID(de.Name())
-		if err != nil || id != de.Name() {
-			continue
-		}
-		dir := filepath.Join(root, id)
-		if fileExists(filepath.Join(dir, metaFile)) || fileExists(filepath.Join(dir, "wal")) {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
-	return ids, nil
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // Config returns the engine's effective configuration.
@@ -212,34 +188,59 @@ func (e *Engine) CreateSpace(id string, settings SpaceSettings) (s *Space, creat
 	if err := validateSettings(settings); err != nil {
 		return nil, false, err
 	}
+	for {
+		s, created, wait, err := e.createSpace(id, settings)
+		if wait == nil {
+			return s, created, err
+		}
+		<-wait // the space's delete ends; then its id is free
+	}
+}
+
+// createSpace is one attempt of CreateSpace. It returns a channel to wait on, and nothing
+// else, when a delete of the same id is still removing the folder.
+func (e *Engine) createSpace(id string, settings SpaceSettings) (s *Space, created bool, wait <-chan struct{}, err error) {
 	start := time.Now()
 	e.regMu.Lock()
 	e.registryWait.UpdateDuration(start)
 	defer e.regMu.Unlock()
 	if e.closed.Load() {
-		return nil, false, ErrClosed
+		return nil, false, nil, ErrClosed
 	}
 	cur := *e.spaces.Load()
 	if s, ok := cur[id]; ok {
-		return s, false, nil
+		return s, false, nil, nil
+	}
+	if done, ok := e.deleting[id]; ok {
+		return nil, false, done, nil
 	}
 	if len(cur) >= e.cfg.MaxSpaces {
-		return nil, false, fmt.Errorf("%w: %d spaces exist (max_spaces)", ErrSpaceLimit, len(cur))
+		return nil, false, nil, fmt.Errorf("%w: %d spaces exist (max_spaces)", ErrSpaceLimit, len(cur))
 	}
-	if _, err := e.createSpaceFolder(id, settings); err != nil {
-		return nil, false, err
+	if err := e.createSpaceFolder(id, settings); err != nil {
+		return nil, false, nil, err
 	}
 	s, err = e.loadSpace(id)
 	if err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
+	e.publish(cur, id, s)
+	return s, true, nil, nil
+}
+
+// publish stores the map cur with id set to s, or without id when s is nil. Caller holds
+// regMu.
+func (e *Engine) publish(cur map[string]*Space, id string, s *Space) {
 	next := make(map[string]*Space, len(cur)+1)
 	for k, v := range cur {
-		next[k] = v
+		if k != id {
+			next[k] = v
+		}
 	}
-	next[id] = s
+	if s != nil {
+		next[id] = s
+	}
 	e.spaces.Store(&next)
-	return s, true, nil
 }
 
 func validateSettings(s SpaceSettings) error {
@@ -267,43 +268,12 @@ func validateSettings(s SpaceSettings) error {
 	return nil
 }
 
-// createSpaceFolder makes <root>/<id>/{wal,hot,warm,cold} and the metadata file, durably.
-func (e *Engine) createSpaceFolder(id string, settings SpaceSettings) (string, error) {
-	dir := filepath.Join(e.cfg.DataRoot, id)
-	for _, sub := range []string{"wal", "hot", "warm", "cold"} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
-			return "", fmt.Errorf("engine: create space %q: %w", id, err)
-		}
-	}
-	if !fileExists(filepath.Join(dir, metaFile)) {
-		meta := spaceMeta{ID: id, CreatedAt: e.cfg.Now().UTC(), Settings: settings}
-		b, _ := json.MarshalIndent(meta, "", "  ")
-		if err := writeFileAtomic(filepath.Join(dir, metaFile), b); err != nil {
-			return "", fmt.Errorf("engine: create space %q: %w", id, err)
-		}
-		if err := syncDir(e.cfg.DataRoot); err != nil {
-			return "", err
-		}
-	}
-	return dir, nil
-}
-
 // loadSpace builds the (closed) handle of an existing space folder.
 func (e *Engine) loadSpace(id string) (*Space, error) {
 	dir := filepath.Join(e.cfg.DataRoot, id)
-	meta := spaceMeta{ID: id}
-	b, err := os.ReadFile(filepath.Join(dir, metaFile))
-	switch {
-	case err == nil:
-		if err := json.Unmarshal(b, &meta); err != nil {
-			return nil, fmt.Errorf("engine: space %q metadata: %w", id, err)
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		if st, err := os.Stat(dir); err == nil {
-			meta.CreatedAt = st.ModTime().UTC()
-		}
-	default:
-		return nil, fmt.Errorf("engine: space %q metadata: %w", id, err)
+	meta, err := readSpaceMeta(id, dir)
+	if err != nil {
+		return nil, err
 	}
 	settings := meta.Settings.merge(e.cfg.Spaces[id]).merge(e.cfg.Defaults)
 	// The config file wins over what was stored at create time, except for the dimension,
@@ -319,7 +289,13 @@ func (e *Engine) loadSpace(id string) (*Space, error) {
 	return newSpace(e, id, dir, meta.CreatedAt, settings), nil
 }
 
-// DeleteSpace closes a space and removes its folder. The default space cannot be deleted.
+// DeleteSpace removes a space and its folder; the default space cannot be deleted. The
+// registry lock is held only to unpublish the space: new requests then miss it at once.
+// Retiring it (ending its exports and streams, waiting for the operations in flight,
+// closing it without a checkpoint: its files are about to go) and removing the folder
+// happen outside that lock, so creates and deletes of other spaces never wait for them.
+// A create of the same id waits for the delete to end. Across a crash the delete is all
+// or nothing (spacedir.go).
 func (e *Engine) DeleteSpace(id string) error {
 	id, err := NormalizeSpaceID(id)
 	if err != nil {
@@ -331,24 +307,31 @@ func (e *Engine) DeleteSpace(id string) error {
 	start := time.Now()
 	e.regMu.Lock()
 	e.registryWait.UpdateDuration(start)
-	defer e.regMu.Unlock()
 	cur := *e.spaces.Load()
 	s, ok := cur[id]
 	if !ok {
+		e.regMu.Unlock()
 		return fmt.Errorf("%w: %q", ErrSpaceNotFound, id)
 	}
-	next := make(map[string]*Space, len(cur))
-	for k, v := range cur {
-		if k != id {
-			next[k] = v
+	e.publish(cur, id, nil)
+	done := make(chan struct{})
+	e.deleting[id] = done
+	e.regMu.Unlock()
+
+	s.retire()
+	err = e.removeSpaceFolder(s)
+
+	e.regMu.Lock()
+	delete(e.deleting, id)
+	if err != nil && !e.closed.Load() {
+		// The folder is whole: the space stays, under a fresh handle.
+		if back, lerr := e.loadSpace(id); lerr == nil {
+			e.publish(*e.spaces.Load(), id, back)
 		}
 	}
-	e.spaces.Store(&next)
-	s.retire()
-	if err := os.RemoveAll(s.dir); err != nil {
-		return fmt.Errorf("engine: delete space %q: %w", id, err)
-	}
-	return syncDir(e.cfg.DataRoot)
+	e.regMu.Unlock()
+	close(done)
+	return err
 }
 
 // Spaces returns every space, sorted by id.
@@ -367,8 +350,8 @@ func (e *Engine) Close() error {
 	if e.closed.Swap(true) {
 		return nil
 	}
-	close(e.stop)
-	e.bg.Wait()
+	e.end()
+	e.work.stop()
 	var errs []error
 	for _, s := range e.Spaces() {
 		if err := s.close(); err != nil {
@@ -380,13 +363,12 @@ func (e *Engine) Close() error {
 
 // backgroundLoop closes idle spaces beyond MaxOpenSpaces and runs consolidation.
 func (e *Engine) backgroundLoop() {
-	defer e.bg.Done()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	lastConsolidation := time.Now()
 	for {
 		select {
-		case <-e.stop:
+		case <-e.life.Done():
 			return
 		case <-t.C:
 			e.closeIdle(nil)
@@ -404,20 +386,11 @@ func (e *Engine) backgroundLoop() {
 // consolidateOpenSpaces runs one consolidation pass over every open space. Closed spaces
 // are idle by definition and are consolidated when next opened and swept.
 func (e *Engine) consolidateOpenSpaces() {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-e.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	for _, s := range e.Spaces() {
 		if !s.isOpen() {
 			continue
 		}
-		if n, err := s.Consolidate(ctx); err != nil {
+		if n, err := s.Consolidate(e.life); err != nil {
 			e.cfg.Logger.Warn("consolidation failed", "space", s.id, "err", err)
 		} else if n > 0 {
 			e.cfg.Logger.Info("consolidated episodes", "space", s.id, "semantic_memories", n)
@@ -442,10 +415,12 @@ func (e *Engine) enforceOpenBound() {
 	if e.openCount.Load() <= int64(e.cfg.MaxOpenSpaces) || !e.sweeping.CompareAndSwap(false, true) {
 		return
 	}
-	go func() {
+	if !e.work.goDo(func() {
 		defer e.sweeping.Store(false)
 		e.closeLRU(nil, pressureIdle)
-	}()
+	}) {
+		e.sweeping.Store(false)
+	}
 }
 
 func (e *Engine) closeLRU(just *Space, idle time.Duration) {
@@ -471,40 +446,4 @@ func (e *Engine) closeLRU(just *Space, idle time.Duration) {
 		}
 		s.closeIfIdle(idle)
 	}
-}
-
-// writeFileAtomic writes b to path via a temporary file, fsync and rename.
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("engine: sync dir: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("engine: sync dir %s: %w", dir, err)
-	}
-	return nil
 }

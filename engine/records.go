@@ -31,7 +31,7 @@ func decodeMemory(p []byte) (Memory, []float32, error) {
 	return m, r.Embedding, err
 }
 
-// The names linker.go and tiers.go use for the record package's types and codecs; other
+// The names linker.go and promote.go use for the record package's types and codecs; other
 // engine code uses the record package directly.
 const (
 	recLinks   = record.TypeLinks

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/engram-go/engram/engine/embed"
+	"github.com/engram-go/engram/internal/durable"
 )
 
 // reembedFile is the resume point of a re-embedding that did not finish: the model being
@@ -136,7 +137,7 @@ func writeMark(dir string, m reembedMark) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, reembedFile), b); err != nil {
+	if err := durable.WriteFileBytes(filepath.Join(dir, reembedFile), b, 0o644); err != nil {
 		return fmt.Errorf("engine: record re-embedding progress: %w", err)
 	}
 	return nil

@@ -265,7 +265,7 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	if c := s.settings.HotCapacity; c > 0 && newIDs > 0 {
 		if hot+newIDs > hotHardLimit*c {
 			st.reserved.Add(-int64(newIDs))
-			go s.maybeCheckpoint()
+			s.checkpointSoon(st)
 			err := fmt.Errorf("%w: the hot tier of space %q is being sealed to the warm tier", ErrOverloaded, s.id)
 			for _, i := range ok {
 				errs[i] = err

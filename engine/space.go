@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -24,6 +25,10 @@ type Space struct {
 	embedder  embed.Embedder // the built-in one; nil with provider "none" or a remote one
 	emb       spaceEmbedding // remote provider and model check (embedding.go)
 	hub       *eventHub
+	// life ends, with cause ErrSpaceNotFound, when the space is deleted: transfers bound
+	// to it (WithLifetime) stop instead of holding up the delete.
+	life    context.Context
+	endLife context.CancelCauseFunc
 
 	mu      sync.RWMutex // operations hold it shared; open/close hold it exclusively
 	st      *state
@@ -40,6 +45,7 @@ func newSpace(e *Engine, id, dir string, created time.Time, settings SpaceSettin
 		mode = wal.SyncAlways
 	}
 	s := &Space{e: e, id: id, dir: dir, createdAt: created, settings: settings, syncMode: mode, hub: newEventHub()}
+	s.life, s.endLife = context.WithCancelCause(context.Background())
 	s.initEmbedding()
 	return s
 }
@@ -204,12 +210,34 @@ func (s *Space) close() error {
 	return err
 }
 
-// retire closes the space for good (it is being deleted).
+// retire closes the space for good, as it is being deleted: work bound to its lifetime
+// (exports) ends, operations in flight finish, and the state closes without flushing or
+// checkpointing anything, since its files are about to be removed.
 func (s *Space) retire() {
+	s.endLife(fmt.Errorf("%w: %q was deleted", ErrSpaceNotFound, s.id))
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.retired = true
-	s.mu.Unlock()
-	_ = s.close()
+	if h := s.e.hooks.retiring; h != nil {
+		h(s.id)
+	}
+	s.hub.close()
+	if s.st != nil {
+		s.st.discard()
+		s.st = nil
+		s.e.openCount.Add(-1)
+	}
+}
+
+// WithLifetime returns a context derived from parent that also ends when the space is
+// deleted; context.Cause then wraps ErrSpaceNotFound. Call cancel when done.
+func (s *Space) WithLifetime(parent context.Context) (ctx context.Context, cancel context.CancelFunc) {
+	ctx, end := context.WithCancelCause(parent)
+	stop := context.AfterFunc(s.life, func() { end(context.Cause(s.life)) })
+	return ctx, func() {
+		stop()
+		end(context.Canceled)
+	}
 }
 
 // Subscribe streams this space's events. afterID > 0 resumes after that event id from the

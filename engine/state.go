@@ -165,6 +165,14 @@ func (st *state) close() error {
 	return err
 }
 
+// discard closes a state whose space is being deleted: the lanes stop, and nothing is
+// flushed or checkpointed.
+func (st *state) discard() {
+	st.link.stop()
+	_ = st.log.Close()
+	st.closeSegments()
+}
+
 // busy reports whether background work is pending, so an idle sweep leaves the state open.
 func (st *state) busy() bool { return st.link.pending() > 0 || st.acc.pendingCount() > 0 }
 

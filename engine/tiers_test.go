@@ -274,7 +274,7 @@ func TestCompactionBoundsSlab(t *testing.T) {
 		waste := st.slabWaste()
 		s.mu.RUnlock()
 		if waste > max(cfg.Defaults.HotCapacity, minSlabWaste) {
-			s.compact(st)
+			s.renumber(st)
 			compactions++
 		}
 		st, _ = s.acquire()

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/cespare/xxhash/v2"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/engine/transfer"
+	"github.com/engram-go/engram/internal/durable"
 )
 
 // A backup file (docs/backup-and-merge.md) is three parts:
@@ -202,10 +202,9 @@ func (w *backupWriter) commit() (backupHeader, backupTrailer, error) {
 	if err != nil {
 		return fail(fmt.Errorf("engram: the backup just written does not read back: %w", err))
 	}
-	if err := os.Rename(w.tmp, w.path); err != nil {
+	if err := durable.Rename(w.tmp, w.path); err != nil {
 		return fail(fmt.Errorf("engram: move backup into place: %w", err))
 	}
-	syncDir(filepath.Dir(w.path))
 	return w.hdr, tr, nil
 }
 
@@ -219,14 +218,6 @@ func (w *backupWriter) abort() {
 		w.f = nil
 	}
 	os.Remove(w.tmp)
-}
-
-// syncDir makes a rename durable where the platform allows it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // backupFile is an opened backup whose header and trailer passed their checks.

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/engram-go/engram/internal/durable"
 )
 
 // Bitmap marks deleted records of one segment: bit i set means record i is deleted. Set,
@@ -97,7 +98,7 @@ func WriteBitmap(path string, b *Bitmap) error {
 	}
 	binary.LittleEndian.PutUint64(buf[24:], uint64(marked))
 	buf = binary.LittleEndian.AppendUint64(buf, xxhash.Sum64(buf))
-	err := writeFileAtomic(path, func(f *os.File) error {
+	err := durable.WriteFile(path, 0o644, func(f *os.File) error {
 		_, err := f.Write(buf)
 		return err
 	})

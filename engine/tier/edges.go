@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/engram-go/engram/internal/durable"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -69,7 +70,7 @@ func WriteEdges(path string, edges []EdgeRecord) error {
 	binary.LittleEndian.PutUint64(buf[32:], uint64(len(payload)))
 	binary.LittleEndian.PutUint64(buf[40:], xxhash.Sum64(payload))
 	binary.LittleEndian.PutUint64(buf[48:], xxhash.Sum64(buf[:48]))
-	err = writeFileAtomic(path, func(f *os.File) error {
+	err = durable.WriteFile(path, 0o644, func(f *os.File) error {
 		_, err := f.Write(buf)
 		return err
 	})

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/engram-go/engram/internal/durable"
 )
 
 // ManifestName is the manifest's file name inside a space folder.
@@ -118,7 +119,7 @@ func SaveManifest(dir string, m Manifest) error {
 	}
 	body = append(body, '\n')
 	head := manifestHead(xxhash.Sum64(body), len(body))
-	err = writeFileAtomic(filepath.Join(dir, ManifestName), func(f *os.File) error {
+	err = durable.WriteFile(filepath.Join(dir, ManifestName), 0o644, func(f *os.File) error {
 		_, err := f.Write(append([]byte(head), body...))
 		return err
 	})

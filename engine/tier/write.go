@@ -13,6 +13,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/engram-go/engram/internal/durable"
 	"github.com/engram-go/engram/simd"
 )
 
@@ -35,7 +36,7 @@ func WriteSegment(path string, kind Kind, dim int, recs []Record) error {
 			return fmt.Errorf("tier: write segment %s: %w", path, err)
 		}
 	}
-	err = writeFileAtomic(path, func(f *os.File) error {
+	err = durable.WriteFile(path, 0o644, func(f *os.File) error {
 		return writeSegmentFile(f, kind, dim, recs, ids, coldMeta)
 	})
 	if err != nil {

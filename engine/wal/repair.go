@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/engram-go/engram/internal/durable"
 )
 
 // applyInPlace makes a segment's recovery outcome real in its own folder. It returns the path the
@@ -20,16 +22,16 @@ func applyInPlace(r *segmentRecovery, data []byte) (string, error) {
 			if err := os.Remove(path); err != nil {
 				return "", fmt.Errorf("wal: remove torn segment: %w", err)
 			}
-			return "", syncDir(filepath.Dir(path))
+			return "", durable.SyncDir(filepath.Dir(path))
 		}
 		broken, err := brokenName(path)
 		if err != nil {
 			return "", err
 		}
-		if err := os.Rename(path, broken); err != nil {
+		if err := durable.Rename(path, broken); err != nil {
 			return "", fmt.Errorf("wal: set aside damaged segment: %w", err)
 		}
-		return broken, syncDir(filepath.Dir(path))
+		return broken, nil
 	case r.rewrite != nil:
 		return replaceSegment(path, r.rewrite)
 	case r.tornBytes > 0:
@@ -58,13 +60,13 @@ func replaceSegment(path string, content []byte) (string, error) {
 			return "", fmt.Errorf("wal: keep damaged segment: %w", errors.Join(err, cerr))
 		}
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return "", err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return "", fmt.Errorf("wal: install repaired segment: %w", err)
 	}
-	return broken, syncDir(dir)
+	return broken, durable.SyncDir(dir)
 }
 
 // brokenName returns an unused name to keep a damaged segment under: <name>.broken, or
@@ -217,7 +219,7 @@ func RepairCopy(srcDir, dstDir string, logger *slog.Logger) (RecoveryStats, erro
 		return lr.stats, err
 	}
 	if dstDir != "" {
-		return lr.stats, syncDir(dstDir)
+		return lr.stats, durable.SyncDir(dstDir)
 	}
 	return lr.stats, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/engram-go/engram/internal/durable"
 )
 
 const (
@@ -53,6 +55,13 @@ func listSegmentFiles(dir string) ([]segmentFile, error) {
 	}
 	slices.SortFunc(segs, func(a, b segmentFile) int { return cmpUint64(a.seq, b.seq) })
 	return segs, nil
+}
+
+// HasSegments reports whether dir holds at least one segment file: whether it is a log
+// with something in it.
+func HasSegments(dir string) bool {
+	segs, err := listSegmentFiles(dir)
+	return err == nil && len(segs) > 0
 }
 
 func cmpUint64(a, b uint64) int {
@@ -125,26 +134,10 @@ func createSegment(dir string, seq, firstLSN uint64, space string) (*os.File, er
 	if err := f.Sync(); err != nil {
 		return nil, errors.Join(fmt.Errorf("wal: sync new segment %s: %w", path, err), f.Close())
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return nil, errors.Join(err, f.Close())
 	}
 	return f, nil
-}
-
-// syncDir fsyncs a folder so that file creations, renames and removals in it are durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("wal: sync folder: %w", err)
-	}
-	if err := d.Sync(); err != nil {
-		d.Close()
-		return fmt.Errorf("wal: sync folder %s: %w", dir, err)
-	}
-	if err := d.Close(); err != nil {
-		return fmt.Errorf("wal: sync folder %s: %w", dir, err)
-	}
-	return nil
 }
 
 // segmentPath returns the path of segment seq in dir.

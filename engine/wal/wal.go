@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/engram-go/engram/internal/durable"
 )
 
 // RecordType identifies a record's payload encoding. Values 1..255 belong to the caller; 0 is
@@ -396,7 +398,7 @@ func (w *WAL) TruncateBefore(lsn uint64) error {
 		return err
 	}
 	w.sealed = append(w.sealed[:0], w.sealed[removed:]...)
-	return errors.Join(err, syncDir(w.opts.Dir))
+	return errors.Join(err, durable.SyncDir(w.opts.Dir))
 }
 
 // Close writes and fdatasyncs everything appended, then closes the log. Appends after Close

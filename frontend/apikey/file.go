@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/engram-go/engram/internal/durable"
 )
 
 // FormatVersion is the version of the keys file layout this package reads and writes.
@@ -92,9 +94,9 @@ func (f *File) find(id string) *Entry {
 	return nil
 }
 
-// WriteFile replaces the keys file atomically: a temporary file in the same folder is
-// written with mode 0600, fsynced and renamed over path, then the folder is fsynced. The
-// folder is created (0700) when missing.
+// WriteFile replaces the keys file atomically (durable.WriteFile: <path>.tmp with mode
+// 0600, fsynced, renamed over path, folder fsynced). The folder is created (0700) when
+// missing. Writers that may race hold lockWriters, as Update does.
 func WriteFile(path string, f *File) error {
 	if err := f.validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidFile, err)
@@ -109,51 +111,12 @@ func WriteFile(path string, f *File) error {
 		return fmt.Errorf("apikey: encode keys file: %w", err)
 	}
 	b = append(b, '\n')
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// The folder may hold other secrets: created private, unlike durable's default.
+	if err := durable.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("apikey: create folder of the keys file: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("apikey: create temporary keys file: %w", err)
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(filePerm); err != nil {
-		return fmt.Errorf("apikey: chmod temporary keys file: %w", err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		return fmt.Errorf("apikey: write temporary keys file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("apikey: fsync temporary keys file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("apikey: close temporary keys file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("apikey: replace %s: %w", path, err)
-	}
-	committed = true
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("apikey: fsync folder of %s: %w", path, err)
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, fs.ErrInvalid) {
-		return err
+	if err := durable.WriteFileBytes(path, b, filePerm); err != nil {
+		return fmt.Errorf("apikey: write keys file: %w", err)
 	}
 	return nil
 }

@@ -36,6 +36,9 @@ func init() {
 type Server struct {
 	// KeepAlive is the interval of the stream keep-alive comments; set it before Start.
 	KeepAlive time.Duration
+	// TransferWriteTimeout cuts an export whose client reads nothing for this long; zero
+	// means DefaultTransferWriteTimeout. Set it before Start.
+	TransferWriteTimeout time.Duration
 
 	opts    frontend.Options
 	eng     *engine.Engine
@@ -49,6 +52,7 @@ type Server struct {
 	listeners []*listener
 	stopped   bool
 	done      chan struct{} // closed by Stop; ends the streams
+	hooks     testHooks
 }
 
 // listener is one bound address and the fasthttp server on it.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -18,10 +19,21 @@ import (
 // lines again, which is safe.
 const importOverloadWait = time.Minute
 
+// DefaultTransferWriteTimeout is how long an export waits for its client to take the next
+// part of the stream (64 KiB) before it cuts the connection (docs/operations.md).
+const DefaultTransferWriteTimeout = time.Minute
+
+// testHooks let tests observe the server; nil in production.
+type testHooks struct {
+	exportEnded func(err error) // an export's writer is done, err nil when complete
+}
+
 // handleExport serves GET /api/v1/spaces/{id}/export: every live memory of the space in
 // the transfer format, streamed as it is encoded. The snapshot is taken when the body
-// starts. A failure part way ends the chunked body without its final chunk, so that a
-// client never mistakes a cut export for a complete one.
+// starts; the space's locks are released before the first byte is written. A failure part
+// way ends the chunked body without its final chunk, so that a client never mistakes a cut
+// export for a complete one. Three things cut it: the server stopping, the space being
+// deleted, and the client taking nothing for TransferWriteTimeout.
 func (s *Server) handleExport(rq *request) error {
 	id, err := rq.pathSpace(rq.param, "path")
 	if err != nil {
@@ -37,14 +49,23 @@ func (s *Server) handleExport(rq *request) error {
 	if rq.ctx.IsHead() {
 		return nil
 	}
+	// The write deadline moves forward with every part the client takes (stallWriter);
+	// the connection closes after the export, so no later answer inherits the deadline.
+	timeout := s.TransferWriteTimeout
+	if timeout <= 0 {
+		timeout = DefaultTransferWriteTimeout
+	}
+	conn := rq.ctx.Conn()
+	rq.ctx.SetConnectionClose()
+	_ = rq.ctx.SetWriteDeadline(time.Now().Add(timeout))
 	pr, pw := io.Pipe()
-	ctx, cancel := s.untilStop()
-	// The export holds the space's read lock while it writes into the pipe. A client that
-	// stops reading would block that write until the connection dies, and with it the
-	// engine's close at shutdown; ending the pipe when the server stops unblocks it.
-	stopWatch := context.AfterFunc(ctx, func() { pw.CloseWithError(ctx.Err()) })
+	stopCtx, cancel := s.untilStop()
+	ctx, unbind := sp.WithLifetime(stopCtx)
+	// A writer blocked on a client that reads nothing is released by ending the pipe when
+	// the server stops or the space is deleted.
+	stopWatch := context.AfterFunc(ctx, func() { pw.CloseWithError(context.Cause(ctx)) })
 	go func() {
-		bw := bufio.NewWriterSize(pw, 64<<10)
+		bw := bufio.NewWriterSize(stallWriter{w: pw, conn: conn, timeout: timeout}, 64<<10)
 		_, err := transfer.Export(ctx, sp, bw)
 		if err == nil {
 			err = bw.Flush()
@@ -56,11 +77,31 @@ func (s *Server) handleExport(rq *request) error {
 		// an error.
 		stopWatch()
 		pw.CloseWithError(err) // nil ends the body normally
+		unbind()
 		cancel()
+		if h := s.hooks.exportEnded; h != nil {
+			h(err)
+		}
 	}()
 	// fasthttp closes the reader when the client goes away, which ends the export.
 	rq.ctx.SetBodyStream(pr, -1)
 	return nil
+}
+
+// stallWriter moves the connection's write deadline timeout ahead of each part it hands to
+// the body stream. A part is taken only once the previous one went out, so a client that
+// reads nothing leaves the deadline where it is, and the server's blocked write fails
+// when it passes: the connection closes, which ends the pipe and the export.
+type stallWriter struct {
+	w       io.Writer
+	conn    net.Conn
+	timeout time.Duration
+}
+
+func (sw stallWriter) Write(p []byte) (int, error) {
+	// An error means the connection is already gone; the pipe then reports it.
+	_ = sw.conn.SetWriteDeadline(time.Now().Add(sw.timeout))
+	return sw.w.Write(p)
 }
 
 // importAnswer is the answer of POST /api/v1/spaces/{id}/import.
@@ -88,8 +129,11 @@ func (s *Server) handleImport(rq *request) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.untilStop()
+	stopCtx, cancel := s.untilStop()
 	defer cancel()
+	// A delete of the space ends the import, also while it waits for room (overload).
+	ctx, unbind := sp.WithLifetime(stopCtx)
+	defer unbind()
 	res, err := transfer.Import(ctx, sp, bytes.NewReader(rq.ctx.Request.Body()), transfer.Options{OverloadWait: importOverloadWait})
 	if err != nil {
 		return err

@@ -113,7 +113,9 @@ func (t *target) addFolder(arg, abs string) error {
 	t.root = abs
 	for _, e := range ents { // ReadDir sorts by name
 		spaceDir := filepath.Join(arg, e.Name())
-		if !e.IsDir() || !isDir(filepath.Join(spaceDir, walFolder)) {
+		// A name starting with '.' is never a space: the server builds a space being
+		// created, and keeps one being deleted, under such names (docs/operations.md).
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") || !isDir(filepath.Join(spaceDir, walFolder)) {
 			continue
 		}
 		l := &walLog{space: e.Name(), spaceDir: spaceDir, dir: filepath.Join(spaceDir, walFolder), whole: true}

@@ -18,6 +18,12 @@ func TestResolveTarget(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, broken, string(b))
+	// What a delete cut by a crash leaves: never listed as a space of the data root.
+	tomb := filepath.Join(root, ".deleted-old-1", "wal")
+	if err := os.MkdirAll(tomb, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(tomb, wal.SegmentName(1)), string(b))
 	elsewhere := filepath.Join(t.TempDir(), "loose")
 	if err := os.MkdirAll(elsewhere, 0o755); err != nil {
 		t.Fatal(err)

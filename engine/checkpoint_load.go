@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/engram-go/engram/engine/graph"
+	"github.com/engram-go/engram/engine/tier"
+)
+
+// Loading a checkpoint: the first step of opening a space (under Space.mu held
+// exclusively), before the WAL tail is replayed. The state is not published yet, so
+// nobody else can hold its locks; st.mu is taken around each insert only because the
+// helpers shared with replay expect it.
+
+// loadCheckpoint restores what the manifest lists: warm and cold segments (their records
+// become rows whose vectors stay in the segments), the hot snapshot (copied into the
+// slab) and the association edges. It returns the LSN the checkpoint covers and how many
+// memories it restored. Files of the tier folders that the manifest does not list are
+// leftovers of an interrupted checkpoint and are removed.
+func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err error) {
+	dir := st.sp.dir
+	m, err := tier.LoadManifest(dir)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	st.manifest = m
+	keep := map[string]bool{}
+	// A damaged file is reported, set aside as *.broken and its records counted as
+	// corrupted; the space opens with everything else.
+	setAside := func(name string, n int, err error) {
+		st.sp.e.cfg.Logger.Error("damaged tier file set aside", "space", st.sp.id, "file", name, "records", n, "err", err)
+		_ = os.Rename(filepath.Join(dir, name), filepath.Join(dir, name+".broken"))
+		keep[name+".broken"] = true
+		corrupted += n
+	}
+	for _, ref := range m.Segments {
+		seg, err := tier.OpenSegment(filepath.Join(dir, ref.Name))
+		if err != nil {
+			setAside(ref.Name, ref.Count, err)
+			continue
+		}
+		del := tier.NewBitmap(seg.Len())
+		if ref.Deleted != "" {
+			if del, err = tier.ReadBitmap(filepath.Join(dir, ref.Deleted), seg.Len()); err != nil {
+				// Without its bitmap a segment would bring forgotten memories back.
+				seg.Close()
+				setAside(ref.Name, ref.Count, err)
+				continue
+			}
+			keep[ref.Deleted] = true
+		}
+		keep[ref.Name] = true
+		sg := &segment{name: ref.Name, kind: ref.Kind, s: seg, rows: make([]uint32, seg.Len()), deleted: del}
+		st.segs = append(st.segs, sg)
+		for i := 0; i < seg.Len(); i++ {
+			if del.Has(i) {
+				continue
+			}
+			mem, _, err := decodeMemory(seg.Meta(i))
+			if err != nil {
+				corrupted++
+				continue
+			}
+			st.mu.Lock()
+			if old, ok := st.byID[mem.ID]; ok { // cannot happen in a consistent checkpoint
+				st.killRow(old)
+			}
+			row := st.addRow(&liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true, seg: sg, idx: int32(i)}, seg.Norm(i))
+			st.mu.Unlock()
+			st.lex.Add(row, mem.Content)
+			loaded++
+		}
+	}
+	if m.Hot != "" {
+		keep[m.Hot] = true
+		hot, err := tier.OpenSegment(filepath.Join(dir, m.Hot))
+		if err != nil {
+			setAside(m.Hot, 0, err)
+			corrupted++ // the snapshot's record count is unknown without its header
+			hot = nil
+		}
+		vec := make([]float32, st.dim)
+		for i := 0; hot != nil && i < hot.Len(); i++ {
+			mem, _, err := decodeMemory(hot.Meta(i))
+			if err != nil {
+				corrupted++
+				continue
+			}
+			var raw []float32
+			if hot.HasVector(i) {
+				hot.Vector(i, vec)
+				raw = vec
+			}
+			st.mu.Lock()
+			row := st.applyStored(&mem, raw, hot.Norm(i))
+			st.mu.Unlock()
+			st.lex.Add(row, mem.Content)
+			loaded++
+		}
+		if hot != nil {
+			hot.Close()
+		}
+	}
+	if m.Edges != "" {
+		keep[m.Edges] = true
+		edges, err := tier.ReadEdges(filepath.Join(dir, m.Edges))
+		if err != nil {
+			setAside(m.Edges, 0, err)
+			edges = nil
+			st.mu.Lock()
+			for _, rec := range st.recs {
+				if rec != nil {
+					rec.linked = false // the linker builds their edges again
+				}
+			}
+			st.mu.Unlock()
+		}
+		st.mu.Lock()
+		for _, e := range edges {
+			a, okA := st.byID[e.From]
+			b, okB := st.byID[e.To]
+			if okA && okB {
+				st.graph.AddEdge(a, b, e.Weight, graph.EdgeKind(e.Kind))
+			}
+		}
+		st.mu.Unlock()
+	}
+	st.removeUnlisted(keep)
+	return m.CheckpointLSN, loaded, corrupted, nil
+}
+
+// applyStored inserts a memory restored from a checkpoint: vec is already normalised and
+// norm is its original length. Caller holds st.mu.
+func (st *state) applyStored(m *Memory, vec []float32, norm float32) uint32 {
+	if old, ok := st.byID[m.ID]; ok {
+		st.killRow(old)
+	}
+	row := uint32(len(st.recs))
+	rec := &liveMemory{m: *m, idx: -1, linked: true, hasVec: vec != nil}
+	st.slab.reserve(int(row), int(row)+1)
+	if vec != nil {
+		copy(st.slab.row(row), vec)
+		st.slab.encode(row)
+	}
+	return st.addRow(rec, norm)
+}
+
+// removeUnlisted deletes files of the tier folders that the manifest does not reference.
+func (st *state) removeUnlisted(keep map[string]bool) {
+	for _, sub := range []string{"hot", "warm", "cold"} {
+		ents, err := os.ReadDir(filepath.Join(st.sp.dir, sub))
+		if err != nil {
+			continue
+		}
+		for _, de := range ents {
+			name := sub + "/" + de.Name()
+			if !keep[name] && !de.IsDir() {
+				_ = os.Remove(filepath.Join(st.sp.dir, name))
+			}
+		}
+	}
+}
