@@ -105,16 +105,16 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 		{"episode when garbage", req{path: "/api/v1/episodes/remember", body: `{"what":"x","when":"soon"}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"when"}},
 
 		// NaN, Infinity and numbers beyond float64 or float32.
-		{"NaN confidence", req{path: remember, body: `{"content":"x","confidence":NaN}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"confidence", "finite"}},
+		{"NaN confidence", req{path: remember, body: `{"content":"x","confidence":NaN}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "NaN"}},
 		{"Infinity confidence", req{path: remember, body: `{"content":"x","confidence":Infinity}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON"}},
 		{"-Infinity link_threshold", req{path: remember, body: `{"content":"x","link_threshold":-Infinity}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON"}},
 		{"1e400 confidence", req{path: remember, body: `{"content":"x","confidence":1e400}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"confidence", "finite"}},
-		{"NaN in embedding", req{path: remember, body: `{"content":"x","embedding":[NaN,1,1,1,1,1,1,1]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding[0]"}},
+		{"NaN in embedding", req{path: remember, body: `{"content":"x","embedding":[NaN,1,1,1,1,1,1,1]}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "NaN"}},
 		{"1e400 in embedding", req{path: remember, body: `{"content":"x","embedding":[1,1e400,1,1,1,1,1,1]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding[1]"}},
 		{"beyond float32 in embedding", req{path: remember, body: `{"content":"x","embedding":[1,1,1e39,1,1,1,1,1]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding[2]"}},
 		{"recall max_results 1e400", req{path: "/api/v1/memories/recall?query=x&max_results=1e400", header: h}, 400, "BAD_REQUEST", []string{"max_results"}},
 		{"recall threshold NaN", req{path: "/api/v1/memories/recall?query=x&threshold=NaN", header: h}, 400, "BAD_REQUEST", []string{"threshold"}},
-		{"recall embedding NaN", req{path: "/api/v1/memories/recall?embedding=%5BNaN%5D", header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding[0]"}},
+		{"recall embedding NaN", req{path: "/api/v1/memories/recall?embedding=%5BNaN%5D", header: h}, 400, "BAD_REQUEST", []string{"embedding", "NaN"}},
 
 		// Wrong dimensions (the space has testDim).
 		{"short embedding", req{path: remember, body: `{"content":"x","embedding":[1,2,3]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding", "3 dimensions"}},
@@ -222,7 +222,7 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 
 	// A batch of only bad items names each by index and stores nothing.
 	t.Run("batch of bad items", func(t *testing.T) {
-		m := ts.post(t, "/api/v1/memories/batch", `[{"content":5},{"content":"x","embedding":[NaN,1,1,1,1,1,1,1]},{"content":"x","id":"../x"},{"content":"x","confidence":2}]`, "X-Memory-Space", badInputSpace).
+		m := ts.post(t, "/api/v1/memories/batch", `[{"content":5},{"content":"x","embedding":[1e39,1,1,1,1,1,1,1]},{"content":"x","id":"../x"},{"content":"x","confidence":2}]`, "X-Memory-Space", badInputSpace).
 			expectStatus(t, http.StatusOK).object(t)
 		if num(t, m, "accepted") != 0 {
 			t.Fatalf("accepted %v", m["accepted"])

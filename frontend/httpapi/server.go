@@ -43,6 +43,9 @@ type Server struct {
 	router  *router
 	metrics *requestMetrics
 	parsers fastjson.ParserPool
+	// maxValues bounds the JSON values of one parse (maxParsedValues), so that a request
+	// costs memory in proportion to max_body_bytes whatever its body's shape.
+	maxValues int
 	vecs    sync.Pool // *[]float32 embedding buffers (borrowVec)
 
 	mu        sync.Mutex
@@ -93,6 +96,7 @@ func New(opts frontend.Options) (*Server, error) {
 		opts:      opts,
 		eng:       opts.Engine,
 		log:       opts.Logger,
+		maxValues: maxParsedValues(opts.MaxBodyBytes),
 		done:      make(chan struct{}),
 	}
 	s.router = s.routes()

@@ -85,7 +85,7 @@ const memoryLineFields = "id, content, embedding, confidence, observed_at, store
 // memory holds no reference into p.
 func ParseMemoryLine(p *fastjson.Parser, line []byte) (engine.Memory, error) {
 	var m engine.Memory
-	v, vec, err := parseMemoryJSON(p, line, nil)
+	v, vec, err := parseMemoryJSON(p, line, nil, maxParsedValues(len(line)))
 	if err != nil {
 		return m, invalidInput("malformed JSON: %v", err)
 	}

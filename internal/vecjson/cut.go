@@ -230,41 +230,47 @@ func skipSpace(b []byte, i int) int {
 
 // Elements returns the elements of the JSON array b (whitespace around it allowed), each
 // a span of b, for a caller to parse one by one — each memory of a batch with Cut — rather
-// than the whole array at once. ok is false when b is not an array or its structure is not
-// certain; the caller then parses b whole, so its verdict and error messages stand. The
-// elements themselves are not judged: the caller's parser does that, and an array is valid
-// exactly when its structure is and each element is.
-func Elements(b []byte) (elems [][]byte, ok bool) {
+// than the whole array at once. n is the number of elements; past limit they are counted
+// but not returned, so that an array of millions costs no more than limit spans. ok is
+// false when b is not an array or its structure is not certain; the caller then judges b
+// whole. The elements themselves are not judged: the caller's parser does that, and an
+// array is valid exactly when its structure is and each element is.
+func Elements(b []byte, limit int) (elems [][]byte, n int, ok bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '[' {
-		return nil, false
+		return nil, 0, false
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		return nil, skipSpace(b, i+1) == len(b)
+		return nil, 0, skipSpace(b, i+1) == len(b)
 	}
 	for {
 		end, ok := skipValue(b, i)
 		if !ok || end == i {
-			return nil, false
+			return nil, 0, false
 		}
-		elems = append(elems, b[i:end])
+		if n++; n <= limit {
+			elems = append(elems, b[i:end])
+		}
 		i = skipSpace(b, end)
 		if i >= len(b) {
-			return nil, false
+			return nil, 0, false
 		}
 		if b[i] == ']' {
 			break
 		}
 		if b[i] != ',' {
-			return nil, false
+			return nil, 0, false
 		}
 		i = skipSpace(b, i+1)
 	}
 	if skipSpace(b, i+1) != len(b) {
-		return nil, false
+		return nil, 0, false
 	}
-	return elems, true
+	if n > limit {
+		elems = nil
+	}
+	return elems, n, true
 }
 
 // maxDepth is the deepest nesting skipValue follows: a general parser has a limit of its

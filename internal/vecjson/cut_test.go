@@ -144,7 +144,7 @@ func TestElements(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			elems, ok := Elements([]byte(tc.body))
+			elems, n, ok := Elements([]byte(tc.body), 100)
 			if ok != tc.ok {
 				t.Fatalf("ok = %v, elements %q", ok, elems)
 			}
@@ -155,6 +155,21 @@ func TestElements(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(tc.elems) {
 				t.Fatalf("elements %q, want %q", got, tc.elems)
 			}
+			if n != len(tc.elems) {
+				t.Fatalf("n = %d, want %d", n, len(tc.elems))
+			}
 		})
+	}
+}
+
+// TestElementsLimit: past the limit elements are counted, not kept.
+func TestElementsLimit(t *testing.T) {
+	body := []byte("[" + strings.TrimSuffix(strings.Repeat("0,", 1000), ",") + "]")
+	elems, n, ok := Elements(body, 10)
+	if !ok || n != 1000 || elems != nil {
+		t.Fatalf("Elements(1000 zeros, 10) = %d spans, n %d, ok %v; want none, 1000, true", len(elems), n, ok)
+	}
+	if elems, n, ok = Elements(body, 1000); !ok || n != 1000 || len(elems) != 1000 {
+		t.Fatalf("Elements(1000 zeros, 1000) = %d spans, n %d, ok %v", len(elems), n, ok)
 	}
 }
