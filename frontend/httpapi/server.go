@@ -46,7 +46,7 @@ type Server struct {
 	// maxValues bounds the JSON values of one parse (maxParsedValues), so that a request
 	// costs memory in proportion to max_body_bytes whatever its body's shape.
 	maxValues int
-	vecs    sync.Pool // *[]float32 embedding buffers (borrowVec)
+	vecs      sync.Pool // *[]float32 embedding buffers (borrowVec)
 
 	mu        sync.Mutex
 	listeners []*listener
