@@ -10,14 +10,15 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// valuesPerBodyByte sets the bound on the JSON values of one parse: max_body_bytes/128,
-// at least minParsedValues. fastjson spends about 100 bytes on each value (a "0," of two
-// bytes in an array of millions), doubled while its value cache grows, so a parse costs
-// at most about 1.6 × max_body_bytes however the body is shaped (docs/operations.md).
-// Embeddings read ahead by vecjson.Cut do not count: they are never parsed as values.
+// valuesPerBodyByte sets the bound on the JSON values of one parse: max_body_bytes/512,
+// at least minParsedValues. fastjson spends about 440 bytes on each value however small
+// (an 80-byte value in a cache that grows by append, which copies it about five times
+// over, and a pointer in its array), so a parse costs at most about 0.9 ×
+// max_body_bytes however the body is shaped (docs/operations.md). Embeddings read ahead
+// by vecjson.Cut do not count: they are never parsed as values.
 const (
-	valuesPerBodyByte = 128
-	minParsedValues   = 4096
+	valuesPerBodyByte = 512
+	minParsedValues   = 1024
 )
 
 // maxParsedValues is the bound on the values of one parse for a body limit.
@@ -40,7 +41,7 @@ func parseJSON(p *fastjson.Parser, b []byte, maxValues int) (*fastjson.Value, er
 // tooManyValues is the answer to a body parseJSON refused for its number of values.
 func tooManyValues(maxValues int) *frontend.Error {
 	return frontend.Errorf(http.StatusRequestEntityTooLarge, frontend.CodeTooLarge,
-		"the body holds more than "+strconv.Itoa(maxValues)+" JSON values besides embeddings; the limit is max_body_bytes/128 ([limits] max_body_bytes)")
+		"the body holds more than "+strconv.Itoa(maxValues)+" JSON values besides embeddings; the limit is max_body_bytes/512 ([limits] max_body_bytes)")
 }
 
 // bodyError turns a parseJSON error into the answer: 413 for too many values, otherwise

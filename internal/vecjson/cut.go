@@ -15,6 +15,7 @@
 //     brackets or an unterminated string before the array. The caller then parses the
 //     whole body as it would without Cut, so Cut never changes what is accepted, what is
 //     refused, or an error message; only how fast an accepted body is read.
+//   - Cut steps aside for an array longer than MaxElements.
 //   - What follows the array's elements (the closing bracket, other fields, trailing
 //     bytes) is left in rest untouched for the caller's parser to judge.
 package vecjson
@@ -93,6 +94,11 @@ func Cut(b []byte, dst []float32) (rest []byte, vec []float32, ok bool) {
 	return rest, vec, true
 }
 
+// MaxElements is the longest embedding Cut reads: the largest dimension a space may have
+// (docs/configuration.md). A longer array is left to the caller's parser, which bounds
+// what it materialises; read here it would cost four bytes for each two-byte "0,".
+const MaxElements = 1 << 16
+
 // readFloatArray reads the array of JSON numbers opening at b[i] ('[') into dst (or a new
 // slice when dst is too short) and returns its elements and the index after its ']'.
 func readFloatArray(b []byte, i int, dst []float32) (vec []float32, next int, ok bool) {
@@ -102,6 +108,9 @@ func readFloatArray(b []byte, i int, dst []float32) (vec []float32, next int, ok
 		return nil, 0, false
 	}
 	n := bytes.Count(b[i:i+j], []byte{','}) + 1
+	if n > MaxElements {
+		return nil, 0, false
+	}
 	if cap(dst) >= n {
 		vec = dst[:0:n]
 	} else {
