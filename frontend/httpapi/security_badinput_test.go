@@ -13,6 +13,9 @@ import (
 	"github.com/engram-go/engram/engine"
 )
 
+// wireSecret is a bearer key sent in malformed requests; no answer or log line may hold it.
+const wireSecret = "engram-wire-secret-8f2c"
+
 // badInputSpace holds the sentinel memory every bad request aims at.
 const badInputSpace = "victim"
 
@@ -185,6 +188,11 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 		{"obsolete line folding", "GET /api/v1/memories HTTP/1.1\r\nHost: x\r\nX-Memory-Space: victim\r\n X-Injected: folded\r\n\r\n", 400, "X-Memory-Space header"},
 		{"encoded CRLF", "GET /api/v1/memories HTTP/1.1\r\nHost: x\r\nX-Memory-Space: victim%0d%0aX-Injected: yes\r\n\r\n", 400, "X-Memory-Space header"},
 		{"CRLF in Last-Event-ID", "GET /api/v1/stream/activities HTTP/1.1\r\nHost: x\r\nX-Memory-Space: victim\r\nLast-Event-ID: 1\r\n X-Injected: yes\r\n\r\n", 400, "Last-Event-ID"},
+		// A transport-level error answers the shared shape and never repeats the request,
+		// whose Authorization header holds a key.
+		{"duplicate Content-Length with a bearer key", "POST /api/v1/memories/remember HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + wireSecret + "\r\nContent-Length: 15\r\nContent-Length: 15\r\n\r\n{\"content\":\"x\"}", 400, "malformed HTTP request"},
+		{"bad Content-Length with a bearer key", "POST /api/v1/memories/remember HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + wireSecret + "\r\nContent-Length: 1x\r\n\r\n{}", 400, "malformed HTTP request"},
+		{"bad request line after a bearer key", "POST /api/v1/memories/remember HTTP/1.1\r\nAuthorization: Bearer " + wireSecret + "\r\nHost: x\r\nX-Memory-Space: a\x00b\r\n\r\n", 400, "malformed HTTP request"},
 	}
 	for _, c := range raw {
 		t.Run("wire "+c.name, func(t *testing.T) {
@@ -212,6 +220,9 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 			}
 			a := answer{status: resp.StatusCode, header: resp.Header, body: body}
 			a.expectError(t, c.status, "BAD_REQUEST", c.word)
+			if strings.Contains(string(body), wireSecret) || strings.Contains(fmt.Sprint(resp.Header), wireSecret) {
+				t.Fatalf("the answer repeats the request's key: %s", body)
+			}
 			for k := range resp.Header {
 				if strings.EqualFold(k, "X-Injected") {
 					t.Fatal("a request header was injected into the answer")

@@ -176,8 +176,11 @@ func (s *Server) ServeOn(ln net.Listener, pinned string) error {
 		ReadTimeout:                  time.Minute,
 		IdleTimeout:                  2 * time.Minute,
 		DisablePreParseMultipartForm: true,
-		CloseOnShutdown:              true,
-		Logger:                       fasthttpLogger{s.log},
+		// fasthttp would otherwise quote the request, Authorization header included, in
+		// the errors it hands to transportError and the logger.
+		SecureErrorLogMessage: true,
+		CloseOnShutdown:       true,
+		Logger:                fasthttpLogger{s.log},
 	}
 	s.listeners = append(s.listeners, l)
 	go func() {
@@ -246,5 +249,5 @@ func (s *Server) Stop(ctx context.Context) error {
 type fasthttpLogger struct{ log *slog.Logger }
 
 func (l fasthttpLogger) Printf(format string, args ...any) {
-	l.log.Debug(fmt.Sprintf(format, args...), "component", "fasthttp")
+	l.log.Debug(frontend.RedactCredentials(fmt.Sprintf(format, args...)), "component", "fasthttp")
 }
