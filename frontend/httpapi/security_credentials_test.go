@@ -51,7 +51,7 @@ func TestMalformedRequestsNeverRepeatAKey(t *testing.T) {
 	}
 	auth := "Authorization: Bearer " + wireSecret + "\r\n"
 	requests := map[string]string{
-		"duplicate Content-Length": "POST /api/v1/memories/remember HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: 15\r\nContent-Length: 15\r\n\r\n{\"content\":\"x\"}",
+		"duplicate Content-Length":   "POST /api/v1/memories/remember HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: 15\r\nContent-Length: 15\r\n\r\n{\"content\":\"x\"}",
 		"non-numeric Content-Length": "POST /api/v1/memories/remember HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: 1x\r\n\r\n{}",
 		"NUL in a header":            "GET /api/v1/memories HTTP/1.1\r\nHost: x\r\n" + auth + "X-Memory-Space: a\x00b\r\n\r\n",
 		"NUL in the key itself":      "GET /api/v1/memories HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + wireSecret + "\x00\r\n\r\n",
