@@ -117,6 +117,9 @@ func bodySpace(memorySpace, memorySpaceID string) (string, error) {
 
 // spaceKey is the id raw names, normalised, or raw itself when it is not a valid id.
 func spaceKey(raw string) string {
+	if raw == "" {
+		return "" // most bodies name no space: no error to build
+	}
 	if id, err := engine.NormalizeSpaceID(raw); err == nil {
 		return id
 	}
