@@ -203,11 +203,14 @@ func FuzzDecodeRemember(f *testing.F) {
 		`{"content":null,"memory_space":"abc","memory_space_id":"abc"}`,
 		`{"what":"w","when":"2024-01-01T00:00:00Z","who":"solo"}`,
 		`[]`, `"str"`, `{"content":"\u2028\ud800"}`,
+		`{"content":"x","confidence":01}`, `{"content":"x","confidence":.5}`, `{"content":"x","embedding":[+1]}`,
+		`{"content":"x","embedding":[0,0,0]}`, `{"content":" x ","memory_space":" abc ","memory_space_id":"abc"}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		v, err := fastjson.ParseBytes(body)
+		var p fastjson.Parser
+		v, err := parseJSON(&p, body, maxParsedValues(len(body)))
 		if err != nil {
 			return
 		}

@@ -24,6 +24,8 @@ func FuzzCutEmbedding(f *testing.F) {
 		`{"what":"w","when":"2024-01-01T00:00:00Z","embedding":[-0.0,3]}`,
 		`{"content":"\ud800","embedding":[1]}`,
 		`{"meta":{"embedding":[9]},"content":"]","embedding":[7]}`,
+		`{"content":"x","embedding":[01]}`, `{"content":"x","embedding":[1.]}`, `{"content":"x","embedding":[.5,1]}`,
+		`{"content":"x","embedding":[1],"c":+1}`, `{"content":"x","embedding":[0,0]}`, `{"content":"a` + "\n" + `","embedding":[1]}`,
 	} {
 		f.Add([]byte(seed))
 	}

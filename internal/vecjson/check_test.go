@@ -3,6 +3,7 @@ package vecjson
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -135,4 +136,38 @@ func FuzzCheck(f *testing.F) {
 			t.Fatalf("Check refuses %q, which is JSON: %v", b, err)
 		}
 	})
+}
+
+// BenchmarkCheck validates a remember body: "whole" is the body as sent (6 KiB, mostly its
+// 768-number embedding), "rest" what is left of it once Cut has read the embedding, which
+// is what the request path checks.
+func BenchmarkCheck(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString(`{"content":"the deploy broke the login page","tags":["ops","incident"],"confidence":0.9,"embedding":[`)
+	for i := range 768 {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, "%.7f", float32(i%97)/97-0.5)
+	}
+	sb.WriteString(`],"timestamp":"2024-05-01T12:00:00Z"}`)
+	whole := []byte(sb.String())
+	rest, _, ok := Cut(whole, nil)
+	if !ok {
+		b.Fatal("Cut stepped aside")
+	}
+	for _, tc := range []struct {
+		name string
+		body []byte
+	}{{"whole", whole}, {"rest", rest}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(tc.body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Check(tc.body, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

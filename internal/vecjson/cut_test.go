@@ -102,13 +102,24 @@ func TestReadNumberRounding(t *testing.T) {
 }
 
 // FuzzReadNumber: what the one-pass reader accepts is a JSON number, and its value is
-// strconv.ParseFloat's; every JSON number in float64's range is accepted.
+// strconv.ParseFloat's; every JSON number in float64's range is accepted; and Check's
+// grammar accepts every number the reader reads whole.
 func FuzzReadNumber(f *testing.F) {
-	for _, s := range []string{"0", "-0.5", "1e5", "0.1234567890123456789", "01", "1.", "-", "1e", "+1", "1e400"} {
+	for _, s := range []string{"0", "-0.5", "1e5", "0.1234567890123456789", "01", "1.", "-", "1e", "+1", "1e400",
+		".5", "-.5", "00", "-01", "1.e5", "1e+", "0x1", "1_000", "١"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		v, n, ok := readNumber([]byte(s), 0)
+		if len(s) > 0 {
+			end, err := checkNumber([]byte(s), 0)
+			if ok && n == len(s) && (err != nil || end != n) {
+				t.Fatalf("readNumber reads %q to %d, checkNumber to %d (%v)", s, n, end, err)
+			}
+			if err == nil && end == len(s) && !json.Valid([]byte(s)) {
+				t.Fatalf("checkNumber accepts %q, not a JSON number", s)
+			}
+		}
 		whole := ok && n == len(s)
 		want, err := strconv.ParseFloat(s, 64)
 		isNumber := json.Valid([]byte(s)) && len(s) > 0 && (s[0] == '-' || isDigit(s[0]))
