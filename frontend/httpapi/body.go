@@ -118,18 +118,18 @@ func (rq *request) memoryBody() (v *fastjson.Value, vec []float32, err error) {
 	return v, vec, nil
 }
 
-// checkedObject checks that the body is one JSON object, without parsing it into values,
-// for a handler that decodes it another way.
+// checkedObject checks that the body is one JSON object of at most the parse bound's
+// values, without parsing it into values, for a handler that decodes it another way.
 func (rq *request) checkedObject() ([]byte, error) {
 	body, kind, err := rq.jsonBytes()
 	if err != nil {
 		return nil, err
 	}
-	if _, err := vecjson.Check(body, 0); err != nil {
-		if kind == bodyForm {
+	if _, err := vecjson.Check(body, rq.srv.maxValues); err != nil {
+		if kind == bodyForm && !errors.Is(err, vecjson.ErrTooManyValues) {
 			return nil, rq.notForm()
 		}
-		return nil, badRequest("malformed JSON body: %v", err)
+		return nil, bodyError(err, rq.srv.maxValues)
 	}
 	if t := vecjson.TypeName(body); t != "object" {
 		return nil, badRequest("the request body must be a JSON object, got %s", t)
