@@ -1,4 +1,6 @@
-// Package vecjson reads the embedding of a JSON memory object in one pass.
+// Package vecjson reads JSON from clients before a general parser does: the embedding of
+// a memory object in one pass (Cut), the elements of a batch array (Elements), and the
+// whole text against RFC 8259 with a count of its values (Check).
 //
 // A remember body is mostly its embedding: 768 numbers are ~6 KiB of a ~6.3 KiB body.
 // A general JSON parser scans each number into a value, then scans it again to convert
@@ -18,6 +20,9 @@
 //   - Cut steps aside for an array longer than MaxElements.
 //   - What follows the array's elements (the closing bracket, other fields, trailing
 //     bytes) is left in rest untouched for the caller's parser to judge.
+//   - Check accepts exactly RFC 8259 (less unpaired \u surrogates and nesting beyond
+//     MaxDepth), allocates nothing, and stops counting as soon as the caller's bound on
+//     values is passed, so a body is judged in time linear in its size and constant space.
 package vecjson
 
 import (
