@@ -297,7 +297,10 @@ const maxDepth = 256
 // string for a top-level key; scalars are skipped to the next delimiter and left to
 // fastjson to judge.
 func skipValue(b []byte, i int) (int, bool) {
-	var open []byte // expected closing brackets, innermost last
+	// The expected closing brackets, innermost last, in an array (not a slice grown by
+	// append, which would cost an allocation per value of a batch of millions).
+	var open [maxDepth]byte
+	depth := 0
 	for i < len(b) {
 		switch c := b[i]; c {
 		case '"':
@@ -307,19 +310,20 @@ func skipValue(b []byte, i int) (int, bool) {
 			}
 			i = n
 		case '{', '[':
-			if len(open) == maxDepth {
+			if depth == maxDepth {
 				return 0, false
 			}
-			open = append(open, c+2) // '}' is '{'+2, ']' is '['+2
+			open[depth] = c + 2 // '}' is '{'+2, ']' is '['+2
+			depth++
 			i++
 		case '}', ']':
-			if len(open) == 0 || open[len(open)-1] != c {
+			if depth == 0 || open[depth-1] != c {
 				return 0, false
 			}
-			open = open[:len(open)-1]
+			depth--
 			i++
 		default:
-			if len(open) == 0 {
+			if depth == 0 {
 				for i < len(b) && !isDelimiter(b[i]) {
 					i++
 				}
@@ -331,7 +335,7 @@ func skipValue(b []byte, i int) (int, bool) {
 				i++
 			}
 		}
-		if len(open) == 0 {
+		if depth == 0 {
 			return i, true
 		}
 	}

@@ -184,3 +184,16 @@ func TestElementsLimit(t *testing.T) {
 		t.Fatalf("Elements(1000 zeros, 1000) = %d spans, n %d, ok %v", len(elems), n, ok)
 	}
 }
+
+// TestElementsAllocatesOnlyItsSpans: walking an array of objects allocates nothing per
+// element past the limit, so counting millions of them is free.
+func TestElementsAllocatesOnlyItsSpans(t *testing.T) {
+	body := []byte("[" + strings.TrimSuffix(strings.Repeat(`{"a":[1,{}]},`, 10000), ",") + "]")
+	if a := testing.AllocsPerRun(20, func() {
+		if _, n, ok := Elements(body, 0); !ok || n != 10000 {
+			t.Fatal("not split")
+		}
+	}); a != 0 {
+		t.Fatalf("Elements allocates %v times for 10,000 elements past its limit", a)
+	}
+}
