@@ -19,19 +19,19 @@ import (
 // errTooManyFields is the codec's refusal of a message holding more fields than its bound.
 var errTooManyFields = errors.New("grpcapi: too many fields")
 
-// fieldsPerMessageByte sets the bound on the fields one request message may hold:
+// messageBytesPerField sets the bound on the fields one request message may hold:
 // max_body_bytes/512, at least minMessageFields, as httpapi bounds a JSON body's values.
 // protobuf-go allocates per field what a two-byte field never pays for (16 bytes for an
 // empty string in a repeated field, a struct for an empty message, each grown by append),
 // so without the bound an 8 MB message of empty tags costs over 200 MB before any check.
 const (
-	fieldsPerMessageByte = 512
+	messageBytesPerField = 512
 	minMessageFields     = 1024
 )
 
 // maxMessageFields is the bound on the fields of one message for a message size limit.
 func maxMessageFields(maxBytes int) int {
-	return max(maxBytes/fieldsPerMessageByte, minMessageFields)
+	return max(maxBytes/messageBytesPerField, minMessageFields)
 }
 
 // boundedCodec is the proto codec with a count of the message's fields, nested ones and
