@@ -20,7 +20,7 @@
 //     another space, and none carries a credential.
 //   - A body is held to RFC 8259 and to max_body_bytes/512 JSON values (embeddings read
 //     ahead not counted) before anything is built from it, and a batch is parsed one
-//     memory at a time, so reading a request allocates at most 2 × max_body_bytes plus 512 bytes
-//     per batch item whatever its shape (docs/operations.md). A key is checked against
-//     the space named outside the body before the body is read.
+//     memory at a time, so reading a request allocates at most 2 × max_body_bytes plus
+//     512 bytes per batch item whatever its shape (docs/operations.md). A key is checked
+//     against the space named outside the body before the body is read.
 package httpapi
