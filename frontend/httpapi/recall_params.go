@@ -82,14 +82,14 @@ func (p *recallParams) readBody(rq *request) error {
 			if tags, first = fieldStrings(f, k); first == nil {
 				p.setTags(k, tags, false)
 			}
+		case !isRecallParam(k) && k != "limit":
+			// Unknown: ignored without copying its value out of the parser.
 		case f.Type() == fastjson.TypeString:
 			first = p.set(rq, k, string(f.GetStringBytes()))
 		case f.Type() == fastjson.TypeNumber || f.Type() == fastjson.TypeTrue || f.Type() == fastjson.TypeFalse:
 			first = p.set(rq, k, f.String())
 		default:
-			if isRecallParam(k) {
-				first = badRequest("%s has the wrong JSON type (%s)", k, f.Type())
-			}
+			first = badRequest("%s has the wrong JSON type (%s)", k, f.Type())
 		}
 	})
 	if first != nil {

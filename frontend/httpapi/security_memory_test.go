@@ -60,6 +60,10 @@ func hostileBodies(size, maxValues int) []hostileBody {
 		{"recall with nested arrays", recall, "", repeatTo(size, `{"query":"x","junk":[`, `[[[[0]]]],`, `]}`)},
 		{"remember with an embedding of zeros", remember, "", zeros(`{"content":"x","embedding":[`, `]}`)},
 		{"recall with an embedding of zeros", recall, "", zeros(`{"query":"x","embedding":[`, `]}`)},
+		// One long string: a single value, so parsed (fastjson copies the body) or decoded
+		// (encoding/json buffers it) whole.
+		{"recall with a long unknown string", recall, "", repeatTo(size, `{"query":"x","junk":"`, "a", `"}`)},
+		{"space create with a long unknown string", "/api/v1/spaces", "", repeatTo(size, `{"id":"bomb","junk":"`, "a", `"}`)},
 		// The largest parse the value bound lets through: it is parsed and decoded.
 		{"recall just under the value bound", recall, "", repeatTo(2*(maxValues-8), `{"query":"x","junk":[`, "0,", `]}`)},
 	}
