@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/engram-go/engram/simd"
 )
 
 // MemoryType classifies a memory the way the public API does.
@@ -115,7 +117,8 @@ func ValidateID(id string) error {
 	return nil
 }
 
-// ValidateEmbedding rejects vectors of the wrong length or with NaN/Inf components.
+// ValidateEmbedding rejects vectors of the wrong length, with NaN/Inf components, or
+// whose length (L2 norm) is 0 or overflows a float32.
 func ValidateEmbedding(v []float32, dim int) error {
 	if len(v) != dim {
 		return fmt.Errorf("%w: embedding has %d dimensions, this space expects %d", ErrInvalidInput, len(v), dim)
@@ -135,13 +138,24 @@ func ValidateEmbedding(v []float32, dim int) error {
 	for ; i < len(v); i++ {
 		n0 |= math.Float32bits(v[i])&0x7f800000 + 0x00800000
 	}
-	if (n0|n1|n2|n3)>>31 == 0 {
-		return nil
-	}
-	for i, x := range v {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("%w: embedding[%d] is not a finite number", ErrInvalidInput, i)
+	if (n0|n1|n2|n3)>>31 != 0 {
+		for i, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return fmt.Errorf("%w: embedding[%d] is not a finite number", ErrInvalidInput, i)
+			}
 		}
+	}
+	// The slab keeps a vector normalised: one of length 0 would be kept as no vector at
+	// all (and later replaced by one computed from the content), one whose length
+	// overflows as a zero vector. Both are refused rather than changed. The length is
+	// computed as the slab computes it (float32), so a component too small or too large
+	// to square counts here exactly as it would there.
+	switch n := simd.Norm(v); {
+	case len(v) == 0:
+	case !(n > 0):
+		return fmt.Errorf("%w: embedding has length 0 (every component is 0 or too small to square as a float32); send a vector with a direction, or none", ErrInvalidInput)
+	case math.IsInf(float64(n), 0):
+		return fmt.Errorf("%w: embedding's length overflows a float32 (a component beyond about 1.8e19); scale it down", ErrInvalidInput)
 	}
 	return nil
 }

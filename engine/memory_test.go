@@ -26,7 +26,13 @@ func TestValidateEmbedding(t *testing.T) {
 		wantErr string // "" for valid
 	}{
 		{"finite", vec(768, -1, 0), 768, ""},
-		{"extremes", []float32{math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, float32(math.Copysign(0, -1)), 0}, 5, ""},
+		{"extremes", []float32{1e19, -1e19, math.SmallestNonzeroFloat32, float32(math.Copysign(0, -1)), 0}, 5, ""},
+		{"zero", make([]float32, 768), 768, "embedding has length 0"},
+		{"negative zeros", []float32{float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1))}, 2, "embedding has length 0"},
+		{"underflowing", []float32{1e-45, 1e-45, 1e-45, 1e-45, 1e-45, 1e-45, 1e-45, 1e-45}, 8, "embedding has length 0"},
+		{"smallest with a length", []float32{1e-22, 0, 0, 0, 0, 0, 0, 0}, 8, ""},
+		{"overflowing length", []float32{math.MaxFloat32, -math.MaxFloat32, 1}, 3, "length overflows"},
+		{"just overflowing", []float32{2e19, 0, 0, 0}, 4, "length overflows"},
 		{"wrong length", vec(767, -1, 0), 768, "embedding has 767 dimensions, this space expects 768"},
 		{"NaN first", vec(768, 0, nan), 768, "embedding[0] is not a finite number"},
 		{"+Inf in a chain", vec(768, 402, inf), 768, "embedding[402] is not a finite number"},

@@ -80,6 +80,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 		log.Info("no configuration file, using built-in defaults")
 	}
 	log.Info("scheduler sized for blocking fdatasync", "gomaxprocs", procs.Tune(), "cpus", runtime.NumCPU())
+	setMemoryLimit(cfg.Limits.MemoryLimitBytes, log)
 	auth, stopAuth, err := a.authenticator(cfg, log)
 	if err != nil {
 		return err

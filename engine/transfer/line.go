@@ -76,7 +76,7 @@ const memoryLineFields = "id, content, embedding, confidence, observed_at, store
 // memory holds no reference into p.
 func ParseLine(p *fastjson.Parser, line []byte) (engine.Memory, error) {
 	var m engine.Memory
-	v, vec, err := jsonwire.ParseMemory(p, line, nil)
+	v, vec, err := jsonwire.ParseMemory(p, line, nil, jsonwire.MaxParsedValues(len(line)))
 	if err != nil {
 		return m, jsonwire.Invalid("malformed JSON: %v", err)
 	}

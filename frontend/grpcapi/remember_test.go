@@ -158,6 +158,11 @@ func TestRememberRejectsBadInput(t *testing.T) {
 	nan := float32(math.NaN())
 	withNaN := vec(0, 0)
 	withNaN[3] = nan
+	underflow, overflow := make([]float32, len(withNaN)), make([]float32, len(withNaN))
+	for i := range underflow {
+		underflow[i] = 1e-45
+	}
+	overflow[0] = 1e20
 	mem := func(m *pb.Memory) *pb.RememberRequest {
 		return &pb.RememberRequest{MemoryType: &pb.RememberRequest_Memory{Memory: m}}
 	}
@@ -177,6 +182,10 @@ func TestRememberRejectsBadInput(t *testing.T) {
 		{"content over the limit", bg, memoryReq("", "", strings.Repeat("x", engine.MaxContentBytes+1), nil), frontend.CodeInvalidInput, "memory.content"},
 		{"NaN in the embedding", bg, memoryReq("", "", "x", withNaN), frontend.CodeInvalidInput, ""},
 		{"wrong dimension", bg, memoryReq("", "", "x", []float32{1, 2}), frontend.CodeInvalidInput, ""},
+		{"zero embedding", bg, memoryReq("", "", "x", make([]float32, len(withNaN))), frontend.CodeInvalidInput, "length 0"},
+		{"underflowing embedding", bg, memoryReq("", "", "x", underflow), frontend.CodeInvalidInput, "length 0"},
+		{"overflowing embedding", bg, memoryReq("", "", "x", overflow), frontend.CodeInvalidInput, "overflows"},
+		{"zero episode embedding", bg, episode(&pb.Episode{What: "x", When: timestamppb.Now(), Embedding: make([]float32, len(withNaN))}), frontend.CodeInvalidInput, "length 0"},
 		{"NaN confidence", bg, mem(&pb.Memory{Content: "x", Confidence: &pb.Confidence{Value: nan}}), frontend.CodeInvalidInput, ""},
 		{"confidence above 1", bg, mem(&pb.Memory{Content: "x", Confidence: &pb.Confidence{Value: 1.5}}), frontend.CodeInvalidInput, ""},
 		{"empty content", bg, memoryReq("", "", "  ", nil), frontend.CodeInvalidInput, ""},

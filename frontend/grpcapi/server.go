@@ -62,6 +62,9 @@ func New(opts frontend.Options) (*Server, error) {
 	s.srv = grpc.NewServer(
 		// The message limit plays the role of HTTP's body limit.
 		grpc.MaxRecvMsgSize(opts.MaxBodyBytes),
+		// ...and these bound what decoding a message may cost, and whose (admit.go).
+		grpc.ForceServerCodecV2(newBoundedCodec(maxMessageFields(opts.MaxBodyBytes))),
+		grpc.InTapHandle(s.admit),
 		grpc.ChainUnaryInterceptor(s.unaryAuth),
 		grpc.ChainStreamInterceptor(s.streamAuth),
 		// Clients that keep idle connections alive with pings are welcome, within reason.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -29,10 +30,6 @@ func (s *Server) handleBatch(rq *request) error {
 	}
 	if len(items) == 0 {
 		return invalidInput("the batch holds no memories")
-	}
-	if len(items) > s.opts.MaxBatchItems {
-		return frontend.Errorf(http.StatusRequestEntityTooLarge, frontend.CodeTooLarge,
-			fmt.Sprintf("the batch holds %d memories; the limit is %d per request", len(items), s.opts.MaxBatchItems))
 	}
 	opts, err := batchOptions(rq)
 	if err != nil {
@@ -151,67 +148,80 @@ func (s *Server) handleBatch(rq *request) error {
 }
 
 // decodeBatch decodes every item; a malformed item is kept with its error so that its
-// index is reported.
+// index is reported. The array is never parsed whole: vecjson.Elements splits it and each
+// element is parsed alone (its embedding read ahead, parseMemoryJSON), so a parse holds
+// one memory's values at a time.
 func (s *Server) decodeBatch(rq *request) ([]batchItem, error) {
 	ct := rq.ctx.Request.Header.ContentType()
 	kind := classifyContentType(ct)
-	if kind == bodyNDJSON {
-		return s.decodeNDJSON(rq)
-	}
 	if kind == bodyOther {
 		return nil, unsupportedMediaType(ct, "application/json (an array of memories) or application/x-ndjson")
 	}
-	if elems, ok := vecjson.Elements(rq.ctx.Request.Body()); ok && len(elems) <= s.opts.MaxBatchItems {
-		if items, ok := s.decodeElements(rq.borrowParser(), elems); ok {
-			return items, nil
-		}
+	if err := rq.preauthorize(); err != nil {
+		return nil, err
 	}
-	root, err := rq.jsonBody()
+	if kind == bodyNDJSON {
+		return s.decodeNDJSON(rq)
+	}
+	body, kind, err := rq.jsonBytes()
 	if err != nil {
 		return nil, err
 	}
-	arr, err := root.Array()
-	if err != nil {
-		return nil, invalidInput("a batch must be a JSON array of memories (or NDJSON with Content-Type application/x-ndjson), got %s", root.Type())
+	elems, n, ok := vecjson.Elements(body, s.opts.MaxBatchItems)
+	if !ok {
+		if _, err := vecjson.Check(body, 0); err != nil {
+			if kind == bodyForm {
+				return nil, rq.notForm()
+			}
+			return nil, badRequest("malformed JSON body: %v", err)
+		}
+		return nil, invalidInput("a batch must be a JSON array of memories (or NDJSON with Content-Type application/x-ndjson), got %s", vecjson.TypeName(body))
 	}
-	items := make([]batchItem, len(arr))
-	if len(arr) > s.opts.MaxBatchItems {
-		return items, nil // rejected by the caller without decoding
+	if n > s.opts.MaxBatchItems {
+		return nil, s.tooManyItems(n)
 	}
-	for i, v := range arr {
-		items[i].err = decodeRemember(v, s.opts.MaxContentBytes, &items[i].in)
-	}
-	return items, nil
+	return s.decodeElements(rq.borrowParser(), body, elems)
 }
 
-// decodeElements decodes the elements of a batch array one by one, each embedding read
-// ahead (parseMemoryJSON): the array parsed whole is read by fastjson alone. ok is false
-// when an element is not an object or is malformed: the caller then parses the whole
-// body, so the answer is the one the whole array gets.
-func (s *Server) decodeElements(p *fastjson.Parser, elems [][]byte) (items []batchItem, ok bool) {
-	items = make([]batchItem, len(elems))
+// decodeElements decodes the elements of the batch array body one by one with p, each
+// embedding read ahead (parseMemoryJSON); an element that is not a memory object is kept
+// with its error.
+func (s *Server) decodeElements(p *fastjson.Parser, body []byte, elems [][]byte) ([]batchItem, error) {
+	items := make([]batchItem, len(elems))
 	for i, elem := range elems {
-		if elem[0] != '{' {
-			// Not an object (an item error), or a scalar fastjson judges differently alone
-			// than inside an array: the whole body's parse has the last word.
-			return nil, false
-		}
-		v, vec, err := parseMemoryJSON(p, elem, nil)
+		v, vec, err := parseMemoryJSON(p, elem, nil, s.maxValues)
 		if err != nil {
-			return nil, false
+			if errors.Is(err, vecjson.ErrTooManyValues) {
+				return nil, tooManyValues(s.maxValues)
+			}
+			// The element is malformed, so the body is: name the fault at its offset in
+			// the body.
+			if _, cerr := vecjson.Check(body, 0); cerr != nil {
+				err = cerr
+			}
+			return nil, badRequest("malformed JSON body: %v", err)
 		}
 		items[i].in.vec = vec
 		// Every field is copied out of the parser here, so the next element may reuse it.
 		items[i].err = decodeRemember(v, s.opts.MaxContentBytes, &items[i].in)
 	}
-	return items, true
+	return items, nil
+}
+
+// tooManyItems answers a batch of n memories, more than a request may hold.
+func (s *Server) tooManyItems(n int) error {
+	return frontend.Errorf(http.StatusRequestEntityTooLarge, frontend.CodeTooLarge,
+		fmt.Sprintf("the batch holds %d memories; the limit is %d per request", n, s.opts.MaxBatchItems))
 }
 
 // decodeNDJSON reads one memory per line; blank lines are skipped and do not count.
 func (s *Server) decodeNDJSON(rq *request) ([]batchItem, error) {
 	body := rq.ctx.Request.Body()
 	p := rq.borrowParser()
-	var items []batchItem
+	// Sized once: an item is a few hundred bytes, and growing the slice by append would
+	// allocate it about five times over.
+	items := make([]batchItem, 0, min(bytes.Count(body, []byte{'\n'})+1, s.opts.MaxBatchItems))
+	n := 0
 	for len(body) > 0 {
 		line := body
 		if i := bytes.IndexByte(body, '\n'); i >= 0 {
@@ -223,20 +233,25 @@ func (s *Server) decodeNDJSON(rq *request) ([]batchItem, error) {
 		if len(line) == 0 {
 			continue
 		}
-		if len(items) >= s.opts.MaxBatchItems {
-			items = append(items, batchItem{}) // counted only, rejected by the caller
-			continue
+		if n++; n > s.opts.MaxBatchItems {
+			continue // counted only
 		}
 		var it batchItem
-		v, vec, err := parseMemoryJSON(p, line, nil)
+		v, vec, err := parseMemoryJSON(p, line, nil, s.maxValues)
 		it.in.vec = vec
-		if err != nil {
+		switch {
+		case errors.Is(err, vecjson.ErrTooManyValues):
+			return nil, tooManyValues(s.maxValues)
+		case err != nil:
 			it.err = invalidInput("malformed JSON: %v", err)
-		} else {
+		default:
 			// Every field is copied out of the parser here, so the next line may reuse it.
 			it.err = decodeRemember(v, s.opts.MaxContentBytes, &it.in)
 		}
 		items = append(items, it)
+	}
+	if n > s.opts.MaxBatchItems {
+		return nil, s.tooManyItems(n)
 	}
 	return items, nil
 }

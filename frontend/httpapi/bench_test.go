@@ -96,9 +96,9 @@ func BenchmarkDecodeRemember(b *testing.B) {
 				var v *fastjson.Value
 				var err error
 				if tc.readAhead {
-					v, in.vec, err = parseMemoryJSON(p, body, nil)
+					v, in.vec, err = parseMemoryJSON(p, body, nil, 0)
 				} else {
-					v, err = parseJSON(p, body)
+					v, err = parseJSON(p, body, 0)
 				}
 				if err != nil {
 					b.Fatal(err)
@@ -203,11 +203,14 @@ func FuzzDecodeRemember(f *testing.F) {
 		`{"content":null,"memory_space":"abc","memory_space_id":"abc"}`,
 		`{"what":"w","when":"2024-01-01T00:00:00Z","who":"solo"}`,
 		`[]`, `"str"`, `{"content":"\u2028\ud800"}`,
+		`{"content":"x","confidence":01}`, `{"content":"x","confidence":.5}`, `{"content":"x","embedding":[+1]}`,
+		`{"content":"x","embedding":[0,0,0]}`, `{"content":" x ","memory_space":" abc ","memory_space_id":"abc"}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		v, err := fastjson.ParseBytes(body)
+		var p fastjson.Parser
+		v, err := parseJSON(&p, body, maxParsedValues(len(body)))
 		if err != nil {
 			return
 		}
@@ -248,12 +251,12 @@ func BenchmarkDecodeBatchArray(b *testing.B) {
 		var p fastjson.Parser
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {
-			elems, ok := vecjson.Elements(body)
+			elems, _, ok := vecjson.Elements(body, 1000)
 			if !ok {
 				b.Fatal("not split")
 			}
-			items, ok := s.decodeElements(&p, elems)
-			if !ok || len(items) != 100 || items[99].err != nil {
+			items, err := s.decodeElements(&p, body, elems)
+			if err != nil || len(items) != 100 || items[99].err != nil {
 				b.Fatal("not decoded")
 			}
 		}
@@ -262,7 +265,7 @@ func BenchmarkDecodeBatchArray(b *testing.B) {
 		var p fastjson.Parser
 		b.SetBytes(int64(len(body)))
 		for b.Loop() {
-			v, err := parseJSON(&p, body)
+			v, err := parseJSON(&p, body, 0)
 			if err != nil {
 				b.Fatal(err)
 			}

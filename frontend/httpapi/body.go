@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/internal/vecjson"
 	"github.com/valyala/fastjson"
 )
 
@@ -71,54 +73,66 @@ func (rq *request) borrowVec() []float32 {
 	return *rq.vecs
 }
 
-// jsonBody checks the Content-Type and parses the body as one JSON value.
-func (rq *request) jsonBody() (*fastjson.Value, error) {
-	v, _, err := rq.parseBody(false)
-	return v, err
-}
-
-// memoryBody is jsonBody for a body holding one memory; vec is its embedding when
-// parseMemoryJSON read it ahead of the parser.
-func (rq *request) memoryBody() (v *fastjson.Value, vec []float32, err error) {
-	return rq.parseBody(true)
-}
-
-func (rq *request) parseBody(memory bool) (v *fastjson.Value, vec []float32, err error) {
+// jsonBytes checks the Content-Type of a body that must be JSON and returns the body.
+func (rq *request) jsonBytes() ([]byte, bodyKind, error) {
 	ct := rq.ctx.Request.Header.ContentType()
 	kind := classifyContentType(ct)
 	if kind != bodyJSON && kind != bodyForm {
-		return nil, nil, unsupportedMediaType(ct, "application/json")
+		return nil, kind, unsupportedMediaType(ct, "application/json")
 	}
 	body := rq.ctx.Request.Body()
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, nil, badRequest("the request body is empty; send a JSON object")
+		return nil, kind, badRequest("the request body is empty; send a JSON object")
 	}
-	if memory {
-		v, vec, err = parseMemoryJSON(rq.borrowParser(), body, rq.borrowVec())
-		if cap(vec) > cap(*rq.vecs) {
-			*rq.vecs = vec[:0] // the next request reuses this one
-		}
-	} else {
-		v, err = parseJSON(rq.borrowParser(), body)
+	return body, kind, nil
+}
+
+// notForm is the answer to a form body that is not JSON: a real form post, not curl's
+// default label on a JSON body.
+func (rq *request) notForm() error {
+	return unsupportedMediaType(rq.ctx.Request.Header.ContentType(), "application/json (a form body is accepted only when it is JSON)")
+}
+
+// memoryBody parses the body, a memory or a recall, as one JSON value; vec is its
+// embedding when parseMemoryJSON read it ahead of the parser. The key is checked against
+// the space the request names outside its body first (preauthorize).
+func (rq *request) memoryBody() (v *fastjson.Value, vec []float32, err error) {
+	if err := rq.preauthorize(); err != nil {
+		return nil, nil, err
+	}
+	body, kind, err := rq.jsonBytes()
+	if err != nil {
+		return nil, nil, err
+	}
+	maxValues := rq.srv.maxValues
+	v, vec, err = parseMemoryJSON(rq.borrowParser(), body, rq.borrowVec(), maxValues)
+	if cap(vec) > cap(*rq.vecs) {
+		*rq.vecs = vec[:0] // the next request reuses this one
 	}
 	if err != nil {
-		if kind == bodyForm {
-			// A real form post, not curl's default label on a JSON body.
-			return nil, nil, unsupportedMediaType(ct, "application/json (a form body is accepted only when it is JSON)")
+		if kind == bodyForm && !errors.Is(err, vecjson.ErrTooManyValues) {
+			return nil, nil, rq.notForm()
 		}
-		return nil, nil, badRequest("malformed JSON body: %v", err)
+		return nil, nil, bodyError(err, maxValues)
 	}
 	return v, vec, nil
 }
 
-// jsonObject is jsonBody for routes whose body must be an object.
-func (rq *request) jsonObject() (*fastjson.Value, error) {
-	v, err := rq.jsonBody()
+// checkedObject checks that the body is one JSON object of at most the parse bound's
+// values, without parsing it into values, for a handler that decodes it another way.
+func (rq *request) checkedObject() ([]byte, error) {
+	body, kind, err := rq.jsonBytes()
 	if err != nil {
 		return nil, err
 	}
-	if v.Type() != fastjson.TypeObject {
-		return nil, badRequest("the request body must be a JSON object, got %s", v.Type())
+	if _, err := vecjson.Check(body, rq.srv.maxValues); err != nil {
+		if kind == bodyForm && !errors.Is(err, vecjson.ErrTooManyValues) {
+			return nil, rq.notForm()
+		}
+		return nil, bodyError(err, rq.srv.maxValues)
 	}
-	return v, nil
+	if t := vecjson.TypeName(body); t != "object" {
+		return nil, badRequest("the request body must be a JSON object, got %s", t)
+	}
+	return body, nil
 }

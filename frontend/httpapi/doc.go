@@ -17,5 +17,10 @@
 //   - A write answers 2xx only after the engine reports it stored (durable per the
 //     space's sync mode); otherwise it answers an error. Nothing is dropped silently.
 //   - No answer, stream event, metric label or error message of one space carries data of
-//     another space.
+//     another space, and none carries a credential.
+//   - A body is held to RFC 8259 and to max_body_bytes/512 JSON values (embeddings read
+//     ahead not counted) before anything is built from it, and a batch is parsed one
+//     memory at a time, so reading a request allocates at most 2 × max_body_bytes plus
+//     512 bytes per batch item whatever its shape (docs/operations.md). A key is checked
+//     against the space named outside the body before the body is read.
 package httpapi

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/engram-go/engram/frontend"
@@ -87,10 +89,31 @@ func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
 	case errors.As(err, &nerr) && nerr.Timeout():
 		fe = frontend.Errorf(http.StatusRequestTimeout, frontend.CodeBadRequest, "timed out reading the request")
 	default:
-		fe = badRequest("malformed HTTP request: %v", err)
+		fe = badRequest("malformed HTTP request: %s", transportReason(err))
 	}
 	writeError(ctx, fe)
 	s.metrics.observe("transport", ctx.Response.StatusCode(), start)
+}
+
+// quoted matches a Go-quoted span of a transport error: fasthttp quotes what it read of
+// the request there (a header value, the request line).
+var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// transportReason is what an answer says of a transport error: fasthttp's reason without
+// the request it read, whose headers may hold a key. fasthttp is told not to append the
+// request (SecureErrorLogMessage); quoted values inside the reason are withheld too, and
+// whatever remains passes through frontend.RedactCredentials.
+func transportReason(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "error when reading request headers: ")
+	if i := strings.Index(msg, ": buffer size="); i >= 0 {
+		msg = msg[:i]
+	}
+	msg = quoted.ReplaceAllString(msg, "(value withheld)")
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return frontend.RedactCredentials(msg)
 }
 
 // drainBody reads and discards what the client is still sending of a rejected body. If

@@ -5,7 +5,8 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// parseMemoryJSON parses a memory object, its embedding read ahead (jsonwire.ParseMemory).
-func parseMemoryJSON(p *fastjson.Parser, b []byte, dst []float32) (*fastjson.Value, []float32, error) {
-	return jsonwire.ParseMemory(p, b, dst)
+// parseMemoryJSON parses a memory object, its embedding read ahead, the rest bounded to
+// maxValues values (jsonwire.ParseMemory).
+func parseMemoryJSON(p *fastjson.Parser, b []byte, dst []float32, maxValues int) (*fastjson.Value, []float32, error) {
+	return jsonwire.ParseMemory(p, b, dst, maxValues)
 }

@@ -24,14 +24,16 @@ func FuzzCutEmbedding(f *testing.F) {
 		`{"what":"w","when":"2024-01-01T00:00:00Z","embedding":[-0.0,3]}`,
 		`{"content":"\ud800","embedding":[1]}`,
 		`{"meta":{"embedding":[9]},"content":"]","embedding":[7]}`,
+		`{"content":"x","embedding":[01]}`, `{"content":"x","embedding":[1.]}`, `{"content":"x","embedding":[.5,1]}`,
+		`{"content":"x","embedding":[1],"c":+1}`, `{"content":"x","embedding":[0,0]}`, `{"content":"a` + "\n" + `","embedding":[1]}`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, decode := range []func(*fastjson.Value, int, *rememberInput) error{decodeRemember, decodeEpisode} {
 			var whole, cut fastjson.Parser
-			v1, err1 := parseJSON(&whole, body)
-			v2, vec, err2 := parseMemoryJSON(&cut, body, nil)
+			v1, err1 := parseJSON(&whole, body, 0)
+			v2, vec, err2 := parseMemoryJSON(&cut, body, nil, 0)
 			if errString(err1) != errString(err2) {
 				t.Fatalf("parse errors differ: %v / %v", err1, err2)
 			}
@@ -71,8 +73,8 @@ func errString(err error) string {
 }
 
 // FuzzBatchElements: a batch array decoded element by element (vecjson.Elements, each
-// embedding read ahead) gives the items the array parsed whole gives, and when the whole
-// array is malformed the element path steps aside.
+// embedding read ahead) gives the items the array parsed whole gives, and is refused
+// exactly when the whole array is malformed.
 func FuzzBatchElements(f *testing.F) {
 	one := string(rememberBody(rand.New(rand.NewPCG(1, 2)), 8, 1))
 	for _, seed := range []string{
@@ -88,11 +90,13 @@ func FuzzBatchElements(f *testing.F) {
 		var p fastjson.Parser
 		ok := false
 		var got []batchItem
-		if elems, split := vecjson.Elements(body); split {
-			got, ok = s.decodeElements(&p, elems)
+		if elems, n, split := vecjson.Elements(body, s.opts.MaxBatchItems); split && n <= s.opts.MaxBatchItems {
+			var err error
+			got, err = s.decodeElements(&p, body, elems)
+			ok = err == nil
 		}
 		var whole fastjson.Parser
-		v, err := parseJSON(&whole, body)
+		v, err := parseJSON(&whole, body, 0)
 		var arr []*fastjson.Value
 		if err == nil {
 			arr, err = v.Array()
@@ -104,7 +108,10 @@ func FuzzBatchElements(f *testing.F) {
 			return
 		}
 		if !ok {
-			return // stepped aside: the whole body is parsed instead
+			if len(arr) <= s.opts.MaxBatchItems {
+				t.Fatalf("a valid array of %d elements was not decoded element by element", len(arr))
+			}
+			return
 		}
 		if len(arr) != len(got) {
 			t.Fatalf("%d elements, the whole array has %d", len(got), len(arr))

@@ -46,11 +46,17 @@ func readRecallParams(rq *request) (recallParams, error) {
 
 // readBody takes the parameters of a POST body; a body value overrides the query string.
 func (p *recallParams) readBody(rq *request) error {
-	root, err := rq.jsonObject()
+	// The embedding is read ahead as a memory's is, so its elements never count against the
+	// bound on parsed values; vec is the request's buffer, and the engine copies a cue's
+	// embedding before the handler returns it.
+	root, vec, err := rq.memoryBody()
 	if err != nil {
 		return err
 	}
-	obj, _ := root.Object()
+	obj, err := root.Object()
+	if err != nil {
+		return badRequest("the request body must be a JSON object, got %s", root.Type())
+	}
 	var first error
 	var spaceName, spaceIDv2 string
 	obj.Visit(func(key []byte, f *fastjson.Value) {
@@ -64,20 +70,24 @@ func (p *recallParams) readBody(rq *request) error {
 		case k == "memory_space_id":
 			spaceIDv2, first = fieldString(f, k)
 		case k == "embedding" && f.Type() == fastjson.TypeArray:
-			p.cue.Embedding, first = fieldEmbedding(f, k)
+			if vec != nil {
+				p.cue.Embedding = vec // f is the empty placeholder left in its place
+			} else {
+				p.cue.Embedding, first = fieldEmbedding(f, k)
+			}
 		case (k == "required_tags" || k == "excluded_tags") && f.Type() == fastjson.TypeArray:
 			var tags []string
 			if tags, first = fieldStrings(f, k); first == nil {
 				p.setTags(k, tags, false)
 			}
+		case !isRecallParam(k) && k != "limit":
+			// Unknown: ignored without copying its value out of the parser.
 		case f.Type() == fastjson.TypeString:
 			first = p.set(rq, k, string(f.GetStringBytes()))
 		case f.Type() == fastjson.TypeNumber || f.Type() == fastjson.TypeTrue || f.Type() == fastjson.TypeFalse:
 			first = p.set(rq, k, f.String())
 		default:
-			if isRecallParam(k) {
-				first = badRequest("%s has the wrong JSON type (%s)", k, f.Type())
-			}
+			first = badRequest("%s has the wrong JSON type (%s)", k, f.Type())
 		}
 	})
 	if first != nil {
@@ -193,9 +203,9 @@ func parseEmbeddingParam(rq *request, val string) ([]float32, error) {
 	} else {
 		p = rq.borrowParser()
 	}
-	v, err := p.Parse(val)
+	v, err := parseJSON(p, []byte(val), rq.srv.maxValues)
 	if err != nil {
-		return nil, badRequest("embedding must be a JSON array of numbers such as [0.1,0.2], got %.40q", val)
+		return nil, badRequest("embedding must be a JSON array of numbers such as [0.1,0.2], got %.40q (%v)", val, err)
 	}
 	emb, err := fieldEmbedding(v, "embedding")
 	if err != nil {

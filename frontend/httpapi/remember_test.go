@@ -99,7 +99,7 @@ func TestRememberErrors(t *testing.T) {
 		{name: "blank content", body: `{"content":"   "}`, status: 400, code: "INVALID_MEMORY_INPUT", words: []string{"content"}},
 		{name: "content not a string", body: `{"content":5}`, status: 400, code: "INVALID_MEMORY_INPUT", words: []string{"content"}},
 		{name: "content over the limit", body: `{"content":"` + long + `"}`, status: 400, code: "INVALID_MEMORY_INPUT", words: []string{"content", "64"}},
-		{name: "NaN embedding", body: `{"content":"x","embedding":[NaN,0,0,0,0,0,0,0]}`, status: 400, code: "INVALID_MEMORY_INPUT", words: []string{"embedding[0]"}},
+		{name: "NaN embedding", body: `{"content":"x","embedding":[NaN,0,0,0,0,0,0,0]}`, status: 400, code: "BAD_REQUEST", words: []string{"malformed JSON", "NaN"}},
 		{name: "infinite embedding", body: `{"content":"x","embedding":[0,1e999,0,0,0,0,0,0]}`, status: 400, code: "INVALID_MEMORY_INPUT", words: []string{"embedding[1]"}},
 		{name: "float32 overflow", body: `{"content":"x","embedding":[0,0,1e39,0,0,0,0,0]}`, status: 400, code: "INVALID_MEMORY_INPUT", words: []string{"embedding[2]"}},
 		{name: "embedding of strings", body: `{"content":"x","embedding":["a"]}`, status: 400, code: "INVALID_MEMORY_INPUT", words: []string{"embedding[0]"}},

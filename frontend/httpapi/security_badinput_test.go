@@ -13,6 +13,9 @@ import (
 	"github.com/engram-go/engram/engine"
 )
 
+// wireSecret is a bearer key sent in malformed requests; no answer or log line may hold it.
+const wireSecret = "engram-wire-secret-8f2c"
+
 // badInputSpace holds the sentinel memory every bad request aims at.
 const badInputSpace = "victim"
 
@@ -105,16 +108,46 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 		{"episode when garbage", req{path: "/api/v1/episodes/remember", body: `{"what":"x","when":"soon"}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"when"}},
 
 		// NaN, Infinity and numbers beyond float64 or float32.
-		{"NaN confidence", req{path: remember, body: `{"content":"x","confidence":NaN}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"confidence", "finite"}},
+		{"NaN confidence", req{path: remember, body: `{"content":"x","confidence":NaN}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "NaN"}},
 		{"Infinity confidence", req{path: remember, body: `{"content":"x","confidence":Infinity}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON"}},
 		{"-Infinity link_threshold", req{path: remember, body: `{"content":"x","link_threshold":-Infinity}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON"}},
 		{"1e400 confidence", req{path: remember, body: `{"content":"x","confidence":1e400}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"confidence", "finite"}},
-		{"NaN in embedding", req{path: remember, body: `{"content":"x","embedding":[NaN,1,1,1,1,1,1,1]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding[0]"}},
+		{"NaN in embedding", req{path: remember, body: `{"content":"x","embedding":[NaN,1,1,1,1,1,1,1]}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "NaN"}},
 		{"1e400 in embedding", req{path: remember, body: `{"content":"x","embedding":[1,1e400,1,1,1,1,1,1]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding[1]"}},
 		{"beyond float32 in embedding", req{path: remember, body: `{"content":"x","embedding":[1,1,1e39,1,1,1,1,1]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding[2]"}},
 		{"recall max_results 1e400", req{path: "/api/v1/memories/recall?query=x&max_results=1e400", header: h}, 400, "BAD_REQUEST", []string{"max_results"}},
 		{"recall threshold NaN", req{path: "/api/v1/memories/recall?query=x&threshold=NaN", header: h}, 400, "BAD_REQUEST", []string{"threshold"}},
-		{"recall embedding NaN", req{path: "/api/v1/memories/recall?embedding=%5BNaN%5D", header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding[0]"}},
+		{"recall embedding NaN", req{path: "/api/v1/memories/recall?embedding=%5BNaN%5D", header: h}, 400, "BAD_REQUEST", []string{"embedding", "NaN"}},
+
+		// The JSON number grammar of RFC 8259, wherever a number is read.
+		{"leading zero", req{path: remember, body: `{"content":"x","confidence":01}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "leading zero"}},
+		{"leading zero in embedding", req{path: remember, body: `{"content":"x","embedding":[1,1,1,01,1,1,1,1]}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "leading zero"}},
+		{"bare trailing dot", req{path: remember, body: `{"content":"x","confidence":1.}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "decimal point"}},
+		{"bare leading dot", req{path: remember, body: `{"content":"x","confidence":.5}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "0.5, not .5"}},
+		{"plus sign", req{path: remember, body: `{"content":"x","confidence":+1}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "'+'"}},
+		{"plus sign in embedding", req{path: remember, body: `{"content":"x","embedding":[+1,1,1,1,1,1,1,1]}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "'+'"}},
+		{"exponent without digits", req{path: remember, body: `{"content":"x","confidence":1e}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "exponent"}},
+		{"leading zero in recall", req{path: "/api/v1/memories/recall", body: `{"query":"x","max_results":05}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "leading zero"}},
+		{"leading zero in recall embedding parameter", req{path: "/api/v1/memories/recall?embedding=%5B01%5D", header: h}, 400, "BAD_REQUEST", []string{"embedding", "leading zero"}},
+		{"leading zero in an unknown field", req{path: remember, body: `{"content":"x","extra":[00]}`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "leading zero"}},
+		{"raw newline in content", req{path: remember, body: "{\"content\":\"a\nb\"}", header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "control character"}},
+		{"leading zero in a batch item", req{path: "/api/v1/memories/batch", body: `[{"content":"x"},{"content":"y","confidence":00}]`, header: h}, 400, "BAD_REQUEST", []string{"malformed JSON", "leading zero"}},
+		{"leading zero in space create", req{path: "/api/v1/spaces", body: `{"id":"numbers","hot_capacity":010}`}, 400, "BAD_REQUEST", []string{"malformed JSON", "leading zero"}},
+
+		// Embeddings of length 0, or whose length overflows: refused, never stored as no
+		// embedding.
+		{"zero embedding", req{path: remember, body: `{"content":"x","embedding":[0,0,0,0,0,0,0,0]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding", "length 0"}},
+		{"underflowing embedding", req{path: remember, body: `{"content":"x","embedding":[1e-45,1e-45,1e-45,1e-45,1e-45,1e-45,1e-45,1e-45]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding", "length 0"}},
+		{"overflowing embedding", req{path: remember, body: `{"content":"x","embedding":[1e20,0,0,0,0,0,0,0]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding", "overflows"}},
+		{"zero episode embedding", req{path: "/api/v1/episodes/remember", body: `{"what":"x","when":"2024-01-01T00:00:00Z","embedding":[0,0,0,0,0,0,0,0]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding", "length 0"}},
+		{"zero recall embedding", req{path: "/api/v1/memories/recall", body: `{"embedding":[0,0,0,0,0,0,0,0]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding", "length 0"}},
+
+		// Bodies that would cost memory out of proportion to their size.
+		{"unknown field of many numbers", req{path: "/api/v1/memories/recall", body: `{"query":"x","junk":[` + strings.TrimSuffix(strings.Repeat("0,", 20000), ",") + `]}`, header: h}, 413, "PAYLOAD_TOO_LARGE", []string{"JSON values", "max_body_bytes"}},
+		{"remember of many keys", req{path: remember, body: `{"content":"x",` + strings.TrimSuffix(strings.Repeat(`"k":0,`, 20000), ",") + `}`, header: h}, 413, "PAYLOAD_TOO_LARGE", []string{"JSON values"}},
+		{"batch item of many numbers", req{path: "/api/v1/memories/batch", body: `[{"content":"x","junk":[` + strings.TrimSuffix(strings.Repeat("0,", 20000), ",") + `]}]`, header: h}, 413, "PAYLOAD_TOO_LARGE", []string{"JSON values"}},
+		{"batch of too many elements", req{path: "/api/v1/memories/batch", body: `[` + strings.TrimSuffix(strings.Repeat("0,", 10001), ",") + `]`, header: h}, 413, "PAYLOAD_TOO_LARGE", []string{"10001 memories"}},
+		{"NDJSON of too many lines", req{path: "/api/v1/memories/batch", body: strings.Repeat("0\n", 10001), contentType: "application/x-ndjson", header: h}, 413, "PAYLOAD_TOO_LARGE", []string{"10001 memories"}},
 
 		// Wrong dimensions (the space has testDim).
 		{"short embedding", req{path: remember, body: `{"content":"x","embedding":[1,2,3]}`, header: h}, 400, "INVALID_MEMORY_INPUT", []string{"embedding", "3 dimensions"}},
@@ -185,6 +218,11 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 		{"obsolete line folding", "GET /api/v1/memories HTTP/1.1\r\nHost: x\r\nX-Memory-Space: victim\r\n X-Injected: folded\r\n\r\n", 400, "X-Memory-Space header"},
 		{"encoded CRLF", "GET /api/v1/memories HTTP/1.1\r\nHost: x\r\nX-Memory-Space: victim%0d%0aX-Injected: yes\r\n\r\n", 400, "X-Memory-Space header"},
 		{"CRLF in Last-Event-ID", "GET /api/v1/stream/activities HTTP/1.1\r\nHost: x\r\nX-Memory-Space: victim\r\nLast-Event-ID: 1\r\n X-Injected: yes\r\n\r\n", 400, "Last-Event-ID"},
+		// A transport-level error answers the shared shape and never repeats the request,
+		// whose Authorization header holds a key.
+		{"duplicate Content-Length with a bearer key", "POST /api/v1/memories/remember HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + wireSecret + "\r\nContent-Length: 15\r\nContent-Length: 15\r\n\r\n{\"content\":\"x\"}", 400, "malformed HTTP request"},
+		{"bad Content-Length with a bearer key", "POST /api/v1/memories/remember HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + wireSecret + "\r\nContent-Length: 1x\r\n\r\n{}", 400, "malformed HTTP request"},
+		{"bad request line after a bearer key", "POST /api/v1/memories/remember HTTP/1.1\r\nAuthorization: Bearer " + wireSecret + "\r\nHost: x\r\nX-Memory-Space: a\x00b\r\n\r\n", 400, "malformed HTTP request"},
 	}
 	for _, c := range raw {
 		t.Run("wire "+c.name, func(t *testing.T) {
@@ -212,6 +250,9 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 			}
 			a := answer{status: resp.StatusCode, header: resp.Header, body: body}
 			a.expectError(t, c.status, "BAD_REQUEST", c.word)
+			if strings.Contains(string(body), wireSecret) || strings.Contains(fmt.Sprint(resp.Header), wireSecret) {
+				t.Fatalf("the answer repeats the request's key: %s", body)
+			}
 			for k := range resp.Header {
 				if strings.EqualFold(k, "X-Injected") {
 					t.Fatal("a request header was injected into the answer")
@@ -222,7 +263,7 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 
 	// A batch of only bad items names each by index and stores nothing.
 	t.Run("batch of bad items", func(t *testing.T) {
-		m := ts.post(t, "/api/v1/memories/batch", `[{"content":5},{"content":"x","embedding":[NaN,1,1,1,1,1,1,1]},{"content":"x","id":"../x"},{"content":"x","confidence":2}]`, "X-Memory-Space", badInputSpace).
+		m := ts.post(t, "/api/v1/memories/batch", `[{"content":5},{"content":"x","embedding":[1e39,1,1,1,1,1,1,1]},{"content":"x","id":"../x"},{"content":"x","confidence":2}]`, "X-Memory-Space", badInputSpace).
 			expectStatus(t, http.StatusOK).object(t)
 		if num(t, m, "accepted") != 0 {
 			t.Fatalf("accepted %v", m["accepted"])
@@ -245,4 +286,39 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 	}
 	// The server still serves.
 	ts.get(t, "/api/v1/memories/"+sentinel, "X-Memory-Space", badInputSpace).expectStatus(t, http.StatusOK)
+}
+
+// TestBodySpaceIsNormalisedOnce: the space a body names is normalised (surrounding white
+// space trimmed) the same way wherever it is compared, so a batch whose space was taken
+// from an item after trimming accepts the items that differ from it only by white space,
+// and a body's two space fields agree when they differ only so. Items naming another
+// space are still refused, and the other space sees nothing.
+func TestBodySpaceIsNormalisedOnce(t *testing.T) {
+	ts := newTestServer(t)
+	m := ts.post(t, "/api/v1/memories/batch", `[
+		{"content":"a","memory_space":" trimmed "},
+		{"content":"b","memory_space":"trimmed"},
+		{"content":"c","memory_space":"trimmed\t","memory_space_id":" trimmed"},
+		{"content":"d","memory_space_id":"trimmed "},
+		{"content":"e","memory_space":"elsewhere"}]`).expectStatus(t, http.StatusOK).object(t)
+	if num(t, m, "accepted") != 4 || str(t, m, "memory_space_id") != "trimmed" {
+		t.Fatalf("answer %v, want 4 accepted into trimmed", m)
+	}
+	errs := arr(t, m, "errors")
+	if len(errs) != 1 || num(t, errs[0].(map[string]any), "index") != 4 || !strings.Contains(str(t, errs[0].(map[string]any), "error"), "elsewhere") {
+		t.Fatalf("errors %v, want item 4 refused for naming elsewhere", errs)
+	}
+	ts.post(t, "/api/v1/memories/remember", `{"content":"f","memory_space":" trimmed","memory_space_id":"trimmed "}`).expectStatus(t, http.StatusCreated)
+	sp, err := ts.eng.Space("trimmed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := sp.Stats().Memories; n != 5 {
+		t.Fatalf("trimmed holds %d memories, want 5", n)
+	}
+	if other, err := ts.eng.Space("elsewhere"); err == nil && other.Stats().Memories > 0 {
+		t.Fatalf("elsewhere holds %d memories", other.Stats().Memories)
+	}
+	ts.post(t, "/api/v1/memories/remember", `{"content":"g","memory_space":"trimmed","memory_space_id":"elsewhere"}`).
+		expectError(t, http.StatusBadRequest, "BAD_REQUEST", "different memory spaces")
 }

@@ -46,7 +46,10 @@ type Server struct {
 	router  *router
 	metrics *requestMetrics
 	parsers fastjson.ParserPool
-	vecs    sync.Pool // *[]float32 embedding buffers (borrowVec)
+	// maxValues bounds the JSON values of one parse (maxParsedValues), so that a request
+	// costs memory in proportion to max_body_bytes whatever its body's shape.
+	maxValues int
+	vecs      sync.Pool // *[]float32 embedding buffers (borrowVec)
 
 	mu        sync.Mutex
 	listeners []*listener
@@ -79,6 +82,7 @@ func New(opts frontend.Options) (*Server, error) {
 		opts:      opts,
 		eng:       opts.Engine,
 		log:       opts.Logger,
+		maxValues: maxParsedValues(opts.MaxBodyBytes),
 		done:      make(chan struct{}),
 	}
 	s.router = s.routes()
@@ -158,8 +162,11 @@ func (s *Server) ServeOn(ln net.Listener, pinned string) error {
 		ReadTimeout:                  time.Minute,
 		IdleTimeout:                  2 * time.Minute,
 		DisablePreParseMultipartForm: true,
-		CloseOnShutdown:              true,
-		Logger:                       fasthttpLogger{s.log},
+		// fasthttp would otherwise quote the request, Authorization header included, in
+		// the errors it hands to transportError and the logger.
+		SecureErrorLogMessage: true,
+		CloseOnShutdown:       true,
+		Logger:                fasthttpLogger{s.log},
 	}
 	s.listeners = append(s.listeners, l)
 	frontend.ServeInBackground(s.log, "HTTP", ln, l.srv.Serve, l.served)
@@ -223,5 +230,5 @@ func (s *Server) Stop(ctx context.Context) error {
 type fasthttpLogger struct{ log *slog.Logger }
 
 func (l fasthttpLogger) Printf(format string, args ...any) {
-	l.log.Debug(fmt.Sprintf(format, args...), "component", "fasthttp")
+	l.log.Debug(frontend.RedactCredentials(fmt.Sprintf(format, args...)), "component", "fasthttp")
 }

@@ -43,6 +43,32 @@ func (rq *request) spaceID(body string) (string, error) {
 	return id, nil
 }
 
+// preauthorize refuses, before a body is read, a request whose listener, X-Memory-Space
+// header or space query parameter names a space the key may not touch: those sources win
+// over the body's, so spaceID would refuse it anyway, and the body of a caller who may
+// not write there is never parsed. An invalid id is left to spaceID, which names its
+// source.
+func (rq *request) preauthorize() error {
+	if rq.principal == nil {
+		return nil
+	}
+	raw := rq.pinned
+	if raw == "" {
+		raw = rq.headerSpace()
+	}
+	if raw == "" {
+		raw = rq.querySpace()
+	}
+	if raw == "" {
+		return nil
+	}
+	id, err := engine.NormalizeSpaceID(raw)
+	if err != nil {
+		return nil
+	}
+	return rq.allowSpace(id)
+}
+
 // allowSpace checks the request's key against a space.
 func (rq *request) allowSpace(id string) error {
 	if rq.principal != nil && !rq.principal.MaySpace(id) {
@@ -71,9 +97,12 @@ func (rq *request) writeSpace(body string) (*engine.Space, error) {
 	return frontend.SpaceForWrite(rq.srv.eng, id)
 }
 
-// bodySpace merges the two body spellings of the space; a body that names two different
-// spaces is rejected rather than guessed at.
+// bodySpace merges the two body spellings of the space, each normalised as every source
+// of a space id is (engine.NormalizeSpaceID: " prod " is "prod"); a body that names two
+// different spaces is rejected rather than guessed at. An invalid id is kept as sent: the
+// space rule reports it if the body's space is the one that applies.
 func bodySpace(memorySpace, memorySpaceID string) (string, error) {
+	memorySpace, memorySpaceID = spaceKey(memorySpace), spaceKey(memorySpaceID)
 	switch {
 	case memorySpace == "":
 		return memorySpaceID, nil
@@ -81,4 +110,15 @@ func bodySpace(memorySpace, memorySpaceID string) (string, error) {
 		return memorySpace, nil
 	}
 	return "", badRequest("memory_space %q and memory_space_id %q name different memory spaces", memorySpace, memorySpaceID)
+}
+
+// spaceKey is the id raw names, normalised, or raw itself when it is not a valid id.
+func spaceKey(raw string) string {
+	if raw == "" {
+		return "" // most bodies name no space: no error to build
+	}
+	if id, err := engine.NormalizeSpaceID(raw); err == nil {
+		return id
+	}
+	return raw
 }

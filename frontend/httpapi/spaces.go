@@ -116,11 +116,14 @@ type createSpaceBody struct {
 
 // handleCreateSpace serves POST /api/v1/spaces → 201 created, 200 when it existed.
 func (s *Server) handleCreateSpace(rq *request) error {
-	if _, err := rq.jsonObject(); err != nil { // content type and well-formedness
+	// Checked, not parsed into values: the decoder below skips an unknown field's value
+	// without building it, then refuses the field.
+	raw, err := rq.checkedObject()
+	if err != nil {
 		return err
 	}
 	var body createSpaceBody
-	dec := json.NewDecoder(bytes.NewReader(rq.ctx.Request.Body()))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
 		return settingsError(err)

@@ -1,4 +1,6 @@
-// Package vecjson reads the embedding of a JSON memory object in one pass.
+// Package vecjson reads JSON from clients before a general parser does: the embedding of
+// a memory object in one pass (Cut), the elements of a batch array (Elements), and the
+// whole text against RFC 8259 with a count of its values (Check).
 //
 // A remember body is mostly its embedding: 768 numbers are ~6 KiB of a ~6.3 KiB body.
 // A general JSON parser scans each number into a value, then scans it again to convert
@@ -15,8 +17,12 @@
 //     brackets or an unterminated string before the array. The caller then parses the
 //     whole body as it would without Cut, so Cut never changes what is accepted, what is
 //     refused, or an error message; only how fast an accepted body is read.
+//   - Cut steps aside for an array longer than MaxElements.
 //   - What follows the array's elements (the closing bracket, other fields, trailing
 //     bytes) is left in rest untouched for the caller's parser to judge.
+//   - Check accepts exactly RFC 8259 (less unpaired \u surrogates and nesting beyond
+//     MaxDepth), allocates nothing, and stops counting as soon as the caller's bound on
+//     values is passed, so a body is judged in time linear in its size and constant space.
 package vecjson
 
 import (
@@ -93,6 +99,11 @@ func Cut(b []byte, dst []float32) (rest []byte, vec []float32, ok bool) {
 	return rest, vec, true
 }
 
+// MaxElements is the longest embedding Cut reads: the largest dimension a space may have
+// (docs/configuration.md). A longer array is left to the caller's parser, which bounds
+// what it materialises; read here it would cost four bytes for each two-byte "0,".
+const MaxElements = 1 << 16
+
 // readFloatArray reads the array of JSON numbers opening at b[i] ('[') into dst (or a new
 // slice when dst is too short) and returns its elements and the index after its ']'.
 func readFloatArray(b []byte, i int, dst []float32) (vec []float32, next int, ok bool) {
@@ -102,6 +113,9 @@ func readFloatArray(b []byte, i int, dst []float32) (vec []float32, next int, ok
 		return nil, 0, false
 	}
 	n := bytes.Count(b[i:i+j], []byte{','}) + 1
+	if n > MaxElements {
+		return nil, 0, false
+	}
 	if cap(dst) >= n {
 		vec = dst[:0:n]
 	} else {
@@ -230,41 +244,47 @@ func skipSpace(b []byte, i int) int {
 
 // Elements returns the elements of the JSON array b (whitespace around it allowed), each
 // a span of b, for a caller to parse one by one — each memory of a batch with Cut — rather
-// than the whole array at once. ok is false when b is not an array or its structure is not
-// certain; the caller then parses b whole, so its verdict and error messages stand. The
-// elements themselves are not judged: the caller's parser does that, and an array is valid
-// exactly when its structure is and each element is.
-func Elements(b []byte) (elems [][]byte, ok bool) {
+// than the whole array at once. n is the number of elements; past limit they are counted
+// but not returned, so that an array of millions costs no more than limit spans. ok is
+// false when b is not an array or its structure is not certain; the caller then judges b
+// whole. The elements themselves are not judged: the caller's parser does that, and an
+// array is valid exactly when its structure is and each element is.
+func Elements(b []byte, limit int) (elems [][]byte, n int, ok bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '[' {
-		return nil, false
+		return nil, 0, false
 	}
 	i = skipSpace(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		return nil, skipSpace(b, i+1) == len(b)
+		return nil, 0, skipSpace(b, i+1) == len(b)
 	}
 	for {
 		end, ok := skipValue(b, i)
 		if !ok || end == i {
-			return nil, false
+			return nil, 0, false
 		}
-		elems = append(elems, b[i:end])
+		if n++; n <= limit {
+			elems = append(elems, b[i:end])
+		}
 		i = skipSpace(b, end)
 		if i >= len(b) {
-			return nil, false
+			return nil, 0, false
 		}
 		if b[i] == ']' {
 			break
 		}
 		if b[i] != ',' {
-			return nil, false
+			return nil, 0, false
 		}
 		i = skipSpace(b, i+1)
 	}
 	if skipSpace(b, i+1) != len(b) {
-		return nil, false
+		return nil, 0, false
 	}
-	return elems, true
+	if n > limit {
+		elems = nil
+	}
+	return elems, n, true
 }
 
 // maxDepth is the deepest nesting skipValue follows: a general parser has a limit of its
@@ -277,7 +297,10 @@ const maxDepth = 256
 // string for a top-level key; scalars are skipped to the next delimiter and left to
 // fastjson to judge.
 func skipValue(b []byte, i int) (int, bool) {
-	var open []byte // expected closing brackets, innermost last
+	// The expected closing brackets, innermost last, in an array (not a slice grown by
+	// append, which would cost an allocation per value of a batch of millions).
+	var open [maxDepth]byte
+	depth := 0
 	for i < len(b) {
 		switch c := b[i]; c {
 		case '"':
@@ -287,19 +310,20 @@ func skipValue(b []byte, i int) (int, bool) {
 			}
 			i = n
 		case '{', '[':
-			if len(open) == maxDepth {
+			if depth == maxDepth {
 				return 0, false
 			}
-			open = append(open, c+2) // '}' is '{'+2, ']' is '['+2
+			open[depth] = c + 2 // '}' is '{'+2, ']' is '['+2
+			depth++
 			i++
 		case '}', ']':
-			if len(open) == 0 || open[len(open)-1] != c {
+			if depth == 0 || open[depth-1] != c {
 				return 0, false
 			}
-			open = open[:len(open)-1]
+			depth--
 			i++
 		default:
-			if len(open) == 0 {
+			if depth == 0 {
 				for i < len(b) && !isDelimiter(b[i]) {
 					i++
 				}
@@ -311,7 +335,7 @@ func skipValue(b []byte, i int) (int, bool) {
 				i++
 			}
 		}
-		if len(open) == 0 {
+		if depth == 0 {
 			return i, true
 		}
 	}

@@ -102,13 +102,24 @@ func TestReadNumberRounding(t *testing.T) {
 }
 
 // FuzzReadNumber: what the one-pass reader accepts is a JSON number, and its value is
-// strconv.ParseFloat's; every JSON number in float64's range is accepted.
+// strconv.ParseFloat's; every JSON number in float64's range is accepted; and Check's
+// grammar accepts every number the reader reads whole.
 func FuzzReadNumber(f *testing.F) {
-	for _, s := range []string{"0", "-0.5", "1e5", "0.1234567890123456789", "01", "1.", "-", "1e", "+1", "1e400"} {
+	for _, s := range []string{"0", "-0.5", "1e5", "0.1234567890123456789", "01", "1.", "-", "1e", "+1", "1e400",
+		".5", "-.5", "00", "-01", "1.e5", "1e+", "0x1", "1_000", "١"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		v, n, ok := readNumber([]byte(s), 0)
+		if len(s) > 0 {
+			end, err := checkNumber([]byte(s), 0)
+			if ok && n == len(s) && (err != nil || end != n) {
+				t.Fatalf("readNumber reads %q to %d, checkNumber to %d (%v)", s, n, end, err)
+			}
+			if err == nil && end == len(s) && !json.Valid([]byte(s)) {
+				t.Fatalf("checkNumber accepts %q, not a JSON number", s)
+			}
+		}
 		whole := ok && n == len(s)
 		want, err := strconv.ParseFloat(s, 64)
 		isNumber := json.Valid([]byte(s)) && len(s) > 0 && (s[0] == '-' || isDigit(s[0]))
@@ -144,7 +155,7 @@ func TestElements(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			elems, ok := Elements([]byte(tc.body))
+			elems, n, ok := Elements([]byte(tc.body), 100)
 			if ok != tc.ok {
 				t.Fatalf("ok = %v, elements %q", ok, elems)
 			}
@@ -155,6 +166,34 @@ func TestElements(t *testing.T) {
 			if fmt.Sprint(got) != fmt.Sprint(tc.elems) {
 				t.Fatalf("elements %q, want %q", got, tc.elems)
 			}
+			if n != len(tc.elems) {
+				t.Fatalf("n = %d, want %d", n, len(tc.elems))
+			}
 		})
+	}
+}
+
+// TestElementsLimit: past the limit elements are counted, not kept.
+func TestElementsLimit(t *testing.T) {
+	body := []byte("[" + strings.TrimSuffix(strings.Repeat("0,", 1000), ",") + "]")
+	elems, n, ok := Elements(body, 10)
+	if !ok || n != 1000 || elems != nil {
+		t.Fatalf("Elements(1000 zeros, 10) = %d spans, n %d, ok %v; want none, 1000, true", len(elems), n, ok)
+	}
+	if elems, n, ok = Elements(body, 1000); !ok || n != 1000 || len(elems) != 1000 {
+		t.Fatalf("Elements(1000 zeros, 1000) = %d spans, n %d, ok %v", len(elems), n, ok)
+	}
+}
+
+// TestElementsAllocatesOnlyItsSpans: walking an array of objects allocates nothing per
+// element past the limit, so counting millions of them is free.
+func TestElementsAllocatesOnlyItsSpans(t *testing.T) {
+	body := []byte("[" + strings.TrimSuffix(strings.Repeat(`{"a":[1,{}]},`, 10000), ",") + "]")
+	if a := testing.AllocsPerRun(20, func() {
+		if _, n, ok := Elements(body, 0); !ok || n != 10000 {
+			t.Fatal("not split")
+		}
+	}); a != 0 {
+		t.Fatalf("Elements allocates %v times for 10,000 elements past its limit", a)
 	}
 }

@@ -118,6 +118,9 @@ type Limits struct {
 	MaxBodyBytes    int `toml:"max_body_bytes"`
 	MaxContentBytes int `toml:"max_content_bytes"`
 	MaxBatchItems   int `toml:"max_batch_items"`
+	// MemoryLimitBytes is the Go runtime's soft memory limit: 0 derives it from the memory
+	// the process may use, -1 sets none (docs/configuration.md).
+	MemoryLimitBytes int64 `toml:"memory_limit_bytes"`
 }
 
 // Log is the [log] section.

@@ -165,6 +165,9 @@ func validate(c *Config) []problem {
 		add("limits.max_content_bytes", "must not exceed %d, the engine's limit, got %d", engine.MaxContentBytes, c.Limits.MaxContentBytes)
 	}
 	positive("limits.max_batch_items", int64(c.Limits.MaxBatchItems))
+	if c.Limits.MemoryLimitBytes < -1 {
+		add("limits.memory_limit_bytes", "must be a number of bytes, 0 (derived) or -1 (none), got %d", c.Limits.MemoryLimitBytes)
+	}
 
 	// [log]
 	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")

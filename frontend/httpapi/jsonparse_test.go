@@ -6,10 +6,12 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/engram-go/engram/internal/vecjson"
 	"github.com/valyala/fastjson"
 )
 
-func TestCheckEscapes(t *testing.T) {
+// TestParseJSONEscapes: parseJSON refuses the escapes fastjson would decode best effort.
+func TestParseJSONEscapes(t *testing.T) {
 	tests := []struct {
 		name, body string
 		bad        string // a fragment of the error, "" when the body passes
@@ -29,12 +31,13 @@ func TestCheckEscapes(t *testing.T) {
 		{"high then a high", `{"content":"\ud800\ud800"}`, `\uD800`},
 		{"lone low surrogate", `{"content":"x\udc00"}`, `\uDC00`},
 		{"in a later field", `{"content":"ok","tags":["\udfff"]}`, `\uDFFF`},
-		{"unterminated string", `{"content":"abc`, ""},
-		{"backslash at the end", `{"content":"abc\`, ""},
+		{"unterminated string", `{"content":"abc`, "unterminated string"},
+		{"backslash at the end", `{"content":"abc\`, "unterminated string"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkEscapes([]byte(tc.body))
+			var p fastjson.Parser
+			_, err := parseJSON(&p, []byte(tc.body), 0)
 			switch {
 			case tc.bad == "" && err != nil:
 				t.Fatalf("rejected: %v", err)
@@ -47,7 +50,7 @@ func TestCheckEscapes(t *testing.T) {
 	}
 }
 
-// FuzzCheckEscapes: a JSON string that checkEscapes accepts decodes to the same text with
+// FuzzCheckEscapes: a JSON string that vecjson.Check accepts decodes to the same text with
 // fastjson as with encoding/json.
 func FuzzCheckEscapes(f *testing.F) {
 	for _, s := range []string{`plain`, `a\"b`, `\u00e9`, `\ud83d\ude00`, `\\ud800`, `\ud800`, `\u12`, `\x`, `\ud800\u0041`} {
@@ -57,7 +60,10 @@ func FuzzCheckEscapes(f *testing.F) {
 		body := []byte(`"` + s + `"`)
 		// Invalid UTF-8 is refused later, field by field (fastjson keeps the bytes,
 		// encoding/json turns them into U+FFFD).
-		if !utf8.ValidString(s) || !json.Valid(body) || checkEscapes(body) != nil {
+		if !utf8.ValidString(s) || !json.Valid(body) {
+			return
+		}
+		if _, err := vecjson.Check(body, 0); err != nil {
 			return
 		}
 		var want string
