@@ -32,6 +32,9 @@ var (
 	// TestMain puts it in front of http.DefaultTransport, which every client of these
 	// tests (and the CLI's, run in process) uses.
 	apiCheck *apicheck.Validator
+	// mcpHTTP is a client without that check, for the MCP endpoint: it speaks JSON-RPC on
+	// its own listener, which the REST API's OpenAPI document does not describe (docs/mcp.md).
+	mcpHTTP = &http.Client{Transport: http.DefaultTransport}
 )
 
 func TestMain(m *testing.M) {

@@ -40,7 +40,7 @@ var mcpTransports = []mcpTransport{
 		if space != "" {
 			h.Set("X-Memory-Space", space)
 		}
-		hc := &http.Client{Transport: headerTransport{headers: h, base: http.DefaultTransport}}
+		hc := &http.Client{Transport: headerTransport{headers: h, base: mcpHTTP.Transport}}
 		return mcpConnect(t, &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: hc})
 	}},
 	{"stdio", func(t *testing.T, env []string, url, key, space string) (*mcp.ClientSession, error) {
@@ -375,7 +375,7 @@ func TestE2EMCPKeyScoping(t *testing.T) {
 	srv := startServer(t, env, data, "--config", cfg)
 	url := srv.mcpURL()
 
-	resp, err := http.Post(url, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
+	resp, err := mcpHTTP.Post(url, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
