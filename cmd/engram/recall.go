@@ -32,8 +32,8 @@ type recallAnswer struct {
 
 func (a *app) recallCommand() *cobra.Command {
 	var (
-		cf    clientFlags
-		space string
+		cf        clientFlags
+		space     string
 		limit     int
 		mode      string
 		threshold float64
