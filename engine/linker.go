@@ -53,6 +53,12 @@ type linker struct {
 	// yet; it links them ahead of their turn.
 	waiters int
 	waiting []*linkJob
+	// sparse holds the most recent rows linked to fewer than sparseLinks similar
+	// memories (linker_edges.go), oldest first.
+	sparse []uint32
+	// linkedSeen and sparseSeen count the recently linked rows and the sparse ones among
+	// them (noteSparse).
+	linkedSeen, sparseSeen int
 	// hurryEdges and hurryIndex cut a lane's rest short when a waiting job arrives.
 	hurryEdges, hurryIndex chan struct{}
 	// beforeInsert, when set, runs before each insert of the index lane (linker_index.go).

@@ -2,11 +2,13 @@ package engine
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/engram-go/engram/engine/graph"
 	"github.com/engram-go/engram/engine/index"
 	"github.com/engram-go/engram/engine/wal"
+	"github.com/engram-go/engram/simd"
 )
 
 func linkReason(k graph.EdgeKind) string {
@@ -17,6 +19,12 @@ func linkReason(k graph.EdgeKind) string {
 		return "consolidation"
 	}
 	return "semantic_similarity"
+}
+
+// planned is a job with the edges chosen for it.
+type planned struct {
+	job   *linkJob
+	links []link
 }
 
 // linkJob asks the linker to build one row's association edges.
@@ -138,10 +146,6 @@ func (l *linker) process(batch []*linkJob, early bool) {
 			l.mu.Unlock()
 		}()
 	}
-	type planned struct {
-		job   *linkJob
-		links []link
-	}
 	var live []*linkJob
 	var queries [][]float32
 	rows := 0 // edges go to memories stored up to the batch's last one
@@ -179,12 +183,17 @@ func (l *linker) process(batch []*linkJob, early bool) {
 	st.mu.RUnlock()
 	// Dead rows keep their vectors, so ask for a few more candidates than needed.
 	cands := st.similarMany(queries, rows, linkTopK+8)
+	indexed := st.indexAnswers(rows)
 	var plans []planned
 	i := 0
 	for _, j := range batch {
 		if i < len(live) && live[i] == j {
-			if near, ok := found[j.row]; ok {
+			near, fromIndex := found[j.row]
+			if fromIndex {
 				cands[i] = near
+			}
+			if (fromIndex || indexed) && strong(cands[i], j.row, j.threshold) < sparseLinks {
+				cands[i] = l.withSparse(j.row, cands[i])
 			}
 			recent := l.recent
 			if early {
@@ -202,6 +211,7 @@ func (l *linker) process(batch []*linkJob, early bool) {
 	if len(plans) == 0 {
 		return
 	}
+	l.noteSparse(plans)
 	entries := make([]wal.Entry, len(plans))
 	for i, p := range plans {
 		entries[i] = wal.Entry{Type: recLinks, Payload: encodeLinks(nil, p.job.id, p.job.version, p.links)}
@@ -331,4 +341,99 @@ func (l *linker) linkQueued() bool {
 		l.mu.Unlock()
 		l.pace(began, l.edgeLag, l.hurryEdges)
 	}
+}
+
+// Sparse rows. The index's greedy search is weakest for a memory far from every cluster:
+// such a memory has few in-links in the index, so a later search may never reach it, yet
+// its one or two true neighbours are its only associations (a two-hop chain hidden among
+// clustered memories lost an edge one time in six that way: benchmarks/assoc). The linker
+// therefore remembers the most recent rows that got fewer than sparseLinks similarity
+// edges, and a new row whose index candidates hold fewer than sparseLinks at its link
+// threshold is also compared exactly with each of them: at most maxSparse dot products.
+// Where most memories are isolated (random vectors) there is no structure for one to hide
+// in, and the comparisons would be paid for nearly every row to find nothing: while more
+// than sparseShareMax of the recently linked rows were sparse, they are skipped.
+const (
+	sparseLinks    = 2
+	maxSparse      = 4096
+	sparseShareMax = 0.25
+	// sparseWindow: the linked and sparse counts are halved past this many rows, so the
+	// share follows the recent rows.
+	sparseWindow = 8192
+)
+
+// strong counts the candidates other than row at or above threshold.
+func strong(cands []index.Scored, row uint32, threshold float32) int {
+	n := 0
+	for _, c := range cands {
+		if c.Row != row && c.Score >= threshold {
+			n++
+		}
+	}
+	return n
+}
+
+// withSparse adds to row's candidates its exact similarity to every remembered sparse
+// row, keeping the best linkTopK+8. Locks: l.mu to copy the sparse rows, then st.mu
+// shared for the comparison.
+func (l *linker) withSparse(row uint32, cands []index.Scored) []index.Scored {
+	rows := l.sparseRows()
+	if len(rows) == 0 {
+		return cands
+	}
+	st := l.st
+	qbuf, vbuf := make([]float32, st.dim), make([]float32, st.dim)
+	out := slices.Clone(cands)
+	st.mu.RLock()
+	if st.aliveLocked(row) && st.recs[row].hasVec {
+		q := st.vectorAt(row, qbuf)
+		for _, r := range rows {
+			if r == row || slices.ContainsFunc(cands, func(c index.Scored) bool { return c.Row == r }) ||
+				!st.aliveLocked(r) || !st.recs[r].hasVec {
+				continue
+			}
+			out = append(out, index.Scored{Row: r, Score: simd.Dot(q, st.vectorAt(r, vbuf))})
+		}
+	}
+	st.mu.RUnlock()
+	sortScored(out)
+	return out[:min(len(out), max(len(cands), linkTopK+8))]
+}
+
+// noteSparse remembers the rows of plans that got fewer than sparseLinks similarity
+// edges, dropping the oldest beyond maxSparse, and counts them. It takes l.mu.
+func (l *linker) noteSparse(plans []planned) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, p := range plans {
+		n := 0
+		for _, e := range p.links {
+			if graph.EdgeKind(e.Kind) == graph.KindSimilarity {
+				n++
+			}
+		}
+		if n < sparseLinks {
+			l.sparse = append(l.sparse, p.job.row)
+			l.sparseSeen++
+		}
+	}
+	l.linkedSeen += len(plans)
+	if l.linkedSeen > sparseWindow {
+		l.linkedSeen, l.sparseSeen = l.linkedSeen/2, l.sparseSeen/2
+	}
+	if over := len(l.sparse) - maxSparse; over > 0 {
+		l.sparse = append(l.sparse[:0], l.sparse[over:]...)
+	}
+}
+
+// sparseRows returns a copy of the remembered sparse rows, or nil while more than
+// sparseShareMax of the recently linked rows were sparse. It takes l.mu, so a caller may
+// hold st.mu.
+func (l *linker) sparseRows() []uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if float64(l.sparseSeen) > sparseShareMax*float64(l.linkedSeen) {
+		return nil
+	}
+	return slices.Clone(l.sparse)
 }

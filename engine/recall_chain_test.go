@@ -10,6 +10,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/engram-go/engram/engine/graph"
 )
 
 // The chain of docs/spreading-activation.md's worked example: a at 0°, b at 41.4°, c at
@@ -305,4 +307,225 @@ func TestSpreadAndAssociations(t *testing.T) {
 	if assoc, err := s.Associations("b"); err != nil || len(assoc) != 1 || assoc[0].TargetID != "a" {
 		t.Fatalf("associations of b after forgetting c: %+v, %v", assoc, err)
 	}
+}
+
+// TestIsolatedChainsAmongClusters: chains of isolated memories among enough clustered ones
+// that the HNSW index answers searches. Every chain gets both of its edges from the
+// background linker (the exact comparison with sparse rows backs up the index's search),
+// and a recall by a cue near a reaches c through b at threshold 0.2, while similarity
+// mode never does. Another space sees none of it.
+func TestIsolatedChainsAmongClusters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a space past the size at which the index answers")
+	}
+	const dim, chains = 32, 8
+	e, s, other := openVectorSpaces(t, dim)
+	defer e.Close()
+	rng := rand.New(rand.NewPCG(22, 18))
+	// Clusters live in dimensions 0-15; chain i in the plane of dimensions 16+2i and 17+2i,
+	// orthogonal to every cluster and every other chain.
+	var ms []Memory
+	var centre []float32
+	for i := range hnswMinRows + 500 {
+		if i%50 == 0 {
+			centre = unitNear(rng, 16, nil, 1)
+		}
+		v := make([]float32, dim)
+		copy(v, unitNear(rng, 16, centre, 0.08))
+		ms = append(ms, Memory{ID: fmt.Sprintf("m%05d", i), Content: "clustered", Embedding: v, Confidence: 0.7})
+	}
+	th := math.Acos(0.75)
+	for i := range chains {
+		for j, id := range []string{"a", "b", "c"} {
+			v := make([]float32, dim)
+			v[16+2*i], v[17+2*i] = float32(math.Cos(float64(j)*th)), float32(math.Sin(float64(j)*th))
+			ms = append(ms, Memory{ID: fmt.Sprintf("chain%d-%s", i, id), Content: "chain", Embedding: v, Confidence: 0.7})
+		}
+	}
+	rng.Shuffle(len(ms), func(i, j int) { ms[i], ms[j] = ms[j], ms[i] })
+	for len(ms) > 0 {
+		part := ms[:min(len(ms), 1000)]
+		ms = ms[len(part):]
+		if _, errs := s.RememberBatch(context.Background(), part, RememberOptions{}); errors.Join(errs...) != nil {
+			t.Fatal(errors.Join(errs...))
+		}
+	}
+	waitForEdges(t, s)
+	readState(t, s, func(st *state) {
+		if !st.indexAnswers(len(st.recs)) {
+			t.Fatal("the index does not answer: the test does not exercise the approximate search")
+		}
+	})
+	ctx := context.Background()
+	for i := range chains {
+		id := func(x string) string { return fmt.Sprintf("chain%d-%s", i, x) }
+		assoc, err := s.Associations(id("b"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var targets []string
+		for _, a := range assoc {
+			if a.Kind == "similarity" {
+				targets = append(targets, a.TargetID)
+			}
+		}
+		sort.Strings(targets)
+		if !reflect.DeepEqual(targets, []string{id("a"), id("c")}) {
+			t.Fatalf("similarity edges of %s: %v, want %s and %s", id("b"), targets, id("a"), id("c"))
+		}
+		cue := make([]float32, dim)
+		cue[16+2*i] = 1
+		for _, mode := range []RecallMode{ModeHybrid, ModeSimilarity} {
+			res, err := s.Recall(ctx, Cue{Embedding: cue, Mode: mode, Threshold: 0.2, NoReinforce: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := summarize(res)[id("c")]
+			want := recalled{"associated", fmt.Sprint("spreading: ", []string{id("b"), id("c")})}
+			if mode == ModeSimilarity {
+				want = recalled{}
+			}
+			if got != want {
+				t.Fatalf("mode %d: %s recalled as %+v, want %+v", mode, id("c"), got, want)
+			}
+		}
+		if res, err := other.Recall(ctx, Cue{Embedding: cue, Threshold: 0}); err != nil || len(allHits(res)) != 0 {
+			t.Fatalf("other space recalls %d memories (err %v)", len(allHits(res)), err)
+		}
+	}
+}
+
+// TestSparseRows: rows linked to fewer than sparseLinks similar memories are remembered
+// (at most maxSparse, the most recent); they are offered for exact comparison only while
+// at most sparseShareMax of the recent rows were sparse; and withSparse scores a row
+// against each of them exactly.
+func TestSparseRows(t *testing.T) {
+	sim := func(n int) []link {
+		var out []link
+		for range n {
+			out = append(out, link{Kind: uint8(graph.KindSimilarity), Weight: 0.9})
+		}
+		return append(out, link{Kind: uint8(graph.KindTemporal), Weight: 0.3}) // never counts
+	}
+	plan := func(row uint32, similar int) planned {
+		return planned{job: &linkJob{row: row}, links: sim(similar)}
+	}
+	tests := []struct {
+		name  string
+		plans []planned
+		want  []uint32 // nil: gated off
+	}{
+		{"dense rows only", []planned{plan(1, 2), plan(2, 5)}, []uint32{}},
+		{"one sparse among four", []planned{plan(1, 0), plan(2, 5), plan(3, 2), plan(4, 3)}, []uint32{1}},
+		{"a row with one similar memory is sparse", []planned{plan(1, 1), plan(2, 5), plan(3, 5), plan(4, 5), plan(5, 5)}, []uint32{1}},
+		{"half sparse: no structure, gated off", []planned{plan(1, 0), plan(2, 0), plan(3, 5), plan(4, 5)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var l linker
+			l.noteSparse(tt.plans)
+			got := l.sparseRows()
+			if tt.want == nil {
+				if got != nil {
+					t.Fatalf("sparseRows = %v, want nil (gated)", got)
+				}
+				return
+			}
+			if got == nil {
+				got = []uint32{}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("sparseRows = %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	t.Run("at most maxSparse, the most recent", func(t *testing.T) {
+		var l linker
+		var plans []planned
+		for r := range maxSparse + 10 {
+			plans = append(plans, plan(uint32(r), 0))
+		}
+		for r := range 100 * maxSparse { // dense rows keep the share low
+			plans = append(plans, plan(uint32(maxSparse+10+r), 5))
+		}
+		l.noteSparse(plans)
+		got := l.sparseRows()
+		if len(got) != maxSparse || got[0] != 10 || got[len(got)-1] != maxSparse+9 {
+			t.Fatalf("kept %d rows from %d to %d", len(got), got[0], got[len(got)-1])
+		}
+	})
+
+	t.Run("withSparse compares exactly", func(t *testing.T) {
+		e, s, _ := openVectorSpaces(t, 4)
+		defer e.Close()
+		for id, v := range map[string][]float32{"p": {1, 0, 0, 0}, "q": {0.6, 0.8, 0, 0}, "r": {0, 0, 1, 0}} {
+			if _, err := s.Remember(context.Background(), Memory{ID: id, Content: id, Embedding: v, Confidence: 0.7}, RememberOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitForEdges(t, s)
+		st, err := s.acquire()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.mu.RUnlock()
+		st.mu.RLock()
+		p, q, r := st.byID["p"], st.byID["q"], st.byID["r"]
+		st.mu.RUnlock()
+		st.link.mu.Lock()
+		st.link.sparse, st.link.linkedSeen, st.link.sparseSeen = []uint32{q, r}, 100, 2
+		st.link.mu.Unlock()
+		got := st.link.withSparse(p, nil)
+		if len(got) != 2 || got[0].Row != q || math.Abs(float64(got[0].Score)-0.6) > 1e-6 || got[1].Row != r || got[1].Score != 0 {
+			t.Fatalf("withSparse = %+v, want q at 0.6 then r at 0", got)
+		}
+	})
+}
+
+// TestRemeasure: a memory spreading reached, whose direct similarity the (approximate)
+// search did not measure, gets it measured exactly; when that makes it a seed, remeasure
+// says so, and the measured similarity is what recall then scores it by.
+func TestRemeasure(t *testing.T) {
+	e, s, _ := openVectorSpaces(t, 4)
+	defer e.Close()
+	for id, v := range map[string][]float32{"p": {1, 0, 0, 0}, "q": {0.8, 0.6, 0, 0}, "r": {0, 0, 1, 0}} {
+		if _, err := s.Remember(context.Background(), Memory{ID: id, Content: id, Embedding: v, Confidence: 0.7}, RememberOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	readState(t, s, func(st *state) {
+		p, q, r := st.byID["p"], st.byID["q"], st.byID["r"]
+		cue := []float32{1, 0, 0, 0}
+		tests := []struct {
+			name     string
+			reached  []uint32
+			wantSeed bool
+			wantSim  map[uint32]float32
+		}{
+			{"an unmeasured strong match becomes a seed", []uint32{q}, true, map[uint32]float32{q: 0.8}},
+			{"an unmeasured weak match does not", []uint32{r}, false, map[uint32]float32{r: 0}},
+		}
+		for _, tt := range tests {
+			cands := map[uint32]*candidate{p: {row: p, sim: 1, measured: true}}
+			get := func(row uint32) *candidate {
+				if cands[row] == nil {
+					cands[row] = &candidate{row: row}
+				}
+				return cands[row]
+			}
+			var nodes []graph.Activated
+			for _, n := range tt.reached {
+				nodes = append(nodes, graph.Activated{Node: n, Activation: 0.3, Hops: 1, Path: []uint32{p, n}})
+			}
+			if got := st.remeasure(nodes, cands, get, cue, pickSeeds(cands)); got != tt.wantSeed {
+				t.Errorf("%s: remeasure = %v, want %v", tt.name, got, tt.wantSeed)
+			}
+			for row, want := range tt.wantSim {
+				if c := cands[row]; c == nil || !c.measured || math.Abs(float64(c.sim-want)) > 1e-6 {
+					t.Errorf("%s: candidate %d = %+v, want measured similarity %v", tt.name, row, c, want)
+				}
+			}
+		}
+	})
 }

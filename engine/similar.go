@@ -10,10 +10,10 @@ import (
 // st.mu (accept reads the records). It takes no lock of its own: the index and the slab
 // guard themselves, and the watermark is read under l.mu.
 func (st *state) similar(q []float32, rows, k int, accept func(uint32) bool) []index.Scored {
-	indexed := min(int(st.link.watermark()), rows)
-	if indexed < hnswMinRows || st.hnsw.Len() < hnswMinRows {
+	if !st.indexAnswers(rows) {
 		return st.slab.topKCoded(q, 0, rows, k, accept)
 	}
+	indexed := min(int(st.link.watermark()), rows)
 	approx := st.hnsw.Search(q, k, max(64, 2*k), accept)
 	if indexed >= rows {
 		return approx
@@ -32,8 +32,7 @@ func (st *state) similar(q []float32, rows, k int, accept func(uint32) bool) []i
 // every query: memory traffic falls by the number of queries.
 func (st *state) similarMany(queries [][]float32, rows, k int) [][]index.Scored {
 	out := make([][]index.Scored, len(queries))
-	indexed := min(int(st.link.watermark()), rows)
-	if indexed >= hnswMinRows && st.hnsw.Len() >= hnswMinRows {
+	if st.indexAnswers(rows) {
 		for i, q := range queries {
 			if q != nil {
 				out[i] = st.similar(q, rows, k, nil)
@@ -64,4 +63,21 @@ func (st *state) similarMany(queries [][]float32, rows, k int) [][]index.Scored 
 		}
 	}
 	return out
+}
+
+// indexAnswers reports whether similar answers a search over [0, rows) from the HNSW
+// index (approximately) rather than by an exact scan.
+func (st *state) indexAnswers(rows int) bool {
+	return min(int(st.link.watermark()), rows) >= hnswMinRows && st.hnsw.Len() >= hnswMinRows
+}
+
+// vectorAt returns row's normalised vector: the slab's own row while the memory is hot,
+// else buf filled from its warm or cold segment. Caller holds st.mu.
+func (st *state) vectorAt(row uint32, buf []float32) []float32 {
+	rec := st.recs[row]
+	if rec.seg == nil {
+		return st.vectorOf(row)
+	}
+	rec.seg.s.Vector(int(rec.idx), buf)
+	return buf
 }
