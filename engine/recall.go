@@ -271,7 +271,7 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 const (
 	// remeasure is how many of the strongest memories reached by spreading, without a
 	// measured direct similarity, get one.
-	remeasure = 256
+	remeasure = 64
 	// spreadRounds: the first spreading, and one more if the remeasure found new seeds.
 	spreadRounds = 2
 )

@@ -178,8 +178,8 @@ func TestE2ERecallChainAcrossTiers(t *testing.T) {
 	}
 
 	// The command line: a text query matches a alone (lexically); b and c come by spreading.
-	out2 := mustEngram(t, env, "recall", "lighthouse", "--space", "chain", "--trace", "--threshold", "0.1", "--data-root", data)
-	t.Logf("engram recall lighthouse --space chain --trace --threshold 0.1\n%s", out2)
+	out2 := mustEngram(t, env, "recall", "lighthouse", "--space", "chain", "--trace", "--threshold", "0.1", "--limit", "50", "--data-root", data)
+	t.Logf("engram recall lighthouse --space chain --trace --threshold 0.1 --limit 50\n%s", out2)
 	for _, want := range []string{"spreading: a -> b ", "spreading: a -> b -> c", "Retrieval path"} {
 		if !strings.Contains(out2, want) {
 			t.Fatalf("engram recall --trace lacks %q:\n%s", want, out2)
