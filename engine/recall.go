@@ -31,15 +31,38 @@ func sortScored(s []index.Scored) {
 	})
 }
 
-// candidate is a memory considered by one recall.
+// candidate is a memory considered by one recall, with its two kinds of evidence.
 type candidate struct {
-	row        uint32
-	sim        float32 // direct similarity (0 if reached only by spreading)
-	activation float32
-	direct     bool
-	full       bool // every query term occurs in the content
-	score      float32
-	path       []uint32
+	row    uint32
+	sim    float32  // direct similarity to the cue, vector or lexical (0 if not a direct match)
+	spread float32  // activation reached over association edges (0 if none)
+	path   []uint32 // the activation path [seed, ..., row] that gave spread
+	seed   bool     // seeded the spreading
+	// measured: sim includes the cue's exact cosine with this memory (a vector search
+	// returned it, or spreading reached it and it was measured: spreadInto)
+	measured bool
+	full     bool // every query term occurs in the content
+	score    float32
+}
+
+// evidence returns the base score of c under mode and whether spreading gave it.
+// Similarity: the direct match alone. Hybrid: the stronger of the two, a tie going to the
+// direct match. Spreading: only seeds count their direct match; every other memory is
+// scored by the activation that reached it, or not at all (docs/recall.md).
+func (c *candidate) evidence(mode RecallMode) (base float32, spreading bool) {
+	direct := c.sim
+	switch mode {
+	case ModeSimilarity:
+		return direct, false
+	case ModeSpreading:
+		if !c.seed {
+			direct = 0
+		}
+	}
+	if c.spread > direct {
+		return c.spread, true
+	}
+	return direct, false
 }
 
 // Recall answers a cue: direct similarity (vector and lexical), spreading activation over
@@ -122,12 +145,23 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 	if qvec != nil && simd.Norm(qvec) > 0 {
 		vaccept := func(r uint32) bool { return accept(r) && st.recs[r].hasVec && st.recs[r].seg == nil }
 		for _, h := range st.similar(qvec, len(st.recs), want, vaccept) {
-			if h.Score <= 0 {
-				continue
-			}
 			c := get(h.Row)
-			c.sim = max(c.sim, h.Score)
-			c.direct = true
+			c.sim, c.measured = max(c.sim, h.Score), true
+		}
+		if st.indexAnswers(len(st.recs)) && !anyAtLeast(cands, minSeedSimilarity) {
+			// The index found no good match: the cue may be near an isolated memory the
+			// index's search cannot reach, so the sparse rows are compared exactly.
+			var v []float32
+			for _, r := range st.link.sparseRows() {
+				if c, ok := cands[r]; (ok && c.measured) || !accept(r) || !st.recs[r].hasVec {
+					continue
+				}
+				if v == nil {
+					v = make([]float32, st.dim)
+				}
+				c := get(r)
+				c.sim, c.measured = max(c.sim, simd.Dot(st.vectorAt(r, v), qvec)), true
+			}
 		}
 		// Warm and cold segments are scanned in place (mmap'd, SIMD batch kernel).
 		for _, sg := range st.segs {
@@ -139,12 +173,8 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 				return accept(r) && st.recs[r].seg == sg
 			}
 			for _, h := range sg.s.Scan(qvec, want, saccept) {
-				if h.Score <= 0 {
-					continue
-				}
 				c := get(sg.rows[h.Index])
-				c.sim = max(c.sim, h.Score)
-				c.direct = true
+				c.sim, c.measured = max(c.sim, h.Score), true
 			}
 		}
 	}
@@ -171,65 +201,25 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 			c := get(h.Row)
 			c.sim = max(c.sim, lexSim)
 			c.full = c.full || h.Matched >= lr.QueryTerms
-			c.direct = true
 		}
-	}
-	for _, c := range cands {
-		c.activation = c.sim
-		c.path = []uint32{c.row}
 	}
 
 	hops := 0
 	if cue.Mode != ModeSimilarity && len(cands) > 0 {
-		seeds := make([]*candidate, 0, len(cands))
-		for _, c := range cands {
-			if c.sim >= minSeedSimilarity {
-				seeds = append(seeds, c)
-			}
-		}
-		sort.Slice(seeds, func(i, j int) bool {
-			if seeds[i].sim != seeds[j].sim {
-				return seeds[i].sim > seeds[j].sim
-			}
-			return seeds[i].row < seeds[j].row
-		})
-		if len(seeds) > maxSeeds {
-			seeds = seeds[:maxSeeds]
-		}
-		gs := make([]graph.Seed, len(seeds))
-		for i, c := range seeds {
-			gs[i] = graph.Seed{Node: c.row, Activation: c.sim}
-		}
-		p := graph.DefaultParams()
-		if cue.Mode == ModeSpreading {
-			p.MaxHops++
-		}
-		sr := st.graph.Spread(gs, p, accept)
-		hops = sr.Hops
-		for _, a := range sr.Nodes {
-			if a.Hops == 0 {
-				continue
-			}
-			c := get(a.Node)
-			if a.Activation > c.activation {
-				c.activation = a.Activation
-				if !c.direct {
-					c.path = a.Path
-				}
-			}
-		}
+		hops = st.spreadInto(cands, get, cue.Mode, qvec, accept)
 	}
 
-	hits := make([]*candidate, 0, len(cands))
+	type hit struct {
+		*candidate
+		base      float32
+		spreading bool
+	}
+	hits := make([]hit, 0, len(cands))
 	for _, c := range cands {
-		m := &st.recs[c.row].m
-		base := c.sim
-		if !c.direct {
-			base = c.activation
-		}
-		c.score = modulate(base, m, now)
-		if c.score >= cue.Threshold && c.score > 0 {
-			hits = append(hits, c)
+		base, spreading := c.evidence(cue.Mode)
+		c.score = modulate(base, &st.recs[c.row].m, now)
+		if c.score >= cue.Threshold && c.score > 0 && base > 0 {
+			hits = append(hits, hit{candidate: c, base: base, spreading: spreading})
 		}
 	}
 	sort.Slice(hits, func(i, j int) bool {
@@ -252,24 +242,28 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 	for i, c := range hits {
 		rows[i] = c.row
 		sum += c.score
+		path := []uint32{c.row}
+		if c.spreading {
+			path = c.path
+		}
 		h := Hit{
 			Memory:     st.memoryAt(c.row, cue.WithEmbeddings),
 			Score:      c.score,
 			Similarity: c.sim,
-			Activation: c.activation,
-			Direct:     c.direct,
-			Path:       st.ids(c.path),
+			Activation: c.base,
+			Direct:     !c.spreading,
+			Path:       st.ids(path),
 		}
 		switch {
 		case h.Memory.Type == Semantic && len(h.Memory.Citations) > 0:
 			res.Reconstructed = append(res.Reconstructed, h)
-		case c.direct && c.score > vividScore:
+		case h.Direct && c.score > vividScore:
 			res.Vivid = append(res.Vivid, h)
 		default:
 			res.Associated = append(res.Associated, h)
 		}
 		if cue.Trace {
-			res.Traces = append(res.Traces, Trace{MemoryID: h.Memory.ID, Activation: c.activation, Path: h.Path})
+			res.Traces = append(res.Traces, Trace{MemoryID: h.Memory.ID, Activation: c.base, Path: h.Path})
 		}
 	}
 	if len(hits) > 0 {
@@ -279,6 +273,117 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 		res.Confidence = float32(math.Min(1, float64(0.7*hits[0].score+0.3*mean)))
 	}
 	return res, rows
+}
+
+// Bounds of the second look spreading takes at the direct matches (spreadInto).
+const (
+	// remeasure is how many of the strongest memories reached by spreading, without a
+	// measured direct similarity, get one.
+	remeasure = 64
+	// spreadRounds: the first spreading, and one more if the remeasure found new seeds.
+	spreadRounds = 2
+)
+
+// spreadInto seeds spreading activation with the strongest direct matches (at most
+// maxSeeds, similarity at least minSeedSimilarity) and records on each candidate the
+// activation that reached it and its path. It returns the hops taken.
+//
+// The index's search is approximate and weakest for a memory far from every cluster, yet
+// such a memory can be a strong direct match whose associations are the answer. So the
+// strongest memories the spreading reached whose direct similarity was not measured get
+// it measured exactly (one dot product each, up to remeasure of them); when that gives a
+// new seed, the spreading runs once more from the corrected seeds. Caller holds st.mu.
+func (st *state) spreadInto(cands map[uint32]*candidate, get func(uint32) *candidate, mode RecallMode, qvec []float32, accept func(uint32) bool) int {
+	p := recallSpreadParams(mode)
+	var sr graph.Result
+	for round := 1; ; round++ {
+		seeds := pickSeeds(cands)
+		gs := make([]graph.Seed, len(seeds))
+		for i, c := range seeds {
+			gs[i] = graph.Seed{Node: c.row, Activation: c.sim}
+		}
+		sr = st.graph.Spread(gs, p, accept)
+		if round == spreadRounds || qvec == nil || !st.remeasure(sr.Nodes, cands, get, qvec, seeds) {
+			break
+		}
+	}
+	for _, a := range sr.Nodes {
+		if a.Hops == 0 {
+			continue // a seed at its own activation: that is its direct match
+		}
+		c := get(a.Node)
+		c.spread, c.path = a.Activation, a.Path
+	}
+	return sr.Hops
+}
+
+// anyAtLeast reports whether a candidate's direct similarity reaches sim.
+func anyAtLeast(cands map[uint32]*candidate, sim float32) bool {
+	for _, c := range cands {
+		if c.sim >= sim {
+			return true
+		}
+	}
+	return false
+}
+
+// pickSeeds marks and returns the strongest direct candidates, strongest first.
+func pickSeeds(cands map[uint32]*candidate) []*candidate {
+	seeds := make([]*candidate, 0, maxSeeds)
+	for _, c := range cands {
+		c.seed = false
+		if c.sim >= minSeedSimilarity {
+			seeds = append(seeds, c)
+		}
+	}
+	sort.Slice(seeds, func(i, j int) bool {
+		if seeds[i].sim != seeds[j].sim {
+			return seeds[i].sim > seeds[j].sim
+		}
+		return seeds[i].row < seeds[j].row
+	})
+	if len(seeds) > maxSeeds {
+		seeds = seeds[:maxSeeds]
+	}
+	for _, c := range seeds {
+		c.seed = true
+	}
+	return seeds
+}
+
+// remeasure measures the direct similarity of the strongest reached memories that lack
+// one (nodes are sorted by activation) and reports whether any of them now belongs among
+// the seeds. Caller holds st.mu.
+func (st *state) remeasure(nodes []graph.Activated, cands map[uint32]*candidate, get func(uint32) *candidate, qvec []float32, seeds []*candidate) bool {
+	joins := func(sim float32) bool { // would sim make a seed?
+		return sim >= minSeedSimilarity && (len(seeds) < maxSeeds || sim > seeds[len(seeds)-1].sim)
+	}
+	var buf []float32
+	newSeed := false
+	measured := 0
+	for _, a := range nodes {
+		if measured == remeasure {
+			break
+		}
+		if c, ok := cands[a.Node]; ok && c.measured {
+			continue
+		}
+		rec := st.recs[a.Node]
+		if !rec.hasVec {
+			continue
+		}
+		measured++
+		if buf == nil {
+			buf = make([]float32, st.dim)
+		}
+		c := get(a.Node)
+		c.measured = true
+		if sim := simd.Dot(st.vectorAt(a.Node, buf), qvec); sim > c.sim {
+			c.sim = sim
+			newSeed = newSeed || joins(sim)
+		}
+	}
+	return newSeed
 }
 
 // filter builds the acceptance test of a cue: live memory, tags, time window. Caller holds st.mu.

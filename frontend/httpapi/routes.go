@@ -24,6 +24,7 @@ func (s *Server) routes() *router {
 	rt.handle(get, "/api/v1/memories/search", s.handleSearch)
 	rt.handle(get, "/api/v1/memories/{id}", s.handleGet)
 	rt.handle(delete, "/api/v1/memories/{id}", s.handleDelete)
+	rt.handle(get, "/api/v1/memories/{id}/associations", s.handleAssociations)
 	rt.handle(get, "/api/v1/query/probabilistic", s.handleProbabilistic)
 	rt.handle(get, "/api/v1/consolidations", s.handleConsolidations)
 	rt.handle(get, "/api/v1/consolidations/{id}", s.handleConsolidation)
