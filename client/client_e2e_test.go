@@ -149,6 +149,14 @@ func TestClientAgainstTheBinary(t *testing.T) {
 		t.Fatalf("imported memory: %+v, %v", m, err)
 	}
 
+	// Associations: the route answers for alpha's memory and hides it from beta.
+	if as, err := c.Associations(ctx, "cat"); err != nil || as.MemoryID != "cat" || as.Count != len(as.Associations) || as.MemorySpaceID != "alpha" {
+		t.Fatalf("Associations: %+v, %v", as, err)
+	}
+	if _, err := beta.Associations(ctx, "cat"); !errors.Is(err, client.ErrMemoryNotFound) {
+		t.Fatalf("beta Associations of alpha's memory: %v", err)
+	}
+
 	// Forget and delete.
 	if f, err := c.Forget(ctx, "cat"); err != nil || !f.Forgotten {
 		t.Fatalf("Forget: %+v, %v", f, err)

@@ -138,6 +138,16 @@ func (c *Client) Get(ctx context.Context, id string) (*Memory, error) {
 	return &out, nil
 }
 
+// Associations lists one memory's association edges, strongest first
+// (GET /api/v1/memories/{id}/associations). An id not in the space is ErrMemoryNotFound.
+func (c *Client) Associations(ctx context.Context, id string) (*AssociationsResponse, error) {
+	var out AssociationsResponse
+	if err := c.doJSON(ctx, http.MethodGet, "/api/v1/memories/"+url.PathEscape(id)+"/associations", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // Forget deletes one memory (DELETE /api/v1/memories/{id}); it answers once the
 // tombstone is durable.
 func (c *Client) Forget(ctx context.Context, id string) (*ForgetResponse, error) {

@@ -229,6 +229,22 @@ type Episode struct {
 	Importance       float32  `json:"importance"`
 }
 
+// AssociationsResponse is the answer of Associations: a memory's edges, strongest first.
+type AssociationsResponse struct {
+	MemoryID      string        `json:"memory_id"`
+	Associations  []Association `json:"associations"`
+	Count         int           `json:"count"`
+	MemorySpaceID string        `json:"memory_space_id"`
+}
+
+// Association is one edge of a memory: the memory at its other end, its weight in (0, 1]
+// and why it exists ("similarity", "temporal" or "consolidation").
+type Association struct {
+	TargetMemoryID string  `json:"target_memory_id"`
+	Weight         float32 `json:"weight"`
+	Kind           string  `json:"kind"`
+}
+
 // Memory is every stored field of one memory (Get).
 type Memory struct {
 	ID            string         `json:"id"`
