@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/wal"
 )
 
@@ -13,15 +14,15 @@ import (
 // reinforce, before they were recorded here).
 type accessLog struct {
 	mu      sync.Mutex
-	pending map[string]access
+	pending map[string]record.Access
 }
 
 func (a *accessLog) record(id string, count uint32, last time.Time) {
 	a.mu.Lock()
 	if a.pending == nil {
-		a.pending = map[string]access{}
+		a.pending = map[string]record.Access{}
 	}
-	a.pending[id] = access{ID: id, Count: count, Last: last}
+	a.pending[id] = record.Access{ID: id, Count: count, Last: last}
 	a.mu.Unlock()
 }
 
@@ -37,13 +38,13 @@ func (a *accessLog) flush(st *state) {
 		a.mu.Unlock()
 		return
 	}
-	batch := make([]access, 0, len(a.pending))
+	batch := make([]record.Access, 0, len(a.pending))
 	for _, x := range a.pending {
 		batch = append(batch, x)
 	}
 	a.pending = nil
 	a.mu.Unlock()
-	if _, err := st.log.Append(wal.Entry{Type: recAccess, Payload: encodeAccess(nil, batch)}); err != nil {
+	if _, err := st.log.Append(wal.Entry{Type: record.TypeAccess, Payload: record.AppendAccess(nil, batch)}); err != nil {
 		st.sp.e.cfg.Logger.Warn("reinforcement not logged", "space", st.sp.id, "err", st.checkLog(err))
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/engram-go/engram/engine/graph"
 	"github.com/engram-go/engram/engine/index"
+	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/wal"
 	"github.com/engram-go/engram/simd"
 )
@@ -24,7 +25,7 @@ func linkReason(k graph.EdgeKind) string {
 // planned is a job with the edges chosen for it.
 type planned struct {
 	job   *linkJob
-	links []link
+	links []record.Link
 }
 
 // linkJob asks the linker to build one row's association edges.
@@ -214,7 +215,7 @@ func (l *linker) process(batch []*linkJob, early bool) {
 	l.noteSparse(plans)
 	entries := make([]wal.Entry, len(plans))
 	for i, p := range plans {
-		entries[i] = wal.Entry{Type: recLinks, Payload: encodeLinks(nil, p.job.id, p.job.version, p.links)}
+		entries[i] = wal.Entry{Type: record.TypeLinks, Payload: record.AppendLinks(nil, p.job.id, p.job.version, p.links)}
 	}
 	st.cp.RLock()
 	defer st.cp.RUnlock()
@@ -259,7 +260,7 @@ func (l *linker) noteRecent(row uint32) {
 // neighbours turns one new row's similarity candidates (found without st.mu, so the
 // search never holds up writers) into similarity edges, and adds temporal edges to the
 // recent rows observed close in time. It takes st.mu shared.
-func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32) []link {
+func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32) []record.Link {
 	st := l.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
@@ -267,7 +268,7 @@ func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32) [
 	if rec == nil {
 		return nil
 	}
-	var out []link
+	var out []record.Link
 	for _, c := range cands {
 		if len(out) == linkTopK {
 			break
@@ -275,7 +276,7 @@ func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32) [
 		if c.Row == j.row || !st.aliveLocked(c.Row) || !st.recs[c.Row].hasVec || c.Score < j.threshold {
 			continue
 		}
-		out = append(out, link{Target: st.recs[c.Row].m.ID, Weight: min(c.Score, 1), Kind: uint8(graph.KindSimilarity)})
+		out = append(out, record.Link{Target: st.recs[c.Row].m.ID, Weight: min(c.Score, 1), Kind: uint8(graph.KindSimilarity)})
 	}
 	for i := len(recent) - 1; i >= 0; i-- {
 		r := recent[i]
@@ -288,13 +289,13 @@ func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32) [
 		}
 		w := float32(temporalWeight * (1 - float64(dt)/float64(temporalWindow)))
 		if w > 0 {
-			out = append(out, link{Target: st.recs[r].m.ID, Weight: w, Kind: uint8(graph.KindTemporal)})
+			out = append(out, record.Link{Target: st.recs[r].m.ID, Weight: w, Kind: uint8(graph.KindTemporal)})
 		}
 	}
 	return out
 }
 
-func hasTarget(links []link, id string) bool {
+func hasTarget(links []record.Link, id string) bool {
 	for _, l := range links {
 		if l.Target == id {
 			return true

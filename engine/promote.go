@@ -3,6 +3,7 @@ package engine
 import (
 	"sort"
 
+	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/wal"
 )
 
@@ -57,7 +58,7 @@ func (st *state) promoteNow(id string) error {
 	st.mu.RUnlock()
 	st.slab.reserve(int(row), int(row)+1)
 	st.cp.RLock()
-	if _, err := st.log.Append(wal.Entry{Type: recPromote, Payload: encodePromote(nil, id, version)}); err != nil {
+	if _, err := st.log.Append(wal.Entry{Type: record.TypePromote, Payload: record.AppendPromote(nil, id, version)}); err != nil {
 		st.cp.RUnlock()
 		return st.checkLog(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/engine/graph"
+	"github.com/engram-go/engram/engine/record"
 )
 
 // The chain of docs/spreading-activation.md's worked example: a at 0°, b at 41.4°, c at
@@ -400,12 +401,12 @@ func TestIsolatedChainsAmongClusters(t *testing.T) {
 // at most sparseShareMax of the recent rows were sparse; and withSparse scores a row
 // against each of them exactly.
 func TestSparseRows(t *testing.T) {
-	sim := func(n int) []link {
-		var out []link
+	sim := func(n int) []record.Link {
+		var out []record.Link
 		for range n {
-			out = append(out, link{Kind: uint8(graph.KindSimilarity), Weight: 0.9})
+			out = append(out, record.Link{Kind: uint8(graph.KindSimilarity), Weight: 0.9})
 		}
-		return append(out, link{Kind: uint8(graph.KindTemporal), Weight: 0.3}) // never counts
+		return append(out, record.Link{Kind: uint8(graph.KindTemporal), Weight: 0.3}) // never counts
 	}
 	plan := func(row uint32, similar int) planned {
 		return planned{job: &linkJob{row: row}, links: sim(similar)}

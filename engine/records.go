@@ -30,26 +30,3 @@ func decodeMemory(p []byte) (Memory, []float32, error) {
 	}
 	return m, r.Embedding, err
 }
-
-// The names linker.go and promote.go use for the record package's types and codecs; other
-// engine code uses the record package directly.
-const (
-	recLinks   = record.TypeLinks
-	recAccess  = record.TypeAccess
-	recPromote = record.TypePromote
-)
-
-type (
-	link   = record.Link
-	access = record.Access
-)
-
-func encodeLinks(b []byte, source string, version int64, links []link) []byte {
-	return record.AppendLinks(b, source, version, links)
-}
-
-func encodeAccess(b []byte, as []access) []byte { return record.AppendAccess(b, as) }
-
-func encodePromote(b []byte, id string, version int64) []byte {
-	return record.AppendPromote(b, id, version)
-}
