@@ -11,13 +11,13 @@ import (
 // accessLog batches reinforcement updates (access count, last access) and logs them in the
 // background, so recall never waits for an fsync. a.mu guards pending only; flush
 // appends to the WAL holding no lock (the counts it logs were applied under st.mu by
-// reinforce, before they were recorded here).
+// reinforce, before they were noted here).
 type accessLog struct {
 	mu      sync.Mutex
 	pending map[string]record.Access
 }
 
-func (a *accessLog) record(id string, count uint32, last time.Time) {
+func (a *accessLog) note(id string, count uint32, last time.Time) {
 	a.mu.Lock()
 	if a.pending == nil {
 		a.pending = map[string]record.Access{}

@@ -196,7 +196,7 @@ func BenchmarkRecovery(b *testing.B) {
 	for done := 0; done < n; done += 1000 {
 		batch := make([]Memory, 1000)
 		for i := range batch {
-			batch[i] = Memory{Content: benchSentence(r), Confidence: 0.5, Embedding: vec(16, r.Float32(), r.Float32(), 1)}
+			batch[i] = Memory{Content: benchSentence(r), Confidence: 0.5, Embedding: zeroPadded(16, r.Float32(), r.Float32(), 1)}
 		}
 		s.RememberBatch(ctx, batch, RememberOptions{})
 	}

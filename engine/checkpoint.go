@@ -122,18 +122,18 @@ func (r *checkpointRun) snapshotHot() {
 	st := r.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	for row, rec := range st.recs {
-		if rec == nil || rec.seg != nil {
+	for row, lm := range st.byRow {
+		if lm == nil || lm.seg != nil {
 			continue
 		}
-		it := cpItem{row: uint32(row), rec: tier.Record{ID: rec.m.ID, Meta: encodeMemory(nil, &rec.m, nil)}}
-		if rec.hasVec {
+		it := cpItem{row: uint32(row), rec: tier.Record{ID: lm.m.ID, Meta: encodeMemory(nil, &lm.m, nil)}}
+		if lm.hasVec {
 			it.rec.Vector = append([]float32(nil), st.vectorOf(uint32(row))...)
 			it.rec.Norm = st.norms[row]
 		}
-		last := rec.m.LastAccess
-		if last.IsZero() || last.Before(rec.m.StoredAt) {
-			last = rec.m.StoredAt
+		last := lm.m.LastAccess
+		if last.IsZero() || last.Before(lm.m.StoredAt) {
+			last = lm.m.StoredAt
 		}
 		it.at = last.UnixNano()
 		r.hot = append(r.hot, it)
@@ -176,7 +176,7 @@ func (r *checkpointRun) sealDemoted() error {
 }
 
 // compactWarm merges every warm segment into one cold segment once warm holds more than
-// its capacity. The warm segments' live records are read (vectors copied) holding
+// its capacity. The warm segments' live rows are read (vectors copied) holding
 // state.mu shared, since deletions mark their bitmaps under it; the cold segment is
 // written with no lock.
 func (r *checkpointRun) compactWarm() error {
@@ -252,13 +252,13 @@ func (r *checkpointRun) snapshotEdges() {
 	st := r.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	for row, rec := range st.recs {
-		if rec == nil {
+	for row, lm := range st.byRow {
+		if lm == nil {
 			continue
 		}
 		for _, e := range st.graph.Neighbors(uint32(row)) {
 			if e.To > uint32(row) && st.aliveLocked(e.To) {
-				r.edges = append(r.edges, tier.EdgeRecord{From: rec.m.ID, To: st.recs[e.To].m.ID, Weight: e.Weight, Kind: uint8(e.Kind)})
+				r.edges = append(r.edges, tier.EdgeRecord{From: lm.m.ID, To: st.byRow[e.To].m.ID, Weight: e.Weight, Kind: uint8(e.Kind)})
 			}
 		}
 	}
@@ -302,18 +302,18 @@ func (r *checkpointRun) install() {
 	st.mu.Lock()
 	move := func(sg *segment) {
 		for i, row := range sg.rows {
-			rec := st.recs[row]
-			if rec == nil || rec.m.ID != sg.s.ID(i) {
+			lm := st.byRow[row]
+			if lm == nil || lm.m.ID != sg.s.ID(i) {
 				sg.deleted.Set(i)
 				continue
 			}
-			if rec.seg == nil {
+			if lm.seg == nil {
 				st.hotCount--
 				st.hnsw.Delete(row)
 			} else {
-				rec.seg.live--
+				lm.seg.live--
 			}
-			rec.seg, rec.idx = sg, int32(i)
+			lm.seg, lm.idx = sg, int32(i)
 			sg.live++
 		}
 	}

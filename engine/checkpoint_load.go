@@ -109,9 +109,9 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 			setAside(m.Edges, 0, err)
 			edges = nil
 			st.mu.Lock()
-			for _, rec := range st.recs {
-				if rec != nil {
-					rec.linked = false // the linker builds their edges again
+			for _, lm := range st.byRow {
+				if lm != nil {
+					lm.linked = false // the linker builds their edges again
 				}
 			}
 			st.mu.Unlock()
@@ -136,14 +136,14 @@ func (st *state) applyStored(m *Memory, vec []float32, norm float32) uint32 {
 	if old, ok := st.byID[m.ID]; ok {
 		st.killRow(old)
 	}
-	row := uint32(len(st.recs))
-	rec := &liveMemory{m: *m, idx: -1, linked: true, hasVec: vec != nil}
+	row := uint32(len(st.byRow))
+	lm := &liveMemory{m: *m, idx: -1, linked: true, hasVec: vec != nil}
 	st.slab.reserve(int(row), int(row)+1)
 	if vec != nil {
 		copy(st.slab.row(row), vec)
 		st.slab.encode(row)
 	}
-	return st.addRow(rec, norm)
+	return st.addRow(lm, norm)
 }
 
 // removeUnlisted deletes files of the tier folders that the manifest does not reference.

@@ -79,13 +79,13 @@ func (st *state) findClusters(cutoff time.Time) [][]uint32 {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	var eligible []uint32
-	for row, rec := range st.recs {
-		if rec != nil && rec.hasVec && rec.seg == nil && rec.m.Type == Episodic && !st.consolidated[rec.m.ID] && rec.m.ObservedAt.Before(cutoff) {
+	for row, lm := range st.byRow {
+		if lm != nil && lm.hasVec && lm.seg == nil && lm.m.Type == Episodic && !st.consolidated[lm.m.ID] && lm.m.ObservedAt.Before(cutoff) {
 			eligible = append(eligible, uint32(row))
 		}
 	}
 	sort.Slice(eligible, func(i, j int) bool {
-		a, b := &st.recs[eligible[i]].m, &st.recs[eligible[j]].m
+		a, b := &st.byRow[eligible[i]].m, &st.byRow[eligible[j]].m
 		if !a.ObservedAt.Equal(b.ObservedAt) {
 			return a.ObservedAt.Before(b.ObservedAt)
 		}
@@ -133,10 +133,10 @@ func (st *state) semanticFrom(rows []uint32) (Memory, bool) {
 			return Memory{}, false
 		}
 		simd.Axpy(1, st.vectorOf(r), centroid)
-		rec := st.recs[r]
-		ids = append(ids, rec.m.ID)
-		conf += rec.m.Confidence
-		for _, t := range rec.m.Tags {
+		lm := st.byRow[r]
+		ids = append(ids, lm.m.ID)
+		conf += lm.m.Confidence
+		for _, t := range lm.m.Tags {
 			tags[t] = true
 		}
 	}
@@ -164,7 +164,7 @@ func (st *state) semanticFrom(rows []uint32) (Memory, bool) {
 	}
 	return Memory{
 		ID:         "sem_" + hex.EncodeToString(hb[:]),
-		Content:    st.recs[best].m.Content,
+		Content:    st.byRow[best].m.Content,
 		Embedding:  centroid,
 		Confidence: conf / float32(len(rows)),
 		Type:       Semantic,

@@ -39,8 +39,8 @@
 //     exclusively only for the instant it reads the LSN it will cover.
 //  7. WAL locks (package wal), taken inside Append, AppendBatch and Sync.
 //  8. applier.mu — the remember batch queue; released before its leader takes state.mu.
-//  9. state.mu — everything of the open state: records, slab rows, indexes' inputs,
-//     graph, segments.
+//  9. state.mu — everything of the open state: live memories by row (byRow), slab rows,
+//     indexes' inputs, graph, segments.
 //  10. linker.mu, accessLog.mu, slab.growMu — taken under state.mu or alone, never
 //     around another lock of this list; linker.indexHold is taken alone by the index lane.
 //  11. Index and graph locks (packages index, graph); index callbacks read vectors through

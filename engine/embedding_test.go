@@ -90,7 +90,7 @@ func TestProviderDownLosesNoWrite(t *testing.T) {
 	defer e.Close()
 	s := mustSpace(t, e, "alpha")
 	model.Down.Store(true)
-	withVec := Memory{ID: "given", Content: "came with its vector", Confidence: 0.7, Embedding: vec(16, 1, 2, 3)}
+	withVec := Memory{ID: "given", Content: "came with its vector", Confidence: 0.7, Embedding: zeroPadded(16, 1, 2, 3)}
 	_, errs := s.RememberBatch(context.Background(), append(texts("down", 3), withVec), RememberOptions{})
 	for i := 0; i < 3; i++ {
 		if !errors.Is(errs[i], ErrEmbeddingUnavailable) || !strings.Contains(errs[i].Error(), "503") {
@@ -106,7 +106,7 @@ func TestProviderDownLosesNoWrite(t *testing.T) {
 	if _, err := s.Recall(context.Background(), Cue{Query: "down note"}); !errors.Is(err, ErrEmbeddingUnavailable) {
 		t.Fatalf("text recall while down: %v", err)
 	}
-	if _, err := s.Recall(context.Background(), Cue{Embedding: vec(16, 1, 2, 3)}); err != nil {
+	if _, err := s.Recall(context.Background(), Cue{Embedding: zeroPadded(16, 1, 2, 3)}); err != nil {
 		t.Fatalf("vector recall while down: %v", err)
 	}
 

@@ -49,7 +49,8 @@ func mustSpace(t testing.TB, e *Engine, id string) *Space {
 	return s
 }
 
-func vec(dim int, xs ...float32) []float32 {
+// zeroPadded is a vector of dimension dim whose leading elements are xs.
+func zeroPadded(dim int, xs ...float32) []float32 {
 	v := make([]float32, dim)
 	copy(v, xs)
 	return v
@@ -102,7 +103,7 @@ func TestRememberValidation(t *testing.T) {
 		{"dot id", Memory{ID: ".", Content: "x"}},
 		{"dot-dot id", Memory{ID: "..", Content: "x"}},
 		{"wrong dimension", Memory{Content: "x", Embedding: []float32{1, 2}}},
-		{"nan embedding", Memory{Content: "x", Embedding: vec(16, nan)}},
+		{"nan embedding", Memory{Content: "x", Embedding: zeroPadded(16, nan)}},
 		{"bad valence", Memory{Content: "x", Episode: &Episode{EmotionalValence: 2}}},
 	}
 	for _, tc := range tests {
@@ -147,7 +148,7 @@ func TestConcurrentRememberReopen(t *testing.T) {
 						ObservedAt: time.Date(2026, 1, 1, 0, i, 0, 0, time.UTC),
 					}
 					if i%3 == 0 {
-						m.Embedding = vec(16, float32(w+1), float32(i), 1)
+						m.Embedding = zeroPadded(16, float32(w+1), float32(i), 1)
 					}
 					if i%5 == 0 {
 						m.Episode = &Episode{Where: "lab", Who: []string{"ana"}, Importance: 0.4}

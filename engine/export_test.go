@@ -17,7 +17,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	in := []Memory{
-		{ID: "a", Content: "alpha fact", Confidence: 0.9, Tags: []string{"x"}, ObservedAt: t0, Embedding: vec(16, 1, 2)},
+		{ID: "a", Content: "alpha fact", Confidence: 0.9, Tags: []string{"x"}, ObservedAt: t0, Embedding: zeroPadded(16, 1, 2)},
 		{ID: "b", Content: "bravo episode", Confidence: 0.4, ObservedAt: t0.Add(time.Hour), Episode: &Episode{Where: "here", Who: []string{"ann"}, Importance: 0.5}},
 		{ID: "c", Content: "charlie rule", Confidence: 0.6, Type: Procedural, ObservedAt: t0.Add(2 * time.Hour)},
 	}

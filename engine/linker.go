@@ -78,9 +78,9 @@ func (l *linker) start(st *state) {
 	l.hurryIndex = make(chan struct{}, 1)
 	// After recovery: rows without edges get them.
 	st.mu.RLock()
-	for row, rec := range st.recs {
-		if rec != nil && !rec.linked {
-			l.q = append(l.q, &linkJob{row: uint32(row), id: rec.m.ID, version: rec.m.StoredAt.UnixNano(), threshold: DefaultLinkThreshold, enqueued: time.Now()})
+	for row, lm := range st.byRow {
+		if lm != nil && !lm.linked {
+			l.q = append(l.q, &linkJob{row: uint32(row), id: lm.m.ID, version: lm.m.StoredAt.UnixNano(), threshold: DefaultLinkThreshold, enqueued: time.Now()})
 			l.want[uint32(row)] = true
 		}
 	}

@@ -165,7 +165,7 @@ func (l *linker) process(batch []*linkJob, early bool) {
 		if j.early {
 			continue
 		}
-		if !st.aliveLocked(j.row) || st.recs[j.row].m.StoredAt.UnixNano() != j.version {
+		if !st.aliveLocked(j.row) || st.byRow[j.row].m.StoredAt.UnixNano() != j.version {
 			if j.done != nil {
 				close(j.done)
 			}
@@ -175,7 +175,7 @@ func (l *linker) process(batch []*linkJob, early bool) {
 		rows = max(rows, int(j.row)+1)
 		if _, ok := found[j.row]; ok {
 			queries = append(queries, nil) // the index lane found its neighbours
-		} else if st.recs[j.row].hasVec {
+		} else if st.byRow[j.row].hasVec {
 			queries = append(queries, st.vectorOf(j.row))
 		} else {
 			queries = append(queries, nil)
@@ -264,8 +264,8 @@ func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32) [
 	st := l.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	rec := st.recs[j.row]
-	if rec == nil {
+	lm := st.byRow[j.row]
+	if lm == nil {
 		return nil
 	}
 	var out []record.Link
@@ -273,23 +273,23 @@ func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32) [
 		if len(out) == linkTopK {
 			break
 		}
-		if c.Row == j.row || !st.aliveLocked(c.Row) || !st.recs[c.Row].hasVec || c.Score < j.threshold {
+		if c.Row == j.row || !st.aliveLocked(c.Row) || !st.byRow[c.Row].hasVec || c.Score < j.threshold {
 			continue
 		}
-		out = append(out, record.Link{Target: st.recs[c.Row].m.ID, Weight: min(c.Score, 1), Kind: uint8(graph.KindSimilarity)})
+		out = append(out, record.Link{Target: st.byRow[c.Row].m.ID, Weight: min(c.Score, 1), Kind: uint8(graph.KindSimilarity)})
 	}
 	for i := len(recent) - 1; i >= 0; i-- {
 		r := recent[i]
-		if !st.aliveLocked(r) || r == j.row || hasTarget(out, st.recs[r].m.ID) {
+		if !st.aliveLocked(r) || r == j.row || hasTarget(out, st.byRow[r].m.ID) {
 			continue // one edge per pair: a similar memory is not also a temporal neighbour
 		}
-		dt := rec.m.ObservedAt.Sub(st.recs[r].m.ObservedAt).Abs()
+		dt := lm.m.ObservedAt.Sub(st.byRow[r].m.ObservedAt).Abs()
 		if dt > temporalWindow {
 			continue
 		}
 		w := float32(temporalWeight * (1 - float64(dt)/float64(temporalWindow)))
 		if w > 0 {
-			out = append(out, record.Link{Target: st.recs[r].m.ID, Weight: w, Kind: uint8(graph.KindTemporal)})
+			out = append(out, record.Link{Target: st.byRow[r].m.ID, Weight: w, Kind: uint8(graph.KindTemporal)})
 		}
 	}
 	return out
@@ -386,11 +386,11 @@ func (l *linker) withSparse(row uint32, cands []index.Scored) []index.Scored {
 	qbuf, vbuf := make([]float32, st.dim), make([]float32, st.dim)
 	out := slices.Clone(cands)
 	st.mu.RLock()
-	if st.aliveLocked(row) && st.recs[row].hasVec {
+	if st.aliveLocked(row) && st.byRow[row].hasVec {
 		q := st.vectorAt(row, qbuf)
 		for _, r := range rows {
 			if r == row || slices.ContainsFunc(cands, func(c index.Scored) bool { return c.Row == r }) ||
-				!st.aliveLocked(r) || !st.recs[r].hasVec {
+				!st.aliveLocked(r) || !st.byRow[r].hasVec {
 				continue
 			}
 			out = append(out, index.Scored{Row: r, Score: simd.Dot(q, st.vectorAt(r, vbuf))})

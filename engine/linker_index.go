@@ -35,9 +35,9 @@ func (l *linker) indexPending() {
 		default:
 		}
 		st.mu.RLock()
-		rows := len(st.recs)
+		rows := len(st.byRow)
 		next := l.watermark()
-		alive := int(next) < rows && st.aliveLocked(next) && st.recs[next].seg == nil
+		alive := int(next) < rows && st.aliveLocked(next) && st.byRow[next].seg == nil
 		st.mu.RUnlock()
 		if rows < hnswStartRows || int(next) >= rows {
 			return
@@ -75,7 +75,7 @@ func indexLagRows(dim int) int {
 // against indexLagRows, or the edges waiting (for it) against theirs, whichever is nearer.
 func (l *linker) indexLag() float64 {
 	l.st.mu.RLock()
-	rows := len(l.st.recs)
+	rows := len(l.st.byRow)
 	l.st.mu.RUnlock()
 	l.mu.Lock()
 	tail := rows - int(l.indexed)

@@ -49,12 +49,12 @@ func (st *state) promoteNow(id string) error {
 	defer st.lockIDs(id)()
 	st.mu.RLock()
 	row, ok := st.byID[id]
-	if !ok || st.recs[row].seg == nil {
+	if !ok || st.byRow[row].seg == nil {
 		st.mu.RUnlock()
 		return nil
 	}
-	version := st.recs[row].m.StoredAt.UnixNano()
-	rows := len(st.recs)
+	version := st.byRow[row].m.StoredAt.UnixNano()
+	rows := len(st.byRow)
 	st.mu.RUnlock()
 	st.slab.reserve(int(row), int(row)+1)
 	st.cp.RLock()
@@ -79,16 +79,16 @@ func (st *state) applyPromote(id string, version int64) bool {
 	if !ok {
 		return false
 	}
-	rec := st.recs[row]
-	if rec.seg == nil || rec.m.StoredAt.UnixNano() != version {
+	lm := st.byRow[row]
+	if lm.seg == nil || lm.m.StoredAt.UnixNano() != version {
 		return false
 	}
 	st.slab.reserve(int(row), int(row)+1)
-	rec.seg.s.Vector(int(rec.idx), st.slab.row(row))
+	lm.seg.s.Vector(int(lm.idx), st.slab.row(row))
 	st.slab.encode(row)
-	rec.seg.deleted.Set(int(rec.idx))
-	rec.seg.live--
-	rec.seg, rec.idx = nil, -1
+	lm.seg.deleted.Set(int(lm.idx))
+	lm.seg.live--
+	lm.seg, lm.idx = nil, -1
 	st.hotCount++
 	return true
 }

@@ -104,7 +104,7 @@ func (s *Space) List(opts ListOptions) (ListResult, error) {
 	}
 	ids := make([]string, 0, len(st.byID))
 	for id, row := range st.byID {
-		if opts.Tier == "" || opts.Tier == "all" || opts.Tier == st.recs[row].tier().String() {
+		if opts.Tier == "" || opts.Tier == "all" || opts.Tier == st.byRow[row].tier().String() {
 			ids = append(ids, id)
 		}
 	}
@@ -155,5 +155,5 @@ func (s *Space) Search(query string, limit int) ([]SearchHit, error) {
 // aliveLocked reports whether row holds a live memory. Caller holds st.mu; index
 // callbacks use it because st.mu is always taken before any index lock.
 func (st *state) aliveLocked(row uint32) bool {
-	return int(row) < len(st.recs) && st.recs[row] != nil
+	return int(row) < len(st.byRow) && st.byRow[row] != nil
 }

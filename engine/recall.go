@@ -143,17 +143,17 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 		return c
 	}
 	if qvec != nil && simd.Norm(qvec) > 0 {
-		vaccept := func(r uint32) bool { return accept(r) && st.recs[r].hasVec && st.recs[r].seg == nil }
-		for _, h := range st.similar(qvec, len(st.recs), want, vaccept) {
+		vaccept := func(r uint32) bool { return accept(r) && st.byRow[r].hasVec && st.byRow[r].seg == nil }
+		for _, h := range st.similar(qvec, len(st.byRow), want, vaccept) {
 			c := get(h.Row)
 			c.sim, c.measured = max(c.sim, h.Score), true
 		}
-		if st.indexAnswers(len(st.recs)) && !anyAtLeast(cands, minSeedSimilarity) {
+		if st.indexAnswers(len(st.byRow)) && !anyAtLeast(cands, minSeedSimilarity) {
 			// The index found no good match: the cue may be near an isolated memory the
 			// index's search cannot reach, so the sparse rows are compared exactly.
 			var v []float32
 			for _, r := range st.link.sparseRows() {
-				if c, ok := cands[r]; (ok && c.measured) || !accept(r) || !st.recs[r].hasVec {
+				if c, ok := cands[r]; (ok && c.measured) || !accept(r) || !st.byRow[r].hasVec {
 					continue
 				}
 				if v == nil {
@@ -170,7 +170,7 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 					return false
 				}
 				r := sg.rows[i]
-				return accept(r) && st.recs[r].seg == sg
+				return accept(r) && st.byRow[r].seg == sg
 			}
 			for _, h := range sg.s.Scan(qvec, want, saccept) {
 				c := get(sg.rows[h.Index])
@@ -217,7 +217,7 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 	hits := make([]hit, 0, len(cands))
 	for _, c := range cands {
 		base, spreading := c.evidence(cue.Mode)
-		c.score = modulate(base, &st.recs[c.row].m, now)
+		c.score = modulate(base, &st.byRow[c.row].m, now)
 		if c.score >= cue.Threshold && c.score > 0 && base > 0 {
 			hits = append(hits, hit{candidate: c, base: base, spreading: spreading})
 		}
@@ -230,7 +230,7 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 		if a.score != b.score {
 			return a.score > b.score
 		}
-		return st.recs[a.row].m.ID < st.recs[b.row].m.ID
+		return st.byRow[a.row].m.ID < st.byRow[b.row].m.ID
 	})
 	if len(hits) > cue.MaxResults {
 		hits = hits[:cue.MaxResults]
@@ -368,8 +368,8 @@ func (st *state) remeasure(nodes []graph.Activated, cands map[uint32]*candidate,
 		if c, ok := cands[a.Node]; ok && c.measured {
 			continue
 		}
-		rec := st.recs[a.Node]
-		if !rec.hasVec {
+		lm := st.byRow[a.Node]
+		if !lm.hasVec {
 			continue
 		}
 		measured++
@@ -394,7 +394,7 @@ func (st *state) filter(cue *Cue) func(uint32) bool {
 		if !st.aliveLocked(row) {
 			return false
 		}
-		m := &st.recs[row].m
+		m := &st.byRow[row].m
 		if !from.IsZero() && m.ObservedAt.Before(from) {
 			return false
 		}
@@ -428,7 +428,7 @@ func (st *state) ids(rows []uint32) []string {
 	out := make([]string, 0, len(rows))
 	for _, r := range rows {
 		if st.aliveLocked(r) {
-			out = append(out, st.recs[r].m.ID)
+			out = append(out, st.byRow[r].m.ID)
 		}
 	}
 	return out
@@ -443,11 +443,11 @@ func (st *state) reinforce(rows []uint32, now time.Time) {
 		if !st.aliveLocked(r) {
 			continue
 		}
-		m := &st.recs[r].m
+		m := &st.byRow[r].m
 		m.AccessCount++
 		m.LastAccess = now
-		st.acc.record(m.ID, m.AccessCount, now)
-		if st.recs[r].seg != nil {
+		st.acc.note(m.ID, m.AccessCount, now)
+		if st.byRow[r].seg != nil {
 			st.link.promote(m.ID)
 		}
 	}

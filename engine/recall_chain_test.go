@@ -24,10 +24,10 @@ func chainVectors() map[string][]float32 {
 	th := math.Acos(0.75)
 	d2 := float32(math.Sqrt(1 - 0.15*0.15))
 	return map[string][]float32{
-		"a": vec(chainDim, 1),
-		"b": vec(chainDim, float32(math.Cos(th)), float32(math.Sin(th))),
-		"c": vec(chainDim, float32(math.Cos(2*th)), float32(math.Sin(2*th))),
-		"d": vec(chainDim, 0.15, 0, d2),
+		"a": zeroPadded(chainDim, 1),
+		"b": zeroPadded(chainDim, float32(math.Cos(th)), float32(math.Sin(th))),
+		"c": zeroPadded(chainDim, float32(math.Cos(2*th)), float32(math.Sin(2*th))),
+		"d": zeroPadded(chainDim, 0.15, 0, d2),
 	}
 }
 
@@ -353,7 +353,7 @@ func TestIsolatedChainsAmongClusters(t *testing.T) {
 	}
 	waitForEdges(t, s)
 	readState(t, s, func(st *state) {
-		if !st.indexAnswers(len(st.recs)) {
+		if !st.indexAnswers(len(st.byRow)) {
 			t.Fatal("the index does not answer: the test does not exercise the approximate search")
 		}
 	})

@@ -84,7 +84,7 @@ func (s *Space) Spread(ctx context.Context, from []string, p SpreadParams) ([]Ac
 		if a.Hops == 0 {
 			continue
 		}
-		out = append(out, Activation{ID: st.recs[a.Node].m.ID, Level: a.Activation, Hops: a.Hops, Path: st.ids(a.Path)})
+		out = append(out, Activation{ID: st.byRow[a.Node].m.ID, Level: a.Activation, Hops: a.Hops, Path: st.ids(a.Path)})
 	}
 	// Spread ranks by row on ties; the API ranks by id, like recall.
 	sort.SliceStable(out, func(i, j int) bool {
@@ -152,7 +152,7 @@ func (s *Space) Associations(id string) ([]Association, error) {
 		if !st.aliveLocked(e.To) {
 			continue
 		}
-		out = append(out, Association{TargetID: st.recs[e.To].m.ID, Weight: e.Weight, Kind: e.Kind.String()})
+		out = append(out, Association{TargetID: st.byRow[e.To].m.ID, Weight: e.Weight, Kind: e.Kind.String()})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Weight != out[j].Weight {

@@ -76,10 +76,10 @@ func TestSpreadingReachesIndirectMemory(t *testing.T) {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	r2 := float32(1 / math.Sqrt2)
 	mems := []Memory{
-		{ID: "a", Content: "alpha", Embedding: vec(8, 1), ObservedAt: base},
-		{ID: "b", Content: "bravo", Embedding: vec(8, r2, r2), ObservedAt: base.Add(24 * time.Hour)},
-		{ID: "c", Content: "charlie", Embedding: vec(8, 0, r2, r2), ObservedAt: base.Add(48 * time.Hour)},
-		{ID: "d", Content: "delta", Embedding: vec(8, 0, 0, 0, 1), ObservedAt: base.Add(72 * time.Hour)},
+		{ID: "a", Content: "alpha", Embedding: zeroPadded(8, 1), ObservedAt: base},
+		{ID: "b", Content: "bravo", Embedding: zeroPadded(8, r2, r2), ObservedAt: base.Add(24 * time.Hour)},
+		{ID: "c", Content: "charlie", Embedding: zeroPadded(8, 0, r2, r2), ObservedAt: base.Add(48 * time.Hour)},
+		{ID: "d", Content: "delta", Embedding: zeroPadded(8, 0, 0, 0, 1), ObservedAt: base.Add(72 * time.Hour)},
 	}
 	for _, m := range mems {
 		m.Confidence = 0.9
@@ -87,7 +87,7 @@ func TestSpreadingReachesIndirectMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, err := s.Recall(ctx, Cue{Embedding: vec(8, 1), Threshold: 0.01, Trace: true})
+	res, err := s.Recall(ctx, Cue{Embedding: zeroPadded(8, 1), Threshold: 0.01, Trace: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestSpreadingReachesIndirectMemory(t *testing.T) {
 	if len(res.Traces) == 0 {
 		t.Fatal("no traces with Trace set")
 	}
-	sim, err := s.Recall(ctx, Cue{Embedding: vec(8, 1), Threshold: 0.01, Mode: ModeSimilarity})
+	sim, err := s.Recall(ctx, Cue{Embedding: zeroPadded(8, 1), Threshold: 0.01, Mode: ModeSimilarity})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestSpreadingReachesIndirectMemory(t *testing.T) {
 	e = openTest(t, cfg)
 	defer e.Close()
 	s, _ = e.Space("default")
-	res, err = s.Recall(ctx, Cue{Embedding: vec(8, 1), Threshold: 0.01})
+	res, err = s.Recall(ctx, Cue{Embedding: zeroPadded(8, 1), Threshold: 0.01})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestDecayRanksOldBelowFresh(t *testing.T) {
 	defer e.Close()
 	s := mustSpace(t, e, "default")
 	ctx := context.Background()
-	v := vec(16, 1, 2, 3)
+	v := zeroPadded(16, 1, 2, 3)
 	if _, err := s.Remember(ctx, Memory{ID: "old", Content: "the same fact", Embedding: v, Confidence: 0.8, ObservedAt: now.Add(-60 * 24 * time.Hour)}, RememberOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func edgesOf(t *testing.T, s *Space, id string) []testEdge {
 			t.Fatalf("no memory %s", id)
 		}
 		for _, e := range st.graph.Neighbors(row) {
-			out = append(out, testEdge{target: st.recs[e.To].m.ID, kind: e.Kind, weight: e.Weight})
+			out = append(out, testEdge{target: st.byRow[e.To].m.ID, kind: e.Kind, weight: e.Weight})
 		}
 	})
 	return out

@@ -248,7 +248,7 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 			seen[id] = true
 		}
 	}
-	hot, next := st.hotCount, len(st.recs)
+	hot, next := st.hotCount, len(st.byRow)
 	st.mu.RUnlock()
 	if limit := int64(s.settings.totalCapacity()); limit > 0 {
 		if n := st.reserved.Add(int64(newIDs)); n > limit {

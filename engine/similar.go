@@ -7,7 +7,7 @@ import (
 // similar returns the k rows among [0, rows) most similar to q: the HNSW index for the rows
 // it holds plus an exact scan of the rows it does not hold yet, or an exact scan of
 // everything while the space is small. accept may be nil; when it is not, the caller holds
-// st.mu (accept reads the records). It takes no lock of its own: the index and the slab
+// st.mu (accept reads the live memories). It takes no lock of its own: the index and the slab
 // guard themselves, and the watermark is read under l.mu.
 func (st *state) similar(q []float32, rows, k int, accept func(uint32) bool) []index.Scored {
 	if !st.indexAnswers(rows) {
@@ -74,10 +74,10 @@ func (st *state) indexAnswers(rows int) bool {
 // vectorAt returns row's normalised vector: the slab's own row while the memory is hot,
 // else buf filled from its warm or cold segment. Caller holds st.mu.
 func (st *state) vectorAt(row uint32, buf []float32) []float32 {
-	rec := st.recs[row]
-	if rec.seg == nil {
+	lm := st.byRow[row]
+	if lm.seg == nil {
 		return st.vectorOf(row)
 	}
-	rec.seg.s.Vector(int(rec.idx), buf)
+	lm.seg.s.Vector(int(lm.idx), buf)
 	return buf
 }

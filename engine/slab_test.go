@@ -100,13 +100,13 @@ func checkCodes(t *testing.T, s *Space) {
 	readState(t, s, func(st *state) {
 		want := make([]int8, st.dim)
 		checked := 0
-		for row, rec := range st.recs {
-			if rec == nil || !rec.hasVec || rec.seg != nil || !st.aliveLocked(uint32(row)) {
+		for row, lm := range st.byRow {
+			if lm == nil || !lm.hasVec || lm.seg != nil || !st.aliveLocked(uint32(row)) {
 				continue
 			}
 			code, scale := st.slab.code(uint32(row))
 			if ws := simd.Quantize(st.vectorOf(uint32(row)), want); ws != scale || !slices.Equal(code, want) {
-				t.Fatalf("row %d (%s): code out of date (scale %v, want %v)", row, rec.m.ID, scale, ws)
+				t.Fatalf("row %d (%s): code out of date (scale %v, want %v)", row, lm.m.ID, scale, ws)
 			}
 			checked++
 		}

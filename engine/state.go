@@ -45,7 +45,7 @@ type state struct {
 
 	mu    sync.RWMutex // guards everything below
 	byID  map[string]uint32
-	recs  []*liveMemory // by row; nil = dead row
+	byRow []*liveMemory // by row; nil = dead row
 	slab  *slab         // normalised embeddings of the hot tier
 	norms []float32     // original L2 norm of each row's embedding
 	live  int
@@ -222,9 +222,9 @@ func (st *state) replay(r wal.Record) error {
 		st.mu.Lock()
 		for _, a := range as {
 			if row, ok := st.byID[a.ID]; ok {
-				rec := st.recs[row]
-				rec.m.AccessCount = a.Count
-				rec.m.LastAccess = a.Last
+				lm := st.byRow[row]
+				lm.m.AccessCount = a.Count
+				lm.m.LastAccess = a.Last
 			}
 		}
 		st.mu.Unlock()
@@ -331,31 +331,31 @@ func (st *state) applyRemember(m *Memory, v slabRow, fresh bool) uint32 {
 			st.killRow(old)
 		}
 	}
-	row := uint32(len(st.recs))
-	rec := &liveMemory{m: *m, idx: -1, hasVec: v.vec != nil}
-	rec.m.Embedding = nil
-	rec.m.Tier = TierHot
+	row := uint32(len(st.byRow))
+	lm := &liveMemory{m: *m, idx: -1, hasVec: v.vec != nil}
+	lm.m.Embedding = nil
+	lm.m.Tier = TierHot
 	st.slab.reserve(int(row), int(row)+1) // a no-op unless replaying: remember reserves ahead
-	if rec.hasVec {
+	if lm.hasVec {
 		st.slab.put(row, v.vec, v.code, v.scale)
 	}
-	return st.addRow(rec, v.norm)
+	return st.addRow(lm, v.norm)
 }
 
-// addRow appends rec as a new row. Caller holds st.mu.
-func (st *state) addRow(rec *liveMemory, norm float32) uint32 {
-	row := uint32(len(st.recs))
+// addRow appends lm as a new row. Caller holds st.mu.
+func (st *state) addRow(lm *liveMemory, norm float32) uint32 {
+	row := uint32(len(st.byRow))
 	st.norms = append(st.norms, norm)
-	st.recs = append(st.recs, rec)
-	st.byID[rec.m.ID] = row
+	st.byRow = append(st.byRow, lm)
+	st.byID[lm.m.ID] = row
 	st.live++
-	if rec.seg == nil {
+	if lm.seg == nil {
 		st.hotCount++
 	} else {
-		rec.seg.rows[rec.idx] = row
-		rec.seg.live++
+		lm.seg.rows[lm.idx] = row
+		lm.seg.live++
 	}
-	for _, id := range rec.m.Citations {
+	for _, id := range lm.m.Citations {
 		st.consolidated[id] = true
 	}
 	return row
@@ -363,21 +363,21 @@ func (st *state) addRow(rec *liveMemory, norm float32) uint32 {
 
 // killRow removes a row from every structure. Caller holds st.mu.
 func (st *state) killRow(row uint32) {
-	rec := st.recs[row]
-	if rec == nil {
+	lm := st.byRow[row]
+	if lm == nil {
 		return
 	}
-	delete(st.byID, rec.m.ID)
-	st.recs[row] = nil
-	for _, id := range rec.m.Citations {
+	delete(st.byID, lm.m.ID)
+	st.byRow[row] = nil
+	for _, id := range lm.m.Citations {
 		delete(st.consolidated, id)
 	}
 	st.live--
-	if rec.seg == nil {
+	if lm.seg == nil {
 		st.hotCount--
 	} else {
-		rec.seg.deleted.Set(int(rec.idx))
-		rec.seg.live--
+		lm.seg.deleted.Set(int(lm.idx))
+		lm.seg.live--
 	}
 	st.lex.Remove(row)
 	st.graph.RemoveNode(row)
@@ -401,11 +401,11 @@ func (st *state) applyLinks(src string, version int64, links []record.Link) []Au
 	if !ok {
 		return nil
 	}
-	rec := st.recs[row]
-	if rec.m.StoredAt.UnixNano() != version {
+	lm := st.byRow[row]
+	if lm.m.StoredAt.UnixNano() != version {
 		return nil
 	}
-	rec.linked = true
+	lm.linked = true
 	var out []AutoLink
 	for _, l := range links {
 		to, ok := st.byID[l.Target]
@@ -421,8 +421,8 @@ func (st *state) applyLinks(src string, version int64, links []record.Link) []Au
 // memoryAt returns a copy of the memory at row with its embedding in the original scale.
 // Caller holds st.mu (shared is enough).
 func (st *state) memoryAt(row uint32, withEmbedding bool) Memory {
-	rec := st.recs[row]
-	m := rec.m
+	lm := st.byRow[row]
+	m := lm.m
 	m.Tags = append([]string(nil), m.Tags...)
 	m.Citations = append([]string(nil), m.Citations...)
 	if m.Episode != nil {
@@ -430,8 +430,8 @@ func (st *state) memoryAt(row uint32, withEmbedding bool) Memory {
 		e.Who = append([]string(nil), e.Who...)
 		m.Episode = &e
 	}
-	m.Tier = rec.tier()
-	if withEmbedding && rec.hasVec {
+	m.Tier = lm.tier()
+	if withEmbedding && lm.hasVec {
 		m.Embedding = make([]float32, st.dim)
 		st.vectorInto(row, m.Embedding)
 		n := st.norms[row]
@@ -442,11 +442,11 @@ func (st *state) memoryAt(row uint32, withEmbedding bool) Memory {
 	return m
 }
 
-func (rec *liveMemory) tier() Tier {
-	if rec.seg == nil {
+func (lm *liveMemory) tier() Tier {
+	if lm.seg == nil {
 		return TierHot
 	}
-	if rec.seg.kind == tier.KindCold {
+	if lm.seg.kind == tier.KindCold {
 		return TierCold
 	}
 	return TierWarm
@@ -455,12 +455,12 @@ func (rec *liveMemory) tier() Tier {
 // vectorInto writes row's normalised vector into out, from whichever tier holds it.
 // Caller holds st.mu.
 func (st *state) vectorInto(row uint32, out []float32) {
-	rec := st.recs[row]
-	if rec.seg == nil {
+	lm := st.byRow[row]
+	if lm.seg == nil {
 		copy(out, st.vectorOf(row))
 		return
 	}
-	rec.seg.s.Vector(int(rec.idx), out)
+	lm.seg.s.Vector(int(lm.idx), out)
 }
 
 func (st *state) fillStats(out *Stats) {
@@ -475,7 +475,7 @@ func (st *state) fillStats(out *Stats) {
 		}
 	}
 	out.Edges = st.graph.Edges()
-	rows := len(st.recs)
+	rows := len(st.byRow)
 	st.mu.RUnlock()
 	if rows >= hnswStartRows {
 		out.IndexLag = max(0, rows-int(st.link.watermark()))

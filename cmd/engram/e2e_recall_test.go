@@ -46,8 +46,8 @@ func TestE2ERecallChainAcrossTiers(t *testing.T) {
 	}
 
 	th := math.Acos(0.75)
-	vec := func(xs ...float64) []float64 { v := make([]float64, dim); copy(v, xs); return v }
-	chain := map[string][]float64{"a": vec(1), "b": vec(math.Cos(th), math.Sin(th)), "c": vec(math.Cos(2*th), math.Sin(2*th))}
+	zeroPadded := func(xs ...float64) []float64 { v := make([]float64, dim); copy(v, xs); return v }
+	chain := map[string][]float64{"a": zeroPadded(1), "b": zeroPadded(math.Cos(th), math.Sin(th)), "c": zeroPadded(math.Cos(2*th), math.Sin(2*th))}
 	words := map[string]string{"a": "alpha lighthouse", "b": "bravo harbour", "c": "charlie ferry"}
 	now := time.Now().UTC()
 	at := now.Add(-time.Hour)

@@ -66,7 +66,7 @@ func TestHostileMessagesAreBoundedInMemory(t *testing.T) {
 		})
 	}
 	// A message within the bound is served: a 768-dimension embedding is one packed field.
-	ok := memoryReq("", "", "within the bound", vec(1, 0.5))
+	ok := memoryReq("", "", "within the bound", axisVector(1, 0.5))
 	ok.GetMemory().Tags = []string{"a", "b"}
 	if _, err := h.client.Remember(context.Background(), ok); err != nil {
 		t.Fatalf("an ordinary message: %v", err)

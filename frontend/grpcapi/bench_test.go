@@ -12,7 +12,7 @@ import (
 func BenchmarkUnaryRemember(b *testing.B) {
 	h := newHarness(b, harnessConfig{})
 	ctx := withSpace(context.Background(), "bench")
-	req := memoryReq("", "", "", vec(1, 0.5))
+	req := memoryReq("", "", "", axisVector(1, 0.5))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		req.GetMemory().Content = fmt.Sprintf("unary benchmark memory %d", i)
@@ -29,7 +29,7 @@ func BenchmarkUnaryRememberParallel(b *testing.B) {
 	b.SetParallelism(8)
 	b.ResetTimer()
 	b.RunParallel(func(p *testing.PB) {
-		req := memoryReq("", "", "", vec(1, 0.5))
+		req := memoryReq("", "", "", axisVector(1, 0.5))
 		i := 0
 		for p.Next() {
 			i++
@@ -53,7 +53,7 @@ func BenchmarkStreamingRemember(b *testing.B) {
 	}
 	sendErr := make(chan error, 1)
 	go func() {
-		req := memoryReq("", "", "", vec(1, 0.5))
+		req := memoryReq("", "", "", axisVector(1, 0.5))
 		for i := 0; i < b.N; i++ {
 			req.GetMemory().Content = fmt.Sprintf("streaming benchmark memory %d", i)
 			if err := stream.Send(req); err != nil {

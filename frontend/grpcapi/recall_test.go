@@ -24,11 +24,11 @@ func semanticCue(q string) *pb.Cue {
 func TestRecallReturnsRealEmbeddings(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	ctx := withSpace(context.Background(), "vectors")
-	stored := map[string][]float32{"x0": vec(0, 0.2), "x1": vec(1, 0.2), "x2": vec(2, 0.2)}
+	stored := map[string][]float32{"x0": axisVector(0, 0.2), "x1": axisVector(1, 0.2), "x2": axisVector(2, 0.2)}
 	for id, v := range stored {
 		h.remember(t, ctx, memoryReq("", id, "vector memory "+id, v))
 	}
-	resp, err := h.client.Recall(ctx, &pb.RecallRequest{Cue: embeddingCue(vec(1, 0.2)), MaxResults: 3})
+	resp, err := h.client.Recall(ctx, &pb.RecallRequest{Cue: embeddingCue(axisVector(1, 0.2)), MaxResults: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestRecallReturnsRealEmbeddings(t *testing.T) {
 		t.Fatalf("metadata and traces were not asked for: %v", resp)
 	}
 	// The recall was an access: the next one shows it.
-	again, err := h.client.Recall(ctx, &pb.RecallRequest{Cue: embeddingCue(vec(1, 0.2)), MaxResults: 1})
+	again, err := h.client.Recall(ctx, &pb.RecallRequest{Cue: embeddingCue(axisVector(1, 0.2)), MaxResults: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,9 +64,9 @@ func TestRecallOptions(t *testing.T) {
 	ctx := withSpace(context.Background(), "opts")
 	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, m := range []*pb.Memory{
-		{Id: "old", Content: "garden tomatoes ripe", Tags: []string{"garden"}, CreatedAt: timestamppb.New(old), Embedding: vec(4, 0)},
-		{Id: "new", Content: "garden tomatoes picked", Tags: []string{"garden", "kitchen"}, Embedding: vec(4, 0.3)},
-		{Id: "far", Content: "quarterly tax forms", Embedding: vec(6, 0)},
+		{Id: "old", Content: "garden tomatoes ripe", Tags: []string{"garden"}, CreatedAt: timestamppb.New(old), Embedding: axisVector(4, 0)},
+		{Id: "new", Content: "garden tomatoes picked", Tags: []string{"garden", "kitchen"}, Embedding: axisVector(4, 0.3)},
+		{Id: "far", Content: "quarterly tax forms", Embedding: axisVector(6, 0)},
 	} {
 		h.remember(t, ctx, &pb.RememberRequest{MemoryType: &pb.RememberRequest_Memory{Memory: m}})
 	}
@@ -101,14 +101,14 @@ func TestRecallOptions(t *testing.T) {
 		}
 	})
 	t.Run("threshold", func(t *testing.T) {
-		cue := embeddingCue(vec(4, 0))
+		cue := embeddingCue(axisVector(4, 0))
 		cue.Threshold = &pb.Confidence{Value: 1}
 		if n := len(recall(&pb.RecallRequest{Cue: cue}).GetMemories()); n != 0 {
 			t.Fatalf("threshold 1 returned %d memories", n)
 		}
 	})
 	t.Run("similarity threshold", func(t *testing.T) {
-		cue := &pb.Cue{CueType: &pb.Cue_Embedding{Embedding: &pb.EmbeddingCue{Vector: vec(4, 0), SimilarityThreshold: 0.999}}}
+		cue := &pb.Cue{CueType: &pb.Cue_Embedding{Embedding: &pb.EmbeddingCue{Vector: axisVector(4, 0), SimilarityThreshold: 0.999}}}
 		got := ids(recall(&pb.RecallRequest{Cue: cue}).GetMemories())
 		if len(got) != 1 || got[0] != "old" {
 			t.Fatalf("got %v, want [old]", got)
@@ -135,10 +135,10 @@ func TestRecallOptions(t *testing.T) {
 func TestRecallIsolatesSpaces(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	bg := context.Background()
-	h.remember(t, withSpace(bg, "tenant-a"), memoryReq("", "a1", "shared secret phrase", vec(3, 0)))
-	h.remember(t, withSpace(bg, "tenant-b"), memoryReq("", "b1", "shared secret phrase", vec(3, 0)))
+	h.remember(t, withSpace(bg, "tenant-a"), memoryReq("", "a1", "shared secret phrase", axisVector(3, 0)))
+	h.remember(t, withSpace(bg, "tenant-b"), memoryReq("", "b1", "shared secret phrase", axisVector(3, 0)))
 	for space, want := range map[string]string{"tenant-a": "a1", "tenant-b": "b1"} {
-		for _, cue := range []*pb.Cue{semanticCue("shared secret phrase"), embeddingCue(vec(3, 0))} {
+		for _, cue := range []*pb.Cue{semanticCue("shared secret phrase"), embeddingCue(axisVector(3, 0))} {
 			cue.SpreadActivation = true
 			resp, err := h.client.Recall(withSpace(bg, space), &pb.RecallRequest{Cue: cue, MaxResults: 100})
 			if err != nil {
@@ -178,7 +178,7 @@ func TestRecallUnknownSpace(t *testing.T) {
 func TestRecallErrors(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	bg := context.Background()
-	nanVec := vec(0, 0)
+	nanVec := axisVector(0, 0)
 	nanVec[1] = float32(math.NaN())
 	for _, tc := range []struct {
 		name string
@@ -211,17 +211,17 @@ func TestStreamingRecallAnswersInOrder(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	ctx := withSpace(context.Background(), "srecall")
 	for i := 0; i < 4; i++ {
-		h.remember(t, ctx, memoryReq("", "v"+string(rune('0'+i)), "streaming recall target", vec(i, 0)))
+		h.remember(t, ctx, memoryReq("", "v"+string(rune('0'+i)), "streaming recall target", axisVector(i, 0)))
 	}
 	stream, err := h.client.StreamingRecall(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reqs := []*pb.RecallRequest{
-		{Cue: embeddingCue(vec(2, 0)), MaxResults: 1},
+		{Cue: embeddingCue(axisVector(2, 0)), MaxResults: 1},
 		{Cue: embeddingCue([]float32{1})}, // wrong dimension
-		{Cue: embeddingCue(vec(0, 0)), MaxResults: 1},
-		{MemorySpaceId: "other", Cue: embeddingCue(vec(3, 0)), MaxResults: 1}, // the metadata wins
+		{Cue: embeddingCue(axisVector(0, 0)), MaxResults: 1},
+		{MemorySpaceId: "other", Cue: embeddingCue(axisVector(3, 0)), MaxResults: 1}, // the metadata wins
 	}
 	for _, r := range reqs {
 		if err := stream.Send(r); err != nil {

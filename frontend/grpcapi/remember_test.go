@@ -27,7 +27,7 @@ func TestRememberStoresWhatWasSent(t *testing.T) {
 		MemoryType: &pb.RememberRequest_Memory{Memory: &pb.Memory{
 			Id:         "m1",
 			Content:    "the deploy broke the login page",
-			Embedding:  vec(1, 0.1),
+			Embedding:  axisVector(1, 0.1),
 			Confidence: &pb.Confidence{Value: 0.9},
 			CreatedAt:  timestamppb.New(observed),
 			Tags:       []string{"ops", "incident"},
@@ -49,7 +49,7 @@ func TestRememberStoresWhatWasSent(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m.Content != "the deploy broke the login page" || m.Confidence != 0.9 || !m.ObservedAt.Equal(observed) ||
-		m.Type != engine.Semantic || len(m.Tags) != 2 || !sameVector(m.Embedding, vec(1, 0.1)) {
+		m.Type != engine.Semantic || len(m.Tags) != 2 || !sameVector(m.Embedding, axisVector(1, 0.1)) {
 		t.Fatalf("stored memory: %+v", m)
 	}
 
@@ -143,8 +143,8 @@ func TestRememberEpisodeAndStore(t *testing.T) {
 func TestRememberAutoLinkListsLinks(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	ctx := withSpace(context.Background(), "links")
-	h.remember(t, ctx, memoryReq("", "first", "alpha", vec(2, 0)))
-	req := memoryReq("", "second", "beta", vec(2, 0.01))
+	h.remember(t, ctx, memoryReq("", "first", "alpha", axisVector(2, 0)))
+	req := memoryReq("", "second", "beta", axisVector(2, 0.01))
 	req.AutoLink, req.LinkThreshold = true, 0.5
 	resp := h.remember(t, ctx, req)
 	if len(resp.GetLinkedMemories()) != 1 || resp.GetLinkedMemories()[0] != "first" {
@@ -156,7 +156,7 @@ func TestRememberRejectsBadInput(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
 	bg := context.Background()
 	nan := float32(math.NaN())
-	withNaN := vec(0, 0)
+	withNaN := axisVector(0, 0)
 	withNaN[3] = nan
 	underflow, overflow := make([]float32, len(withNaN)), make([]float32, len(withNaN))
 	for i := range underflow {

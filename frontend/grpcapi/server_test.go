@@ -81,8 +81,8 @@ func withSpace(ctx context.Context, space string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, spaceMetadata, space)
 }
 
-// vec is a unit-free test vector of the test dimension pointing mostly along axis i.
-func vec(i int, jitter float32) []float32 {
+// axisVector is a unit-free test vector of the test dimension pointing mostly along axis i.
+func axisVector(i int, jitter float32) []float32 {
 	v := make([]float32, testDim)
 	for k := range v {
 		v[k] = jitter * float32(k+1) / testDim

@@ -228,8 +228,8 @@ func (a answer) expectError(t testing.TB, status int, code string, words ...stri
 	}
 }
 
-// vec returns a testDim vector pointing mostly along axis i, as JSON.
-func vec(i int) string {
+// axisVectorJSON returns a testDim vector pointing mostly along axis i, as JSON.
+func axisVectorJSON(i int) string {
 	v := make([]string, testDim)
 	for k := range v {
 		v[k] = "0.01"

@@ -96,7 +96,7 @@ func TestRecallOptions(t *testing.T) {
 		{"time window", "query=red&threshold=0&from_time=2024-08-01T00:00:00Z&to_time=2024-10-01T00:00:00Z", []string{tagged}, nil},
 		{"outside the window", "query=red&threshold=0&to_time=2024-05-01T00:00:00Z", nil, []string{tagged}},
 		{"similarity mode", "query=apples&mode=similarity", []string{tagged}, nil},
-		{"embedding cue", "embedding=" + url.QueryEscape(vec(0)) + "&threshold=0", nil, nil},
+		{"embedding cue", "embedding=" + url.QueryEscape(axisVectorJSON(0)) + "&threshold=0", nil, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

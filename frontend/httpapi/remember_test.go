@@ -57,7 +57,7 @@ func TestRememberAnswer(t *testing.T) {
 
 func TestRememberClientFields(t *testing.T) {
 	ts := newTestServer(t)
-	body := fmt.Sprintf(`{"id":"note:1","content":"x","embedding":%s,"confidence":0.9,"memory_type":"procedural","tags":["a","b"],"unknown_field":{"ignored":true}}`, vec(2))
+	body := fmt.Sprintf(`{"id":"note:1","content":"x","embedding":%s,"confidence":0.9,"memory_type":"procedural","tags":["a","b"],"unknown_field":{"ignored":true}}`, axisVectorJSON(2))
 	m := ts.post(t, "/api/v1/memories/remember", body).expectStatus(t, http.StatusCreated).object(t)
 	if id := str(t, m, "memory_id"); id != "note:1" {
 		t.Fatalf("memory_id %q, want the client's id", id)

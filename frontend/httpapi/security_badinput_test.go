@@ -65,7 +65,7 @@ func TestBadInputIsRejectedAndChangesNothing(t *testing.T) {
 	ts := newTestServer(t)
 	sentinel := "sentinel-1"
 	ts.post(t, "/api/v1/memories/remember",
-		`{"id":"sentinel-1","content":"the sentinel memory","tags":["keep"],"confidence":0.9,"embedding":`+vec(2)+`,"timestamp":"2024-01-02T03:04:05Z"}`,
+		`{"id":"sentinel-1","content":"the sentinel memory","tags":["keep"],"confidence":0.9,"embedding":`+axisVectorJSON(2)+`,"timestamp":"2024-01-02T03:04:05Z"}`,
 		"X-Memory-Space", badInputSpace).expectStatus(t, http.StatusCreated)
 	before := storedState(t, ts, sentinel)
 

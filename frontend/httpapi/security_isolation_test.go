@@ -266,7 +266,7 @@ func TestIsolationSuite(t *testing.T) {
 			getEcho("probabilistic query", "/api/v1/query/probabilistic?query="+q+"&threshold=0&max_results=1000&include_evidence=true&include_uncertainty=true", []string{query})
 		}
 		// The cluster vector is the same in every space.
-		get("recall by vector", "/api/v1/memories/recall?embedding="+url.QueryEscape(vec(3))+"&threshold=0&max_results=1000&mode=spreading&trace_activation=true")
+		get("recall by vector", "/api/v1/memories/recall?embedding="+url.QueryEscape(axisVectorJSON(3))+"&threshold=0&max_results=1000&mode=spreading&trace_activation=true")
 		list := get("list", "/api/v1/memories?limit=1000&include_embeddings=true")
 		var l struct {
 			Memories []struct{ ID string } `json:"memories"`
@@ -416,7 +416,7 @@ func isoWrite(ts *testServer, i int, tn *tenant, auth []string) error {
 		tn.written = append(tn.written, id.(string))
 	}
 	for n := 0; n < isoCluster; n++ {
-		m, err := post("/api/v1/memories/remember", fmt.Sprintf(`{"content":"%s cluster episode %d","embedding":%s,"timestamp":"2024-01-0%dT00:00:00Z"}`, tn.marker, n, vec(3), n+1))
+		m, err := post("/api/v1/memories/remember", fmt.Sprintf(`{"content":"%s cluster episode %d","embedding":%s,"timestamp":"2024-01-0%dT00:00:00Z"}`, tn.marker, n, axisVectorJSON(3), n+1))
 		if err != nil {
 			return err
 		}
