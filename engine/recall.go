@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -238,10 +237,9 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 
 	res := RecallResult{Searched: st.live, Hops: hops, Tiers: st.tierNames()}
 	rows := make([]uint32, len(hits))
-	var sum float32
+	scores := make([]float32, len(hits))
 	for i, c := range hits {
-		rows[i] = c.row
-		sum += c.score
+		rows[i], scores[i] = c.row, c.score
 		path := []uint32{c.row}
 		if c.spreading {
 			path = c.path
@@ -266,12 +264,8 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 			res.Traces = append(res.Traces, Trace{MemoryID: h.Memory.ID, Activation: c.base, Path: h.Path})
 		}
 	}
-	if len(hits) > 0 {
-		// Confidence in the answer as a whole: mostly the best match, tempered by how well the
-		// rest of the returned set holds up.
-		mean := sum / float32(len(hits))
-		res.Confidence = float32(math.Min(1, float64(0.7*hits[0].score+0.3*mean)))
-	}
+	// The best score, not the first hit's: hits holding every query term come first.
+	res.Confidence = AnswerConfidence(scores)
 	return res, rows
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -41,9 +40,6 @@ type RememberResult struct {
 	LSN    uint64
 }
 
-// MaxContentBytes is the default content limit; frontends may enforce a lower one.
-const MaxContentBytes = 100 << 10
-
 // prepare validates m and fills defaults. It never modifies stored data. It reports whether
 // it gave m a new id: 96 random bits, which nobody else can name yet and which a stored
 // memory holds only by a chance of 2^-96 per stored memory, small enough to treat as new.
@@ -56,13 +52,12 @@ func (s *Space) prepare(m *Memory, preserve bool) (generated bool, err error) {
 	} else if err := ValidateID(m.ID); err != nil {
 		return false, err
 	}
-	if strings.TrimSpace(m.Content) == "" {
+	switch CheckContent(m.Content, MaxContentBytes) {
+	case ContentEmpty:
 		return false, fmt.Errorf("%w: content must not be empty", ErrInvalidInput)
-	}
-	if len(m.Content) > MaxContentBytes {
+	case ContentTooLong:
 		return false, fmt.Errorf("%w: content is %d bytes, the limit is %d", ErrInvalidInput, len(m.Content), MaxContentBytes)
-	}
-	if !utf8.ValidString(m.Content) {
+	case ContentNotUTF8:
 		return false, fmt.Errorf("%w: content is not valid UTF-8", ErrInvalidInput)
 	}
 	if !(m.Confidence >= 0 && m.Confidence <= 1) {

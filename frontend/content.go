@@ -3,20 +3,26 @@ package frontend
 import (
 	"fmt"
 	"net/http"
-	"strings"
+
+	"github.com/engram-go/engram/engine"
 )
 
-// CheckContent applies the content rules every frontend enforces before a memory reaches the
-// engine: not empty (nor only white space) and at most limit bytes ([limits]
-// max_content_bytes, Options.MaxContentBytes). field is the name the client knows the
-// content by. The engine checks its own bound again.
+// CheckContent applies the engine's content rule (engine.CheckContent) before a memory reaches
+// the engine, with the frontend's bound ([limits] max_content_bytes, Options.MaxContentBytes;
+// never above engine.MaxContentBytes, the hard limit) and in the client's words: field is the
+// name the client knows the content by.
 func CheckContent(field, content string, limit int) error {
-	if strings.TrimSpace(content) == "" {
-		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidInput, Message: field + " must not be empty"}
+	limit = min(limit, engine.MaxContentBytes)
+	var msg string
+	switch engine.CheckContent(content, limit) {
+	case engine.ContentOK:
+		return nil
+	case engine.ContentEmpty:
+		msg = field + " must not be empty"
+	case engine.ContentTooLong:
+		msg = fmt.Sprintf("%s is %d bytes; the limit is %d bytes ([limits] max_content_bytes)", field, len(content), limit)
+	case engine.ContentNotUTF8:
+		msg = field + " is not valid UTF-8"
 	}
-	if len(content) > limit {
-		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidInput,
-			Message: fmt.Sprintf("%s is %d bytes; the limit is %d bytes ([limits] max_content_bytes)", field, len(content), limit)}
-	}
-	return nil
+	return &Error{Status: http.StatusBadRequest, Code: CodeInvalidInput, Message: msg}
 }

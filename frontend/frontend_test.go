@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -53,6 +54,9 @@ func TestCheckContent(t *testing.T) {
 		{"", 5, "what must not be empty"},
 		{" \t\n", 5, "what must not be empty"},
 		{"hello!", 5, "what is 6 bytes; the limit is 5 bytes ([limits] max_content_bytes)"},
+		{"bad \xff", 10, "what is not valid UTF-8"},
+		// A bound above the engine's is the engine's: nothing passes here that it refuses.
+		{strings.Repeat("a", engine.MaxContentBytes+1), 1 << 30, fmt.Sprintf("what is %d bytes; the limit is %d bytes ([limits] max_content_bytes)", engine.MaxContentBytes+1, engine.MaxContentBytes)},
 	}
 	for _, tc := range tests {
 		err := CheckContent("what", tc.content, tc.limit)
@@ -64,7 +68,7 @@ func TestCheckContent(t *testing.T) {
 		}
 		wantError(t, err, http.StatusBadRequest, CodeInvalidInput)
 		if got := err.(*Error).Message; got != tc.message {
-			t.Errorf("%q: message %q, want %q", tc.content, got, tc.message)
+			t.Errorf("%.20q: message %q, want %q", tc.content, got, tc.message)
 		}
 	}
 }
