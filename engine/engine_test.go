@@ -4,57 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
-
-func quietLogger() *slog.Logger {
-	if os.Getenv("ENGRAM_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
-func testConfig(t testing.TB, root string) Config {
-	t.Helper()
-	return Config{
-		DataRoot:   root,
-		AutoCreate: true,
-		Defaults:   SpaceSettings{Dimension: 16},
-		Logger:     quietLogger(),
-	}
-}
-
-func openTest(t testing.TB, cfg Config) *Engine {
-	t.Helper()
-	e, err := Open(cfg)
-	if err != nil {
-		t.Fatalf("open engine: %v", err)
-	}
-	return e
-}
-
-func mustSpace(t testing.TB, e *Engine, id string) *Space {
-	t.Helper()
-	s, err := e.SpaceForWrite(id)
-	if err != nil {
-		t.Fatalf("space %s: %v", id, err)
-	}
-	return s
-}
-
-// zeroPadded is a vector of dimension dim whose leading elements are xs.
-func zeroPadded(dim int, xs ...float32) []float32 {
-	v := make([]float32, dim)
-	copy(v, xs)
-	return v
-}
 
 func TestSpaceIDs(t *testing.T) {
 	tests := []struct {

@@ -13,13 +13,6 @@ import (
 	"github.com/engram-go/engram/simd"
 )
 
-func allHits(r RecallResult) []Hit {
-	var out []Hit
-	out = append(out, r.Vivid...)
-	out = append(out, r.Associated...)
-	return append(out, r.Reconstructed...)
-}
-
 func TestRecallLexicalFirstAndVivid(t *testing.T) {
 	cfg := testConfig(t, t.TempDir())
 	cfg.Defaults.Dimension = 256

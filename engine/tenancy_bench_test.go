@@ -3,8 +3,6 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 // tenancyWriters is the number of concurrent callers of BenchmarkTenancy: as many as the
@@ -51,23 +50,18 @@ func BenchmarkTenancy(b *testing.B) {
 
 // benchTenancy runs one configuration and returns memories per second.
 func benchTenancy(b *testing.B, walSync string, spaces int) float64 {
-	e, err := engine.Open(engine.Config{
-		DataRoot:          b.TempDir(),
-		AutoCreate:        true,
-		MaxSpaces:         spaces + 1,
-		MaxOpenSpaces:     spaces + 1, // every space is in use; none should be swept
-		EmbeddingProvider: "none",
-		Defaults:          engine.SpaceSettings{Dimension: tenancyDim, WALSync: walSync},
-		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
+	cfg := enginetest.Config(b, tenancyDim)
+	cfg.MaxSpaces = spaces + 1
+	cfg.MaxOpenSpaces = spaces + 1 // every space is in use; none should be swept
+	cfg.EmbeddingProvider = "none"
+	cfg.Defaults.WALSync = walSync
+	e := enginetest.Open(b, cfg)
+	defer func() { // before the next configuration opens
 		if err := e.Close(); err != nil {
 			b.Error(err)
 		}
 	}()
+	var err error
 	targets := make([]*engine.Space, spaces)
 	for i := range targets {
 		if targets[i], _, err = e.CreateSpace(fmt.Sprintf("tenant-%04d", i), engine.SpaceSettings{}); err != nil {

@@ -115,14 +115,6 @@ func TestTiersSurviveRestart(t *testing.T) {
 	}
 }
 
-func ids(hits []Hit) []string {
-	var out []string
-	for _, h := range hits {
-		out = append(out, h.Memory.ID)
-	}
-	return out
-}
-
 func mustList(t testing.TB, s *Space) []Memory {
 	t.Helper()
 	var out []Memory

@@ -3,13 +3,12 @@ package frontend
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 // wantError checks that err is the public error with the given status and code.
@@ -158,12 +157,7 @@ func TestChooseSpaceFrom(t *testing.T) {
 // TestAllowRemember: a space's rate limit answers 429 RATE_LIMITED with Retry-After, and
 // one space's bucket does not drain another's.
 func TestAllowRemember(t *testing.T) {
-	e, err := engine.Open(engine.Config{DataRoot: t.TempDir(), AutoCreate: true,
-		Defaults: engine.SpaceSettings{Dimension: 8}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
+	e := enginetest.Open(t, enginetest.Config(t, 8))
 	limited, _, err := e.CreateSpace("limited", engine.SpaceSettings{RateLimit: 2})
 	if err != nil {
 		t.Fatal(err)

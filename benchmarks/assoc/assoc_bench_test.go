@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 // Data sizes. The full set is what RESULTS.md reports; under -benchtime=1x (how `make
@@ -102,16 +101,10 @@ func mix(x float64, u []float32, y float64, v []float32) []float32 {
 // then waits until the background linker has linked and indexed every one of them.
 func build(b *testing.B, n, k int) *dataset {
 	b.Helper()
-	eng, err := engine.Open(engine.Config{
-		DataRoot:          b.TempDir(),
-		AutoCreate:        true,
-		Defaults:          engine.SpaceSettings{Dimension: dim, WALSync: "never"},
-		EmbeddingProvider: "none",
-		Logger:            slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := enginetest.Config(b, dim)
+	cfg.Defaults.WALSync = "never"
+	cfg.EmbeddingProvider = "none"
+	eng := enginetest.Open(b, cfg)
 	sp, err := eng.SpaceForWrite("assoc")
 	if err != nil {
 		b.Fatal(err)

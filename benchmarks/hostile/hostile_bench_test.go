@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"runtime"
@@ -15,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
 	"github.com/engram-go/engram/frontend/httpapi"
+	"github.com/engram-go/engram/internal/enginetest"
 	"github.com/valyala/fasthttp/fasthttputil"
 )
 
@@ -97,12 +96,8 @@ func (p *heapPeak) end() uint64 {
 // bytes allocated (B/op, the whole process: client and server) and peak-heap-MiB, how far
 // the live heap rose above its level before the loop.
 func BenchmarkHostileBody(b *testing.B) {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := engine.Open(engine.Config{DataRoot: b.TempDir(), AutoCreate: true, Defaults: engine.SpaceSettings{Dimension: 8}, Logger: quiet})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer eng.Close()
+	quiet := enginetest.QuietLogger()
+	eng := enginetest.Open(b, enginetest.Config(b, 8))
 	srv, err := httpapi.New(frontend.Options{Engine: eng, Logger: quiet})
 	if err != nil {
 		b.Fatal(err)

@@ -1,19 +1,19 @@
 package main
 
 import (
-	"io"
-	"log/slog"
 	"math"
 	"runtime"
 	"runtime/debug"
 	"testing"
+
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 func TestSetMemoryLimit(t *testing.T) {
 	t.Setenv("GOMEMLIMIT", "")
 	prev := debug.SetMemoryLimit(-1)
 	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := enginetest.QuietLogger()
 
 	if got := setMemoryLimit(3<<30, log); got != 3<<30 || debug.SetMemoryLimit(-1) != 3<<30 {
 		t.Fatalf("configured 3 GiB: returned %d, runtime has %d", got, debug.SetMemoryLimit(-1))

@@ -4,8 +4,6 @@ package main
 
 import (
 	"errors"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/engram-go/engram/frontend"
 	"github.com/engram-go/engram/frontend/apikey"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 // TestSIGHUPReloadsKeys: with the periodic look turned off, SIGHUP alone makes a
@@ -23,7 +22,7 @@ func TestSIGHUPReloadsKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := enginetest.QuietLogger()
 	store, err := apikey.Open(path, apikey.Options{Logger: log, ReloadInterval: -1})
 	if err != nil {
 		t.Fatal(err)

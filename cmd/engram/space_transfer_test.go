@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,20 +16,20 @@ import (
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
 	"github.com/engram-go/engram/frontend/httpapi"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 const transferDim = 8
 
-var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quietLog = enginetest.QuietLogger()
 
-// openTransferEngine opens an engine on root the way a server would.
+// openTransferEngine opens an engine on root the way a server would; it is closed when t
+// ends if the test has not closed it.
 func openTransferEngine(t *testing.T, root string) *engine.Engine {
 	t.Helper()
-	eng, err := engine.Open(engine.Config{DataRoot: root, AutoCreate: true, Defaults: engine.SpaceSettings{Dimension: transferDim}, Logger: quietLog})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return eng
+	cfg := enginetest.Config(t, transferDim)
+	cfg.DataRoot = root
+	return enginetest.Open(t, cfg)
 }
 
 // fillSpace creates space id (dimension pinned) with n memories that use every field:
@@ -202,7 +200,6 @@ func jsonSummary(t *testing.T, out string) map[string]any {
 
 func TestSpaceBackupRestoreOnline(t *testing.T) {
 	eng := openTransferEngine(t, t.TempDir())
-	defer eng.Close()
 	fillSpace(t, eng, "alpha", 2500)
 	fillSpace(t, eng, "other", 20)
 	alpha, other := snapshot(t, eng, "alpha"), snapshot(t, eng, "other")
@@ -256,7 +253,6 @@ func TestSpaceBackupRestoreOnline(t *testing.T) {
 
 func TestSpaceMergeOnline(t *testing.T) {
 	eng := openTransferEngine(t, t.TempDir())
-	defer eng.Close()
 	fillSpace(t, eng, "alpha", 700)
 	fillSpace(t, eng, "bravo", 300)
 	fillSpace(t, eng, "other", 10)
@@ -304,7 +300,6 @@ func TestSpaceMergeOnline(t *testing.T) {
 
 func TestSpaceMergeRefusesOtherDimension(t *testing.T) {
 	eng := openTransferEngine(t, t.TempDir())
-	defer eng.Close()
 	fillSpace(t, eng, "alpha", 5)
 	if _, _, err := eng.CreateSpace("wide", engine.SpaceSettings{Dimension: 16}); err != nil {
 		t.Fatal(err)
@@ -321,7 +316,6 @@ func TestSpaceMergeRefusesOtherDimension(t *testing.T) {
 
 func TestSpaceRestoreRefusesDamagedBackup(t *testing.T) {
 	eng := openTransferEngine(t, t.TempDir())
-	defer eng.Close()
 	fillSpace(t, eng, "alpha", 400)
 	addr := startHTTP(t, eng, 0)
 	c := newCLI(t)
@@ -408,7 +402,6 @@ func TestSpaceTransferOffline(t *testing.T) {
 	}
 
 	eng = openTransferEngine(t, root)
-	defer eng.Close()
 	sameMemories(t, "offline restore", snapshot(t, eng, "gamma"), alpha)
 	sameMemories(t, "offline merge", snapshot(t, eng, "bravo"), union(bravo, alpha))
 	sameMemories(t, "offline source", snapshot(t, eng, "alpha"), alpha)

@@ -3,8 +3,6 @@ package apikey
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,9 +12,10 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = enginetest.QuietLogger()
 
 // clock is a settable time source shared by the store and the test.
 type clock struct{ ns atomic.Int64 }

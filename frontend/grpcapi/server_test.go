@@ -3,8 +3,6 @@ package grpcapi
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"math"
 	"testing"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/engram-go/engram/frontend"
 	"github.com/engram-go/engram/frontend/frontendtest"
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
+	"github.com/engram-go/engram/internal/enginetest"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -37,24 +36,14 @@ type harnessConfig struct {
 	options func(*frontend.Options)
 }
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 func newHarness(t testing.TB, hc harnessConfig) *harness {
 	t.Helper()
-	cfg := engine.Config{
-		DataRoot:   t.TempDir(),
-		Defaults:   engine.SpaceSettings{Dimension: testDim},
-		AutoCreate: true,
-		Logger:     quietLogger(),
-	}
+	cfg := enginetest.Config(t, testDim)
 	if hc.engine != nil {
 		hc.engine(&cfg)
 	}
-	eng, err := engine.Open(cfg)
-	if err != nil {
-		t.Fatalf("open engine: %v", err)
-	}
-	opts := frontend.Options{Engine: eng, Logger: quietLogger(), GRPCListen: "127.0.0.1:0", Version: "test"}
+	eng := enginetest.Open(t, cfg)
+	opts := frontend.Options{Engine: eng, Logger: enginetest.QuietLogger(), GRPCListen: "127.0.0.1:0", Version: "test"}
 	if hc.options != nil {
 		hc.options(&opts)
 	}
@@ -129,13 +118,7 @@ func reasonOf(st *status.Status) string {
 	return ""
 }
 
-func ids(ms []*pb.Memory) []string {
-	var out []string
-	for _, m := range ms {
-		out = append(out, m.GetId())
-	}
-	return out
-}
+func ids(ms []*pb.Memory) []string { return enginetest.IDs(ms, (*pb.Memory).GetId) }
 
 func sameVector(a, b []float32) bool {
 	if len(a) != len(b) {
@@ -151,7 +134,7 @@ func sameVector(a, b []float32) bool {
 
 func TestStartReportsBindError(t *testing.T) {
 	h := newHarness(t, harnessConfig{})
-	s, err := New(frontend.Options{Engine: h.eng, Logger: quietLogger(), GRPCListen: h.srv.Addr()})
+	s, err := New(frontend.Options{Engine: h.eng, Logger: enginetest.QuietLogger(), GRPCListen: h.srv.Addr()})
 	if err != nil {
 		t.Fatal(err)
 	}

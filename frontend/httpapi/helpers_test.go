@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -17,12 +16,13 @@ import (
 	"github.com/engram-go/engram/frontend"
 	"github.com/engram-go/engram/frontend/frontendtest"
 	"github.com/engram-go/engram/internal/apicheck"
+	"github.com/engram-go/engram/internal/enginetest"
 	"github.com/valyala/fasthttp/fasthttputil"
 )
 
 const testDim = 8
 
-var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+var discard = enginetest.QuietLogger()
 
 // testServer is an engine plus the HTTP frontend served on an in-memory listener.
 type testServer struct {
@@ -45,15 +45,12 @@ func withEngine(f func(*engine.Config)) testOption {
 
 func newTestServer(t testing.TB, opts ...testOption) *testServer {
 	t.Helper()
-	cfg := engine.Config{DataRoot: t.TempDir(), AutoCreate: true, Defaults: engine.SpaceSettings{Dimension: testDim}, Logger: discard}
+	cfg := enginetest.Config(t, testDim)
 	fo := frontend.Options{Logger: discard}
 	for _, o := range opts {
 		o(&cfg, &fo)
 	}
-	eng, err := engine.Open(cfg)
-	if err != nil {
-		t.Fatalf("engine.Open: %v", err)
-	}
+	eng := enginetest.Open(t, cfg)
 	fo.Engine = eng
 	srv, err := New(fo)
 	if err != nil {
@@ -290,11 +287,7 @@ func num(t testing.TB, m map[string]any, key string) float64 {
 // ids lists the "id" fields of an array of objects.
 func ids(t testing.TB, items []any) []string {
 	t.Helper()
-	out := []string{}
-	for _, it := range items {
-		out = append(out, str(t, it.(map[string]any), "id"))
-	}
-	return out
+	return enginetest.IDs(items, func(it any) string { return str(t, it.(map[string]any), "id") })
 }
 
 // recallIDs returns every id of a recall answer, vivid then associated then reconstructed.

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/frontend/frontendtest"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 // tcpServer is the HTTP frontend on a real loopback socket, for limits that involve the
@@ -32,10 +33,7 @@ func newTCPServer(t *testing.T, ecfg engine.Config, fo frontend.Options) *tcpSer
 	if ecfg.Defaults.Dimension == 0 {
 		ecfg.Defaults.Dimension = testDim
 	}
-	eng, err := engine.Open(ecfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eng := enginetest.Open(t, ecfg)
 	fo.Engine, fo.Logger, fo.HTTPListen = eng, discard, "127.0.0.1:0"
 	srv, err := New(fo)
 	if err != nil {
@@ -44,12 +42,7 @@ func newTCPServer(t *testing.T, ecfg engine.Config, fo frontend.Options) *tcpSer
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Stop(ctx)
-		eng.Close()
-	})
+	frontendtest.StopAtCleanup(t, srv, eng)
 	return &tcpServer{eng: eng, srv: srv, base: "http://" + srv.Addr(), http: &http.Client{Timeout: 30 * time.Second}}
 }
 

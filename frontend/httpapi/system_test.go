@@ -13,6 +13,7 @@ import (
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
 	"github.com/engram-go/engram/frontend/frontendtest"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 func TestSpacesRoutes(t *testing.T) {
@@ -258,11 +259,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestStartBindsSynchronously(t *testing.T) {
-	eng, err := engine.Open(engine.Config{DataRoot: t.TempDir(), AutoCreate: true, Defaults: engine.SpaceSettings{Dimension: testDim}, Logger: discard})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
+	eng := enginetest.Open(t, enginetest.Config(t, testDim))
 	f, err := frontend.New("http", frontend.Options{Engine: eng, Logger: discard, HTTPListen: "127.0.0.1:0",
 		SpaceListeners: map[string]string{"dedicated": "127.0.0.1:0"}})
 	if err != nil {

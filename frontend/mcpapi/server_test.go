@@ -2,8 +2,6 @@ package mcpapi
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -12,17 +10,13 @@ import (
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 func newTestServer(t *testing.T) (*Server, string) {
 	t.Helper()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	eng, err := engine.Open(engine.Config{DataRoot: t.TempDir(), AutoCreate: true, Defaults: engine.SpaceSettings{Dimension: 16}, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { eng.Close() })
-	s, err := New(frontend.Options{Engine: eng, Logger: quiet})
+	eng := enginetest.Open(t, enginetest.Config(t, 16))
+	s, err := New(frontend.Options{Engine: eng, Logger: enginetest.QuietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

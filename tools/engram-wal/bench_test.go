@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 // buildLargeLog writes n memories of about 300 bytes each into the default space of a new
@@ -19,10 +20,7 @@ func buildLargeLog(b *testing.B, n int) (string, int64) {
 	cfg := fixtureConfig(root)
 	cfg.Defaults.WALSegmentBytes = 0
 	cfg.Defaults.WALSync = "never"
-	e, err := engine.Open(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := enginetest.Open(b, cfg)
 	s, err := e.Space("default")
 	if err != nil {
 		b.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/engine/wal"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 // fixtureNow is the engine clock of the fixture, so payload times are the same every run.
@@ -29,7 +29,7 @@ func fixtureConfig(root string) engine.Config {
 		AutoCreate:        true,
 		Defaults:          engine.SpaceSettings{Dimension: 4, WALSegmentBytes: fixtureSegmentBytes},
 		EmbeddingProvider: "none",
-		Logger:            slog.New(slog.DiscardHandler),
+		Logger:            enginetest.QuietLogger(),
 		Now:               func() time.Time { return fixtureNow },
 	}
 }
@@ -65,10 +65,7 @@ var fixtureLive = map[string][]string{
 func buildFixture(t *testing.T) string {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "data")
-	e, err := engine.Open(fixtureConfig(root))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := enginetest.Open(t, fixtureConfig(root))
 	ctx := context.Background()
 	space := func(id string) *engine.Space {
 		s, err := e.SpaceForWrite(id)

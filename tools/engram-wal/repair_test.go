@@ -9,16 +9,14 @@ import (
 	"testing"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 // openMemories opens a data root with the engine and returns the live memory ids per space.
 func openMemories(t *testing.T, root string) map[string][]string {
 	t.Helper()
-	e, err := engine.Open(fixtureConfig(root))
-	if err != nil {
-		t.Fatalf("engine.Open(%s): %v", root, err)
-	}
-	defer e.Close()
+	e := enginetest.Open(t, fixtureConfig(root))
+	defer e.Close() // before the caller looks at the files
 	got := map[string][]string{}
 	for _, s := range e.Spaces() {
 		res, err := s.List(engine.ListOptions{Limit: 1000})
