@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/engram-go/engram/internal/process"
 )
 
 // errBadPIDFile says a PID file exists but does not hold `<pid>:<port>`.
@@ -78,5 +80,5 @@ func runningServer(path string) (p pidFile, live bool, err error) {
 	if err != nil {
 		return pidFile{}, false, err
 	}
-	return p, p.PID != os.Getpid() && processAlive(p.PID) && isEngramProcess(p.PID), nil
+	return p, p.PID != os.Getpid() && process.Alive(p.PID) && process.IsEngram(p.PID), nil
 }

@@ -11,16 +11,6 @@ import (
 // On systems without Unix signals the PID file still names the server, and stopping
 // relies on the shutdown route and then on killing the process.
 
-func processAlive(pid int) bool {
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	return p.Signal(syscall.Signal(0)) == nil
-}
-
-func isEngramProcess(int) bool { return true }
-
 func signalProcess(pid int, sig syscall.Signal) error {
 	p, err := os.FindProcess(pid)
 	if err != nil {

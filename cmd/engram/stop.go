@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/client"
+	"github.com/engram-go/engram/internal/process"
 	"github.com/spf13/cobra"
 )
 
@@ -101,14 +102,14 @@ func (a *app) stop(ctx context.Context, cf clientFlags, timeout time.Duration) e
 			return nil
 		}
 		fmt.Fprintf(a.stderr, "engram: server still running %s after SIGTERM; killing it\n", timeout)
-	} else if !processAlive(pid) {
+	} else if !process.Alive(pid) {
 		fmt.Fprintf(a.stdout, "Engram server stopped%s\n", pidNote(pid))
 		return nil
 	}
 
 	// 3. SIGKILL: nothing acknowledged is lost (the WAL is synced per wal_sync), but
 	// recovery at next start replays the log.
-	if err := signalProcess(pid, sigKill); err != nil && processAlive(pid) {
+	if err := signalProcess(pid, sigKill); err != nil && process.Alive(pid) {
 		return err
 	}
 	if !a.waitGone(pid, cf, 5*time.Second) {
@@ -133,7 +134,7 @@ func pidNote(pid int) string {
 func (a *app) waitGone(pid int, cf clientFlags, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for {
-		if pid > 0 && !processAlive(pid) {
+		if pid > 0 && !process.Alive(pid) {
 			return true
 		}
 		if pid == 0 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/cmd/engram/config"
+	"github.com/engram-go/engram/internal/process"
 )
 
 // fakeServerProcess starts a shell that calls itself "engram" (so the PID file check
@@ -66,7 +67,7 @@ func TestStopEscalates(t *testing.T) {
 			if code != 0 || !strings.Contains(out, tc.want) {
 				t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
 			}
-			if processAlive(proc.Process.Pid) {
+			if process.Alive(proc.Process.Pid) {
 				t.Fatal("process still alive")
 			}
 		})

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/engram-go/engram/internal/process"
 )
 
 // Files a running server keeps in its data root (cmd/engram).
@@ -26,7 +28,7 @@ func (s runningServer) String() string { return fmt.Sprintf("pid %d, from %s", s
 // process, or a process holds the lock on its lock file. Neither check takes a lock.
 func findRunningServer(root string) (runningServer, bool) {
 	pidPath := filepath.Join(root, pidFileName)
-	if pid, ok := readPID(pidPath); ok && processAlive(pid) && isEngramProcess(pid) {
+	if pid, ok := readPID(pidPath); ok && process.Alive(pid) && process.IsEngram(pid) {
 		return runningServer{pid: pid, from: pidPath}, true
 	}
 	lockPath := filepath.Join(root, lockFileName)

@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package process
 
 import (
 	"bytes"
@@ -12,8 +12,9 @@ import (
 	"syscall"
 )
 
-// processAlive reports whether pid runs. A zombie holds no files, so it counts as gone.
-func processAlive(pid int) bool {
+// Alive reports whether pid runs. A zombie (exited, not yet reaped by its parent) counts
+// as gone: it holds no files and serves nothing.
+func Alive(pid int) bool {
 	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
 		return false
 	}
@@ -26,9 +27,10 @@ func processAlive(pid int) bool {
 	return true
 }
 
-// isEngramProcess reports whether pid runs an engram binary, so that a PID file left behind
-// and recycled by another program is taken as stale. Without /proc, a live process counts.
-func isEngramProcess(pid int) bool {
+// IsEngram reports whether pid runs an engram binary, so that a PID file left behind and
+// recycled by another program is taken as stale (and its process never signalled). Where
+// /proc is absent, a live process is assumed to be the server.
+func IsEngram(pid int) bool {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil {
 		return true
