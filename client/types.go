@@ -7,7 +7,11 @@ import (
 	"github.com/engram-go/engram/engine/transfer"
 )
 
-// The answer types mirror the OpenAPI document's schemas; their names match.
+// The answer types mirror the OpenAPI document's schemas; their names match. The HTTP
+// frontend encodes its answers with the ones that hold no times (SpaceStats, SpaceHealth) and
+// with ListResponse, so their shape is written once; the others carry times, which the
+// server writes in its own format (UTC, null for none: internal/jsonwire), or are encoded
+// by hand for speed, so the server declares them itself.
 
 // ConfidenceInfo is a confidence with its category and where it came from.
 type ConfidenceInfo struct {

@@ -7,38 +7,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/engram-go/engram/client"
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
 )
 
 // MaxListLimit bounds one page of GET /api/v1/memories.
 const MaxListLimit = 1000
-
-type listEntry struct {
-	ID         string    `json:"id"`
-	Content    string    `json:"content"`
-	Confidence float32   `json:"confidence"`
-	Timestamp  jsonTime  `json:"timestamp"`
-	Tier       string    `json:"tier"`
-	Embedding  []float32 `json:"embedding,omitempty"`
-}
-
-type listAnswer struct {
-	Memories   []listEntry `json:"memories"`
-	Count      int         `json:"count"`
-	Pagination struct {
-		Offset   int `json:"offset"`
-		Limit    int `json:"limit"`
-		Returned int `json:"returned"`
-	} `json:"pagination"`
-	TierCounts struct {
-		Hot   int `json:"hot"`
-		Warm  int `json:"warm"`
-		Cold  int `json:"cold"`
-		Total int `json:"total"`
-	} `json:"tier_counts"`
-	MemorySpaceID string `json:"memory_space_id"`
-}
 
 // handleList serves GET /api/v1/memories?tier=&offset=&limit=&include_embeddings=.
 func (s *Server) handleList(rq *request) error {
@@ -63,7 +38,7 @@ func (s *Server) handleList(rq *request) error {
 	if err != nil {
 		return err
 	}
-	a := listAnswer{Memories: []listEntry{}, MemorySpaceID: id}
+	a := client.ListResponse{Memories: []client.ListEntry{}, MemorySpaceID: id}
 	a.Pagination.Offset, a.Pagination.Limit = opts.Offset, opts.Limit
 	if sp != nil {
 		res, err := sp.List(opts)
@@ -71,7 +46,8 @@ func (s *Server) handleList(rq *request) error {
 			return err
 		}
 		for _, m := range res.Memories {
-			e := listEntry{ID: m.ID, Content: m.Content, Confidence: m.Confidence, Timestamp: jsonTime(m.ObservedAt), Tier: m.Tier.String()}
+			// ObservedAt is never zero for a stored memory, so it encodes as jsonTime would.
+			e := client.ListEntry{ID: m.ID, Content: m.Content, Confidence: m.Confidence, Timestamp: m.ObservedAt.UTC(), Tier: m.Tier.String()}
 			if opts.WithEmbeddings {
 				e.Embedding = m.Embedding
 				if e.Embedding == nil {

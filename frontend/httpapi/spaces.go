@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/engram-go/engram/client"
 	"github.com/engram-go/engram/engine"
 )
 
@@ -22,28 +23,8 @@ type spaceEntry struct {
 type spaceDetails struct {
 	spaceEntry
 	Settings engine.SpaceSettings `json:"settings"`
-	Stats    spaceStats           `json:"stats"`
+	Stats    client.SpaceStats    `json:"stats"`
 	Created  *bool                `json:"created,omitempty"`
-}
-
-type spaceStats struct {
-	Hot               int     `json:"hot"`
-	Warm              int     `json:"warm"`
-	Cold              int     `json:"cold"`
-	HotCapacity       int     `json:"hot_capacity"`
-	Pressure          float64 `json:"pressure"`
-	WALLagMS          float64 `json:"wal_lag_ms"`
-	WALBytes          int64   `json:"wal_bytes"`
-	WALSegments       int     `json:"wal_segments"`
-	LSN               uint64  `json:"lsn"`
-	DurableLSN        uint64  `json:"durable_lsn"`
-	ConsolidationRate float64 `json:"consolidation_rate"`
-	LinkQueue         int     `json:"link_queue"`
-	LinkLagMS         float64 `json:"link_lag_ms"`
-	IndexLag          int     `json:"index_lag"`
-	Edges             int     `json:"edges"`
-	Dimension         int     `json:"dimension"`
-	Open              bool    `json:"open"`
 }
 
 func newSpaceEntry(sp *engine.Space, st *engine.Stats) spaceEntry {
@@ -55,7 +36,7 @@ func newSpaceDetails(sp *engine.Space) *spaceDetails {
 	return &spaceDetails{
 		spaceEntry: newSpaceEntry(sp, &st),
 		Settings:   sp.Settings(),
-		Stats: spaceStats{
+		Stats: client.SpaceStats{
 			Hot: st.Hot, Warm: st.Warm, Cold: st.Cold, HotCapacity: st.HotCapacity,
 			Pressure: finite(st.Pressure), WALLagMS: ms(st.WALLag.Seconds()), WALBytes: st.WALBytes,
 			WALSegments: st.WALSegments, LSN: st.LSN, DurableLSN: st.DurableLSN,

@@ -5,27 +5,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/engram-go/engram/client"
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
 )
 
 type healthAnswer struct {
-	Status    string        `json:"status"`
-	Timestamp jsonTime      `json:"timestamp"`
-	Spaces    []healthSpace `json:"spaces"`
-}
-
-type healthSpace struct {
-	Space             string  `json:"space"`
-	Memories          int     `json:"memories"`
-	Pressure          float64 `json:"pressure"`
-	WALLagMS          float64 `json:"wal_lag_ms"`
-	ConsolidationRate float64 `json:"consolidation_rate"`
-	Tiers             struct {
-		Hot  int `json:"hot"`
-		Warm int `json:"warm"`
-		Cold int `json:"cold"`
-	} `json:"tiers"`
+	Status    string               `json:"status"`
+	Timestamp jsonTime             `json:"timestamp"`
+	Spaces    []client.SpaceHealth `json:"spaces"`
 }
 
 // healthy reports whether the server can serve: not stopping, engine open.
@@ -43,7 +31,7 @@ func (s *Server) healthy() bool {
 // only the space named by the header or query parameter (the usual rule); an unknown
 // space gives an empty list. 503 when unhealthy.
 func (s *Server) handleSystemHealth(rq *request) error {
-	a := healthAnswer{Status: "healthy", Timestamp: jsonTime(time.Now()), Spaces: []healthSpace{}}
+	a := healthAnswer{Status: "healthy", Timestamp: jsonTime(time.Now()), Spaces: []client.SpaceHealth{}}
 	status := http.StatusOK
 	if !s.healthy() {
 		a.Status, status = "unhealthy", http.StatusServiceUnavailable
@@ -73,8 +61,8 @@ func (s *Server) handleSystemHealth(rq *request) error {
 	return writeJSON(rq.ctx, status, &a)
 }
 
-func newHealthSpace(st engine.Stats) healthSpace {
-	h := healthSpace{
+func newHealthSpace(st engine.Stats) client.SpaceHealth {
+	h := client.SpaceHealth{
 		Space:             st.ID,
 		Memories:          st.Memories,
 		Pressure:          finite(st.Pressure),
