@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/internal/apicheck"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 // The tests run the real binary, built once here; every exchange of their clients is
@@ -36,24 +37,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		apiCheck = v
-		if !testing.Short() {
-			dir, err := os.MkdirTemp("", "engram-client-bin")
-			if err != nil {
-				buildErr = err
-			} else {
-				defer os.RemoveAll(dir)
-				engramBin = filepath.Join(dir, "engram")
-				if out, err := exec.Command("go", "build", "-o", engramBin, "../cmd/engram").CombinedOutput(); err != nil {
-					buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-				}
-			}
-		}
-		code := m.Run()
-		if f := v.Failures(); len(f) > 0 {
-			fmt.Fprintf(os.Stderr, "FAIL: %d HTTP exchanges do not match the OpenAPI document:\n  %s\n", len(f), strings.Join(f, "\n  "))
-			code = 1
-		}
-		return code
+		return enginetest.MainWithBinary(m, "../cmd/engram", v, func(path string, err error) { engramBin, buildErr = path, err })
 	}())
 }
 

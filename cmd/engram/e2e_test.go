@@ -22,6 +22,7 @@ import (
 
 	"github.com/engram-go/engram/client"
 	"github.com/engram-go/engram/internal/apicheck"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 // The end-to-end tests run the real binary, built once here. -short skips them.
@@ -47,32 +48,8 @@ func TestMain(m *testing.M) {
 		}
 		apiCheck = v
 		http.DefaultTransport = v.Transport(http.DefaultTransport)
-		if !testing.Short() {
-			dir, err := os.MkdirTemp("", "engram-e2e-bin")
-			if err != nil {
-				buildErr = err
-			} else {
-				defer os.RemoveAll(dir)
-				engramBin = filepath.Join(dir, "engram")
-				if out, err := exec.Command(goTool(), "build", "-o", engramBin, ".").CombinedOutput(); err != nil {
-					buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-				}
-			}
-		}
-		code := m.Run()
-		if f := v.Failures(); len(f) > 0 {
-			fmt.Fprintf(os.Stderr, "FAIL: %d HTTP exchanges do not match the OpenAPI document:\n  %s\n", len(f), strings.Join(f, "\n  "))
-			code = 1
-		}
-		return code
+		return enginetest.MainWithBinary(m, ".", v, func(path string, err error) { engramBin, buildErr = path, err })
 	}())
-}
-
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 }
 
 func needBinary(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package enginetest is the test support the packages above the engine share: an engine
-// opened in a temporary folder and closed when the test ends, a logger that discards, and
-// the ids of a list of memories. Only tests import it.
+// opened in a temporary folder and closed when the test ends, a logger that discards, the
+// ids of a list of memories, and the TestMain of end-to-end tests that start the engram
+// binary (binary.go). Only tests import it.
 //
 // The engine's own in-package tests cannot import it (it imports the engine): they keep
 // the same helpers in engine/helpers_test.go. Neither can the packages below the engine
