@@ -38,27 +38,19 @@ func (s *Server) handleQuery(rq *request) error {
 	if err != nil {
 		return err
 	}
-	text, err := fieldString(v, "query")
+	text, err := optString(v, "query")
 	if err != nil {
 		return err
 	}
 	if text == "" {
-		if text, err = fieldString(v, "query_text"); err != nil {
+		if text, err = optString(v, "query_text"); err != nil {
 			return err
 		}
 	}
 	if strings.TrimSpace(text) == "" {
 		return badRequest("query is required: a statement such as RECALL \"text\" LIMIT 5")
 	}
-	ms, err := fieldString(v, "memory_space")
-	if err != nil {
-		return err
-	}
-	msid, err := fieldString(v, "memory_space_id")
-	if err != nil {
-		return err
-	}
-	body, err := bodySpace(ms, msid)
+	body, err := spaceOfBody(v)
 	if err != nil {
 		return err
 	}

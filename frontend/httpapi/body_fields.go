@@ -1,0 +1,34 @@
+package httpapi
+
+import "github.com/valyala/fastjson"
+
+// Optional fields of a JSON body object, for the routes whose bodies are small enough to
+// be read by name rather than in one visit. Absent and null read as the zero value.
+
+func optValue(v *fastjson.Value, name string) *fastjson.Value {
+	f := v.Get(name)
+	if f == nil || f.Type() == fastjson.TypeNull {
+		return nil
+	}
+	return f
+}
+
+func optString(v *fastjson.Value, name string) (string, error) {
+	if f := optValue(v, name); f != nil {
+		return fieldString(f, name)
+	}
+	return "", nil
+}
+
+// spaceOfBody reads the body's memory_space / memory_space_id.
+func spaceOfBody(v *fastjson.Value) (string, error) {
+	name, err := optString(v, "memory_space")
+	if err != nil {
+		return "", err
+	}
+	id, err := optString(v, "memory_space_id")
+	if err != nil {
+		return "", err
+	}
+	return bodySpace(name, id)
+}
