@@ -299,8 +299,6 @@ func TestDeclaredRPCsAnswerUnimplemented(t *testing.T) {
 	wantCode(t, err, codes.Unimplemented)
 	_, err = h.client.Consolidate(ctx, &pb.ConsolidateRequest{})
 	wantCode(t, err, codes.Unimplemented)
-	_, err = h.client.Introspect(ctx, &pb.IntrospectRequest{})
-	wantCode(t, err, codes.Unimplemented)
 	dream, err := h.client.Dream(ctx, &pb.DreamRequest{})
 	if err != nil {
 		t.Fatal(err)

@@ -36,6 +36,7 @@ func (s *Server) routes() *router {
 	rt.handle(get, "/api/v1/stream/memories", s.handleStream(memoryEvents))
 
 	rt.handle(get, "/api/v1/system/health", s.handleSystemHealth)
+	rt.handle(get, "/api/v1/system/introspect", s.handleIntrospect)
 	rt.handle(get, "/health", s.handleHealth)
 	rt.handle(get, "/health/alive", s.handleAlive)
 	rt.handle(get, "/metrics", s.handleMetrics)
