@@ -32,3 +32,18 @@ func spaceOfBody(v *fastjson.Value) (string, error) {
 	}
 	return bodySpace(name, id)
 }
+
+func optEmbedding(v *fastjson.Value, name string) ([]float32, error) {
+	if f := optValue(v, name); f != nil {
+		return fieldEmbedding(f, name)
+	}
+	return nil, nil
+}
+
+// optRange reads an optional number in [lo, hi]; absent reads as 0.
+func optRange(v *fastjson.Value, name string, lo, hi float64) (float32, error) {
+	if f := optValue(v, name); f != nil {
+		return fieldRange(f, name, lo, hi)
+	}
+	return 0, nil
+}
