@@ -28,14 +28,28 @@ const (
 // It returns how many semantic memories were formed. Writes are never blocked: the search
 // runs under the shared lock and the new memories go through the normal remember path.
 func (s *Space) Consolidate(ctx context.Context) (int, error) {
+	formed, err := s.consolidate(ctx, s.e.cfg.Now().UTC().Add(-s.e.cfg.Consolidation.MinAge))
+	return len(formed), err
+}
+
+// ConsolidateBefore runs consolidation now over the episodes observed before cutoff (the
+// zero time means the configured minimum age) and returns the semantic memories it formed,
+// with their citations. What it formed before an error is returned with the error.
+func (s *Space) ConsolidateBefore(ctx context.Context, cutoff time.Time) ([]Memory, error) {
+	if cutoff.IsZero() {
+		cutoff = s.e.cfg.Now().UTC().Add(-s.e.cfg.Consolidation.MinAge)
+	}
+	return s.consolidate(ctx, cutoff)
+}
+
+func (s *Space) consolidate(ctx context.Context, cutoff time.Time) ([]Memory, error) {
 	st, err := s.acquire()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer s.mu.RUnlock()
-	now := s.e.cfg.Now().UTC()
-	clusters := st.findClusters(now.Add(-s.e.cfg.Consolidation.MinAge))
-	formed := 0
+	clusters := st.findClusters(cutoff)
+	var formed []Memory
 	for _, c := range clusters {
 		if ctx.Err() != nil {
 			break
@@ -56,13 +70,15 @@ func (s *Space) Consolidate(ctx context.Context) (int, error) {
 		st.cp.RLock()
 		if _, err := st.log.Append(wal.Entry{Type: recLinks, Payload: encodeLinks(nil, sem.ID, version, links)}); err != nil {
 			st.cp.RUnlock()
-			return formed, err
+			return formed, st.checkLog(err)
 		}
 		st.mu.Lock()
 		st.applyLinks(sem.ID, version, links)
 		st.mu.Unlock()
 		st.cp.RUnlock()
-		formed++
+		sem.Embedding = nil
+		sem.StoredAt = res[0].Memory.StoredAt
+		formed = append(formed, sem)
 		s.consol.add(s.e.cfg.Now(), len(sem.Citations))
 		s.publish(EventConsolidation, sem.ID, sem.Confidence, map[string]any{
 			"episodes": len(sem.Citations), "content_preview": preview(sem.Content, 80),

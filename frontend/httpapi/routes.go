@@ -24,6 +24,7 @@ func (s *Server) routes() *router {
 	rt.handle(get, "/api/v1/query/probabilistic", s.handleProbabilistic)
 	rt.handle(post, "/api/v1/query", s.handleQuery)
 	rt.handle(get, "/api/v1/consolidations", s.handleConsolidations)
+	rt.handle(post, "/api/v1/consolidations", s.handleConsolidate)
 	rt.handle(get, "/api/v1/consolidations/{id}", s.handleConsolidation)
 
 	rt.handle(get, "/api/v1/spaces", s.handleSpaces)
