@@ -19,6 +19,7 @@ func (s *Server) routes() *router {
 	rt.handle(post, "/api/v1/memories/recall", s.handleRecall)
 	rt.handle(get, "/api/v1/memories/search", s.handleSearch)
 	rt.handle(post, "/api/v1/memories/recognize", s.handleRecognize)
+	rt.handle(post, "/api/v1/memories/associate", s.handleAssociate)
 	rt.handle(get, "/api/v1/memories/{id}", s.handleGet)
 	rt.handle(delete, "/api/v1/memories/{id}", s.handleDelete)
 	rt.handle(get, "/api/v1/query/probabilistic", s.handleProbabilistic)
