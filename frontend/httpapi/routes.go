@@ -14,6 +14,7 @@ func (s *Server) routes() *router {
 	rt.handle(post, "/api/v1/memories", s.handleRemember)
 	rt.handle(get, "/api/v1/memories", s.handleList)
 	rt.handle(post, "/api/v1/episodes/remember", s.handleEpisode)
+	rt.handle(get, "/api/v1/episodes/replay", s.handleReplay)
 	rt.handle(post, "/api/v1/memories/batch", s.handleBatch)
 	rt.handle(get, "/api/v1/memories/recall", s.handleRecall)
 	rt.handle(post, "/api/v1/memories/recall", s.handleRecall)
