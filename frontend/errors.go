@@ -70,6 +70,9 @@ func FromError(err error) *Error {
 			Educational: "The query language is described in docs/query-language.md."}
 	case errors.Is(err, query.ErrNotImplemented):
 		return &Error{Status: http.StatusNotImplemented, Code: CodeUnimplemented, Message: err.Error()}
+	case errors.Is(err, engine.ErrInsufficientEvidence):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Message: err.Error(),
+			Guidance: "Nothing stored supports an answer: give more known fields, or remember the episode first."}
 	case errors.Is(err, engine.ErrInvalidInput):
 		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidInput, Message: err.Error()}
 	case errors.Is(err, engine.ErrNotFound):

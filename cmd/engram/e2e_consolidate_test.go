@@ -86,7 +86,8 @@ func TestE2EConsolidateNow(t *testing.T) {
 	defer cancel()
 	res, err := client.Consolidate(ctx, &pb.ConsolidateRequest{MemorySpaceId: "con-c",
 		Target: &pb.ConsolidateRequest_Criteria{Criteria: &pb.ConsolidationCriteria{OlderThan: timestamppb.Now()}}})
-	if err != nil || res.GetMemoriesConsolidated() != 3 || res.GetStateChanges()["ep1"] != pb.ConsolidationState_CONSOLIDATION_STATE_CONSOLIDATED {
+	if err != nil || res.GetMemoriesConsolidated() != 3 || res.GetStateChanges()["ep1"] != pb.ConsolidationState_CONSOLIDATION_STATE_CONSOLIDATED ||
+		len(res.GetFormed()) != 1 || !strings.Contains(res.GetFormed()[0].GetMetadata()["citations"], "ep2") {
 		t.Fatalf("gRPC Consolidate con-c: %v %v", res, err)
 	}
 	res, err = client.Consolidate(ctx, &pb.ConsolidateRequest{MemorySpaceId: "con-b", Target: &pb.ConsolidateRequest_All{All: &emptypb.Empty{}}})

@@ -56,6 +56,9 @@ func (s *Server) consolidate(ctx context.Context, req *pb.ConsolidateRequest) (*
 		for _, ep := range formed[i].Citations {
 			out.StateChanges[ep] = pb.ConsolidationState_CONSOLIDATION_STATE_CONSOLIDATED
 		}
+		m := memoryToPB(&formed[i])
+		m.Metadata = map[string]string{"citations": jsonList(formed[i].Citations)}
+		out.Formed = append(out.Formed, m)
 		out.MemoriesConsolidated += int32(len(formed[i].Citations))
 		out.NewAssociations += int32(len(formed[i].Citations))
 	}

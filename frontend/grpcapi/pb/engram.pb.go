@@ -3948,8 +3948,10 @@ type ConsolidateResponse struct {
 	NewAssociations      int32                         `protobuf:"varint,2,opt,name=new_associations,json=newAssociations,proto3" json:"new_associations,omitempty"`
 	StateChanges         map[string]ConsolidationState `protobuf:"bytes,3,rep,name=state_changes,json=stateChanges,proto3" json:"state_changes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value,enum=engram.v1.ConsolidationState"`
 	NextConsolidation    *timestamppb.Timestamp        `protobuf:"bytes,4,opt,name=next_consolidation,json=nextConsolidation,proto3" json:"next_consolidation,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// Ours: the semantic memories formed (citations in metadata["citations"]).
+	Formed        []*Memory `protobuf:"bytes,20,rep,name=formed,proto3" json:"formed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConsolidateResponse) Reset() {
@@ -4006,6 +4008,13 @@ func (x *ConsolidateResponse) GetStateChanges() map[string]ConsolidationState {
 func (x *ConsolidateResponse) GetNextConsolidation() *timestamppb.Timestamp {
 	if x != nil {
 		return x.NextConsolidation
+	}
+	return nil
+}
+
+func (x *ConsolidateResponse) GetFormed() []*Memory {
+	if x != nil {
+		return x.Formed
 	}
 	return nil
 }
@@ -4365,13 +4374,20 @@ func (x *ConsolidationProgress) GetConsolidationStrength() float32 {
 }
 
 type CompleteRequest struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	MemorySpaceId  string                 `protobuf:"bytes,1,opt,name=memory_space_id,json=memorySpaceId,proto3" json:"memory_space_id,omitempty"`
-	PartialPattern *PatternCue            `protobuf:"bytes,2,opt,name=partial_pattern,json=partialPattern,proto3" json:"partial_pattern,omitempty"`
-	Creativity     float32                `protobuf:"fixed32,3,opt,name=creativity,proto3" json:"creativity,omitempty"`
-	MaxCompletions int32                  `protobuf:"varint,4,opt,name=max_completions,json=maxCompletions,proto3" json:"max_completions,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MemorySpaceId string                 `protobuf:"bytes,1,opt,name=memory_space_id,json=memorySpaceId,proto3" json:"memory_space_id,omitempty"`
+	// The first fragment is the partial episode: known_fields (what, when, where_location,
+	// who, why, how, tags), missing_fields (empty = every field not known).
+	// completion_threshold is the minimum confidence of a filled field (0 = 0.5).
+	PartialPattern *PatternCue `protobuf:"bytes,2,opt,name=partial_pattern,json=partialPattern,proto3" json:"partial_pattern,omitempty"`
+	// Accepted and not applied: completion never invents values.
+	Creativity float32 `protobuf:"fixed32,3,opt,name=creativity,proto3" json:"creativity,omitempty"`
+	// Completions returned: the best, then the alternatives (0 = 1 + up to 3 alternatives).
+	MaxCompletions int32 `protobuf:"varint,4,opt,name=max_completions,json=maxCompletions,proto3" json:"max_completions,omitempty"`
+	// Ours: a partial embedding of the episode (the space's dimension).
+	Embedding     []float32 `protobuf:"fixed32,20,rep,packed,name=embedding,proto3" json:"embedding,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CompleteRequest) Reset() {
@@ -4432,13 +4448,26 @@ func (x *CompleteRequest) GetMaxCompletions() int32 {
 	return 0
 }
 
+func (x *CompleteRequest) GetEmbedding() []float32 {
+	if x != nil {
+		return x.Embedding
+	}
+	return nil
+}
+
 type CompleteResponse struct {
-	state                protoimpl.MessageState `protogen:"open.v1"`
-	Completions          []*Memory              `protobuf:"bytes,1,rep,name=completions,proto3" json:"completions,omitempty"`
-	CompletionConfidence *Confidence            `protobuf:"bytes,2,opt,name=completion_confidence,json=completionConfidence,proto3" json:"completion_confidence,omitempty"`
-	FieldConfidences     map[string]float32     `protobuf:"bytes,3,rep,name=field_confidences,json=fieldConfidences,proto3" json:"field_confidences,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed32,2,opt,name=value"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The completed episode first (content = what), then alternative hypotheses built from
+	// the runner-up values; metadata holds each filled field's value.
+	Completions          []*Memory          `protobuf:"bytes,1,rep,name=completions,proto3" json:"completions,omitempty"`
+	CompletionConfidence *Confidence        `protobuf:"bytes,2,opt,name=completion_confidence,json=completionConfidence,proto3" json:"completion_confidence,omitempty"`
+	FieldConfidences     map[string]float32 `protobuf:"bytes,3,rep,name=field_confidences,json=fieldConfidences,proto3" json:"field_confidences,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed32,2,opt,name=value"`
+	// Ours: every filled field with its source and alternatives.
+	Fields []*FieldCompletion `protobuf:"bytes,20,rep,name=fields,proto3" json:"fields,omitempty"`
+	// Ours: missing fields no stored memory supports above the threshold.
+	UnresolvedFields []string `protobuf:"bytes,21,rep,name=unresolved_fields,json=unresolvedFields,proto3" json:"unresolved_fields,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CompleteResponse) Reset() {
@@ -4492,6 +4521,175 @@ func (x *CompleteResponse) GetFieldConfidences() map[string]float32 {
 	return nil
 }
 
+func (x *CompleteResponse) GetFields() []*FieldCompletion {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *CompleteResponse) GetUnresolvedFields() []string {
+	if x != nil {
+		return x.UnresolvedFields
+	}
+	return nil
+}
+
+// FieldCompletion (ours) is one filled field of a completion.
+type FieldCompletion struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Field      string                 `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	Value      string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	Confidence float32                `protobuf:"fixed32,3,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	// recalled, reconstructed or consolidated.
+	Source string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"`
+	// The memories holding this value, strongest first.
+	SourceMemories []string            `protobuf:"bytes,5,rep,name=source_memories,json=sourceMemories,proto3" json:"source_memories,omitempty"`
+	Alternatives   []*FieldAlternative `protobuf:"bytes,6,rep,name=alternatives,proto3" json:"alternatives,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *FieldCompletion) Reset() {
+	*x = FieldCompletion{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FieldCompletion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FieldCompletion) ProtoMessage() {}
+
+func (x *FieldCompletion) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FieldCompletion.ProtoReflect.Descriptor instead.
+func (*FieldCompletion) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *FieldCompletion) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *FieldCompletion) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *FieldCompletion) GetConfidence() float32 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+func (x *FieldCompletion) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *FieldCompletion) GetSourceMemories() []string {
+	if x != nil {
+		return x.SourceMemories
+	}
+	return nil
+}
+
+func (x *FieldCompletion) GetAlternatives() []*FieldAlternative {
+	if x != nil {
+		return x.Alternatives
+	}
+	return nil
+}
+
+type FieldAlternative struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Value          string                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	Confidence     float32                `protobuf:"fixed32,2,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	Source         string                 `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
+	SourceMemories []string               `protobuf:"bytes,4,rep,name=source_memories,json=sourceMemories,proto3" json:"source_memories,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *FieldAlternative) Reset() {
+	*x = FieldAlternative{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FieldAlternative) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FieldAlternative) ProtoMessage() {}
+
+func (x *FieldAlternative) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FieldAlternative.ProtoReflect.Descriptor instead.
+func (*FieldAlternative) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *FieldAlternative) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *FieldAlternative) GetConfidence() float32 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+func (x *FieldAlternative) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *FieldAlternative) GetSourceMemories() []string {
+	if x != nil {
+		return x.SourceMemories
+	}
+	return nil
+}
+
 type AssociateRequest struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
 	MemorySpaceId   string                 `protobuf:"bytes,1,opt,name=memory_space_id,json=memorySpaceId,proto3" json:"memory_space_id,omitempty"`
@@ -4506,7 +4704,7 @@ type AssociateRequest struct {
 
 func (x *AssociateRequest) Reset() {
 	*x = AssociateRequest{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[53]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4518,7 +4716,7 @@ func (x *AssociateRequest) String() string {
 func (*AssociateRequest) ProtoMessage() {}
 
 func (x *AssociateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[53]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4531,7 +4729,7 @@ func (x *AssociateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssociateRequest.ProtoReflect.Descriptor instead.
 func (*AssociateRequest) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{53}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *AssociateRequest) GetMemorySpaceId() string {
@@ -4587,7 +4785,7 @@ type AssociateResponse struct {
 
 func (x *AssociateResponse) Reset() {
 	*x = AssociateResponse{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[54]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4599,7 +4797,7 @@ func (x *AssociateResponse) String() string {
 func (*AssociateResponse) ProtoMessage() {}
 
 func (x *AssociateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[54]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4612,7 +4810,7 @@ func (x *AssociateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssociateResponse.ProtoReflect.Descriptor instead.
 func (*AssociateResponse) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{54}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *AssociateResponse) GetCreated() bool {
@@ -4647,7 +4845,7 @@ type QueryRequest struct {
 
 func (x *QueryRequest) Reset() {
 	*x = QueryRequest{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[55]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4659,7 +4857,7 @@ func (x *QueryRequest) String() string {
 func (*QueryRequest) ProtoMessage() {}
 
 func (x *QueryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[55]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4672,7 +4870,7 @@ func (x *QueryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryRequest.ProtoReflect.Descriptor instead.
 func (*QueryRequest) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{55}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *QueryRequest) GetMemorySpaceId() string {
@@ -4704,7 +4902,7 @@ type QueryResponse struct {
 
 func (x *QueryResponse) Reset() {
 	*x = QueryResponse{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[56]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4716,7 +4914,7 @@ func (x *QueryResponse) String() string {
 func (*QueryResponse) ProtoMessage() {}
 
 func (x *QueryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[56]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4729,7 +4927,7 @@ func (x *QueryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryResponse.ProtoReflect.Descriptor instead.
 func (*QueryResponse) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{56}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *QueryResponse) GetEpisodes() []*Episode {
@@ -4779,7 +4977,7 @@ type ConfidenceInterval struct {
 
 func (x *ConfidenceInterval) Reset() {
 	*x = ConfidenceInterval{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[57]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4791,7 +4989,7 @@ func (x *ConfidenceInterval) String() string {
 func (*ConfidenceInterval) ProtoMessage() {}
 
 func (x *ConfidenceInterval) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[57]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4804,7 +5002,7 @@ func (x *ConfidenceInterval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfidenceInterval.ProtoReflect.Descriptor instead.
 func (*ConfidenceInterval) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{57}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ConfidenceInterval) GetLowerBound() float32 {
@@ -4849,7 +5047,7 @@ type IntrospectRequest struct {
 
 func (x *IntrospectRequest) Reset() {
 	*x = IntrospectRequest{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[58]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4861,7 +5059,7 @@ func (x *IntrospectRequest) String() string {
 func (*IntrospectRequest) ProtoMessage() {}
 
 func (x *IntrospectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[58]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4874,7 +5072,7 @@ func (x *IntrospectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntrospectRequest.ProtoReflect.Descriptor instead.
 func (*IntrospectRequest) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{58}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *IntrospectRequest) GetMemorySpaceId() string {
@@ -4918,7 +5116,7 @@ type IntrospectResponse struct {
 
 func (x *IntrospectResponse) Reset() {
 	*x = IntrospectResponse{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[59]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4930,7 +5128,7 @@ func (x *IntrospectResponse) String() string {
 func (*IntrospectResponse) ProtoMessage() {}
 
 func (x *IntrospectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[59]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4943,7 +5141,7 @@ func (x *IntrospectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntrospectResponse.ProtoReflect.Descriptor instead.
 func (*IntrospectResponse) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{59}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *IntrospectResponse) GetMetrics() map[string]float32 {
@@ -4992,7 +5190,7 @@ type HealthStatus struct {
 
 func (x *HealthStatus) Reset() {
 	*x = HealthStatus{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[60]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5004,7 +5202,7 @@ func (x *HealthStatus) String() string {
 func (*HealthStatus) ProtoMessage() {}
 
 func (x *HealthStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[60]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5017,7 +5215,7 @@ func (x *HealthStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthStatus.ProtoReflect.Descriptor instead.
 func (*HealthStatus) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{60}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *HealthStatus) GetHealthy() bool {
@@ -5052,7 +5250,7 @@ type ComponentHealth struct {
 
 func (x *ComponentHealth) Reset() {
 	*x = ComponentHealth{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[61]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5064,7 +5262,7 @@ func (x *ComponentHealth) String() string {
 func (*ComponentHealth) ProtoMessage() {}
 
 func (x *ComponentHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[61]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5077,7 +5275,7 @@ func (x *ComponentHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComponentHealth.ProtoReflect.Descriptor instead.
 func (*ComponentHealth) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{61}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ComponentHealth) GetOperational() bool {
@@ -5116,7 +5314,7 @@ type MemoryStatistics struct {
 
 func (x *MemoryStatistics) Reset() {
 	*x = MemoryStatistics{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[62]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5128,7 +5326,7 @@ func (x *MemoryStatistics) String() string {
 func (*MemoryStatistics) ProtoMessage() {}
 
 func (x *MemoryStatistics) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[62]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5141,7 +5339,7 @@ func (x *MemoryStatistics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemoryStatistics.ProtoReflect.Descriptor instead.
 func (*MemoryStatistics) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{62}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *MemoryStatistics) GetTotalMemories() int64 {
@@ -5497,12 +5695,13 @@ const file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDesc = "" +
 	"\n" +
 	"older_than\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tolderThan\x121\n" +
 	"\x14importance_threshold\x18\x02 \x01(\x02R\x13importanceThreshold\x12+\n" +
-	"\x05types\x18\x03 \x03(\x0e2\x15.engram.v1.MemoryTypeR\x05types\"\xf7\x02\n" +
+	"\x05types\x18\x03 \x03(\x0e2\x15.engram.v1.MemoryTypeR\x05types\"\xa2\x03\n" +
 	"\x13ConsolidateResponse\x123\n" +
 	"\x15memories_consolidated\x18\x01 \x01(\x05R\x14memoriesConsolidated\x12)\n" +
 	"\x10new_associations\x18\x02 \x01(\x05R\x0fnewAssociations\x12U\n" +
 	"\rstate_changes\x18\x03 \x03(\v20.engram.v1.ConsolidateResponse.StateChangesEntryR\fstateChanges\x12I\n" +
-	"\x12next_consolidation\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x11nextConsolidation\x1a^\n" +
+	"\x12next_consolidation\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x11nextConsolidation\x12)\n" +
+	"\x06formed\x18\x14 \x03(\v2\x11.engram.v1.MemoryR\x06formed\x1a^\n" +
 	"\x11StateChangesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x123\n" +
 	"\x05value\x18\x02 \x01(\x0e2\x1d.engram.v1.ConsolidationStateR\x05value:\x028\x01\"\xb5\x01\n" +
@@ -5529,21 +5728,40 @@ const file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDesc = "" +
 	"\x15ConsolidationProgress\x12+\n" +
 	"\x11memories_replayed\x18\x01 \x01(\x05R\x10memoriesReplayed\x12'\n" +
 	"\x0fnew_connections\x18\x02 \x01(\x05R\x0enewConnections\x125\n" +
-	"\x16consolidation_strength\x18\x03 \x01(\x02R\x15consolidationStrength\"\xc2\x01\n" +
+	"\x16consolidation_strength\x18\x03 \x01(\x02R\x15consolidationStrength\"\xe0\x01\n" +
 	"\x0fCompleteRequest\x12&\n" +
 	"\x0fmemory_space_id\x18\x01 \x01(\tR\rmemorySpaceId\x12>\n" +
 	"\x0fpartial_pattern\x18\x02 \x01(\v2\x15.engram.v1.PatternCueR\x0epartialPattern\x12\x1e\n" +
 	"\n" +
 	"creativity\x18\x03 \x01(\x02R\n" +
 	"creativity\x12'\n" +
-	"\x0fmax_completions\x18\x04 \x01(\x05R\x0emaxCompletions\"\xb8\x02\n" +
+	"\x0fmax_completions\x18\x04 \x01(\x05R\x0emaxCompletions\x12\x1c\n" +
+	"\tembedding\x18\x14 \x03(\x02R\tembedding\"\x99\x03\n" +
 	"\x10CompleteResponse\x123\n" +
 	"\vcompletions\x18\x01 \x03(\v2\x11.engram.v1.MemoryR\vcompletions\x12J\n" +
 	"\x15completion_confidence\x18\x02 \x01(\v2\x15.engram.v1.ConfidenceR\x14completionConfidence\x12^\n" +
-	"\x11field_confidences\x18\x03 \x03(\v21.engram.v1.CompleteResponse.FieldConfidencesEntryR\x10fieldConfidences\x1aC\n" +
+	"\x11field_confidences\x18\x03 \x03(\v21.engram.v1.CompleteResponse.FieldConfidencesEntryR\x10fieldConfidences\x122\n" +
+	"\x06fields\x18\x14 \x03(\v2\x1a.engram.v1.FieldCompletionR\x06fields\x12+\n" +
+	"\x11unresolved_fields\x18\x15 \x03(\tR\x10unresolvedFields\x1aC\n" +
 	"\x15FieldConfidencesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x02R\x05value:\x028\x01\"\xff\x01\n" +
+	"\x05value\x18\x02 \x01(\x02R\x05value:\x028\x01\"\xdf\x01\n" +
+	"\x0fFieldCompletion\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\x03 \x01(\x02R\n" +
+	"confidence\x12\x16\n" +
+	"\x06source\x18\x04 \x01(\tR\x06source\x12'\n" +
+	"\x0fsource_memories\x18\x05 \x03(\tR\x0esourceMemories\x12?\n" +
+	"\falternatives\x18\x06 \x03(\v2\x1b.engram.v1.FieldAlternativeR\falternatives\"\x89\x01\n" +
+	"\x10FieldAlternative\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\x02 \x01(\x02R\n" +
+	"confidence\x12\x16\n" +
+	"\x06source\x18\x03 \x01(\tR\x06source\x12'\n" +
+	"\x0fsource_memories\x18\x04 \x03(\tR\x0esourceMemories\"\xff\x01\n" +
 	"\x10AssociateRequest\x12&\n" +
 	"\x0fmemory_space_id\x18\x01 \x01(\tR\rmemorySpaceId\x12#\n" +
 	"\rsource_memory\x18\x02 \x01(\tR\fsourceMemory\x12#\n" +
@@ -5703,7 +5921,7 @@ func file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP() []byte {
 }
 
 var file_frontend_grpcapi_proto_engram_v1_engram_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
-var file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
+var file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
 var file_frontend_grpcapi_proto_engram_v1_engram_proto_goTypes = []any{
 	(ConfidenceCategory)(0),       // 0: engram.v1.ConfidenceCategory
 	(MemoryType)(0),               // 1: engram.v1.MemoryType
@@ -5766,55 +5984,57 @@ var file_frontend_grpcapi_proto_engram_v1_engram_proto_goTypes = []any{
 	(*ConsolidationProgress)(nil), // 58: engram.v1.ConsolidationProgress
 	(*CompleteRequest)(nil),       // 59: engram.v1.CompleteRequest
 	(*CompleteResponse)(nil),      // 60: engram.v1.CompleteResponse
-	(*AssociateRequest)(nil),      // 61: engram.v1.AssociateRequest
-	(*AssociateResponse)(nil),     // 62: engram.v1.AssociateResponse
-	(*QueryRequest)(nil),          // 63: engram.v1.QueryRequest
-	(*QueryResponse)(nil),         // 64: engram.v1.QueryResponse
-	(*ConfidenceInterval)(nil),    // 65: engram.v1.ConfidenceInterval
-	(*IntrospectRequest)(nil),     // 66: engram.v1.IntrospectRequest
-	(*IntrospectResponse)(nil),    // 67: engram.v1.IntrospectResponse
-	(*HealthStatus)(nil),          // 68: engram.v1.HealthStatus
-	(*ComponentHealth)(nil),       // 69: engram.v1.ComponentHealth
-	(*MemoryStatistics)(nil),      // 70: engram.v1.MemoryStatistics
-	nil,                           // 71: engram.v1.Memory.MetadataEntry
-	nil,                           // 72: engram.v1.PartialMemory.KnownFieldsEntry
-	nil,                           // 73: engram.v1.ReminisceResponse.EmotionalSummaryEntry
-	nil,                           // 74: engram.v1.ConsolidateResponse.StateChangesEntry
-	nil,                           // 75: engram.v1.CompleteResponse.FieldConfidencesEntry
-	nil,                           // 76: engram.v1.IntrospectResponse.MetricsEntry
-	nil,                           // 77: engram.v1.HealthStatus.ComponentsEntry
-	nil,                           // 78: engram.v1.MemoryStatistics.ByTypeEntry
-	(*timestamppb.Timestamp)(nil), // 79: google.protobuf.Timestamp
-	(*emptypb.Empty)(nil),         // 80: google.protobuf.Empty
+	(*FieldCompletion)(nil),       // 61: engram.v1.FieldCompletion
+	(*FieldAlternative)(nil),      // 62: engram.v1.FieldAlternative
+	(*AssociateRequest)(nil),      // 63: engram.v1.AssociateRequest
+	(*AssociateResponse)(nil),     // 64: engram.v1.AssociateResponse
+	(*QueryRequest)(nil),          // 65: engram.v1.QueryRequest
+	(*QueryResponse)(nil),         // 66: engram.v1.QueryResponse
+	(*ConfidenceInterval)(nil),    // 67: engram.v1.ConfidenceInterval
+	(*IntrospectRequest)(nil),     // 68: engram.v1.IntrospectRequest
+	(*IntrospectResponse)(nil),    // 69: engram.v1.IntrospectResponse
+	(*HealthStatus)(nil),          // 70: engram.v1.HealthStatus
+	(*ComponentHealth)(nil),       // 71: engram.v1.ComponentHealth
+	(*MemoryStatistics)(nil),      // 72: engram.v1.MemoryStatistics
+	nil,                           // 73: engram.v1.Memory.MetadataEntry
+	nil,                           // 74: engram.v1.PartialMemory.KnownFieldsEntry
+	nil,                           // 75: engram.v1.ReminisceResponse.EmotionalSummaryEntry
+	nil,                           // 76: engram.v1.ConsolidateResponse.StateChangesEntry
+	nil,                           // 77: engram.v1.CompleteResponse.FieldConfidencesEntry
+	nil,                           // 78: engram.v1.IntrospectResponse.MetricsEntry
+	nil,                           // 79: engram.v1.HealthStatus.ComponentsEntry
+	nil,                           // 80: engram.v1.MemoryStatistics.ByTypeEntry
+	(*timestamppb.Timestamp)(nil), // 81: google.protobuf.Timestamp
+	(*emptypb.Empty)(nil),         // 82: google.protobuf.Empty
 }
 var file_frontend_grpcapi_proto_engram_v1_engram_proto_depIdxs = []int32{
 	0,   // 0: engram.v1.Confidence.category:type_name -> engram.v1.ConfidenceCategory
 	8,   // 1: engram.v1.Memory.confidence:type_name -> engram.v1.Confidence
-	79,  // 2: engram.v1.Memory.last_access:type_name -> google.protobuf.Timestamp
-	79,  // 3: engram.v1.Memory.created_at:type_name -> google.protobuf.Timestamp
-	71,  // 4: engram.v1.Memory.metadata:type_name -> engram.v1.Memory.MetadataEntry
+	81,  // 2: engram.v1.Memory.last_access:type_name -> google.protobuf.Timestamp
+	81,  // 3: engram.v1.Memory.created_at:type_name -> google.protobuf.Timestamp
+	73,  // 4: engram.v1.Memory.metadata:type_name -> engram.v1.Memory.MetadataEntry
 	1,   // 5: engram.v1.Memory.memory_type:type_name -> engram.v1.MemoryType
-	79,  // 6: engram.v1.Episode.when:type_name -> google.protobuf.Timestamp
+	81,  // 6: engram.v1.Episode.when:type_name -> google.protobuf.Timestamp
 	8,   // 7: engram.v1.Episode.encoding_confidence:type_name -> engram.v1.Confidence
 	2,   // 8: engram.v1.Episode.consolidation_state:type_name -> engram.v1.ConsolidationState
-	79,  // 9: engram.v1.Episode.last_replay:type_name -> google.protobuf.Timestamp
+	81,  // 9: engram.v1.Episode.last_replay:type_name -> google.protobuf.Timestamp
 	12,  // 10: engram.v1.Cue.embedding:type_name -> engram.v1.EmbeddingCue
 	14,  // 11: engram.v1.Cue.context:type_name -> engram.v1.ContextCue
 	15,  // 12: engram.v1.Cue.temporal:type_name -> engram.v1.TemporalCue
 	13,  // 13: engram.v1.Cue.semantic:type_name -> engram.v1.SemanticCue
 	19,  // 14: engram.v1.Cue.pattern:type_name -> engram.v1.PatternCue
 	8,   // 15: engram.v1.Cue.threshold:type_name -> engram.v1.Confidence
-	79,  // 16: engram.v1.ContextCue.time_start:type_name -> google.protobuf.Timestamp
-	79,  // 17: engram.v1.ContextCue.time_end:type_name -> google.protobuf.Timestamp
+	81,  // 16: engram.v1.ContextCue.time_start:type_name -> google.protobuf.Timestamp
+	81,  // 17: engram.v1.ContextCue.time_end:type_name -> google.protobuf.Timestamp
 	16,  // 18: engram.v1.TemporalCue.pattern:type_name -> engram.v1.TemporalPattern
-	79,  // 19: engram.v1.TemporalCue.reference_time:type_name -> google.protobuf.Timestamp
+	81,  // 19: engram.v1.TemporalCue.reference_time:type_name -> google.protobuf.Timestamp
 	17,  // 20: engram.v1.TemporalPattern.interval:type_name -> engram.v1.RepeatingInterval
 	18,  // 21: engram.v1.TemporalPattern.relative:type_name -> engram.v1.RelativeTime
 	3,   // 22: engram.v1.RepeatingInterval.unit:type_name -> engram.v1.TimeUnit
 	3,   // 23: engram.v1.RelativeTime.unit:type_name -> engram.v1.TimeUnit
 	4,   // 24: engram.v1.RelativeTime.direction:type_name -> engram.v1.RelativeDirection
 	20,  // 25: engram.v1.PatternCue.fragments:type_name -> engram.v1.PartialMemory
-	72,  // 26: engram.v1.PartialMemory.known_fields:type_name -> engram.v1.PartialMemory.KnownFieldsEntry
+	74,  // 26: engram.v1.PartialMemory.known_fields:type_name -> engram.v1.PartialMemory.KnownFieldsEntry
 	8,   // 27: engram.v1.PartialMemory.fragment_confidence:type_name -> engram.v1.Confidence
 	9,   // 28: engram.v1.RememberRequest.memory:type_name -> engram.v1.Memory
 	10,  // 29: engram.v1.RememberRequest.episode:type_name -> engram.v1.Episode
@@ -5822,24 +6042,24 @@ var file_frontend_grpcapi_proto_engram_v1_engram_proto_depIdxs = []int32{
 	2,   // 31: engram.v1.RememberResponse.initial_state:type_name -> engram.v1.ConsolidationState
 	29,  // 32: engram.v1.RememberResponse.error:type_name -> engram.v1.ItemError
 	11,  // 33: engram.v1.RecallRequest.cue:type_name -> engram.v1.Cue
-	79,  // 34: engram.v1.RecallRequest.from_time:type_name -> google.protobuf.Timestamp
-	79,  // 35: engram.v1.RecallRequest.to_time:type_name -> google.protobuf.Timestamp
+	81,  // 34: engram.v1.RecallRequest.from_time:type_name -> google.protobuf.Timestamp
+	81,  // 35: engram.v1.RecallRequest.to_time:type_name -> google.protobuf.Timestamp
 	9,   // 36: engram.v1.RecallResponse.memories:type_name -> engram.v1.Memory
 	8,   // 37: engram.v1.RecallResponse.recall_confidence:type_name -> engram.v1.Confidence
 	25,  // 38: engram.v1.RecallResponse.metadata:type_name -> engram.v1.RecallMetadata
 	26,  // 39: engram.v1.RecallResponse.traces:type_name -> engram.v1.ActivationTrace
 	29,  // 40: engram.v1.RecallResponse.error:type_name -> engram.v1.ItemError
-	79,  // 41: engram.v1.ActivationTrace.timestamp:type_name -> google.protobuf.Timestamp
+	81,  // 41: engram.v1.ActivationTrace.timestamp:type_name -> google.protobuf.Timestamp
 	11,  // 42: engram.v1.ForgetRequest.pattern:type_name -> engram.v1.Cue
 	5,   // 43: engram.v1.ForgetRequest.mode:type_name -> engram.v1.ForgetMode
 	8,   // 44: engram.v1.ForgetResponse.forget_confidence:type_name -> engram.v1.Confidence
-	79,  // 45: engram.v1.StreamResponse.timestamp:type_name -> google.protobuf.Timestamp
-	79,  // 46: engram.v1.SpaceInfo.created_at:type_name -> google.protobuf.Timestamp
+	81,  // 45: engram.v1.StreamResponse.timestamp:type_name -> google.protobuf.Timestamp
+	81,  // 46: engram.v1.SpaceInfo.created_at:type_name -> google.protobuf.Timestamp
 	32,  // 47: engram.v1.SpaceInfo.settings:type_name -> engram.v1.SpaceSettings
 	33,  // 48: engram.v1.ListSpacesResponse.spaces:type_name -> engram.v1.SpaceInfo
 	32,  // 49: engram.v1.CreateSpaceRequest.settings:type_name -> engram.v1.SpaceSettings
 	33,  // 50: engram.v1.CreateSpaceResponse.space:type_name -> engram.v1.SpaceInfo
-	79,  // 51: engram.v1.HealthResponse.timestamp:type_name -> google.protobuf.Timestamp
+	81,  // 51: engram.v1.HealthResponse.timestamp:type_name -> google.protobuf.Timestamp
 	40,  // 52: engram.v1.HealthResponse.spaces:type_name -> engram.v1.SpaceHealth
 	41,  // 53: engram.v1.SpaceHealth.tiers:type_name -> engram.v1.TierCounts
 	9,   // 54: engram.v1.RecognizeRequest.memory:type_name -> engram.v1.Memory
@@ -5849,84 +6069,87 @@ var file_frontend_grpcapi_proto_engram_v1_engram_proto_depIdxs = []int32{
 	10,  // 58: engram.v1.ExperienceRequest.episode:type_name -> engram.v1.Episode
 	8,   // 59: engram.v1.ExperienceResponse.encoding_quality:type_name -> engram.v1.Confidence
 	2,   // 60: engram.v1.ExperienceResponse.state:type_name -> engram.v1.ConsolidationState
-	79,  // 61: engram.v1.ReminisceRequest.around_time:type_name -> google.protobuf.Timestamp
+	81,  // 61: engram.v1.ReminisceRequest.around_time:type_name -> google.protobuf.Timestamp
 	43,  // 62: engram.v1.ReminisceRequest.with_people:type_name -> engram.v1.PeopleList
-	79,  // 63: engram.v1.ReminisceRequest.time_window_start:type_name -> google.protobuf.Timestamp
-	79,  // 64: engram.v1.ReminisceRequest.time_window_end:type_name -> google.protobuf.Timestamp
+	81,  // 63: engram.v1.ReminisceRequest.time_window_start:type_name -> google.protobuf.Timestamp
+	81,  // 64: engram.v1.ReminisceRequest.time_window_end:type_name -> google.protobuf.Timestamp
 	10,  // 65: engram.v1.ReminisceResponse.episodes:type_name -> engram.v1.Episode
 	8,   // 66: engram.v1.ReminisceResponse.recall_vividness:type_name -> engram.v1.Confidence
-	73,  // 67: engram.v1.ReminisceResponse.emotional_summary:type_name -> engram.v1.ReminisceResponse.EmotionalSummaryEntry
-	80,  // 68: engram.v1.ConsolidateRequest.all:type_name -> google.protobuf.Empty
+	75,  // 67: engram.v1.ReminisceResponse.emotional_summary:type_name -> engram.v1.ReminisceResponse.EmotionalSummaryEntry
+	82,  // 68: engram.v1.ConsolidateRequest.all:type_name -> google.protobuf.Empty
 	44,  // 69: engram.v1.ConsolidateRequest.memory_ids:type_name -> engram.v1.MemoryIdList
 	52,  // 70: engram.v1.ConsolidateRequest.criteria:type_name -> engram.v1.ConsolidationCriteria
 	6,   // 71: engram.v1.ConsolidateRequest.mode:type_name -> engram.v1.ConsolidationMode
-	79,  // 72: engram.v1.ConsolidationCriteria.older_than:type_name -> google.protobuf.Timestamp
+	81,  // 72: engram.v1.ConsolidationCriteria.older_than:type_name -> google.protobuf.Timestamp
 	1,   // 73: engram.v1.ConsolidationCriteria.types:type_name -> engram.v1.MemoryType
-	74,  // 74: engram.v1.ConsolidateResponse.state_changes:type_name -> engram.v1.ConsolidateResponse.StateChangesEntry
-	79,  // 75: engram.v1.ConsolidateResponse.next_consolidation:type_name -> google.protobuf.Timestamp
-	56,  // 76: engram.v1.DreamResponse.replay:type_name -> engram.v1.ReplaySequence
-	57,  // 77: engram.v1.DreamResponse.insight:type_name -> engram.v1.Insight
-	58,  // 78: engram.v1.DreamResponse.progress:type_name -> engram.v1.ConsolidationProgress
-	8,   // 79: engram.v1.Insight.insight_confidence:type_name -> engram.v1.Confidence
-	19,  // 80: engram.v1.CompleteRequest.partial_pattern:type_name -> engram.v1.PatternCue
-	9,   // 81: engram.v1.CompleteResponse.completions:type_name -> engram.v1.Memory
-	8,   // 82: engram.v1.CompleteResponse.completion_confidence:type_name -> engram.v1.Confidence
-	75,  // 83: engram.v1.CompleteResponse.field_confidences:type_name -> engram.v1.CompleteResponse.FieldConfidencesEntry
-	7,   // 84: engram.v1.AssociateRequest.association_type:type_name -> engram.v1.AssociationType
-	10,  // 85: engram.v1.QueryResponse.episodes:type_name -> engram.v1.Episode
-	65,  // 86: engram.v1.QueryResponse.aggregate_confidence:type_name -> engram.v1.ConfidenceInterval
-	76,  // 87: engram.v1.IntrospectResponse.metrics:type_name -> engram.v1.IntrospectResponse.MetricsEntry
-	68,  // 88: engram.v1.IntrospectResponse.health:type_name -> engram.v1.HealthStatus
-	70,  // 89: engram.v1.IntrospectResponse.statistics:type_name -> engram.v1.MemoryStatistics
-	77,  // 90: engram.v1.HealthStatus.components:type_name -> engram.v1.HealthStatus.ComponentsEntry
-	78,  // 91: engram.v1.MemoryStatistics.by_type:type_name -> engram.v1.MemoryStatistics.ByTypeEntry
-	79,  // 92: engram.v1.MemoryStatistics.oldest_memory:type_name -> google.protobuf.Timestamp
-	79,  // 93: engram.v1.MemoryStatistics.newest_memory:type_name -> google.protobuf.Timestamp
-	2,   // 94: engram.v1.ConsolidateResponse.StateChangesEntry.value:type_name -> engram.v1.ConsolidationState
-	69,  // 95: engram.v1.HealthStatus.ComponentsEntry.value:type_name -> engram.v1.ComponentHealth
-	21,  // 96: engram.v1.EngramService.Remember:input_type -> engram.v1.RememberRequest
-	10,  // 97: engram.v1.EngramService.Store:input_type -> engram.v1.Episode
-	23,  // 98: engram.v1.EngramService.Recall:input_type -> engram.v1.RecallRequest
-	27,  // 99: engram.v1.EngramService.Forget:input_type -> engram.v1.ForgetRequest
-	21,  // 100: engram.v1.EngramService.StreamingRemember:input_type -> engram.v1.RememberRequest
-	23,  // 101: engram.v1.EngramService.StreamingRecall:input_type -> engram.v1.RecallRequest
-	30,  // 102: engram.v1.EngramService.Stream:input_type -> engram.v1.StreamRequest
-	34,  // 103: engram.v1.EngramService.ListSpaces:input_type -> engram.v1.ListSpacesRequest
-	36,  // 104: engram.v1.EngramService.CreateSpace:input_type -> engram.v1.CreateSpaceRequest
-	38,  // 105: engram.v1.EngramService.Health:input_type -> engram.v1.HealthRequest
-	63,  // 106: engram.v1.EngramService.ExecuteQuery:input_type -> engram.v1.QueryRequest
-	45,  // 107: engram.v1.EngramService.Recognize:input_type -> engram.v1.RecognizeRequest
-	47,  // 108: engram.v1.EngramService.Experience:input_type -> engram.v1.ExperienceRequest
-	49,  // 109: engram.v1.EngramService.Reminisce:input_type -> engram.v1.ReminisceRequest
-	51,  // 110: engram.v1.EngramService.Consolidate:input_type -> engram.v1.ConsolidateRequest
-	54,  // 111: engram.v1.EngramService.Dream:input_type -> engram.v1.DreamRequest
-	59,  // 112: engram.v1.EngramService.Complete:input_type -> engram.v1.CompleteRequest
-	61,  // 113: engram.v1.EngramService.Associate:input_type -> engram.v1.AssociateRequest
-	66,  // 114: engram.v1.EngramService.Introspect:input_type -> engram.v1.IntrospectRequest
-	22,  // 115: engram.v1.EngramService.Remember:output_type -> engram.v1.RememberResponse
-	22,  // 116: engram.v1.EngramService.Store:output_type -> engram.v1.RememberResponse
-	24,  // 117: engram.v1.EngramService.Recall:output_type -> engram.v1.RecallResponse
-	28,  // 118: engram.v1.EngramService.Forget:output_type -> engram.v1.ForgetResponse
-	22,  // 119: engram.v1.EngramService.StreamingRemember:output_type -> engram.v1.RememberResponse
-	24,  // 120: engram.v1.EngramService.StreamingRecall:output_type -> engram.v1.RecallResponse
-	31,  // 121: engram.v1.EngramService.Stream:output_type -> engram.v1.StreamResponse
-	35,  // 122: engram.v1.EngramService.ListSpaces:output_type -> engram.v1.ListSpacesResponse
-	37,  // 123: engram.v1.EngramService.CreateSpace:output_type -> engram.v1.CreateSpaceResponse
-	39,  // 124: engram.v1.EngramService.Health:output_type -> engram.v1.HealthResponse
-	64,  // 125: engram.v1.EngramService.ExecuteQuery:output_type -> engram.v1.QueryResponse
-	46,  // 126: engram.v1.EngramService.Recognize:output_type -> engram.v1.RecognizeResponse
-	48,  // 127: engram.v1.EngramService.Experience:output_type -> engram.v1.ExperienceResponse
-	50,  // 128: engram.v1.EngramService.Reminisce:output_type -> engram.v1.ReminisceResponse
-	53,  // 129: engram.v1.EngramService.Consolidate:output_type -> engram.v1.ConsolidateResponse
-	55,  // 130: engram.v1.EngramService.Dream:output_type -> engram.v1.DreamResponse
-	60,  // 131: engram.v1.EngramService.Complete:output_type -> engram.v1.CompleteResponse
-	62,  // 132: engram.v1.EngramService.Associate:output_type -> engram.v1.AssociateResponse
-	67,  // 133: engram.v1.EngramService.Introspect:output_type -> engram.v1.IntrospectResponse
-	115, // [115:134] is the sub-list for method output_type
-	96,  // [96:115] is the sub-list for method input_type
-	96,  // [96:96] is the sub-list for extension type_name
-	96,  // [96:96] is the sub-list for extension extendee
-	0,   // [0:96] is the sub-list for field type_name
+	76,  // 74: engram.v1.ConsolidateResponse.state_changes:type_name -> engram.v1.ConsolidateResponse.StateChangesEntry
+	81,  // 75: engram.v1.ConsolidateResponse.next_consolidation:type_name -> google.protobuf.Timestamp
+	9,   // 76: engram.v1.ConsolidateResponse.formed:type_name -> engram.v1.Memory
+	56,  // 77: engram.v1.DreamResponse.replay:type_name -> engram.v1.ReplaySequence
+	57,  // 78: engram.v1.DreamResponse.insight:type_name -> engram.v1.Insight
+	58,  // 79: engram.v1.DreamResponse.progress:type_name -> engram.v1.ConsolidationProgress
+	8,   // 80: engram.v1.Insight.insight_confidence:type_name -> engram.v1.Confidence
+	19,  // 81: engram.v1.CompleteRequest.partial_pattern:type_name -> engram.v1.PatternCue
+	9,   // 82: engram.v1.CompleteResponse.completions:type_name -> engram.v1.Memory
+	8,   // 83: engram.v1.CompleteResponse.completion_confidence:type_name -> engram.v1.Confidence
+	77,  // 84: engram.v1.CompleteResponse.field_confidences:type_name -> engram.v1.CompleteResponse.FieldConfidencesEntry
+	61,  // 85: engram.v1.CompleteResponse.fields:type_name -> engram.v1.FieldCompletion
+	62,  // 86: engram.v1.FieldCompletion.alternatives:type_name -> engram.v1.FieldAlternative
+	7,   // 87: engram.v1.AssociateRequest.association_type:type_name -> engram.v1.AssociationType
+	10,  // 88: engram.v1.QueryResponse.episodes:type_name -> engram.v1.Episode
+	67,  // 89: engram.v1.QueryResponse.aggregate_confidence:type_name -> engram.v1.ConfidenceInterval
+	78,  // 90: engram.v1.IntrospectResponse.metrics:type_name -> engram.v1.IntrospectResponse.MetricsEntry
+	70,  // 91: engram.v1.IntrospectResponse.health:type_name -> engram.v1.HealthStatus
+	72,  // 92: engram.v1.IntrospectResponse.statistics:type_name -> engram.v1.MemoryStatistics
+	79,  // 93: engram.v1.HealthStatus.components:type_name -> engram.v1.HealthStatus.ComponentsEntry
+	80,  // 94: engram.v1.MemoryStatistics.by_type:type_name -> engram.v1.MemoryStatistics.ByTypeEntry
+	81,  // 95: engram.v1.MemoryStatistics.oldest_memory:type_name -> google.protobuf.Timestamp
+	81,  // 96: engram.v1.MemoryStatistics.newest_memory:type_name -> google.protobuf.Timestamp
+	2,   // 97: engram.v1.ConsolidateResponse.StateChangesEntry.value:type_name -> engram.v1.ConsolidationState
+	71,  // 98: engram.v1.HealthStatus.ComponentsEntry.value:type_name -> engram.v1.ComponentHealth
+	21,  // 99: engram.v1.EngramService.Remember:input_type -> engram.v1.RememberRequest
+	10,  // 100: engram.v1.EngramService.Store:input_type -> engram.v1.Episode
+	23,  // 101: engram.v1.EngramService.Recall:input_type -> engram.v1.RecallRequest
+	27,  // 102: engram.v1.EngramService.Forget:input_type -> engram.v1.ForgetRequest
+	21,  // 103: engram.v1.EngramService.StreamingRemember:input_type -> engram.v1.RememberRequest
+	23,  // 104: engram.v1.EngramService.StreamingRecall:input_type -> engram.v1.RecallRequest
+	30,  // 105: engram.v1.EngramService.Stream:input_type -> engram.v1.StreamRequest
+	34,  // 106: engram.v1.EngramService.ListSpaces:input_type -> engram.v1.ListSpacesRequest
+	36,  // 107: engram.v1.EngramService.CreateSpace:input_type -> engram.v1.CreateSpaceRequest
+	38,  // 108: engram.v1.EngramService.Health:input_type -> engram.v1.HealthRequest
+	65,  // 109: engram.v1.EngramService.ExecuteQuery:input_type -> engram.v1.QueryRequest
+	45,  // 110: engram.v1.EngramService.Recognize:input_type -> engram.v1.RecognizeRequest
+	47,  // 111: engram.v1.EngramService.Experience:input_type -> engram.v1.ExperienceRequest
+	49,  // 112: engram.v1.EngramService.Reminisce:input_type -> engram.v1.ReminisceRequest
+	51,  // 113: engram.v1.EngramService.Consolidate:input_type -> engram.v1.ConsolidateRequest
+	54,  // 114: engram.v1.EngramService.Dream:input_type -> engram.v1.DreamRequest
+	59,  // 115: engram.v1.EngramService.Complete:input_type -> engram.v1.CompleteRequest
+	63,  // 116: engram.v1.EngramService.Associate:input_type -> engram.v1.AssociateRequest
+	68,  // 117: engram.v1.EngramService.Introspect:input_type -> engram.v1.IntrospectRequest
+	22,  // 118: engram.v1.EngramService.Remember:output_type -> engram.v1.RememberResponse
+	22,  // 119: engram.v1.EngramService.Store:output_type -> engram.v1.RememberResponse
+	24,  // 120: engram.v1.EngramService.Recall:output_type -> engram.v1.RecallResponse
+	28,  // 121: engram.v1.EngramService.Forget:output_type -> engram.v1.ForgetResponse
+	22,  // 122: engram.v1.EngramService.StreamingRemember:output_type -> engram.v1.RememberResponse
+	24,  // 123: engram.v1.EngramService.StreamingRecall:output_type -> engram.v1.RecallResponse
+	31,  // 124: engram.v1.EngramService.Stream:output_type -> engram.v1.StreamResponse
+	35,  // 125: engram.v1.EngramService.ListSpaces:output_type -> engram.v1.ListSpacesResponse
+	37,  // 126: engram.v1.EngramService.CreateSpace:output_type -> engram.v1.CreateSpaceResponse
+	39,  // 127: engram.v1.EngramService.Health:output_type -> engram.v1.HealthResponse
+	66,  // 128: engram.v1.EngramService.ExecuteQuery:output_type -> engram.v1.QueryResponse
+	46,  // 129: engram.v1.EngramService.Recognize:output_type -> engram.v1.RecognizeResponse
+	48,  // 130: engram.v1.EngramService.Experience:output_type -> engram.v1.ExperienceResponse
+	50,  // 131: engram.v1.EngramService.Reminisce:output_type -> engram.v1.ReminisceResponse
+	53,  // 132: engram.v1.EngramService.Consolidate:output_type -> engram.v1.ConsolidateResponse
+	55,  // 133: engram.v1.EngramService.Dream:output_type -> engram.v1.DreamResponse
+	60,  // 134: engram.v1.EngramService.Complete:output_type -> engram.v1.CompleteResponse
+	64,  // 135: engram.v1.EngramService.Associate:output_type -> engram.v1.AssociateResponse
+	69,  // 136: engram.v1.EngramService.Introspect:output_type -> engram.v1.IntrospectResponse
+	118, // [118:137] is the sub-list for method output_type
+	99,  // [99:118] is the sub-list for method input_type
+	99,  // [99:99] is the sub-list for extension type_name
+	99,  // [99:99] is the sub-list for extension extendee
+	0,   // [0:99] is the sub-list for field type_name
 }
 
 func init() { file_frontend_grpcapi_proto_engram_v1_engram_proto_init() }
@@ -5982,7 +6205,7 @@ func file_frontend_grpcapi_proto_engram_v1_engram_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDesc), len(file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDesc)),
 			NumEnums:      8,
-			NumMessages:   71,
+			NumMessages:   73,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
