@@ -1,6 +1,10 @@
 package httpapi
 
-import "github.com/valyala/fastjson"
+import (
+	"bytes"
+
+	"github.com/valyala/fastjson"
+)
 
 // Optional fields of a JSON body object, for the routes whose bodies are small enough to
 // be read by name rather than in one visit. Absent and null read as the zero value.
@@ -46,4 +50,12 @@ func optRange(v *fastjson.Value, name string, lo, hi float64) (float32, error) {
 		return fieldRange(f, name, lo, hi)
 	}
 	return 0, nil
+}
+
+// optionalObject is jsonObject for routes whose body may be empty: nil then.
+func (rq *request) optionalObject() (*fastjson.Value, error) {
+	if len(bytes.TrimSpace(rq.ctx.Request.Body())) == 0 {
+		return nil, nil
+	}
+	return rq.jsonObject()
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"time"
@@ -23,11 +22,11 @@ func (s *Server) handleConsolidate(rq *request) error {
 		body   string
 		cutoff time.Time
 	)
-	if len(bytes.TrimSpace(rq.ctx.Request.Body())) > 0 {
-		v, err := rq.jsonObject()
-		if err != nil {
-			return err
-		}
+	v, err := rq.optionalObject()
+	if err != nil {
+		return err
+	}
+	if v != nil {
 		if body, err = spaceOfBody(v); err != nil {
 			return err
 		}

@@ -42,6 +42,7 @@ func (s *Server) routes() *router {
 
 	rt.handle(get, "/api/v1/system/health", s.handleSystemHealth)
 	rt.handle(get, "/api/v1/system/introspect", s.handleIntrospect)
+	rt.handle(post, "/api/v1/maintenance/compact", s.handleCompact)
 	rt.handle(get, "/health", s.handleHealth)
 	rt.handle(get, "/health/alive", s.handleAlive)
 	rt.handle(get, "/metrics", s.handleMetrics)
