@@ -31,15 +31,35 @@ func sortScored(s []index.Scored) {
 	})
 }
 
-// candidate is a memory considered by one recall.
+// candidate is a memory considered by one recall, with its two kinds of evidence.
 type candidate struct {
-	row        uint32
-	sim        float32 // direct similarity (0 if reached only by spreading)
-	activation float32
-	direct     bool
-	full       bool // every query term occurs in the content
-	score      float32
-	path       []uint32
+	row    uint32
+	sim    float32  // direct similarity to the cue, vector or lexical (0 if not a direct match)
+	spread float32  // activation reached over association edges (0 if none)
+	path   []uint32 // the activation path [seed, ..., row] that gave spread
+	seed   bool     // seeded the spreading
+	full   bool     // every query term occurs in the content
+	score  float32
+}
+
+// evidence returns the base score of c under mode and whether spreading gave it.
+// Similarity: the direct match alone. Hybrid: the stronger of the two, a tie going to the
+// direct match. Spreading: only seeds count their direct match; every other memory is
+// scored by the activation that reached it, or not at all (docs/recall.md).
+func (c *candidate) evidence(mode RecallMode) (base float32, spreading bool) {
+	direct := c.sim
+	switch mode {
+	case ModeSimilarity:
+		return direct, false
+	case ModeSpreading:
+		if !c.seed {
+			direct = 0
+		}
+	}
+	if c.spread > direct {
+		return c.spread, true
+	}
+	return direct, false
 }
 
 // Recall answers a cue: direct similarity (vector and lexical), spreading activation over
@@ -114,12 +134,10 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 	if qvec != nil && simd.Norm(qvec) > 0 {
 		vaccept := func(r uint32) bool { return accept(r) && st.recs[r].hasVec && st.recs[r].seg == nil }
 		for _, h := range st.similar(qvec, len(st.recs), want, vaccept) {
-			if h.Score <= 0 {
-				continue
+			if h.Score > 0 {
+				c := get(h.Row)
+				c.sim = max(c.sim, h.Score)
 			}
-			c := get(h.Row)
-			c.sim = max(c.sim, h.Score)
-			c.direct = true
 		}
 		// Warm and cold segments are scanned in place (mmap'd, SIMD batch kernel).
 		for _, sg := range st.segs {
@@ -131,12 +149,10 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 				return accept(r) && st.recs[r].seg == sg
 			}
 			for _, h := range sg.s.Scan(qvec, want, saccept) {
-				if h.Score <= 0 {
-					continue
+				if h.Score > 0 {
+					c := get(sg.rows[h.Index])
+					c.sim = max(c.sim, h.Score)
 				}
-				c := get(sg.rows[h.Index])
-				c.sim = max(c.sim, h.Score)
-				c.direct = true
 			}
 		}
 	}
@@ -163,12 +179,7 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 			c := get(h.Row)
 			c.sim = max(c.sim, lexSim)
 			c.full = c.full || h.Matched >= lr.QueryTerms
-			c.direct = true
 		}
-	}
-	for _, c := range cands {
-		c.activation = c.sim
-		c.path = []uint32{c.row}
 	}
 
 	hops := 0
@@ -190,38 +201,31 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 		}
 		gs := make([]graph.Seed, len(seeds))
 		for i, c := range seeds {
+			c.seed = true
 			gs[i] = graph.Seed{Node: c.row, Activation: c.sim}
 		}
-		p := graph.DefaultParams()
-		if cue.Mode == ModeSpreading {
-			p.MaxHops++
-		}
-		sr := st.graph.Spread(gs, p, accept)
+		sr := st.graph.Spread(gs, recallSpreadParams(cue.Mode), accept)
 		hops = sr.Hops
 		for _, a := range sr.Nodes {
 			if a.Hops == 0 {
-				continue
+				continue // a seed at its own activation: that is its direct match
 			}
 			c := get(a.Node)
-			if a.Activation > c.activation {
-				c.activation = a.Activation
-				if !c.direct {
-					c.path = a.Path
-				}
-			}
+			c.spread, c.path = a.Activation, a.Path
 		}
 	}
 
-	hits := make([]*candidate, 0, len(cands))
+	type hit struct {
+		*candidate
+		base      float32
+		spreading bool
+	}
+	hits := make([]hit, 0, len(cands))
 	for _, c := range cands {
-		m := &st.recs[c.row].m
-		base := c.sim
-		if !c.direct {
-			base = c.activation
-		}
-		c.score = modulate(base, m, now)
+		base, spreading := c.evidence(cue.Mode)
+		c.score = modulate(base, &st.recs[c.row].m, now)
 		if c.score >= cue.Threshold && c.score > 0 {
-			hits = append(hits, c)
+			hits = append(hits, hit{candidate: c, base: base, spreading: spreading})
 		}
 	}
 	sort.Slice(hits, func(i, j int) bool {
@@ -244,24 +248,28 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 	for i, c := range hits {
 		rows[i] = c.row
 		sum += c.score
+		path := []uint32{c.row}
+		if c.spreading {
+			path = c.path
+		}
 		h := Hit{
 			Memory:     st.memoryAt(c.row, cue.WithEmbeddings),
 			Score:      c.score,
 			Similarity: c.sim,
-			Activation: c.activation,
-			Direct:     c.direct,
-			Path:       st.ids(c.path),
+			Activation: c.base,
+			Direct:     !c.spreading,
+			Path:       st.ids(path),
 		}
 		switch {
 		case h.Memory.Type == Semantic && len(h.Memory.Citations) > 0:
 			res.Reconstructed = append(res.Reconstructed, h)
-		case c.direct && c.score > vividScore:
+		case h.Direct && c.score > vividScore:
 			res.Vivid = append(res.Vivid, h)
 		default:
 			res.Associated = append(res.Associated, h)
 		}
 		if cue.Trace {
-			res.Traces = append(res.Traces, Trace{MemoryID: h.Memory.ID, Activation: c.activation, Path: h.Path})
+			res.Traces = append(res.Traces, Trace{MemoryID: h.Memory.ID, Activation: c.base, Path: h.Path})
 		}
 	}
 	if len(hits) > 0 {

@@ -267,11 +267,17 @@ func TestAutoLinkAheadOfBacklog(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.mu.RUnlock()
-	st.link.indexHold.Lock() // the index lane stops before its next insert
+	release := make(chan struct{})
+	hold := func() { <-release }
+	st.link.beforeInsert.Store(&hold) // the index lane stops before its next insert
 	held := true
+	letGo := func() {
+		st.link.beforeInsert.Store(nil)
+		close(release)
+	}
 	defer func() {
 		if held {
-			st.link.indexHold.Unlock()
+			letGo()
 		}
 	}()
 	vecs = rememberRandom(t, s, rng, vecs, 1000) // a backlog: edges of rows the index has not taken wait for it
@@ -301,7 +307,7 @@ func TestAutoLinkAheadOfBacklog(t *testing.T) {
 	if q := s.Stats().LinkQueue; q < 1000 {
 		t.Fatalf("link queue %d: the backlog is gone while the index lane was held", q)
 	}
-	st.link.indexHold.Unlock()
+	letGo()
 	held = false
 	waitForEdges(t, s)
 	// Linked once: the twins' turn came and went without a second set of edges.

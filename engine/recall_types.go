@@ -6,9 +6,15 @@ import "time"
 type RecallMode uint8
 
 const (
-	ModeHybrid     RecallMode = iota // direct similarity plus spreading activation
-	ModeSimilarity                   // direct matches only
-	ModeSpreading                    // seeds are only used to spread; direct matches still rank
+	// ModeHybrid scores every memory by the stronger of its direct match and the
+	// activation spread to it from the strongest direct matches (the seeds).
+	ModeHybrid RecallMode = iota
+	// ModeSimilarity scores by the direct match alone; edges are never used.
+	ModeSimilarity
+	// ModeSpreading answers from associations: the seeds by their direct match (or a
+	// stronger activation), every other memory only by the activation that reached it,
+	// over one more hop than hybrid.
+	ModeSpreading
 )
 
 // Cue is everything a recall asks for. Zero values mean the documented defaults.
@@ -32,10 +38,10 @@ type Cue struct {
 type Hit struct {
 	Memory     Memory
 	Score      float32  // final score used for ranking and the threshold
-	Similarity float32  // direct similarity to the cue (0 when reached only by spreading)
-	Activation float32  // activation level after spreading (similarity for direct hits)
-	Direct     bool     // matched the cue directly
-	Path       []string // activation path from a seed to this memory (ids), len 1 for direct
+	Similarity float32  // direct similarity to the cue (0 when not a direct match)
+	Activation float32  // the evidence that gave the score, before retention and confidence
+	Direct     bool     // the direct match gave the score (else spreading activation did)
+	Path       []string // [id] when Direct, else the activation path [seed, ..., id]
 }
 
 // Trace records how activation reached a memory.
@@ -46,7 +52,7 @@ type Trace struct {
 }
 
 // RecallResult splits hits the way the API does: vivid (direct, score > 0.7), associated
-// (weaker direct hits and memories reached only by spreading) and reconstructed
+// (weaker direct hits and memories scored by spreading activation) and reconstructed
 // (consolidated semantic memories answering the cue).
 type RecallResult struct {
 	Vivid         []Hit

@@ -27,14 +27,23 @@ func TestRecallOutputGolden(t *testing.T) {
 		Confidence: confidenceInfo{0.6, "Medium"}, SimilarityScore: 0.42}}
 	a.RecallConfidence = confidenceInfo{0.81, "High"}
 	var buf bytes.Buffer
-	if err := writeRecall(&buf, "deploy failed", "ops", a); err != nil {
+	if err := writeRecall(&buf, "deploy failed", "ops", a, false); err != nil {
 		t.Fatal(err)
 	}
 	checkGolden(t, "recall.golden", buf.Bytes())
 	checkBoxAligned(t, buf.String())
 
+	a.Memories.Vivid[0].ActivationLevel, a.Memories.Vivid[0].RetrievalPath = 0.91, "direct"
+	a.Memories.Associated[0].ActivationLevel, a.Memories.Associated[0].RetrievalPath = 0.28, "spreading: mem_1 -> mem_3 -> mem_2"
 	buf.Reset()
-	if err := writeRecall(&buf, "nothing", "ops", recallAnswer{}); err != nil {
+	if err := writeRecall(&buf, "deploy failed", "ops", a, true); err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "recall_trace.golden", buf.Bytes())
+	checkBoxAligned(t, buf.String())
+
+	buf.Reset()
+	if err := writeRecall(&buf, "nothing", "ops", recallAnswer{}, false); err != nil {
 		t.Fatal(err)
 	}
 	if want := "No memories recalled for \"nothing\" in space 'ops'\n"; buf.String() != want {

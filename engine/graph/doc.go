@@ -17,6 +17,9 @@
 //     new adjacency and swap the node's pointer atomically, so Spread, Neighbors and
 //     Degree take no lock and never wait for a writer. A Spread that runs while edges
 //     change sees each node either before or after a change, never half of one.
+//   - A node's activation is the best product over the walks of at most MaxHops hops from
+//     a seed (through accepted nodes, and non-seeds unless Params.RaiseSeeds), or its own
+//     seed activation if larger, when neither fanout nor budget cuts the search.
 //   - Spread is deterministic: for the same edges, seeds and parameters it returns the
 //     same nodes, activations and paths, whatever the order of seeds or edge insertion.
 //     No map iteration order reaches a result.

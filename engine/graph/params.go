@@ -8,6 +8,12 @@ type Params struct {
 	Threshold float32 // activation below this is neither propagated nor reported, default 0.05
 	Budget    int     // maximum node visits (expansions of a node's edges), default 10000
 	MaxFanout int     // strongest edges followed per node, default 32
+	// RaiseSeeds lets an association raise a seed above its own activation, as it raises
+	// any other node: the seed then reports the stronger path that reached it. Off, a seed
+	// keeps its seed activation and path whatever reaches it. Recall turns it on, so a
+	// direct match whose association is the stronger evidence is scored by it
+	// (docs/recall.md).
+	RaiseSeeds bool
 }
 
 // Default parameter values.

@@ -35,7 +35,8 @@ type Result struct {
 // expanded strongest first, following each node's p.MaxFanout strongest edges, and the
 // call stops once p.Budget expansions have been made. A node whose activation × Decay
 // is under the threshold could raise nothing and is not expanded (nor counted as a
-// visit). Seeds keep their own activation.
+// visit). Seeds keep their own activation unless p.RaiseSeeds lets a stronger offer raise
+// them like any other node.
 // Nodes for which accept returns false are neither reported nor propagated through;
 // accept is called at most once per node and call, and a nil accept admits every node.
 //
@@ -103,8 +104,8 @@ func (s *scratch) expand(f frontierEntry, p Params, token uint32, accept func(ui
 			return
 		}
 		st := s.touch(n, accept)
-		if st.flags != 0 || a <= st.act {
-			continue // rejected, a seed, or already at least as active
+		if st.flags&flagRejected != 0 || (st.flags&flagSeed != 0 && !p.RaiseSeeds) || a <= st.act {
+			continue // rejected, a seed kept as given, or already at least as active
 		}
 		s.record(n, st, a, f.raise)
 		if st.queued != token {

@@ -117,6 +117,19 @@ func TestSpread(t *testing.T) {
 			wantVisited: 2,
 		},
 		{
+			name:   "RaiseSeeds: a stronger association raises a seed, with its path",
+			edges:  []testEdge{{a: a, b: b, w: 1}, {a: b, b: c, w: 1}},
+			seeds:  []Seed{{Node: a, Activation: 1}, {Node: b, Activation: 0.1}},
+			params: Params{MaxHops: 3, Decay: 0.5, Threshold: 0.01, RaiseSeeds: true},
+			want: []Activated{
+				{Node: a, Activation: 1, Hops: 0, Path: []uint32{a}},
+				{Node: b, Activation: 0.5, Hops: 1, Path: []uint32{a, b}},
+				{Node: c, Activation: 0.25, Hops: 2, Path: []uint32{a, b, c}},
+			},
+			wantHops:    2,
+			wantVisited: 5, // a, b; b raised, c at 0.05 through the seed b; c raised
+		},
+		{
 			name:   "duplicate seeds keep the largest activation",
 			edges:  []testEdge{{a: a, b: b, w: 1}},
 			seeds:  []Seed{{Node: a, Activation: 0.2}, {Node: a, Activation: 0.8}, {Node: a, Activation: 0.4}},
@@ -310,16 +323,19 @@ func TestSpreadDeterministic(t *testing.T) {
 
 // TestSpreadMatchesExhaustiveSearch compares activations with the definition: the best
 // product over all walks of at most MaxHops hops from a seed whose inner nodes are
-// accepted non-seeds, when neither fanout nor budget limits the search.
+// accepted non-seeds (accepted nodes with RaiseSeeds), or a seed's own activation if
+// larger, when neither fanout nor budget limits the search.
 func TestSpreadMatchesExhaustiveSearch(t *testing.T) {
-	for trial := range 20 {
+	for trial := range 40 {
 		t.Run(fmt.Sprint(trial), func(t *testing.T) {
 			const nodes = 60
-			edges := randomEdges(nodes, 4, uint64(trial))
+			edges := randomEdges(nodes, 4, uint64(trial%20))
 			g := build(edges)
-			seeds := randomSeeds(nodes, 3, uint64(trial)+1000)
+			seeds := randomSeeds(nodes, 3, uint64(trial%20)+1000)
 			accept := func(n uint32) bool { return n%7 != 3 }
-			p := Params{MaxHops: 1 + trial%4, Decay: 0.8, Threshold: 0.03, MaxFanout: nodes, Budget: 1 << 30}
+			// Odd trials let associations raise seeds; trials 0-19 and 20-39 cover the same
+			// graphs both ways.
+			p := Params{MaxHops: 1 + trial%4, Decay: 0.8, Threshold: 0.03, MaxFanout: nodes, Budget: 1 << 30, RaiseSeeds: trial >= 20}
 			got := map[uint32]float32{}
 			for _, n := range g.Spread(seeds, p, accept).Nodes {
 				got[n.Node] = n.Activation
@@ -354,7 +370,7 @@ func exhaustive(g *Graph, seeds []Seed, p Params, accept func(uint32) bool) map[
 		for _, e := range g.Neighbors(n) {
 			next := act * p.Decay * e.Weight
 			_, seed := isSeed[e.To]
-			if next < p.Threshold || seed || !accept(e.To) {
+			if next < p.Threshold || (seed && !p.RaiseSeeds) || !accept(e.To) {
 				continue
 			}
 			best[e.To] = max(best[e.To], next)

@@ -96,8 +96,8 @@ func explain(h *engine.Hit) string {
 		from = " from " + h.Path[0]
 	}
 	hops := max(len(h.Path)-1, 1)
-	return fmt.Sprintf("Reached by spreading activation over %d association hop(s)%s; activation %.2f, score %.2f.",
-		hops, from, h.Activation, h.Score)
+	return fmt.Sprintf("Reached by spreading activation over %d association hop(s)%s; activation %.2f (direct similarity %.2f), score %.2f.",
+		hops, from, h.Activation, h.Similarity, h.Score)
 }
 
 func memoryResults(hits []engine.Hit) []memoryResult {

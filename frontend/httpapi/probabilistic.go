@@ -89,7 +89,8 @@ func evidenceOf(h *engine.Hit) evidence {
 			Description: fmt.Sprintf("%s matches the cue directly (similarity %.2f).", h.Memory.ID, h.Similarity)}
 	}
 	return evidence{SourceType: "spreading_activation", Strength: finite32(h.Score),
-		Description: fmt.Sprintf("%s was reached through association: %s.", h.Memory.ID, retrievalPath(h))}
+		Description: fmt.Sprintf("%s was reached through association: %s (activation %.2f, stronger than its direct similarity %.2f).",
+			h.Memory.ID, retrievalPath(h), h.Activation, h.Similarity)}
 }
 
 // uncertaintyOf lists what makes the answer uncertain, each with its measured impact.
@@ -120,7 +121,7 @@ func uncertaintyOf(hits []engine.Hit, scores []float64) []uncertaintyEntry {
 		out = append(out, uncertaintyEntry{
 			SourceType:  "indirect_evidence",
 			Impact:      float64(indirect) / float64(n),
-			Explanation: fmt.Sprintf("%d of %d results were reached only by spreading activation.", indirect, n),
+			Explanation: fmt.Sprintf("%d of %d results were scored by spreading activation rather than a direct match.", indirect, n),
 		})
 	}
 	if lowConf > 0 {

@@ -23,6 +23,7 @@ func (s *Server) routes() *router {
 	rt.handle(post, "/api/v1/memories/associate", s.handleAssociate)
 	rt.handle(get, "/api/v1/memories/{id}", s.handleGet)
 	rt.handle(delete, "/api/v1/memories/{id}", s.handleDelete)
+	rt.handle(get, "/api/v1/memories/{id}/associations", s.handleAssociations)
 	rt.handle(get, "/api/v1/query/probabilistic", s.handleProbabilistic)
 	rt.handle(post, "/api/v1/complete", s.handleComplete)
 	rt.handle(post, "/api/v1/query", s.handleQuery)

@@ -78,7 +78,7 @@ func (lc leakCheck) clean(i int, what string, body []byte, echoes ...string) {
 
 // TestIsolationSuite has eight tenants write concurrently into their own spaces, over
 // HTTP, with API keys scoped to their space, then reads every path (recall in each mode,
-// list, get, search, probabilistic query, consolidations, SSE, gRPC Stream and Recall,
+// list, get, associations, search, probabilistic query, consolidations, SSE, gRPC Stream and Recall,
 // /metrics, health, spaces) as each tenant and looks for any other tenant's data.
 func TestIsolationSuite(t *testing.T) {
 	keysFile := filepath.Join(t.TempDir(), "keys.json")
@@ -282,6 +282,7 @@ func TestIsolationSuite(t *testing.T) {
 			if !strings.Contains(string(b), tn.marker) {
 				t.Errorf("same-id-%d read from %s is not its own: %s", n, tn.space, b)
 			}
+			get("associations of a shared id", fmt.Sprint("/api/v1/memories/same-id-", n, "/associations"))
 		}
 		cons := get("consolidations", "/api/v1/consolidations")
 		var c struct {
@@ -324,6 +325,9 @@ func TestIsolationSuite(t *testing.T) {
 			lc.clean(i, "get of another tenant's id", a.body, o.only[0])
 			a = ts.do(t, req{method: http.MethodDelete, path: "/api/v1/memories/" + o.only[0], header: pairs(as(i))})
 			a.expectError(t, http.StatusNotFound, "MEMORY_NOT_FOUND")
+			a = ts.get(t, "/api/v1/memories/"+o.only[0]+"/associations", as(i)...)
+			a.expectError(t, http.StatusNotFound, "MEMORY_NOT_FOUND")
+			lc.clean(i, "associations of another tenant's id", a.body, o.only[0])
 		}
 
 		// gRPC reads.
