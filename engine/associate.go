@@ -16,8 +16,8 @@ const KindAssociation graph.EdgeKind = 4
 // DefaultAssociationStrength is the strength of an Associate that gives none.
 const DefaultAssociationStrength = 0.5
 
-// Association is the outcome of Associate.
-type Association struct {
+// AssociateResult is the outcome of Associate.
+type AssociateResult struct {
 	Created  bool    // no edge joined the two memories before
 	Previous float32 // the edge's weight before, 0 when created
 	Strength float32 // the edge's weight now
@@ -29,27 +29,27 @@ type Association struct {
 // edge is written to the WAL (a links record of the source) before it is applied, so it
 // is durable per the sync mode, and spreading activation follows it at once. strength 0
 // means DefaultAssociationStrength. ErrNotFound names a missing memory.
-func (s *Space) Associate(ctx context.Context, source, target string, strength float32) (Association, error) {
+func (s *Space) Associate(ctx context.Context, source, target string, strength float32) (AssociateResult, error) {
 	if err := ctx.Err(); err != nil {
-		return Association{}, err
+		return AssociateResult{}, err
 	}
 	for _, c := range []struct{ name, id string }{{"source_memory", source}, {"target_memory", target}} {
 		if err := ValidateID(c.id); err != nil {
-			return Association{}, fmt.Errorf("%s: %w", c.name, err)
+			return AssociateResult{}, fmt.Errorf("%s: %w", c.name, err)
 		}
 	}
 	if source == target {
-		return Association{}, fmt.Errorf("%w: source_memory and target_memory are the same memory %q", ErrInvalidInput, source)
+		return AssociateResult{}, fmt.Errorf("%w: source_memory and target_memory are the same memory %q", ErrInvalidInput, source)
 	}
 	if strength == 0 {
 		strength = DefaultAssociationStrength
 	}
 	if !(strength > 0 && strength <= 1) {
-		return Association{}, fmt.Errorf("%w: strength must be in (0, 1]", ErrInvalidInput)
+		return AssociateResult{}, fmt.Errorf("%w: strength must be in (0, 1]", ErrInvalidInput)
 	}
 	st, err := s.acquireForWrite()
 	if err != nil {
-		return Association{}, err
+		return AssociateResult{}, err
 	}
 	defer s.mu.RUnlock()
 	defer st.lockIDs(source, target)()
@@ -63,12 +63,12 @@ func (s *Space) Associate(ctx context.Context, source, target string, strength f
 		row, ok := st.byID[id]
 		if !ok {
 			st.mu.RUnlock()
-			return Association{}, fmt.Errorf("%w: %q in space %q", ErrNotFound, id, s.id)
+			return AssociateResult{}, fmt.Errorf("%w: %q in space %q", ErrNotFound, id, s.id)
 		}
 		rows[i] = row
 	}
 	version = st.recs[rows[0]].m.StoredAt.UnixNano()
-	var a Association
+	var a AssociateResult
 	a.Created = true
 	for _, e := range st.graph.Neighbors(rows[0]) {
 		if e.To == rows[1] {
@@ -85,7 +85,7 @@ func (s *Space) Associate(ctx context.Context, source, target string, strength f
 	st.cp.RLock()
 	defer st.cp.RUnlock()
 	if _, err := st.log.Append(wal.Entry{Type: recLinks, Payload: encodeLinks(nil, source, version, links)}); err != nil {
-		return Association{}, st.checkLog(err)
+		return AssociateResult{}, st.checkLog(err)
 	}
 	st.mu.Lock()
 	st.applyLinks(source, version, links)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 // TestAssociateStrengthensAndSurvivesReopen creates an explicit edge between two
@@ -17,8 +18,9 @@ func TestAssociateStrengthensAndSurvivesReopen(t *testing.T) {
 	s := mustSpace(t, e, "default")
 	other := mustSpace(t, e, "other")
 	for i, id := range []string{"a", "b", "c"} {
-		// Orthogonal vectors: the linker makes no similarity edge between them.
-		if _, err := s.Remember(ctx, Memory{ID: id, Content: "memory " + id, Embedding: unit(16, i)}, RememberOptions{}); err != nil {
+		// Orthogonal vectors hours apart: the linker makes no similarity or temporal edge.
+		m := Memory{ID: id, Content: "memory " + id, Embedding: unit(16, i), ObservedAt: time.Now().Add(-time.Duration(3*i+1) * time.Hour)}
+		if _, err := s.Remember(ctx, m, RememberOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -61,21 +63,21 @@ func TestAssociateStrengthensAndSurvivesReopen(t *testing.T) {
 	}
 	check := func(s *Space) {
 		t.Helper()
-		r, err := s.SpreadFrom(ctx, "a", SpreadParams{Decay: 1, Threshold: 0.1})
+		acts, err := s.Spread(ctx, []string{"a"}, SpreadParams{Decay: 1, Threshold: 0.1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := map[string]float32{}
-		for _, h := range r.Hits {
-			got[h.Memory.ID] = h.Activation
+		for _, a := range acts {
+			got[a.ID] = a.Level
 		}
 		if len(got) != 2 || !near(got["b"], 0.7) || !near(got["c"], 0.5) {
 			t.Fatalf("spread from a reached %v, want b 0.7 and c 0.5", got)
 		}
 	}
 	check(s)
-	if r, err := other.SpreadFrom(ctx, "a", SpreadParams{}); err != nil || len(r.Hits) != 0 {
-		t.Fatalf("other space spreads to %v (%v)", r.Hits, err)
+	if acts, err := other.Spread(ctx, []string{"a"}, SpreadParams{}); err != nil || len(acts) != 0 {
+		t.Fatalf("other space spreads to %v (%v)", acts, err)
 	}
 	e.Close()
 

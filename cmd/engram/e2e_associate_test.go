@@ -31,9 +31,11 @@ func TestE2EAssociateSurvivesSIGKILL(t *testing.T) {
 		return callJSON(t, hc, method, "http://"+srv.http+path, space, body)
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, id := range []string{"x0", "x1", "x2"} {
-		// Random 768-d vectors are nearly orthogonal: no similarity edge joins them.
-		m := map[string]any{"id": id, "content": "unrelated " + id, "embedding": e2eVector(rng, nil, 1)}
+	for i, id := range []string{"x0", "x1", "x2"} {
+		// Random 768-d vectors are nearly orthogonal and the times hours apart: neither a
+		// similarity nor a temporal edge joins them.
+		m := map[string]any{"id": id, "content": "unrelated " + id, "embedding": e2eVector(rng, nil, 1),
+			"timestamp": time.Now().Add(-time.Duration(3*i+1) * time.Hour).UTC().Format(time.RFC3339)}
 		if code, out := call(http.MethodPost, "/api/v1/memories/remember", "as-a", m); code != http.StatusCreated {
 			t.Fatalf("remember: %d %v", code, out)
 		}

@@ -81,7 +81,7 @@ func TestE2EQueryLanguage(t *testing.T) {
 		{"text, confidence clause", "qa-one", `RECALL "harbour" CONFIDENCE < 0.6`, []string{"q1"}},
 		{"id", "qa-one", `RECALL q2`, []string{"q2"}},
 		{"id filtered out", "qa-one", `RECALL q2 CONFIDENCE > 0.85`, nil},
-		{"spread", "qa-one", `SPREAD FROM q0 MAX_HOPS 2 DECAY 0.9 THRESHOLD 0.1`, []string{"q1"}},
+		{"spread", "qa-one", `SPREAD FROM q0 MAX_HOPS 2 DECAY 0.9 THRESHOLD 0.5`, []string{"q1"}}, // above the temporal edges (0.3)
 		{"other space recall", "qa-two", `RECALL "espresso harbour"`, []string{"z0"}},
 		{"unknown space", "qa-none", `RECALL "harbour"`, nil},
 	}
@@ -136,7 +136,7 @@ func TestE2EQueryLanguage(t *testing.T) {
 	client := pb.NewEngramServiceClient(conn)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	res, err := client.ExecuteQuery(ctx, &pb.QueryRequest{MemorySpaceId: "qa-one", QueryText: `SPREAD FROM q0 DECAY 0.9`})
+	res, err := client.ExecuteQuery(ctx, &pb.QueryRequest{MemorySpaceId: "qa-one", QueryText: `SPREAD FROM q0 DECAY 0.9 THRESHOLD 0.5`})
 	if err != nil || len(res.GetEpisodes()) != 1 || res.GetEpisodes()[0].GetId() != "q1" || res.GetTotalCount() != 1 ||
 		len(res.GetConfidences()) != 1 || res.GetAggregateConfidence().GetConfidenceLevel() != 0.95 {
 		t.Fatalf("gRPC SPREAD: %v %v", res, err)
@@ -151,7 +151,7 @@ func TestE2EQueryLanguage(t *testing.T) {
 		code  codes.Code
 		msg   string
 	}{
-		{`SPREAD FROM q0 MAX_HOPS 99`, codes.InvalidArgument, "MAX_HOPS must be a whole number from 1 to 10, got 99 at 1:25"},
+		{`SPREAD FROM q0 MAX_HOPS 99`, codes.InvalidArgument, "MAX_HOPS must be a whole number from 1 to 8, got 99 at 1:25"},
 		{`PREDICT "x" GIVEN q0`, codes.Unimplemented, "PREDICT"},
 		{``, codes.InvalidArgument, "query_text"},
 	} {

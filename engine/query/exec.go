@@ -3,6 +3,7 @@ package query
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -182,13 +183,25 @@ func execSpread(ctx context.Context, sp *engine.Space, q *Spread) (Result, error
 	if err := notFound(sp, q.From); err != nil {
 		return Result{}, err
 	}
-	r, err := sp.SpreadFrom(ctx, q.From, engine.SpreadParams{MaxHops: q.MaxHops, Decay: q.Decay, Threshold: q.Threshold})
+	acts, err := sp.Spread(ctx, []string{q.From}, engine.SpreadParams{MaxHops: q.MaxHops, Decay: q.Decay, Threshold: q.Threshold})
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Hits: r.Hits, Hops: r.Hops, Searched: r.Visited}
-	if len(r.Hits) > 0 {
-		res.Confidence = confidenceOf(r.Hits)
+	var res Result
+	for _, a := range acts {
+		m, err := sp.Get(a.ID)
+		if errors.Is(err, engine.ErrNotFound) {
+			continue // forgotten since the spread
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		m.Embedding = nil
+		res.Hits = append(res.Hits, engine.Hit{Memory: m, Score: a.Level, Activation: a.Level, Path: a.Path})
+		res.Hops = max(res.Hops, a.Hops)
+	}
+	if len(res.Hits) > 0 {
+		res.Confidence = confidenceOf(res.Hits)
 	}
 	return res, nil
 }

@@ -12,7 +12,7 @@ import (
 // Ranges of the numeric clauses.
 const (
 	MaxLimit   = engine.MaxMaxResults
-	MaxHops    = 10
+	MaxHops    = engine.MaxSpreadHops
 	MaxHorizon = 100 * 365 * 24 * time.Hour
 )
 
