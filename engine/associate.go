@@ -102,3 +102,12 @@ func associationsOnly(links []link) bool {
 	}
 	return len(links) > 0
 }
+
+// edgeKindName names an edge kind in listings: the graph's kinds by their own names,
+// KindAssociation as "association".
+func edgeKindName(k graph.EdgeKind) string {
+	if k == KindAssociation {
+		return "association"
+	}
+	return k.String()
+}

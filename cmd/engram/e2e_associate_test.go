@@ -72,6 +72,11 @@ func TestE2EAssociateSurvivesSIGKILL(t *testing.T) {
 			t.Fatalf("associate %v: %d %v", step.body, code, out)
 		}
 	}
+	code, out := call(http.MethodGet, "/api/v1/memories/x0/associations", "as-a", nil)
+	edges, _ := out["associations"].([]any)
+	if code != http.StatusOK || len(edges) != 2 || edges[0].(map[string]any)["target_memory_id"] != "x1" || edges[0].(map[string]any)["kind"] != "association" {
+		t.Fatalf("associations of x0: %d %v", code, out)
+	}
 	want := map[string]float64{"x1": 0.8, "x2": 0.5}
 	check := func() {
 		t.Helper()
