@@ -40,6 +40,10 @@ func (s *Server) routes() *router {
 
 	rt.handle(get, "/api/v1/stream/activities", s.handleStream(activityEvents))
 	rt.handle(get, "/api/v1/stream/memories", s.handleStream(memoryEvents))
+	rt.handle(get, "/api/v1/stream/consolidation", s.handleStream(consolidationEvents))
+	rt.handle(get, "/api/v1/monitoring/events", s.handleStream(allEvents))
+	rt.handle(get, "/api/v1/monitoring/activations", s.handleStream(activationEvents))
+	rt.handle(get, "/api/v1/monitoring/causality", s.handleStream(causalityEvents))
 
 	rt.handle(get, "/api/v1/system/health", s.handleSystemHealth)
 	rt.handle(get, "/api/v1/system/introspect", s.handleIntrospect)
