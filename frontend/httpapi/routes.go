@@ -50,7 +50,10 @@ func (s *Server) routes() *router {
 	rt.handle(post, "/api/v1/maintenance/compact", s.handleCompact)
 	rt.handle(get, "/health", s.handleHealth)
 	rt.handle(get, "/health/alive", s.handleAlive)
+	rt.handle(get, "/health/spreading", s.handleSpreadingHealth)
+	rt.handle(get, "/api/v1/system/spreading/config", s.handleSpreadingConfig)
 	rt.handle(get, "/metrics", s.handleMetrics)
+	rt.handle(get, "/metrics/prometheus", s.handleMetrics) // the Rust server's Prometheus path
 	rt.handle(post, "/shutdown", s.handleShutdown)
 	return rt
 }
