@@ -291,14 +291,3 @@ func TestForget(t *testing.T) {
 		t.Fatal("a forget created a space")
 	}
 }
-
-func TestDeclaredRPCsAnswerUnimplemented(t *testing.T) {
-	h := newHarness(t, harnessConfig{})
-	ctx := context.Background()
-	dream, err := h.client.Dream(ctx, &pb.DreamRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = dream.Recv()
-	wantCode(t, err, codes.Unimplemented)
-}

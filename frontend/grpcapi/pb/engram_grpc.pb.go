@@ -76,8 +76,8 @@ type EngramServiceClient interface {
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
 	// ExecuteQuery runs one statement of the query language (docs/query-language.md).
 	ExecuteQuery(ctx context.Context, in *QueryRequest, opts ...grpc.CallOption) (*QueryResponse, error)
-	// The cognitive operations of the Rust service. Those docs/grpc.md does not list as
-	// served answer UNIMPLEMENTED.
+	// The cognitive operations of the Rust service (docs/grpc.md). A request shape the
+	// server cannot answer from stored memories answers UNIMPLEMENTED naming it.
 	Recognize(ctx context.Context, in *RecognizeRequest, opts ...grpc.CallOption) (*RecognizeResponse, error)
 	Experience(ctx context.Context, in *ExperienceRequest, opts ...grpc.CallOption) (*ExperienceResponse, error)
 	Reminisce(ctx context.Context, in *ReminisceRequest, opts ...grpc.CallOption) (*ReminisceResponse, error)
@@ -341,8 +341,8 @@ type EngramServiceServer interface {
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
 	// ExecuteQuery runs one statement of the query language (docs/query-language.md).
 	ExecuteQuery(context.Context, *QueryRequest) (*QueryResponse, error)
-	// The cognitive operations of the Rust service. Those docs/grpc.md does not list as
-	// served answer UNIMPLEMENTED.
+	// The cognitive operations of the Rust service (docs/grpc.md). A request shape the
+	// server cannot answer from stored memories answers UNIMPLEMENTED naming it.
 	Recognize(context.Context, *RecognizeRequest) (*RecognizeResponse, error)
 	Experience(context.Context, *ExperienceRequest) (*ExperienceResponse, error)
 	Reminisce(context.Context, *ReminisceRequest) (*ReminisceResponse, error)
