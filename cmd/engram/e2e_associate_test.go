@@ -1,19 +1,15 @@
 package main
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
 
@@ -21,15 +17,8 @@ import (
 // the binary, follows it with SPREAD, kills the server with SIGKILL and finds the edge at
 // its strength after the restart; another space neither sees nor can use it.
 func TestE2EAssociateSurvivesSIGKILL(t *testing.T) {
-	needBinary(t)
-	env := e2eEnv(t)
-	data := filepath.Join(t.TempDir(), "data")
-	srv := startServer(t, env, data)
-	hc := &http.Client{Timeout: 30 * time.Second}
-	call := func(method, path, space string, body any) (int, map[string]any) {
-		t.Helper()
-		return callJSON(t, hc, method, "http://"+srv.http+path, space, body)
-	}
+	r := startE2E(t)
+	call := r.call
 	rng := rand.New(rand.NewPCG(5, 6))
 	for i, id := range []string{"x0", "x1", "x2"} {
 		// Random 768-d vectors are nearly orthogonal and the times hours apart: neither a
@@ -112,13 +101,7 @@ func TestE2EAssociateSurvivesSIGKILL(t *testing.T) {
 		}
 	}
 
-	conn, err := grpc.NewClient(srv.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := pb.NewEngramServiceClient(conn)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	client, ctx := r.grpc()
 	res, err := client.Associate(ctx, &pb.AssociateRequest{MemorySpaceId: "as-a", SourceMemory: "x1", TargetMemory: "x2", Strength: 0.25,
 		AssociationType: pb.AssociationType_ASSOCIATION_TYPE_TEMPORAL})
 	if err != nil || !res.GetCreated() || res.GetFinalStrength() != 0.25 || len(res.GetAffectedPaths()) != 1 {
@@ -130,12 +113,6 @@ func TestE2EAssociateSurvivesSIGKILL(t *testing.T) {
 	if _, err := client.Associate(ctx, &pb.AssociateRequest{MemorySpaceId: "as-a", SourceMemory: "x0", TargetMemory: "x1", Strength: 2}); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("gRPC Associate with strength 2: %v", err)
 	}
-	conn.Close()
-
-	if err := srv.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	srv.wait(30 * time.Second)
-	srv = startServer(t, env, data)
+	r.killAndRestart()
 	check()
 }

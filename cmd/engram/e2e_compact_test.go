@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -13,15 +12,8 @@ import (
 // checkpoint is dropped, another space is untouched, and everything is still there after
 // a SIGKILL and a restart.
 func TestE2ECompactTiers(t *testing.T) {
-	needBinary(t)
-	env := e2eEnv(t)
-	data := filepath.Join(t.TempDir(), "data")
-	srv := startServer(t, env, data)
-	hc := &http.Client{Timeout: 30 * time.Second}
-	call := func(method, path, space string, body any) (int, map[string]any) {
-		t.Helper()
-		return callJSON(t, hc, method, "http://"+srv.http+path, space, body)
-	}
+	r := startE2E(t)
+	call := r.call
 	if code, out := call(http.MethodPost, "/api/v1/spaces", "", map[string]any{"id": "cmp-a", "hot_capacity": 2}); code != http.StatusCreated {
 		t.Fatalf("create: %d %v", code, out)
 	}
@@ -75,11 +67,7 @@ func TestE2ECompactTiers(t *testing.T) {
 		t.Fatalf("compacting an unknown space created it: %d", code)
 	}
 
-	if err := srv.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	srv.wait(30 * time.Second)
-	srv = startServer(t, env, data)
+	r.killAndRestart()
 	for i := range 6 {
 		if code, out := call(http.MethodGet, fmt.Sprintf("/api/v1/memories/m%d", i), "cmp-a", nil); code != http.StatusOK {
 			t.Fatalf("m%d after SIGKILL: %d %v", i, code, out)

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
 
@@ -21,11 +17,8 @@ import (
 // that another space completes only from its own memories; and that bad input names its
 // field.
 func TestE2ECompleteFillsABlankedField(t *testing.T) {
-	needBinary(t)
-	env := e2eEnv(t)
-	srv := startServer(t, env, filepath.Join(t.TempDir(), "data"))
-	base := "http://" + srv.http
-	hc := &http.Client{Timeout: 30 * time.Second}
+	r := startE2E(t)
+	hc, base := r.hc, r.url("")
 	call := func(space string, body any) (int, map[string]any) {
 		t.Helper()
 		return callJSON(t, hc, http.MethodPost, base+"/api/v1/complete", space, body)
@@ -95,14 +88,7 @@ func TestE2ECompleteFillsABlankedField(t *testing.T) {
 		t.Fatalf("cp-b completes from %d %v", code, out)
 	}
 
-	conn, err := grpc.NewClient(srv.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := pb.NewEngramServiceClient(conn)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	client, ctx := r.grpc()
 	res, err := client.Complete(ctx, &pb.CompleteRequest{MemorySpaceId: "cp-a", PartialPattern: &pb.PatternCue{Fragments: []*pb.PartialMemory{{
 		KnownFields: map[string]string{"what": "sailing lesson at the harbour"}, MissingFields: []string{"where_location"}}}}})
 	if err != nil || len(res.GetCompletions()) < 2 || res.GetCompletions()[0].GetMetadata()["where_location"] != "Old Harbour" ||

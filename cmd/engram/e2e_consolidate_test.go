@@ -1,18 +1,14 @@
 package main
 
 import (
-	"context"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -22,15 +18,8 @@ import (
 // episodes become one semantic memory citing them, a second run forms nothing, another
 // space is untouched, and bad input or unsupported selections are refused.
 func TestE2EConsolidateNow(t *testing.T) {
-	needBinary(t)
-	env := e2eEnv(t)
-	srv := startServer(t, env, filepath.Join(t.TempDir(), "data"))
-	base := "http://" + srv.http
-	hc := &http.Client{Timeout: 30 * time.Second}
-	call := func(method, path, space string, body any) (int, map[string]any) {
-		t.Helper()
-		return callJSON(t, hc, method, base+path, space, body)
-	}
+	r := startE2E(t)
+	call := r.call
 	rng := rand.New(rand.NewPCG(9, 9))
 	old := time.Now().Add(-3 * time.Hour).UTC().Format(time.RFC3339)
 	store := func(space string) {
@@ -76,14 +65,7 @@ func TestE2EConsolidateNow(t *testing.T) {
 		}
 	}
 
-	conn, err := grpc.NewClient(srv.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := pb.NewEngramServiceClient(conn)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	client, ctx := r.grpc()
 	res, err := client.Consolidate(ctx, &pb.ConsolidateRequest{MemorySpaceId: "con-c",
 		Target: &pb.ConsolidateRequest_Criteria{Criteria: &pb.ConsolidationCriteria{OlderThan: timestamppb.Now()}}})
 	if err != nil || res.GetMemoriesConsolidated() != 3 || res.GetStateChanges()["ep1"] != pb.ConsolidationState_CONSOLIDATION_STATE_CONSOLIDATED ||

@@ -1,19 +1,15 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
 
@@ -22,10 +18,8 @@ import (
 // and a final progress report; the stream ends by itself, another space's dream shows
 // none of it, and out-of-range requests are refused.
 func TestE2EDream(t *testing.T) {
-	needBinary(t)
-	env := e2eEnv(t)
-	srv := startServer(t, env, filepath.Join(t.TempDir(), "data"))
-	hc := &http.Client{Timeout: 30 * time.Second}
+	r := startE2E(t)
+	srv, hc := r.srv, r.hc
 	rng := rand.New(rand.NewPCG(8, 1))
 	a := e2eVector(rng, nil, 1)
 	start := time.Now().Add(-5 * time.Hour)
@@ -44,14 +38,7 @@ func TestE2EDream(t *testing.T) {
 		t.Fatalf("remember: %d %v", code, out)
 	}
 
-	conn, err := grpc.NewClient(srv.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := pb.NewEngramServiceClient(conn)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	client, ctx := r.grpc()
 	collect := func(req *pb.DreamRequest) ([]*pb.DreamResponse, error) {
 		st, err := client.Dream(ctx, req)
 		if err != nil {

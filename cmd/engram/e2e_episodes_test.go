@@ -1,18 +1,14 @@
 package main
 
 import (
-	"context"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -22,15 +18,8 @@ import (
 // links that spreading then follows; another space sees none of it and bad cues are
 // refused before anything is stored.
 func TestE2EEpisodes(t *testing.T) {
-	needBinary(t)
-	env := e2eEnv(t)
-	srv := startServer(t, env, filepath.Join(t.TempDir(), "data"))
-	base := "http://" + srv.http
-	hc := &http.Client{Timeout: 30 * time.Second}
-	call := func(method, path, space string, body any) (int, map[string]any) {
-		t.Helper()
-		return callJSON(t, hc, method, base+path, space, body)
-	}
+	r := startE2E(t)
+	call := r.call
 	day := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 	for _, e := range []map[string]any{
 		{"id": "e1", "what": "sailing lesson at the harbour", "when": day.Add(-3 * time.Hour), "where": "Old Harbour", "who": []string{"Ana", "Ben"}, "emotional_valence": 0.8, "tags": []string{"sea"}},
@@ -88,14 +77,7 @@ func TestE2EEpisodes(t *testing.T) {
 		}
 	}
 
-	conn, err := grpc.NewClient(srv.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := pb.NewEngramServiceClient(conn)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	client, ctx := r.grpc()
 	rem, err := client.Reminisce(ctx, &pb.ReminisceRequest{MemorySpaceId: "ep-a", Cue: &pb.ReminisceRequest_WithPeople{WithPeople: &pb.PeopleList{People: []string{"ana"}}}, IncludeEmotional: true})
 	if err != nil || len(rem.GetEpisodes()) != 2 || rem.GetEpisodes()[0].GetId() != "e1" || rem.GetEpisodes()[0].GetWhereLocation() != "Old Harbour" ||
 		rem.GetEmotionalSummary()["negative"] != 0.5 || !strings.Contains(rem.GetRecallVividness().GetReasoning(), "2 episodes") {

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -21,15 +16,8 @@ import (
 // type and tier, edges, the recall rate) over HTTP and gRPC, that another space's figures
 // are its own, and that bad parameters name themselves.
 func TestE2EIntrospect(t *testing.T) {
-	needBinary(t)
-	env := e2eEnv(t)
-	srv := startServer(t, env, filepath.Join(t.TempDir(), "data"))
-	base := "http://" + srv.http
-	hc := &http.Client{Timeout: 30 * time.Second}
-	call := func(method, path, space string, body any) (int, map[string]any) {
-		t.Helper()
-		return callJSON(t, hc, method, base+path, space, body)
-	}
+	r := startE2E(t)
+	call := r.call
 	rng := rand.New(rand.NewPCG(1, 2))
 	a := e2eVector(rng, nil, 1)
 	for _, m := range []map[string]any{
@@ -87,14 +75,7 @@ func TestE2EIntrospect(t *testing.T) {
 		}
 	}
 
-	conn, err := grpc.NewClient(srv.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := pb.NewEngramServiceClient(conn)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	client, ctx := r.grpc()
 	res, err := client.Introspect(ctx, &pb.IntrospectRequest{MemorySpaceId: "intro-a", IncludeHealth: true, IncludeStatistics: true})
 	if err != nil || res.GetMetrics()["memories"] != 3 || res.GetStatistics().GetByType()["procedural"] != 1 ||
 		!res.GetHealth().GetHealthy() || res.GetStatistics().GetOldestMemory() == nil || !strings.Contains(res.GetMetricsSnapshotJson(), `"memory_space_id":"intro-a"`) {

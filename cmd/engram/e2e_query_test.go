@@ -1,19 +1,14 @@
 package main
 
 import (
-	"context"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
@@ -47,16 +42,8 @@ func memoryIDs(out map[string]any) []string {
 // SPREAD over an edge made by auto_link, positioned syntax errors, 501 for the verbs
 // that are not answered, and a second space that sees none of the first.
 func TestE2EQueryLanguage(t *testing.T) {
-	needBinary(t)
-	env := e2eEnv(t)
-	data := filepath.Join(t.TempDir(), "data")
-	srv := startServer(t, env, data)
-	base := "http://" + srv.http
-	hc := &http.Client{Timeout: 30 * time.Second}
-	call := func(method, path, space string, body any) (int, map[string]any) {
-		t.Helper()
-		return callJSON(t, hc, method, base+path, space, body)
-	}
+	r := startE2E(t)
+	call, env, data := r.call, r.env, r.data
 	rng := rand.New(rand.NewPCG(7, 11))
 	a := e2eVector(rng, nil, 1)
 	for _, m := range []map[string]any{
@@ -128,14 +115,7 @@ func TestE2EQueryLanguage(t *testing.T) {
 		}
 	}
 
-	conn, err := grpc.NewClient(srv.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := pb.NewEngramServiceClient(conn)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	client, ctx := r.grpc()
 	res, err := client.ExecuteQuery(ctx, &pb.QueryRequest{MemorySpaceId: "qa-one", QueryText: `SPREAD FROM q0 DECAY 0.9 THRESHOLD 0.5`})
 	if err != nil || len(res.GetEpisodes()) != 1 || res.GetEpisodes()[0].GetId() != "q1" || res.GetTotalCount() != 1 ||
 		len(res.GetConfidences()) != 1 || res.GetAggregateConfidence().GetConfidenceLevel() != 0.95 {

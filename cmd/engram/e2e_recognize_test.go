@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
 
@@ -20,11 +15,8 @@ import (
 // recognized with the stored memory first, an unrelated one is not, another space
 // recognizes nothing of the first, and bad input names its field.
 func TestE2ERecognize(t *testing.T) {
-	needBinary(t)
-	env := e2eEnv(t)
-	srv := startServer(t, env, filepath.Join(t.TempDir(), "data"))
-	base := "http://" + srv.http
-	hc := &http.Client{Timeout: 30 * time.Second}
+	r := startE2E(t)
+	hc, base := r.hc, r.url("")
 	call := func(space string, body any) (int, map[string]any) {
 		t.Helper()
 		return callJSON(t, hc, http.MethodPost, base+"/api/v1/memories/recognize", space, body)
@@ -88,14 +80,7 @@ func TestE2ERecognize(t *testing.T) {
 		}
 	}
 
-	conn, err := grpc.NewClient(srv.grpcAddr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := pb.NewEngramServiceClient(conn)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
+	client, ctx := r.grpc()
 	f32 := func(v []float64) []float32 {
 		out := make([]float32, len(v))
 		for i, x := range v {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,15 +61,8 @@ func firstEvents(t *testing.T, hc *http.Client, url, space string, n int) []sseE
 // binary: each carries only its event types, only of the chosen space, and refuses
 // event types that are not its own.
 func TestE2EMonitoringStreams(t *testing.T) {
-	needBinary(t)
-	env := e2eEnv(t)
-	srv := startServer(t, env, filepath.Join(t.TempDir(), "data"))
-	base := "http://" + srv.http
-	hc := &http.Client{Timeout: 30 * time.Second}
-	call := func(method, path, space string, body any) (int, map[string]any) {
-		t.Helper()
-		return callJSON(t, hc, method, base+path, space, body)
-	}
+	r := startE2E(t)
+	call, hc, base := r.call, r.hc, r.url("")
 	rng := rand.New(rand.NewPCG(2, 3))
 	old := time.Now().Add(-3 * time.Hour).UTC().Format(time.RFC3339)
 	for _, space := range []string{"st-a", "st-b"} {

@@ -3,20 +3,15 @@ package main
 import (
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestE2ESpreadingAndPrometheusRoutes checks the spreading configuration, the spreading
 // health (figures summed, no space named) and the Prometheus path through the binary.
 func TestE2ESpreadingAndPrometheusRoutes(t *testing.T) {
-	needBinary(t)
-	env := e2eEnv(t)
-	srv := startServer(t, env, filepath.Join(t.TempDir(), "data"))
-	base := "http://" + srv.http
-	hc := &http.Client{Timeout: 30 * time.Second}
+	r := startE2E(t)
+	hc, base := r.hc, r.url("")
 	for _, c := range []string{"harbour lights at dusk", "harbour lights at night"} {
 		if code, out := callJSON(t, hc, http.MethodPost, base+"/api/v1/memories/remember", "secret-space", map[string]any{"content": c, "auto_link": true}); code != http.StatusCreated {
 			t.Fatalf("remember: %d %v", code, out)

@@ -11,11 +11,7 @@ import (
 // Associate creates or strengthens the explicit association edge between two memories of
 // the chosen space; it answers after the edge is durable (docs/grpc.md).
 func (s *Server) Associate(ctx context.Context, req *pb.AssociateRequest) (*pb.AssociateResponse, error) {
-	out, err := s.associate(ctx, req)
-	if err != nil {
-		return nil, rpcError(ctx, err)
-	}
-	return out, nil
+	return answer[*pb.AssociateResponse](ctx)(s.associate(ctx, req))
 }
 
 func (s *Server) associate(ctx context.Context, req *pb.AssociateRequest) (*pb.AssociateResponse, error) {

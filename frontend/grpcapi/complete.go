@@ -15,11 +15,7 @@ import (
 // (docs/grpc.md). INVALID_ARGUMENT, with reason MEMORY_VALIDATION_ERROR, when nothing
 // stored supports any of them.
 func (s *Server) Complete(ctx context.Context, req *pb.CompleteRequest) (*pb.CompleteResponse, error) {
-	out, err := s.complete(ctx, req)
-	if err != nil {
-		return nil, rpcError(ctx, err)
-	}
-	return out, nil
+	return answer[*pb.CompleteResponse](ctx)(s.complete(ctx, req))
 }
 
 func (s *Server) complete(ctx context.Context, req *pb.CompleteRequest) (*pb.CompleteResponse, error) {

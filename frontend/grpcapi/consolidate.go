@@ -13,11 +13,7 @@ import (
 // cutoff. Selecting episodes by id, importance or type, and the synaptic and
 // reconsolidation modes, are UNIMPLEMENTED.
 func (s *Server) Consolidate(ctx context.Context, req *pb.ConsolidateRequest) (*pb.ConsolidateResponse, error) {
-	out, err := s.consolidate(ctx, req)
-	if err != nil {
-		return nil, rpcError(ctx, err)
-	}
-	return out, nil
+	return answer[*pb.ConsolidateResponse](ctx)(s.consolidate(ctx, req))
 }
 
 func (s *Server) consolidate(ctx context.Context, req *pb.ConsolidateRequest) (*pb.ConsolidateResponse, error) {

@@ -15,11 +15,7 @@ import (
 // immediate_consolidation it runs consolidation of the space at once, the new episode
 // eligible, and answers CONSOLIDATED when the episode was consolidated.
 func (s *Server) Experience(ctx context.Context, req *pb.ExperienceRequest) (*pb.ExperienceResponse, error) {
-	out, err := s.experience(ctx, req)
-	if err != nil {
-		return nil, rpcError(ctx, err)
-	}
-	return out, nil
+	return answer[*pb.ExperienceResponse](ctx)(s.experience(ctx, req))
 }
 
 func (s *Server) experience(ctx context.Context, req *pb.ExperienceRequest) (*pb.ExperienceResponse, error) {

@@ -12,11 +12,7 @@ import (
 // Introspect reports the chosen space's live figures (docs/grpc.md): the metrics asked
 // for (all when none), and the health and statistics when asked.
 func (s *Server) Introspect(ctx context.Context, req *pb.IntrospectRequest) (*pb.IntrospectResponse, error) {
-	out, err := s.introspect(ctx, req)
-	if err != nil {
-		return nil, rpcError(ctx, err)
-	}
-	return out, nil
+	return answer[*pb.IntrospectResponse](ctx)(s.introspect(ctx, req))
 }
 
 func (s *Server) introspect(ctx context.Context, req *pb.IntrospectRequest) (*pb.IntrospectResponse, error) {

@@ -12,11 +12,7 @@ import (
 // syntax error is INVALID_ARGUMENT with its position; PREDICT, IMAGINE and CONSOLIDATE
 // are UNIMPLEMENTED.
 func (s *Server) ExecuteQuery(ctx context.Context, req *pb.QueryRequest) (*pb.QueryResponse, error) {
-	out, err := s.executeQuery(ctx, req)
-	if err != nil {
-		return nil, rpcError(ctx, err)
-	}
-	return out, nil
+	return answer[*pb.QueryResponse](ctx)(s.executeQuery(ctx, req))
 }
 
 func (s *Server) executeQuery(ctx context.Context, req *pb.QueryRequest) (*pb.QueryResponse, error) {

@@ -11,11 +11,7 @@ import (
 // Recognize answers whether an input (a memory's content and embedding, a bare embedding,
 // or a content) is familiar: its similarity to the most similar stored memories.
 func (s *Server) Recognize(ctx context.Context, req *pb.RecognizeRequest) (*pb.RecognizeResponse, error) {
-	out, err := s.recognize(ctx, req)
-	if err != nil {
-		return nil, rpcError(ctx, err)
-	}
-	return out, nil
+	return answer[*pb.RecognizeResponse](ctx)(s.recognize(ctx, req))
 }
 
 func (s *Server) recognize(ctx context.Context, req *pb.RecognizeRequest) (*pb.RecognizeResponse, error) {

@@ -11,11 +11,7 @@ import (
 // Reminisce returns the episodes of the chosen space around a time, at a place, with
 // people or about a topic, within an optional window (docs/grpc.md).
 func (s *Server) Reminisce(ctx context.Context, req *pb.ReminisceRequest) (*pb.ReminisceResponse, error) {
-	out, err := s.reminisce(ctx, req)
-	if err != nil {
-		return nil, rpcError(ctx, err)
-	}
-	return out, nil
+	return answer[*pb.ReminisceResponse](ctx)(s.reminisce(ctx, req))
 }
 
 func (s *Server) reminisce(ctx context.Context, req *pb.ReminisceRequest) (*pb.ReminisceResponse, error) {

@@ -49,11 +49,7 @@ func (s *Server) handleAssociate(rq *request) error {
 	if _, err := optString(v, "reason"); err != nil {
 		return err
 	}
-	body, err := spaceOfBody(v)
-	if err != nil {
-		return err
-	}
-	sp, id, err := rq.readSpace(body)
+	sp, id, err := rq.readSpaceOf(v)
 	if err != nil {
 		return err
 	}

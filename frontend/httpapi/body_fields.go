@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 
+	"github.com/engram-go/engram/engine"
 	"github.com/valyala/fastjson"
 )
 
@@ -58,4 +59,16 @@ func (rq *request) optionalObject() (*fastjson.Value, error) {
 		return nil, nil
 	}
 	return rq.jsonObject()
+}
+
+// readSpaceOf is readSpace with the body's space fields (v may be nil: no body).
+func (rq *request) readSpaceOf(v *fastjson.Value) (*engine.Space, string, error) {
+	var body string
+	if v != nil {
+		var err error
+		if body, err = spaceOfBody(v); err != nil {
+			return nil, "", err
+		}
+	}
+	return rq.readSpace(body)
 }

@@ -51,11 +51,7 @@ func (s *Server) handleComplete(rq *request) error {
 	if err != nil {
 		return err
 	}
-	body, err := spaceOfBody(v)
-	if err != nil {
-		return err
-	}
-	sp, id, err := rq.readSpace(body)
+	sp, id, err := rq.readSpaceOf(v)
 	if err != nil {
 		return err
 	}

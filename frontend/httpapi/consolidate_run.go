@@ -18,25 +18,19 @@ type consolidateAnswer struct {
 // space now and answer what it formed. Optional body: {"older_than": RFC 3339} (default:
 // now minus [consolidation] min_age), memory_space / memory_space_id.
 func (s *Server) handleConsolidate(rq *request) error {
-	var (
-		body   string
-		cutoff time.Time
-	)
+	var cutoff time.Time
 	v, err := rq.optionalObject()
 	if err != nil {
 		return err
 	}
 	if v != nil {
-		if body, err = spaceOfBody(v); err != nil {
-			return err
-		}
 		if f := optValue(v, "older_than"); f != nil {
 			if cutoff, err = fieldTime(f, "older_than"); err != nil {
 				return err
 			}
 		}
 	}
-	sp, id, err := rq.readSpace(body)
+	sp, id, err := rq.readSpaceOf(v)
 	if err != nil {
 		return err
 	}

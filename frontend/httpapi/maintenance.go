@@ -36,13 +36,7 @@ func (s *Server) handleCompact(rq *request) error {
 	if err != nil {
 		return err
 	}
-	var body string
-	if v != nil {
-		if body, err = spaceOfBody(v); err != nil {
-			return err
-		}
-	}
-	sp, id, err := rq.readSpace(body)
+	sp, id, err := rq.readSpaceOf(v)
 	if err != nil {
 		return err
 	}

@@ -50,11 +50,7 @@ func (s *Server) handleQuery(rq *request) error {
 	if strings.TrimSpace(text) == "" {
 		return badRequest("query is required: a statement such as RECALL \"text\" LIMIT 5")
 	}
-	body, err := spaceOfBody(v)
-	if err != nil {
-		return err
-	}
-	sp, id, err := rq.readSpace(body)
+	sp, id, err := rq.readSpaceOf(v)
 	if err != nil {
 		return err
 	}

@@ -39,11 +39,7 @@ func (s *Server) handleRecognize(rq *request) error {
 	if content == "" && len(emb) == 0 {
 		return invalidInput("content or embedding is required: what should be recognized?")
 	}
-	body, err := spaceOfBody(v)
-	if err != nil {
-		return err
-	}
-	sp, id, err := rq.readSpace(body)
+	sp, id, err := rq.readSpaceOf(v)
 	if err != nil {
 		return err
 	}
