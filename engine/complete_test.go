@@ -76,3 +76,46 @@ func TestCompleteFillsBlankedFields(t *testing.T) {
 		t.Fatalf("other space completes from %+v (%v)", c, err)
 	}
 }
+
+func TestConsolidateInto(t *testing.T) {
+	e := openTest(t, testConfig(t, t.TempDir()))
+	defer e.Close()
+	ctx := context.Background()
+	s := mustSpace(t, e, "default")
+	for i, id := range []string{"a", "b", "c"} {
+		if _, err := s.Remember(ctx, Memory{ID: id, Content: "walk number " + id, Embedding: unit(16, i), Type: Episodic}, RememberOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Remember(ctx, Memory{ID: "fact", Content: "a fact", Type: Semantic}, RememberOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.ConsolidateInto(ctx, []string{"c", "a", "b", "a"}, "walks")
+	if err != nil || m.ID != "walks" || m.Type != Semantic || len(m.Citations) != 3 || m.Citations[0] != "a" {
+		t.Fatalf("ConsolidateInto = %+v, %v", m, err)
+	}
+	got, err := s.Get("walks")
+	if err != nil || len(got.Citations) != 3 {
+		t.Fatalf("stored %+v, %v", got, err)
+	}
+	assoc, err := s.Associations("walks")
+	if err != nil || len(assoc) != 3 || assoc[0].Kind != "consolidation" {
+		t.Fatalf("edges of walks: %+v, %v", assoc, err)
+	}
+	for _, tt := range []struct {
+		name string
+		eps  []string
+		into string
+		want error
+	}{
+		{"one episode", []string{"a", "a"}, "x", ErrInsufficientEvidence},
+		{"existing id", []string{"a", "b"}, "walks", ErrInvalidInput},
+		{"bad id", []string{"a", "b"}, "x y", ErrInvalidInput},
+		{"missing episode", []string{"a", "nope"}, "x", ErrNotFound},
+		{"not an episode", []string{"a", "fact"}, "x", ErrInvalidInput},
+	} {
+		if _, err := s.ConsolidateInto(ctx, tt.eps, tt.into); !errors.Is(err, tt.want) {
+			t.Fatalf("%s: %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}

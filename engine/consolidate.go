@@ -58,33 +58,44 @@ func (s *Space) consolidate(ctx context.Context, cutoff time.Time) ([]Memory, er
 		if !ok {
 			continue
 		}
-		res, errs := s.rememberLocked(ctx, st, []Memory{sem}, RememberOptions{Preserve: true})
-		if errs[0] != nil {
-			return formed, errs[0]
+		stored, err := s.storeSemantic(ctx, st, sem)
+		if err != nil {
+			return formed, err
 		}
-		links := make([]link, 0, len(sem.Citations))
-		for _, id := range sem.Citations {
-			links = append(links, link{Target: id, Weight: 0.9, Kind: uint8(graph.KindConsolidation)})
-		}
-		version := res[0].Memory.StoredAt.UnixNano()
-		st.cp.RLock()
-		if _, err := st.log.Append(wal.Entry{Type: recLinks, Payload: encodeLinks(nil, sem.ID, version, links)}); err != nil {
-			st.cp.RUnlock()
-			return formed, st.checkLog(err)
-		}
-		st.mu.Lock()
-		st.applyLinks(sem.ID, version, links)
-		st.mu.Unlock()
-		st.cp.RUnlock()
-		sem.Embedding = nil
-		sem.StoredAt = res[0].Memory.StoredAt
-		formed = append(formed, sem)
-		s.consol.add(s.e.cfg.Now(), len(sem.Citations))
-		s.publish(EventConsolidation, sem.ID, sem.Confidence, map[string]any{
-			"episodes": len(sem.Citations), "content_preview": preview(sem.Content, 80),
-		})
+		formed = append(formed, stored)
 	}
 	return formed, nil
+}
+
+// storeSemantic stores a semantic memory and its consolidation edges to the episodes it
+// cites, both through the WAL, and accounts for the consolidation. It returns the memory
+// as stored, without its embedding. Caller holds s.mu shared (st is open).
+func (s *Space) storeSemantic(ctx context.Context, st *state, sem Memory) (Memory, error) {
+	res, errs := s.rememberLocked(ctx, st, []Memory{sem}, RememberOptions{Preserve: true})
+	if errs[0] != nil {
+		return Memory{}, errs[0]
+	}
+	links := make([]link, 0, len(sem.Citations))
+	for _, id := range sem.Citations {
+		links = append(links, link{Target: id, Weight: 0.9, Kind: uint8(graph.KindConsolidation)})
+	}
+	version := res[0].Memory.StoredAt.UnixNano()
+	st.cp.RLock()
+	if _, err := st.log.Append(wal.Entry{Type: recLinks, Payload: encodeLinks(nil, sem.ID, version, links)}); err != nil {
+		st.cp.RUnlock()
+		return Memory{}, st.checkLog(err)
+	}
+	st.mu.Lock()
+	st.applyLinks(sem.ID, version, links)
+	st.mu.Unlock()
+	st.cp.RUnlock()
+	sem.Embedding = nil
+	sem.StoredAt = res[0].Memory.StoredAt
+	s.consol.add(s.e.cfg.Now(), len(sem.Citations))
+	s.publish(EventConsolidation, sem.ID, sem.Confidence, map[string]any{
+		"episodes": len(sem.Citations), "content_preview": preview(sem.Content, 80),
+	})
+	return sem, nil
 }
 
 // findClusters groups unconsolidated episodic memories observed before cutoff. Greedy and
@@ -140,14 +151,16 @@ func (st *state) semanticFrom(rows []uint32) (Memory, bool) {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	centroid := make([]float32, st.dim)
+	vec := make([]float32, st.dim)
 	var ids []string
 	tags := map[string]bool{}
 	var conf float32
 	for _, r := range rows {
-		if !st.aliveLocked(r) {
+		if !st.aliveLocked(r) || !st.recs[r].hasVec {
 			return Memory{}, false
 		}
-		simd.Axpy(1, st.vectorOf(r), centroid)
+		st.vectorInto(r, vec) // any tier: CONSOLIDATE … INTO may name warm or cold episodes
+		simd.Axpy(1, vec, centroid)
 		rec := st.recs[r]
 		ids = append(ids, rec.m.ID)
 		conf += rec.m.Confidence
@@ -159,7 +172,8 @@ func (st *state) semanticFrom(rows []uint32) (Memory, bool) {
 	// The representative content is the episode closest to the centroid.
 	best, bestScore := rows[0], float32(-2)
 	for _, r := range rows {
-		if d := simd.Dot(centroid, st.vectorOf(r)); d > bestScore {
+		st.vectorInto(r, vec)
+		if d := simd.Dot(centroid, vec); d > bestScore {
 			best, bestScore = r, d
 		}
 	}

@@ -102,7 +102,9 @@ func TestE2EQueryLanguage(t *testing.T) {
 		{"query not a string", "qa-one", map[string]any{"query": 5}, 400, "", "query"},
 		{"predict", "qa-one", map[string]any{"query": `PREDICT "rain" GIVEN q0`}, 501, "NOT_IMPLEMENTED", "PREDICT"},
 		{"imagine", "qa-one", map[string]any{"query": `IMAGINE "rain"`}, 501, "NOT_IMPLEMENTED", "IMAGINE"},
-		{"consolidate", "qa-one", map[string]any{"query": `CONSOLIDATE "rain" INTO r`}, 501, "NOT_IMPLEMENTED", "CONSOLIDATE"},
+		{"consolidate nothing", "qa-one", map[string]any{"query": `CONSOLIDATE "rain in the mountains" INTO r`}, 422, "MEMORY_VALIDATION_ERROR", "0 episodes"},
+		{"consolidate one episode of another space", "qa-two", map[string]any{"query": `CONSOLIDATE WHERE content CONTAINS "harbour" INTO h`}, 422, "MEMORY_VALIDATION_ERROR", "1 episodes"},
+		{"consolidate into an existing id", "qa-one", map[string]any{"query": `CONSOLIDATE WHERE content CONTAINS "harbour" INTO q2`}, 400, "INVALID_MEMORY_INPUT", "exists already"},
 		{"spread from another space's memory", "qa-two", map[string]any{"query": `SPREAD FROM q0`}, 404, "MEMORY_NOT_FOUND", "q0"},
 		{"recall another space's id", "qa-two", map[string]any{"query": `RECALL q0`}, 404, "MEMORY_NOT_FOUND", "q0"},
 		{"vector of the wrong length", "qa-one", map[string]any{"query": `RECALL [0.1, 0.2]`}, 400, "INVALID_MEMORY_INPUT", "embedding"},
@@ -149,6 +151,18 @@ func TestE2EQueryLanguage(t *testing.T) {
 	code, _, errOut = engram(t, env, "query", `SPREAD q0`, "--space", "qa-one", "--data-root", data)
 	if code == 0 || !strings.Contains(errOut, "expected FROM after SPREAD, got 'q0' at 1:8") {
 		t.Fatalf("engram query with a syntax error: exit %d, %q", code, errOut)
+	}
+
+	// CONSOLIDATE forms a semantic memory from the episodes WHERE selects, durably.
+	code, out = call(http.MethodPost, "/api/v1/query", "qa-one", map[string]any{"query": `CONSOLIDATE WHERE content CONTAINS "harbour" INTO harbour_days`})
+	if ids := memoryIDs(out); code != http.StatusOK || len(ids) != 1 || ids[0] != "harbour_days" {
+		t.Fatalf("CONSOLIDATE: %d %v", code, out)
+	}
+	if code, out = call(http.MethodGet, "/api/v1/consolidations/harbour_days", "qa-one", nil); code != http.StatusOK || len(out["citations"].([]any)) != 2 {
+		t.Fatalf("the consolidated belief: %d %v", code, out)
+	}
+	if code, _ = call(http.MethodGet, "/api/v1/memories/harbour_days", "qa-two", nil); code != http.StatusNotFound {
+		t.Fatalf("qa-two sees harbour_days: %d", code)
 	}
 }
 

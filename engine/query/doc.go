@@ -3,7 +3,8 @@
 //
 //	RECALL <id | "text" | [vector]> [THRESHOLD t] [WHERE c [AND c]...] [CONFIDENCE > x] [LIMIT n]
 //	SPREAD FROM <id> [MAX_HOPS n] [DECAY d] [THRESHOLD t]
-//	PREDICT, IMAGINE, CONSOLIDATE (parsed; Execute answers ErrNotImplemented)
+//	CONSOLIDATE <pattern | WHERE …> INTO <id>
+//	PREDICT, IMAGINE (parsed; Execute answers ErrNotImplemented)
 //
 // The parser is hand-written: one rune-level lexer (lexer.go) feeding a recursive-descent
 // parser with one token of lookahead (parser.go). It is protocol-neutral: frontends hand it
@@ -16,6 +17,6 @@
 //     token that could not be accepted, or of the end of the input.
 //   - A parsed Query has been validated: numbers are finite and in range, ids are
 //     syntactically valid memory ids, every clause appears at most once.
-//   - Execute reads a space and never writes to it (RECALL reinforces access statistics
-//     exactly as a recall through the API does).
+//   - Execute writes only for CONSOLIDATE (the memory it forms, through the WAL); RECALL
+//     reinforces access statistics exactly as a recall through the API does.
 package query

@@ -40,6 +40,8 @@ func Execute(ctx context.Context, sp *engine.Space, q Query) (Result, error) {
 		res, err = execRecall(ctx, sp, q)
 	case *Spread:
 		res, err = execSpread(ctx, sp, q)
+	case *Consolidate:
+		res, err = execConsolidate(ctx, sp, q)
 	default:
 		return Result{}, fmt.Errorf("%w: %s is parsed but not answered by this server: it would have to invent memories no stored memory supports",
 			ErrNotImplemented, q.Verb())
@@ -147,12 +149,17 @@ func confidenceOf(hits []engine.Hit) float32 {
 	return (hits[0].Score + sum/float32(len(hits))) / 2
 }
 
-// keep applies the WHERE and CONFIDENCE conditions to one memory.
+// keep applies the WHERE and CONFIDENCE conditions of a RECALL to one memory.
 func keep(q *Recall, m *engine.Memory) bool {
 	if q.Confidence != nil && !q.Confidence.Holds(m.Confidence) {
 		return false
 	}
-	for _, c := range q.Where {
+	return matches(q.Where, m)
+}
+
+// matches applies WHERE conditions to one memory.
+func matches(where []Constraint, m *engine.Memory) bool {
+	for _, c := range where {
 		switch c.Field {
 		case FieldContent:
 			if !strings.Contains(strings.ToLower(m.Content), strings.ToLower(c.Text)) {
@@ -177,6 +184,52 @@ func keep(q *Recall, m *engine.Memory) bool {
 		}
 	}
 	return true
+}
+
+// maxConsolidated bounds the episodes one CONSOLIDATE selects.
+const maxConsolidated = 64
+
+// execConsolidate forms the semantic memory named by INTO from the episodes selected by
+// the pattern (recalled directly, as RECALL would, episodes only) or by WHERE (every
+// episode of the space that matches).
+func execConsolidate(ctx context.Context, sp *engine.Space, q *Consolidate) (Result, error) {
+	if sp == nil {
+		return Result{}, fmt.Errorf("%w: the space holds no episodes", engine.ErrInsufficientEvidence)
+	}
+	var eps []string
+	switch {
+	case q.Pattern != nil && q.Pattern.ID != "":
+		eps = []string{q.Pattern.ID}
+	case q.Pattern != nil:
+		rr, err := sp.Recall(ctx, engine.Cue{Query: q.Pattern.Text, Embedding: q.Pattern.Vector, MaxResults: maxConsolidated,
+			Threshold: DefaultThreshold, Mode: engine.ModeSimilarity, NoReinforce: true})
+		if err != nil {
+			return Result{}, err
+		}
+		for _, group := range [][]engine.Hit{rr.Vivid, rr.Associated} {
+			for _, h := range group {
+				if h.Direct && h.Memory.Type == engine.Episodic {
+					eps = append(eps, h.Memory.ID)
+				}
+			}
+		}
+	default:
+		all, err := sp.Reminisce(ctx, engine.EpisodeQuery{From: time.Unix(0, 0).UTC(), Limit: engine.MaxMaxResults})
+		if err != nil {
+			return Result{}, err
+		}
+		for i := range all {
+			if m := &all[i].Memory; matches(q.Where, m) && len(eps) < maxConsolidated {
+				eps = append(eps, m.ID)
+			}
+		}
+	}
+	m, err := sp.ConsolidateInto(ctx, eps, q.Into)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Hits: []engine.Hit{{Memory: m, Score: m.Confidence, Activation: m.Confidence, Direct: true, Path: []string{m.ID}}},
+		Confidence: m.Confidence}, nil
 }
 
 func execSpread(ctx context.Context, sp *engine.Space, q *Spread) (Result, error) {

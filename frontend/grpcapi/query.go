@@ -9,7 +9,7 @@ import (
 )
 
 // ExecuteQuery runs one statement of the query language (docs/query-language.md). A
-// syntax error is INVALID_ARGUMENT with its position; PREDICT, IMAGINE and CONSOLIDATE
+// syntax error is INVALID_ARGUMENT with its position; PREDICT and IMAGINE
 // are UNIMPLEMENTED.
 func (s *Server) ExecuteQuery(ctx context.Context, req *pb.QueryRequest) (*pb.QueryResponse, error) {
 	return answer[*pb.QueryResponse](ctx)(s.executeQuery(ctx, req))
