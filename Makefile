@@ -11,7 +11,7 @@ SHA       := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
 FUZZ_TARGETS := ./engine/wal:FuzzDecodeFrame ./engine/wal:FuzzScanSegment ./engine:FuzzDecodeRecords \
 	./engine/tier:FuzzOpenSegment ./frontend/httpapi:FuzzDecodeRemember ./frontend/httpapi:FuzzCheckEscapes \
 	./frontend/httpapi:FuzzCutEmbedding ./frontend/httpapi:FuzzBatchElements ./internal/vecjson:FuzzReadNumber \
-	./simd:FuzzDot ./simd:FuzzQuantize ./engine/query:FuzzParse
+	./simd:FuzzDot ./simd:FuzzQuantize ./engine/query:FuzzParse ./frontend/httpapi:FuzzCompletionRequest
 FUZZTIME ?= 5s
 
 all: build
