@@ -153,7 +153,7 @@ func (req *CompletionRequest) Validate() error {
 func (req *CompletionRequest) check() (map[string]string, []string, error) {
 	known := map[string]string{}
 	for k, v := range req.Known {
-		f := canonicalField(k)
+		f := CanonicalField(k)
 		if !slices.Contains(CompletionFields, f) {
 			return nil, nil, fmt.Errorf("%w: known_fields: unknown field %q (known: %s)", ErrInvalidInput, k, strings.Join(CompletionFields, ", "))
 		}
@@ -172,7 +172,7 @@ func (req *CompletionRequest) check() (map[string]string, []string, error) {
 	}
 	var missing []string
 	for _, k := range req.Missing {
-		f := canonicalField(k)
+		f := CanonicalField(k)
 		if !slices.Contains(CompletionFields, f) {
 			return nil, nil, fmt.Errorf("%w: missing_fields: unknown field %q (known: %s)", ErrInvalidInput, k, strings.Join(CompletionFields, ", "))
 		}
@@ -196,7 +196,9 @@ func (req *CompletionRequest) check() (map[string]string, []string, error) {
 	return known, missing, nil
 }
 
-func canonicalField(f string) string {
+// CanonicalField is the name Complete uses for a field name a client sent: "where" and
+// "location" are where_location, "content" is what; other names are lower-cased.
+func CanonicalField(f string) string {
 	f = strings.ToLower(strings.TrimSpace(f))
 	switch f {
 	case "where", "location":
@@ -243,7 +245,11 @@ func (s *Space) completionCandidates(ctx context.Context, known map[string]strin
 func agreement(known map[string]string, withEmbedding bool, h *Hit) float32 {
 	var sum float64
 	n := 0
-	for f, want := range known {
+	for _, f := range CompletionFields { // a fixed order: the same sum every time
+		want, ok := known[f]
+		if !ok {
+			continue
+		}
 		have := fieldOf(&h.Memory, f)
 		if have == "" {
 			continue

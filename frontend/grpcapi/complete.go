@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/engram-go/engram/engine"
@@ -48,7 +49,7 @@ func (s *Server) complete(ctx context.Context, req *pb.CompleteRequest) (*pb.Com
 			len(c.Fields), len(c.Fields)+len(c.Unresolved)))}
 	best := map[string]string{}
 	for k, v := range frag.GetKnownFields() {
-		best[k] = v
+		best[engine.CanonicalField(k)] = strings.TrimSpace(v)
 	}
 	type hypothesis struct {
 		field string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/engram-go/engram/engine"
 	"github.com/valyala/fastjson"
@@ -68,7 +69,7 @@ func (s *Server) handleComplete(rq *request) error {
 	a := completeAnswer{CompletedEpisode: map[string]string{}, Fields: []fieldCompletionJSON{}, UnresolvedFields: c.Unresolved,
 		FieldConfidences: map[string]float32{}, Evidence: memoryResults(c.Evidence[:min(len(c.Evidence), maxEvidence)]), MemorySpaceID: id}
 	for k, val := range req.Known {
-		a.CompletedEpisode[k] = val
+		a.CompletedEpisode[engine.CanonicalField(k)] = strings.TrimSpace(val)
 	}
 	for i := range c.Fields {
 		f := &c.Fields[i]
