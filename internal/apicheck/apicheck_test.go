@@ -40,7 +40,7 @@ func TestCheckFindsDrift(t *testing.T) {
 		{"refused invalid request", "POST", "/api/v1/memories/remember", `{"confidence":5}`, 400, nil,
 			`{"error":{"code":"INVALID_MEMORY_INPUT","message":"confidence"}}`, ""},
 		{"error shape", "GET", "/api/v1/memories/m1", "", 404, nil, `{"error":{"code":"NOPE","message":"m"}}`, "code"},
-		{"undocumented route", "GET", "/api/v1/memories/m1/associations", "", 200, nil, `{}`, "lacks"},
+		{"undocumented route", "GET", "/api/v1/memories/m1/neighbours", "", 200, nil, `{}`, "lacks"},
 		{"unknown route answered 404", "GET", "/nowhere", "", 404, nil, `{"error":{"code":"RESOURCE_NOT_FOUND","message":"no route"}}`, ""},
 		{"503 without Retry-After", "POST", "/api/v1/memories/remember", `{"content":"x"}`, 503, nil,
 			`{"error":{"code":"OVERLOADED","message":"busy"}}`, "Retry-After"},
