@@ -29,8 +29,8 @@ func FuzzCompletionRequest(f *testing.F) {
 		}
 		req, err := readCompletionRequest(v)
 		if err != nil {
-			var fe *frontend.Error
-			if !errors.As(err, &fe) || fe.Status != 400 || fe.Message == "" {
+			// The answer the client gets: field errors map to 400 INVALID_MEMORY_INPUT.
+			if fe := frontend.FromError(err); fe.Status != 400 || fe.Message == "" {
 				t.Fatalf("refusal %v is not a 400 with a message", err)
 			}
 			return
