@@ -29,8 +29,9 @@ func FuzzCompletionRequest(f *testing.F) {
 		}
 		req, err := readCompletionRequest(v)
 		if err != nil {
-			var fe *frontend.Error
-			if !errors.As(err, &fe) || fe.Status != 400 || fe.Message == "" {
+			// The field readers return engine.ErrInvalidInput, which the error writer
+			// answers as a 400: check what the client receives.
+			if fe := frontend.FromError(err); fe.Status != 400 || fe.Message == "" {
 				t.Fatalf("refusal %v is not a 400 with a message", err)
 			}
 			return
