@@ -29,7 +29,8 @@ func FuzzCompletionRequest(f *testing.F) {
 		}
 		req, err := readCompletionRequest(v)
 		if err != nil {
-			// The answer the client gets: field errors map to 400 INVALID_MEMORY_INPUT.
+			// The field readers return engine.ErrInvalidInput, which the error writer
+			// answers as a 400: check what the client receives.
 			if fe := frontend.FromError(err); fe.Status != 400 || fe.Message == "" {
 				t.Fatalf("refusal %v is not a 400 with a message", err)
 			}
