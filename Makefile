@@ -11,7 +11,8 @@ SHA       := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
 FUZZ_TARGETS := ./engine/wal:FuzzDecodeFrame ./engine/wal:FuzzScanSegment ./engine/record:FuzzDecodeRecords \
 	./engine/tier:FuzzOpenSegment ./frontend/httpapi:FuzzDecodeRemember ./frontend/httpapi:FuzzCheckEscapes \
 	./frontend/httpapi:FuzzCutEmbedding ./frontend/httpapi:FuzzBatchElements ./internal/vecjson:FuzzReadNumber \
-	./internal/vecjson:FuzzCheck ./engine/transfer:FuzzParseLine \
+	./internal/vecjson:FuzzCheck ./engine/transfer:FuzzParseLine ./engine/query:FuzzParse \
+	./frontend/httpapi:FuzzCompletionRequest \
 	./simd:FuzzDot ./simd:FuzzQuantize ./engine/embed:FuzzProviderAnswers
 FUZZTIME ?= 5s
 

@@ -11,7 +11,7 @@ import (
 // without the JSON error shape, its status).
 var (
 	ErrBadRequest           = errors.New("client: bad request")            // BAD_REQUEST
-	ErrInvalidInput         = errors.New("client: invalid memory input")   // INVALID_MEMORY_INPUT
+	ErrInvalidInput         = errors.New("client: invalid memory input")   // INVALID_MEMORY_INPUT (and MEMORY_VALIDATION_ERROR)
 	ErrUnauthorized         = errors.New("client: unauthorized")           // UNAUTHORIZED
 	ErrForbidden            = errors.New("client: forbidden")              // FORBIDDEN
 	ErrNotFound             = errors.New("client: not found")              // any 404
@@ -26,6 +26,10 @@ var (
 	ErrOverloaded           = errors.New("client: overloaded")             // OVERLOADED (and any 503)
 	ErrServer               = errors.New("client: server error")           // MEMORY_SYSTEM_ERROR (and any 5xx)
 	ErrNotImplemented       = errors.New("client: not implemented")        // NOT_IMPLEMENTED
+	// ErrValidation is MEMORY_VALIDATION_ERROR (422): well-formed input that nothing
+	// stored supports (Complete without evidence, CONSOLIDATE with too few episodes). Such
+	// an error also matches ErrInvalidInput.
+	ErrValidation = errors.New("client: memory validation error")
 	// ErrNoServer wraps a failure to connect: nothing answers at the address.
 	ErrNoServer = errors.New("client: no server")
 )
@@ -73,6 +77,9 @@ func (e *Error) Error() string {
 // 503 ErrOverloaded and every other 5xx ErrServer.
 func (e *Error) Is(target error) bool {
 	if s, ok := codeErrors[e.Code]; ok && s == target {
+		return true
+	}
+	if e.Code == "MEMORY_VALIDATION_ERROR" && target == ErrValidation {
 		return true
 	}
 	switch {

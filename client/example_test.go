@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"sync"
+	"time"
 
 	"github.com/engram-go/engram/client"
 	"github.com/engram-go/engram/internal/testserver"
@@ -96,4 +97,42 @@ func ExampleError() {
 		fmt.Println(apiErr.Status, apiErr.Code, errors.Is(err, client.ErrInvalidInput))
 	}
 	// Output: 400 INVALID_MEMORY_INPUT true
+}
+
+func ExampleClient_Complete() {
+	ctx := context.Background()
+	c, _ := client.New(engramAddr(), client.WithSpace("diary"))
+	when := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+	if _, err := c.RememberEpisode(ctx, client.EpisodeRequest{ID: "e1", What: "sailing lesson at the harbour", When: when, WhereLocation: "Old Harbour"}); err != nil {
+		log.Fatal(err)
+	}
+	// Where was the sailing lesson? The answer names the memory it comes from.
+	res, err := c.Complete(ctx, client.CompleteRequest{KnownFields: map[string]string{"what": "sailing lesson"}, MissingFields: []string{"where_location"}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	f := res.Fields[0]
+	fmt.Println(f.Field, "=", f.Value, "from", f.Source, f.SourceMemories)
+	// Nothing stored supports an answer: a 422, not an invented one.
+	_, err = c.Complete(ctx, client.CompleteRequest{KnownFields: map[string]string{"what": "quantum chromodynamics"}, MissingFields: []string{"where_location"}})
+	fmt.Println(errors.Is(err, client.ErrValidation))
+	// Output:
+	// where_location = Old Harbour from recalled [e1]
+	// true
+}
+
+func ExampleClient_Associate() {
+	ctx := context.Background()
+	c, _ := client.New(engramAddr(), client.WithSpace("links"))
+	for id, s := range map[string]string{"rain": "it rained all night", "roof": "the roof leaks"} {
+		if _, err := c.Remember(ctx, client.RememberRequest{ID: id, Content: s}); err != nil {
+			log.Fatal(err)
+		}
+	}
+	a, err := c.Associate(ctx, client.AssociateRequest{SourceMemory: "rain", TargetMemory: "roof", Strength: new(float32(0.6)), AssociationType: "causal"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(a.Created, a.FinalStrength, a.AffectedPaths)
+	// Output: true 0.6 [rain -> roof]
 }

@@ -55,6 +55,16 @@ func (c *Client) Recall(ctx context.Context, r RecallRequest) (*RecallResponse, 
 	return &out, nil
 }
 
+// Query runs one statement of the query language (POST /api/v1/query,
+// docs/query-language.md), e.g. `RECALL "coffee" THRESHOLD 0.4 LIMIT 5`.
+func (c *Client) Query(ctx context.Context, statement string) (*QueryResponse, error) {
+	var out QueryResponse
+	if err := c.doJSON(ctx, http.MethodPost, "/api/v1/query", nil, map[string]string{"query": statement}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // ProbabilisticQuery recalls with a confidence interval (GET /api/v1/query/probabilistic).
 func (c *Client) ProbabilisticQuery(ctx context.Context, r ProbabilisticRequest) (*ProbabilisticResponse, error) {
 	q, err := r.RecallRequest.values()

@@ -20,7 +20,27 @@ const (
 	StreamActivities = "activities"
 	// StreamMemories carries formation and retrieval.
 	StreamMemories = "memories"
+	// StreamConsolidation carries consolidation: each semantic memory formed.
+	StreamConsolidation = "consolidation"
+	// StreamMonitorEvents carries every event type of the space.
+	StreamMonitorEvents = "monitoring/events"
+	// StreamMonitorActivations carries retrieval and activation: every memory a recall
+	// activated, directly or by spreading.
+	StreamMonitorActivations = "monitoring/activations"
+	// StreamMonitorCausality carries activation alone: the spreading chains.
+	StreamMonitorCausality = "monitoring/causality"
 )
+
+// streamPath is the route of a stream.
+func streamPath(stream string) (string, bool) {
+	switch stream {
+	case StreamActivities, StreamMemories, StreamConsolidation:
+		return "/api/v1/stream/" + stream, true
+	case StreamMonitorEvents, StreamMonitorActivations, StreamMonitorCausality:
+		return "/api/v1/" + stream, true
+	}
+	return "", false
+}
 
 // StreamOptions select a stream's events and its starting point.
 type StreamOptions struct {
@@ -60,15 +80,17 @@ type Subscription struct {
 	Reconnects int
 }
 
-// Subscribe opens a stream (StreamActivities or StreamMemories) of the client's space.
+// Subscribe opens a stream (one of the Stream constants) of the client's space.
 // Next reads it; after a dropped connection Next reconnects with Last-Event-ID set to
 // the last event it returned, so that the server replays what was missed from its
 // buffer (or sends a Warning saying what was lost). A stream opened without After that
 // drops before its first event reconnects for new events only: it has no id to resume
 // from. Close ends it, as does ctx.
 func (c *Client) Subscribe(ctx context.Context, stream string, opts StreamOptions) (*Subscription, error) {
-	if stream != StreamActivities && stream != StreamMemories {
-		return nil, fmt.Errorf("client: unknown stream %q (want %q or %q)", stream, StreamActivities, StreamMemories)
+	path, ok := streamPath(stream)
+	if !ok {
+		return nil, fmt.Errorf("client: unknown stream %q (want one of %s)", stream, strings.Join([]string{StreamActivities, StreamMemories,
+			StreamConsolidation, StreamMonitorEvents, StreamMonitorActivations, StreamMonitorCausality}, ", "))
 	}
 	q := url.Values{}
 	if len(opts.EventTypes) > 0 {
@@ -78,7 +100,7 @@ func (c *Client) Subscribe(ctx context.Context, stream string, opts StreamOption
 		q.Set("min_importance", strconv.FormatFloat(float64(opts.MinImportance), 'g', -1, 32))
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	s := &Subscription{c: c, ctx: ctx, cancel: cancel, path: "/api/v1/stream/" + stream, query: q}
+	s := &Subscription{c: c, ctx: ctx, cancel: cancel, path: path, query: q}
 	if opts.After != nil {
 		s.last, s.resume = *opts.After, true
 	}

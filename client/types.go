@@ -233,6 +233,29 @@ type Episode struct {
 	Importance       float32  `json:"importance"`
 }
 
+// QueryResponse is the answer of Query: the memories best first, Confidences[i] the score
+// of Memories[i] (recall score, or activation for SPREAD).
+type QueryResponse struct {
+	Verb                 string              `json:"verb"`
+	Memories             []MemoryResult      `json:"memories"`
+	Confidences          []float64           `json:"confidences"`
+	AggregateConfidence  AggregateConfidence `json:"aggregate_confidence"`
+	TotalCount           int                 `json:"total_count"`
+	ExecutionTimeMS      float64             `json:"execution_time_ms"`
+	ActivationSpreadHops int                 `json:"activation_spread_hops"`
+	MemorySpaceID        string              `json:"memory_space_id"`
+	SystemMessage        string              `json:"system_message"`
+}
+
+// AggregateConfidence is a query answer's confidence: Mean computed from the scores, the
+// bounds its 95% interval.
+type AggregateConfidence struct {
+	LowerBound      float64 `json:"lower_bound"`
+	Mean            float64 `json:"mean"`
+	UpperBound      float64 `json:"upper_bound"`
+	ConfidenceLevel float64 `json:"confidence_level"`
+}
+
 // AssociationsResponse is the answer of Associations: a memory's edges, strongest first.
 type AssociationsResponse struct {
 	MemoryID      string        `json:"memory_id"`

@@ -29,14 +29,28 @@ const (
 // It returns how many semantic memories were formed. Writes are never blocked: the search
 // runs under the shared lock and the new memories go through the normal remember path.
 func (s *Space) Consolidate(ctx context.Context) (int, error) {
+	formed, err := s.consolidate(ctx, s.e.cfg.Now().UTC().Add(-s.e.cfg.Consolidation.MinAge))
+	return len(formed), err
+}
+
+// ConsolidateBefore runs consolidation now over the episodes observed before cutoff (the
+// zero time means the configured minimum age) and returns the semantic memories it formed,
+// with their citations. What it formed before an error is returned with the error.
+func (s *Space) ConsolidateBefore(ctx context.Context, cutoff time.Time) ([]Memory, error) {
+	if cutoff.IsZero() {
+		cutoff = s.e.cfg.Now().UTC().Add(-s.e.cfg.Consolidation.MinAge)
+	}
+	return s.consolidate(ctx, cutoff)
+}
+
+func (s *Space) consolidate(ctx context.Context, cutoff time.Time) ([]Memory, error) {
 	st, err := s.acquire()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer s.mu.RUnlock()
-	now := s.e.cfg.Now().UTC()
-	clusters := st.findClusters(now.Add(-s.e.cfg.Consolidation.MinAge))
-	formed := 0
+	clusters := st.findClusters(cutoff)
+	var formed []Memory
 	for _, c := range clusters {
 		if ctx.Err() != nil {
 			break
@@ -45,31 +59,44 @@ func (s *Space) Consolidate(ctx context.Context) (int, error) {
 		if !ok {
 			continue
 		}
-		res, errs := s.rememberLocked(ctx, st, []Memory{sem}, RememberOptions{Preserve: true})
-		if errs[0] != nil {
-			return formed, errs[0]
-		}
-		links := make([]record.Link, 0, len(sem.Citations))
-		for _, id := range sem.Citations {
-			links = append(links, record.Link{Target: id, Weight: 0.9, Kind: uint8(graph.KindConsolidation)})
-		}
-		version := res[0].Memory.StoredAt.UnixNano()
-		st.cp.RLock()
-		if _, err := st.log.Append(wal.Entry{Type: record.TypeLinks, Payload: record.AppendLinks(nil, sem.ID, version, links)}); err != nil {
-			st.cp.RUnlock()
+		stored, err := s.storeSemantic(ctx, st, sem)
+		if err != nil {
 			return formed, err
 		}
-		st.mu.Lock()
-		st.applyLinks(sem.ID, version, links)
-		st.mu.Unlock()
-		st.cp.RUnlock()
-		formed++
-		s.consol.add(s.e.cfg.Now(), len(sem.Citations))
-		s.publish(EventConsolidation, sem.ID, sem.Confidence, map[string]any{
-			"episodes": len(sem.Citations), "content_preview": preview(sem.Content, 80),
-		})
+		formed = append(formed, stored)
 	}
 	return formed, nil
+}
+
+// storeSemantic stores a semantic memory and its consolidation edges to the episodes it
+// cites, both through the WAL, and accounts for the consolidation. It returns the memory
+// as stored, without its embedding. Caller holds s.mu shared (st is open).
+func (s *Space) storeSemantic(ctx context.Context, st *state, sem Memory) (Memory, error) {
+	res, errs := s.rememberLocked(ctx, st, []Memory{sem}, RememberOptions{Preserve: true})
+	if errs[0] != nil {
+		return Memory{}, errs[0]
+	}
+	links := make([]record.Link, 0, len(sem.Citations))
+	for _, id := range sem.Citations {
+		links = append(links, record.Link{Target: id, Weight: 0.9, Kind: uint8(graph.KindConsolidation)})
+	}
+	version := res[0].Memory.StoredAt.UnixNano()
+	st.cp.RLock()
+	if _, err := st.log.Append(wal.Entry{Type: record.TypeLinks, Payload: record.AppendLinks(nil, sem.ID, version, links)}); err != nil {
+		st.cp.RUnlock()
+		return Memory{}, st.checkLog(err)
+	}
+	st.mu.Lock()
+	st.applyLinks(sem.ID, version, links)
+	st.mu.Unlock()
+	st.cp.RUnlock()
+	sem.Embedding = nil
+	sem.StoredAt = res[0].Memory.StoredAt
+	s.consol.add(s.e.cfg.Now(), len(sem.Citations))
+	s.publish(EventConsolidation, sem.ID, sem.Confidence, map[string]any{
+		"episodes": len(sem.Citations), "content_preview": preview(sem.Content, 80),
+	})
+	return sem, nil
 }
 
 // findClusters groups unconsolidated episodic memories observed before cutoff. Greedy and
@@ -125,14 +152,16 @@ func (st *state) semanticFrom(rows []uint32) (Memory, bool) {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	centroid := make([]float32, st.dim)
+	vec := make([]float32, st.dim)
 	var ids []string
 	tags := map[string]bool{}
 	var conf float32
 	for _, r := range rows {
-		if !st.aliveLocked(r) {
+		if !st.aliveLocked(r) || !st.byRow[r].hasVec {
 			return Memory{}, false
 		}
-		simd.Axpy(1, st.vectorOf(r), centroid)
+		st.vectorInto(r, vec) // any tier: CONSOLIDATE … INTO may name warm or cold episodes
+		simd.Axpy(1, vec, centroid)
 		lm := st.byRow[r]
 		ids = append(ids, lm.m.ID)
 		conf += lm.m.Confidence
@@ -144,7 +173,8 @@ func (st *state) semanticFrom(rows []uint32) (Memory, bool) {
 	// The representative content is the episode closest to the centroid.
 	best, bestScore := rows[0], float32(-2)
 	for _, r := range rows {
-		if d := simd.Dot(centroid, st.vectorOf(r)); d > bestScore {
+		st.vectorInto(r, vec)
+		if d := simd.Dot(centroid, vec); d > bestScore {
 			best, bestScore = r, d
 		}
 	}

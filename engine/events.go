@@ -62,6 +62,7 @@ type eventHub struct {
 	nextID uint64
 	ring   []Event // the last eventRingSize events: ring[(id-1)%eventRingSize] holds event id; grows on demand
 	subs   map[*Subscription]struct{}
+	rates  eventRates // recent events by type, for Space.EventRate
 	closed bool
 }
 
@@ -71,7 +72,7 @@ const (
 )
 
 func newEventHub() *eventHub {
-	return &eventHub{nextID: 1, subs: map[*Subscription]struct{}{}}
+	return &eventHub{nextID: 1, subs: map[*Subscription]struct{}{}, rates: eventRates{}}
 }
 
 func (h *eventHub) publish(ev Event) {
@@ -82,6 +83,7 @@ func (h *eventHub) publish(ev Event) {
 	}
 	ev.ID = h.nextID
 	h.nextID++
+	h.rates.note(ev.Type, ev.Time)
 	// The ring grows with use so that thousands of quiet spaces cost almost nothing.
 	if len(h.ring) < eventRingSize {
 		h.ring = append(h.ring, ev)

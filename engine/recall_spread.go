@@ -125,7 +125,7 @@ func (p SpreadParams) graphParams() (graph.Params, error) {
 }
 
 // Association is one edge of a memory: the memory at its other end, its weight in (0, 1]
-// and why it exists ("similarity", "temporal" or "consolidation").
+// and why it exists ("similarity", "temporal", "consolidation" or "association").
 type Association struct {
 	TargetID string
 	Weight   float32
@@ -152,7 +152,7 @@ func (s *Space) Associations(id string) ([]Association, error) {
 		if !st.aliveLocked(e.To) {
 			continue
 		}
-		out = append(out, Association{TargetID: st.byRow[e.To].m.ID, Weight: e.Weight, Kind: e.Kind.String()})
+		out = append(out, Association{TargetID: st.byRow[e.To].m.ID, Weight: e.Weight, Kind: edgeKindName(e.Kind)})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Weight != out[j].Weight {

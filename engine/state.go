@@ -394,8 +394,8 @@ func (st *state) applyForget(id string) bool {
 	return true
 }
 
-// applyLinks adds the association edges computed for src, if src is still the version
-// they were computed for. Caller holds st.mu.
+// applyLinks adds the association edges computed for (or, KindAssociation, given to) src,
+// if src is still the version they were computed for. Caller holds st.mu.
 func (st *state) applyLinks(src string, version int64, links []record.Link) []AutoLink {
 	row, ok := st.byID[src]
 	if !ok {
@@ -405,7 +405,11 @@ func (st *state) applyLinks(src string, version int64, links []record.Link) []Au
 	if lm.m.StoredAt.UnixNano() != version {
 		return nil
 	}
-	lm.linked = true
+	// A record of explicit associations only is not the linker's work: the source stays
+	// to be linked (again after a recovery) if its own edges were not written yet.
+	if !associationsOnly(links) {
+		lm.linked = true
+	}
 	var out []AutoLink
 	for _, l := range links {
 		to, ok := st.byID[l.Target]

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/engine/query"
 )
 
 // Error is the public error shape shared by every frontend:
@@ -65,6 +66,14 @@ func FromError(err error) *Error {
 	case errors.Is(err, engine.ErrInvalidSpaceID):
 		return &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: err.Error(),
 			Educational: "Memory space ids are 3-64 characters of a-z, 0-9, '_' and '-', starting with a letter or digit."}
+	case errors.Is(err, query.ErrSyntax):
+		return &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: err.Error(),
+			Educational: "The query language is described in docs/query-language.md."}
+	case errors.Is(err, query.ErrNotImplemented):
+		return &Error{Status: http.StatusNotImplemented, Code: CodeUnimplemented, Message: err.Error()}
+	case errors.Is(err, engine.ErrInsufficientEvidence):
+		return &Error{Status: http.StatusUnprocessableEntity, Code: CodeValidation, Message: err.Error(),
+			Guidance: "Nothing stored supports an answer: give more known fields, or remember the episode first."}
 	case errors.Is(err, engine.ErrInvalidInput):
 		return &Error{Status: http.StatusBadRequest, Code: CodeInvalidInput, Message: err.Error()}
 	case errors.Is(err, engine.ErrNotFound):

@@ -19,8 +19,26 @@ func MemoryEvents() []engine.EventType {
 	return []engine.EventType{engine.EventFormation, engine.EventRetrieval}
 }
 
-// AllEvents are the event types of a stream that carries every event (gRPC Stream).
+// AllEvents are the event types of a stream that carries every event (gRPC Stream, the
+// monitoring events stream).
 func AllEvents() []engine.EventType { return append(ActivityEvents(), MemoryEvents()...) }
+
+// ConsolidationEvents are those of the consolidation stream: each semantic memory formed,
+// with the episodes it cites.
+func ConsolidationEvents() []engine.EventType {
+	return []engine.EventType{engine.EventConsolidation}
+}
+
+// ActivationEvents are those of the activations monitoring stream: every memory a recall
+// activated, directly (retrieval, with its score) or by spreading (activation, with its
+// level and path).
+func ActivationEvents() []engine.EventType {
+	return []engine.EventType{engine.EventRetrieval, engine.EventActivation}
+}
+
+// CausalityEvents are those of the causality monitoring stream: the spreading chains alone,
+// each activation with the path of memories whose activation caused it.
+func CausalityEvents() []engine.EventType { return []engine.EventType{engine.EventActivation} }
 
 // EventFilter selects, among the events of a subscriber's space, those it asked for.
 type EventFilter struct {

@@ -71,6 +71,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.spaceCommand(),
 		a.rememberCommand(),
 		a.recallCommand(),
+		a.queryCommand(),
 		a.forgetCommand(),
 		a.configCommand(),
 		a.keyCommand(),

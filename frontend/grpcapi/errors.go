@@ -122,3 +122,15 @@ func itemError(err error) *pb.ItemError {
 		RetryAfterSeconds: int32(fe.RetryAfter),
 	}
 }
+
+// answer returns a unary handler's result, its error as rpcError makes it:
+// return answer[*pb.X](ctx)(s.x(ctx, req)).
+func answer[T any](ctx context.Context) func(T, error) (T, error) {
+	return func(out T, err error) (T, error) {
+		if err != nil {
+			var zero T
+			return zero, rpcError(ctx, err)
+		}
+		return out, nil
+	}
+}

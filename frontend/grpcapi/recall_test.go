@@ -291,20 +291,3 @@ func TestForget(t *testing.T) {
 		t.Fatal("a forget created a space")
 	}
 }
-
-func TestDeclaredRPCsAnswerUnimplemented(t *testing.T) {
-	h := newHarness(t, harnessConfig{})
-	ctx := context.Background()
-	_, err := h.client.Recognize(ctx, &pb.RecognizeRequest{})
-	wantCode(t, err, codes.Unimplemented)
-	_, err = h.client.Consolidate(ctx, &pb.ConsolidateRequest{})
-	wantCode(t, err, codes.Unimplemented)
-	_, err = h.client.Introspect(ctx, &pb.IntrospectRequest{})
-	wantCode(t, err, codes.Unimplemented)
-	dream, err := h.client.Dream(ctx, &pb.DreamRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = dream.Recv()
-	wantCode(t, err, codes.Unimplemented)
-}

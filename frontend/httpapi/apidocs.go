@@ -12,10 +12,10 @@ import (
 )
 
 // publicRoute reports the routes served without an API key when auth is on: the health
-// probes, and the API's own description, which holds no data.
+// probes, which name no space, and the API's own description, which holds no data.
 func publicRoute(pattern string) bool {
 	switch pattern {
-	case "/health", "/health/alive", "/openapi.json", "/docs", "/docs/{asset}":
+	case "/health", "/health/alive", "/health/spreading", "/openapi.json", "/docs", "/docs/{asset}":
 		return true
 	}
 	return false

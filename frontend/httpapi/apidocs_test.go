@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -94,7 +99,9 @@ func TestAPIDocsRoutes(t *testing.T) {
 		{"style", on, "/docs/swagger-ui.css", 200, "text/css", ".swagger-ui"},
 		{"unknown asset", on, "/docs/nothing.js", 404, "application/json", "RESOURCE_NOT_FOUND"},
 		{"no escape", on, "/docs/..%2Fopenapi.go", 404, "application/json", "RESOURCE_NOT_FOUND"},
+		{"spreading health", on, "/health/spreading", 200, "application/json", `"open_spaces"`},
 		{"data still needs a key", on, "/api/v1/spaces", 401, "application/json", "UNAUTHORIZED"},
+		{"spreading config needs a key", on, "/api/v1/system/spreading/config", 401, "application/json", "UNAUTHORIZED"},
 		{"page off", off, "/docs", 404, "application/json", "docs = false"},
 		{"document stays", off, "/openapi.json", 200, "application/json", `"paths"`},
 	}
@@ -160,5 +167,68 @@ func TestAPIDocsRenderInChromium(t *testing.T) {
 		if _, err := os.Stat(abs); err != nil {
 			t.Fatalf("screenshot: %v", err)
 		}
+	}
+}
+
+// TestOpenAPIErrorCodes holds the Error schema's code enum equal to the Code constants
+// of frontend/errors.go, read from the source so that a code added there without its
+// documentation fails here.
+func TestOpenAPIErrorCodes(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join("..", "errors.go"), nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var consts []string
+	for _, decl := range f.Decls {
+		gd, ok := decl.(*ast.GenDecl)
+		if !ok || gd.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			for i, name := range vs.Names {
+				if !strings.HasPrefix(name.Name, "Code") || i >= len(vs.Values) {
+					continue
+				}
+				lit, ok := vs.Values[i].(*ast.BasicLit)
+				if !ok || lit.Kind != token.STRING {
+					t.Fatalf("%s is not a string literal", name.Name)
+				}
+				code, err := strconv.Unquote(lit.Value)
+				if err != nil {
+					t.Fatal(err)
+				}
+				consts = append(consts, code)
+			}
+		}
+	}
+	if len(consts) == 0 {
+		t.Fatal("no Code constants found in frontend/errors.go")
+	}
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				Error struct {
+					Properties struct {
+						Error struct {
+							Properties struct {
+								Code struct {
+									Enum []string `json:"enum"`
+								} `json:"code"`
+							} `json:"properties"`
+						} `json:"error"`
+					} `json:"properties"`
+				} `json:"Error"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openapi.Document(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	documented := doc.Components.Schemas.Error.Properties.Error.Properties.Code.Enum
+	sort.Strings(consts)
+	sort.Strings(documented)
+	if !slices.Equal(consts, documented) {
+		t.Fatalf("the Error schema's code enum differs from frontend/errors.go's Code constants:\n  constants: %v\n  document:  %v", consts, documented)
 	}
 }

@@ -136,3 +136,27 @@ func (rq *request) checkedObject() ([]byte, error) {
 	}
 	return body, nil
 }
+
+// jsonObject parses a body that must be one JSON object, held to the parse bound like
+// every body (parseJSON). The key is checked against the space the request names outside
+// its body first (preauthorize).
+func (rq *request) jsonObject() (*fastjson.Value, error) {
+	if err := rq.preauthorize(); err != nil {
+		return nil, err
+	}
+	body, kind, err := rq.jsonBytes()
+	if err != nil {
+		return nil, err
+	}
+	v, err := parseJSON(rq.borrowParser(), body, rq.srv.maxValues)
+	if err != nil {
+		if kind == bodyForm && !errors.Is(err, vecjson.ErrTooManyValues) {
+			return nil, rq.notForm()
+		}
+		return nil, bodyError(err, rq.srv.maxValues)
+	}
+	if v.Type() != fastjson.TypeObject {
+		return nil, badRequest("the request body must be a JSON object, got %s", v.Type())
+	}
+	return v, nil
+}

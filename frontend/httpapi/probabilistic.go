@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/frontend"
 )
 
 type probabilisticAnswer struct {
@@ -72,43 +73,10 @@ func (s *Server) handleProbabilistic(rq *request) error {
 	return writeJSON(rq.ctx, http.StatusOK, &a)
 }
 
-// z95 is the normal quantile of a two-sided 95% interval.
-const z95 = 1.96
-
-// intervalOf brackets the recall confidence point with a 95% interval computed from the
-// returned scores: the Wilson score interval of point with one observation per result,
-// widened to the normal interval of the mean score when the scores disagree more than
-// that. With no result there is no evidence: the interval is [0, 1].
+// intervalOf is frontend.Interval95 in the answer's shape.
 func intervalOf(point float64, scores []float64) confidenceInterval {
-	n := float64(len(scores))
-	if n == 0 {
-		return confidenceInterval{Lower: 0, Upper: 1, Point: 0, Width: 1}
-	}
-	z2 := z95 * z95
-	centre := (point + z2/(2*n)) / (1 + z2/n)
-	half := z95 / (1 + z2/n) * math.Sqrt(point*(1-point)/n+z2/(4*n*n))
-	if n > 1 {
-		half = math.Max(half, z95*stddev(scores)/math.Sqrt(n))
-	}
-	lower := math.Max(0, math.Min(point, centre-half))
-	upper := math.Min(1, math.Max(point, centre+half))
-	return confidenceInterval{Lower: lower, Upper: upper, Point: point, Width: upper - lower}
-}
-
-func stddev(xs []float64) float64 {
-	if len(xs) < 2 {
-		return 0
-	}
-	var mean float64
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	var ss float64
-	for _, x := range xs {
-		ss += (x - mean) * (x - mean)
-	}
-	return math.Sqrt(ss / float64(len(xs)-1))
+	ci := frontend.Interval95(point, scores)
+	return confidenceInterval{Lower: ci.Lower, Upper: ci.Upper, Point: ci.Point, Width: ci.Upper - ci.Lower}
 }
 
 func evidenceOf(h *engine.Hit) evidence {
@@ -136,7 +104,7 @@ func uncertaintyOf(hits []engine.Hit, scores []float64) []uncertaintyEntry {
 	if n > 1 {
 		out = append(out, uncertaintyEntry{
 			SourceType:  "score_dispersion",
-			Impact:      stddev(scores),
+			Impact:      frontend.StdDev(scores),
 			Explanation: "Standard deviation of the result scores: how much the results disagree.",
 		})
 	}

@@ -40,12 +40,18 @@ func TestCheckFindsDrift(t *testing.T) {
 		{"refused invalid request", "POST", "/api/v1/memories/remember", `{"confidence":5}`, 400, nil,
 			`{"error":{"code":"INVALID_MEMORY_INPUT","message":"confidence"}}`, ""},
 		{"error shape", "GET", "/api/v1/memories/m1", "", 404, nil, `{"error":{"code":"NOPE","message":"m"}}`, "code"},
-		{"undocumented route", "GET", "/api/v1/memories/m1/associations", "", 200, nil, `{}`, "lacks"},
+		{"undocumented route", "GET", "/api/v1/memories/m1/neighbours", "", 200, nil, `{}`, "lacks"},
 		{"unknown route answered 404", "GET", "/nowhere", "", 404, nil, `{"error":{"code":"RESOURCE_NOT_FOUND","message":"no route"}}`, ""},
 		{"503 without Retry-After", "POST", "/api/v1/memories/remember", `{"content":"x"}`, 503, nil,
 			`{"error":{"code":"OVERLOADED","message":"busy"}}`, "Retry-After"},
 		{"503 with Retry-After", "POST", "/api/v1/memories/remember", `{"content":"x"}`, 503, map[string]string{"Retry-After": "1"},
 			`{"error":{"code":"OVERLOADED","message":"busy"}}`, ""},
+		{"explicit association edge", "GET", "/api/v1/memories/m1/associations", "", 200, nil,
+			`{"memory_id":"m1","associations":[{"target_memory_id":"m2","weight":0.6,"kind":"association"}],"count":1,"memory_space_id":"default"}`, ""},
+		{"completion refused", "POST", "/api/v1/complete", `{"known_fields":{"what":"x"}}`, 422, nil,
+			`{"error":{"code":"MEMORY_VALIDATION_ERROR","message":"no memory supports where_location"}}`, ""},
+		{"introspect metric unknown to the document", "GET", "/api/v1/system/introspect", "", 200, nil,
+			`{"memory_space_id":"default","metrics":{"happiness":1},"health":null,"statistics":null,"active_processes":[]}`, "happiness"},
 		{"nullable time", "GET", "/api/v1/memories/m1", "", 200, nil,
 			`{"id":"m1","content":"c","embedding":null,"confidence":{"value":0.7,"category":"Medium","reasoning":"r"},` +
 				`"observed_at":"2024-05-01T12:00:00Z","stored_at":"2024-05-01T12:00:00Z","last_access":null,"access_count":0,` +
@@ -72,7 +78,7 @@ func TestCheckFindsDrift(t *testing.T) {
 			}
 		})
 	}
-	if n := len(v.Failures()); n != 8 {
-		t.Fatalf("Failures() kept %d mismatches, want 8", n)
+	if n := len(v.Failures()); n != 9 {
+		t.Fatalf("Failures() kept %d mismatches, want 9", n)
 	}
 }

@@ -14,6 +14,7 @@ package pb
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	emptypb "google.golang.org/protobuf/types/known/emptypb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -363,6 +364,116 @@ func (x ForgetMode) Number() protoreflect.EnumNumber {
 // Deprecated: Use ForgetMode.Descriptor instead.
 func (ForgetMode) EnumDescriptor() ([]byte, []int) {
 	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{5}
+}
+
+type ConsolidationMode int32
+
+const (
+	ConsolidationMode_CONSOLIDATION_MODE_UNSPECIFIED     ConsolidationMode = 0
+	ConsolidationMode_CONSOLIDATION_MODE_SYNAPTIC        ConsolidationMode = 1
+	ConsolidationMode_CONSOLIDATION_MODE_SYSTEMS         ConsolidationMode = 2
+	ConsolidationMode_CONSOLIDATION_MODE_RECONSOLIDATION ConsolidationMode = 3
+)
+
+// Enum value maps for ConsolidationMode.
+var (
+	ConsolidationMode_name = map[int32]string{
+		0: "CONSOLIDATION_MODE_UNSPECIFIED",
+		1: "CONSOLIDATION_MODE_SYNAPTIC",
+		2: "CONSOLIDATION_MODE_SYSTEMS",
+		3: "CONSOLIDATION_MODE_RECONSOLIDATION",
+	}
+	ConsolidationMode_value = map[string]int32{
+		"CONSOLIDATION_MODE_UNSPECIFIED":     0,
+		"CONSOLIDATION_MODE_SYNAPTIC":        1,
+		"CONSOLIDATION_MODE_SYSTEMS":         2,
+		"CONSOLIDATION_MODE_RECONSOLIDATION": 3,
+	}
+)
+
+func (x ConsolidationMode) Enum() *ConsolidationMode {
+	p := new(ConsolidationMode)
+	*p = x
+	return p
+}
+
+func (x ConsolidationMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConsolidationMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_enumTypes[6].Descriptor()
+}
+
+func (ConsolidationMode) Type() protoreflect.EnumType {
+	return &file_frontend_grpcapi_proto_engram_v1_engram_proto_enumTypes[6]
+}
+
+func (x ConsolidationMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConsolidationMode.Descriptor instead.
+func (ConsolidationMode) EnumDescriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{6}
+}
+
+type AssociationType int32
+
+const (
+	AssociationType_ASSOCIATION_TYPE_UNSPECIFIED AssociationType = 0
+	AssociationType_ASSOCIATION_TYPE_SEMANTIC    AssociationType = 1
+	AssociationType_ASSOCIATION_TYPE_TEMPORAL    AssociationType = 2
+	AssociationType_ASSOCIATION_TYPE_CAUSAL      AssociationType = 3
+	AssociationType_ASSOCIATION_TYPE_SPATIAL     AssociationType = 4
+	AssociationType_ASSOCIATION_TYPE_EMOTIONAL   AssociationType = 5
+)
+
+// Enum value maps for AssociationType.
+var (
+	AssociationType_name = map[int32]string{
+		0: "ASSOCIATION_TYPE_UNSPECIFIED",
+		1: "ASSOCIATION_TYPE_SEMANTIC",
+		2: "ASSOCIATION_TYPE_TEMPORAL",
+		3: "ASSOCIATION_TYPE_CAUSAL",
+		4: "ASSOCIATION_TYPE_SPATIAL",
+		5: "ASSOCIATION_TYPE_EMOTIONAL",
+	}
+	AssociationType_value = map[string]int32{
+		"ASSOCIATION_TYPE_UNSPECIFIED": 0,
+		"ASSOCIATION_TYPE_SEMANTIC":    1,
+		"ASSOCIATION_TYPE_TEMPORAL":    2,
+		"ASSOCIATION_TYPE_CAUSAL":      3,
+		"ASSOCIATION_TYPE_SPATIAL":     4,
+		"ASSOCIATION_TYPE_EMOTIONAL":   5,
+	}
+)
+
+func (x AssociationType) Enum() *AssociationType {
+	p := new(AssociationType)
+	*p = x
+	return p
+}
+
+func (x AssociationType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AssociationType) Descriptor() protoreflect.EnumDescriptor {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_enumTypes[7].Descriptor()
+}
+
+func (AssociationType) Type() protoreflect.EnumType {
+	return &file_frontend_grpcapi_proto_engram_v1_engram_proto_enumTypes[7]
+}
+
+func (x AssociationType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AssociationType.Descriptor instead.
+func (AssociationType) EnumDescriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{7}
 }
 
 // Confidence is a value in [0, 1] with its category (HIGH above 0.7, MEDIUM above 0.4,
@@ -2991,15 +3102,157 @@ func (x *TierCounts) GetCold() int64 {
 	return 0
 }
 
-type RecognizeRequest struct {
+// Embedding wraps a vector for use in a oneof.
+type Embedding struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Values        []float32              `protobuf:"fixed32,1,rep,packed,name=values,proto3" json:"values,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
+func (x *Embedding) Reset() {
+	*x = Embedding{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Embedding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Embedding) ProtoMessage() {}
+
+func (x *Embedding) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Embedding.ProtoReflect.Descriptor instead.
+func (*Embedding) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *Embedding) GetValues() []float32 {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+type PeopleList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	People        []string               `protobuf:"bytes,1,rep,name=people,proto3" json:"people,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PeopleList) Reset() {
+	*x = PeopleList{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PeopleList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PeopleList) ProtoMessage() {}
+
+func (x *PeopleList) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PeopleList.ProtoReflect.Descriptor instead.
+func (*PeopleList) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *PeopleList) GetPeople() []string {
+	if x != nil {
+		return x.People
+	}
+	return nil
+}
+
+type MemoryIdList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ids           []string               `protobuf:"bytes,1,rep,name=ids,proto3" json:"ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MemoryIdList) Reset() {
+	*x = MemoryIdList{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemoryIdList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemoryIdList) ProtoMessage() {}
+
+func (x *MemoryIdList) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemoryIdList.ProtoReflect.Descriptor instead.
+func (*MemoryIdList) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *MemoryIdList) GetIds() []string {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+type RecognizeRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MemorySpaceId string                 `protobuf:"bytes,1,opt,name=memory_space_id,json=memorySpaceId,proto3" json:"memory_space_id,omitempty"`
+	// Types that are valid to be assigned to Input:
+	//
+	//	*RecognizeRequest_Memory
+	//	*RecognizeRequest_Embedding
+	//	*RecognizeRequest_Content
+	Input isRecognizeRequest_Input `protobuf_oneof:"input"`
+	// Familiarity at or above which the input counts as recognized; 0 means 0.7.
+	RecognitionThreshold float32 `protobuf:"fixed32,10,opt,name=recognition_threshold,json=recognitionThreshold,proto3" json:"recognition_threshold,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
 func (x *RecognizeRequest) Reset() {
 	*x = RecognizeRequest{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[34]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3011,7 +3264,7 @@ func (x *RecognizeRequest) String() string {
 func (*RecognizeRequest) ProtoMessage() {}
 
 func (x *RecognizeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[34]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3024,18 +3277,92 @@ func (x *RecognizeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecognizeRequest.ProtoReflect.Descriptor instead.
 func (*RecognizeRequest) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{34}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{37}
 }
 
+func (x *RecognizeRequest) GetMemorySpaceId() string {
+	if x != nil {
+		return x.MemorySpaceId
+	}
+	return ""
+}
+
+func (x *RecognizeRequest) GetInput() isRecognizeRequest_Input {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *RecognizeRequest) GetMemory() *Memory {
+	if x != nil {
+		if x, ok := x.Input.(*RecognizeRequest_Memory); ok {
+			return x.Memory
+		}
+	}
+	return nil
+}
+
+func (x *RecognizeRequest) GetEmbedding() *Embedding {
+	if x != nil {
+		if x, ok := x.Input.(*RecognizeRequest_Embedding); ok {
+			return x.Embedding
+		}
+	}
+	return nil
+}
+
+func (x *RecognizeRequest) GetContent() string {
+	if x != nil {
+		if x, ok := x.Input.(*RecognizeRequest_Content); ok {
+			return x.Content
+		}
+	}
+	return ""
+}
+
+func (x *RecognizeRequest) GetRecognitionThreshold() float32 {
+	if x != nil {
+		return x.RecognitionThreshold
+	}
+	return 0
+}
+
+type isRecognizeRequest_Input interface {
+	isRecognizeRequest_Input()
+}
+
+type RecognizeRequest_Memory struct {
+	Memory *Memory `protobuf:"bytes,2,opt,name=memory,proto3,oneof"`
+}
+
+type RecognizeRequest_Embedding struct {
+	Embedding *Embedding `protobuf:"bytes,3,opt,name=embedding,proto3,oneof"`
+}
+
+type RecognizeRequest_Content struct {
+	Content string `protobuf:"bytes,4,opt,name=content,proto3,oneof"`
+}
+
+func (*RecognizeRequest_Memory) isRecognizeRequest_Input() {}
+
+func (*RecognizeRequest_Embedding) isRecognizeRequest_Input() {}
+
+func (*RecognizeRequest_Content) isRecognizeRequest_Input() {}
+
 type RecognizeResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	Recognized            bool                   `protobuf:"varint,1,opt,name=recognized,proto3" json:"recognized,omitempty"`
+	RecognitionConfidence *Confidence            `protobuf:"bytes,2,opt,name=recognition_confidence,json=recognitionConfidence,proto3" json:"recognition_confidence,omitempty"`
+	SimilarMemories       []*Memory              `protobuf:"bytes,3,rep,name=similar_memories,json=similarMemories,proto3" json:"similar_memories,omitempty"`
+	FamiliarityScore      float32                `protobuf:"fixed32,4,opt,name=familiarity_score,json=familiarityScore,proto3" json:"familiarity_score,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *RecognizeResponse) Reset() {
 	*x = RecognizeResponse{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[35]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3047,7 +3374,7 @@ func (x *RecognizeResponse) String() string {
 func (*RecognizeResponse) ProtoMessage() {}
 
 func (x *RecognizeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[35]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3060,18 +3387,50 @@ func (x *RecognizeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecognizeResponse.ProtoReflect.Descriptor instead.
 func (*RecognizeResponse) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{35}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *RecognizeResponse) GetRecognized() bool {
+	if x != nil {
+		return x.Recognized
+	}
+	return false
+}
+
+func (x *RecognizeResponse) GetRecognitionConfidence() *Confidence {
+	if x != nil {
+		return x.RecognitionConfidence
+	}
+	return nil
+}
+
+func (x *RecognizeResponse) GetSimilarMemories() []*Memory {
+	if x != nil {
+		return x.SimilarMemories
+	}
+	return nil
+}
+
+func (x *RecognizeResponse) GetFamiliarityScore() float32 {
+	if x != nil {
+		return x.FamiliarityScore
+	}
+	return 0
 }
 
 type ExperienceRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state                  protoimpl.MessageState `protogen:"open.v1"`
+	MemorySpaceId          string                 `protobuf:"bytes,1,opt,name=memory_space_id,json=memorySpaceId,proto3" json:"memory_space_id,omitempty"`
+	Episode                *Episode               `protobuf:"bytes,2,opt,name=episode,proto3" json:"episode,omitempty"`
+	ImmediateConsolidation bool                   `protobuf:"varint,3,opt,name=immediate_consolidation,json=immediateConsolidation,proto3" json:"immediate_consolidation,omitempty"`
+	ContextLinks           []string               `protobuf:"bytes,4,rep,name=context_links,json=contextLinks,proto3" json:"context_links,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
 }
 
 func (x *ExperienceRequest) Reset() {
 	*x = ExperienceRequest{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[36]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3083,7 +3442,7 @@ func (x *ExperienceRequest) String() string {
 func (*ExperienceRequest) ProtoMessage() {}
 
 func (x *ExperienceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[36]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3096,18 +3455,50 @@ func (x *ExperienceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExperienceRequest.ProtoReflect.Descriptor instead.
 func (*ExperienceRequest) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{36}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ExperienceRequest) GetMemorySpaceId() string {
+	if x != nil {
+		return x.MemorySpaceId
+	}
+	return ""
+}
+
+func (x *ExperienceRequest) GetEpisode() *Episode {
+	if x != nil {
+		return x.Episode
+	}
+	return nil
+}
+
+func (x *ExperienceRequest) GetImmediateConsolidation() bool {
+	if x != nil {
+		return x.ImmediateConsolidation
+	}
+	return false
+}
+
+func (x *ExperienceRequest) GetContextLinks() []string {
+	if x != nil {
+		return x.ContextLinks
+	}
+	return nil
 }
 
 type ExperienceResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	EpisodeId           string                 `protobuf:"bytes,1,opt,name=episode_id,json=episodeId,proto3" json:"episode_id,omitempty"`
+	EncodingQuality     *Confidence            `protobuf:"bytes,2,opt,name=encoding_quality,json=encodingQuality,proto3" json:"encoding_quality,omitempty"`
+	State               ConsolidationState     `protobuf:"varint,3,opt,name=state,proto3,enum=engram.v1.ConsolidationState" json:"state,omitempty"`
+	ContextLinksCreated int32                  `protobuf:"varint,4,opt,name=context_links_created,json=contextLinksCreated,proto3" json:"context_links_created,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ExperienceResponse) Reset() {
 	*x = ExperienceResponse{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[37]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3119,7 +3510,7 @@ func (x *ExperienceResponse) String() string {
 func (*ExperienceResponse) ProtoMessage() {}
 
 func (x *ExperienceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[37]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3132,18 +3523,57 @@ func (x *ExperienceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExperienceResponse.ProtoReflect.Descriptor instead.
 func (*ExperienceResponse) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{37}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *ExperienceResponse) GetEpisodeId() string {
+	if x != nil {
+		return x.EpisodeId
+	}
+	return ""
+}
+
+func (x *ExperienceResponse) GetEncodingQuality() *Confidence {
+	if x != nil {
+		return x.EncodingQuality
+	}
+	return nil
+}
+
+func (x *ExperienceResponse) GetState() ConsolidationState {
+	if x != nil {
+		return x.State
+	}
+	return ConsolidationState_CONSOLIDATION_STATE_UNSPECIFIED
+}
+
+func (x *ExperienceResponse) GetContextLinksCreated() int32 {
+	if x != nil {
+		return x.ContextLinksCreated
+	}
+	return 0
 }
 
 type ReminisceRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MemorySpaceId string                 `protobuf:"bytes,1,opt,name=memory_space_id,json=memorySpaceId,proto3" json:"memory_space_id,omitempty"`
+	// Types that are valid to be assigned to Cue:
+	//
+	//	*ReminisceRequest_AroundTime
+	//	*ReminisceRequest_AtLocation
+	//	*ReminisceRequest_WithPeople
+	//	*ReminisceRequest_AboutTopic
+	Cue              isReminisceRequest_Cue `protobuf_oneof:"cue"`
+	TimeWindowStart  *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=time_window_start,json=timeWindowStart,proto3" json:"time_window_start,omitempty"`
+	TimeWindowEnd    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=time_window_end,json=timeWindowEnd,proto3" json:"time_window_end,omitempty"`
+	IncludeEmotional bool                   `protobuf:"varint,12,opt,name=include_emotional,json=includeEmotional,proto3" json:"include_emotional,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ReminisceRequest) Reset() {
 	*x = ReminisceRequest{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[38]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3155,7 +3585,7 @@ func (x *ReminisceRequest) String() string {
 func (*ReminisceRequest) ProtoMessage() {}
 
 func (x *ReminisceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[38]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3168,18 +3598,121 @@ func (x *ReminisceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReminisceRequest.ProtoReflect.Descriptor instead.
 func (*ReminisceRequest) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{38}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{41}
 }
 
+func (x *ReminisceRequest) GetMemorySpaceId() string {
+	if x != nil {
+		return x.MemorySpaceId
+	}
+	return ""
+}
+
+func (x *ReminisceRequest) GetCue() isReminisceRequest_Cue {
+	if x != nil {
+		return x.Cue
+	}
+	return nil
+}
+
+func (x *ReminisceRequest) GetAroundTime() *timestamppb.Timestamp {
+	if x != nil {
+		if x, ok := x.Cue.(*ReminisceRequest_AroundTime); ok {
+			return x.AroundTime
+		}
+	}
+	return nil
+}
+
+func (x *ReminisceRequest) GetAtLocation() string {
+	if x != nil {
+		if x, ok := x.Cue.(*ReminisceRequest_AtLocation); ok {
+			return x.AtLocation
+		}
+	}
+	return ""
+}
+
+func (x *ReminisceRequest) GetWithPeople() *PeopleList {
+	if x != nil {
+		if x, ok := x.Cue.(*ReminisceRequest_WithPeople); ok {
+			return x.WithPeople
+		}
+	}
+	return nil
+}
+
+func (x *ReminisceRequest) GetAboutTopic() string {
+	if x != nil {
+		if x, ok := x.Cue.(*ReminisceRequest_AboutTopic); ok {
+			return x.AboutTopic
+		}
+	}
+	return ""
+}
+
+func (x *ReminisceRequest) GetTimeWindowStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TimeWindowStart
+	}
+	return nil
+}
+
+func (x *ReminisceRequest) GetTimeWindowEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TimeWindowEnd
+	}
+	return nil
+}
+
+func (x *ReminisceRequest) GetIncludeEmotional() bool {
+	if x != nil {
+		return x.IncludeEmotional
+	}
+	return false
+}
+
+type isReminisceRequest_Cue interface {
+	isReminisceRequest_Cue()
+}
+
+type ReminisceRequest_AroundTime struct {
+	AroundTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=around_time,json=aroundTime,proto3,oneof"`
+}
+
+type ReminisceRequest_AtLocation struct {
+	AtLocation string `protobuf:"bytes,3,opt,name=at_location,json=atLocation,proto3,oneof"`
+}
+
+type ReminisceRequest_WithPeople struct {
+	WithPeople *PeopleList `protobuf:"bytes,4,opt,name=with_people,json=withPeople,proto3,oneof"`
+}
+
+type ReminisceRequest_AboutTopic struct {
+	AboutTopic string `protobuf:"bytes,5,opt,name=about_topic,json=aboutTopic,proto3,oneof"`
+}
+
+func (*ReminisceRequest_AroundTime) isReminisceRequest_Cue() {}
+
+func (*ReminisceRequest_AtLocation) isReminisceRequest_Cue() {}
+
+func (*ReminisceRequest_WithPeople) isReminisceRequest_Cue() {}
+
+func (*ReminisceRequest_AboutTopic) isReminisceRequest_Cue() {}
+
 type ReminisceResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Episodes         []*Episode             `protobuf:"bytes,1,rep,name=episodes,proto3" json:"episodes,omitempty"`
+	RecallVividness  *Confidence            `protobuf:"bytes,2,opt,name=recall_vividness,json=recallVividness,proto3" json:"recall_vividness,omitempty"`
+	EmotionalSummary map[string]float32     `protobuf:"bytes,3,rep,name=emotional_summary,json=emotionalSummary,proto3" json:"emotional_summary,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed32,2,opt,name=value"`
+	MemoryThemes     []string               `protobuf:"bytes,4,rep,name=memory_themes,json=memoryThemes,proto3" json:"memory_themes,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ReminisceResponse) Reset() {
 	*x = ReminisceResponse{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[39]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3191,7 +3724,7 @@ func (x *ReminisceResponse) String() string {
 func (*ReminisceResponse) ProtoMessage() {}
 
 func (x *ReminisceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[39]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3204,18 +3737,54 @@ func (x *ReminisceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReminisceResponse.ProtoReflect.Descriptor instead.
 func (*ReminisceResponse) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{39}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *ReminisceResponse) GetEpisodes() []*Episode {
+	if x != nil {
+		return x.Episodes
+	}
+	return nil
+}
+
+func (x *ReminisceResponse) GetRecallVividness() *Confidence {
+	if x != nil {
+		return x.RecallVividness
+	}
+	return nil
+}
+
+func (x *ReminisceResponse) GetEmotionalSummary() map[string]float32 {
+	if x != nil {
+		return x.EmotionalSummary
+	}
+	return nil
+}
+
+func (x *ReminisceResponse) GetMemoryThemes() []string {
+	if x != nil {
+		return x.MemoryThemes
+	}
+	return nil
 }
 
 type ConsolidateRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	MemorySpaceId string                 `protobuf:"bytes,1,opt,name=memory_space_id,json=memorySpaceId,proto3" json:"memory_space_id,omitempty"`
+	// Types that are valid to be assigned to Target:
+	//
+	//	*ConsolidateRequest_All
+	//	*ConsolidateRequest_MemoryIds
+	//	*ConsolidateRequest_Criteria
+	Target        isConsolidateRequest_Target `protobuf_oneof:"target"`
+	Mode          ConsolidationMode           `protobuf:"varint,10,opt,name=mode,proto3,enum=engram.v1.ConsolidationMode" json:"mode,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConsolidateRequest) Reset() {
 	*x = ConsolidateRequest{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[40]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3227,7 +3796,7 @@ func (x *ConsolidateRequest) String() string {
 func (*ConsolidateRequest) ProtoMessage() {}
 
 func (x *ConsolidateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[40]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3240,18 +3809,154 @@ func (x *ConsolidateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsolidateRequest.ProtoReflect.Descriptor instead.
 func (*ConsolidateRequest) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{40}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ConsolidateRequest) GetMemorySpaceId() string {
+	if x != nil {
+		return x.MemorySpaceId
+	}
+	return ""
+}
+
+func (x *ConsolidateRequest) GetTarget() isConsolidateRequest_Target {
+	if x != nil {
+		return x.Target
+	}
+	return nil
+}
+
+func (x *ConsolidateRequest) GetAll() *emptypb.Empty {
+	if x != nil {
+		if x, ok := x.Target.(*ConsolidateRequest_All); ok {
+			return x.All
+		}
+	}
+	return nil
+}
+
+func (x *ConsolidateRequest) GetMemoryIds() *MemoryIdList {
+	if x != nil {
+		if x, ok := x.Target.(*ConsolidateRequest_MemoryIds); ok {
+			return x.MemoryIds
+		}
+	}
+	return nil
+}
+
+func (x *ConsolidateRequest) GetCriteria() *ConsolidationCriteria {
+	if x != nil {
+		if x, ok := x.Target.(*ConsolidateRequest_Criteria); ok {
+			return x.Criteria
+		}
+	}
+	return nil
+}
+
+func (x *ConsolidateRequest) GetMode() ConsolidationMode {
+	if x != nil {
+		return x.Mode
+	}
+	return ConsolidationMode_CONSOLIDATION_MODE_UNSPECIFIED
+}
+
+type isConsolidateRequest_Target interface {
+	isConsolidateRequest_Target()
+}
+
+type ConsolidateRequest_All struct {
+	All *emptypb.Empty `protobuf:"bytes,2,opt,name=all,proto3,oneof"`
+}
+
+type ConsolidateRequest_MemoryIds struct {
+	MemoryIds *MemoryIdList `protobuf:"bytes,3,opt,name=memory_ids,json=memoryIds,proto3,oneof"`
+}
+
+type ConsolidateRequest_Criteria struct {
+	Criteria *ConsolidationCriteria `protobuf:"bytes,4,opt,name=criteria,proto3,oneof"`
+}
+
+func (*ConsolidateRequest_All) isConsolidateRequest_Target() {}
+
+func (*ConsolidateRequest_MemoryIds) isConsolidateRequest_Target() {}
+
+func (*ConsolidateRequest_Criteria) isConsolidateRequest_Target() {}
+
+type ConsolidationCriteria struct {
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	OlderThan           *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=older_than,json=olderThan,proto3" json:"older_than,omitempty"`
+	ImportanceThreshold float32                `protobuf:"fixed32,2,opt,name=importance_threshold,json=importanceThreshold,proto3" json:"importance_threshold,omitempty"`
+	Types               []MemoryType           `protobuf:"varint,3,rep,packed,name=types,proto3,enum=engram.v1.MemoryType" json:"types,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *ConsolidationCriteria) Reset() {
+	*x = ConsolidationCriteria{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsolidationCriteria) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsolidationCriteria) ProtoMessage() {}
+
+func (x *ConsolidationCriteria) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsolidationCriteria.ProtoReflect.Descriptor instead.
+func (*ConsolidationCriteria) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ConsolidationCriteria) GetOlderThan() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OlderThan
+	}
+	return nil
+}
+
+func (x *ConsolidationCriteria) GetImportanceThreshold() float32 {
+	if x != nil {
+		return x.ImportanceThreshold
+	}
+	return 0
+}
+
+func (x *ConsolidationCriteria) GetTypes() []MemoryType {
+	if x != nil {
+		return x.Types
+	}
+	return nil
 }
 
 type ConsolidateResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state                protoimpl.MessageState        `protogen:"open.v1"`
+	MemoriesConsolidated int32                         `protobuf:"varint,1,opt,name=memories_consolidated,json=memoriesConsolidated,proto3" json:"memories_consolidated,omitempty"`
+	NewAssociations      int32                         `protobuf:"varint,2,opt,name=new_associations,json=newAssociations,proto3" json:"new_associations,omitempty"`
+	StateChanges         map[string]ConsolidationState `protobuf:"bytes,3,rep,name=state_changes,json=stateChanges,proto3" json:"state_changes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value,enum=engram.v1.ConsolidationState"`
+	NextConsolidation    *timestamppb.Timestamp        `protobuf:"bytes,4,opt,name=next_consolidation,json=nextConsolidation,proto3" json:"next_consolidation,omitempty"`
+	// Ours: the semantic memories formed (citations in metadata["citations"]).
+	Formed        []*Memory `protobuf:"bytes,20,rep,name=formed,proto3" json:"formed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConsolidateResponse) Reset() {
 	*x = ConsolidateResponse{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[41]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3263,7 +3968,7 @@ func (x *ConsolidateResponse) String() string {
 func (*ConsolidateResponse) ProtoMessage() {}
 
 func (x *ConsolidateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[41]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3276,18 +3981,57 @@ func (x *ConsolidateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsolidateResponse.ProtoReflect.Descriptor instead.
 func (*ConsolidateResponse) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{41}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *ConsolidateResponse) GetMemoriesConsolidated() int32 {
+	if x != nil {
+		return x.MemoriesConsolidated
+	}
+	return 0
+}
+
+func (x *ConsolidateResponse) GetNewAssociations() int32 {
+	if x != nil {
+		return x.NewAssociations
+	}
+	return 0
+}
+
+func (x *ConsolidateResponse) GetStateChanges() map[string]ConsolidationState {
+	if x != nil {
+		return x.StateChanges
+	}
+	return nil
+}
+
+func (x *ConsolidateResponse) GetNextConsolidation() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextConsolidation
+	}
+	return nil
+}
+
+func (x *ConsolidateResponse) GetFormed() []*Memory {
+	if x != nil {
+		return x.Formed
+	}
+	return nil
 }
 
 type DreamRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	MemorySpaceId    string                 `protobuf:"bytes,1,opt,name=memory_space_id,json=memorySpaceId,proto3" json:"memory_space_id,omitempty"`
+	ReplayCycles     int32                  `protobuf:"varint,2,opt,name=replay_cycles,json=replayCycles,proto3" json:"replay_cycles,omitempty"`
+	CreativityFactor float32                `protobuf:"fixed32,3,opt,name=creativity_factor,json=creativityFactor,proto3" json:"creativity_factor,omitempty"`
+	GenerateInsights bool                   `protobuf:"varint,4,opt,name=generate_insights,json=generateInsights,proto3" json:"generate_insights,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *DreamRequest) Reset() {
 	*x = DreamRequest{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[42]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3299,7 +4043,7 @@ func (x *DreamRequest) String() string {
 func (*DreamRequest) ProtoMessage() {}
 
 func (x *DreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[42]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3312,18 +4056,52 @@ func (x *DreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DreamRequest.ProtoReflect.Descriptor instead.
 func (*DreamRequest) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{42}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *DreamRequest) GetMemorySpaceId() string {
+	if x != nil {
+		return x.MemorySpaceId
+	}
+	return ""
+}
+
+func (x *DreamRequest) GetReplayCycles() int32 {
+	if x != nil {
+		return x.ReplayCycles
+	}
+	return 0
+}
+
+func (x *DreamRequest) GetCreativityFactor() float32 {
+	if x != nil {
+		return x.CreativityFactor
+	}
+	return 0
+}
+
+func (x *DreamRequest) GetGenerateInsights() bool {
+	if x != nil {
+		return x.GenerateInsights
+	}
+	return false
 }
 
 type DreamResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Content:
+	//
+	//	*DreamResponse_Replay
+	//	*DreamResponse_Insight
+	//	*DreamResponse_Progress
+	Content       isDreamResponse_Content `protobuf_oneof:"content"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DreamResponse) Reset() {
 	*x = DreamResponse{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[43]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3335,7 +4113,7 @@ func (x *DreamResponse) String() string {
 func (*DreamResponse) ProtoMessage() {}
 
 func (x *DreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[43]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3348,18 +4126,273 @@ func (x *DreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DreamResponse.ProtoReflect.Descriptor instead.
 func (*DreamResponse) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{43}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *DreamResponse) GetContent() isDreamResponse_Content {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+func (x *DreamResponse) GetReplay() *ReplaySequence {
+	if x != nil {
+		if x, ok := x.Content.(*DreamResponse_Replay); ok {
+			return x.Replay
+		}
+	}
+	return nil
+}
+
+func (x *DreamResponse) GetInsight() *Insight {
+	if x != nil {
+		if x, ok := x.Content.(*DreamResponse_Insight); ok {
+			return x.Insight
+		}
+	}
+	return nil
+}
+
+func (x *DreamResponse) GetProgress() *ConsolidationProgress {
+	if x != nil {
+		if x, ok := x.Content.(*DreamResponse_Progress); ok {
+			return x.Progress
+		}
+	}
+	return nil
+}
+
+type isDreamResponse_Content interface {
+	isDreamResponse_Content()
+}
+
+type DreamResponse_Replay struct {
+	Replay *ReplaySequence `protobuf:"bytes,1,opt,name=replay,proto3,oneof"`
+}
+
+type DreamResponse_Insight struct {
+	Insight *Insight `protobuf:"bytes,2,opt,name=insight,proto3,oneof"`
+}
+
+type DreamResponse_Progress struct {
+	Progress *ConsolidationProgress `protobuf:"bytes,3,opt,name=progress,proto3,oneof"`
+}
+
+func (*DreamResponse_Replay) isDreamResponse_Content() {}
+
+func (*DreamResponse_Insight) isDreamResponse_Content() {}
+
+func (*DreamResponse_Progress) isDreamResponse_Content() {}
+
+type ReplaySequence struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	MemoryIds       []string               `protobuf:"bytes,1,rep,name=memory_ids,json=memoryIds,proto3" json:"memory_ids,omitempty"`
+	SequenceNovelty float32                `protobuf:"fixed32,2,opt,name=sequence_novelty,json=sequenceNovelty,proto3" json:"sequence_novelty,omitempty"`
+	Narrative       string                 `protobuf:"bytes,3,opt,name=narrative,proto3" json:"narrative,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ReplaySequence) Reset() {
+	*x = ReplaySequence{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplaySequence) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplaySequence) ProtoMessage() {}
+
+func (x *ReplaySequence) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplaySequence.ProtoReflect.Descriptor instead.
+func (*ReplaySequence) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ReplaySequence) GetMemoryIds() []string {
+	if x != nil {
+		return x.MemoryIds
+	}
+	return nil
+}
+
+func (x *ReplaySequence) GetSequenceNovelty() float32 {
+	if x != nil {
+		return x.SequenceNovelty
+	}
+	return 0
+}
+
+func (x *ReplaySequence) GetNarrative() string {
+	if x != nil {
+		return x.Narrative
+	}
+	return ""
+}
+
+type Insight struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	Description       string                 `protobuf:"bytes,1,opt,name=description,proto3" json:"description,omitempty"`
+	ConnectedMemories []string               `protobuf:"bytes,2,rep,name=connected_memories,json=connectedMemories,proto3" json:"connected_memories,omitempty"`
+	InsightConfidence *Confidence            `protobuf:"bytes,3,opt,name=insight_confidence,json=insightConfidence,proto3" json:"insight_confidence,omitempty"`
+	SuggestedAction   string                 `protobuf:"bytes,4,opt,name=suggested_action,json=suggestedAction,proto3" json:"suggested_action,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *Insight) Reset() {
+	*x = Insight{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Insight) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Insight) ProtoMessage() {}
+
+func (x *Insight) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Insight.ProtoReflect.Descriptor instead.
+func (*Insight) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *Insight) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Insight) GetConnectedMemories() []string {
+	if x != nil {
+		return x.ConnectedMemories
+	}
+	return nil
+}
+
+func (x *Insight) GetInsightConfidence() *Confidence {
+	if x != nil {
+		return x.InsightConfidence
+	}
+	return nil
+}
+
+func (x *Insight) GetSuggestedAction() string {
+	if x != nil {
+		return x.SuggestedAction
+	}
+	return ""
+}
+
+type ConsolidationProgress struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	MemoriesReplayed      int32                  `protobuf:"varint,1,opt,name=memories_replayed,json=memoriesReplayed,proto3" json:"memories_replayed,omitempty"`
+	NewConnections        int32                  `protobuf:"varint,2,opt,name=new_connections,json=newConnections,proto3" json:"new_connections,omitempty"`
+	ConsolidationStrength float32                `protobuf:"fixed32,3,opt,name=consolidation_strength,json=consolidationStrength,proto3" json:"consolidation_strength,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *ConsolidationProgress) Reset() {
+	*x = ConsolidationProgress{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsolidationProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsolidationProgress) ProtoMessage() {}
+
+func (x *ConsolidationProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsolidationProgress.ProtoReflect.Descriptor instead.
+func (*ConsolidationProgress) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *ConsolidationProgress) GetMemoriesReplayed() int32 {
+	if x != nil {
+		return x.MemoriesReplayed
+	}
+	return 0
+}
+
+func (x *ConsolidationProgress) GetNewConnections() int32 {
+	if x != nil {
+		return x.NewConnections
+	}
+	return 0
+}
+
+func (x *ConsolidationProgress) GetConsolidationStrength() float32 {
+	if x != nil {
+		return x.ConsolidationStrength
+	}
+	return 0
 }
 
 type CompleteRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	MemorySpaceId string                 `protobuf:"bytes,1,opt,name=memory_space_id,json=memorySpaceId,proto3" json:"memory_space_id,omitempty"`
+	// The first fragment is the partial episode: known_fields (what, when, where_location,
+	// who, why, how, tags), missing_fields (empty = every field not known).
+	// completion_threshold is the minimum confidence of a filled field (0 = 0.5).
+	PartialPattern *PatternCue `protobuf:"bytes,2,opt,name=partial_pattern,json=partialPattern,proto3" json:"partial_pattern,omitempty"`
+	// Accepted and not applied: completion never invents values.
+	Creativity float32 `protobuf:"fixed32,3,opt,name=creativity,proto3" json:"creativity,omitempty"`
+	// Completions returned: the best, then the alternatives (0 = 1 + up to 3 alternatives).
+	MaxCompletions int32 `protobuf:"varint,4,opt,name=max_completions,json=maxCompletions,proto3" json:"max_completions,omitempty"`
+	// Ours: a partial embedding of the episode (the space's dimension).
+	Embedding     []float32 `protobuf:"fixed32,20,rep,packed,name=embedding,proto3" json:"embedding,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CompleteRequest) Reset() {
 	*x = CompleteRequest{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[44]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3371,7 +4404,7 @@ func (x *CompleteRequest) String() string {
 func (*CompleteRequest) ProtoMessage() {}
 
 func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[44]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3384,18 +4417,62 @@ func (x *CompleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteRequest.ProtoReflect.Descriptor instead.
 func (*CompleteRequest) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{44}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *CompleteRequest) GetMemorySpaceId() string {
+	if x != nil {
+		return x.MemorySpaceId
+	}
+	return ""
+}
+
+func (x *CompleteRequest) GetPartialPattern() *PatternCue {
+	if x != nil {
+		return x.PartialPattern
+	}
+	return nil
+}
+
+func (x *CompleteRequest) GetCreativity() float32 {
+	if x != nil {
+		return x.Creativity
+	}
+	return 0
+}
+
+func (x *CompleteRequest) GetMaxCompletions() int32 {
+	if x != nil {
+		return x.MaxCompletions
+	}
+	return 0
+}
+
+func (x *CompleteRequest) GetEmbedding() []float32 {
+	if x != nil {
+		return x.Embedding
+	}
+	return nil
 }
 
 type CompleteResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The completed episode first (content = what), then alternative hypotheses built from
+	// the runner-up values; metadata holds each filled field's value.
+	Completions          []*Memory          `protobuf:"bytes,1,rep,name=completions,proto3" json:"completions,omitempty"`
+	CompletionConfidence *Confidence        `protobuf:"bytes,2,opt,name=completion_confidence,json=completionConfidence,proto3" json:"completion_confidence,omitempty"`
+	FieldConfidences     map[string]float32 `protobuf:"bytes,3,rep,name=field_confidences,json=fieldConfidences,proto3" json:"field_confidences,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed32,2,opt,name=value"`
+	// Ours: every filled field with its source and alternatives.
+	Fields []*FieldCompletion `protobuf:"bytes,20,rep,name=fields,proto3" json:"fields,omitempty"`
+	// Ours: missing fields no stored memory supports above the threshold.
+	UnresolvedFields []string `protobuf:"bytes,21,rep,name=unresolved_fields,json=unresolvedFields,proto3" json:"unresolved_fields,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CompleteResponse) Reset() {
 	*x = CompleteResponse{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[45]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3407,7 +4484,7 @@ func (x *CompleteResponse) String() string {
 func (*CompleteResponse) ProtoMessage() {}
 
 func (x *CompleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[45]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3420,18 +4497,214 @@ func (x *CompleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteResponse.ProtoReflect.Descriptor instead.
 func (*CompleteResponse) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{45}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *CompleteResponse) GetCompletions() []*Memory {
+	if x != nil {
+		return x.Completions
+	}
+	return nil
+}
+
+func (x *CompleteResponse) GetCompletionConfidence() *Confidence {
+	if x != nil {
+		return x.CompletionConfidence
+	}
+	return nil
+}
+
+func (x *CompleteResponse) GetFieldConfidences() map[string]float32 {
+	if x != nil {
+		return x.FieldConfidences
+	}
+	return nil
+}
+
+func (x *CompleteResponse) GetFields() []*FieldCompletion {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *CompleteResponse) GetUnresolvedFields() []string {
+	if x != nil {
+		return x.UnresolvedFields
+	}
+	return nil
+}
+
+// FieldCompletion (ours) is one filled field of a completion.
+type FieldCompletion struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Field      string                 `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	Value      string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	Confidence float32                `protobuf:"fixed32,3,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	// recalled, reconstructed or consolidated.
+	Source string `protobuf:"bytes,4,opt,name=source,proto3" json:"source,omitempty"`
+	// The memories holding this value, strongest first.
+	SourceMemories []string            `protobuf:"bytes,5,rep,name=source_memories,json=sourceMemories,proto3" json:"source_memories,omitempty"`
+	Alternatives   []*FieldAlternative `protobuf:"bytes,6,rep,name=alternatives,proto3" json:"alternatives,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *FieldCompletion) Reset() {
+	*x = FieldCompletion{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FieldCompletion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FieldCompletion) ProtoMessage() {}
+
+func (x *FieldCompletion) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FieldCompletion.ProtoReflect.Descriptor instead.
+func (*FieldCompletion) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *FieldCompletion) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *FieldCompletion) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *FieldCompletion) GetConfidence() float32 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+func (x *FieldCompletion) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *FieldCompletion) GetSourceMemories() []string {
+	if x != nil {
+		return x.SourceMemories
+	}
+	return nil
+}
+
+func (x *FieldCompletion) GetAlternatives() []*FieldAlternative {
+	if x != nil {
+		return x.Alternatives
+	}
+	return nil
+}
+
+type FieldAlternative struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Value          string                 `protobuf:"bytes,1,opt,name=value,proto3" json:"value,omitempty"`
+	Confidence     float32                `protobuf:"fixed32,2,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	Source         string                 `protobuf:"bytes,3,opt,name=source,proto3" json:"source,omitempty"`
+	SourceMemories []string               `protobuf:"bytes,4,rep,name=source_memories,json=sourceMemories,proto3" json:"source_memories,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *FieldAlternative) Reset() {
+	*x = FieldAlternative{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FieldAlternative) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FieldAlternative) ProtoMessage() {}
+
+func (x *FieldAlternative) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FieldAlternative.ProtoReflect.Descriptor instead.
+func (*FieldAlternative) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *FieldAlternative) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *FieldAlternative) GetConfidence() float32 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+func (x *FieldAlternative) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *FieldAlternative) GetSourceMemories() []string {
+	if x != nil {
+		return x.SourceMemories
+	}
+	return nil
 }
 
 type AssociateRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	MemorySpaceId   string                 `protobuf:"bytes,1,opt,name=memory_space_id,json=memorySpaceId,proto3" json:"memory_space_id,omitempty"`
+	SourceMemory    string                 `protobuf:"bytes,2,opt,name=source_memory,json=sourceMemory,proto3" json:"source_memory,omitempty"`
+	TargetMemory    string                 `protobuf:"bytes,3,opt,name=target_memory,json=targetMemory,proto3" json:"target_memory,omitempty"`
+	AssociationType AssociationType        `protobuf:"varint,4,opt,name=association_type,json=associationType,proto3,enum=engram.v1.AssociationType" json:"association_type,omitempty"`
+	Strength        float32                `protobuf:"fixed32,5,opt,name=strength,proto3" json:"strength,omitempty"`
+	Reason          string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AssociateRequest) Reset() {
 	*x = AssociateRequest{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[46]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3443,7 +4716,7 @@ func (x *AssociateRequest) String() string {
 func (*AssociateRequest) ProtoMessage() {}
 
 func (x *AssociateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[46]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3456,18 +4729,63 @@ func (x *AssociateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssociateRequest.ProtoReflect.Descriptor instead.
 func (*AssociateRequest) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{46}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *AssociateRequest) GetMemorySpaceId() string {
+	if x != nil {
+		return x.MemorySpaceId
+	}
+	return ""
+}
+
+func (x *AssociateRequest) GetSourceMemory() string {
+	if x != nil {
+		return x.SourceMemory
+	}
+	return ""
+}
+
+func (x *AssociateRequest) GetTargetMemory() string {
+	if x != nil {
+		return x.TargetMemory
+	}
+	return ""
+}
+
+func (x *AssociateRequest) GetAssociationType() AssociationType {
+	if x != nil {
+		return x.AssociationType
+	}
+	return AssociationType_ASSOCIATION_TYPE_UNSPECIFIED
+}
+
+func (x *AssociateRequest) GetStrength() float32 {
+	if x != nil {
+		return x.Strength
+	}
+	return 0
+}
+
+func (x *AssociateRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
 }
 
 type AssociateResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	Created       bool                   `protobuf:"varint,1,opt,name=created,proto3" json:"created,omitempty"`
+	FinalStrength float32                `protobuf:"fixed32,2,opt,name=final_strength,json=finalStrength,proto3" json:"final_strength,omitempty"`
+	AffectedPaths []string               `protobuf:"bytes,3,rep,name=affected_paths,json=affectedPaths,proto3" json:"affected_paths,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AssociateResponse) Reset() {
 	*x = AssociateResponse{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[47]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3479,7 +4797,7 @@ func (x *AssociateResponse) String() string {
 func (*AssociateResponse) ProtoMessage() {}
 
 func (x *AssociateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[47]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3492,18 +4810,244 @@ func (x *AssociateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssociateResponse.ProtoReflect.Descriptor instead.
 func (*AssociateResponse) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{47}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{56}
 }
 
-type IntrospectRequest struct {
+func (x *AssociateResponse) GetCreated() bool {
+	if x != nil {
+		return x.Created
+	}
+	return false
+}
+
+func (x *AssociateResponse) GetFinalStrength() float32 {
+	if x != nil {
+		return x.FinalStrength
+	}
+	return 0
+}
+
+func (x *AssociateResponse) GetAffectedPaths() []string {
+	if x != nil {
+		return x.AffectedPaths
+	}
+	return nil
+}
+
+// QueryRequest carries one statement of the query language (docs/query-language.md).
+type QueryRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
+	MemorySpaceId string                 `protobuf:"bytes,1,opt,name=memory_space_id,json=memorySpaceId,proto3" json:"memory_space_id,omitempty"`
+	QueryText     string                 `protobuf:"bytes,2,opt,name=query_text,json=queryText,proto3" json:"query_text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
+func (x *QueryRequest) Reset() {
+	*x = QueryRequest{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryRequest) ProtoMessage() {}
+
+func (x *QueryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryRequest.ProtoReflect.Descriptor instead.
+func (*QueryRequest) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *QueryRequest) GetMemorySpaceId() string {
+	if x != nil {
+		return x.MemorySpaceId
+	}
+	return ""
+}
+
+func (x *QueryRequest) GetQueryText() string {
+	if x != nil {
+		return x.QueryText
+	}
+	return ""
+}
+
+type QueryResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The memories the query returned, best first, as episodes (what = content).
+	Episodes []*Episode `protobuf:"bytes,1,rep,name=episodes,proto3" json:"episodes,omitempty"`
+	// The score of each episode, same order.
+	Confidences         []float32           `protobuf:"fixed32,2,rep,packed,name=confidences,proto3" json:"confidences,omitempty"`
+	AggregateConfidence *ConfidenceInterval `protobuf:"bytes,3,opt,name=aggregate_confidence,json=aggregateConfidence,proto3" json:"aggregate_confidence,omitempty"`
+	TotalCount          int32               `protobuf:"varint,4,opt,name=total_count,json=totalCount,proto3" json:"total_count,omitempty"`
+	ExecutionTimeMs     int64               `protobuf:"varint,5,opt,name=execution_time_ms,json=executionTimeMs,proto3" json:"execution_time_ms,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *QueryResponse) Reset() {
+	*x = QueryResponse{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryResponse) ProtoMessage() {}
+
+func (x *QueryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryResponse.ProtoReflect.Descriptor instead.
+func (*QueryResponse) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *QueryResponse) GetEpisodes() []*Episode {
+	if x != nil {
+		return x.Episodes
+	}
+	return nil
+}
+
+func (x *QueryResponse) GetConfidences() []float32 {
+	if x != nil {
+		return x.Confidences
+	}
+	return nil
+}
+
+func (x *QueryResponse) GetAggregateConfidence() *ConfidenceInterval {
+	if x != nil {
+		return x.AggregateConfidence
+	}
+	return nil
+}
+
+func (x *QueryResponse) GetTotalCount() int32 {
+	if x != nil {
+		return x.TotalCount
+	}
+	return 0
+}
+
+func (x *QueryResponse) GetExecutionTimeMs() int64 {
+	if x != nil {
+		return x.ExecutionTimeMs
+	}
+	return 0
+}
+
+type ConfidenceInterval struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	LowerBound      float32                `protobuf:"fixed32,1,opt,name=lower_bound,json=lowerBound,proto3" json:"lower_bound,omitempty"`
+	Mean            float32                `protobuf:"fixed32,2,opt,name=mean,proto3" json:"mean,omitempty"`
+	UpperBound      float32                `protobuf:"fixed32,3,opt,name=upper_bound,json=upperBound,proto3" json:"upper_bound,omitempty"`
+	ConfidenceLevel float32                `protobuf:"fixed32,4,opt,name=confidence_level,json=confidenceLevel,proto3" json:"confidence_level,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ConfidenceInterval) Reset() {
+	*x = ConfidenceInterval{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfidenceInterval) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfidenceInterval) ProtoMessage() {}
+
+func (x *ConfidenceInterval) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfidenceInterval.ProtoReflect.Descriptor instead.
+func (*ConfidenceInterval) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *ConfidenceInterval) GetLowerBound() float32 {
+	if x != nil {
+		return x.LowerBound
+	}
+	return 0
+}
+
+func (x *ConfidenceInterval) GetMean() float32 {
+	if x != nil {
+		return x.Mean
+	}
+	return 0
+}
+
+func (x *ConfidenceInterval) GetUpperBound() float32 {
+	if x != nil {
+		return x.UpperBound
+	}
+	return 0
+}
+
+func (x *ConfidenceInterval) GetConfidenceLevel() float32 {
+	if x != nil {
+		return x.ConfidenceLevel
+	}
+	return 0
+}
+
+type IntrospectRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty: every open or known space, summed; the x-memory-space metadata still wins.
+	MemorySpaceId string `protobuf:"bytes,1,opt,name=memory_space_id,json=memorySpaceId,proto3" json:"memory_space_id,omitempty"`
+	// Names of the metrics to return; empty = all.
+	Metrics           []string `protobuf:"bytes,2,rep,name=metrics,proto3" json:"metrics,omitempty"`
+	IncludeHealth     bool     `protobuf:"varint,3,opt,name=include_health,json=includeHealth,proto3" json:"include_health,omitempty"`
+	IncludeStatistics bool     `protobuf:"varint,4,opt,name=include_statistics,json=includeStatistics,proto3" json:"include_statistics,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
 func (x *IntrospectRequest) Reset() {
 	*x = IntrospectRequest{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[48]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3515,7 +5059,7 @@ func (x *IntrospectRequest) String() string {
 func (*IntrospectRequest) ProtoMessage() {}
 
 func (x *IntrospectRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[48]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3528,18 +5072,51 @@ func (x *IntrospectRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntrospectRequest.ProtoReflect.Descriptor instead.
 func (*IntrospectRequest) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{48}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *IntrospectRequest) GetMemorySpaceId() string {
+	if x != nil {
+		return x.MemorySpaceId
+	}
+	return ""
+}
+
+func (x *IntrospectRequest) GetMetrics() []string {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+func (x *IntrospectRequest) GetIncludeHealth() bool {
+	if x != nil {
+		return x.IncludeHealth
+	}
+	return false
+}
+
+func (x *IntrospectRequest) GetIncludeStatistics() bool {
+	if x != nil {
+		return x.IncludeStatistics
+	}
+	return false
 }
 
 type IntrospectResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state               protoimpl.MessageState `protogen:"open.v1"`
+	Metrics             map[string]float32     `protobuf:"bytes,1,rep,name=metrics,proto3" json:"metrics,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed32,2,opt,name=value"`
+	Health              *HealthStatus          `protobuf:"bytes,2,opt,name=health,proto3" json:"health,omitempty"`
+	Statistics          *MemoryStatistics      `protobuf:"bytes,3,opt,name=statistics,proto3" json:"statistics,omitempty"`
+	ActiveProcesses     []string               `protobuf:"bytes,4,rep,name=active_processes,json=activeProcesses,proto3" json:"active_processes,omitempty"`
+	MetricsSnapshotJson string                 `protobuf:"bytes,5,opt,name=metrics_snapshot_json,json=metricsSnapshotJson,proto3" json:"metrics_snapshot_json,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *IntrospectResponse) Reset() {
 	*x = IntrospectResponse{}
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[49]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3551,7 +5128,7 @@ func (x *IntrospectResponse) String() string {
 func (*IntrospectResponse) ProtoMessage() {}
 
 func (x *IntrospectResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[49]
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3564,14 +5141,261 @@ func (x *IntrospectResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntrospectResponse.ProtoReflect.Descriptor instead.
 func (*IntrospectResponse) Descriptor() ([]byte, []int) {
-	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{49}
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *IntrospectResponse) GetMetrics() map[string]float32 {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+func (x *IntrospectResponse) GetHealth() *HealthStatus {
+	if x != nil {
+		return x.Health
+	}
+	return nil
+}
+
+func (x *IntrospectResponse) GetStatistics() *MemoryStatistics {
+	if x != nil {
+		return x.Statistics
+	}
+	return nil
+}
+
+func (x *IntrospectResponse) GetActiveProcesses() []string {
+	if x != nil {
+		return x.ActiveProcesses
+	}
+	return nil
+}
+
+func (x *IntrospectResponse) GetMetricsSnapshotJson() string {
+	if x != nil {
+		return x.MetricsSnapshotJson
+	}
+	return ""
+}
+
+type HealthStatus struct {
+	state         protoimpl.MessageState      `protogen:"open.v1"`
+	Healthy       bool                        `protobuf:"varint,1,opt,name=healthy,proto3" json:"healthy,omitempty"`
+	Components    map[string]*ComponentHealth `protobuf:"bytes,2,rep,name=components,proto3" json:"components,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Summary       string                      `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HealthStatus) Reset() {
+	*x = HealthStatus{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HealthStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HealthStatus) ProtoMessage() {}
+
+func (x *HealthStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HealthStatus.ProtoReflect.Descriptor instead.
+func (*HealthStatus) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *HealthStatus) GetHealthy() bool {
+	if x != nil {
+		return x.Healthy
+	}
+	return false
+}
+
+func (x *HealthStatus) GetComponents() map[string]*ComponentHealth {
+	if x != nil {
+		return x.Components
+	}
+	return nil
+}
+
+func (x *HealthStatus) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+type ComponentHealth struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Operational   bool                   `protobuf:"varint,1,opt,name=operational,proto3" json:"operational,omitempty"`
+	Performance   float32                `protobuf:"fixed32,2,opt,name=performance,proto3" json:"performance,omitempty"`
+	StatusMessage string                 `protobuf:"bytes,3,opt,name=status_message,json=statusMessage,proto3" json:"status_message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComponentHealth) Reset() {
+	*x = ComponentHealth{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComponentHealth) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComponentHealth) ProtoMessage() {}
+
+func (x *ComponentHealth) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComponentHealth.ProtoReflect.Descriptor instead.
+func (*ComponentHealth) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *ComponentHealth) GetOperational() bool {
+	if x != nil {
+		return x.Operational
+	}
+	return false
+}
+
+func (x *ComponentHealth) GetPerformance() float32 {
+	if x != nil {
+		return x.Performance
+	}
+	return 0
+}
+
+func (x *ComponentHealth) GetStatusMessage() string {
+	if x != nil {
+		return x.StatusMessage
+	}
+	return ""
+}
+
+type MemoryStatistics struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	TotalMemories     int64                  `protobuf:"varint,1,opt,name=total_memories,json=totalMemories,proto3" json:"total_memories,omitempty"`
+	ByType            map[string]int64       `protobuf:"bytes,2,rep,name=by_type,json=byType,proto3" json:"by_type,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	AvgActivation     float32                `protobuf:"fixed32,3,opt,name=avg_activation,json=avgActivation,proto3" json:"avg_activation,omitempty"`
+	AvgConfidence     float32                `protobuf:"fixed32,4,opt,name=avg_confidence,json=avgConfidence,proto3" json:"avg_confidence,omitempty"`
+	TotalAssociations int64                  `protobuf:"varint,5,opt,name=total_associations,json=totalAssociations,proto3" json:"total_associations,omitempty"`
+	OldestMemory      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=oldest_memory,json=oldestMemory,proto3" json:"oldest_memory,omitempty"`
+	NewestMemory      *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=newest_memory,json=newestMemory,proto3" json:"newest_memory,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *MemoryStatistics) Reset() {
+	*x = MemoryStatistics{}
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MemoryStatistics) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MemoryStatistics) ProtoMessage() {}
+
+func (x *MemoryStatistics) ProtoReflect() protoreflect.Message {
+	mi := &file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MemoryStatistics.ProtoReflect.Descriptor instead.
+func (*MemoryStatistics) Descriptor() ([]byte, []int) {
+	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *MemoryStatistics) GetTotalMemories() int64 {
+	if x != nil {
+		return x.TotalMemories
+	}
+	return 0
+}
+
+func (x *MemoryStatistics) GetByType() map[string]int64 {
+	if x != nil {
+		return x.ByType
+	}
+	return nil
+}
+
+func (x *MemoryStatistics) GetAvgActivation() float32 {
+	if x != nil {
+		return x.AvgActivation
+	}
+	return 0
+}
+
+func (x *MemoryStatistics) GetAvgConfidence() float32 {
+	if x != nil {
+		return x.AvgConfidence
+	}
+	return 0
+}
+
+func (x *MemoryStatistics) GetTotalAssociations() int64 {
+	if x != nil {
+		return x.TotalAssociations
+	}
+	return 0
+}
+
+func (x *MemoryStatistics) GetOldestMemory() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OldestMemory
+	}
+	return nil
+}
+
+func (x *MemoryStatistics) GetNewestMemory() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NewestMemory
+	}
+	return nil
 }
 
 var File_frontend_grpcapi_proto_engram_v1_engram_proto protoreflect.FileDescriptor
 
 const file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDesc = "" +
 	"\n" +
-	"-frontend/grpcapi/proto/engram/v1/engram.proto\x12\tengram.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"{\n" +
+	"-frontend/grpcapi/proto/engram/v1/engram.proto\x12\tengram.v1\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"{\n" +
 	"\n" +
 	"Confidence\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\x02R\x05value\x129\n" +
@@ -3801,23 +5625,212 @@ const file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDesc = "" +
 	"TierCounts\x12\x10\n" +
 	"\x03hot\x18\x01 \x01(\x03R\x03hot\x12\x12\n" +
 	"\x04warm\x18\x02 \x01(\x03R\x04warm\x12\x12\n" +
-	"\x04cold\x18\x03 \x01(\x03R\x04cold\"\x12\n" +
-	"\x10RecognizeRequest\"\x13\n" +
-	"\x11RecognizeResponse\"\x13\n" +
-	"\x11ExperienceRequest\"\x14\n" +
-	"\x12ExperienceResponse\"\x12\n" +
-	"\x10ReminisceRequest\"\x13\n" +
-	"\x11ReminisceResponse\"\x14\n" +
-	"\x12ConsolidateRequest\"\x15\n" +
-	"\x13ConsolidateResponse\"\x0e\n" +
-	"\fDreamRequest\"\x0f\n" +
-	"\rDreamResponse\"\x11\n" +
-	"\x0fCompleteRequest\"\x12\n" +
-	"\x10CompleteResponse\"\x12\n" +
-	"\x10AssociateRequest\"\x13\n" +
-	"\x11AssociateResponse\"\x13\n" +
-	"\x11IntrospectRequest\"\x14\n" +
-	"\x12IntrospectResponse*\xd3\x01\n" +
+	"\x04cold\x18\x03 \x01(\x03R\x04cold\"#\n" +
+	"\tEmbedding\x12\x16\n" +
+	"\x06values\x18\x01 \x03(\x02R\x06values\"$\n" +
+	"\n" +
+	"PeopleList\x12\x16\n" +
+	"\x06people\x18\x01 \x03(\tR\x06people\" \n" +
+	"\fMemoryIdList\x12\x10\n" +
+	"\x03ids\x18\x01 \x03(\tR\x03ids\"\xf7\x01\n" +
+	"\x10RecognizeRequest\x12&\n" +
+	"\x0fmemory_space_id\x18\x01 \x01(\tR\rmemorySpaceId\x12+\n" +
+	"\x06memory\x18\x02 \x01(\v2\x11.engram.v1.MemoryH\x00R\x06memory\x124\n" +
+	"\tembedding\x18\x03 \x01(\v2\x14.engram.v1.EmbeddingH\x00R\tembedding\x12\x1a\n" +
+	"\acontent\x18\x04 \x01(\tH\x00R\acontent\x123\n" +
+	"\x15recognition_threshold\x18\n" +
+	" \x01(\x02R\x14recognitionThresholdB\a\n" +
+	"\x05input\"\xec\x01\n" +
+	"\x11RecognizeResponse\x12\x1e\n" +
+	"\n" +
+	"recognized\x18\x01 \x01(\bR\n" +
+	"recognized\x12L\n" +
+	"\x16recognition_confidence\x18\x02 \x01(\v2\x15.engram.v1.ConfidenceR\x15recognitionConfidence\x12<\n" +
+	"\x10similar_memories\x18\x03 \x03(\v2\x11.engram.v1.MemoryR\x0fsimilarMemories\x12+\n" +
+	"\x11familiarity_score\x18\x04 \x01(\x02R\x10familiarityScore\"\xc7\x01\n" +
+	"\x11ExperienceRequest\x12&\n" +
+	"\x0fmemory_space_id\x18\x01 \x01(\tR\rmemorySpaceId\x12,\n" +
+	"\aepisode\x18\x02 \x01(\v2\x12.engram.v1.EpisodeR\aepisode\x127\n" +
+	"\x17immediate_consolidation\x18\x03 \x01(\bR\x16immediateConsolidation\x12#\n" +
+	"\rcontext_links\x18\x04 \x03(\tR\fcontextLinks\"\xde\x01\n" +
+	"\x12ExperienceResponse\x12\x1d\n" +
+	"\n" +
+	"episode_id\x18\x01 \x01(\tR\tepisodeId\x12@\n" +
+	"\x10encoding_quality\x18\x02 \x01(\v2\x15.engram.v1.ConfidenceR\x0fencodingQuality\x123\n" +
+	"\x05state\x18\x03 \x01(\x0e2\x1d.engram.v1.ConsolidationStateR\x05state\x122\n" +
+	"\x15context_links_created\x18\x04 \x01(\x05R\x13contextLinksCreated\"\xb9\x03\n" +
+	"\x10ReminisceRequest\x12&\n" +
+	"\x0fmemory_space_id\x18\x01 \x01(\tR\rmemorySpaceId\x12=\n" +
+	"\varound_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampH\x00R\n" +
+	"aroundTime\x12!\n" +
+	"\vat_location\x18\x03 \x01(\tH\x00R\n" +
+	"atLocation\x128\n" +
+	"\vwith_people\x18\x04 \x01(\v2\x15.engram.v1.PeopleListH\x00R\n" +
+	"withPeople\x12!\n" +
+	"\vabout_topic\x18\x05 \x01(\tH\x00R\n" +
+	"aboutTopic\x12F\n" +
+	"\x11time_window_start\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x0ftimeWindowStart\x12B\n" +
+	"\x0ftime_window_end\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\rtimeWindowEnd\x12+\n" +
+	"\x11include_emotional\x18\f \x01(\bR\x10includeEmotionalB\x05\n" +
+	"\x03cue\"\xd0\x02\n" +
+	"\x11ReminisceResponse\x12.\n" +
+	"\bepisodes\x18\x01 \x03(\v2\x12.engram.v1.EpisodeR\bepisodes\x12@\n" +
+	"\x10recall_vividness\x18\x02 \x01(\v2\x15.engram.v1.ConfidenceR\x0frecallVividness\x12_\n" +
+	"\x11emotional_summary\x18\x03 \x03(\v22.engram.v1.ReminisceResponse.EmotionalSummaryEntryR\x10emotionalSummary\x12#\n" +
+	"\rmemory_themes\x18\x04 \x03(\tR\fmemoryThemes\x1aC\n" +
+	"\x15EmotionalSummaryEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x02R\x05value:\x028\x01\"\x9e\x02\n" +
+	"\x12ConsolidateRequest\x12&\n" +
+	"\x0fmemory_space_id\x18\x01 \x01(\tR\rmemorySpaceId\x12*\n" +
+	"\x03all\x18\x02 \x01(\v2\x16.google.protobuf.EmptyH\x00R\x03all\x128\n" +
+	"\n" +
+	"memory_ids\x18\x03 \x01(\v2\x17.engram.v1.MemoryIdListH\x00R\tmemoryIds\x12>\n" +
+	"\bcriteria\x18\x04 \x01(\v2 .engram.v1.ConsolidationCriteriaH\x00R\bcriteria\x120\n" +
+	"\x04mode\x18\n" +
+	" \x01(\x0e2\x1c.engram.v1.ConsolidationModeR\x04modeB\b\n" +
+	"\x06target\"\xb2\x01\n" +
+	"\x15ConsolidationCriteria\x129\n" +
+	"\n" +
+	"older_than\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tolderThan\x121\n" +
+	"\x14importance_threshold\x18\x02 \x01(\x02R\x13importanceThreshold\x12+\n" +
+	"\x05types\x18\x03 \x03(\x0e2\x15.engram.v1.MemoryTypeR\x05types\"\xa2\x03\n" +
+	"\x13ConsolidateResponse\x123\n" +
+	"\x15memories_consolidated\x18\x01 \x01(\x05R\x14memoriesConsolidated\x12)\n" +
+	"\x10new_associations\x18\x02 \x01(\x05R\x0fnewAssociations\x12U\n" +
+	"\rstate_changes\x18\x03 \x03(\v20.engram.v1.ConsolidateResponse.StateChangesEntryR\fstateChanges\x12I\n" +
+	"\x12next_consolidation\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x11nextConsolidation\x12)\n" +
+	"\x06formed\x18\x14 \x03(\v2\x11.engram.v1.MemoryR\x06formed\x1a^\n" +
+	"\x11StateChangesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x123\n" +
+	"\x05value\x18\x02 \x01(\x0e2\x1d.engram.v1.ConsolidationStateR\x05value:\x028\x01\"\xb5\x01\n" +
+	"\fDreamRequest\x12&\n" +
+	"\x0fmemory_space_id\x18\x01 \x01(\tR\rmemorySpaceId\x12#\n" +
+	"\rreplay_cycles\x18\x02 \x01(\x05R\freplayCycles\x12+\n" +
+	"\x11creativity_factor\x18\x03 \x01(\x02R\x10creativityFactor\x12+\n" +
+	"\x11generate_insights\x18\x04 \x01(\bR\x10generateInsights\"\xbf\x01\n" +
+	"\rDreamResponse\x123\n" +
+	"\x06replay\x18\x01 \x01(\v2\x19.engram.v1.ReplaySequenceH\x00R\x06replay\x12.\n" +
+	"\ainsight\x18\x02 \x01(\v2\x12.engram.v1.InsightH\x00R\ainsight\x12>\n" +
+	"\bprogress\x18\x03 \x01(\v2 .engram.v1.ConsolidationProgressH\x00R\bprogressB\t\n" +
+	"\acontent\"x\n" +
+	"\x0eReplaySequence\x12\x1d\n" +
+	"\n" +
+	"memory_ids\x18\x01 \x03(\tR\tmemoryIds\x12)\n" +
+	"\x10sequence_novelty\x18\x02 \x01(\x02R\x0fsequenceNovelty\x12\x1c\n" +
+	"\tnarrative\x18\x03 \x01(\tR\tnarrative\"\xcb\x01\n" +
+	"\aInsight\x12 \n" +
+	"\vdescription\x18\x01 \x01(\tR\vdescription\x12-\n" +
+	"\x12connected_memories\x18\x02 \x03(\tR\x11connectedMemories\x12D\n" +
+	"\x12insight_confidence\x18\x03 \x01(\v2\x15.engram.v1.ConfidenceR\x11insightConfidence\x12)\n" +
+	"\x10suggested_action\x18\x04 \x01(\tR\x0fsuggestedAction\"\xa4\x01\n" +
+	"\x15ConsolidationProgress\x12+\n" +
+	"\x11memories_replayed\x18\x01 \x01(\x05R\x10memoriesReplayed\x12'\n" +
+	"\x0fnew_connections\x18\x02 \x01(\x05R\x0enewConnections\x125\n" +
+	"\x16consolidation_strength\x18\x03 \x01(\x02R\x15consolidationStrength\"\xe0\x01\n" +
+	"\x0fCompleteRequest\x12&\n" +
+	"\x0fmemory_space_id\x18\x01 \x01(\tR\rmemorySpaceId\x12>\n" +
+	"\x0fpartial_pattern\x18\x02 \x01(\v2\x15.engram.v1.PatternCueR\x0epartialPattern\x12\x1e\n" +
+	"\n" +
+	"creativity\x18\x03 \x01(\x02R\n" +
+	"creativity\x12'\n" +
+	"\x0fmax_completions\x18\x04 \x01(\x05R\x0emaxCompletions\x12\x1c\n" +
+	"\tembedding\x18\x14 \x03(\x02R\tembedding\"\x99\x03\n" +
+	"\x10CompleteResponse\x123\n" +
+	"\vcompletions\x18\x01 \x03(\v2\x11.engram.v1.MemoryR\vcompletions\x12J\n" +
+	"\x15completion_confidence\x18\x02 \x01(\v2\x15.engram.v1.ConfidenceR\x14completionConfidence\x12^\n" +
+	"\x11field_confidences\x18\x03 \x03(\v21.engram.v1.CompleteResponse.FieldConfidencesEntryR\x10fieldConfidences\x122\n" +
+	"\x06fields\x18\x14 \x03(\v2\x1a.engram.v1.FieldCompletionR\x06fields\x12+\n" +
+	"\x11unresolved_fields\x18\x15 \x03(\tR\x10unresolvedFields\x1aC\n" +
+	"\x15FieldConfidencesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x02R\x05value:\x028\x01\"\xdf\x01\n" +
+	"\x0fFieldCompletion\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\x03 \x01(\x02R\n" +
+	"confidence\x12\x16\n" +
+	"\x06source\x18\x04 \x01(\tR\x06source\x12'\n" +
+	"\x0fsource_memories\x18\x05 \x03(\tR\x0esourceMemories\x12?\n" +
+	"\falternatives\x18\x06 \x03(\v2\x1b.engram.v1.FieldAlternativeR\falternatives\"\x89\x01\n" +
+	"\x10FieldAlternative\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\tR\x05value\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\x02 \x01(\x02R\n" +
+	"confidence\x12\x16\n" +
+	"\x06source\x18\x03 \x01(\tR\x06source\x12'\n" +
+	"\x0fsource_memories\x18\x04 \x03(\tR\x0esourceMemories\"\xff\x01\n" +
+	"\x10AssociateRequest\x12&\n" +
+	"\x0fmemory_space_id\x18\x01 \x01(\tR\rmemorySpaceId\x12#\n" +
+	"\rsource_memory\x18\x02 \x01(\tR\fsourceMemory\x12#\n" +
+	"\rtarget_memory\x18\x03 \x01(\tR\ftargetMemory\x12E\n" +
+	"\x10association_type\x18\x04 \x01(\x0e2\x1a.engram.v1.AssociationTypeR\x0fassociationType\x12\x1a\n" +
+	"\bstrength\x18\x05 \x01(\x02R\bstrength\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"{\n" +
+	"\x11AssociateResponse\x12\x18\n" +
+	"\acreated\x18\x01 \x01(\bR\acreated\x12%\n" +
+	"\x0efinal_strength\x18\x02 \x01(\x02R\rfinalStrength\x12%\n" +
+	"\x0eaffected_paths\x18\x03 \x03(\tR\raffectedPaths\"U\n" +
+	"\fQueryRequest\x12&\n" +
+	"\x0fmemory_space_id\x18\x01 \x01(\tR\rmemorySpaceId\x12\x1d\n" +
+	"\n" +
+	"query_text\x18\x02 \x01(\tR\tqueryText\"\x80\x02\n" +
+	"\rQueryResponse\x12.\n" +
+	"\bepisodes\x18\x01 \x03(\v2\x12.engram.v1.EpisodeR\bepisodes\x12 \n" +
+	"\vconfidences\x18\x02 \x03(\x02R\vconfidences\x12P\n" +
+	"\x14aggregate_confidence\x18\x03 \x01(\v2\x1d.engram.v1.ConfidenceIntervalR\x13aggregateConfidence\x12\x1f\n" +
+	"\vtotal_count\x18\x04 \x01(\x05R\n" +
+	"totalCount\x12*\n" +
+	"\x11execution_time_ms\x18\x05 \x01(\x03R\x0fexecutionTimeMs\"\x95\x01\n" +
+	"\x12ConfidenceInterval\x12\x1f\n" +
+	"\vlower_bound\x18\x01 \x01(\x02R\n" +
+	"lowerBound\x12\x12\n" +
+	"\x04mean\x18\x02 \x01(\x02R\x04mean\x12\x1f\n" +
+	"\vupper_bound\x18\x03 \x01(\x02R\n" +
+	"upperBound\x12)\n" +
+	"\x10confidence_level\x18\x04 \x01(\x02R\x0fconfidenceLevel\"\xab\x01\n" +
+	"\x11IntrospectRequest\x12&\n" +
+	"\x0fmemory_space_id\x18\x01 \x01(\tR\rmemorySpaceId\x12\x18\n" +
+	"\ametrics\x18\x02 \x03(\tR\ametrics\x12%\n" +
+	"\x0einclude_health\x18\x03 \x01(\bR\rincludeHealth\x12-\n" +
+	"\x12include_statistics\x18\x04 \x01(\bR\x11includeStatistics\"\xe3\x02\n" +
+	"\x12IntrospectResponse\x12D\n" +
+	"\ametrics\x18\x01 \x03(\v2*.engram.v1.IntrospectResponse.MetricsEntryR\ametrics\x12/\n" +
+	"\x06health\x18\x02 \x01(\v2\x17.engram.v1.HealthStatusR\x06health\x12;\n" +
+	"\n" +
+	"statistics\x18\x03 \x01(\v2\x1b.engram.v1.MemoryStatisticsR\n" +
+	"statistics\x12)\n" +
+	"\x10active_processes\x18\x04 \x03(\tR\x0factiveProcesses\x122\n" +
+	"\x15metrics_snapshot_json\x18\x05 \x01(\tR\x13metricsSnapshotJson\x1a:\n" +
+	"\fMetricsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x02R\x05value:\x028\x01\"\xe6\x01\n" +
+	"\fHealthStatus\x12\x18\n" +
+	"\ahealthy\x18\x01 \x01(\bR\ahealthy\x12G\n" +
+	"\n" +
+	"components\x18\x02 \x03(\v2'.engram.v1.HealthStatus.ComponentsEntryR\n" +
+	"components\x12\x18\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\x1aY\n" +
+	"\x0fComponentsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x120\n" +
+	"\x05value\x18\x02 \x01(\v2\x1a.engram.v1.ComponentHealthR\x05value:\x028\x01\"|\n" +
+	"\x0fComponentHealth\x12 \n" +
+	"\voperational\x18\x01 \x01(\bR\voperational\x12 \n" +
+	"\vperformance\x18\x02 \x01(\x02R\vperformance\x12%\n" +
+	"\x0estatus_message\x18\x03 \x01(\tR\rstatusMessage\"\xb5\x03\n" +
+	"\x10MemoryStatistics\x12%\n" +
+	"\x0etotal_memories\x18\x01 \x01(\x03R\rtotalMemories\x12@\n" +
+	"\aby_type\x18\x02 \x03(\v2'.engram.v1.MemoryStatistics.ByTypeEntryR\x06byType\x12%\n" +
+	"\x0eavg_activation\x18\x03 \x01(\x02R\ravgActivation\x12%\n" +
+	"\x0eavg_confidence\x18\x04 \x01(\x02R\ravgConfidence\x12-\n" +
+	"\x12total_associations\x18\x05 \x01(\x03R\x11totalAssociations\x12?\n" +
+	"\roldest_memory\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\foldestMemory\x12?\n" +
+	"\rnewest_memory\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fnewestMemory\x1a9\n" +
+	"\vByTypeEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01*\xd3\x01\n" +
 	"\x12ConfidenceCategory\x12#\n" +
 	"\x1fCONFIDENCE_CATEGORY_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18CONFIDENCE_CATEGORY_NONE\x10\x01\x12\x1b\n" +
@@ -3857,7 +5870,19 @@ const file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDesc = "" +
 	"\x17FORGET_MODE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14FORGET_MODE_SUPPRESS\x10\x01\x12\x16\n" +
 	"\x12FORGET_MODE_DELETE\x10\x02\x12\x19\n" +
-	"\x15FORGET_MODE_OVERWRITE\x10\x032\x82\n" +
+	"\x15FORGET_MODE_OVERWRITE\x10\x03*\xa0\x01\n" +
+	"\x11ConsolidationMode\x12\"\n" +
+	"\x1eCONSOLIDATION_MODE_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bCONSOLIDATION_MODE_SYNAPTIC\x10\x01\x12\x1e\n" +
+	"\x1aCONSOLIDATION_MODE_SYSTEMS\x10\x02\x12&\n" +
+	"\"CONSOLIDATION_MODE_RECONSOLIDATION\x10\x03*\xcc\x01\n" +
+	"\x0fAssociationType\x12 \n" +
+	"\x1cASSOCIATION_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19ASSOCIATION_TYPE_SEMANTIC\x10\x01\x12\x1d\n" +
+	"\x19ASSOCIATION_TYPE_TEMPORAL\x10\x02\x12\x1b\n" +
+	"\x17ASSOCIATION_TYPE_CAUSAL\x10\x03\x12\x1c\n" +
+	"\x18ASSOCIATION_TYPE_SPATIAL\x10\x04\x12\x1e\n" +
+	"\x1aASSOCIATION_TYPE_EMOTIONAL\x10\x052\xc5\n" +
 	"\n" +
 	"\rEngramService\x12C\n" +
 	"\bRemember\x12\x1a.engram.v1.RememberRequest\x1a\x1b.engram.v1.RememberResponse\x128\n" +
@@ -3870,7 +5895,8 @@ const file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDesc = "" +
 	"\n" +
 	"ListSpaces\x12\x1c.engram.v1.ListSpacesRequest\x1a\x1d.engram.v1.ListSpacesResponse\x12L\n" +
 	"\vCreateSpace\x12\x1d.engram.v1.CreateSpaceRequest\x1a\x1e.engram.v1.CreateSpaceResponse\x12=\n" +
-	"\x06Health\x12\x18.engram.v1.HealthRequest\x1a\x19.engram.v1.HealthResponse\x12F\n" +
+	"\x06Health\x12\x18.engram.v1.HealthRequest\x1a\x19.engram.v1.HealthResponse\x12A\n" +
+	"\fExecuteQuery\x12\x17.engram.v1.QueryRequest\x1a\x18.engram.v1.QueryResponse\x12F\n" +
 	"\tRecognize\x12\x1b.engram.v1.RecognizeRequest\x1a\x1c.engram.v1.RecognizeResponse\x12I\n" +
 	"\n" +
 	"Experience\x12\x1c.engram.v1.ExperienceRequest\x1a\x1d.engram.v1.ExperienceResponse\x12F\n" +
@@ -3894,8 +5920,8 @@ func file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescGZIP() []byte {
 	return file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDescData
 }
 
-var file_frontend_grpcapi_proto_engram_v1_engram_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_frontend_grpcapi_proto_engram_v1_engram_proto_enumTypes = make([]protoimpl.EnumInfo, 8)
+var file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
 var file_frontend_grpcapi_proto_engram_v1_engram_proto_goTypes = []any{
 	(ConfidenceCategory)(0),       // 0: engram.v1.ConfidenceCategory
 	(MemoryType)(0),               // 1: engram.v1.MemoryType
@@ -3903,156 +5929,227 @@ var file_frontend_grpcapi_proto_engram_v1_engram_proto_goTypes = []any{
 	(TimeUnit)(0),                 // 3: engram.v1.TimeUnit
 	(RelativeDirection)(0),        // 4: engram.v1.RelativeDirection
 	(ForgetMode)(0),               // 5: engram.v1.ForgetMode
-	(*Confidence)(nil),            // 6: engram.v1.Confidence
-	(*Memory)(nil),                // 7: engram.v1.Memory
-	(*Episode)(nil),               // 8: engram.v1.Episode
-	(*Cue)(nil),                   // 9: engram.v1.Cue
-	(*EmbeddingCue)(nil),          // 10: engram.v1.EmbeddingCue
-	(*SemanticCue)(nil),           // 11: engram.v1.SemanticCue
-	(*ContextCue)(nil),            // 12: engram.v1.ContextCue
-	(*TemporalCue)(nil),           // 13: engram.v1.TemporalCue
-	(*TemporalPattern)(nil),       // 14: engram.v1.TemporalPattern
-	(*RepeatingInterval)(nil),     // 15: engram.v1.RepeatingInterval
-	(*RelativeTime)(nil),          // 16: engram.v1.RelativeTime
-	(*PatternCue)(nil),            // 17: engram.v1.PatternCue
-	(*PartialMemory)(nil),         // 18: engram.v1.PartialMemory
-	(*RememberRequest)(nil),       // 19: engram.v1.RememberRequest
-	(*RememberResponse)(nil),      // 20: engram.v1.RememberResponse
-	(*RecallRequest)(nil),         // 21: engram.v1.RecallRequest
-	(*RecallResponse)(nil),        // 22: engram.v1.RecallResponse
-	(*RecallMetadata)(nil),        // 23: engram.v1.RecallMetadata
-	(*ActivationTrace)(nil),       // 24: engram.v1.ActivationTrace
-	(*ForgetRequest)(nil),         // 25: engram.v1.ForgetRequest
-	(*ForgetResponse)(nil),        // 26: engram.v1.ForgetResponse
-	(*ItemError)(nil),             // 27: engram.v1.ItemError
-	(*StreamRequest)(nil),         // 28: engram.v1.StreamRequest
-	(*StreamResponse)(nil),        // 29: engram.v1.StreamResponse
-	(*SpaceSettings)(nil),         // 30: engram.v1.SpaceSettings
-	(*SpaceInfo)(nil),             // 31: engram.v1.SpaceInfo
-	(*ListSpacesRequest)(nil),     // 32: engram.v1.ListSpacesRequest
-	(*ListSpacesResponse)(nil),    // 33: engram.v1.ListSpacesResponse
-	(*CreateSpaceRequest)(nil),    // 34: engram.v1.CreateSpaceRequest
-	(*CreateSpaceResponse)(nil),   // 35: engram.v1.CreateSpaceResponse
-	(*HealthRequest)(nil),         // 36: engram.v1.HealthRequest
-	(*HealthResponse)(nil),        // 37: engram.v1.HealthResponse
-	(*SpaceHealth)(nil),           // 38: engram.v1.SpaceHealth
-	(*TierCounts)(nil),            // 39: engram.v1.TierCounts
-	(*RecognizeRequest)(nil),      // 40: engram.v1.RecognizeRequest
-	(*RecognizeResponse)(nil),     // 41: engram.v1.RecognizeResponse
-	(*ExperienceRequest)(nil),     // 42: engram.v1.ExperienceRequest
-	(*ExperienceResponse)(nil),    // 43: engram.v1.ExperienceResponse
-	(*ReminisceRequest)(nil),      // 44: engram.v1.ReminisceRequest
-	(*ReminisceResponse)(nil),     // 45: engram.v1.ReminisceResponse
-	(*ConsolidateRequest)(nil),    // 46: engram.v1.ConsolidateRequest
-	(*ConsolidateResponse)(nil),   // 47: engram.v1.ConsolidateResponse
-	(*DreamRequest)(nil),          // 48: engram.v1.DreamRequest
-	(*DreamResponse)(nil),         // 49: engram.v1.DreamResponse
-	(*CompleteRequest)(nil),       // 50: engram.v1.CompleteRequest
-	(*CompleteResponse)(nil),      // 51: engram.v1.CompleteResponse
-	(*AssociateRequest)(nil),      // 52: engram.v1.AssociateRequest
-	(*AssociateResponse)(nil),     // 53: engram.v1.AssociateResponse
-	(*IntrospectRequest)(nil),     // 54: engram.v1.IntrospectRequest
-	(*IntrospectResponse)(nil),    // 55: engram.v1.IntrospectResponse
-	nil,                           // 56: engram.v1.Memory.MetadataEntry
-	nil,                           // 57: engram.v1.PartialMemory.KnownFieldsEntry
-	(*timestamppb.Timestamp)(nil), // 58: google.protobuf.Timestamp
+	(ConsolidationMode)(0),        // 6: engram.v1.ConsolidationMode
+	(AssociationType)(0),          // 7: engram.v1.AssociationType
+	(*Confidence)(nil),            // 8: engram.v1.Confidence
+	(*Memory)(nil),                // 9: engram.v1.Memory
+	(*Episode)(nil),               // 10: engram.v1.Episode
+	(*Cue)(nil),                   // 11: engram.v1.Cue
+	(*EmbeddingCue)(nil),          // 12: engram.v1.EmbeddingCue
+	(*SemanticCue)(nil),           // 13: engram.v1.SemanticCue
+	(*ContextCue)(nil),            // 14: engram.v1.ContextCue
+	(*TemporalCue)(nil),           // 15: engram.v1.TemporalCue
+	(*TemporalPattern)(nil),       // 16: engram.v1.TemporalPattern
+	(*RepeatingInterval)(nil),     // 17: engram.v1.RepeatingInterval
+	(*RelativeTime)(nil),          // 18: engram.v1.RelativeTime
+	(*PatternCue)(nil),            // 19: engram.v1.PatternCue
+	(*PartialMemory)(nil),         // 20: engram.v1.PartialMemory
+	(*RememberRequest)(nil),       // 21: engram.v1.RememberRequest
+	(*RememberResponse)(nil),      // 22: engram.v1.RememberResponse
+	(*RecallRequest)(nil),         // 23: engram.v1.RecallRequest
+	(*RecallResponse)(nil),        // 24: engram.v1.RecallResponse
+	(*RecallMetadata)(nil),        // 25: engram.v1.RecallMetadata
+	(*ActivationTrace)(nil),       // 26: engram.v1.ActivationTrace
+	(*ForgetRequest)(nil),         // 27: engram.v1.ForgetRequest
+	(*ForgetResponse)(nil),        // 28: engram.v1.ForgetResponse
+	(*ItemError)(nil),             // 29: engram.v1.ItemError
+	(*StreamRequest)(nil),         // 30: engram.v1.StreamRequest
+	(*StreamResponse)(nil),        // 31: engram.v1.StreamResponse
+	(*SpaceSettings)(nil),         // 32: engram.v1.SpaceSettings
+	(*SpaceInfo)(nil),             // 33: engram.v1.SpaceInfo
+	(*ListSpacesRequest)(nil),     // 34: engram.v1.ListSpacesRequest
+	(*ListSpacesResponse)(nil),    // 35: engram.v1.ListSpacesResponse
+	(*CreateSpaceRequest)(nil),    // 36: engram.v1.CreateSpaceRequest
+	(*CreateSpaceResponse)(nil),   // 37: engram.v1.CreateSpaceResponse
+	(*HealthRequest)(nil),         // 38: engram.v1.HealthRequest
+	(*HealthResponse)(nil),        // 39: engram.v1.HealthResponse
+	(*SpaceHealth)(nil),           // 40: engram.v1.SpaceHealth
+	(*TierCounts)(nil),            // 41: engram.v1.TierCounts
+	(*Embedding)(nil),             // 42: engram.v1.Embedding
+	(*PeopleList)(nil),            // 43: engram.v1.PeopleList
+	(*MemoryIdList)(nil),          // 44: engram.v1.MemoryIdList
+	(*RecognizeRequest)(nil),      // 45: engram.v1.RecognizeRequest
+	(*RecognizeResponse)(nil),     // 46: engram.v1.RecognizeResponse
+	(*ExperienceRequest)(nil),     // 47: engram.v1.ExperienceRequest
+	(*ExperienceResponse)(nil),    // 48: engram.v1.ExperienceResponse
+	(*ReminisceRequest)(nil),      // 49: engram.v1.ReminisceRequest
+	(*ReminisceResponse)(nil),     // 50: engram.v1.ReminisceResponse
+	(*ConsolidateRequest)(nil),    // 51: engram.v1.ConsolidateRequest
+	(*ConsolidationCriteria)(nil), // 52: engram.v1.ConsolidationCriteria
+	(*ConsolidateResponse)(nil),   // 53: engram.v1.ConsolidateResponse
+	(*DreamRequest)(nil),          // 54: engram.v1.DreamRequest
+	(*DreamResponse)(nil),         // 55: engram.v1.DreamResponse
+	(*ReplaySequence)(nil),        // 56: engram.v1.ReplaySequence
+	(*Insight)(nil),               // 57: engram.v1.Insight
+	(*ConsolidationProgress)(nil), // 58: engram.v1.ConsolidationProgress
+	(*CompleteRequest)(nil),       // 59: engram.v1.CompleteRequest
+	(*CompleteResponse)(nil),      // 60: engram.v1.CompleteResponse
+	(*FieldCompletion)(nil),       // 61: engram.v1.FieldCompletion
+	(*FieldAlternative)(nil),      // 62: engram.v1.FieldAlternative
+	(*AssociateRequest)(nil),      // 63: engram.v1.AssociateRequest
+	(*AssociateResponse)(nil),     // 64: engram.v1.AssociateResponse
+	(*QueryRequest)(nil),          // 65: engram.v1.QueryRequest
+	(*QueryResponse)(nil),         // 66: engram.v1.QueryResponse
+	(*ConfidenceInterval)(nil),    // 67: engram.v1.ConfidenceInterval
+	(*IntrospectRequest)(nil),     // 68: engram.v1.IntrospectRequest
+	(*IntrospectResponse)(nil),    // 69: engram.v1.IntrospectResponse
+	(*HealthStatus)(nil),          // 70: engram.v1.HealthStatus
+	(*ComponentHealth)(nil),       // 71: engram.v1.ComponentHealth
+	(*MemoryStatistics)(nil),      // 72: engram.v1.MemoryStatistics
+	nil,                           // 73: engram.v1.Memory.MetadataEntry
+	nil,                           // 74: engram.v1.PartialMemory.KnownFieldsEntry
+	nil,                           // 75: engram.v1.ReminisceResponse.EmotionalSummaryEntry
+	nil,                           // 76: engram.v1.ConsolidateResponse.StateChangesEntry
+	nil,                           // 77: engram.v1.CompleteResponse.FieldConfidencesEntry
+	nil,                           // 78: engram.v1.IntrospectResponse.MetricsEntry
+	nil,                           // 79: engram.v1.HealthStatus.ComponentsEntry
+	nil,                           // 80: engram.v1.MemoryStatistics.ByTypeEntry
+	(*timestamppb.Timestamp)(nil), // 81: google.protobuf.Timestamp
+	(*emptypb.Empty)(nil),         // 82: google.protobuf.Empty
 }
 var file_frontend_grpcapi_proto_engram_v1_engram_proto_depIdxs = []int32{
-	0,  // 0: engram.v1.Confidence.category:type_name -> engram.v1.ConfidenceCategory
-	6,  // 1: engram.v1.Memory.confidence:type_name -> engram.v1.Confidence
-	58, // 2: engram.v1.Memory.last_access:type_name -> google.protobuf.Timestamp
-	58, // 3: engram.v1.Memory.created_at:type_name -> google.protobuf.Timestamp
-	56, // 4: engram.v1.Memory.metadata:type_name -> engram.v1.Memory.MetadataEntry
-	1,  // 5: engram.v1.Memory.memory_type:type_name -> engram.v1.MemoryType
-	58, // 6: engram.v1.Episode.when:type_name -> google.protobuf.Timestamp
-	6,  // 7: engram.v1.Episode.encoding_confidence:type_name -> engram.v1.Confidence
-	2,  // 8: engram.v1.Episode.consolidation_state:type_name -> engram.v1.ConsolidationState
-	58, // 9: engram.v1.Episode.last_replay:type_name -> google.protobuf.Timestamp
-	10, // 10: engram.v1.Cue.embedding:type_name -> engram.v1.EmbeddingCue
-	12, // 11: engram.v1.Cue.context:type_name -> engram.v1.ContextCue
-	13, // 12: engram.v1.Cue.temporal:type_name -> engram.v1.TemporalCue
-	11, // 13: engram.v1.Cue.semantic:type_name -> engram.v1.SemanticCue
-	17, // 14: engram.v1.Cue.pattern:type_name -> engram.v1.PatternCue
-	6,  // 15: engram.v1.Cue.threshold:type_name -> engram.v1.Confidence
-	58, // 16: engram.v1.ContextCue.time_start:type_name -> google.protobuf.Timestamp
-	58, // 17: engram.v1.ContextCue.time_end:type_name -> google.protobuf.Timestamp
-	14, // 18: engram.v1.TemporalCue.pattern:type_name -> engram.v1.TemporalPattern
-	58, // 19: engram.v1.TemporalCue.reference_time:type_name -> google.protobuf.Timestamp
-	15, // 20: engram.v1.TemporalPattern.interval:type_name -> engram.v1.RepeatingInterval
-	16, // 21: engram.v1.TemporalPattern.relative:type_name -> engram.v1.RelativeTime
-	3,  // 22: engram.v1.RepeatingInterval.unit:type_name -> engram.v1.TimeUnit
-	3,  // 23: engram.v1.RelativeTime.unit:type_name -> engram.v1.TimeUnit
-	4,  // 24: engram.v1.RelativeTime.direction:type_name -> engram.v1.RelativeDirection
-	18, // 25: engram.v1.PatternCue.fragments:type_name -> engram.v1.PartialMemory
-	57, // 26: engram.v1.PartialMemory.known_fields:type_name -> engram.v1.PartialMemory.KnownFieldsEntry
-	6,  // 27: engram.v1.PartialMemory.fragment_confidence:type_name -> engram.v1.Confidence
-	7,  // 28: engram.v1.RememberRequest.memory:type_name -> engram.v1.Memory
-	8,  // 29: engram.v1.RememberRequest.episode:type_name -> engram.v1.Episode
-	6,  // 30: engram.v1.RememberResponse.storage_confidence:type_name -> engram.v1.Confidence
-	2,  // 31: engram.v1.RememberResponse.initial_state:type_name -> engram.v1.ConsolidationState
-	27, // 32: engram.v1.RememberResponse.error:type_name -> engram.v1.ItemError
-	9,  // 33: engram.v1.RecallRequest.cue:type_name -> engram.v1.Cue
-	58, // 34: engram.v1.RecallRequest.from_time:type_name -> google.protobuf.Timestamp
-	58, // 35: engram.v1.RecallRequest.to_time:type_name -> google.protobuf.Timestamp
-	7,  // 36: engram.v1.RecallResponse.memories:type_name -> engram.v1.Memory
-	6,  // 37: engram.v1.RecallResponse.recall_confidence:type_name -> engram.v1.Confidence
-	23, // 38: engram.v1.RecallResponse.metadata:type_name -> engram.v1.RecallMetadata
-	24, // 39: engram.v1.RecallResponse.traces:type_name -> engram.v1.ActivationTrace
-	27, // 40: engram.v1.RecallResponse.error:type_name -> engram.v1.ItemError
-	58, // 41: engram.v1.ActivationTrace.timestamp:type_name -> google.protobuf.Timestamp
-	9,  // 42: engram.v1.ForgetRequest.pattern:type_name -> engram.v1.Cue
-	5,  // 43: engram.v1.ForgetRequest.mode:type_name -> engram.v1.ForgetMode
-	6,  // 44: engram.v1.ForgetResponse.forget_confidence:type_name -> engram.v1.Confidence
-	58, // 45: engram.v1.StreamResponse.timestamp:type_name -> google.protobuf.Timestamp
-	58, // 46: engram.v1.SpaceInfo.created_at:type_name -> google.protobuf.Timestamp
-	30, // 47: engram.v1.SpaceInfo.settings:type_name -> engram.v1.SpaceSettings
-	31, // 48: engram.v1.ListSpacesResponse.spaces:type_name -> engram.v1.SpaceInfo
-	30, // 49: engram.v1.CreateSpaceRequest.settings:type_name -> engram.v1.SpaceSettings
-	31, // 50: engram.v1.CreateSpaceResponse.space:type_name -> engram.v1.SpaceInfo
-	58, // 51: engram.v1.HealthResponse.timestamp:type_name -> google.protobuf.Timestamp
-	38, // 52: engram.v1.HealthResponse.spaces:type_name -> engram.v1.SpaceHealth
-	39, // 53: engram.v1.SpaceHealth.tiers:type_name -> engram.v1.TierCounts
-	19, // 54: engram.v1.EngramService.Remember:input_type -> engram.v1.RememberRequest
-	8,  // 55: engram.v1.EngramService.Store:input_type -> engram.v1.Episode
-	21, // 56: engram.v1.EngramService.Recall:input_type -> engram.v1.RecallRequest
-	25, // 57: engram.v1.EngramService.Forget:input_type -> engram.v1.ForgetRequest
-	19, // 58: engram.v1.EngramService.StreamingRemember:input_type -> engram.v1.RememberRequest
-	21, // 59: engram.v1.EngramService.StreamingRecall:input_type -> engram.v1.RecallRequest
-	28, // 60: engram.v1.EngramService.Stream:input_type -> engram.v1.StreamRequest
-	32, // 61: engram.v1.EngramService.ListSpaces:input_type -> engram.v1.ListSpacesRequest
-	34, // 62: engram.v1.EngramService.CreateSpace:input_type -> engram.v1.CreateSpaceRequest
-	36, // 63: engram.v1.EngramService.Health:input_type -> engram.v1.HealthRequest
-	40, // 64: engram.v1.EngramService.Recognize:input_type -> engram.v1.RecognizeRequest
-	42, // 65: engram.v1.EngramService.Experience:input_type -> engram.v1.ExperienceRequest
-	44, // 66: engram.v1.EngramService.Reminisce:input_type -> engram.v1.ReminisceRequest
-	46, // 67: engram.v1.EngramService.Consolidate:input_type -> engram.v1.ConsolidateRequest
-	48, // 68: engram.v1.EngramService.Dream:input_type -> engram.v1.DreamRequest
-	50, // 69: engram.v1.EngramService.Complete:input_type -> engram.v1.CompleteRequest
-	52, // 70: engram.v1.EngramService.Associate:input_type -> engram.v1.AssociateRequest
-	54, // 71: engram.v1.EngramService.Introspect:input_type -> engram.v1.IntrospectRequest
-	20, // 72: engram.v1.EngramService.Remember:output_type -> engram.v1.RememberResponse
-	20, // 73: engram.v1.EngramService.Store:output_type -> engram.v1.RememberResponse
-	22, // 74: engram.v1.EngramService.Recall:output_type -> engram.v1.RecallResponse
-	26, // 75: engram.v1.EngramService.Forget:output_type -> engram.v1.ForgetResponse
-	20, // 76: engram.v1.EngramService.StreamingRemember:output_type -> engram.v1.RememberResponse
-	22, // 77: engram.v1.EngramService.StreamingRecall:output_type -> engram.v1.RecallResponse
-	29, // 78: engram.v1.EngramService.Stream:output_type -> engram.v1.StreamResponse
-	33, // 79: engram.v1.EngramService.ListSpaces:output_type -> engram.v1.ListSpacesResponse
-	35, // 80: engram.v1.EngramService.CreateSpace:output_type -> engram.v1.CreateSpaceResponse
-	37, // 81: engram.v1.EngramService.Health:output_type -> engram.v1.HealthResponse
-	41, // 82: engram.v1.EngramService.Recognize:output_type -> engram.v1.RecognizeResponse
-	43, // 83: engram.v1.EngramService.Experience:output_type -> engram.v1.ExperienceResponse
-	45, // 84: engram.v1.EngramService.Reminisce:output_type -> engram.v1.ReminisceResponse
-	47, // 85: engram.v1.EngramService.Consolidate:output_type -> engram.v1.ConsolidateResponse
-	49, // 86: engram.v1.EngramService.Dream:output_type -> engram.v1.DreamResponse
-	51, // 87: engram.v1.EngramService.Complete:output_type -> engram.v1.CompleteResponse
-	53, // 88: engram.v1.EngramService.Associate:output_type -> engram.v1.AssociateResponse
-	55, // 89: engram.v1.EngramService.Introspect:output_type -> engram.v1.IntrospectResponse
-	72, // [72:90] is the sub-list for method output_type
-	54, // [54:72] is the sub-list for method input_type
-	54, // [54:54] is the sub-list for extension type_name
-	54, // [54:54] is the sub-list for extension extendee
-	0,  // [0:54] is the sub-list for field type_name
+	0,   // 0: engram.v1.Confidence.category:type_name -> engram.v1.ConfidenceCategory
+	8,   // 1: engram.v1.Memory.confidence:type_name -> engram.v1.Confidence
+	81,  // 2: engram.v1.Memory.last_access:type_name -> google.protobuf.Timestamp
+	81,  // 3: engram.v1.Memory.created_at:type_name -> google.protobuf.Timestamp
+	73,  // 4: engram.v1.Memory.metadata:type_name -> engram.v1.Memory.MetadataEntry
+	1,   // 5: engram.v1.Memory.memory_type:type_name -> engram.v1.MemoryType
+	81,  // 6: engram.v1.Episode.when:type_name -> google.protobuf.Timestamp
+	8,   // 7: engram.v1.Episode.encoding_confidence:type_name -> engram.v1.Confidence
+	2,   // 8: engram.v1.Episode.consolidation_state:type_name -> engram.v1.ConsolidationState
+	81,  // 9: engram.v1.Episode.last_replay:type_name -> google.protobuf.Timestamp
+	12,  // 10: engram.v1.Cue.embedding:type_name -> engram.v1.EmbeddingCue
+	14,  // 11: engram.v1.Cue.context:type_name -> engram.v1.ContextCue
+	15,  // 12: engram.v1.Cue.temporal:type_name -> engram.v1.TemporalCue
+	13,  // 13: engram.v1.Cue.semantic:type_name -> engram.v1.SemanticCue
+	19,  // 14: engram.v1.Cue.pattern:type_name -> engram.v1.PatternCue
+	8,   // 15: engram.v1.Cue.threshold:type_name -> engram.v1.Confidence
+	81,  // 16: engram.v1.ContextCue.time_start:type_name -> google.protobuf.Timestamp
+	81,  // 17: engram.v1.ContextCue.time_end:type_name -> google.protobuf.Timestamp
+	16,  // 18: engram.v1.TemporalCue.pattern:type_name -> engram.v1.TemporalPattern
+	81,  // 19: engram.v1.TemporalCue.reference_time:type_name -> google.protobuf.Timestamp
+	17,  // 20: engram.v1.TemporalPattern.interval:type_name -> engram.v1.RepeatingInterval
+	18,  // 21: engram.v1.TemporalPattern.relative:type_name -> engram.v1.RelativeTime
+	3,   // 22: engram.v1.RepeatingInterval.unit:type_name -> engram.v1.TimeUnit
+	3,   // 23: engram.v1.RelativeTime.unit:type_name -> engram.v1.TimeUnit
+	4,   // 24: engram.v1.RelativeTime.direction:type_name -> engram.v1.RelativeDirection
+	20,  // 25: engram.v1.PatternCue.fragments:type_name -> engram.v1.PartialMemory
+	74,  // 26: engram.v1.PartialMemory.known_fields:type_name -> engram.v1.PartialMemory.KnownFieldsEntry
+	8,   // 27: engram.v1.PartialMemory.fragment_confidence:type_name -> engram.v1.Confidence
+	9,   // 28: engram.v1.RememberRequest.memory:type_name -> engram.v1.Memory
+	10,  // 29: engram.v1.RememberRequest.episode:type_name -> engram.v1.Episode
+	8,   // 30: engram.v1.RememberResponse.storage_confidence:type_name -> engram.v1.Confidence
+	2,   // 31: engram.v1.RememberResponse.initial_state:type_name -> engram.v1.ConsolidationState
+	29,  // 32: engram.v1.RememberResponse.error:type_name -> engram.v1.ItemError
+	11,  // 33: engram.v1.RecallRequest.cue:type_name -> engram.v1.Cue
+	81,  // 34: engram.v1.RecallRequest.from_time:type_name -> google.protobuf.Timestamp
+	81,  // 35: engram.v1.RecallRequest.to_time:type_name -> google.protobuf.Timestamp
+	9,   // 36: engram.v1.RecallResponse.memories:type_name -> engram.v1.Memory
+	8,   // 37: engram.v1.RecallResponse.recall_confidence:type_name -> engram.v1.Confidence
+	25,  // 38: engram.v1.RecallResponse.metadata:type_name -> engram.v1.RecallMetadata
+	26,  // 39: engram.v1.RecallResponse.traces:type_name -> engram.v1.ActivationTrace
+	29,  // 40: engram.v1.RecallResponse.error:type_name -> engram.v1.ItemError
+	81,  // 41: engram.v1.ActivationTrace.timestamp:type_name -> google.protobuf.Timestamp
+	11,  // 42: engram.v1.ForgetRequest.pattern:type_name -> engram.v1.Cue
+	5,   // 43: engram.v1.ForgetRequest.mode:type_name -> engram.v1.ForgetMode
+	8,   // 44: engram.v1.ForgetResponse.forget_confidence:type_name -> engram.v1.Confidence
+	81,  // 45: engram.v1.StreamResponse.timestamp:type_name -> google.protobuf.Timestamp
+	81,  // 46: engram.v1.SpaceInfo.created_at:type_name -> google.protobuf.Timestamp
+	32,  // 47: engram.v1.SpaceInfo.settings:type_name -> engram.v1.SpaceSettings
+	33,  // 48: engram.v1.ListSpacesResponse.spaces:type_name -> engram.v1.SpaceInfo
+	32,  // 49: engram.v1.CreateSpaceRequest.settings:type_name -> engram.v1.SpaceSettings
+	33,  // 50: engram.v1.CreateSpaceResponse.space:type_name -> engram.v1.SpaceInfo
+	81,  // 51: engram.v1.HealthResponse.timestamp:type_name -> google.protobuf.Timestamp
+	40,  // 52: engram.v1.HealthResponse.spaces:type_name -> engram.v1.SpaceHealth
+	41,  // 53: engram.v1.SpaceHealth.tiers:type_name -> engram.v1.TierCounts
+	9,   // 54: engram.v1.RecognizeRequest.memory:type_name -> engram.v1.Memory
+	42,  // 55: engram.v1.RecognizeRequest.embedding:type_name -> engram.v1.Embedding
+	8,   // 56: engram.v1.RecognizeResponse.recognition_confidence:type_name -> engram.v1.Confidence
+	9,   // 57: engram.v1.RecognizeResponse.similar_memories:type_name -> engram.v1.Memory
+	10,  // 58: engram.v1.ExperienceRequest.episode:type_name -> engram.v1.Episode
+	8,   // 59: engram.v1.ExperienceResponse.encoding_quality:type_name -> engram.v1.Confidence
+	2,   // 60: engram.v1.ExperienceResponse.state:type_name -> engram.v1.ConsolidationState
+	81,  // 61: engram.v1.ReminisceRequest.around_time:type_name -> google.protobuf.Timestamp
+	43,  // 62: engram.v1.ReminisceRequest.with_people:type_name -> engram.v1.PeopleList
+	81,  // 63: engram.v1.ReminisceRequest.time_window_start:type_name -> google.protobuf.Timestamp
+	81,  // 64: engram.v1.ReminisceRequest.time_window_end:type_name -> google.protobuf.Timestamp
+	10,  // 65: engram.v1.ReminisceResponse.episodes:type_name -> engram.v1.Episode
+	8,   // 66: engram.v1.ReminisceResponse.recall_vividness:type_name -> engram.v1.Confidence
+	75,  // 67: engram.v1.ReminisceResponse.emotional_summary:type_name -> engram.v1.ReminisceResponse.EmotionalSummaryEntry
+	82,  // 68: engram.v1.ConsolidateRequest.all:type_name -> google.protobuf.Empty
+	44,  // 69: engram.v1.ConsolidateRequest.memory_ids:type_name -> engram.v1.MemoryIdList
+	52,  // 70: engram.v1.ConsolidateRequest.criteria:type_name -> engram.v1.ConsolidationCriteria
+	6,   // 71: engram.v1.ConsolidateRequest.mode:type_name -> engram.v1.ConsolidationMode
+	81,  // 72: engram.v1.ConsolidationCriteria.older_than:type_name -> google.protobuf.Timestamp
+	1,   // 73: engram.v1.ConsolidationCriteria.types:type_name -> engram.v1.MemoryType
+	76,  // 74: engram.v1.ConsolidateResponse.state_changes:type_name -> engram.v1.ConsolidateResponse.StateChangesEntry
+	81,  // 75: engram.v1.ConsolidateResponse.next_consolidation:type_name -> google.protobuf.Timestamp
+	9,   // 76: engram.v1.ConsolidateResponse.formed:type_name -> engram.v1.Memory
+	56,  // 77: engram.v1.DreamResponse.replay:type_name -> engram.v1.ReplaySequence
+	57,  // 78: engram.v1.DreamResponse.insight:type_name -> engram.v1.Insight
+	58,  // 79: engram.v1.DreamResponse.progress:type_name -> engram.v1.ConsolidationProgress
+	8,   // 80: engram.v1.Insight.insight_confidence:type_name -> engram.v1.Confidence
+	19,  // 81: engram.v1.CompleteRequest.partial_pattern:type_name -> engram.v1.PatternCue
+	9,   // 82: engram.v1.CompleteResponse.completions:type_name -> engram.v1.Memory
+	8,   // 83: engram.v1.CompleteResponse.completion_confidence:type_name -> engram.v1.Confidence
+	77,  // 84: engram.v1.CompleteResponse.field_confidences:type_name -> engram.v1.CompleteResponse.FieldConfidencesEntry
+	61,  // 85: engram.v1.CompleteResponse.fields:type_name -> engram.v1.FieldCompletion
+	62,  // 86: engram.v1.FieldCompletion.alternatives:type_name -> engram.v1.FieldAlternative
+	7,   // 87: engram.v1.AssociateRequest.association_type:type_name -> engram.v1.AssociationType
+	10,  // 88: engram.v1.QueryResponse.episodes:type_name -> engram.v1.Episode
+	67,  // 89: engram.v1.QueryResponse.aggregate_confidence:type_name -> engram.v1.ConfidenceInterval
+	78,  // 90: engram.v1.IntrospectResponse.metrics:type_name -> engram.v1.IntrospectResponse.MetricsEntry
+	70,  // 91: engram.v1.IntrospectResponse.health:type_name -> engram.v1.HealthStatus
+	72,  // 92: engram.v1.IntrospectResponse.statistics:type_name -> engram.v1.MemoryStatistics
+	79,  // 93: engram.v1.HealthStatus.components:type_name -> engram.v1.HealthStatus.ComponentsEntry
+	80,  // 94: engram.v1.MemoryStatistics.by_type:type_name -> engram.v1.MemoryStatistics.ByTypeEntry
+	81,  // 95: engram.v1.MemoryStatistics.oldest_memory:type_name -> google.protobuf.Timestamp
+	81,  // 96: engram.v1.MemoryStatistics.newest_memory:type_name -> google.protobuf.Timestamp
+	2,   // 97: engram.v1.ConsolidateResponse.StateChangesEntry.value:type_name -> engram.v1.ConsolidationState
+	71,  // 98: engram.v1.HealthStatus.ComponentsEntry.value:type_name -> engram.v1.ComponentHealth
+	21,  // 99: engram.v1.EngramService.Remember:input_type -> engram.v1.RememberRequest
+	10,  // 100: engram.v1.EngramService.Store:input_type -> engram.v1.Episode
+	23,  // 101: engram.v1.EngramService.Recall:input_type -> engram.v1.RecallRequest
+	27,  // 102: engram.v1.EngramService.Forget:input_type -> engram.v1.ForgetRequest
+	21,  // 103: engram.v1.EngramService.StreamingRemember:input_type -> engram.v1.RememberRequest
+	23,  // 104: engram.v1.EngramService.StreamingRecall:input_type -> engram.v1.RecallRequest
+	30,  // 105: engram.v1.EngramService.Stream:input_type -> engram.v1.StreamRequest
+	34,  // 106: engram.v1.EngramService.ListSpaces:input_type -> engram.v1.ListSpacesRequest
+	36,  // 107: engram.v1.EngramService.CreateSpace:input_type -> engram.v1.CreateSpaceRequest
+	38,  // 108: engram.v1.EngramService.Health:input_type -> engram.v1.HealthRequest
+	65,  // 109: engram.v1.EngramService.ExecuteQuery:input_type -> engram.v1.QueryRequest
+	45,  // 110: engram.v1.EngramService.Recognize:input_type -> engram.v1.RecognizeRequest
+	47,  // 111: engram.v1.EngramService.Experience:input_type -> engram.v1.ExperienceRequest
+	49,  // 112: engram.v1.EngramService.Reminisce:input_type -> engram.v1.ReminisceRequest
+	51,  // 113: engram.v1.EngramService.Consolidate:input_type -> engram.v1.ConsolidateRequest
+	54,  // 114: engram.v1.EngramService.Dream:input_type -> engram.v1.DreamRequest
+	59,  // 115: engram.v1.EngramService.Complete:input_type -> engram.v1.CompleteRequest
+	63,  // 116: engram.v1.EngramService.Associate:input_type -> engram.v1.AssociateRequest
+	68,  // 117: engram.v1.EngramService.Introspect:input_type -> engram.v1.IntrospectRequest
+	22,  // 118: engram.v1.EngramService.Remember:output_type -> engram.v1.RememberResponse
+	22,  // 119: engram.v1.EngramService.Store:output_type -> engram.v1.RememberResponse
+	24,  // 120: engram.v1.EngramService.Recall:output_type -> engram.v1.RecallResponse
+	28,  // 121: engram.v1.EngramService.Forget:output_type -> engram.v1.ForgetResponse
+	22,  // 122: engram.v1.EngramService.StreamingRemember:output_type -> engram.v1.RememberResponse
+	24,  // 123: engram.v1.EngramService.StreamingRecall:output_type -> engram.v1.RecallResponse
+	31,  // 124: engram.v1.EngramService.Stream:output_type -> engram.v1.StreamResponse
+	35,  // 125: engram.v1.EngramService.ListSpaces:output_type -> engram.v1.ListSpacesResponse
+	37,  // 126: engram.v1.EngramService.CreateSpace:output_type -> engram.v1.CreateSpaceResponse
+	39,  // 127: engram.v1.EngramService.Health:output_type -> engram.v1.HealthResponse
+	66,  // 128: engram.v1.EngramService.ExecuteQuery:output_type -> engram.v1.QueryResponse
+	46,  // 129: engram.v1.EngramService.Recognize:output_type -> engram.v1.RecognizeResponse
+	48,  // 130: engram.v1.EngramService.Experience:output_type -> engram.v1.ExperienceResponse
+	50,  // 131: engram.v1.EngramService.Reminisce:output_type -> engram.v1.ReminisceResponse
+	53,  // 132: engram.v1.EngramService.Consolidate:output_type -> engram.v1.ConsolidateResponse
+	55,  // 133: engram.v1.EngramService.Dream:output_type -> engram.v1.DreamResponse
+	60,  // 134: engram.v1.EngramService.Complete:output_type -> engram.v1.CompleteResponse
+	64,  // 135: engram.v1.EngramService.Associate:output_type -> engram.v1.AssociateResponse
+	69,  // 136: engram.v1.EngramService.Introspect:output_type -> engram.v1.IntrospectResponse
+	118, // [118:137] is the sub-list for method output_type
+	99,  // [99:118] is the sub-list for method input_type
+	99,  // [99:99] is the sub-list for extension type_name
+	99,  // [99:99] is the sub-list for extension extendee
+	0,   // [0:99] is the sub-list for field type_name
 }
 
 func init() { file_frontend_grpcapi_proto_engram_v1_engram_proto_init() }
@@ -4081,13 +6178,34 @@ func file_frontend_grpcapi_proto_engram_v1_engram_proto_init() {
 		(*ForgetRequest_Pattern)(nil),
 	}
 	file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[22].OneofWrappers = []any{}
+	file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[37].OneofWrappers = []any{
+		(*RecognizeRequest_Memory)(nil),
+		(*RecognizeRequest_Embedding)(nil),
+		(*RecognizeRequest_Content)(nil),
+	}
+	file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[41].OneofWrappers = []any{
+		(*ReminisceRequest_AroundTime)(nil),
+		(*ReminisceRequest_AtLocation)(nil),
+		(*ReminisceRequest_WithPeople)(nil),
+		(*ReminisceRequest_AboutTopic)(nil),
+	}
+	file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[43].OneofWrappers = []any{
+		(*ConsolidateRequest_All)(nil),
+		(*ConsolidateRequest_MemoryIds)(nil),
+		(*ConsolidateRequest_Criteria)(nil),
+	}
+	file_frontend_grpcapi_proto_engram_v1_engram_proto_msgTypes[47].OneofWrappers = []any{
+		(*DreamResponse_Replay)(nil),
+		(*DreamResponse_Insight)(nil),
+		(*DreamResponse_Progress)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDesc), len(file_frontend_grpcapi_proto_engram_v1_engram_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   52,
+			NumEnums:      8,
+			NumMessages:   73,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

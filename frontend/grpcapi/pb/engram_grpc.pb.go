@@ -34,6 +34,7 @@ const (
 	EngramService_ListSpaces_FullMethodName        = "/engram.v1.EngramService/ListSpaces"
 	EngramService_CreateSpace_FullMethodName       = "/engram.v1.EngramService/CreateSpace"
 	EngramService_Health_FullMethodName            = "/engram.v1.EngramService/Health"
+	EngramService_ExecuteQuery_FullMethodName      = "/engram.v1.EngramService/ExecuteQuery"
 	EngramService_Recognize_FullMethodName         = "/engram.v1.EngramService/Recognize"
 	EngramService_Experience_FullMethodName        = "/engram.v1.EngramService/Experience"
 	EngramService_Reminisce_FullMethodName         = "/engram.v1.EngramService/Reminisce"
@@ -73,7 +74,10 @@ type EngramServiceClient interface {
 	CreateSpace(ctx context.Context, in *CreateSpaceRequest, opts ...grpc.CallOption) (*CreateSpaceResponse, error)
 	// Health reports the live figures of every space, or of the chosen one (ours).
 	Health(ctx context.Context, in *HealthRequest, opts ...grpc.CallOption) (*HealthResponse, error)
-	// Declared for compatibility with the Rust service; they answer UNIMPLEMENTED.
+	// ExecuteQuery runs one statement of the query language (docs/query-language.md).
+	ExecuteQuery(ctx context.Context, in *QueryRequest, opts ...grpc.CallOption) (*QueryResponse, error)
+	// The cognitive operations of the Rust service (docs/grpc.md). A request shape the
+	// server cannot answer from stored memories answers UNIMPLEMENTED naming it.
 	Recognize(ctx context.Context, in *RecognizeRequest, opts ...grpc.CallOption) (*RecognizeResponse, error)
 	Experience(ctx context.Context, in *ExperienceRequest, opts ...grpc.CallOption) (*ExperienceResponse, error)
 	Reminisce(ctx context.Context, in *ReminisceRequest, opts ...grpc.CallOption) (*ReminisceResponse, error)
@@ -207,6 +211,16 @@ func (c *engramServiceClient) Health(ctx context.Context, in *HealthRequest, opt
 	return out, nil
 }
 
+func (c *engramServiceClient) ExecuteQuery(ctx context.Context, in *QueryRequest, opts ...grpc.CallOption) (*QueryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(QueryResponse)
+	err := c.cc.Invoke(ctx, EngramService_ExecuteQuery_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *engramServiceClient) Recognize(ctx context.Context, in *RecognizeRequest, opts ...grpc.CallOption) (*RecognizeResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RecognizeResponse)
@@ -325,7 +339,10 @@ type EngramServiceServer interface {
 	CreateSpace(context.Context, *CreateSpaceRequest) (*CreateSpaceResponse, error)
 	// Health reports the live figures of every space, or of the chosen one (ours).
 	Health(context.Context, *HealthRequest) (*HealthResponse, error)
-	// Declared for compatibility with the Rust service; they answer UNIMPLEMENTED.
+	// ExecuteQuery runs one statement of the query language (docs/query-language.md).
+	ExecuteQuery(context.Context, *QueryRequest) (*QueryResponse, error)
+	// The cognitive operations of the Rust service (docs/grpc.md). A request shape the
+	// server cannot answer from stored memories answers UNIMPLEMENTED naming it.
 	Recognize(context.Context, *RecognizeRequest) (*RecognizeResponse, error)
 	Experience(context.Context, *ExperienceRequest) (*ExperienceResponse, error)
 	Reminisce(context.Context, *ReminisceRequest) (*ReminisceResponse, error)
@@ -373,6 +390,9 @@ func (UnimplementedEngramServiceServer) CreateSpace(context.Context, *CreateSpac
 }
 func (UnimplementedEngramServiceServer) Health(context.Context, *HealthRequest) (*HealthResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Health not implemented")
+}
+func (UnimplementedEngramServiceServer) ExecuteQuery(context.Context, *QueryRequest) (*QueryResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ExecuteQuery not implemented")
 }
 func (UnimplementedEngramServiceServer) Recognize(context.Context, *RecognizeRequest) (*RecognizeResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Recognize not implemented")
@@ -570,6 +590,24 @@ func _EngramService_Health_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _EngramService_ExecuteQuery_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(QueryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(EngramServiceServer).ExecuteQuery(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: EngramService_ExecuteQuery_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(EngramServiceServer).ExecuteQuery(ctx, req.(*QueryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _EngramService_Recognize_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RecognizeRequest)
 	if err := dec(in); err != nil {
@@ -741,6 +779,10 @@ var EngramService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Health",
 			Handler:    _EngramService_Health_Handler,
+		},
+		{
+			MethodName: "ExecuteQuery",
+			Handler:    _EngramService_ExecuteQuery_Handler,
 		},
 		{
 			MethodName: "Recognize",
