@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/engram-go/engram/engine/wal"
 )
 
 // Engine is the registry of memory spaces under one data root.
@@ -33,6 +35,7 @@ type Engine struct {
 	registryWait *metrics.Histogram
 	walSync      *metrics.Histogram
 	walBatch     *metrics.Histogram
+	commits      *wal.Committer // shares the durable spaces' flushes (engine/wal/committer.go)
 	recovered    *metrics.Counter
 	corrupted    *metrics.Counter
 
@@ -65,7 +68,8 @@ func Open(cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(cfg.DataRoot, 0o755); err != nil {
 		return nil, fmt.Errorf("engine: create data root: %w", err)
 	}
-	e := &Engine{cfg: cfg, metrics: metrics.NewSet(), stop: make(chan struct{}), background: newBackgroundBudget(budgetCPUs())}
+	e := &Engine{cfg: cfg, metrics: metrics.NewSet(), stop: make(chan struct{}), background: newBackgroundBudget(budgetCPUs()),
+		commits: wal.NewCommitter()}
 	e.registryWait = e.metrics.NewHistogram("engram_registry_lock_wait_seconds")
 	e.walSync = e.metrics.NewHistogram("engram_wal_fsync_seconds")
 	e.walBatch = e.metrics.NewHistogram("engram_wal_fsync_batch_records")
