@@ -73,6 +73,9 @@ func Open(cfg Config) (*Engine, error) {
 	e.registryWait = e.metrics.NewHistogram("engram_registry_lock_wait_seconds")
 	e.walSync = e.metrics.NewHistogram("engram_wal_fsync_seconds")
 	e.walBatch = e.metrics.NewHistogram("engram_wal_fsync_batch_records")
+	e.metrics.NewGauge("engram_wal_flushes_total", func() float64 { return float64(e.commits.Stats().Rounds) })
+	e.metrics.NewGauge("engram_wal_flushed_logs_total", func() float64 { return float64(e.commits.Stats().Files) })
+	e.metrics.NewGauge("engram_wal_flush_seconds_total", func() float64 { return e.commits.Stats().FlushTime.Seconds() })
 	e.recovered = e.metrics.NewCounter("engram_recovered_records_total")
 	e.corrupted = e.metrics.NewCounter("engram_recovery_corrupted_records_total")
 	empty := map[string]*Space{}
