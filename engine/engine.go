@@ -381,6 +381,7 @@ func (e *Engine) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, e.commits.Close())
 	return errors.Join(errs...)
 }
 

@@ -40,8 +40,8 @@ import (
 //   - Only logs opened with SyncAlways use the Committer; SyncInterval and SyncNever logs keep
 //     their own fdatasyncs, so they never wait for the others' flushes.
 //
-// A Committer has no goroutine of its own and needs no closing; its methods are safe for
-// concurrent use.
+// A Committer has no goroutine of its own; it holds one open folder per filesystem (Close
+// releases them). Its methods are safe for concurrent use.
 type Committer struct {
 	syncfs func(f *os.File) error // syncfs of f's filesystem; tests replace it
 
@@ -53,6 +53,9 @@ type Committer struct {
 	gathering  int              // while a leader lets the queue fill: the round size that wakes it
 	full       chan struct{}    // capacity 1: "the queue reached gathering"
 	sizer      groupSizer
+
+	devMu sync.Mutex
+	devs  map[uint64]*os.File // per filesystem, the open folder syncfs is called on
 
 	rounds       atomic.Uint64
 	files        atomic.Uint64
@@ -92,6 +95,52 @@ func NewCommitter() *Committer {
 // instead of 52–55 and was not faster (benchmarks/RESULTS.md, "Group commit across
 // spaces"), so one round runs at a time.
 const roundsInFlight = 1
+
+// register notes a log's folder and returns the filesystem it is on. The first log of each
+// filesystem opens its folder for the Committer's syncfs calls: the kernel reports a
+// writeback error to an open file only if it happened after the open, so the file syncfs is
+// called on must have been open before any record it covers was written. (Calling it on a
+// log's segment, opened later than other logs' writes, could miss their errors.)
+func (c *Committer) register(dir string) (uint64, error) {
+	dev, err := deviceOf(dir)
+	if err != nil {
+		return 0, err
+	}
+	c.devMu.Lock()
+	defer c.devMu.Unlock()
+	if _, ok := c.devs[dev]; ok || !haveSyncfs {
+		return dev, nil
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return 0, err
+	}
+	if c.devs == nil {
+		c.devs = map[uint64]*os.File{}
+	}
+	c.devs[dev] = f
+	return dev, nil
+}
+
+// syncfsFile returns the open folder of filesystem dev, or nil.
+func (c *Committer) syncfsFile(dev uint64) *os.File {
+	c.devMu.Lock()
+	defer c.devMu.Unlock()
+	return c.devs[dev]
+}
+
+// Close releases the folders the Committer holds open. Logs still using it afterwards flush
+// each file with its own fdatasync.
+func (c *Committer) Close() error {
+	c.devMu.Lock()
+	defer c.devMu.Unlock()
+	var errs []error
+	for _, f := range c.devs {
+		errs = append(errs, f.Close())
+	}
+	c.devs = nil
+	return errors.Join(errs...)
+}
 
 // Stats returns the Committer's counters.
 func (c *Committer) Stats() CommitterStats {
@@ -264,7 +313,7 @@ func (c *Committer) flushByDevice(round []*commitRequest) {
 // flushShared flushes files of one filesystem: one syncfs, or each file's fdatasync when
 // syncfs is unavailable or reports an error (which may belong to any file of the filesystem).
 func (c *Committer) flushShared(files []*commitRequest) {
-	if c.syncfs != nil && c.syncfs(files[0].f) == nil {
+	if f := c.syncfsFile(files[0].dev); f != nil && c.syncfs(f) == nil {
 		for _, r := range files {
 			r.err = nil
 		}
@@ -283,6 +332,3 @@ func datasyncEach(files []*commitRequest) {
 	files[0].err = files[0].datasync(files[0].f)
 	wg.Wait()
 }
-
-// errNoSyncfs is what syncfs returns where the system has no such call.
-var errNoSyncfs = errors.New("wal: syncfs is not available on this system")

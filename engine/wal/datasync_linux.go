@@ -19,6 +19,9 @@ func datasync(f *os.File) error {
 	}
 }
 
+// haveSyncfs: a Committer round of several files on one filesystem is one syncfs.
+const haveSyncfs = true
+
 // syncfs writes back every dirty file of f's filesystem and commits its journal
 // (syncfs(2)): the shared flush of a Committer round. Its error may come from any file of the
 // filesystem, so callers use it only as a whole-round success.

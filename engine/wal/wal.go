@@ -187,7 +187,7 @@ func open(opts Options, afterLSN uint64, replay func(Record) error, ops fileOps)
 	w.gatherTimer.Stop()
 	if opts.Committer != nil && opts.Sync == SyncAlways {
 		w.committer = opts.Committer
-		dev, err := deviceOf(opts.Dir)
+		dev, err := opts.Committer.register(opts.Dir)
 		if err != nil {
 			w.active.f.Close()
 			return nil, lr.stats, fmt.Errorf("wal: %w", err)
