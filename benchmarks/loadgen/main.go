@@ -693,11 +693,14 @@ func waitBackground(eng *engine.Engine, space string) (time.Duration, int) {
 	}
 }
 
-// walFigures are the engine's WAL metrics at one moment: fsyncs, seconds in fdatasync,
-// records synced, and the fsync latency histogram (bucket upper bound in seconds → count).
+// walFigures are the engine's WAL metrics at one moment: fsyncs (a flush shared by several
+// spaces' logs counts once per log), seconds waited for them, records synced, the fsync
+// latency histogram (bucket upper bound in seconds → count), and the node's flushes, the
+// logs they covered and the seconds spent in them.
 type walFigures struct {
-	syncs, seconds, records float64
-	fsyncBuckets            map[float64]float64
+	syncs, seconds, records     float64
+	fsyncBuckets                map[float64]float64
+	flushes, flushLogs, flushed float64
 }
 
 const fsyncBucketPrefix = `engram_wal_fsync_seconds_bucket{vmrange="`
@@ -726,7 +729,8 @@ func readWAL(eng *engine.Engine) walFigures {
 			}
 		}
 	}
-	return walFigures{vals["engram_wal_fsync_seconds_count"], vals["engram_wal_fsync_seconds_sum"], vals["engram_wal_fsync_batch_records_sum"], buckets}
+	return walFigures{vals["engram_wal_fsync_seconds_count"], vals["engram_wal_fsync_seconds_sum"], vals["engram_wal_fsync_batch_records_sum"], buckets,
+		vals["engram_wal_flushes_total"], vals["engram_wal_flushed_logs_total"], vals["engram_wal_flush_seconds_total"]}
 }
 
 // fsyncQuantiles reads the fsyncs made between two readings off the latency histogram:
@@ -775,4 +779,11 @@ func printWAL(label string, before, after walFigures, elapsed time.Duration) {
 		fmt.Printf("; fsync p50 ≤ %s, p90 ≤ %s, p99 ≤ %s", q[0].Round(time.Microsecond), q[1].Round(time.Microsecond), q[2].Round(time.Microsecond))
 	}
 	fmt.Println()
+	if flushes := after.flushes - before.flushes; flushes > 0 && after.flushLogs-before.flushLogs > flushes {
+		// Spaces' logs shared flushes: the per-log figures above count each shared flush
+		// once per log, so the node's own figures say what the disk did.
+		fmt.Printf("WAL %s shared: %.0f flushes, %.1f logs per flush, mean %.2f ms, flushing %.0f%% of the time\n",
+			label, flushes, (after.flushLogs-before.flushLogs)/flushes, 1000*(after.flushed-before.flushed)/flushes,
+			100*(after.flushed-before.flushed)/elapsed.Seconds())
+	}
 }
