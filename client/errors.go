@@ -30,28 +30,33 @@ var (
 	// stored supports (Complete without evidence, CONSOLIDATE with too few episodes). Such
 	// an error also matches ErrInvalidInput.
 	ErrValidation = errors.New("client: memory validation error")
+	// ErrEmbeddingUnavailable is EMBEDDING_PROVIDER_UNAVAILABLE (503): the space's embedding
+	// provider did not answer, nothing was stored; retry after Retry-After. It also matches
+	// ErrOverloaded, as every 503 does.
+	ErrEmbeddingUnavailable = errors.New("client: embedding provider unavailable")
 	// ErrNoServer wraps a failure to connect: nothing answers at the address.
 	ErrNoServer = errors.New("client: no server")
 )
 
 var codeErrors = map[string]error{
-	"BAD_REQUEST":             ErrBadRequest,
-	"INVALID_MEMORY_INPUT":    ErrInvalidInput,
-	"MEMORY_VALIDATION_ERROR": ErrInvalidInput,
-	"UNAUTHORIZED":            ErrUnauthorized,
-	"FORBIDDEN":               ErrForbidden,
-	"MEMORY_NOT_FOUND":        ErrMemoryNotFound,
-	"SPACE_NOT_FOUND":         ErrSpaceNotFound,
-	"RESOURCE_NOT_FOUND":      ErrNotFound,
-	"METHOD_NOT_ALLOWED":      ErrMethodNotAllowed,
-	"CONFLICT":                ErrConflict,
-	"PAYLOAD_TOO_LARGE":       ErrTooLarge,
-	"UNSUPPORTED_MEDIA_TYPE":  ErrUnsupportedMediaType,
-	"RATE_LIMITED":            ErrRateLimited,
-	"SPACE_LIMIT":             ErrSpaceLimit,
-	"OVERLOADED":              ErrOverloaded,
-	"MEMORY_SYSTEM_ERROR":     ErrServer,
-	"NOT_IMPLEMENTED":         ErrNotImplemented,
+	"BAD_REQUEST":                    ErrBadRequest,
+	"INVALID_MEMORY_INPUT":           ErrInvalidInput,
+	"MEMORY_VALIDATION_ERROR":        ErrInvalidInput,
+	"UNAUTHORIZED":                   ErrUnauthorized,
+	"FORBIDDEN":                      ErrForbidden,
+	"MEMORY_NOT_FOUND":               ErrMemoryNotFound,
+	"SPACE_NOT_FOUND":                ErrSpaceNotFound,
+	"RESOURCE_NOT_FOUND":             ErrNotFound,
+	"METHOD_NOT_ALLOWED":             ErrMethodNotAllowed,
+	"CONFLICT":                       ErrConflict,
+	"PAYLOAD_TOO_LARGE":              ErrTooLarge,
+	"UNSUPPORTED_MEDIA_TYPE":         ErrUnsupportedMediaType,
+	"RATE_LIMITED":                   ErrRateLimited,
+	"SPACE_LIMIT":                    ErrSpaceLimit,
+	"OVERLOADED":                     ErrOverloaded,
+	"MEMORY_SYSTEM_ERROR":            ErrServer,
+	"NOT_IMPLEMENTED":                ErrNotImplemented,
+	"EMBEDDING_PROVIDER_UNAVAILABLE": ErrEmbeddingUnavailable,
 }
 
 // Error is an error answer of the server: {"error": {code, message, educational_context,

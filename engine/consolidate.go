@@ -90,13 +90,11 @@ func (s *Space) storeSemantic(ctx context.Context, st *state, sem Memory) (Memor
 	st.applyLinks(sem.ID, version, links)
 	st.mu.Unlock()
 	st.cp.RUnlock()
-	sem.Embedding = nil
-	sem.StoredAt = res[0].Memory.StoredAt
 	s.consol.add(s.e.cfg.Now(), len(sem.Citations))
 	s.publish(EventConsolidation, sem.ID, sem.Confidence, map[string]any{
 		"episodes": len(sem.Citations), "content_preview": preview(sem.Content, 80),
 	})
-	return sem, nil
+	return res[0].Memory, nil
 }
 
 // findClusters groups unconsolidated episodic memories observed before cutoff. Greedy and

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/engram-go/engram/engine/wal"
 )
 
 // Engine is the registry of memory spaces under one data root.
@@ -37,6 +39,7 @@ type Engine struct {
 	registryWait *metrics.Histogram
 	walSync      *metrics.Histogram
 	walBatch     *metrics.Histogram
+	commits      *wal.Committer // shares the durable spaces' flushes (engine/wal/committer.go)
 	recovered    *metrics.Counter
 	corrupted    *metrics.Counter
 
@@ -68,10 +71,14 @@ func Open(cfg Config) (*Engine, error) {
 	if err := os.MkdirAll(cfg.DataRoot, 0o755); err != nil {
 		return nil, fmt.Errorf("engine: create data root: %w", err)
 	}
-	e := &Engine{cfg: cfg, metrics: metrics.NewSet(), background: newBackgroundBudget(budgetCPUs()), deleting: map[string]chan struct{}{}}
+	e := &Engine{cfg: cfg, metrics: metrics.NewSet(), background: newBackgroundBudget(budgetCPUs()), deleting: map[string]chan struct{}{},
+		commits: wal.NewCommitter()}
 	e.registryWait = e.metrics.NewHistogram("engram_registry_lock_wait_seconds")
 	e.walSync = e.metrics.NewHistogram("engram_wal_fsync_seconds")
 	e.walBatch = e.metrics.NewHistogram("engram_wal_fsync_batch_records")
+	e.metrics.NewGauge("engram_wal_flushes_total", func() float64 { return float64(e.commits.Stats().Rounds) })
+	e.metrics.NewGauge("engram_wal_flushed_logs_total", func() float64 { return float64(e.commits.Stats().Files) })
+	e.metrics.NewGauge("engram_wal_flush_seconds_total", func() float64 { return e.commits.Stats().FlushTime.Seconds() })
 	e.recovered = e.metrics.NewCounter("engram_recovered_records_total")
 	e.corrupted = e.metrics.NewCounter("engram_recovery_corrupted_records_total")
 	e.life, e.end = context.WithCancel(context.Background())
@@ -358,6 +365,7 @@ func (e *Engine) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	errs = append(errs, e.commits.Close())
 	return errors.Join(errs...)
 }
 

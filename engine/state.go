@@ -120,6 +120,7 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 		Space:        sp.id,
 		SegmentBytes: sp.settings.WALSegmentBytes,
 		Sync:         sp.syncMode,
+		Committer:    sp.e.commits,
 		Logger:       sp.e.cfg.Logger.With("space", sp.id),
 		OnSync: func(d time.Duration, n int) {
 			sp.e.walSync.Update(d.Seconds())

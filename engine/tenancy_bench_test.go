@@ -1,10 +1,13 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -36,8 +39,12 @@ func BenchmarkTenancy(b *testing.B) {
 		oneSpace := 0.0
 		for _, spaces := range []int{1, 100, 1000} {
 			b.Run(fmt.Sprintf("sync=%s/spaces=%d", sync, spaces), func(b *testing.B) {
-				rate := benchTenancy(b, sync, spaces)
+				rate, flushes := benchTenancy(b, sync, spaces)
 				b.ReportMetric(rate, "memories/s")
+				if flushes.flushes > 0 {
+					b.ReportMetric(flushes.logs/flushes.flushes, "logs/flush")
+					b.ReportMetric(flushes.seconds/flushes.flushes*1e6, "µs/flush")
+				}
 				if spaces == 1 {
 					oneSpace = rate
 				} else if oneSpace > 0 {
@@ -48,8 +55,9 @@ func BenchmarkTenancy(b *testing.B) {
 	}
 }
 
-// benchTenancy runs one configuration and returns memories per second.
-func benchTenancy(b *testing.B, walSync string, spaces int) float64 {
+// benchTenancy runs one configuration and returns memories per second and the durable
+// flushes made during the run.
+func benchTenancy(b *testing.B, walSync string, spaces int) (float64, flushFigures) {
 	cfg := enginetest.Config(b, tenancyDim)
 	cfg.MaxSpaces = spaces + 1
 	cfg.MaxOpenSpaces = spaces + 1 // every space is in use; none should be swept
@@ -82,6 +90,7 @@ func benchTenancy(b *testing.B, walSync string, spaces int) float64 {
 
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	before := walFlushes(e)
 	b.ResetTimer()
 	start := time.Now()
 	for range tenancyWriters {
@@ -104,7 +113,34 @@ func benchTenancy(b *testing.B, walSync string, spaces int) float64 {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
-	return float64(b.N) / elapsed.Seconds()
+	after := walFlushes(e)
+	return float64(b.N) / elapsed.Seconds(), flushFigures{after.flushes - before.flushes, after.logs - before.logs, after.seconds - before.seconds}
+}
+
+// flushFigures are the engine's durable flushes, the logs they covered and the seconds spent
+// in them.
+type flushFigures struct{ flushes, logs, seconds float64 }
+
+// walFlushes reads the engine's flush figures off its metrics.
+func walFlushes(e *engine.Engine) (f flushFigures) {
+	var buf bytes.Buffer
+	e.Metrics().WritePrometheus(&buf)
+	for line := range strings.Lines(buf.String()) {
+		name, v, _ := strings.Cut(strings.TrimSpace(line), " ")
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "engram_wal_flushes_total":
+			f.flushes = x
+		case "engram_wal_flushed_logs_total":
+			f.logs = x
+		case "engram_wal_flush_seconds_total":
+			f.seconds = x
+		}
+	}
+	return f
 }
 
 // waitLinked waits until no space has memories waiting for association edges, so the

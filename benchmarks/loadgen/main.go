@@ -59,6 +59,7 @@ type config struct {
 	mode     string
 	addr     string
 	space    string
+	spaces   int
 	bodies   int
 	walSync  string
 	preload  int
@@ -81,6 +82,7 @@ func main() {
 	flag.StringVar(&c.mode, "mode", "all", "remember | batch | recall | all (remember and batch against their ceilings, then recall)")
 	flag.StringVar(&c.addr, "addr", "", "host:port of a running server (default: start one in-process)")
 	flag.StringVar(&c.space, "space", "loadgen", "memory space to write and read")
+	flag.IntVar(&c.spaces, "spaces", 1, "spread the remember run's requests round-robin over this many spaces (<space>-0000, …; created before the runs)")
 	flag.IntVar(&c.bodies, "bodies", 256, "distinct remember bodies to cycle through")
 	flag.StringVar(&c.walSync, "wal-sync", "always", "wal_sync of the in-process server: always | interval | never")
 	flag.IntVar(&c.preload, "preload", 10000, "memories stored before a recall-only run")
@@ -135,12 +137,18 @@ func run(c config) error {
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 		eng, err = engine.Open(engine.Config{
 			DataRoot: root, AutoCreate: true, Logger: quiet,
+			MaxSpaces: max(10000, c.spaces+2), MaxOpenSpaces: max(256, c.spaces+2), // every space stays open
 			Defaults: engine.SpaceSettings{Dimension: c.dim, WALSync: c.walSync, HotCapacity: 50_000_000},
 		})
 		if err != nil {
 			return err
 		}
 		defer eng.Close()
+		for _, name := range rememberSpaces(c) {
+			if _, _, err := eng.CreateSpace(name, engine.SpaceSettings{}); err != nil {
+				return err
+			}
+		}
 		srv, err := frontend.New("http", frontend.Options{Engine: eng, Logger: quiet, HTTPListen: "127.0.0.1:0"})
 		if err != nil {
 			return err
@@ -172,7 +180,7 @@ func run(c config) error {
 			return err
 		}
 	}
-	fmt.Printf("%d clients, %s per run, %d-d embeddings, ceiling decoder %s\n\n", c.clients, c.duration, c.dim, c.decoder)
+	fmt.Printf("%d clients, %s per run, %d-d embeddings, ceiling decoder %s, remember over %d space(s)\n\n", c.clients, c.duration, c.dim, c.decoder, len(rememberSpaces(c)))
 	fmt.Printf("%-22s %10s %8s %11s %10s %10s %12s %6s %6s\n", "run", "requests", "errors", "req/s", "p50", "p99", "memories/s", "cpu", "idle")
 	remember := "/api/v1/memories/remember"
 	var bat, batCeil result
@@ -186,14 +194,21 @@ func run(c config) error {
 		if eng == nil {
 			return
 		}
-		if d, n := waitBackground(eng, c.space); n > 0 {
+		var d time.Duration
+		var n int
+		for _, name := range rememberSpaces(c) {
+			dn, nn := waitBackground(eng, name)
+			d += dn
+			n += nn
+		}
+		if n > 0 {
 			drains = append(drains, fmt.Sprintf("after %s: %d memories waited for edges or the index; caught up in %s", after, n, d.Round(time.Millisecond)))
 		}
 	}
 	if c.mode == "remember" || c.mode == "all" {
 		for round := 1; round <= c.rounds; round++ {
 			settle(fmt.Sprintf("round %d", round-1))
-			ceil := drive(ceiling.Addr().String(), c, postBodies(remember, c.space, bodies), 201, nil)
+			ceil := drive(ceiling.Addr().String(), c, postBodies(remember, rememberSpaces(c), bodies), 201, nil)
 			ceil.items = 1
 			ceil.print(fmt.Sprintf("ceiling remember #%d", round))
 			var stop func()
@@ -207,7 +222,7 @@ func run(c config) error {
 			if eng != nil {
 				before = readWAL(eng)
 			}
-			rem := drive(target, c, postBodies(remember, c.space, bodies), 201, nil)
+			rem := drive(target, c, postBodies(remember, rememberSpaces(c), bodies), 201, nil)
 			if stop != nil {
 				stop()
 			}
@@ -436,11 +451,25 @@ func startCeiling(readAhead bool) (net.Listener, error) {
 // request fills req for the i-th call.
 type requestFn func(i int64, req *fasthttp.Request)
 
-func postBodies(path, space string, bodies [][]byte) requestFn {
+// rememberSpaces names the spaces the remember run writes to: -space alone, or -spaces of
+// them named after it.
+func rememberSpaces(c config) []string {
+	if c.spaces <= 1 {
+		return []string{c.space}
+	}
+	names := make([]string, c.spaces)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s-%04d", c.space, i)
+	}
+	return names
+}
+
+// postBodies posts the bodies in turn, the i-th call to spaces[i % len(spaces)].
+func postBodies(path string, spaces []string, bodies [][]byte) requestFn {
 	return func(i int64, req *fasthttp.Request) {
 		req.Header.SetMethod(fasthttp.MethodPost)
 		req.SetRequestURI(path)
-		req.Header.Set("X-Memory-Space", space)
+		req.Header.Set("X-Memory-Space", spaces[i%int64(len(spaces))])
 		req.Header.SetContentType("application/json")
 		req.SetBody(bodies[i%int64(len(bodies))])
 	}
@@ -664,11 +693,14 @@ func waitBackground(eng *engine.Engine, space string) (time.Duration, int) {
 	}
 }
 
-// walFigures are the engine's WAL metrics at one moment: fsyncs, seconds in fdatasync,
-// records synced, and the fsync latency histogram (bucket upper bound in seconds → count).
+// walFigures are the engine's WAL metrics at one moment: fsyncs (a flush shared by several
+// spaces' logs counts once per log), seconds waited for them, records synced, the fsync
+// latency histogram (bucket upper bound in seconds → count), and the node's flushes, the
+// logs they covered and the seconds spent in them.
 type walFigures struct {
-	syncs, seconds, records float64
-	fsyncBuckets            map[float64]float64
+	syncs, seconds, records     float64
+	fsyncBuckets                map[float64]float64
+	flushes, flushLogs, flushed float64
 }
 
 const fsyncBucketPrefix = `engram_wal_fsync_seconds_bucket{vmrange="`
@@ -697,7 +729,8 @@ func readWAL(eng *engine.Engine) walFigures {
 			}
 		}
 	}
-	return walFigures{vals["engram_wal_fsync_seconds_count"], vals["engram_wal_fsync_seconds_sum"], vals["engram_wal_fsync_batch_records_sum"], buckets}
+	return walFigures{vals["engram_wal_fsync_seconds_count"], vals["engram_wal_fsync_seconds_sum"], vals["engram_wal_fsync_batch_records_sum"], buckets,
+		vals["engram_wal_flushes_total"], vals["engram_wal_flushed_logs_total"], vals["engram_wal_flush_seconds_total"]}
 }
 
 // fsyncQuantiles reads the fsyncs made between two readings off the latency histogram:
@@ -746,4 +779,11 @@ func printWAL(label string, before, after walFigures, elapsed time.Duration) {
 		fmt.Printf("; fsync p50 ≤ %s, p90 ≤ %s, p99 ≤ %s", q[0].Round(time.Microsecond), q[1].Round(time.Microsecond), q[2].Round(time.Microsecond))
 	}
 	fmt.Println()
+	if flushes := after.flushes - before.flushes; flushes > 0 && after.flushLogs-before.flushLogs > flushes {
+		// Spaces' logs shared flushes: the per-log figures above count each shared flush
+		// once per log, so the node's own figures say what the disk did.
+		fmt.Printf("WAL %s shared: %.0f flushes, %.1f logs per flush, mean %.2f ms, flushing %.0f%% of the time\n",
+			label, flushes, (after.flushLogs-before.flushLogs)/flushes, 1000*(after.flushed-before.flushed)/flushes,
+			100*(after.flushed-before.flushed)/elapsed.Seconds())
+	}
 }

@@ -18,3 +18,28 @@ func datasync(f *os.File) error {
 		}
 	}
 }
+
+// haveSyncfs: a Committer round of several files on one filesystem is one syncfs.
+const haveSyncfs = true
+
+// syncfs writes back every dirty file of f's filesystem and commits its journal
+// (syncfs(2)): the shared flush of a Committer round. Its error may come from any file of the
+// filesystem, so callers use it only as a whole-round success.
+func syncfs(f *os.File) error {
+	for {
+		err := unix.Syncfs(int(f.Fd()))
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// deviceOf returns the device of the filesystem holding path, which groups a Committer's
+// rounds by the filesystem one syncfs covers.
+func deviceOf(path string) (uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return 0, err
+	}
+	return uint64(st.Dev), nil
+}

@@ -193,11 +193,13 @@ func (w *WAL) rotate(firstLSN uint64, pendingSince int64) error {
 	return nil
 }
 
-// syncActive fdatasyncs the active segment, making every written record durable. pendingSince
-// becomes the oldest not-durable append time (0 when everything taken from appenders is written).
+// syncActive fdatasyncs the active segment, or has the Committer flush it with other logs'
+// files, making every written record durable. Its latency is the time the log waited for
+// that, whether the flush was its own or shared. pendingSince becomes the oldest not-durable
+// append time (0 when everything taken from appenders is written).
 func (w *WAL) syncActive(pendingSince int64) error {
 	start := time.Now()
-	if err := w.ops.datasync(w.active.f); err != nil {
+	if err := w.datasyncActive(); err != nil {
 		return fmt.Errorf("fdatasync %s: %w", w.active.path, err)
 	}
 	d := time.Since(start)
@@ -215,6 +217,17 @@ func (w *WAL) syncActive(pendingSince int64) error {
 		w.opts.OnSync(d, n)
 	}
 	return nil
+}
+
+// datasyncActive makes the active segment's written bytes durable.
+func (w *WAL) datasyncActive() error {
+	if w.committer == nil {
+		return w.ops.datasync(w.active.f)
+	}
+	w.commitReq.f = w.active.f
+	err := w.committer.commit(&w.commitReq)
+	w.commitReq.f = nil
+	return err
 }
 
 // fail records the first write or fdatasync error; from then on the log refuses appends, since

@@ -26,6 +26,10 @@ type Options struct {
 	// OnSync, if set, is called from the log's flusher after every successful fdatasync with its
 	// latency and the number of records it made durable. It must not block or call into the WAL.
 	OnSync func(d time.Duration, records int)
+	// Committer, if set, makes a SyncAlways log durable in flushes shared with the other logs
+	// of the same Committer (committer.go) instead of fdatasyncs of its own. Logs of other
+	// sync modes ignore it.
+	Committer *Committer
 }
 
 // withDefaults validates o and fills in the defaults.

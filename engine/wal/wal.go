@@ -82,6 +82,8 @@ type WAL struct {
 	timerArmed      bool
 	sizer           groupSizer
 	gatherTimer     *time.Timer
+	committer       *Committer    // shared flushes (SyncAlways only), or nil
+	commitReq       commitRequest // this log's request to committer
 
 	segMu  sync.Mutex
 	sealed []segmentMeta // segments before the active one, oldest first
@@ -185,6 +187,15 @@ func open(opts Options, afterLSN uint64, replay func(Record) error, ops fileOps)
 	}
 	w.gatherTimer = time.NewTimer(time.Hour)
 	w.gatherTimer.Stop()
+	if opts.Committer != nil && opts.Sync == SyncAlways {
+		w.committer = opts.Committer
+		dev, err := opts.Committer.register(opts.Dir)
+		if err != nil {
+			w.active.f.Close()
+			return nil, lr.stats, fmt.Errorf("wal: %w", err)
+		}
+		w.commitReq = commitRequest{dev: dev, datasync: ops.datasync, wake: make(chan bool, 1)}
+	}
 	go w.run()
 	return w, lr.stats, nil
 }

@@ -62,16 +62,6 @@ func (s *Server) handleQuery(rq *request) error {
 	if err != nil {
 		return err
 	}
-	if res.Verb == query.VerbConsolidate && sp != nil {
-		// The memory CONSOLIDATE formed comes back as built, before storage set its
-		// observation time: answer it as stored, as GET /api/v1/memories/{id} would.
-		for i := range res.Hits {
-			if m, err := sp.Get(res.Hits[i].Memory.ID); err == nil {
-				m.Embedding = res.Hits[i].Memory.Embedding
-				res.Hits[i].Memory = m
-			}
-		}
-	}
 	a := queryAnswer{Verb: res.Verb, Memories: memoryResults(res.Hits), Confidences: make([]float32, len(res.Hits)),
 		TotalCount: len(res.Hits), ExecutionTimeMS: float64(res.Took.Microseconds()) / 1000,
 		ActivationHops: res.Hops, MemorySpaceID: id}

@@ -54,7 +54,7 @@ func (s *Server) handleReplay(rq *request) error {
 	q.Who = splitList(string(args.Peek("who")))
 	q.Topic = strings.TrimSpace(string(args.Peek("topic")))
 	if v := string(args.Peek("limit")); v != "" {
-		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 {
+		if q.Limit, err = strconv.Atoi(v); err != nil || q.Limit < 1 || q.Limit > engine.MaxMaxResults {
 			return badRequest("limit must be a whole number from 1 to %d, got %q", engine.MaxMaxResults, v)
 		}
 	}

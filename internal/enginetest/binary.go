@@ -24,7 +24,7 @@ func MainWithBinary(m *testing.M, pkgDir string, v *apicheck.Validator, built fu
 		} else {
 			defer os.RemoveAll(dir)
 			bin := filepath.Join(dir, "engram")
-			if out, err := exec.Command(goTool(), "build", "-o", bin, pkgDir).CombinedOutput(); err != nil {
+			if out, err := exec.Command(GoTool(), "build", "-o", bin, pkgDir).CombinedOutput(); err != nil {
 				built("", fmt.Errorf("go build: %v\n%s", err, out))
 			} else {
 				built(bin, nil)
@@ -39,8 +39,8 @@ func MainWithBinary(m *testing.M, pkgDir string, v *apicheck.Validator, built fu
 	return code
 }
 
-// goTool is the go command on PATH, else the one of GOROOT.
-func goTool() string {
+// GoTool is the go command on PATH, else the one of GOROOT.
+func GoTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}

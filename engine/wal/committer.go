@@ -1,0 +1,334 @@
+package wal
+
+import (
+	"errors"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Committer makes the appended records of several logs durable together: one shared flush for
+// the SyncAlways logs of a node, instead of one fdatasync per log.
+//
+// Each space has its own log, and a group commit can only share an fdatasync among writers
+// of the same log: 64 writers spread over 1,000 spaces would share almost none, and the disk
+// allows a few thousand flushes a second. With a Committer, a log's flusher writes its batch
+// as before and then hands the file to the Committer instead of fdatasyncing it. Flushers
+// that arrive while a flush is in flight queue up; when it ends, the first of them leads the
+// next round and flushes every queued file at once. On Linux a round of files on one
+// filesystem is one syncfs(2) (datasync_linux.go): a single writeback and journal commit for
+// all of them, measured on the development machine at a fifth of the CPU and a third of the
+// latency of as many concurrent fdatasyncs (benchmarks/RESULTS.md). A round of one file is
+// that file's fdatasync, as without a Committer, and elsewhere, or when syncfs fails, each
+// file of the round gets its own fdatasync, issued concurrently.
+//
+// Invariants:
+//
+//   - A log's records are acknowledged only after a flush that started after they were
+//     written covered its file: a flusher queues only once its write(2) has returned, and a
+//     round takes only files queued before it starts.
+//   - Errors reach only the writers of the file that failed. syncfs reports a writeback error
+//     of any file of the filesystem (including files that are no logs), so a failed syncfs is
+//     never passed on: every file of the round is fdatasync'ed on its own instead, and each
+//     log gets its own file's outcome (the kernel reports a writeback error to every open
+//     file description of the file that has not seen it yet, so a failure syncfs consumed is
+//     still reported to that file's fdatasync).
+//   - A lone log never waits for others: with no flush in flight its flusher leads a round of
+//     its own file at once. Like a log's batches (group.go), a round waits for more files only
+//     when many logs have recently been flushing at once, for at most the mean round latency.
+//   - Only logs opened with SyncAlways use the Committer; SyncInterval and SyncNever logs keep
+//     their own fdatasyncs, so they never wait for the others' flushes.
+//
+// A Committer has no goroutine of its own; it holds one open folder per filesystem (Close
+// releases them). Its methods are safe for concurrent use.
+type Committer struct {
+	syncfs func(f *os.File) error // syncfs of f's filesystem; tests replace it
+
+	mu         sync.Mutex
+	queue      []*commitRequest // files waiting for the next round
+	spare      []*commitRequest // the last round's slice, recycled
+	leaders    int              // rounds being gathered or flushed
+	maxLeaders int              // rounds in flight at once (roundsInFlight; tests may raise it)
+	gathering  int              // while a leader lets the queue fill: the round size that wakes it
+	full       chan struct{}    // capacity 1: "the queue reached gathering"
+	sizer      groupSizer
+
+	devMu sync.Mutex
+	devs  map[uint64]*os.File // per filesystem, the open folder syncfs is called on
+
+	rounds       atomic.Uint64
+	files        atomic.Uint64
+	sharedRounds atomic.Uint64
+	fallbacks    atomic.Uint64
+	flushNanos   atomic.Int64
+}
+
+// CommitterStats counts a Committer's flushes.
+type CommitterStats struct {
+	Rounds       uint64        // flushes led
+	Files        uint64        // files made durable by them; Files/Rounds = logs per flush
+	SharedRounds uint64        // rounds that covered more than one file
+	Fallbacks    uint64        // shared rounds whose syncfs failed or was unavailable, done file by file
+	FlushTime    time.Duration // time spent in the rounds' flushes (syncfs or fdatasyncs)
+}
+
+// commitRequest is one log's file waiting for a round. Each log owns one, reused by its
+// flusher, which has at most one request in flight.
+type commitRequest struct {
+	f        *os.File
+	dev      uint64 // filesystem of f (0 where unknown)
+	datasync func(*os.File) error
+	arrived  int64 // unix ns
+	err      error
+	wake     chan bool // capacity 1: true = lead the next round, false = done, err is set
+}
+
+// NewCommitter returns a Committer for logs opened with Options.Committer set to it.
+func NewCommitter() *Committer {
+	return &Committer{syncfs: syncfs, full: make(chan struct{}, 1), maxLeaders: roundsInFlight}
+}
+
+// roundsInFlight is how many rounds may gather or flush at once. Two (a second round
+// gathering and flushing while the first flushes) was measured against one on the
+// development machine: it split 64 writers over 100 spaces into rounds of 3–4 files
+// instead of 52–55 and was not faster (benchmarks/RESULTS.md, "Group commit across
+// spaces"), so one round runs at a time.
+const roundsInFlight = 1
+
+// register notes a log's folder and returns the filesystem it is on. The first log of each
+// filesystem opens its folder for the Committer's syncfs calls: the kernel reports a
+// writeback error to an open file only if it happened after the open, so the file syncfs is
+// called on must have been open before any record it covers was written. (Calling it on a
+// log's segment, opened later than other logs' writes, could miss their errors.)
+func (c *Committer) register(dir string) (uint64, error) {
+	dev, err := deviceOf(dir)
+	if err != nil {
+		return 0, err
+	}
+	c.devMu.Lock()
+	defer c.devMu.Unlock()
+	if _, ok := c.devs[dev]; ok || !haveSyncfs {
+		return dev, nil
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return 0, err
+	}
+	if c.devs == nil {
+		c.devs = map[uint64]*os.File{}
+	}
+	c.devs[dev] = f
+	return dev, nil
+}
+
+// syncfsFile returns the open folder of filesystem dev, or nil.
+func (c *Committer) syncfsFile(dev uint64) *os.File {
+	c.devMu.Lock()
+	defer c.devMu.Unlock()
+	return c.devs[dev]
+}
+
+// Close releases the folders the Committer holds open. Logs still using it afterwards flush
+// each file with its own fdatasync.
+func (c *Committer) Close() error {
+	c.devMu.Lock()
+	defer c.devMu.Unlock()
+	var errs []error
+	for _, f := range c.devs {
+		errs = append(errs, f.Close())
+	}
+	c.devs = nil
+	return errors.Join(errs...)
+}
+
+// Stats returns the Committer's counters.
+func (c *Committer) Stats() CommitterStats {
+	return CommitterStats{
+		Rounds:       c.rounds.Load(),
+		Files:        c.files.Load(),
+		SharedRounds: c.sharedRounds.Load(),
+		Fallbacks:    c.fallbacks.Load(),
+		FlushTime:    time.Duration(c.flushNanos.Load()),
+	}
+}
+
+// commit returns once r.f was made durable by a round that started after the call, with the
+// outcome for r.f alone.
+func (c *Committer) commit(r *commitRequest) error {
+	r.err = nil
+	r.arrived = time.Now().UnixNano()
+	c.mu.Lock()
+	if c.leaders < c.maxLeaders {
+		c.leaders++
+		c.mu.Unlock()
+		c.lead(r)
+		return r.err
+	}
+	c.queue = append(c.queue, r)
+	if c.gathering > 0 && len(c.queue)+1 >= c.gathering {
+		select {
+		case c.full <- struct{}{}:
+		default:
+		}
+	}
+	c.mu.Unlock()
+	if <-r.wake {
+		c.lead(r)
+	}
+	return r.err
+}
+
+// lead runs one round as self's flusher: it takes self and the queue, flushes every file,
+// releases the others and hands a lead to the first file queued meanwhile.
+func (c *Committer) lead(self *commitRequest) {
+	c.gather(self)
+	c.mu.Lock()
+	round := append(c.queue, self)
+	c.queue = c.spare
+	c.spare = nil
+	c.mu.Unlock()
+
+	start := time.Now()
+	c.flush(round)
+	d := time.Since(start)
+	c.flushNanos.Add(int64(d))
+	c.rounds.Add(1)
+	c.files.Add(uint64(len(round)))
+	if len(round) > 1 {
+		c.sharedRounds.Add(1)
+	}
+	for _, r := range round {
+		if r != self {
+			r.wake <- false
+		}
+	}
+
+	c.mu.Lock()
+	c.sizer.synced(d)
+	c.sizer.released(len(round) + len(c.queue))
+	clear(round)
+	if c.spare == nil {
+		c.spare = round[:0]
+	}
+	c.leaders--
+	var next *commitRequest
+	if len(c.queue) > 0 && c.leaders < c.maxLeaders {
+		next = c.queue[0]
+		n := copy(c.queue, c.queue[1:])
+		c.queue[n] = nil
+		c.queue = c.queue[:n]
+		c.leaders++
+	}
+	c.mu.Unlock()
+	if next != nil {
+		next.wake <- true
+	}
+}
+
+// gather lets the queue fill to the sizer's target before the leader takes it: the same
+// rule as a log's batches (group.go), with flushing logs as the writers.
+func (c *Committer) gather(self *commitRequest) {
+	c.mu.Lock()
+	target := c.sizer.target()
+	n := len(c.queue) + 1
+	if target == 0 || n >= target {
+		c.mu.Unlock()
+		return
+	}
+	first := self.arrived
+	if len(c.queue) > 0 {
+		first = min(first, c.queue[0].arrived)
+	}
+	deadline := first + int64(c.sizer.maxWait())
+	c.gathering = target
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.gathering = 0
+		c.mu.Unlock()
+	}()
+	var timer *time.Timer
+	for {
+		wait := time.Duration(deadline - time.Now().UnixNano())
+		if wait <= 0 {
+			return
+		}
+		if timer == nil {
+			timer = time.NewTimer(wait)
+		} else {
+			timer.Reset(wait)
+		}
+		select {
+		case <-c.full:
+			timer.Stop()
+		case <-timer.C:
+			return
+		}
+		c.mu.Lock()
+		n := len(c.queue) + 1
+		c.mu.Unlock()
+		if n >= target {
+			return
+		}
+	}
+}
+
+// flush makes every file of round durable and sets each request's err.
+func (c *Committer) flush(round []*commitRequest) {
+	if len(round) == 1 {
+		r := round[0]
+		r.err = r.datasync(r.f)
+		return
+	}
+	// Rounds almost always hold files of one filesystem; group them only when they do not.
+	for i := 1; i < len(round); i++ {
+		if round[i].dev != round[0].dev {
+			c.flushByDevice(round)
+			return
+		}
+	}
+	c.flushShared(round)
+}
+
+// flushByDevice flushes the files of each filesystem of round together.
+func (c *Committer) flushByDevice(round []*commitRequest) {
+	groups := map[uint64][]*commitRequest{}
+	for _, r := range round {
+		groups[r.dev] = append(groups[r.dev], r)
+	}
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		wg.Go(func() {
+			if len(g) == 1 {
+				g[0].err = g[0].datasync(g[0].f)
+				return
+			}
+			c.flushShared(g)
+		})
+	}
+	wg.Wait()
+}
+
+// flushShared flushes files of one filesystem: one syncfs, or each file's fdatasync when
+// syncfs is unavailable or reports an error (which may belong to any file of the filesystem).
+func (c *Committer) flushShared(files []*commitRequest) {
+	if f := c.syncfsFile(files[0].dev); f != nil && c.syncfs(f) == nil {
+		for _, r := range files {
+			r.err = nil
+		}
+		return
+	}
+	c.fallbacks.Add(1)
+	datasyncEach(files)
+}
+
+// datasyncEach fdatasyncs every file at once, so the device sees their flushes together.
+func datasyncEach(files []*commitRequest) {
+	var wg sync.WaitGroup
+	for _, r := range files[1:] {
+		wg.Go(func() { r.err = r.datasync(r.f) })
+	}
+	files[0].err = files[0].datasync(files[0].f)
+	wg.Wait()
+}

@@ -1,0 +1,292 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// openShared opens a SyncAlways log in its own folder under root that flushes through c.
+func openShared(t *testing.T, root, name string, c *Committer, ops fileOps) (*WAL, Options) {
+	t.Helper()
+	opts := testOptions(filepath.Join(root, name, "wal"))
+	opts.Space = name
+	opts.Committer = c
+	w, _, err := open(opts, 0, nil, ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, opts
+}
+
+// queued is the number of files waiting for the committer's next round.
+func (c *Committer) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.queue)
+}
+
+// waitQueued waits until n files wait for the next round.
+func waitQueued(c *Committer, n int) {
+	for c.queued() < n {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestCommitterSharesOneFlush holds one log's flush and checks that the logs appended to
+// meanwhile are made durable together, by one syncfs, and that each log counts the shared
+// flush as its own.
+func TestCommitterSharesOneFlush(t *testing.T) {
+	root := t.TempDir()
+	c := NewCommitter()
+	var syncfsCalls atomic.Int64
+	realSyncfs := c.syncfs
+	c.syncfs = func(f *os.File) error {
+		syncfsCalls.Add(1)
+		return realSyncfs(f)
+	}
+	gate, entered := make(chan struct{}), make(chan struct{})
+	var hold atomic.Bool
+	held := osFileOps()
+	held.datasync = func(f *os.File) error {
+		if hold.Load() {
+			close(entered)
+			<-gate
+		}
+		return datasync(f)
+	}
+	a, aOpts := openShared(t, root, "a", c, held)
+	b, bOpts := openShared(t, root, "b", c, osFileOps())
+	d, dOpts := openShared(t, root, "d", c, osFileOps())
+
+	hold.Store(true)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, err := a.Append(Entry{Type: 1, Payload: []byte("a-0")}); err != nil {
+			t.Error(err)
+		}
+	})
+	<-entered // a leads a round of its own file and waits at the gate
+	for _, w := range []*WAL{b, d} {
+		wg.Go(func() {
+			if _, err := w.Append(Entry{Type: 1, Payload: []byte(w.opts.Space + "-0")}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	waitQueued(c, 2)
+	hold.Store(false)
+	close(gate)
+	wg.Wait()
+
+	if got := syncfsCalls.Load(); got != 1 {
+		t.Errorf("syncfs calls = %d, want 1 for the round of b and d", got)
+	}
+	want := CommitterStats{Rounds: 2, Files: 3, SharedRounds: 1}
+	got := c.Stats()
+	if got.FlushTime <= 0 {
+		t.Errorf("flush time %v, want the rounds' time", got.FlushTime)
+	}
+	if got.FlushTime = 0; got != want {
+		t.Errorf("committer stats = %+v, want %+v", got, want)
+	}
+	for _, w := range []*WAL{a, b, d} {
+		s := w.Stats()
+		if s.Syncs != 1 || s.SyncedRecords != 1 || s.DurableLSN != 1 || s.Lag != 0 {
+			t.Errorf("%s: stats %+v, want one sync of one record, durable LSN 1, no lag", w.opts.Space, s)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each log holds its own record and no other.
+	for _, o := range []Options{aOpts, bOpts, dOpts} {
+		_, got := reopen(t, o)
+		if len(got) != 1 || got[0].Payload != o.Space+"-0" {
+			t.Errorf("%s recovered %+v, want only its own record", o.Space, got)
+		}
+	}
+}
+
+// TestCommitterFailureStaysInItsLog makes syncfs fail and one log's fdatasync fail: only
+// that log's writers see the error, and the other logs go on.
+func TestCommitterFailureStaysInItsLog(t *testing.T) {
+	root := t.TempDir()
+	c := NewCommitter()
+	c.syncfs = func(*os.File) error { return syscall.EIO } // an error of some file of the filesystem
+	var broken atomic.Bool
+	failing := osFileOps()
+	failing.datasync = func(f *os.File) error {
+		if broken.Load() {
+			return syscall.EIO
+		}
+		return datasync(f)
+	}
+	const logs = 6
+	ws := make([]*WAL, logs)
+	opts := make([]Options, logs)
+	for i := range ws {
+		ops := osFileOps()
+		if i == 0 {
+			ops = failing
+		}
+		ws[i], opts[i] = openShared(t, root, fmt.Sprintf("log-%d", i), c, ops)
+	}
+	broken.Store(true)
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := make([][]string, logs)
+	for g := range 24 {
+		wg.Go(func() {
+			for i := range 20 {
+				n := (g + i) % logs
+				p := fmt.Sprintf("%s:%d:%d", opts[n].Space, g, i)
+				_, err := ws[n].Append(Entry{Type: 1, Payload: []byte(p)})
+				switch {
+				case n == 0 && (!errors.Is(err, ErrFailed) || !errors.Is(err, syscall.EIO)):
+					t.Errorf("append to the failing log: %v, want ErrFailed wrapping EIO", err)
+				case n != 0 && err != nil:
+					t.Errorf("append to %s: %v", opts[n].Space, err)
+				case err == nil:
+					mu.Lock()
+					acked[n] = append(acked[n], p)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if c.Stats().Fallbacks == 0 {
+		t.Error("no round fell back to fdatasyncs after the failed syncfs")
+	}
+	for i, w := range ws {
+		err := w.Close()
+		if (i == 0) != errors.Is(err, ErrFailed) {
+			t.Errorf("Close of %s: %v", opts[i].Space, err)
+		}
+	}
+	for i := 1; i < logs; i++ {
+		_, got := reopen(t, opts[i])
+		have := map[string]bool{}
+		for _, r := range got {
+			have[r.Payload] = true
+		}
+		for _, p := range acked[i] {
+			if !have[p] {
+				t.Fatalf("%s: acknowledged %q missing after reopen", opts[i].Space, p)
+			}
+		}
+		if len(got) != len(acked[i]) {
+			t.Errorf("%s: recovered %d records, acknowledged %d", opts[i].Space, len(got), len(acked[i]))
+		}
+	}
+}
+
+// TestCommitterScope checks which logs use the committer: a lone SyncAlways log flushes
+// its own file in rounds of one, and logs of the other sync modes never join a round.
+func TestCommitterScope(t *testing.T) {
+	tests := []struct {
+		mode       SyncMode
+		wantRounds bool
+	}{
+		{SyncAlways, true},
+		{SyncInterval, false},
+		{SyncNever, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode.String(), func(t *testing.T) {
+			c := NewCommitter()
+			opts := testOptions(t.TempDir())
+			opts.Sync = tt.mode
+			opts.Committer = c
+			w, _, _ := mustOpen(t, opts, 0)
+			want := fill(t, w, 0, 20)
+			if err := w.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			s := c.Stats()
+			if !tt.wantRounds {
+				if s != (CommitterStats{}) {
+					t.Fatalf("a %s log used the committer: %+v", tt.mode, s)
+				}
+			} else if s.Rounds < 20 || s.SharedRounds != 0 || s.Files != s.Rounds {
+				t.Fatalf("lone log: %+v, want at least 20 rounds of one file", s)
+			}
+			_, got := reopen(t, opts)
+			sameRecords(t, got, want)
+		})
+	}
+}
+
+// TestCommitterManyLogs appends from many goroutines to many logs and checks every log
+// recovers exactly its own acknowledged records, with one round at a time and with two.
+func TestCommitterManyLogs(t *testing.T) {
+	for _, rounds := range []int{1, 2} {
+		t.Run(fmt.Sprintf("rounds=%d", rounds), func(t *testing.T) { testCommitterManyLogs(t, rounds) })
+	}
+}
+
+func testCommitterManyLogs(t *testing.T, rounds int) {
+	root := t.TempDir()
+	c := NewCommitter()
+	c.maxLeaders = rounds
+	const logs, writers, perWriter = 40, 16, 30
+	ws := make([]*WAL, logs)
+	opts := make([]Options, logs)
+	for i := range ws {
+		ws[i], opts[i] = openShared(t, root, fmt.Sprintf("log-%02d", i), c, osFileOps())
+	}
+	var mu sync.Mutex
+	acked := make([]map[string]bool, logs)
+	for i := range acked {
+		acked[i] = map[string]bool{}
+	}
+	var wg sync.WaitGroup
+	for g := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				n := (g*7 + i*3) % logs
+				p := fmt.Sprintf("%s/%d/%d", opts[n].Space, g, i)
+				if _, err := ws[n].Append(Entry{Type: 1, Payload: []byte(p)}); err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked[n][p] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	var syncs uint64
+	for _, w := range ws {
+		syncs += w.Stats().Syncs
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := c.Stats(); s.Files != syncs {
+		t.Errorf("committer flushed %d files, the logs counted %d syncs", s.Files, syncs)
+	}
+	for i := range ws {
+		_, got := reopen(t, opts[i])
+		if len(got) != len(acked[i]) {
+			t.Errorf("%s: recovered %d records, acknowledged %d", opts[i].Space, len(got), len(acked[i]))
+		}
+		for _, r := range got {
+			if !acked[i][r.Payload] {
+				t.Errorf("%s: recovered %q, not one of its own", opts[i].Space, r.Payload)
+			}
+		}
+	}
+}
