@@ -8,10 +8,11 @@ import (
 )
 
 // The answer types mirror the OpenAPI document's schemas; their names match. The HTTP
-// frontend encodes its answers with the ones that hold no times (SpaceStats, SpaceHealth) and
-// with ListResponse, so their shape is written once; the others carry times, which the
-// server writes in its own format (UTC, null for none: internal/jsonwire), or are encoded
-// by hand for speed, so the server declares them itself.
+// frontend encodes ListResponse, SpaceStats, SpaceHealth, CompactResponse and
+// SpreadingConfig with these very types, so their shape is written once. It still
+// declares its own for answers holding times (it writes them in UTC, null for none:
+// internal/jsonwire), for those it encodes by hand for speed, and for the other cognitive
+// answers; the OpenAPI checks of both test suites hold the two to the same document.
 
 // ConfidenceInfo is a confidence with its category and where it came from.
 type ConfidenceInfo struct {

@@ -4,21 +4,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/engram-go/engram/client"
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/engine/graph"
 )
 
-type spreadParamsJSON struct {
-	MaxHops    int     `json:"max_hops"`
-	Decay      float32 `json:"decay"`
-	Threshold  float32 `json:"threshold"`
-	Budget     int     `json:"budget"`
-	MaxFanout  int     `json:"max_fanout"`
-	RaiseSeeds bool    `json:"raise_seeds"`
-}
-
-func newSpreadParamsJSON(p graph.Params) spreadParamsJSON {
-	return spreadParamsJSON{MaxHops: p.MaxHops, Decay: p.Decay, Threshold: p.Threshold, Budget: p.Budget,
+func newSpreadParams(p graph.Params) client.SpreadParams {
+	return client.SpreadParams{MaxHops: p.MaxHops, Decay: p.Decay, Threshold: p.Threshold, Budget: p.Budget,
 		MaxFanout: p.MaxFanout, RaiseSeeds: p.RaiseSeeds}
 }
 
@@ -26,12 +18,12 @@ func newSpreadParamsJSON(p graph.Params) spreadParamsJSON {
 // spreading activation runs with, as the engine uses them.
 func (s *Server) handleSpreadingConfig(rq *request) error {
 	c := engine.Spreading()
-	return writeJSON(rq.ctx, http.StatusOK, map[string]any{
-		"hybrid_recall":    newSpreadParamsJSON(c.Hybrid),
-		"spreading_recall": newSpreadParamsJSON(c.Spreading),
-		"query_spread":     newSpreadParamsJSON(c.Query),
-		"max_spread_hops":  c.MaxSpreadHops,
-		"crosses_spaces":   false,
+	return writeJSON(rq.ctx, http.StatusOK, &client.SpreadingConfig{
+		HybridRecall:    newSpreadParams(c.Hybrid),
+		SpreadingRecall: newSpreadParams(c.Spreading),
+		QuerySpread:     newSpreadParams(c.Query),
+		MaxSpreadHops:   c.MaxSpreadHops,
+		CrossesSpaces:   false,
 	})
 }
 
