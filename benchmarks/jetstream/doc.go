@@ -6,17 +6,19 @@
 // BenchmarkJetStream reports, per configuration (replicas, streams, publish mode, records per
 // message, server sync policy): records/s, ack latency p50/p99, CPU seconds per record of the
 // whole process (three servers, clients and all), and how busy the machine was meanwhile.
-// The full matrix runs with -full; without it (as in `make test`) one configuration and the
-// WAL baseline run, so a -benchtime=1x pass stays cheap. benchmarks/README.md has the commands
-// and benchmarks/RESULTS.md the figures.
+// -set full runs the whole matrix, -set key the comparison the decision rests on; the
+// default -set one (as in `make test`) runs one configuration and the WAL baseline, so a
+// -benchtime=1x pass stays cheap. benchmarks/README.md has the commands and
+// benchmarks/RESULTS.md the figures.
 //
 // Invariants:
 //
 //   - Every acknowledged record is checked afterwards: a stream holds exactly the messages
 //     acknowledged to it, a WAL reports exactly the records appended; a mismatch fails the run.
-//   - Each configuration gets fresh streams (deleted after it) or a fresh WAL directory, so no
-//     configuration inherits another's files; the servers of one sync policy are shared by all
-//     its configurations, because a cluster's start-up is not what is measured.
+//   - Each WAL configuration gets a fresh directory. The servers of one sync policy, and the
+//     streams of one (policy, replicas, streams), are created once and shared by every run
+//     that uses them, as a cluster's fixed partitions would be; each run's message ids are its
+//     own, so no run's publish is deduplicated against another's.
 //   - Figures are only comparable within one run: configurations of a run alternate in rounds
 //     (-rounds), so a burst of load on the shared machine spoils one sample of each rather than
 //     every sample of one.

@@ -22,7 +22,7 @@ import (
 )
 
 var (
-	full   = flag.Bool("full", false, "run the whole matrix of configurations, not only R3/1 stream/sync always/async against the WAL")
+	set    = flag.String("set", "one", "configurations to run: one (R3, 1 stream, sync_interval always, and the WAL), key (the comparison the batching decision rests on) or full (the whole matrix)")
 	rounds = flag.Int("rounds", 1, "run every configuration this many times, alternating")
 )
 
@@ -32,40 +32,74 @@ const (
 	writers = 64
 	// dim is the embedding dimension of the remember records.
 	dim = 768
-	// window is the number of unacknowledged messages one async publisher keeps in flight.
-	window = 16
 )
 
 // config is one JetStream configuration of the matrix.
 type config struct {
 	sync     string // "always": sync_interval always; "default": the server's 2-minute sync
 	replicas int
-	streams  int    // partition streams the 64 publishers' subjects are spread over
-	publish  string // "sync": wait for each ack; "async": keep window acks in flight
-	batch    int    // records per message
+	streams  int // partition streams the 64 publishers' subjects are spread over
+	// window is the number of unacknowledged messages one publisher keeps in flight: 1 is a
+	// synchronous publish that waits for its ack, more is an async publish.
+	window int
+	batch  int // records per message
 }
 
 func (c config) String() string {
-	return fmt.Sprintf("js/sync=%s/R%d/streams=%d/pub=%s/batch=%d", c.sync, c.replicas, c.streams, c.publish, c.batch)
+	pub := "sync"
+	if c.window > 1 {
+		pub = fmt.Sprintf("async%d", c.window)
+	}
+	return fmt.Sprintf("js/sync=%s/R%d/streams=%d/pub=%s/batch=%d", c.sync, c.replicas, c.streams, pub, c.batch)
 }
 
-// matrix returns the configurations to run.
-func matrix(full bool) []config {
-	if !full || testing.Short() {
-		return []config{{sync: "always", replicas: 3, streams: 1, publish: "async", batch: 1}}
+// walLogs returns the numbers of WALs the baseline runs with in a set.
+func walLogs(set string) []int {
+	if set == "one" || testing.Short() {
+		return []int{1}
+	}
+	return []int{1, 64}
+}
+
+// matrix returns the JetStream configurations of a set.
+func matrix(b *testing.B, set string) []config {
+	if testing.Short() {
+		set = "one"
+	}
+	switch set {
+	case "one":
+		return []config{{sync: "always", replicas: 3, streams: 1, window: 1, batch: 1}}
+	case "key":
+		// Durable settings only (sync_interval always): R1 against R3, one message per record
+		// against 16, and the number of partition streams under batching.
+		return []config{
+			{sync: "always", replicas: 1, streams: 1, window: 1, batch: 1},
+			{sync: "always", replicas: 3, streams: 1, window: 1, batch: 1},
+			{sync: "always", replicas: 3, streams: 1, window: 16, batch: 1},
+			{sync: "always", replicas: 3, streams: 1, window: 1, batch: 16},
+			{sync: "always", replicas: 3, streams: 8, window: 1, batch: 16},
+			{sync: "always", replicas: 3, streams: 64, window: 1, batch: 16},
+		}
+	case "full":
+	default:
+		b.Fatalf("-set %q: want one, key or full", set)
 	}
 	var out []config
 	for _, sync := range []string{"always", "default"} {
 		for _, r := range []int{1, 3} {
 			for _, streams := range []int{1, 64} {
-				for _, pub := range []string{"sync", "async"} {
-					out = append(out, config{sync: sync, replicas: r, streams: streams, publish: pub, batch: 1})
+				for _, window := range []int{1, 16} {
+					out = append(out, config{sync: sync, replicas: r, streams: streams, window: window, batch: 1})
 				}
 			}
 		}
 	}
+	// The batching questions, on the durable replicated setting: a smaller window, and the
+	// window's 16 records carried in one message instead of 16.
 	for _, streams := range []int{1, 64} {
-		out = append(out, config{sync: "always", replicas: 3, streams: streams, publish: "async", batch: 16})
+		out = append(out,
+			config{sync: "always", replicas: 3, streams: streams, window: 4, batch: 1},
+			config{sync: "always", replicas: 3, streams: streams, window: 1, batch: 16})
 	}
 	return out
 }
@@ -73,42 +107,155 @@ func matrix(full bool) []config {
 // BenchmarkJetStream publishes b.N remember records of a 768-d memory from 64 publishers to a
 // three-server JetStream cluster in each configuration, and appends the same records from 64
 // writers to the engine's WAL (wal_sync = always), in rounds. Run the full spike with
-// -benchtime=Nx (N records per configuration) -full -rounds 2; see benchmarks/README.md.
+// -benchtime=Nx (N records per configuration) -set full -rounds 2; see benchmarks/README.md.
 func BenchmarkJetStream(b *testing.B) {
 	payload := jetstream.RememberPayload(dim, 1)
-	clusters := map[string]*jetstream.Cluster{}
-	defer func() {
-		for _, c := range clusters {
-			c.Shutdown()
-		}
-	}()
-	cluster := func(b *testing.B, sync string) *jetstream.Cluster {
-		if c, ok := clusters[sync]; ok {
-			return c
-		}
-		c, err := jetstream.StartCluster(b.TempDir(), sync == "always")
-		if err != nil {
-			b.Fatal(err)
-		}
-		clusters[sync] = c
-		return c
-	}
-	walLogs := []int{1}
-	if *full && !testing.Short() {
-		walLogs = []int{1, 64}
-	}
+	f := newFixture(b)
+	defer f.close()
+	configs := matrix(b, *set)
 	for round := 1; round <= max(1, *rounds); round++ {
-		for _, logs := range walLogs {
+		for _, logs := range walLogs(*set) {
 			b.Run(fmt.Sprintf("round=%d/wal/sync=always/logs=%d", round, logs), func(b *testing.B) {
 				runWAL(b, logs, payload)
 			})
 		}
-		for _, c := range matrix(*full) {
+		for _, c := range configs {
 			b.Run(fmt.Sprintf("round=%d/%s", round, c), func(b *testing.B) {
-				runJetStream(b, cluster(b, c.sync), c, payload)
+				f.runJetStream(b, c, payload)
 			})
 		}
 	}
+}
+
+// fixture holds what configurations share: one cluster per sync policy, its connections,
+// and one set of partition streams per (sync, replicas, streams), created on first use and
+// kept, as a cluster's partitions would be. Deleting and re-creating 64 replicated streams
+// per configuration made the meta leader answer 503 (JetStream temporarily unavailable) on
+// this machine, which is not what is being measured.
+type fixture struct {
+	dir      string
+	clusters map[string]*jetstream.Cluster
+	conns    map[string][]js.JetStream
+	ncs      []*nats.Conn
+	streams  map[string][]string
+	runs     int // numbers each run's message ids, so no run is a duplicate of another
+}
+
+func newFixture(b *testing.B) *fixture {
+	return &fixture{
+		dir:      b.TempDir(),
+		clusters: map[string]*jetstream.Cluster{},
+		conns:    map[string][]js.JetStream{},
+		streams:  map[string][]string{},
+	}
+}
+
+func (f *fixture) close() {
+	for _, nc := range f.ncs {
+		nc.Close()
+	}
+	for _, c := range f.clusters {
+		c.Shutdown()
+	}
+}
+
+// connections starts the cluster of a sync policy if needed and returns one JetStream
+// context per server: an engram node publishes to the server it embeds, and partition
+// owners are spread over the nodes.
+func (f *fixture) connections(b *testing.B, syncPolicy string) []js.JetStream {
+	if conns, ok := f.conns[syncPolicy]; ok {
+		return conns
+	}
+	c, err := jetstream.StartCluster(fmt.Sprintf("%s/%s", f.dir, syncPolicy), syncPolicy == "always")
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.clusters[syncPolicy] = c
+	var conns []js.JetStream
+	for i, url := range c.URLs() {
+		nc, err := nats.Connect(url, nats.Name(fmt.Sprintf("bench-%s-%d", syncPolicy, i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.ncs = append(f.ncs, nc)
+		j, err := js.New(nc, js.WithPublishAsyncMaxPending(writers*64))
+		if err != nil {
+			b.Fatal(err)
+		}
+		conns = append(conns, j)
+	}
+	f.conns[syncPolicy] = conns
+	return conns
+}
+
+// partitionStreams returns c's streams, creating them on first use: file storage, limits
+// retention with DiscardNew and a two-minute duplicate window, as docs/cluster.md plans.
+func (f *fixture) partitionStreams(ctx context.Context, b *testing.B, c config, conns []js.JetStream) []string {
+	key := fmt.Sprintf("%s/%d/%d", c.sync, c.replicas, c.streams)
+	if s, ok := f.streams[key]; ok {
+		return s
+	}
+	names := make([]string, c.streams)
+	for p := range names {
+		names[p] = fmt.Sprintf("R%d-S%d-P%02d", c.replicas, c.streams, p)
+		subject := fmt.Sprintf("engram.r%d.s%d.>", c.replicas, c.streams)
+		if c.streams > 1 {
+			subject = fmt.Sprintf("engram.r%d.s%d.%d.>", c.replicas, c.streams, p)
+		}
+		cfg := js.StreamConfig{
+			Name:       names[p],
+			Subjects:   []string{subject},
+			Storage:    js.FileStorage,
+			Replicas:   c.replicas,
+			Retention:  js.LimitsPolicy,
+			Discard:    js.DiscardNew,
+			Duplicates: 2 * time.Minute,
+		}
+		if err := retryAPI(ctx, func(ctx context.Context) error {
+			_, err := conns[p%len(conns)].CreateStream(ctx, cfg)
+			return err
+		}); err != nil {
+			b.Fatalf("create stream %s: %v", names[p], err)
+		}
+	}
+	f.streams[key] = names
+	return names
+}
+
+// storedMessages sums the messages the streams hold.
+func storedMessages(ctx context.Context, b *testing.B, conns []js.JetStream, streams []string) uint64 {
+	var n uint64
+	for p, s := range streams {
+		var info *js.StreamInfo
+		if err := retryAPI(ctx, func(ctx context.Context) error {
+			st, err := conns[p%len(conns)].Stream(ctx, s)
+			if err == nil {
+				info, err = st.Info(ctx)
+			}
+			return err
+		}); err != nil {
+			b.Fatalf("stream %s: %v", s, err)
+		}
+		n += info.State.Msgs
+	}
+	return n
+}
+
+// retryAPI calls a JetStream API request with a 20-second timeout, up to five times: under
+// load the meta leader can drop a request without answering, and the client would otherwise
+// wait for its context to end. Creating a stream that exists with the same configuration
+// succeeds, so a retry after a lost answer is harmless.
+func retryAPI(ctx context.Context, call func(context.Context) error) error {
+	var err error
+	for range 5 {
+		callCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		err = call(callCtx)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
 }
 
 // run is what one configuration measured.
@@ -203,50 +350,16 @@ func runWAL(b *testing.B, logs int, payload []byte) {
 	r.report(b, len(payload))
 }
 
-// runJetStream creates c's streams, publishes b.N records (rounded up to whole messages),
-// checks the streams hold exactly the acknowledged messages and deletes them.
-func runJetStream(b *testing.B, cl *jetstream.Cluster, c config, payload []byte) {
+// runJetStream publishes b.N records (rounded up to whole messages) to c's streams and checks
+// that the streams gained exactly the acknowledged messages.
+func (f *fixture) runJetStream(b *testing.B, c config, payload []byte) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	// One connection per server: an engram node publishes to the server it embeds, and the
-	// partition owners are spread over the nodes.
-	conns := make([]js.JetStream, len(cl.Servers))
-	for i, url := range cl.URLs() {
-		nc, err := nats.Connect(url, nats.Name(fmt.Sprintf("bench-%d", i)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer nc.Close()
-		if conns[i], err = js.New(nc, js.WithPublishAsyncMaxPending(writers*window)); err != nil {
-			b.Fatal(err)
-		}
-	}
-	streams := make([]string, c.streams)
-	for p := range streams {
-		streams[p] = fmt.Sprintf("P%02d", p)
-		subject := "engram.wal.>"
-		if c.streams > 1 {
-			subject = fmt.Sprintf("engram.wal.%d.>", p)
-		}
-		if _, err := conns[p%len(conns)].CreateStream(ctx, js.StreamConfig{
-			Name:       streams[p],
-			Subjects:   []string{subject},
-			Storage:    js.FileStorage,
-			Replicas:   c.replicas,
-			Retention:  js.LimitsPolicy,
-			Discard:    js.DiscardNew,
-			Duplicates: 2 * time.Minute,
-		}); err != nil {
-			b.Fatalf("create stream %s: %v", streams[p], err)
-		}
-	}
-	defer func() {
-		for _, s := range streams {
-			if err := conns[0].DeleteStream(ctx, s); err != nil {
-				b.Errorf("delete stream %s: %v", s, err)
-			}
-		}
-	}()
+	conns := f.connections(b, c.sync)
+	streams := f.partitionStreams(ctx, b, c, conns)
+	before := storedMessages(ctx, b, conns, streams)
+	f.runs++
+	runID := f.runs
 
 	body := payload
 	if c.batch > 1 {
@@ -259,15 +372,18 @@ func runJetStream(b *testing.B, cl *jetstream.Cluster, c config, payload []byte)
 	}
 	messages := (b.N + c.batch - 1) / c.batch
 	message := func(w, i int) *nats.Msg {
-		m := nats.NewMsg(fmt.Sprintf("engram.wal.%d.space-%02d", w%c.streams, w))
-		m.Header.Set(js.MsgIDHeader, fmt.Sprintf("m%d", i))
+		subject := fmt.Sprintf("engram.r%d.s%d.space-%02d", c.replicas, c.streams, w)
+		if c.streams > 1 {
+			subject = fmt.Sprintf("engram.r%d.s%d.%d.space-%02d", c.replicas, c.streams, w%c.streams, w)
+		}
+		m := nats.NewMsg(subject)
+		m.Header.Set(js.MsgIDHeader, fmt.Sprintf("r%d-m%d", runID, i))
 		m.Data = body
 		return m
 	}
 	var acked atomic.Int64
 	var r run
-	switch c.publish {
-	case "sync":
+	if c.window == 1 {
 		r = drive(b, messages, func(w, i int, lat *[]time.Duration) error {
 			t := time.Now()
 			if _, err := conns[w%len(conns)].PublishMsg(ctx, message(w, i)); err != nil {
@@ -277,29 +393,16 @@ func runJetStream(b *testing.B, cl *jetstream.Cluster, c config, payload []byte)
 			acked.Add(1)
 			return nil
 		}, nil)
-	case "async":
-		r = publishAsync(b, conns, messages, message, &acked)
-	default:
-		b.Fatalf("unknown publish mode %q", c.publish)
+	} else {
+		r = publishAsync(b, conns, c.window, messages, message, &acked)
 	}
 	b.StopTimer()
 	if b.Failed() {
 		return
 	}
-	var stored uint64
-	for p, s := range streams {
-		st, err := conns[p%len(conns)].Stream(ctx, s)
-		if err != nil {
-			b.Fatal(err)
-		}
-		info, err := st.Info(ctx)
-		if err != nil {
-			b.Fatal(err)
-		}
-		stored += info.State.Msgs
-	}
+	stored := storedMessages(ctx, b, conns, streams) - before
 	if stored != uint64(acked.Load()) || stored != uint64(messages) {
-		b.Fatalf("streams hold %d messages, %d acknowledged, %d published", stored, acked.Load(), messages)
+		b.Fatalf("streams gained %d messages, %d acknowledged, %d published", stored, acked.Load(), messages)
 	}
 	r.records = messages * c.batch
 	r.report(b, len(payload))
@@ -310,7 +413,7 @@ func runJetStream(b *testing.B, cl *jetstream.Cluster, c config, payload []byte)
 // flight; an ack's latency runs from the publish call until its publisher's collector sees
 // it (acks of one publisher are awaited in publish order, as an owner answering its clients
 // in stream order would).
-func publishAsync(b *testing.B, conns []js.JetStream, messages int, message func(w, i int) *nats.Msg, acked *atomic.Int64) run {
+func publishAsync(b *testing.B, conns []js.JetStream, window, messages int, message func(w, i int) *nats.Msg, acked *atomic.Int64) run {
 	type pending struct {
 		f  js.PubAckFuture
 		at time.Time
