@@ -42,10 +42,16 @@ type config struct {
 	// window is the number of unacknowledged messages one publisher keeps in flight: 1 is a
 	// synchronous publish that waits for its ack, more is an async publish.
 	window int
-	batch  int // records per message
+	batch  int // records per message; with group, the most records one message carries
+	// group: the 64 writers submit one record each and wait for it, and each partition's
+	// owner gathers the records waiting into one message, as the WAL's group commit does.
+	group bool
 }
 
 func (c config) String() string {
+	if c.group {
+		return fmt.Sprintf("js/sync=%s/R%d/streams=%d/pub=group%d/maxbatch=%d", c.sync, c.replicas, c.streams, c.window, c.batch)
+	}
 	pub := "sync"
 	if c.window > 1 {
 		pub = fmt.Sprintf("async%d", c.window)
@@ -70,15 +76,17 @@ func matrix(b *testing.B, set string) []config {
 	case "one":
 		return []config{{sync: "always", replicas: 3, streams: 1, window: 1, batch: 1}}
 	case "key":
-		// Durable settings only (sync_interval always): R1 against R3, one message per record
-		// against 16, and the number of partition streams under batching.
+		// R1 against R3 with one message per record, then R3 with the records of a
+		// partition gathered into one message (one or four messages in flight per partition)
+		// over 1, 8 and 64 partitions, and the gathered R3 without sync_interval always.
 		return []config{
 			{sync: "always", replicas: 1, streams: 1, window: 1, batch: 1},
 			{sync: "always", replicas: 3, streams: 1, window: 1, batch: 1},
-			{sync: "always", replicas: 3, streams: 1, window: 16, batch: 1},
-			{sync: "always", replicas: 3, streams: 1, window: 1, batch: 16},
-			{sync: "always", replicas: 3, streams: 8, window: 1, batch: 16},
-			{sync: "always", replicas: 3, streams: 64, window: 1, batch: 16},
+			{sync: "always", replicas: 3, streams: 1, window: 1, batch: 64, group: true},
+			{sync: "always", replicas: 3, streams: 1, window: 4, batch: 64, group: true},
+			{sync: "always", replicas: 3, streams: 8, window: 1, batch: 64, group: true},
+			{sync: "always", replicas: 3, streams: 64, window: 1, batch: 64, group: true},
+			{sync: "default", replicas: 3, streams: 1, window: 1, batch: 64, group: true},
 		}
 	case "full":
 	default:
@@ -94,12 +102,16 @@ func matrix(b *testing.B, set string) []config {
 			}
 		}
 	}
-	// The batching questions, on the durable replicated setting: a smaller window, and the
-	// window's 16 records carried in one message instead of 16.
+	// The batching questions, on the durable replicated setting: a smaller window, 16
+	// records carried in one message instead of 16 messages, and the records of a partition
+	// gathered into one message.
 	for _, streams := range []int{1, 64} {
 		out = append(out,
 			config{sync: "always", replicas: 3, streams: streams, window: 4, batch: 1},
 			config{sync: "always", replicas: 3, streams: streams, window: 1, batch: 16})
+	}
+	for _, streams := range []int{1, 8, 64} {
+		out = append(out, config{sync: "always", replicas: 3, streams: streams, window: 1, batch: 64, group: true})
 	}
 	return out
 }
@@ -287,7 +299,7 @@ func (r run) report(b *testing.B, bytesPerRecord int) {
 
 // drive runs work(writer, item, latencies) for items 0..n-1 from 64 goroutines, then
 // finish (if not nil), and measures the whole. work appends its item's acknowledgement
-// latency to latencies unless finish collects the latencies instead.
+// latency to latencies, unless finish returns the latencies it collected instead.
 func drive(b *testing.B, n int, work func(w, item int, lat *[]time.Duration) error, finish func() []time.Duration) run {
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -313,7 +325,9 @@ func drive(b *testing.B, n int, work func(w, item int, lat *[]time.Duration) err
 	wg.Wait()
 	latencies := slices.Concat(lats...)
 	if finish != nil {
-		latencies = finish()
+		if collected := finish(); collected != nil {
+			latencies = collected
+		}
 	}
 	return run{elapsed: time.Since(start), latencies: latencies, cpu: before.Since(jetstream.ReadCPU())}
 }
@@ -361,40 +375,35 @@ func (f *fixture) runJetStream(b *testing.B, c config, payload []byte) {
 	f.runs++
 	runID := f.runs
 
-	body := payload
-	if c.batch > 1 {
-		// A batch message is its records one after the other, each preceded by its length.
-		body = nil
-		for range c.batch {
-			body = binary.AppendUvarint(body, uint64(len(payload)))
-			body = append(body, payload...)
-		}
-	}
-	messages := (b.N + c.batch - 1) / c.batch
-	message := func(w, i int) *nats.Msg {
-		subject := fmt.Sprintf("engram.r%d.s%d.space-%02d", c.replicas, c.streams, w)
+	subject := func(w int) string {
 		if c.streams > 1 {
-			subject = fmt.Sprintf("engram.r%d.s%d.%d.space-%02d", c.replicas, c.streams, w%c.streams, w)
+			return fmt.Sprintf("engram.r%d.s%d.%d.space-%02d", c.replicas, c.streams, w%c.streams, w)
 		}
-		m := nats.NewMsg(subject)
-		m.Header.Set(js.MsgIDHeader, fmt.Sprintf("r%d-m%d", runID, i))
-		m.Data = body
-		return m
+		return fmt.Sprintf("engram.r%d.s%d.space-%02d", c.replicas, c.streams, w)
 	}
 	var acked atomic.Int64
 	var r run
-	if c.window == 1 {
+	messages := (b.N + c.batch - 1) / c.batch
+	switch {
+	case c.group:
+		r = publishGroup(b, conns, c, payload, runID, subject, &acked)
+		messages = int(acked.Load())
+	case c.window == 1:
+		body := frame(payload, c.batch)
 		r = drive(b, messages, func(w, i int, lat *[]time.Duration) error {
 			t := time.Now()
-			if _, err := conns[w%len(conns)].PublishMsg(ctx, message(w, i)); err != nil {
+			if _, err := conns[w%len(conns)].PublishMsg(ctx, message(subject(w), fmt.Sprintf("r%d-m%d", runID, i), body)); err != nil {
 				return fmt.Errorf("publish: %w", err)
 			}
 			*lat = append(*lat, time.Since(t))
 			acked.Add(1)
 			return nil
 		}, nil)
-	} else {
-		r = publishAsync(b, conns, c.window, messages, message, &acked)
+	default:
+		body := frame(payload, c.batch)
+		r = publishAsync(b, conns, c.window, messages, func(w, i int) *nats.Msg {
+			return message(subject(w), fmt.Sprintf("r%d-m%d", runID, i), body)
+		}, &acked)
 	}
 	b.StopTimer()
 	if b.Failed() {
@@ -404,9 +413,123 @@ func (f *fixture) runJetStream(b *testing.B, c config, payload []byte) {
 	if stored != uint64(acked.Load()) || stored != uint64(messages) {
 		b.Fatalf("streams gained %d messages, %d acknowledged, %d published", stored, acked.Load(), messages)
 	}
-	r.records = messages * c.batch
+	if !c.group {
+		r.records = messages * c.batch
+	}
 	r.report(b, len(payload))
-	b.ReportMetric(float64(c.batch), "records/msg")
+	b.ReportMetric(float64(r.records)/float64(messages), "records/msg")
+}
+
+// frame returns the body of a message carrying n records: the payload itself when n is 1,
+// else the records one after the other, each preceded by its length.
+func frame(payload []byte, n int) []byte {
+	if n == 1 {
+		return payload
+	}
+	var body []byte
+	for range n {
+		body = binary.AppendUvarint(body, uint64(len(payload)))
+		body = append(body, payload...)
+	}
+	return body
+}
+
+// message returns a message with a Nats-Msg-Id, as every publish of the cluster will carry.
+func message(subject, id string, body []byte) *nats.Msg {
+	m := nats.NewMsg(subject)
+	m.Header.Set(js.MsgIDHeader, id)
+	m.Data = body
+	return m
+}
+
+// publishGroup has 64 writers submit b.N records one at a time, each waiting for its own
+// acknowledgement as an HTTP client does; writer w's records belong to partition w%streams.
+// Each partition's owner takes the first record waiting, waits for a free slot of c.window
+// messages in flight, gathers the records that arrived meanwhile (at most c.batch) into one
+// message and publishes it; every record of the message is acknowledged by its PubAck. It
+// is the WAL's group commit with the PubAck in place of the fdatasync. Latency is per record.
+func publishGroup(b *testing.B, conns []js.JetStream, c config, payload []byte, runID int, subject func(w int) string, acked *atomic.Int64) run {
+	type flight struct {
+		f    js.PubAckFuture
+		reqs []chan error
+	}
+	queues := make([]chan chan error, c.streams)
+	var owners sync.WaitGroup
+	records := 0
+	var mu sync.Mutex
+	for p := range queues {
+		queues[p] = make(chan chan error, writers)
+		slots := make(chan struct{}, c.window)
+		flights := make(chan flight, c.window)
+		owners.Go(func() {
+			for fl := range flights {
+				var err error
+				select {
+				case <-fl.f.Ok():
+					acked.Add(1)
+					mu.Lock()
+					records += len(fl.reqs)
+					mu.Unlock()
+				case err = <-fl.f.Err():
+				}
+				<-slots
+				for _, done := range fl.reqs {
+					done <- err
+				}
+			}
+		})
+		owners.Go(func() {
+			defer close(flights)
+			for seq := 0; ; seq++ {
+				first, ok := <-queues[p]
+				if !ok {
+					return
+				}
+				slots <- struct{}{}
+				reqs := []chan error{first}
+			gather:
+				for len(reqs) < c.batch {
+					select {
+					case done, ok := <-queues[p]:
+						if !ok {
+							break gather
+						}
+						reqs = append(reqs, done)
+					default:
+						break gather
+					}
+				}
+				m := message(subject(p), fmt.Sprintf("r%d-p%d-m%d", runID, p, seq), frame(payload, len(reqs)))
+				f, err := conns[p%len(conns)].PublishMsgAsync(m)
+				if err != nil {
+					<-slots
+					for _, done := range reqs {
+						done <- fmt.Errorf("publish: %w", err)
+					}
+					continue
+				}
+				flights <- flight{f: f, reqs: reqs}
+			}
+		})
+	}
+	r := drive(b, b.N, func(w, _ int, lat *[]time.Duration) error {
+		t := time.Now()
+		done := make(chan error, 1)
+		queues[w%c.streams] <- done
+		if err := <-done; err != nil {
+			return err
+		}
+		*lat = append(*lat, time.Since(t))
+		return nil
+	}, func() []time.Duration {
+		for _, q := range queues {
+			close(q)
+		}
+		owners.Wait()
+		return nil
+	})
+	r.records = records
+	return r
 }
 
 // publishAsync publishes messages from 64 publishers, each keeping up to window acks in
