@@ -78,12 +78,13 @@ func matrix(b *testing.B, set string) []config {
 	case "key":
 		// R1 against R3 with one message per record, then R3 with the records of a
 		// partition gathered into one message (one or four messages in flight per partition)
-		// over 1, 8 and 64 partitions, and the gathered R3 without sync_interval always.
+		// over 1, 3, 8 and 64 partitions, and the gathered R3 without sync_interval always.
 		return []config{
 			{sync: "always", replicas: 1, streams: 1, window: 1, batch: 1},
 			{sync: "always", replicas: 3, streams: 1, window: 1, batch: 1},
 			{sync: "always", replicas: 3, streams: 1, window: 1, batch: 64, group: true},
 			{sync: "always", replicas: 3, streams: 1, window: 4, batch: 64, group: true},
+			{sync: "always", replicas: 3, streams: 3, window: 1, batch: 64, group: true},
 			{sync: "always", replicas: 3, streams: 8, window: 1, batch: 64, group: true},
 			{sync: "always", replicas: 3, streams: 64, window: 1, batch: 64, group: true},
 			{sync: "default", replicas: 3, streams: 1, window: 1, batch: 64, group: true},
