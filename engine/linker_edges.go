@@ -340,6 +340,7 @@ func (l *linker) linkQueued() bool {
 			}
 		}
 		l.mu.Unlock()
+		l.edgeCost.note(time.Since(began), n)
 		l.pace(began, l.edgeLag, l.hurryEdges)
 	}
 }
