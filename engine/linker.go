@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,11 +72,26 @@ type linker struct {
 }
 
 // workCost is a lane's recent cost of one unit of work: a moving average over its slices,
-// each weighing an eighth.
-type workCost struct{ ns atomic.Int64 }
+// each weighing an eighth. The cost is the lane's CPU time where the thread's clock can be
+// read (threadCPU), else wall time, which on a loaded machine counts the waits too.
+type workCost struct {
+	ns                 atomic.Int64
+	began, beganThread time.Duration // readings at the start of the slice
+	cpu                bool
+}
 
-// note records a slice of n units that took d.
-func (c *workCost) note(d time.Duration, n int) {
+// start marks the start of a slice; the lane's goroutine must be locked to its thread.
+func (c *workCost) start() {
+	c.began = time.Duration(time.Now().UnixNano())
+	c.beganThread, c.cpu = threadCPU()
+}
+
+// note records a slice of n units begun at the last start.
+func (c *workCost) note(n int) {
+	d := time.Duration(time.Now().UnixNano()) - c.began
+	if now, ok := threadCPU(); ok && c.cpu {
+		d = now - c.beganThread
+	}
 	if n <= 0 {
 		return
 	}
@@ -164,6 +180,8 @@ func (l *linker) stop() {
 //     under its id lock, st.cp shared around its WAL append, st.mu exclusive to apply).
 func (l *linker) run() {
 	defer l.wg.Done()
+	runtime.LockOSThread() // the lane's CPU time is its thread's (workCost)
+	defer runtime.UnlockOSThread()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {

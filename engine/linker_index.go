@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"runtime"
 	"time"
 
 	"github.com/engram-go/engram/engine/index"
@@ -10,6 +11,8 @@ import (
 // hnswStartRows rows; below that the exact scan is cheaper than keeping an index.
 func (l *linker) runIndex() {
 	defer l.wg.Done()
+	runtime.LockOSThread() // the lane's CPU time is its thread's (workCost)
+	defer runtime.UnlockOSThread()
 	for {
 		select {
 		case <-l.quit:
@@ -27,6 +30,7 @@ func (l *linker) runIndex() {
 func (l *linker) indexPending() {
 	st := l.st
 	began, inserted := time.Now(), 0
+	l.indexCost.start()
 	defer l.pokeEdges() // edges of rows past the watermark wait for it to move
 	for {
 		select {
@@ -57,10 +61,11 @@ func (l *linker) indexPending() {
 		l.indexed = next + 1
 		l.mu.Unlock()
 		if inserted++; inserted == indexSlice {
-			l.indexCost.note(time.Since(began), inserted)
+			l.indexCost.note(inserted)
 			l.pokeEdges()
 			l.pace(began, l.indexLag, l.hurryIndex)
 			began, inserted = time.Now(), 0
+			l.indexCost.start()
 		}
 	}
 }
