@@ -73,25 +73,29 @@ type linker struct {
 
 // workCost is a lane's recent cost of one unit of work: a moving average over its slices,
 // each weighing an eighth. The cost is the lane's CPU time where the thread's clock can be
-// read (threadCPU), else wall time, which on a loaded machine counts the waits too.
+// read (threadCPU), else wall time, which on a loaded machine counts the waits too. Only
+// the lane's own goroutine calls start and note.
 type workCost struct {
 	ns                 atomic.Int64
 	began, beganThread time.Duration // readings at the start of the slice
 	cpu                bool
 }
 
-// start marks the start of a slice; the lane's goroutine must be locked to its thread.
+// start marks the start of a slice and keeps the goroutine on its thread until note, so
+// that the thread's CPU clock is the slice's. Every start is followed by one note.
 func (c *workCost) start() {
+	runtime.LockOSThread()
 	c.began = time.Duration(time.Now().UnixNano())
 	c.beganThread, c.cpu = threadCPU()
 }
 
-// note records a slice of n units begun at the last start.
+// note ends the slice begun at the last start and records it as n units of work.
 func (c *workCost) note(n int) {
 	d := time.Duration(time.Now().UnixNano()) - c.began
 	if now, ok := threadCPU(); ok && c.cpu {
 		d = now - c.beganThread
 	}
+	runtime.UnlockOSThread()
 	if n <= 0 {
 		return
 	}
@@ -99,7 +103,7 @@ func (c *workCost) note(n int) {
 	if old := c.ns.Load(); old > 0 {
 		per = old + (per-old)/8
 	}
-	c.ns.Store(per) // one writer per lane: the lane's own goroutine
+	c.ns.Store(per)
 }
 
 // of is the time n units take at the recent cost.
@@ -180,8 +184,6 @@ func (l *linker) stop() {
 //     under its id lock, st.cp shared around its WAL append, st.mu exclusive to apply).
 func (l *linker) run() {
 	defer l.wg.Done()
-	runtime.LockOSThread() // the lane's CPU time is its thread's (workCost)
-	defer runtime.UnlockOSThread()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"runtime"
 	"time"
 
 	"github.com/engram-go/engram/engine/index"
@@ -11,8 +10,6 @@ import (
 // hnswStartRows rows; below that the exact scan is cheaper than keeping an index.
 func (l *linker) runIndex() {
 	defer l.wg.Done()
-	runtime.LockOSThread() // the lane's CPU time is its thread's (workCost)
-	defer runtime.UnlockOSThread()
 	for {
 		select {
 		case <-l.quit:
@@ -31,7 +28,8 @@ func (l *linker) indexPending() {
 	st := l.st
 	began, inserted := time.Now(), 0
 	l.indexCost.start()
-	defer l.pokeEdges() // edges of rows past the watermark wait for it to move
+	defer func() { l.indexCost.note(inserted) }() // the last slice, however it ends
+	defer l.pokeEdges()                           // edges of rows past the watermark wait for it to move
 	for {
 		select {
 		case <-l.quit:
