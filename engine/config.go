@@ -87,7 +87,13 @@ type Config struct {
 	Embedding      embed.Config
 	SpaceEmbedding map[string]embed.Config
 	Consolidation  ConsolidationConfig
-	Logger         *slog.Logger
+	// BackgroundMaxShare bounds the part of the CPUs the background lanes (association
+	// edges, vector index inserts) of all spaces may use while requests flow, reached when
+	// a lane's lag is half its bound (pacing.go). Zero means DefaultBackgroundMaxShare;
+	// otherwise it must lie in [BackgroundBaseShare, 1], and BackgroundBaseShare keeps the
+	// share fixed whatever the lag.
+	BackgroundMaxShare float64
+	Logger             *slog.Logger
 	// Now is the clock; nil means time.Now. Tests use it to age memories.
 	Now func() time.Time
 }
@@ -115,6 +121,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Consolidation.MinAge < 0 {
 		c.Consolidation.MinAge = 0
+	}
+	if c.BackgroundMaxShare == 0 {
+		c.BackgroundMaxShare = DefaultBackgroundMaxShare
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

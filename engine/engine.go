@@ -68,10 +68,13 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.DataRoot == "" {
 		return nil, fmt.Errorf("%w: data root is empty", ErrInvalidInput)
 	}
+	if s := cfg.BackgroundMaxShare; !(s >= BackgroundBaseShare && s <= 1) {
+		return nil, fmt.Errorf("%w: background max share must lie in [%g, 1], got %g", ErrInvalidInput, BackgroundBaseShare, s)
+	}
 	if err := os.MkdirAll(cfg.DataRoot, 0o755); err != nil {
 		return nil, fmt.Errorf("engine: create data root: %w", err)
 	}
-	e := &Engine{cfg: cfg, metrics: metrics.NewSet(), background: newBackgroundBudget(budgetCPUs()), deleting: map[string]chan struct{}{},
+	e := &Engine{cfg: cfg, metrics: metrics.NewSet(), background: newBackgroundBudget(budgetCPUs(), cfg.BackgroundMaxShare), deleting: map[string]chan struct{}{},
 		commits: wal.NewCommitter()}
 	e.registryWait = e.metrics.NewHistogram("engram_registry_lock_wait_seconds")
 	e.walSync = e.metrics.NewHistogram("engram_wal_fsync_seconds")

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,7 +66,48 @@ type linker struct {
 	// Production never sets it; a test installs a function that blocks, to build a
 	// backlog of rows the index has not taken. An unset hook costs one atomic load.
 	beforeInsert atomic.Pointer[func()]
+	// indexCost and edgeCost are the lanes' recent cost of one row indexed and of one job
+	// linked, to state their lags in seconds of work.
+	indexCost, edgeCost workCost
 }
+
+// workCost is a lane's recent cost of one unit of work: a moving average over its slices,
+// each weighing an eighth. The cost is the lane's CPU time where the thread's clock can be
+// read (threadCPU), else wall time, which on a loaded machine counts the waits too. Only
+// the lane's own goroutine calls start and note.
+type workCost struct {
+	ns                 atomic.Int64
+	began, beganThread time.Duration // readings at the start of the slice
+	cpu                bool
+}
+
+// start marks the start of a slice and keeps the goroutine on its thread until note, so
+// that the thread's CPU clock is the slice's. Every start is followed by one note.
+func (c *workCost) start() {
+	runtime.LockOSThread()
+	c.began = time.Duration(time.Now().UnixNano())
+	c.beganThread, c.cpu = threadCPU()
+}
+
+// note ends the slice begun at the last start and records it as n units of work.
+func (c *workCost) note(n int) {
+	d := time.Duration(time.Now().UnixNano()) - c.began
+	if now, ok := threadCPU(); ok && c.cpu {
+		d = now - c.beganThread
+	}
+	runtime.UnlockOSThread()
+	if n <= 0 {
+		return
+	}
+	per := int64(d) / int64(n)
+	if old := c.ns.Load(); old > 0 {
+		per = old + (per-old)/8
+	}
+	c.ns.Store(per)
+}
+
+// of is the time n units take at the recent cost.
+func (c *workCost) of(n int) time.Duration { return time.Duration(c.ns.Load() * int64(n)) }
 
 func (l *linker) start(st *state) {
 	l.st = st
@@ -174,14 +216,14 @@ func (l *linker) rest(d time.Duration, hurry <-chan struct{}) bool {
 }
 
 // pace charges the budgeted part of the lane's work since began to the engine's background
-// budget, then rests while the budget has no room, as restFor allows for the lane's lag (a
-// fraction of its bound); it returns early when hurried or stopped.
+// budget, the less the larger the lane's lag (a fraction of its bound), then rests while the
+// budget has no room and requests flow; it returns early when hurried or stopped.
 func (l *linker) pace(began time.Time, lag func() float64, hurry <-chan struct{}) {
 	b := l.st.sp.e.background
 	now := time.Now()
-	b.charge(now.UnixNano(), time.Duration(float64(now.Sub(began))*budgeted(l.busy(), lag())))
+	b.charge(now.UnixNano(), now.Sub(began), b.budgeted(l.busy(), lag()))
 	for {
-		r := restFor(b.wait(time.Now().UnixNano()), l.busy(), lag())
+		r := restFor(b.wait(time.Now().UnixNano()), l.busy())
 		if r <= 0 || !l.rest(r, hurry) {
 			return
 		}

@@ -331,6 +331,7 @@ func (l *linker) linkQueued() bool {
 			return true
 		}
 		began := time.Now()
+		l.edgeCost.start()
 		l.process(batch, false)
 		l.mu.Lock()
 		l.q = l.q[n:]
@@ -340,6 +341,7 @@ func (l *linker) linkQueued() bool {
 			}
 		}
 		l.mu.Unlock()
+		l.edgeCost.note(n)
 		l.pace(began, l.edgeLag, l.hurryEdges)
 	}
 }

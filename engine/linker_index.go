@@ -27,7 +27,9 @@ func (l *linker) runIndex() {
 func (l *linker) indexPending() {
 	st := l.st
 	began, inserted := time.Now(), 0
-	defer l.pokeEdges() // edges of rows past the watermark wait for it to move
+	l.indexCost.start()
+	defer func() { l.indexCost.note(inserted) }() // the last slice, however it ends
+	defer l.pokeEdges()                           // edges of rows past the watermark wait for it to move
 	for {
 		select {
 		case <-l.quit:
@@ -57,9 +59,11 @@ func (l *linker) indexPending() {
 		l.indexed = next + 1
 		l.mu.Unlock()
 		if inserted++; inserted == indexSlice {
+			l.indexCost.note(inserted)
 			l.pokeEdges()
 			l.pace(began, l.indexLag, l.hurryIndex)
 			began, inserted = time.Now(), 0
+			l.indexCost.start()
 		}
 	}
 }
@@ -72,13 +76,17 @@ func indexLagRows(dim int) int {
 }
 
 // indexLag is the index lane's lag as a fraction of its bound: the rows it has yet to take
-// against indexLagRows, or the edges waiting (for it) against theirs, whichever is nearer.
+// against indexLagRows (none while the space is too small to be indexed), or the edges
+// waiting (for it) against theirs, whichever is nearer.
 func (l *linker) indexLag() float64 {
 	l.st.mu.RLock()
 	rows := len(l.st.byRow)
 	l.st.mu.RUnlock()
 	l.mu.Lock()
 	tail := rows - int(l.indexed)
+	if rows < hnswStartRows {
+		tail = 0 // no index yet: recall scans every row, as it should
+	}
 	queued := len(l.q)
 	l.mu.Unlock()
 	return max(float64(tail)/float64(indexLagRows(l.st.dim)), float64(queued)/maxLinkQueue)

@@ -8,19 +8,29 @@ import (
 
 // Background lanes (association edges, HNSW inserts) share the cores with requests. The
 // design keeps them off the synchronous path with a bounded lag. While requests are flowing,
-// the lanes of every open space draw on one budget of the engine, backgroundShare of the
-// machine's CPUs: a lane works in slices, charges each slice to the budget and rests until
-// the budget has room again, the less the closer its own lag gets to its bound. Once
-// requests stop, or a lag reaches its bound, a lane runs flat out and catches up. The budget
-// is the engine's, not each lane's, so a thousand busy spaces take no more of the machine in
-// the background than one.
+// the lanes of every open space draw on one budget of the engine: a lane works in slices,
+// charges each slice to the budget and rests until the budget has room again. The part of
+// the CPUs a lane may use grows with its lag: BackgroundBaseShare with no lag, rising
+// linearly to Config.BackgroundMaxShare at half the lag's bound and staying there. The
+// second half of the bound is headroom in which the lanes run at the maximum before the
+// edge queue reaches its bound and remembers are refused (ErrOverloaded), which is what
+// bounds the lag when even the maximum share cannot keep up; the lanes never take more
+// than the maximum share while requests flow. Once requests stop, a lane runs flat out and
+// catches up. The budget is the engine's, not each lane's, so a thousand busy spaces take
+// no more of the machine in the background than one.
 const (
 	// foregroundWindow: a remember or recall this recent means requests are flowing.
 	foregroundWindow = 100 * time.Millisecond
-	// backgroundShare is the part of the CPUs the lanes of all spaces together may use while
-	// requests flow and their lags are under half their bounds: a tenth of a core on two
-	// CPUs.
-	backgroundShare = 0.05
+	// BackgroundBaseShare is the part of the CPUs the lanes of all spaces together may use
+	// while requests flow and nothing lags: a tenth of a core on two CPUs.
+	BackgroundBaseShare = 0.05
+	// DefaultBackgroundMaxShare is the part of the CPUs the lanes may use while requests
+	// flow and a lag has reached half its bound, unless Config.BackgroundMaxShare says
+	// otherwise: one core of two, so requests keep at least the other.
+	DefaultBackgroundMaxShare = 0.5
+	// fullShareLag is the lag, as a fraction of its bound, at which the share reaches its
+	// maximum.
+	fullShareLag = 0.5
 	// maxRest caps one rest, so a lane notices a quiet foreground or a growing lag soon.
 	maxRest = 200 * time.Millisecond
 )
@@ -43,27 +53,37 @@ func (e *Engine) foregroundBusyAt(now int64) bool {
 }
 
 // backgroundBudget is the lanes' shared budget: a clock that every slice of lane work moves
-// forward by the time the budget takes to pay for it.
+// forward by the time the budget takes to pay for it at the base share.
 type backgroundBudget struct {
 	mu   sync.Mutex
 	free int64   // unix ns from which the budget has room for more work
-	rate float64 // CPU seconds of lane work per second
+	rate float64 // CPU seconds of lane work per second at the base share
+	// base and max are the shares of the CPUs the lanes may use with no lag and with a lag
+	// at fullShareLag of its bound.
+	base, max float64
 }
 
 // budgetCPUs is the number of CPUs the budget is a share of: the machine's, or fewer when
 // the scheduler was given fewer (a container's CPU limit).
 func budgetCPUs() int { return min(runtime.NumCPU(), runtime.GOMAXPROCS(0)) }
 
-func newBackgroundBudget(cpus int) *backgroundBudget {
-	return &backgroundBudget{rate: backgroundShare * float64(max(cpus, 1))}
+// newBackgroundBudget is the budget of cpus CPUs whose share may grow to maxShare (clamped
+// to [BackgroundBaseShare, 1]).
+func newBackgroundBudget(cpus int, maxShare float64) *backgroundBudget {
+	return &backgroundBudget{
+		rate: BackgroundBaseShare * float64(max(cpus, 1)),
+		base: BackgroundBaseShare,
+		max:  min(max(maxShare, BackgroundBaseShare), 1),
+	}
 }
 
-// charge records a slice of lane work of duration d that ended at now. Budget left unused
-// is not saved up beyond the slice itself: a lane that found nothing to do for a minute
-// does not get to run flat out for seconds afterwards.
-func (b *backgroundBudget) charge(now int64, d time.Duration) {
+// charge records a slice of lane work of duration d that ended at now, of which the budget
+// pays part (budgeted). Budget left unused is not saved up beyond the slice itself: a lane
+// that found nothing to do for a minute does not get to run flat out for seconds
+// afterwards.
+func (b *backgroundBudget) charge(now int64, d time.Duration, part float64) {
 	b.mu.Lock()
-	b.free = max(b.free, now-int64(d)) + int64(float64(d)/b.rate)
+	b.free = max(b.free, now-int64(d)) + int64(float64(d)*part/b.rate)
 	b.mu.Unlock()
 }
 
@@ -74,27 +94,31 @@ func (b *backgroundBudget) wait(now int64) time.Duration {
 	return time.Duration(max(b.free-now, 0))
 }
 
-// budgeted is the part of a lane's work the budget pays for and of the budget's wait the
-// lane rests, given whether requests are flowing and the lane's lag as a fraction of the
-// lag's bound: all of it while the lag is under half the bound, falling linearly to nothing
-// at the bound; nothing at all when no request is being served. Work the budget does not pay
-// for (a catch-up once requests stop, a lane at its bound) is not charged to it, or the
-// lanes would owe for it in the next burst.
-func budgeted(busy bool, lag float64) float64 {
-	switch {
-	case !busy || lag >= 1:
-		return 0
-	case lag > 0.5:
-		return (1 - lag) / 0.5
-	}
-	return 1
+// share is the part of the CPUs a lane whose lag is lag (a fraction of its bound) may use
+// while requests flow: the base share with no lag, growing linearly to the maximum at
+// fullShareLag, the maximum beyond.
+func (b *backgroundBudget) share(lag float64) float64 {
+	return b.base + (b.max-b.base)*min(max(lag, 0)/fullShareLag, 1)
 }
 
-// restFor is how long a lane rests when the budget has no room for wait: the budgeted part
-// of wait, at most maxRest at a time.
-func restFor(wait time.Duration, busy bool, lag float64) time.Duration {
-	if wait <= 0 {
+// budgeted is the part of a lane's work the budget pays for, given whether requests are
+// flowing and the lane's lag as a fraction of its bound: base/share(lag), so that a lane
+// alone on the budget uses share(lag) of the CPUs and the lanes together never more than
+// the maximum share; nothing at all when no request is being served. Work the budget does
+// not pay for (a catch-up once requests stop) is not charged to it, or the lanes would owe
+// for it in the next burst.
+func (b *backgroundBudget) budgeted(busy bool, lag float64) float64 {
+	if !busy {
 		return 0
 	}
-	return min(time.Duration(float64(wait)*budgeted(busy, lag)), maxRest)
+	return b.base / b.share(lag)
+}
+
+// restFor is how long a lane rests when the budget has no room for wait: all of it while
+// requests flow, at most maxRest at a time; none once they stop.
+func restFor(wait time.Duration, busy bool) time.Duration {
+	if wait <= 0 || !busy {
+		return 0
+	}
+	return min(wait, maxRest)
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -11,22 +12,17 @@ func TestRestFor(t *testing.T) {
 		name string
 		wait time.Duration
 		busy bool
-		lag  float64
 		want time.Duration
 	}{
-		{"idle foreground runs flat out", 90 * ms, false, 0.1, 0},
-		{"busy, small lag waits for the budget", 90 * ms, true, 0.1, 90 * ms},
-		{"busy, half the bound still waits fully", 90 * ms, true, 0.5, 90 * ms},
-		{"busy, three quarters waits half", 90 * ms, true, 0.75, 45 * ms},
-		{"busy, at the bound no rest", 90 * ms, true, 1, 0},
-		{"busy, past the bound no rest", 90 * ms, true, 3, 0},
-		{"budget has room", 0, true, 0, 0},
-		{"a long wait rests at most maxRest at a time", 9 * time.Second, true, 0, maxRest},
+		{"idle foreground runs flat out", 90 * ms, false, 0},
+		{"busy waits for the budget", 90 * ms, true, 90 * ms},
+		{"budget has room", 0, true, 0},
+		{"a long wait rests at most maxRest at a time", 9 * time.Second, true, maxRest},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := restFor(c.wait, c.busy, c.lag); got != c.want {
-				t.Fatalf("restFor(%v, %v, %v) = %v, want %v", c.wait, c.busy, c.lag, got, c.want)
+			if got := restFor(c.wait, c.busy); got != c.want {
+				t.Fatalf("restFor(%v, %v) = %v, want %v", c.wait, c.busy, got, c.want)
 			}
 		})
 	}
@@ -34,21 +30,109 @@ func TestRestFor(t *testing.T) {
 
 func TestBudgeted(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		busy bool
-		lag  float64
-		want float64
+		name     string
+		maxShare float64
+		busy     bool
+		lag      float64
+		want     float64
 	}{
-		{"catch-up is free", false, 0.1, 0},
-		{"busy, small lag pays in full", true, 0.1, 1},
-		{"busy, half the bound pays in full", true, 0.5, 1},
-		{"busy, three quarters pays half", true, 0.75, 0.5},
-		{"busy, at the bound is free", true, 1, 0},
-		{"busy, past the bound is free", true, 2, 0},
+		{"catch-up is free", 0.5, false, 0.1, 0},
+		{"catch-up at the bound is free", 0.5, false, 1, 0},
+		{"busy, no lag pays in full", 0.5, true, 0, 1},
+		{"busy, half the bound pays base/max", 0.5, true, 0.5, 0.1},
+		{"busy, past the bound still pays base/max", 0.5, true, 3, 0.1},
+		{"a fixed share pays in full at the bound", BackgroundBaseShare, true, 1, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := budgeted(c.busy, c.lag); got != c.want {
+			b := newBackgroundBudget(2, c.maxShare)
+			if got := b.budgeted(c.busy, c.lag); math.Abs(got-c.want) > 1e-9 {
 				t.Fatalf("budgeted(%v, %v) = %v, want %v", c.busy, c.lag, got, c.want)
+			}
+		})
+	}
+}
+
+// The controller: the share a lane may use follows its lag, up from the base share as the
+// lag grows to the configured maximum at half the bound, never past it, and back down as
+// the lag falls.
+func TestBackgroundShare(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		maxShare float64
+		lags     []float64
+		want     []float64
+	}{
+		{"lag growing: share grows to the bound", 0.5,
+			[]float64{0, 0.1, 0.25, 0.5, 0.75, 1, 4},
+			[]float64{0.05, 0.14, 0.275, 0.5, 0.5, 0.5, 0.5}},
+		{"lag shrinking: share falls to the base", 0.5,
+			[]float64{1, 0.4, 0.2, 0.05, 0},
+			[]float64{0.5, 0.41, 0.23, 0.095, 0.05}},
+		{"a higher bound", 1,
+			[]float64{0, 0.25, 0.5, 2},
+			[]float64{0.05, 0.525, 1, 1}},
+		{"the base share pins it", BackgroundBaseShare,
+			[]float64{0, 0.5, 1},
+			[]float64{0.05, 0.05, 0.05}},
+		{"a bound past all CPUs counts as all", 7, []float64{1}, []float64{1}},
+		{"a bound under the base counts as the base", 0.01, []float64{1}, []float64{0.05}},
+		{"a negative lag counts as none", 0.5, []float64{-1}, []float64{0.05}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := newBackgroundBudget(2, c.maxShare)
+			for i, lag := range c.lags {
+				if got := b.share(lag); math.Abs(got-c.want[i]) > 1e-9 {
+					t.Fatalf("share(%v) = %v, want %v", lag, got, c.want[i])
+				}
+			}
+		})
+	}
+}
+
+// A lane that works in slices, charges and rests as pace does, on a clock the test moves,
+// uses share(lag) of the CPUs while requests flow and all it can once they stop; two such
+// lanes together stay within the maximum share.
+func TestBackgroundBudgetUse(t *testing.T) {
+	const cpus = 2
+	slice := 10 * time.Millisecond
+	for _, c := range []struct {
+		name  string
+		lanes int
+		busy  bool
+		lag   float64
+		want  float64 // CPUs the lanes use together
+	}{
+		{"no lag: the base share", 1, true, 0, 0.05 * cpus},
+		{"a quarter of the bound: halfway up", 1, true, 0.25, 0.275 * cpus},
+		{"half the bound: the maximum", 1, true, 0.5, 0.5 * cpus},
+		{"at the bound: still the maximum", 1, true, 1, 0.5 * cpus},
+		{"two lanes at the bound share the maximum", 2, true, 1, 0.5 * cpus},
+		{"no requests: flat out", 2, false, 0, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := newBackgroundBudget(cpus, 0.5)
+			now := time.Unix(1000, 0).UnixNano()
+			start := now
+			var work time.Duration
+			// The lanes take turns on one core each: a round is one slice of each, in
+			// parallel, then the longest rest any of them needs.
+			for range 2000 {
+				now += int64(slice)
+				for range c.lanes {
+					b.charge(now, slice, b.budgeted(c.busy, c.lag))
+					work += slice
+				}
+				for {
+					r := restFor(b.wait(now), c.busy)
+					if r <= 0 {
+						break
+					}
+					now += int64(r)
+				}
+			}
+			used := float64(work) / float64(now-start)
+			if math.Abs(used-c.want) > 0.01*c.want {
+				t.Fatalf("lanes used %.3f CPUs, want %.3f", used, c.want)
 			}
 		})
 	}
@@ -83,9 +167,9 @@ func TestBackgroundBudget(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b := newBackgroundBudget(c.cpus)
+			b := newBackgroundBudget(c.cpus, DefaultBackgroundMaxShare)
 			for _, s := range c.slices {
-				b.charge(at(s.end), s.work)
+				b.charge(at(s.end), s.work, 1)
 			}
 			if got := b.wait(at(c.askAt)); got != c.want {
 				t.Fatalf("wait = %v, want %v", got, c.want)
@@ -109,10 +193,13 @@ func TestForegroundBusy(t *testing.T) {
 	}
 }
 
-// A lane charges the budget only for work done while requests flow and its lag is under
-// its bound, so a catch-up leaves nothing owed for the next burst.
+// A lane charges the budget only for work done while requests flow, so a catch-up leaves
+// nothing owed for the next burst; while they flow, even a lane at its lag bound is charged
+// (the maximum share is a bound on the CPU, not only a target).
 func TestPaceChargesOnlyBudgetedWork(t *testing.T) {
-	e := openTest(t, testConfig(t, t.TempDir()))
+	cfg := testConfig(t, t.TempDir())
+	cfg.BackgroundMaxShare = BackgroundBaseShare // a fixed share: every busy slice pays in full
+	e := openTest(t, cfg)
 	defer e.Close()
 	s := mustSpace(t, e, "pace")
 	var l *linker
@@ -122,18 +209,25 @@ func TestPaceChargesOnlyBudgetedWork(t *testing.T) {
 	owed := func() time.Duration { return e.background.wait(time.Now().UnixNano()) }
 
 	e.lastForeground.Store(0) // quiet: a second of catch-up is free
-	second(0.1)
+	second(1)
 	if w := owed(); w != 0 {
 		t.Fatalf("after a catch-up with no requests the lanes owe %v", w)
 	}
 	e.noteForeground()
-	second(1) // at its bound a lane runs flat out, free
-	if w := owed(); w != 0 {
-		t.Fatalf("after work at the lag bound the lanes owe %v", w)
-	}
 	hurried <- struct{}{} // the lane would rest; cut it short
-	second(0.1)
+	second(1)
 	if w := owed(); w <= 0 {
-		t.Fatal("a second of work while requests flow was not charged")
+		t.Fatal("a second of work at the lag bound while requests flow was not charged")
+	}
+}
+
+func TestOpenRejectsBackgroundMaxShare(t *testing.T) {
+	for _, share := range []float64{-0.5, 0.01, 1.5, math.NaN()} {
+		cfg := testConfig(t, t.TempDir())
+		cfg.BackgroundMaxShare = share
+		if e, err := Open(cfg); err == nil {
+			e.Close()
+			t.Fatalf("Open accepted a background max share of %v", share)
+		}
 	}
 }

@@ -300,6 +300,14 @@ func TestAutoLinkAheadOfBacklog(t *testing.T) {
 	if q := s.Stats().LinkQueue; q < 1000 {
 		t.Fatalf("link queue %d: the backlog is gone while the index lane was held", q)
 	}
+	// The backlog shows in rows, in seconds of work at the lanes' cost so far, and in the
+	// larger share the lanes get; the other space lags not at all.
+	if st := s.Stats(); st.IndexLag < 1000 || st.IndexLagWork <= 0 || st.LinkLagWork <= 0 || st.BackgroundShare <= BackgroundBaseShare {
+		t.Fatalf("backlog stats: index lag %d rows, %v of work; link lag %v of work; share %v", st.IndexLag, st.IndexLagWork, st.LinkLagWork, st.BackgroundShare)
+	}
+	if st := other.Stats(); st.IndexLag != 0 || st.IndexLagWork != 0 || st.LinkLagWork != 0 || st.BackgroundShare != BackgroundBaseShare {
+		t.Fatalf("other space: index lag %d rows, %v; link lag %v; share %v", st.IndexLag, st.IndexLagWork, st.LinkLagWork, st.BackgroundShare)
+	}
 	letGo()
 	held = false
 	waitForEdges(t, s)

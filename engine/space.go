@@ -277,9 +277,15 @@ type Stats struct {
 	LinkLag           time.Duration
 	IndexedRows       int // rows in the approximate vector index
 	IndexLag          int // rows not yet offered to the index (recall scans their codes)
-	Edges             int
-	Dimension         int
-	CreatedAt         time.Time
+	// IndexLagWork and LinkLagWork are the lanes' lags in time of work: the rows the index
+	// has yet to take and the jobs the edge lane has yet to link, at their recent cost.
+	IndexLagWork, LinkLagWork time.Duration
+	// BackgroundShare is the part of the CPUs the space's lanes may use while requests
+	// flow, as their lags stand (pacing.go).
+	BackgroundShare float64
+	Edges           int
+	Dimension       int
+	CreatedAt       time.Time
 }
 
 // Stats reports the space's figures. A closed space reports what it knew when it closed,

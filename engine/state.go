@@ -495,5 +495,8 @@ func (st *state) fillStats(out *Stats) {
 	out.WALBytes = ws.Bytes
 	out.WALSegments = ws.Segments
 	out.LinkQueue, out.LinkLag = st.link.lag()
+	out.IndexLagWork = st.link.indexCost.of(out.IndexLag)
+	out.LinkLagWork = st.link.edgeCost.of(out.LinkQueue)
+	out.BackgroundShare = st.sp.e.background.share(max(st.link.indexLag(), st.link.edgeLag()))
 	out.IndexedRows = st.hnsw.Len()
 }

@@ -35,7 +35,7 @@ type Component struct {
 var IntrospectMetrics = []string{
 	"memories", "memories_episodic", "memories_semantic", "memories_procedural", "consolidated_episodes",
 	"tier_hot", "tier_warm", "tier_cold", "pressure", "edges", "indexed_rows", "index_lag_rows",
-	"link_queue", "link_lag_ms", "wal_lag_ms", "wal_bytes", "wal_segments",
+	"index_lag_work_ms", "link_queue", "link_lag_ms", "link_lag_work_ms", "background_share", "wal_lag_ms", "wal_bytes", "wal_segments",
 	"recall_rate", "storage_rate", "consolidation_rate", "avg_confidence", "avg_retention",
 }
 
@@ -66,7 +66,9 @@ func Introspect(eng *engine.Engine, sp *engine.Space, id string, want []string) 
 		"tier_hot":              float64(st.Hot), "tier_warm": float64(st.Warm), "tier_cold": float64(st.Cold),
 		"pressure": st.Pressure, "edges": float64(st.Edges), "indexed_rows": float64(st.IndexedRows),
 		"index_lag_rows": float64(st.IndexLag), "link_queue": float64(st.LinkQueue),
-		"link_lag_ms": ms(st.LinkLag), "wal_lag_ms": ms(st.WALLag), "wal_bytes": float64(st.WALBytes),
+		"index_lag_work_ms": ms(st.IndexLagWork), "link_lag_work_ms": ms(st.LinkLagWork),
+		"background_share": st.BackgroundShare,
+		"link_lag_ms":      ms(st.LinkLag), "wal_lag_ms": ms(st.WALLag), "wal_bytes": float64(st.WALBytes),
 		"wal_segments": float64(st.WALSegments), "recall_rate": recallRate, "storage_rate": storageRate,
 		"consolidation_rate": st.ConsolidationRate, "avg_confidence": c.AvgConfidence, "avg_retention": c.AvgRetention,
 	}

@@ -72,6 +72,11 @@ type config struct {
 	limits   bool
 	limitDir string
 	decoder  string
+	// mixed mode
+	writers, readers int
+	restDuration     time.Duration
+	recallMode       string
+	maxShare         float64
 }
 
 func main() {
@@ -79,7 +84,12 @@ func main() {
 	flag.IntVar(&c.clients, "clients", 64, "concurrent keep-alive clients")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "how long each measurement runs")
 	flag.IntVar(&c.dim, "dim", 768, "embedding dimension")
-	flag.StringVar(&c.mode, "mode", "all", "remember | batch | recall | all (remember and batch against their ceilings, then recall)")
+	flag.StringVar(&c.mode, "mode", "all", "remember | batch | recall | all (remember and batch against their ceilings, then recall) | mixed (writers and readers together on one space, then recall at rest)")
+	flag.IntVar(&c.writers, "writers", 8, "mixed: clients posting batches of -batch fresh memories")
+	flag.IntVar(&c.readers, "readers", 4, "mixed: clients recalling by vector")
+	flag.DurationVar(&c.restDuration, "rest-duration", 10*time.Second, "mixed: how long the readers recall at rest, once the background lag has drained")
+	flag.StringVar(&c.recallMode, "recall-mode", "hybrid", "mixed: the readers' recall mode: similarity | spreading | hybrid")
+	flag.Float64Var(&c.maxShare, "background-max-share", engine.DefaultBackgroundMaxShare, "in-process server's [limits] background_max_share; 0.05 pins the background budget at its base share")
 	flag.StringVar(&c.addr, "addr", "", "host:port of a running server (default: start one in-process)")
 	flag.StringVar(&c.space, "space", "loadgen", "memory space to write and read")
 	flag.IntVar(&c.spaces, "spaces", 1, "spread the remember run's requests round-robin over this many spaces (<space>-0000, …; created before the runs)")
@@ -107,15 +117,18 @@ func run(c config) error {
 	// process too, so both sides of the ratio get the same scheduler.
 	fmt.Printf("GOMAXPROCS %d on %d CPUs\n", procs.Tune(), runtime.NumCPU())
 	switch c.mode {
-	case "remember", "batch", "recall", "all":
+	case "remember", "batch", "recall", "all", "mixed":
 	default:
-		return fmt.Errorf("-mode must be remember, batch, recall or all, got %q", c.mode)
+		return fmt.Errorf("-mode must be remember, batch, recall, all or mixed, got %q", c.mode)
 	}
 	if c.decoder != "fastjson" && c.decoder != "read-ahead" {
 		return fmt.Errorf("-ceiling-decoder must be fastjson or read-ahead, got %q", c.decoder)
 	}
 	if c.clients < 1 || c.dim < 1 || c.bodies < 1 || c.duration <= 0 || c.batch < 1 || c.rounds < 1 {
 		return errors.New("-clients, -dim, -bodies, -batch, -rounds and -duration must be positive")
+	}
+	if c.mode == "mixed" && (c.writers < 1 || c.readers < 1 || c.restDuration <= 0) {
+		return errors.New("-writers, -readers and -rest-duration must be positive")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	bodies := make([][]byte, c.bodies)
@@ -138,7 +151,8 @@ func run(c config) error {
 		eng, err = engine.Open(engine.Config{
 			DataRoot: root, AutoCreate: true, Logger: quiet,
 			MaxSpaces: max(10000, c.spaces+2), MaxOpenSpaces: max(256, c.spaces+2), // every space stays open
-			Defaults: engine.SpaceSettings{Dimension: c.dim, WALSync: c.walSync, HotCapacity: 50_000_000},
+			Defaults:           engine.SpaceSettings{Dimension: c.dim, WALSync: c.walSync, HotCapacity: 50_000_000},
+			BackgroundMaxShare: c.maxShare,
 		})
 		if err != nil {
 			return err
@@ -158,7 +172,10 @@ func run(c config) error {
 		}
 		defer srv.Stop(context.Background())
 		target = srv.Addr()
-		fmt.Printf("in-process engram on %s (data root %s, wal_sync=%s, dim=%d)\n", target, root, c.walSync, c.dim)
+		fmt.Printf("in-process engram on %s (data root %s, wal_sync=%s, dim=%d, background_max_share=%g)\n", target, root, c.walSync, c.dim, c.maxShare)
+	}
+	if c.mode == "mixed" {
+		return runMixed(target, c)
 	}
 
 	var lim machineLimits
@@ -623,6 +640,9 @@ func drive(addr string, c config, fill requestFn, wantStatus int, check func(bod
 						msg = fmt.Sprintf("status %d: %.200s", resp.StatusCode(), resp.Body())
 					}
 					firstErr.CompareAndSwap(nil, msg)
+					if err == nil {
+						time.Sleep(retryAfter(resp)) // an overloaded server asked for a pause
+					}
 				}
 			}
 			lats[w] = lat

@@ -181,6 +181,9 @@ func TestMetrics(t *testing.T) {
 		`engram_space_consolidation_rate{space="metered"}`,
 		`engram_space_tier_memories{space="metered",tier="hot"} 1`,
 		`engram_space_link_queue{space="metered"}`,
+		`engram_space_index_lag_work_seconds{space="metered"} 0`,
+		`engram_space_link_lag_work_seconds{space="metered"}`,
+		`engram_space_background_share{space="metered"} 0.05`, // no lag: the base share
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)

@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/engram-go/engram/engine"
+)
 
 // Config is the effective configuration of one server: every section of the TOML file.
 // Field tags are the TOML key names.
@@ -121,6 +125,9 @@ type Limits struct {
 	// MemoryLimitBytes is the Go runtime's soft memory limit: 0 derives it from the memory
 	// the process may use, -1 sets none (docs/configuration.md).
 	MemoryLimitBytes int64 `toml:"memory_limit_bytes"`
+	// BackgroundMaxShare bounds the part of the CPUs the background index and link
+	// maintenance may use while requests flow, reached as its lag grows (docs/operations.md).
+	BackgroundMaxShare float64 `toml:"background_max_share"`
 }
 
 // Log is the [log] section.
@@ -185,9 +192,10 @@ func Default(dataRoot string) Config {
 		},
 		Security: Security{Auth: DefaultAuth, KeysFile: DefaultKeysFile},
 		Limits: Limits{
-			MaxBodyBytes:    DefaultMaxBodyBytes,
-			MaxContentBytes: DefaultMaxContentBytes,
-			MaxBatchItems:   DefaultMaxBatchItems,
+			MaxBodyBytes:       DefaultMaxBodyBytes,
+			MaxContentBytes:    DefaultMaxContentBytes,
+			MaxBatchItems:      DefaultMaxBatchItems,
+			BackgroundMaxShare: engine.DefaultBackgroundMaxShare,
 		},
 		Log: Log{Level: DefaultLogLevel},
 	}

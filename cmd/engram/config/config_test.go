@@ -172,6 +172,7 @@ keys_file = "/etc/engram/keys.json"
 max_body_bytes = 1000
 max_content_bytes = 500
 max_batch_items = 7
+background_max_share = 0.25
 
 [log]
 level = "debug"
@@ -194,7 +195,7 @@ func everyKeyConfig(file string) Config {
 			Dimensions: 384, APIKeyEnv: "EMBEDDING_KEY", BatchSize: 16, Timeout: Duration(5 * time.Second), Concurrency: 2},
 		Consolidation: Consolidation{Enabled: false, Interval: Duration(90 * time.Second), MinAge: Duration(150 * time.Minute)},
 		Security:      Security{Auth: "api_key", KeysFile: "/etc/engram/keys.json"},
-		Limits:        Limits{MaxBodyBytes: 1000, MaxContentBytes: 500, MaxBatchItems: 7},
+		Limits:        Limits{MaxBodyBytes: 1000, MaxContentBytes: 500, MaxBatchItems: 7, BackgroundMaxShare: 0.25},
 		Log:           Log{Level: "debug"},
 		File:          file,
 		PIDPath:       "/srv/engram/engram.pid",
@@ -503,6 +504,10 @@ func TestBadFiles(t *testing.T) {
 			ErrInvalidValue, 4, []string{"spaces.prod.http_listen", "server.http_listen"}},
 		{"content over the engine limit", "[limits]\nmax_content_bytes = 200000\n", ErrInvalidValue, 2,
 			[]string{"limits.max_content_bytes", "102400"}},
+		{"background share over every CPU", "[limits]\nbackground_max_share = 1.5\n", ErrInvalidValue, 2,
+			[]string{"limits.background_max_share", "1.5"}},
+		{"background share under the base", "[limits]\nbackground_max_share = 0.01\n", ErrInvalidValue, 2,
+			[]string{"limits.background_max_share", "0.05"}},
 		{"dimension out of range", "[embedding]\ndimension = 0\n", ErrInvalidValue, 2, []string{"embedding.dimension"}},
 		{"tilde of another user", "[persistence]\ndata_root = \"~bob/engram\"\n", ErrInvalidValue, 2,
 			[]string{"persistence.data_root", "~bob"}},
@@ -688,6 +693,9 @@ func TestEngineConfigMapping(t *testing.T) {
 	}
 	if ec.Consolidation.Enabled || ec.Consolidation.Interval != 90*time.Second || ec.Consolidation.MinAge != 150*time.Minute {
 		t.Fatalf("consolidation = %+v", ec.Consolidation)
+	}
+	if ec.BackgroundMaxShare != 0.25 {
+		t.Fatalf("background max share = %v", ec.BackgroundMaxShare)
 	}
 	fo := c.FrontendOptions()
 	if fo.HTTPListen != "127.0.0.1:8001" || fo.GRPCListen != "127.0.0.1:8002" || fo.MaxBodyBytes != 1000 ||

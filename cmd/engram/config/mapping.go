@@ -37,6 +37,7 @@ func (c Config) EngineConfig() engine.Config {
 			Interval: c.Consolidation.Interval.Std(),
 			MinAge:   c.Consolidation.MinAge.Std(),
 		},
+		BackgroundMaxShare: c.Limits.BackgroundMaxShare,
 	}
 }
 

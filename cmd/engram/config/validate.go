@@ -168,6 +168,9 @@ func validate(c *Config) []problem {
 	if c.Limits.MemoryLimitBytes < -1 {
 		add("limits.memory_limit_bytes", "must be a number of bytes, 0 (derived) or -1 (none), got %d", c.Limits.MemoryLimitBytes)
 	}
+	if s := c.Limits.BackgroundMaxShare; !(s >= engine.BackgroundBaseShare && s <= 1) {
+		add("limits.background_max_share", "must lie between %g (the base share) and 1 (every CPU), got %g", engine.BackgroundBaseShare, s)
+	}
 
 	// [log]
 	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
