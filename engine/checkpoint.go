@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -87,6 +88,7 @@ type checkpointRun struct {
 	newCold     *segment
 	opened      []*segment // closed again if the checkpoint fails
 	edges       []tier.EdgeRecord
+	rowGraph    tier.RowGraph
 	keepBits    []keptSegment
 	next        tier.Manifest
 }
@@ -252,6 +254,12 @@ func (r *checkpointRun) snapshotEdges() {
 	st := r.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
+	for _, sg := range r.segs {
+		if !slices.Contains(r.compacted, sg) {
+			r.keepBits = append(r.keepBits, keptSegment{sg, cloneBitmap(sg.deleted)})
+		}
+	}
+	load := r.loadRows(len(st.byRow))
 	for row, lm := range st.byRow {
 		if lm == nil {
 			continue
@@ -259,14 +267,61 @@ func (r *checkpointRun) snapshotEdges() {
 		for _, e := range st.graph.Neighbors(uint32(row)) {
 			if e.To > uint32(row) && st.aliveLocked(e.To) {
 				r.edges = append(r.edges, tier.EdgeRecord{From: lm.m.ID, To: st.byRow[e.To].m.ID, Weight: e.Weight, Kind: uint8(e.Kind)})
+				if a, b := load[row], load[e.To]; a != noLoadRow && b != noLoadRow {
+					r.rowGraph.Edges = append(r.rowGraph.Edges, tier.RowEdge{A: min(a, b), B: max(a, b), Weight: e.Weight, Kind: uint8(e.Kind)})
+				}
 			}
 		}
 	}
-	for _, sg := range r.segs {
-		if !slices.Contains(r.compacted, sg) {
-			r.keepBits = append(r.keepBits, keptSegment{sg, cloneBitmap(sg.deleted)})
+	slices.SortFunc(r.rowGraph.Edges, func(x, y tier.RowEdge) int {
+		if x.A != y.A {
+			return cmp.Compare(x.A, y.A)
+		}
+		return cmp.Compare(x.B, y.B)
+	})
+}
+
+// noLoadRow marks a row that the checkpoint does not hold.
+const noLoadRow = ^uint32(0)
+
+// loadRows numbers the memories of the checkpoint in the order loadCheckpoint will give
+// them rows (the manifest's segments in order, each one's entries not in its deletion
+// bitmap, then the hot snapshot) and returns, by current row, the row each will get. It
+// sets the row graph's row count and id sum. Caller holds st.mu shared, after the hot
+// snapshot is sorted and the kept bitmaps are copied.
+func (r *checkpointRun) loadRows(rows int) []uint32 {
+	load := make([]uint32, rows)
+	for i := range load {
+		load[i] = noLoadRow
+	}
+	ids := tier.NewIDSum()
+	next := uint32(0)
+	add := func(row uint32, id string) {
+		if int(row) < len(load) {
+			load[row] = next
+		}
+		ids.Add(id)
+		next++
+	}
+	for _, k := range r.keepBits {
+		for i := 0; i < k.sg.s.Len(); i++ {
+			if !k.bits.Has(i) {
+				add(k.sg.rows[i], k.sg.s.ID(i))
+			}
 		}
 	}
+	for _, sg := range []*segment{r.newCold, r.newWarm} {
+		if sg != nil {
+			for i, row := range sg.rows {
+				add(row, sg.s.ID(i))
+			}
+		}
+	}
+	for _, it := range r.hot {
+		add(it.row, it.rec.ID)
+	}
+	r.rowGraph.LSN, r.rowGraph.Rows, r.rowGraph.IDSum = r.next.CheckpointLSN, uint64(next), ids.Sum()
+	return load
 }
 
 // writeEdgesAndManifest writes the edges file and the bitmaps, then the manifest naming
@@ -274,6 +329,10 @@ func (r *checkpointRun) snapshotEdges() {
 func (r *checkpointRun) writeEdgesAndManifest() error {
 	r.next.Edges = "hot/" + r.tag + ".edges"
 	if err := tier.WriteEdges(filepath.Join(r.dir, r.next.Edges), r.edges); err != nil {
+		return err
+	}
+	r.next.Graph = "hot/" + r.tag + ".graph"
+	if err := tier.WriteRowGraph(filepath.Join(r.dir, r.next.Graph), r.rowGraph); err != nil {
 		return err
 	}
 	for _, k := range r.keepBits {
@@ -349,7 +408,7 @@ func (r *checkpointRun) dropCovered() error {
 	if err := st.log.TruncateBefore(r.next.CheckpointLSN + 1); err != nil && !errors.Is(err, wal.ErrClosed) {
 		return fmt.Errorf("engine: space %q: checkpoint: %w", st.sp.id, err)
 	}
-	keep := map[string]bool{r.next.Hot: true, r.next.Edges: true}
+	keep := map[string]bool{r.next.Hot: true, r.next.Edges: true, r.next.Graph: true}
 	for _, ref := range r.next.Segments {
 		keep[ref.Name] = true
 		if ref.Deleted != "" {

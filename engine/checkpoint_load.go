@@ -102,8 +102,10 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 			hot.Close()
 		}
 	}
-	if m.Edges != "" {
-		keep[m.Edges] = true
+	for _, name := range []string{m.Edges, m.Graph} {
+		keep[name] = name != ""
+	}
+	if m.Edges != "" && !st.loadRowGraph(m) {
 		edges, err := tier.ReadEdges(filepath.Join(dir, m.Edges))
 		if err != nil {
 			setAside(m.Edges, 0, err)
@@ -128,6 +130,49 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 	}
 	st.removeUnlisted(keep)
 	return m.CheckpointLSN, loaded, corrupted, nil
+}
+
+// loadRowGraph restores the graph from the checkpoint's row graph file when it belongs to
+// this checkpoint and to exactly the rows loaded from it (same count, same ids in the same
+// order). Otherwise — no file, damage, another format version, a mismatch — it logs why
+// and reports false, and the graph is built from the edges file instead. Caller is
+// loadCheckpoint, after every memory of the checkpoint has its row.
+func (st *state) loadRowGraph(m tier.Manifest) bool {
+	if m.Graph == "" || st.sp.e.cfg.rebuildDerived {
+		return false
+	}
+	rebuild := func(reason string, args ...any) bool {
+		st.sp.e.cfg.Logger.Warn("derived file unusable; rebuilding the graph from the edges file",
+			append([]any{"space", st.sp.id, "file", m.Graph, "reason", reason}, args...)...)
+		return false
+	}
+	g, err := tier.ReadRowGraph(filepath.Join(st.sp.dir, m.Graph))
+	if err != nil {
+		return rebuild("unreadable", "err", err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if g.LSN != m.CheckpointLSN || g.Rows != uint64(len(st.byRow)) {
+		return rebuild("written for another checkpoint", "lsn", g.LSN, "rows", g.Rows, "loaded", len(st.byRow))
+	}
+	ids := tier.NewIDSum()
+	for _, lm := range st.byRow {
+		if lm == nil {
+			return rebuild("a memory of the checkpoint was not loaded")
+		}
+		ids.Add(lm.m.ID)
+	}
+	if ids.Sum() != g.IDSum {
+		return rebuild("the loaded memories differ from the ones it was written for")
+	}
+	err = st.graph.Load(len(g.Edges), func(i int) (uint32, uint32, float32, graph.EdgeKind) {
+		e := g.Edges[i]
+		return e.A, e.B, e.Weight, graph.EdgeKind(e.Kind)
+	})
+	if err != nil {
+		return rebuild("invalid edges", "err", err)
+	}
+	return true
 }
 
 // applyStored inserts a memory restored from a checkpoint: vec is already normalised and

@@ -36,6 +36,10 @@ type Manifest struct {
 	Hot string `json:"hot,omitempty"`
 	// Edges is the association graph's edges file, or "" when there is none.
 	Edges string `json:"edges,omitempty"`
+	// Graph is the row graph file (docs/formats/rowgraph.md), derived from the edges file
+	// and the listed memories, or "" when there is none. Readers that do not know it
+	// ignore it and load the edges file.
+	Graph string `json:"graph,omitempty"`
 }
 
 // SegmentRef is one live warm or cold segment.
@@ -165,7 +169,7 @@ func (m Manifest) check() error {
 			}
 		}
 	}
-	for _, f := range []struct{ what, n string }{{"hot snapshot", m.Hot}, {"edges file", m.Edges}} {
+	for _, f := range []struct{ what, n string }{{"hot snapshot", m.Hot}, {"edges file", m.Edges}, {"row graph", m.Graph}} {
 		if f.n != "" {
 			if err := name(f.what, f.n); err != nil {
 				return err

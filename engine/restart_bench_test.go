@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"context"
+	"math/rand"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// restartMemories is the size of BenchmarkRestart's space: ENGRAM_BENCH_RESTART_MEMORIES,
+// or a size that keeps `make test` (every benchmark once) cheap.
+func restartMemories(b *testing.B) int {
+	if v := os.Getenv("ENGRAM_BENCH_RESTART_MEMORIES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("ENGRAM_BENCH_RESTART_MEMORIES=%q: want a positive integer", v)
+		}
+		return n
+	}
+	return 20000
+}
+
+// BenchmarkRestart opens a checkpointed space of linked memories, written at engine level,
+// alternately from its derived files and by rebuilding what they hold from the memories
+// (the path before derived files, and the one a damaged file takes), and reports both
+// rates in memories of history per second and their ratio, measured in the same run.
+func BenchmarkRestart(b *testing.B) {
+	n := restartMemories(b)
+	root := b.TempDir()
+	cfg := testConfig(b, root)
+	cfg.Defaults = SpaceSettings{Dimension: 16, WALSync: "never", HotCapacity: n, WarmCapacity: 10 * n, ColdCapacity: 100 * n}
+	cfg.EmbeddingProvider = "none"
+	e := openTest(b, cfg)
+	s := mustSpace(b, e, "bench")
+	ctx := context.Background()
+	r := rand.New(rand.NewSource(4))
+	for done := 0; done < n; done += 1000 {
+		batch := make([]Memory, min(1000, n-done))
+		for i := range batch {
+			batch[i] = Memory{Content: benchSentence(r), Confidence: 0.5, Embedding: zeroPadded(16, r.Float32(), r.Float32(), r.Float32(), 1)}
+		}
+		_, errs := s.RememberBatch(ctx, batch, RememberOptions{})
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for s.Stats().LinkQueue > 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	checkpointNow(b, s)
+	edges := s.Stats().Edges
+	if err := e.Close(); err != nil {
+		b.Fatal(err)
+	}
+	var took [2]time.Duration // [0] derived files, [1] rebuilt
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for path, rebuild := range []bool{false, true} {
+			c := cfg
+			c.rebuildDerived = rebuild
+			start := time.Now()
+			e := openTest(b, c)
+			took[path] += time.Since(start)
+			b.StopTimer()
+			if got := mustSpace(b, e, "bench").Stats(); got.Memories != n || got.Edges != edges {
+				b.Fatalf("rebuild=%v: opened %d memories and %d edges, want %d and %d", rebuild, got.Memories, got.Edges, n, edges)
+			}
+			if err := e.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+	}
+	derived := float64(b.N) * float64(n) / took[0].Seconds()
+	rebuilt := float64(b.N) * float64(n) / took[1].Seconds()
+	b.ReportMetric(derived, "memories/s")
+	b.ReportMetric(rebuilt, "rebuilt-memories/s")
+	b.ReportMetric(derived/rebuilt, "x-rebuild")
+}
