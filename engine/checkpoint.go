@@ -22,7 +22,8 @@ const hotSnapshotKind = tier.KindWarm
 // LSN can be dropped: least recently activated hot memories past the hot capacity are
 // sealed into a warm segment, warm segments past the warm capacity are compacted into a
 // cold one, the remaining hot memories go into a hot snapshot, the graph into an edges
-// file, deletions into bitmaps, and a new manifest names them all.
+// file and a row graph (derived: the same edges by the rows loading will give the
+// memories), deletions into bitmaps, and a new manifest names them all.
 //
 // What writers wait for: the covered LSN is read under state.cp held exclusively, for an
 // instant. Then, under state.mu held shared, every hot memory's metadata is encoded and

@@ -15,7 +15,8 @@ import (
 
 // loadCheckpoint restores what the manifest lists: warm and cold segments (their records
 // become rows whose vectors stay in the segments), the hot snapshot (copied into the
-// slab) and the association edges. It returns the LSN the checkpoint covers and how many
+// slab) and the association graph, from the row graph when it matches what was loaded,
+// else from the edges file. It returns the LSN the checkpoint covers and how many
 // memories it restored. Files of the tier folders that the manifest does not list are
 // leftovers of an interrupted checkpoint and are removed.
 func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err error) {
