@@ -30,9 +30,10 @@ var (
 
 // CorruptError describes damage found in a file. It unwraps to ErrCorrupt.
 type CorruptError struct {
-	// File names the kind of file: "segment", "deletion bitmap", "manifest" or "edges".
+	// File names the kind of file: "segment", "deletion bitmap", "manifest", "edges" or
+	// "row graph".
 	File string
-	// Path is the file's path.
+	// Path is the file's path; empty from DecodeRowGraph, whose caller names the file.
 	Path string
 	// Section names the damaged part of a segment: "header", "ids", "meta", "vectors",
 	// "scales", "norms", "presence", "padding" or "file" (bytes past the last section).
