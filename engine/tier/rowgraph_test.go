@@ -16,7 +16,7 @@ func sampleRowGraph() RowGraph {
 	for _, id := range []string{"a", "b", "c", "d"} {
 		ids.Add(id)
 	}
-	return RowGraph{LSN: 42, Rows: 4, IDSum: ids.Sum(), Edges: []RowEdge{
+	return RowGraph{DerivedHeader: DerivedHeader{LSN: 42, Rows: 4, IDSum: ids.Sum(), Count: 3}, Edges: []RowEdge{
 		{A: 0, B: 1, Weight: 0.5, Kind: 1},
 		{A: 0, B: 3, Weight: 1, Kind: 2},
 		{A: 2, B: 3, Weight: 0.25, Kind: 3},
@@ -25,7 +25,7 @@ func sampleRowGraph() RowGraph {
 
 func TestRowGraphRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	for _, g := range []RowGraph{sampleRowGraph(), {LSN: 1, Rows: 0, Edges: []RowEdge{}}} {
+	for _, g := range []RowGraph{sampleRowGraph(), {DerivedHeader: DerivedHeader{LSN: 1}, Edges: []RowEdge{}}} {
 		path := filepath.Join(dir, "g")
 		if err := WriteRowGraph(path, g); err != nil {
 			t.Fatal(err)
@@ -89,10 +89,10 @@ func encodeRowGraph(t testing.TB, g RowGraph) []byte {
 // resealRowGraph recomputes both checksums of a row graph file, so that a fuzzed input
 // reaches the structural checks behind them.
 func resealRowGraph(b []byte) {
-	if len(b) < rowGraphHeaderSize {
+	if len(b) < derivedHeaderSize {
 		return
 	}
-	binary.LittleEndian.PutUint64(b[48:], xxhash.Sum64(b[rowGraphHeaderSize:]))
+	binary.LittleEndian.PutUint64(b[48:], xxhash.Sum64(b[derivedHeaderSize:]))
 	binary.LittleEndian.PutUint64(b[56:], xxhash.Sum64(b[:56]))
 }
 
@@ -111,7 +111,7 @@ func TestDecodeRowGraphDamage(t *testing.T) {
 		{"version 0", func(b []byte) []byte { b[8] = 0; resealRowGraph(b); return b }, ErrVersion},
 		{"reserved", func(b []byte) []byte { b[12] = 1; resealRowGraph(b); return b }, ErrCorrupt},
 		{"edge past rows", func(b []byte) []byte { b[24] = 2; resealRowGraph(b); return b }, ErrCorrupt},
-		{"edges out of order", func(b []byte) []byte { b[rowGraphHeaderSize+rowEdgeSize] = 3; resealRowGraph(b); return b }, ErrCorrupt},
+		{"edges out of order", func(b []byte) []byte { b[derivedHeaderSize+rowEdgeSize] = 3; resealRowGraph(b); return b }, ErrCorrupt},
 		{"count too large", func(b []byte) []byte { b[40] = 4; resealRowGraph(b); return b }, ErrCorrupt},
 	}
 	for _, c := range cases {
@@ -129,7 +129,7 @@ func TestDecodeRowGraphDamage(t *testing.T) {
 // the same bytes.
 func FuzzDecodeRowGraph(f *testing.F) {
 	f.Add(encodeRowGraph(f, sampleRowGraph()))
-	f.Add(encodeRowGraph(f, RowGraph{Rows: 3}))
+	f.Add(encodeRowGraph(f, RowGraph{DerivedHeader: DerivedHeader{Rows: 3}}))
 	f.Add([]byte(rowGraphMagic))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		resealed := append([]byte(nil), data...)
