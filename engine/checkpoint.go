@@ -23,13 +23,14 @@ const hotSnapshotKind = tier.KindWarm
 // sealed into a warm segment, warm segments past the warm capacity are compacted into a
 // cold one, the remaining hot memories go into a hot snapshot, the graph into an edges
 // file and a row graph (derived: the same edges by the rows loading will give the
-// memories), deletions into bitmaps, and a new manifest names them all.
+// memories), the lexical index into a lexical file (derived, by the same rows), deletions
+// into bitmaps, and a new manifest names them all.
 //
 // What writers wait for: the covered LSN is read under state.cp held exclusively, for an
 // instant. Then, under state.mu held shared, every hot memory's metadata is encoded and
 // its vector copied (snapshotHot), warm segments due for compaction are read
-// (compactWarm), and the graph's edges and the deletion bitmaps are copied
-// (snapshotEdges): each of these takes time proportional to what it copies, and a remember
+// (compactWarm), and the graph's edges, the lexical index and the deletion bitmaps are
+// copied (snapshotEdges): each of these takes time proportional to what it copies, and a remember
 // waiting for state.mu exclusively (its apply) waits that long. Files are written with no
 // lock of the state held, and memories switch to their new tier under state.mu held
 // exclusively (install). state.cpRun is held throughout, so checkpoints of a space never
@@ -90,6 +91,7 @@ type checkpointRun struct {
 	opened      []*segment // closed again if the checkpoint fails
 	edges       []tier.EdgeRecord
 	rowGraph    tier.RowGraph
+	lexical     []byte // the lexical index file, header room included
 	keepBits    []keptSegment
 	next        tier.Manifest
 }
@@ -249,8 +251,8 @@ func (r *checkpointRun) writeHotSnapshot() error {
 	return tier.WriteSegment(filepath.Join(r.dir, r.next.Hot), hotSnapshotKind, r.st.dim, recs)
 }
 
-// snapshotEdges copies the graph's edges and the deletion bitmaps of the segments that
-// stay, holding state.mu shared.
+// snapshotEdges copies the graph's edges, the lexical index and the deletion bitmaps of
+// the segments that stay, holding state.mu shared.
 func (r *checkpointRun) snapshotEdges() {
 	st := r.st
 	st.mu.RLock()
@@ -279,6 +281,12 @@ func (r *checkpointRun) snapshotEdges() {
 			return cmp.Compare(x.A, y.A)
 		}
 		return cmp.Compare(x.B, y.B)
+	})
+	r.lexical = st.lex.AppendSaved(make([]byte, tier.LexicalHeaderSize), int(r.rowGraph.Rows), func(row uint32) (uint32, bool) {
+		if int(row) >= len(load) || load[row] == noLoadRow {
+			return 0, false
+		}
+		return load[row], true
 	})
 }
 
@@ -334,6 +342,10 @@ func (r *checkpointRun) writeEdgesAndManifest() error {
 	}
 	r.next.Graph = "hot/" + r.tag + ".graph"
 	if err := tier.WriteRowGraph(filepath.Join(r.dir, r.next.Graph), r.rowGraph); err != nil {
+		return err
+	}
+	r.next.Lexical = "hot/" + r.tag + ".lex"
+	if err := tier.WriteLexical(filepath.Join(r.dir, r.next.Lexical), r.rowGraph.DerivedHeader, r.lexical); err != nil {
 		return err
 	}
 	for _, k := range r.keepBits {
@@ -409,7 +421,7 @@ func (r *checkpointRun) dropCovered() error {
 	if err := st.log.TruncateBefore(r.next.CheckpointLSN + 1); err != nil && !errors.Is(err, wal.ErrClosed) {
 		return fmt.Errorf("engine: space %q: checkpoint: %w", st.sp.id, err)
 	}
-	keep := map[string]bool{r.next.Hot: true, r.next.Edges: true, r.next.Graph: true}
+	keep := map[string]bool{r.next.Hot: true, r.next.Edges: true, r.next.Graph: true, r.next.Lexical: true}
 	for _, ref := range r.next.Segments {
 		keep[ref.Name] = true
 		if ref.Deleted != "" {

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/engram-go/engram/engine/graph"
+	"github.com/engram-go/engram/engine/index"
 	"github.com/engram-go/engram/engine/tier"
 )
 
@@ -27,6 +29,9 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 	}
 	st.manifest = m
 	keep := map[string]bool{}
+	// A saved lexical index is read first, so that loading the memories need not index
+	// their text; it is used only if it turns out to cover exactly the rows loaded.
+	saved := st.readLexical(m)
 	// A damaged file is reported, set aside as *.broken and its records counted as
 	// corrupted; the space opens with everything else.
 	setAside := func(name string, n int, err error) {
@@ -69,7 +74,9 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 			}
 			row := st.addRow(&liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true, seg: sg, idx: int32(i)}, seg.Norm(i))
 			st.mu.Unlock()
-			st.lex.Add(row, mem.Content)
+			if saved == nil {
+				st.lex.Add(row, mem.Content)
+			}
 			loaded++
 		}
 	}
@@ -96,17 +103,23 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 			st.mu.Lock()
 			row := st.applyStored(&mem, raw, hot.Norm(i))
 			st.mu.Unlock()
-			st.lex.Add(row, mem.Content)
+			if saved == nil {
+				st.lex.Add(row, mem.Content)
+			}
 			loaded++
 		}
 		if hot != nil {
 			hot.Close()
 		}
 	}
-	for _, name := range []string{m.Edges, m.Graph} {
+	for _, name := range []string{m.Edges, m.Graph, m.Lexical} {
 		keep[name] = name != ""
 	}
-	if m.Edges != "" && !st.loadRowGraph(m) {
+	mismatch := st.checkpointMismatch(m)
+	if saved != nil {
+		st.useLexical(m, saved, mismatch)
+	}
+	if m.Edges != "" && !st.loadRowGraph(m, mismatch) {
 		edges, err := tier.ReadEdges(filepath.Join(dir, m.Edges))
 		if err != nil {
 			setAside(m.Edges, 0, err)
@@ -133,45 +146,114 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 	return m.CheckpointLSN, loaded, corrupted, nil
 }
 
-// loadRowGraph restores the graph from the checkpoint's row graph file when it belongs to
-// this checkpoint and to exactly the rows loaded from it (same count, same ids in the same
-// order). Otherwise — no file, damage, another format version, a mismatch — it logs why
-// and reports false, and the graph is built from the edges file instead. Caller is
-// loadCheckpoint, after every memory of the checkpoint has its row.
-func (st *state) loadRowGraph(m tier.Manifest) bool {
-	if m.Graph == "" || st.sp.e.cfg.rebuildDerived {
-		return false
+// rebuildDerived logs that the derived file name of m cannot be used, and why.
+func (st *state) rebuildDerived(name, reason string, args ...any) {
+	st.sp.e.cfg.Logger.Warn("derived file unusable; rebuilding what it holds from the memories",
+		append([]any{"space", st.sp.id, "file", name, "reason", reason}, args...)...)
+}
+
+// checkpointMismatch returns a function saying why a derived file's header does not
+// belong to the checkpoint m as loaded — another LSN, another number of rows, other ids in
+// the rows — or "" when it does. The loaded rows' id sum is computed once, on first use.
+// Caller is loadCheckpoint, after every memory of the checkpoint has its row.
+func (st *state) checkpointMismatch(m tier.Manifest) func(h tier.DerivedHeader) string {
+	var sum uint64
+	var complete, summed bool
+	return func(h tier.DerivedHeader) string {
+		st.mu.RLock()
+		defer st.mu.RUnlock()
+		if h.LSN != m.CheckpointLSN || h.Rows != uint64(len(st.byRow)) {
+			return fmt.Sprintf("written for another checkpoint (lsn %d, %d rows; loaded lsn %d, %d rows)", h.LSN, h.Rows, m.CheckpointLSN, len(st.byRow))
+		}
+		if !summed {
+			ids := tier.NewIDSum()
+			complete = true
+			for _, lm := range st.byRow {
+				if lm == nil {
+					complete = false
+					break
+				}
+				ids.Add(lm.m.ID)
+			}
+			sum, summed = ids.Sum(), true
+		}
+		if !complete {
+			return "a memory of the checkpoint was not loaded"
+		}
+		if sum != h.IDSum {
+			return "the loaded memories differ from the ones it was written for"
+		}
+		return ""
 	}
-	rebuild := func(reason string, args ...any) bool {
-		st.sp.e.cfg.Logger.Warn("derived file unusable; rebuilding the graph from the edges file",
-			append([]any{"space", st.sp.id, "file", m.Graph, "reason", reason}, args...)...)
+}
+
+// readLexical reads and decodes the checkpoint's lexical index file, or returns nil (with
+// a warning when there was one to read) so that loading indexes the memories' text.
+func (st *state) readLexical(m tier.Manifest) *savedLexical {
+	if m.Lexical == "" || st.sp.e.cfg.rebuildDerived {
+		return nil
+	}
+	f, err := tier.ReadLexical(filepath.Join(st.sp.dir, m.Lexical))
+	if err != nil {
+		st.rebuildDerived(m.Lexical, "unreadable", "err", err)
+		return nil
+	}
+	lex, err := index.LoadLexical(f.Payload)
+	if err != nil {
+		st.rebuildDerived(m.Lexical, "unreadable", "err", err)
+		return nil
+	}
+	return &savedLexical{h: f.DerivedHeader, lex: lex}
+}
+
+// savedLexical is a lexical index read from a checkpoint, not yet checked against the
+// rows loaded.
+type savedLexical struct {
+	h   tier.DerivedHeader
+	lex *index.Lexical
+}
+
+// useLexical installs the saved lexical index when it covers exactly the rows loaded, and
+// otherwise indexes every loaded memory's text, as loading does without one.
+func (st *state) useLexical(m tier.Manifest, saved *savedLexical, mismatch func(tier.DerivedHeader) string) {
+	if why := mismatch(saved.h); why != "" {
+		st.rebuildDerived(m.Lexical, why)
+		st.mu.RLock()
+		defer st.mu.RUnlock()
+		for row, lm := range st.byRow {
+			if lm != nil {
+				st.lex.Add(uint32(row), lm.m.Content)
+			}
+		}
+		return
+	}
+	st.lex = saved.lex
+}
+
+// loadRowGraph restores the graph from the checkpoint's row graph file when it belongs to
+// this checkpoint and to exactly the rows loaded from it. Otherwise — no file, damage,
+// another format version, a mismatch — it logs why and reports false, and the graph is
+// built from the edges file instead.
+func (st *state) loadRowGraph(m tier.Manifest, mismatch func(tier.DerivedHeader) string) bool {
+	if m.Graph == "" || st.sp.e.cfg.rebuildDerived {
 		return false
 	}
 	g, err := tier.ReadRowGraph(filepath.Join(st.sp.dir, m.Graph))
 	if err != nil {
-		return rebuild("unreadable", "err", err)
+		st.rebuildDerived(m.Graph, "unreadable", "err", err)
+		return false
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if g.LSN != m.CheckpointLSN || g.Rows != uint64(len(st.byRow)) {
-		return rebuild("written for another checkpoint", "lsn", g.LSN, "rows", g.Rows, "loaded", len(st.byRow))
-	}
-	ids := tier.NewIDSum()
-	for _, lm := range st.byRow {
-		if lm == nil {
-			return rebuild("a memory of the checkpoint was not loaded")
-		}
-		ids.Add(lm.m.ID)
-	}
-	if ids.Sum() != g.IDSum {
-		return rebuild("the loaded memories differ from the ones it was written for")
+	if why := mismatch(g.DerivedHeader); why != "" {
+		st.rebuildDerived(m.Graph, why)
+		return false
 	}
 	err = st.graph.Load(len(g.Edges), func(i int) (uint32, uint32, float32, graph.EdgeKind) {
 		e := g.Edges[i]
 		return e.A, e.B, e.Weight, graph.EdgeKind(e.Kind)
 	})
 	if err != nil {
-		return rebuild("invalid edges", "err", err)
+		st.rebuildDerived(m.Graph, "invalid edges", "err", err)
+		return false
 	}
 	return true
 }

@@ -98,6 +98,11 @@ func derivedView(t *testing.T, s *Space) []string {
 	defer s.mu.RUnlock()
 	st.mu.RLock()
 	defer st.mu.RUnlock()
+	for _, q := range []string{"topic3 detail", "observation", "replaced topic5 detail12"} {
+		for _, h := range st.lex.Search(q, 100, st.aliveLocked).Hits {
+			out = append(out, fmt.Sprintf("lexical %q %s %.6f %d", q, st.byRow[h.Row].m.ID, h.Score, h.Matched))
+		}
+	}
 	for row, lm := range st.byRow {
 		if lm == nil {
 			continue
@@ -145,33 +150,25 @@ func openDerived(t *testing.T, cfg Config) ([]string, string) {
 	return view, logs.String()
 }
 
-// resealRowGraph recomputes the header checksum of a row graph file after an edit.
-func resealRowGraph(b []byte) {
+// resealDerived recomputes the header checksum of a derived file after an edit.
+func resealDerived(b []byte) {
 	binary.LittleEndian.PutUint64(b[56:], xxhash.Sum64(b[:56]))
 }
 
-// TestRowGraphDamageRebuilds: a row graph file that is truncated, bit-flipped, of another
-// format version or written for other rows is rebuilt from the edges file with a logged
-// warning; the space opens and answers exactly as it did from the intact file, and as the
-// rebuild path does.
-func TestRowGraphDamageRebuilds(t *testing.T) {
+// TestDerivedDamageRebuilds: a derived file (row graph, lexical index) that is
+// truncated, bit-flipped, of another format version or written for other rows is rebuilt
+// from the memories with a logged warning; the space opens and answers exactly as it did
+// from the intact files, and as the rebuild path does.
+func TestDerivedDamageRebuilds(t *testing.T) {
 	cfg := derivedSpace(t)
 	dir := filepath.Join(cfg.DataRoot, "default")
 	man, err := tier.LoadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if man.Graph == "" {
-		t.Fatal("the checkpoint wrote no row graph")
-	}
-	path := filepath.Join(dir, man.Graph)
-	intact, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	want, logs := openDerived(t, cfg)
 	if strings.Contains(logs, "derived file unusable") {
-		t.Fatalf("the intact row graph was not used:\n%s", logs)
+		t.Fatalf("the intact derived files were not used:\n%s", logs)
 	}
 	rebuild := cfg
 	rebuild.rebuildDerived = true
@@ -189,31 +186,41 @@ func TestRowGraphDamageRebuilds(t *testing.T) {
 		{"empty", func(b []byte) []byte { return nil }, "unreadable"},
 		{"bit flip in the payload", func(b []byte) []byte { b[len(b)-3] ^= 0x10; return b }, "unreadable"},
 		{"bit flip in the header", func(b []byte) []byte { b[30] ^= 0x01; return b }, "unreadable"},
-		{"older version", func(b []byte) []byte { binary.LittleEndian.PutUint16(b[8:], 0); resealRowGraph(b); return b }, "unreadable"},
-		{"newer version", func(b []byte) []byte { binary.LittleEndian.PutUint16(b[8:], 2); resealRowGraph(b); return b }, "unreadable"},
-		{"another checkpoint", func(b []byte) []byte { b[16]++; resealRowGraph(b); return b }, "written for another checkpoint"},
-		{"other rows", func(b []byte) []byte { b[32] ^= 0x80; resealRowGraph(b); return b }, "differ from the ones"},
+		{"older version", func(b []byte) []byte { binary.LittleEndian.PutUint16(b[8:], 0); resealDerived(b); return b }, "unreadable"},
+		{"newer version", func(b []byte) []byte { binary.LittleEndian.PutUint16(b[8:], 2); resealDerived(b); return b }, "unreadable"},
+		{"another checkpoint", func(b []byte) []byte { b[16]++; resealDerived(b); return b }, "written for another checkpoint"},
+		{"other rows", func(b []byte) []byte { b[32] ^= 0x80; resealDerived(b); return b }, "differ from the ones"},
 		{"missing", nil, "unreadable"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if c.damage == nil {
-				if err := os.Remove(path); err != nil {
+	for _, file := range []string{man.Graph, man.Lexical} {
+		if file == "" {
+			t.Fatalf("the checkpoint wrote no derived file: %+v", man)
+		}
+		path := filepath.Join(dir, file)
+		intact, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cases {
+			t.Run(filepath.Ext(file)+"/"+c.name, func(t *testing.T) {
+				if c.damage == nil {
+					if err := os.Remove(path); err != nil {
+						t.Fatal(err)
+					}
+				} else if err := os.WriteFile(path, c.damage(bytes.Clone(intact)), 0o644); err != nil {
 					t.Fatal(err)
 				}
-			} else if err := os.WriteFile(path, c.damage(bytes.Clone(intact)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			got, logs := openDerived(t, cfg)
-			if !strings.Contains(logs, "derived file unusable") || !strings.Contains(logs, c.reason) {
-				t.Fatalf("no warning naming %q:\n%s", c.reason, logs)
-			}
-			if !slices.Equal(got, want) {
-				t.Fatalf("answers differ after the damage:\n got %q\nwant %q", got, want)
-			}
-			if err := os.WriteFile(path, intact, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		})
+				got, logs := openDerived(t, cfg)
+				if !strings.Contains(logs, "derived file unusable") || !strings.Contains(logs, c.reason) || !strings.Contains(logs, file) {
+					t.Fatalf("no warning naming %s and %q:\n%s", file, c.reason, logs)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("answers differ after the damage:\n got %q\nwant %q", got, want)
+				}
+				if err := os.WriteFile(path, intact, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
 	}
 }

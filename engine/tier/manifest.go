@@ -40,6 +40,9 @@ type Manifest struct {
 	// and the listed memories, or "" when there is none. Readers that do not know it
 	// ignore it and load the edges file.
 	Graph string `json:"graph,omitempty"`
+	// Lexical is the lexical index file (docs/formats/lexical.md), derived from the listed
+	// memories, or "" when there is none; readers that do not know it ignore it.
+	Lexical string `json:"lexical,omitempty"`
 }
 
 // SegmentRef is one live warm or cold segment.
@@ -169,7 +172,7 @@ func (m Manifest) check() error {
 			}
 		}
 	}
-	for _, f := range []struct{ what, n string }{{"hot snapshot", m.Hot}, {"edges file", m.Edges}, {"row graph", m.Graph}} {
+	for _, f := range []struct{ what, n string }{{"hot snapshot", m.Hot}, {"edges file", m.Edges}, {"row graph", m.Graph}, {"lexical index", m.Lexical}} {
 		if f.n != "" {
 			if err := name(f.what, f.n); err != nil {
 				return err
