@@ -2,32 +2,21 @@ package engine
 
 import (
 	"context"
+	"flag"
 	"math/rand"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 )
 
-// restartMemories is the size of BenchmarkRestart's space: ENGRAM_BENCH_RESTART_MEMORIES,
-// or a size that keeps `make test` (every benchmark once) cheap.
-func restartMemories(b *testing.B) int {
-	if v := os.Getenv("ENGRAM_BENCH_RESTART_MEMORIES"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			b.Fatalf("ENGRAM_BENCH_RESTART_MEMORIES=%q: want a positive integer", v)
-		}
-		return n
-	}
-	return 20000
-}
+var restartRows = flag.Int("engine.restartrows", 20000, "memories in the restart benchmark space (1000000 for the documented figure)")
 
 // BenchmarkRestart opens a checkpointed space of linked memories, written at engine level,
 // alternately from its derived files and by rebuilding what they hold from the memories
 // (the path before derived files, and the one a damaged file takes), and reports both
-// rates in memories of history per second and their ratio, measured in the same run.
+// rates in memories of history per second and their ratio, measured in the same run. The
+// space size is -engine.restartrows.
 func BenchmarkRestart(b *testing.B) {
-	n := restartMemories(b)
+	n := *restartRows
 	root := b.TempDir()
 	cfg := testConfig(b, root)
 	cfg.Defaults = SpaceSettings{Dimension: 16, WALSync: "never", HotCapacity: n, WarmCapacity: 10 * n, ColdCapacity: 100 * n}
