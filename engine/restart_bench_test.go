@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"math/rand"
 	"testing"
@@ -30,11 +31,16 @@ func BenchmarkRestart(b *testing.B) {
 		for i := range batch {
 			batch[i] = Memory{Content: benchSentence(r), Confidence: 0.5, Embedding: zeroPadded(16, r.Float32(), r.Float32(), r.Float32(), 1)}
 		}
-		_, errs := s.RememberBatch(ctx, batch, RememberOptions{})
-		for _, err := range errs {
-			if err != nil {
+		for {
+			_, errs := s.RememberBatch(ctx, batch, RememberOptions{})
+			err := errors.Join(errs...)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, ErrOverloaded) { // the linker's backlog is full: let it drain
 				b.Fatal(err)
 			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	for s.Stats().LinkQueue > 0 {
