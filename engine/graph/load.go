@@ -6,6 +6,9 @@ import (
 	"slices"
 )
 
+// loadChunkWords is the size of the chunks Load carves node blocks from (256 KiB).
+const loadChunkWords = 1 << 16
+
 // ErrNotEmpty rejects Load into a graph that already has edges.
 var ErrNotEmpty = errors.New("graph: load into a graph that has edges")
 
@@ -35,11 +38,25 @@ func (g *Graph) Load(n int, edge func(i int) (a, b uint32, w float32, kind EdgeK
 	}
 	adj := make([]adjacency, len(deg))
 	blocks := make([]*uint32, len(deg))
+	// Blocks are carved from shared chunks: one allocation per chunk instead of one per
+	// node. A chunk stays alive while any of its blocks is published, which bounds what
+	// later edge changes can leave unreclaimed to one chunk per still-loaded node.
+	var chunk []uint32
 	for v, d := range deg {
-		if d > 0 {
-			blocks[v], adj[v] = newBlock(int(d))
-			adj[v].to, adj[v].weight, adj[v].kind = adj[v].to[:0], adj[v].weight[:0], adj[v].kind[:0]
+		if d == 0 {
+			continue
 		}
+		if w := blockWords(int(d)); w <= loadChunkWords/8 {
+			if len(chunk) < w {
+				chunk = make([]uint32, loadChunkWords)
+			}
+			chunk[0] = d
+			blocks[v], adj[v] = &chunk[0], view(&chunk[0])
+			chunk = chunk[w:]
+		} else {
+			blocks[v], adj[v] = newBlock(int(d))
+		}
+		adj[v].to, adj[v].weight, adj[v].kind = adj[v].to[:0], adj[v].weight[:0], adj[v].kind[:0]
 	}
 	put := func(v, to uint32, w float32, kind EdgeKind) {
 		a := &adj[v]
