@@ -59,11 +59,13 @@ for round in $(seq "$count"); do
 	bench ./engine/wal          'AppendAlways'                     4000x
 	bench ./engine/wal          'Recovery'                         5x
 	# Engine: durable remember by concurrency, an HTTP-shaped remember (768-d client embedding)
-	# with and without fdatasync, hybrid recall on 5,000 memories, tenancy.
+	# with and without fdatasync, hybrid recall on 5,000 memories, tenancy, restart.
 	bench ./engine              'Remember$'                        3000x
 	bench ./engine              'RememberEmbedded'                 20000x
 	bench ./engine              'RecallHybrid'                     300x  -engine.recallrows=5000
 	bench ./engine              'Tenancy/sync=always'              5000x
+	# Restart of a checkpointed 20,000-memory space: derived files against the rebuild.
+	bench ./engine              'Restart$'                         5x
 	# Frontends in-process.
 	bench ./frontend/httpapi    'HTTPRemember'                     5000x
 	bench ./frontend/httpapi    'DecodeRemember|DecodeBatchArray'  0.5s

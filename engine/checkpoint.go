@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -21,13 +22,15 @@ const hotSnapshotKind = tier.KindWarm
 // LSN can be dropped: least recently activated hot memories past the hot capacity are
 // sealed into a warm segment, warm segments past the warm capacity are compacted into a
 // cold one, the remaining hot memories go into a hot snapshot, the graph into an edges
-// file, deletions into bitmaps, and a new manifest names them all.
+// file and a row graph (derived: the same edges by the rows loading will give the
+// memories), the lexical index into a lexical file (derived, by the same rows), deletions
+// into bitmaps, and a new manifest names them all.
 //
 // What writers wait for: the covered LSN is read under state.cp held exclusively, for an
 // instant. Then, under state.mu held shared, every hot memory's metadata is encoded and
 // its vector copied (snapshotHot), warm segments due for compaction are read
-// (compactWarm), and the graph's edges and the deletion bitmaps are copied
-// (snapshotEdges): each of these takes time proportional to what it copies, and a remember
+// (compactWarm), and the graph's edges, the lexical index and the deletion bitmaps are
+// copied (snapshotEdges): each of these takes time proportional to what it copies, and a remember
 // waiting for state.mu exclusively (its apply) waits that long. Files are written with no
 // lock of the state held, and memories switch to their new tier under state.mu held
 // exclusively (install). state.cpRun is held throughout, so checkpoints of a space never
@@ -87,6 +90,8 @@ type checkpointRun struct {
 	newCold     *segment
 	opened      []*segment // closed again if the checkpoint fails
 	edges       []tier.EdgeRecord
+	rowGraph    tier.RowGraph
+	lexical     []byte // the lexical index file, header room included
 	keepBits    []keptSegment
 	next        tier.Manifest
 }
@@ -246,12 +251,18 @@ func (r *checkpointRun) writeHotSnapshot() error {
 	return tier.WriteSegment(filepath.Join(r.dir, r.next.Hot), hotSnapshotKind, r.st.dim, recs)
 }
 
-// snapshotEdges copies the graph's edges and the deletion bitmaps of the segments that
-// stay, holding state.mu shared.
+// snapshotEdges copies the graph's edges, the lexical index and the deletion bitmaps of
+// the segments that stay, holding state.mu shared.
 func (r *checkpointRun) snapshotEdges() {
 	st := r.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
+	for _, sg := range r.segs {
+		if !slices.Contains(r.compacted, sg) {
+			r.keepBits = append(r.keepBits, keptSegment{sg, cloneBitmap(sg.deleted)})
+		}
+	}
+	load := r.loadRows(len(st.byRow))
 	for row, lm := range st.byRow {
 		if lm == nil {
 			continue
@@ -259,14 +270,67 @@ func (r *checkpointRun) snapshotEdges() {
 		for _, e := range st.graph.Neighbors(uint32(row)) {
 			if e.To > uint32(row) && st.aliveLocked(e.To) {
 				r.edges = append(r.edges, tier.EdgeRecord{From: lm.m.ID, To: st.byRow[e.To].m.ID, Weight: e.Weight, Kind: uint8(e.Kind)})
+				if a, b := load[row], load[e.To]; a != noLoadRow && b != noLoadRow {
+					r.rowGraph.Edges = append(r.rowGraph.Edges, tier.RowEdge{A: min(a, b), B: max(a, b), Weight: e.Weight, Kind: uint8(e.Kind)})
+				}
 			}
 		}
 	}
-	for _, sg := range r.segs {
-		if !slices.Contains(r.compacted, sg) {
-			r.keepBits = append(r.keepBits, keptSegment{sg, cloneBitmap(sg.deleted)})
+	slices.SortFunc(r.rowGraph.Edges, func(x, y tier.RowEdge) int {
+		if x.A != y.A {
+			return cmp.Compare(x.A, y.A)
+		}
+		return cmp.Compare(x.B, y.B)
+	})
+	r.lexical = st.lex.AppendSaved(make([]byte, tier.LexicalHeaderSize), int(r.rowGraph.Rows), func(row uint32) (uint32, bool) {
+		if int(row) >= len(load) || load[row] == noLoadRow {
+			return 0, false
+		}
+		return load[row], true
+	})
+}
+
+// noLoadRow marks a row that the checkpoint does not hold.
+const noLoadRow = ^uint32(0)
+
+// loadRows numbers the memories of the checkpoint in the order loadCheckpoint will give
+// them rows (the manifest's segments in order, each one's entries not in its deletion
+// bitmap, then the hot snapshot) and returns, by current row, the row each will get. It
+// sets the row graph's row count and id sum. Caller holds st.mu shared, after the hot
+// snapshot is sorted and the kept bitmaps are copied.
+func (r *checkpointRun) loadRows(rows int) []uint32 {
+	load := make([]uint32, rows)
+	for i := range load {
+		load[i] = noLoadRow
+	}
+	ids := tier.NewIDSum()
+	next := uint32(0)
+	add := func(row uint32, id string) {
+		if int(row) < len(load) {
+			load[row] = next
+		}
+		ids.Add(id)
+		next++
+	}
+	for _, k := range r.keepBits {
+		for i := 0; i < k.sg.s.Len(); i++ {
+			if !k.bits.Has(i) {
+				add(k.sg.rows[i], k.sg.s.ID(i))
+			}
 		}
 	}
+	for _, sg := range []*segment{r.newCold, r.newWarm} {
+		if sg != nil {
+			for i, row := range sg.rows {
+				add(row, sg.s.ID(i))
+			}
+		}
+	}
+	for _, it := range r.hot {
+		add(it.row, it.rec.ID)
+	}
+	r.rowGraph.LSN, r.rowGraph.Rows, r.rowGraph.IDSum = r.next.CheckpointLSN, uint64(next), ids.Sum()
+	return load
 }
 
 // writeEdgesAndManifest writes the edges file and the bitmaps, then the manifest naming
@@ -274,6 +338,14 @@ func (r *checkpointRun) snapshotEdges() {
 func (r *checkpointRun) writeEdgesAndManifest() error {
 	r.next.Edges = "hot/" + r.tag + ".edges"
 	if err := tier.WriteEdges(filepath.Join(r.dir, r.next.Edges), r.edges); err != nil {
+		return err
+	}
+	r.next.Graph = "hot/" + r.tag + ".graph"
+	if err := tier.WriteRowGraph(filepath.Join(r.dir, r.next.Graph), r.rowGraph); err != nil {
+		return err
+	}
+	r.next.Lexical = "hot/" + r.tag + ".lex"
+	if err := tier.WriteLexical(filepath.Join(r.dir, r.next.Lexical), r.rowGraph.DerivedHeader, r.lexical); err != nil {
 		return err
 	}
 	for _, k := range r.keepBits {
@@ -349,7 +421,7 @@ func (r *checkpointRun) dropCovered() error {
 	if err := st.log.TruncateBefore(r.next.CheckpointLSN + 1); err != nil && !errors.Is(err, wal.ErrClosed) {
 		return fmt.Errorf("engine: space %q: checkpoint: %w", st.sp.id, err)
 	}
-	keep := map[string]bool{r.next.Hot: true, r.next.Edges: true}
+	keep := map[string]bool{r.next.Hot: true, r.next.Edges: true, r.next.Graph: true, r.next.Lexical: true}
 	for _, ref := range r.next.Segments {
 		keep[ref.Name] = true
 		if ref.Deleted != "" {

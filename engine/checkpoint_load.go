@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/engram-go/engram/engine/graph"
+	"github.com/engram-go/engram/engine/index"
 	"github.com/engram-go/engram/engine/tier"
 )
 
@@ -15,7 +17,8 @@ import (
 
 // loadCheckpoint restores what the manifest lists: warm and cold segments (their records
 // become rows whose vectors stay in the segments), the hot snapshot (copied into the
-// slab) and the association edges. It returns the LSN the checkpoint covers and how many
+// slab) and the association graph, from the row graph when it matches what was loaded,
+// else from the edges file. It returns the LSN the checkpoint covers and how many
 // memories it restored. Files of the tier folders that the manifest does not list are
 // leftovers of an interrupted checkpoint and are removed.
 func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err error) {
@@ -26,6 +29,9 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 	}
 	st.manifest = m
 	keep := map[string]bool{}
+	// A saved lexical index is read first, so that loading the memories need not index
+	// their text; it is used only if it turns out to cover exactly the rows loaded.
+	saved := st.readLexical(m)
 	// A damaged file is reported, set aside as *.broken and its records counted as
 	// corrupted; the space opens with everything else.
 	setAside := func(name string, n int, err error) {
@@ -68,7 +74,9 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 			}
 			row := st.addRow(&liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true, seg: sg, idx: int32(i)}, seg.Norm(i))
 			st.mu.Unlock()
-			st.lex.Add(row, mem.Content)
+			if saved == nil {
+				st.lex.Add(row, mem.Content)
+			}
 			loaded++
 		}
 	}
@@ -95,15 +103,23 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 			st.mu.Lock()
 			row := st.applyStored(&mem, raw, hot.Norm(i))
 			st.mu.Unlock()
-			st.lex.Add(row, mem.Content)
+			if saved == nil {
+				st.lex.Add(row, mem.Content)
+			}
 			loaded++
 		}
 		if hot != nil {
 			hot.Close()
 		}
 	}
-	if m.Edges != "" {
-		keep[m.Edges] = true
+	for _, name := range []string{m.Edges, m.Graph, m.Lexical} {
+		keep[name] = name != ""
+	}
+	mismatch := st.checkpointMismatch(m)
+	if saved != nil {
+		st.useLexical(m, saved, mismatch)
+	}
+	if m.Edges != "" && !st.loadRowGraph(m, mismatch) {
 		edges, err := tier.ReadEdges(filepath.Join(dir, m.Edges))
 		if err != nil {
 			setAside(m.Edges, 0, err)
@@ -128,6 +144,118 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 	}
 	st.removeUnlisted(keep)
 	return m.CheckpointLSN, loaded, corrupted, nil
+}
+
+// rebuildDerived logs that the derived file name of m cannot be used, and why.
+func (st *state) rebuildDerived(name, reason string, args ...any) {
+	st.sp.e.cfg.Logger.Warn("derived file unusable; rebuilding what it holds from the memories",
+		append([]any{"space", st.sp.id, "file", name, "reason", reason}, args...)...)
+}
+
+// checkpointMismatch returns a function saying why a derived file's header does not
+// belong to the checkpoint m as loaded — another LSN, another number of rows, other ids in
+// the rows — or "" when it does. The loaded rows' id sum is computed once, on first use.
+// Caller is loadCheckpoint, after every memory of the checkpoint has its row.
+func (st *state) checkpointMismatch(m tier.Manifest) func(h tier.DerivedHeader) string {
+	var sum uint64
+	var complete, summed bool
+	return func(h tier.DerivedHeader) string {
+		st.mu.RLock()
+		defer st.mu.RUnlock()
+		if h.LSN != m.CheckpointLSN || h.Rows != uint64(len(st.byRow)) {
+			return fmt.Sprintf("written for another checkpoint (lsn %d, %d rows; loaded lsn %d, %d rows)", h.LSN, h.Rows, m.CheckpointLSN, len(st.byRow))
+		}
+		if !summed {
+			ids := tier.NewIDSum()
+			complete = true
+			for _, lm := range st.byRow {
+				if lm == nil {
+					complete = false
+					break
+				}
+				ids.Add(lm.m.ID)
+			}
+			sum, summed = ids.Sum(), true
+		}
+		if !complete {
+			return "a memory of the checkpoint was not loaded"
+		}
+		if sum != h.IDSum {
+			return "the loaded memories differ from the ones it was written for"
+		}
+		return ""
+	}
+}
+
+// readLexical reads and decodes the checkpoint's lexical index file, or returns nil (with
+// a warning when there was one to read) so that loading indexes the memories' text.
+func (st *state) readLexical(m tier.Manifest) *savedLexical {
+	if m.Lexical == "" || st.sp.e.cfg.rebuildDerived {
+		return nil
+	}
+	f, err := tier.ReadLexical(filepath.Join(st.sp.dir, m.Lexical))
+	if err != nil {
+		st.rebuildDerived(m.Lexical, "unreadable", "err", err)
+		return nil
+	}
+	lex, err := index.LoadLexical(f.Payload)
+	if err != nil {
+		st.rebuildDerived(m.Lexical, "unreadable", "err", err)
+		return nil
+	}
+	return &savedLexical{h: f.DerivedHeader, lex: lex}
+}
+
+// savedLexical is a lexical index read from a checkpoint, not yet checked against the
+// rows loaded.
+type savedLexical struct {
+	h   tier.DerivedHeader
+	lex *index.Lexical
+}
+
+// useLexical installs the saved lexical index when it covers exactly the rows loaded, and
+// otherwise indexes every loaded memory's text, as loading does without one.
+func (st *state) useLexical(m tier.Manifest, saved *savedLexical, mismatch func(tier.DerivedHeader) string) {
+	if why := mismatch(saved.h); why != "" {
+		st.rebuildDerived(m.Lexical, why)
+		st.mu.RLock()
+		defer st.mu.RUnlock()
+		for row, lm := range st.byRow {
+			if lm != nil {
+				st.lex.Add(uint32(row), lm.m.Content)
+			}
+		}
+		return
+	}
+	st.lex = saved.lex
+}
+
+// loadRowGraph restores the graph from the checkpoint's row graph file when it belongs to
+// this checkpoint and to exactly the rows loaded from it. Otherwise — no file, damage,
+// another format version, a mismatch — it logs why and reports false, and the graph is
+// built from the edges file instead.
+func (st *state) loadRowGraph(m tier.Manifest, mismatch func(tier.DerivedHeader) string) bool {
+	if m.Graph == "" || st.sp.e.cfg.rebuildDerived {
+		return false
+	}
+	g, err := tier.ReadRowGraph(filepath.Join(st.sp.dir, m.Graph))
+	if err != nil {
+		st.rebuildDerived(m.Graph, "unreadable", "err", err)
+		return false
+	}
+	if why := mismatch(g.DerivedHeader); why != "" {
+		st.rebuildDerived(m.Graph, why)
+		return false
+	}
+	err = st.graph.Load(len(g.Edges), func(i int) (uint32, uint32, float32, graph.EdgeKind) {
+		e := g.Edges[i]
+		return e.A, e.B, e.Weight, graph.EdgeKind(e.Kind)
+	})
+	if err != nil {
+		st.rebuildDerived(m.Graph, "invalid edges", "err", err)
+		return false
+	}
+	return true
 }
 
 // applyStored inserts a memory restored from a checkpoint: vec is already normalised and

@@ -96,6 +96,11 @@ type Config struct {
 	Logger             *slog.Logger
 	// Now is the clock; nil means time.Now. Tests use it to age memories.
 	Now func() time.Time
+
+	// rebuildDerived makes opening a space ignore the derived files of its checkpoint
+	// (the row graph) and rebuild what they hold from the memories, as a damaged one is:
+	// tests and benchmarks compare both paths with it.
+	rebuildDerived bool
 }
 
 // ConsolidationConfig controls background consolidation of episodes into semantic memories.

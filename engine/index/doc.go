@@ -23,6 +23,10 @@
 // and blocks searches only while copying the finished link lists in. TopK and TopKRows
 // hold no state.
 //
+// Saving. Lexical.AppendSaved writes the documents renumbered (docs/formats/lexical.md) and
+// LoadLexical rebuilds an index from them, checking that the data is consistent, so a
+// loaded index answers every search exactly as one built by Add on the same rows.
+//
 // Deletion. HNSW.Delete only marks a row: the node keeps routing searches and is never
 // returned. Inserting the row again relinks it from its current vector.
 package index

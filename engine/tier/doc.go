@@ -1,7 +1,10 @@
 // Package tier stores the warm and cold tiers of a memory space on disk: immutable segment
 // files that are memory-mapped and scanned in place, per-segment deletion bitmaps, the
 // space's manifest and the checkpointed association edges. The byte layouts are specified
-// in docs/formats/segment.md.
+// in docs/formats/segment.md. It also frames the derived files of a checkpoint (the row
+// graph and the lexical index, docs/formats/rowgraph.md and lexical.md): structures the
+// engine could rebuild from the memories, valid only for the checkpoint LSN, row count and
+// id sum their header names.
 //
 // A segment holds, per memory, its id, an opaque metadata blob (the engine's encoding of
 // every other field), its L2-normalised vector or none, and the vector's original norm.

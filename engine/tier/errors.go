@@ -8,7 +8,7 @@ import (
 // Sentinel errors. Errors returned by the package wrap them with context; test with errors.Is.
 var (
 	// ErrCorrupt marks a file whose bytes fail a checksum or a structural check: a segment, a
-	// deletion bitmap, a manifest or an edges file. The concrete error is a *CorruptError
+	// deletion bitmap, a manifest, an edges file or a row graph. The concrete error is a *CorruptError
 	// naming the file and, for a segment, the damaged section.
 	ErrCorrupt = errors.New("tier: corrupt segment")
 	// ErrVersion marks an intact file written in a format version this package cannot read.
@@ -30,9 +30,10 @@ var (
 
 // CorruptError describes damage found in a file. It unwraps to ErrCorrupt.
 type CorruptError struct {
-	// File names the kind of file: "segment", "deletion bitmap", "manifest" or "edges".
+	// File names the kind of file: "segment", "deletion bitmap", "manifest", "edges" or
+	// "row graph".
 	File string
-	// Path is the file's path.
+	// Path is the file's path; empty from DecodeRowGraph, whose caller names the file.
 	Path string
 	// Section names the damaged part of a segment: "header", "ids", "meta", "vectors",
 	// "scales", "norms", "presence", "padding" or "file" (bytes past the last section).

@@ -36,6 +36,13 @@ type Manifest struct {
 	Hot string `json:"hot,omitempty"`
 	// Edges is the association graph's edges file, or "" when there is none.
 	Edges string `json:"edges,omitempty"`
+	// Graph is the row graph file (docs/formats/rowgraph.md), derived from the edges file
+	// and the listed memories, or "" when there is none. Readers that do not know it
+	// ignore it and load the edges file.
+	Graph string `json:"graph,omitempty"`
+	// Lexical is the lexical index file (docs/formats/lexical.md), derived from the listed
+	// memories, or "" when there is none; readers that do not know it ignore it.
+	Lexical string `json:"lexical,omitempty"`
 }
 
 // SegmentRef is one live warm or cold segment.
@@ -165,7 +172,7 @@ func (m Manifest) check() error {
 			}
 		}
 	}
-	for _, f := range []struct{ what, n string }{{"hot snapshot", m.Hot}, {"edges file", m.Edges}} {
+	for _, f := range []struct{ what, n string }{{"hot snapshot", m.Hot}, {"edges file", m.Edges}, {"row graph", m.Graph}, {"lexical index", m.Lexical}} {
 		if f.n != "" {
 			if err := name(f.what, f.n); err != nil {
 				return err

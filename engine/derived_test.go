@@ -1,0 +1,226 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/engram-go/engram/engine/tier"
+)
+
+// derivedSpace fills space "default" of a tiered configuration with memories spread over
+// cold, warm and hot tiers (with deletions and replacements in sealed segments, so the
+// checkpoint's deletion bitmaps matter), links them, checkpoints and closes. Space "other"
+// gets a memory of its own.
+func derivedSpace(t *testing.T) Config {
+	root := t.TempDir()
+	cfg := tierConfig(t, root)
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	cfg.Now = func() time.Time { return now }
+	e := openTest(t, cfg)
+	s := mustSpace(t, e, "default")
+	other := mustSpace(t, e, "other")
+	ctx := context.Background()
+	if _, err := other.Remember(ctx, Memory{ID: "o1", Content: "another space's topic3 note"}, RememberOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 90
+	for i := 0; i < n; i++ {
+		if _, err := s.Remember(ctx, Memory{ID: fmt.Sprintf("m%03d", i), Content: tierContent(i), Confidence: 0.8}, RememberOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && i%3 == 0 {
+			if _, err := s.Associate(ctx, fmt.Sprintf("m%03d", i), fmt.Sprintf("m%03d", (i*7)%i), 0.6); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i%15 == 14 {
+			waitLinkedSpace(s)
+			checkpointNow(t, s)
+		}
+	}
+	for _, id := range []string{"m001", "m017", "m040"} {
+		if err := s.Forget(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Remember(ctx, Memory{ID: "m005", Content: "replaced observation about topic3", Confidence: 0.9}, RememberOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitLinkedSpace(s)
+	checkpointNow(t, s)
+	if s.Stats().Edges == 0 {
+		t.Fatal("the space has no edges to persist")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func waitLinkedSpace(s *Space) {
+	for s.Stats().LinkQueue > 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// derivedView is what a reopened space answers: recalls by text and vector, and every
+// memory's edges by id.
+func derivedView(t *testing.T, s *Space) []string {
+	t.Helper()
+	ctx := context.Background()
+	var out []string
+	for _, q := range []string{"topic3 detail", "observation about topic5", "replaced observation"} {
+		res, err := s.Recall(ctx, Cue{Query: q, MaxResults: 30, Threshold: 0.0001, NoReinforce: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, part := range [][]Hit{res.Vivid, res.Associated, res.Reconstructed} {
+			for _, h := range part {
+				out = append(out, fmt.Sprintf("%q %s %v %.6f %.6f", q, h.Memory.ID, h.Path, h.Score, h.Activation))
+			}
+		}
+	}
+	st, err := s.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.mu.RUnlock()
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for _, q := range []string{"topic3 detail", "observation", "replaced topic5 detail12"} {
+		for _, h := range st.lex.Search(q, 100, st.aliveLocked).Hits {
+			out = append(out, fmt.Sprintf("lexical %q %s %.6f %d", q, st.byRow[h.Row].m.ID, h.Score, h.Matched))
+		}
+	}
+	for row, lm := range st.byRow {
+		if lm == nil {
+			continue
+		}
+		var es []string
+		for _, e := range st.graph.Neighbors(uint32(row)) {
+			es = append(es, fmt.Sprintf("%s:%.6f:%d", st.byRow[e.To].m.ID, e.Weight, e.Kind))
+		}
+		slices.Sort(es)
+		out = append(out, lm.m.ID+" → "+strings.Join(es, " "))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// openDerived opens cfg with its log captured and returns the view of "default", the log,
+// and whether "other" sees nothing of it.
+func openDerived(t *testing.T, cfg Config) ([]string, string) {
+	t.Helper()
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	cfg.Logger = slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))
+	e := openTest(t, cfg)
+	defer e.Close()
+	s, err := e.Space("default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	view := derivedView(t, s)
+	other, err := e.Space("other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := other.Recall(context.Background(), Cue{Query: "observation topic3", Threshold: 0.0001, NoReinforce: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range slices.Concat(res.Vivid, res.Associated, res.Reconstructed) {
+		if h.Memory.ID != "o1" {
+			t.Fatalf("space other recalls %s of space default", h.Memory.ID)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return view, logs.String()
+}
+
+// resealDerived recomputes the header checksum of a derived file after an edit.
+func resealDerived(b []byte) {
+	binary.LittleEndian.PutUint64(b[56:], xxhash.Sum64(b[:56]))
+}
+
+// TestDerivedDamageRebuilds: a derived file (row graph, lexical index) that is
+// truncated, bit-flipped, of another format version or written for other rows is rebuilt
+// from the memories with a logged warning; the space opens and answers exactly as it did
+// from the intact files, and as the rebuild path does.
+func TestDerivedDamageRebuilds(t *testing.T) {
+	cfg := derivedSpace(t)
+	dir := filepath.Join(cfg.DataRoot, "default")
+	man, err := tier.LoadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, logs := openDerived(t, cfg)
+	if strings.Contains(logs, "derived file unusable") {
+		t.Fatalf("the intact derived files were not used:\n%s", logs)
+	}
+	rebuild := cfg
+	rebuild.rebuildDerived = true
+	if got, _ := openDerived(t, rebuild); !slices.Equal(got, want) {
+		t.Fatalf("the rebuild path answers differently:\n got %q\nwant %q", got, want)
+	}
+
+	cases := []struct {
+		name   string
+		damage func(b []byte) []byte
+		reason string
+	}{
+		{"truncated", func(b []byte) []byte { return b[:len(b)-5] }, "unreadable"},
+		{"truncated header", func(b []byte) []byte { return b[:20] }, "unreadable"},
+		{"empty", func(b []byte) []byte { return nil }, "unreadable"},
+		{"bit flip in the payload", func(b []byte) []byte { b[len(b)-3] ^= 0x10; return b }, "unreadable"},
+		{"bit flip in the header", func(b []byte) []byte { b[30] ^= 0x01; return b }, "unreadable"},
+		{"older version", func(b []byte) []byte { binary.LittleEndian.PutUint16(b[8:], 0); resealDerived(b); return b }, "unreadable"},
+		{"newer version", func(b []byte) []byte { binary.LittleEndian.PutUint16(b[8:], 2); resealDerived(b); return b }, "unreadable"},
+		{"another checkpoint", func(b []byte) []byte { b[16]++; resealDerived(b); return b }, "written for another checkpoint"},
+		{"other rows", func(b []byte) []byte { b[32] ^= 0x80; resealDerived(b); return b }, "differ from the ones"},
+		{"missing", nil, "unreadable"},
+	}
+	for _, file := range []string{man.Graph, man.Lexical} {
+		if file == "" {
+			t.Fatalf("the checkpoint wrote no derived file: %+v", man)
+		}
+		path := filepath.Join(dir, file)
+		intact, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cases {
+			t.Run(filepath.Ext(file)+"/"+c.name, func(t *testing.T) {
+				if c.damage == nil {
+					if err := os.Remove(path); err != nil {
+						t.Fatal(err)
+					}
+				} else if err := os.WriteFile(path, c.damage(bytes.Clone(intact)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				got, logs := openDerived(t, cfg)
+				if !strings.Contains(logs, "derived file unusable") || !strings.Contains(logs, c.reason) || !strings.Contains(logs, file) {
+					t.Fatalf("no warning naming %s and %q:\n%s", file, c.reason, logs)
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("answers differ after the damage:\n got %q\nwant %q", got, want)
+				}
+				if err := os.WriteFile(path, intact, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	}
+}

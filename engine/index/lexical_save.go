@@ -1,0 +1,194 @@
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ErrLexicalData marks saved lexical data that does not decode into a consistent index.
+var ErrLexicalData = errors.New("index: invalid saved lexical index")
+
+// Saved lexical index (docs/formats/lexical.md), all integers uvarint:
+//
+//	rows, then per row 0 (no document) or 1 + its length in terms
+//	terms, then per term: length, bytes, postings, then per posting the row (the first
+//	as is, the next ones as the gap from the previous, at least 1) and the term frequency
+//
+// Only the documents are saved; free term ids and the order of term ids are not, so a
+// loaded index numbers its terms afresh.
+
+// AppendSaved appends the index's documents to dst, renumbered by remap: a document of
+// row r is saved as row remap(r) when remap reports true, and left out otherwise. rows is
+// one past the highest row remap gives. Safe to call while the index is searched; writers
+// wait until it is done.
+func (l *Lexical) AppendSaved(dst []byte, rows int, remap func(row uint32) (uint32, bool)) []byte {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	docs := make([]uint32, rows)
+	for row, d := range l.docs {
+		if nr, ok := remap(uint32(row)); d.present && ok && int(nr) < rows {
+			docs[nr] = 1 + l.lengths[row]
+		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(rows))
+	for _, d := range docs {
+		dst = binary.AppendUvarint(dst, uint64(d))
+	}
+	var kept []posting
+	terms, countAt := 0, len(dst)
+	dst = append(dst, make([]byte, binary.MaxVarintLen64)...) // the term count, set below
+	for id, term := range l.terms {
+		kept = kept[:0]
+		for _, p := range l.postings[id] {
+			if nr, ok := remap(p.row); ok && int(nr) < rows && docs[nr] != 0 {
+				kept = append(kept, posting{row: nr, tf: p.tf})
+			}
+		}
+		if term == "" || len(kept) == 0 {
+			continue
+		}
+		slices.SortFunc(kept, func(a, b posting) int { return cmpRow(a.row, b.row) })
+		terms++
+		dst = binary.AppendUvarint(dst, uint64(len(term)))
+		dst = append(dst, term...)
+		dst = binary.AppendUvarint(dst, uint64(len(kept)))
+		prev := uint32(0)
+		for i, p := range kept {
+			gap := p.row
+			if i > 0 {
+				gap = p.row - prev
+			}
+			dst = binary.AppendUvarint(dst, uint64(gap))
+			dst = binary.AppendUvarint(dst, uint64(p.tf))
+			prev = p.row
+		}
+	}
+	// The count takes a fixed-width uvarint (continuation bits on every byte but the
+	// last), so the bytes after it need not move.
+	fixedUvarint(dst[countAt:countAt+binary.MaxVarintLen64], uint64(terms))
+	return dst
+}
+
+// fixedUvarint writes v into b as a uvarint of exactly len(b) bytes.
+func fixedUvarint(b []byte, v uint64) {
+	for i := range b {
+		b[i] = byte(v&0x7f) | 0x80
+		v >>= 7
+	}
+	b[len(b)-1] &= 0x7f
+}
+
+// LoadLexical builds an index from data written by AppendSaved. It checks that the data
+// is consistent — every posting's row has a document, rows rise within a term, no term
+// twice, each document's term frequencies add up to its length — and otherwise returns an
+// error wrapping ErrLexicalData.
+func LoadLexical(data []byte) (*Lexical, error) {
+	bad := func(format string, args ...any) (*Lexical, error) {
+		return nil, fmt.Errorf("%w: %s", ErrLexicalData, fmt.Sprintf(format, args...))
+	}
+	next := func() (uint64, bool) {
+		v, n := binary.Uvarint(data)
+		if n <= 0 {
+			return 0, false
+		}
+		data = data[n:]
+		return v, true
+	}
+	rows, ok := next()
+	if !ok || rows > uint64(len(data)) { // each row takes at least one byte
+		return bad("row count")
+	}
+	l := NewLexical()
+	l.docs = make([]lexDoc, rows)
+	l.lengths = make([]uint32, rows)
+	for row := range l.lengths {
+		d, ok := next()
+		if !ok || d > 1<<32 {
+			return bad("document of row %d", row)
+		}
+		if d > 0 {
+			l.docs[row].present = true
+			l.lengths[row] = uint32(d - 1)
+			l.count++
+			l.totalLen += d - 1
+		}
+	}
+	nterms, ok := next()
+	if !ok || nterms > uint64(len(data))/3 { // a term takes at least three bytes
+		return bad("term count")
+	}
+	var all strings.Builder // every term in one allocation
+	type span struct{ start, end int }
+	spans := make([]span, 0, nterms)
+	sums := make([]uint64, rows) // term frequencies by row, to check the lengths
+	ndoc := make([]uint32, rows) // distinct terms by row
+	l.postings = make([][]posting, 0, nterms)
+	for t := range nterms {
+		n, ok := next()
+		if !ok || n == 0 || n > uint64(len(data)) {
+			return bad("term %d", t)
+		}
+		spans = append(spans, span{all.Len(), all.Len() + int(n)})
+		all.Write(data[:n])
+		data = data[n:]
+		np, ok := next()
+		if !ok || np == 0 || np > uint64(len(data))/2 {
+			return bad("postings of term %d", t)
+		}
+		list := make([]posting, np)
+		row := uint64(0)
+		for i := range list {
+			gap, ok1 := next()
+			tf, ok2 := next()
+			if i > 0 && gap == 0 {
+				ok1 = false
+			}
+			row += gap
+			if !ok1 || !ok2 || row >= rows || !l.docs[row].present || tf == 0 || tf > 1<<32-1 {
+				return bad("posting %d of term %d", i, t)
+			}
+			list[i] = posting{row: uint32(row), tf: uint32(tf)}
+			sums[row] += tf
+			ndoc[row]++
+		}
+		l.postings = append(l.postings, list)
+	}
+	if len(data) != 0 {
+		return bad("%d bytes after the last term", len(data))
+	}
+	text := all.String()
+	l.terms = make([]string, nterms)
+	for id, s := range spans {
+		term := text[s.start:s.end]
+		if _, dup := l.termIDs[term]; dup {
+			return bad("term %q twice", term)
+		}
+		l.terms[id] = term
+		l.termIDs[term] = uint32(id)
+	}
+	// Each document's distinct term ids, all in one backing array.
+	at := make([]int, rows+1)
+	for row := range rows {
+		if sums[row] != uint64(l.lengths[row]) {
+			return bad("row %d has %d terms in postings, length %d", row, sums[row], l.lengths[row])
+		}
+		at[row+1] = at[row] + int(ndoc[row])
+	}
+	ids := make([]uint32, at[rows])
+	fill := slices.Clone(at[:rows])
+	for id, list := range l.postings {
+		for _, p := range list {
+			ids[fill[p.row]] = uint32(id)
+			fill[p.row]++
+		}
+	}
+	for row := range l.docs {
+		if l.docs[row].present {
+			l.docs[row].terms = ids[at[row]:at[row+1]:at[row+1]]
+		}
+	}
+	return l, nil
+}

@@ -1,0 +1,78 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"math/rand"
+	"testing"
+	"time"
+)
+
+var restartRows = flag.Int("engine.restartrows", 20000, "memories in the restart benchmark space (1000000 for the documented figure)")
+
+// BenchmarkRestart opens a checkpointed space of linked memories, written at engine level,
+// alternately from its derived files and by rebuilding what they hold from the memories
+// (the path before derived files, and the one a damaged file takes), and reports both
+// rates in memories of history per second and their ratio, measured in the same run. The
+// space size is -engine.restartrows.
+func BenchmarkRestart(b *testing.B) {
+	n := *restartRows
+	root := b.TempDir()
+	cfg := testConfig(b, root)
+	cfg.Defaults = SpaceSettings{Dimension: 16, WALSync: "never", HotCapacity: n, WarmCapacity: 10 * n, ColdCapacity: 100 * n}
+	cfg.EmbeddingProvider = "none"
+	e := openTest(b, cfg)
+	s := mustSpace(b, e, "bench")
+	ctx := context.Background()
+	r := rand.New(rand.NewSource(4))
+	for done := 0; done < n; done += 1000 {
+		batch := make([]Memory, min(1000, n-done))
+		for i := range batch {
+			batch[i] = Memory{Content: benchSentence(r), Confidence: 0.5, Embedding: zeroPadded(16, r.Float32(), r.Float32(), r.Float32(), 1)}
+		}
+		for {
+			_, errs := s.RememberBatch(ctx, batch, RememberOptions{})
+			err := errors.Join(errs...)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, ErrOverloaded) { // the linker's backlog is full: let it drain
+				b.Fatal(err)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	for s.Stats().LinkQueue > 0 {
+		time.Sleep(20 * time.Millisecond)
+	}
+	checkpointNow(b, s)
+	edges := s.Stats().Edges
+	if err := e.Close(); err != nil {
+		b.Fatal(err)
+	}
+	var took [2]time.Duration // [0] derived files, [1] rebuilt
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for path, rebuild := range []bool{false, true} {
+			c := cfg
+			c.rebuildDerived = rebuild
+			start := time.Now()
+			e := openTest(b, c)
+			took[path] += time.Since(start)
+			b.StopTimer()
+			if got := mustSpace(b, e, "bench").Stats(); got.Memories != n || got.Edges != edges {
+				b.Fatalf("rebuild=%v: opened %d memories and %d edges, want %d and %d", rebuild, got.Memories, got.Edges, n, edges)
+			}
+			if err := e.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+	}
+	derived := float64(b.N) * float64(n) / took[0].Seconds()
+	rebuilt := float64(b.N) * float64(n) / took[1].Seconds()
+	b.ReportMetric(derived, "memories/s")
+	b.ReportMetric(rebuilt, "rebuilt-memories/s")
+	b.ReportMetric(derived/rebuilt, "x-rebuild")
+}
