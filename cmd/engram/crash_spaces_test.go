@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -82,23 +81,15 @@ func TestE2ECrashManySpaces(t *testing.T) {
 					}
 					n := next.Add(1)
 					space := spaces[n%crashSpaces]
-					body := map[string]any{"content": fmt.Sprintf("round %d note %d of %s", round, n, space)}
-					status, b, err := httpJSON(client, http.MethodPost, "http://"+srv.http+"/api/v1/memories/remember", space, body)
-					if err != nil {
-						return // the server is gone
-					}
-					if status != http.StatusCreated {
-						continue // refused writes promise nothing
-					}
-					var ans struct {
-						MemoryID string `json:"memory_id"`
-					}
-					if json.Unmarshal(b, &ans) != nil || ans.MemoryID == "" {
-						t.Errorf("201 without memory_id: %s", b)
+					id, gone := rememberAcked(t, client, srv.http, space, fmt.Sprintf("round %d note %d of %s", round, n, space))
+					if gone {
 						return
 					}
+					if id == "" {
+						continue // refused writes promise nothing
+					}
 					mu.Lock()
-					fresh = append(fresh, acked{ans.MemoryID, space})
+					fresh = append(fresh, acked{id, space})
 					mu.Unlock()
 				}
 			})

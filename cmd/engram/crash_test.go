@@ -15,6 +15,27 @@ import (
 // acked is a memory whose remember was answered 201: it must survive any crash.
 type acked struct{ id, space string }
 
+// rememberAcked sends one remember to space and returns the id the server acknowledged
+// (201), or "" for a refused write, which promises nothing. gone reports that the server no
+// longer answers, or answered 201 without an id (a test error), so the writer stops.
+func rememberAcked(t *testing.T, c *http.Client, addr, space, content string) (id string, gone bool) {
+	status, b, err := httpJSON(c, http.MethodPost, "http://"+addr+"/api/v1/memories/remember", space, map[string]any{"content": content})
+	if err != nil {
+		return "", true
+	}
+	if status != http.StatusCreated {
+		return "", false
+	}
+	var ans struct {
+		MemoryID string `json:"memory_id"`
+	}
+	if json.Unmarshal(b, &ans) != nil || ans.MemoryID == "" {
+		t.Errorf("201 without memory_id: %s", b)
+		return "", true
+	}
+	return ans.MemoryID, false
+}
+
 // TestE2ECrashKeepsAcknowledgedWrites kills the server with SIGKILL while writers
 // remember into two spaces with wal_sync = "always", restarts it, and checks that every
 // acknowledged memory is there, in its own space only. Three rounds on one data root, so
@@ -54,23 +75,15 @@ func TestE2ECrashKeepsAcknowledgedWrites(t *testing.T) {
 						return
 					default:
 					}
-					body := map[string]any{"content": fmt.Sprintf("round %d writer %d note %d", round, w, seq)}
-					status, b, err := httpJSON(client, http.MethodPost, "http://"+httpAddr+"/api/v1/memories/remember", space, body)
-					if err != nil {
-						return // the server is gone
-					}
-					if status != http.StatusCreated {
-						continue // refused writes promise nothing
-					}
-					var ans struct {
-						MemoryID string `json:"memory_id"`
-					}
-					if json.Unmarshal(b, &ans) != nil || ans.MemoryID == "" {
-						t.Errorf("201 without memory_id: %s", b)
+					id, gone := rememberAcked(t, client, httpAddr, space, fmt.Sprintf("round %d writer %d note %d", round, w, seq))
+					if gone {
 						return
 					}
+					if id == "" {
+						continue // refused writes promise nothing
+					}
 					mu.Lock()
-					fresh = append(fresh, acked{ans.MemoryID, space})
+					fresh = append(fresh, acked{id, space})
 					mu.Unlock()
 				}
 			}()
