@@ -17,4 +17,7 @@ var (
 	// ErrStorage: the space's log could not write or sync (disk full, I/O error). Nothing
 	// was acknowledged that is not durable; the space recovers from disk by itself.
 	ErrStorage = errors.New("engine: storage failure")
+	// ErrNotOwner: in a cluster, the space's partition is led by another node (or by none
+	// while it moves); nothing was written. Frontends forward or answer 503 with Retry-After.
+	ErrNotOwner = errors.New("engine: memory space is served by another node")
 )

@@ -46,6 +46,9 @@ type Options struct {
 	// HideAPIDocs turns off the HTTP API's documentation page (/docs); the OpenAPI
 	// document stays at /openapi.json.
 	HideAPIDocs bool
+	// Router, in a cluster, sends requests for spaces led by another node there; nil
+	// serves every space here.
+	Router Router
 }
 
 // SetDefaults fills what o leaves unset; every frontend's constructor calls it, so a
