@@ -150,11 +150,17 @@ func runMixed(addr string, c config) error {
 	var wg sync.WaitGroup
 	wc, rc := c, c
 	wc.clients, rc.clients = c.writers, c.readers
+	// The profiles cover the load, not the drain or the recalls at rest.
+	stopProfile, err := startProfile(c.profile, c.mutex, c.block, c.trace)
+	if err != nil {
+		return err
+	}
 	wg.Go(func() {
 		write = drive(addr, wc, mixedBatches(c.space, pool, c.dim, c.batch), 200, acceptedAll(c.batch))
 	})
 	wg.Go(func() { read = drive(addr, rc, recalls, 200, nil) })
 	wg.Wait()
+	stopProfile()
 	end, err := readLag(addr, c.space)
 	close(stop)
 	sampled.Wait()
