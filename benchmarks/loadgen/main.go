@@ -78,6 +78,7 @@ type config struct {
 	recallMode       string
 	maxShare         float64
 	maxLag           time.Duration
+	growTo           int
 }
 
 func main() {
@@ -91,6 +92,7 @@ func main() {
 	flag.DurationVar(&c.restDuration, "rest-duration", 10*time.Second, "mixed: how long the readers recall at rest, once the background lag has drained")
 	flag.StringVar(&c.recallMode, "recall-mode", "hybrid", "mixed: the readers' recall mode: similarity | spreading | hybrid")
 	flag.Float64Var(&c.maxShare, "background-max-share", engine.DefaultBackgroundMaxShare, "in-process server's [limits] background_max_share; 0.05 pins the background budget at its base share")
+	flag.IntVar(&c.growTo, "grow-to", 0, "mixed: before the timed run, grow the space to this many memories and let its lag drain")
 	flag.DurationVar(&c.maxLag, "max-background-lag", engine.DefaultMaxBackgroundLag, "in-process server's [limits] max_background_lag: the index and link work a space may owe before its remembers answer 503")
 	flag.StringVar(&c.addr, "addr", "", "host:port of a running server (default: start one in-process)")
 	flag.StringVar(&c.space, "space", "loadgen", "memory space to write and read")
