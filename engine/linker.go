@@ -19,10 +19,10 @@ const (
 	maxLinkQueue         = 250000           // beyond this, remembers answer ErrOverloaded
 	hnswMinRows          = 10000            // below this many rows recall scans exactly
 	hnswStartRows        = hnswMinRows / 2  // the index is built from here on, ahead of need
-	// hnswEfConstruction is the insert's beam: 64 keeps the graph's recall@10 of 100 within
-	// 0.001 on structured data for about four fifths of the CPU per insert
-	// (BenchmarkHNSWInsert, benchmarks/RESULTS.md), and still yields the linkTopK+8
-	// neighbours the edge lane takes from each insert.
+	// hnswEfConstruction is the insert's beam: 64 keeps the graph's recall@10 within 0.004
+	// of a beam of 100 for 0.6-0.8 of the CPU per 768-d insert (BenchmarkHNSWInsert,
+	// benchmarks/RESULTS.md), and still yields the linkTopK+8 neighbours the edge lane
+	// takes from each insert.
 	hnswEfConstruction = 64
 	// indexLagBytes bounds the index lane's lag by the bytes recall must scan because the
 	// index does not hold those rows yet: their int8 codes (slab.topKCoded), 192 MiB being
