@@ -268,9 +268,8 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 			return res, errs
 		}
 	}
-	if n := st.link.pending(); n >= maxLinkQueue {
+	if err := st.link.admit(); err != nil {
 		st.reserved.Add(-int64(newIDs))
-		err := fmt.Errorf("%w: %d memories wait for association edges in space %q", ErrOverloaded, n, s.id)
 		for _, i := range ok {
 			errs[i] = err
 		}

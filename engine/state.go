@@ -480,11 +480,8 @@ func (st *state) fillStats(out *Stats) {
 		}
 	}
 	out.Edges = st.graph.Edges()
-	rows := len(st.byRow)
 	st.mu.RUnlock()
-	if rows >= hnswStartRows {
-		out.IndexLag = max(0, rows-int(st.link.watermark()))
-	}
+	out.IndexLag = st.link.indexTail()
 	out.Open = true
 	out.Failed = st.failed.Load()
 	ws := st.log.Stats()

@@ -77,6 +77,8 @@ type config struct {
 	restDuration     time.Duration
 	recallMode       string
 	maxShare         float64
+	maxLag           time.Duration
+	growTo           int
 }
 
 func main() {
@@ -90,13 +92,15 @@ func main() {
 	flag.DurationVar(&c.restDuration, "rest-duration", 10*time.Second, "mixed: how long the readers recall at rest, once the background lag has drained")
 	flag.StringVar(&c.recallMode, "recall-mode", "hybrid", "mixed: the readers' recall mode: similarity | spreading | hybrid")
 	flag.Float64Var(&c.maxShare, "background-max-share", engine.DefaultBackgroundMaxShare, "in-process server's [limits] background_max_share; 0.05 pins the background budget at its base share")
+	flag.IntVar(&c.growTo, "grow-to", 0, "mixed: before the timed run, grow the space to this many memories and let its lag drain")
+	flag.DurationVar(&c.maxLag, "max-background-lag", engine.DefaultMaxBackgroundLag, "in-process server's [limits] max_background_lag: the index and link work a space may owe before its remembers answer 503")
 	flag.StringVar(&c.addr, "addr", "", "host:port of a running server (default: start one in-process)")
 	flag.StringVar(&c.space, "space", "loadgen", "memory space to write and read")
 	flag.IntVar(&c.spaces, "spaces", 1, "spread the remember run's requests round-robin over this many spaces (<space>-0000, …; created before the runs)")
 	flag.IntVar(&c.bodies, "bodies", 256, "distinct remember bodies to cycle through")
 	flag.StringVar(&c.walSync, "wal-sync", "always", "wal_sync of the in-process server: always | interval | never")
 	flag.IntVar(&c.preload, "preload", 10000, "memories stored before a recall-only run")
-	flag.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of the engram remember run to this file")
+	flag.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of the engram remember run (mixed: of the load) to this file")
 	flag.StringVar(&c.mutex, "mutexprofile", "", "write a mutex contention profile of the engram remember run to this file")
 	flag.StringVar(&c.trace, "trace", "", "write an execution trace of the engram remember run to this file (go tool trace)")
 	flag.StringVar(&c.block, "blockprofile", "", "write a blocking profile (channels, selects, locks) of the engram remember run to this file")
@@ -153,6 +157,7 @@ func run(c config) error {
 			MaxSpaces: max(10000, c.spaces+2), MaxOpenSpaces: max(256, c.spaces+2), // every space stays open
 			Defaults:           engine.SpaceSettings{Dimension: c.dim, WALSync: c.walSync, HotCapacity: 50_000_000},
 			BackgroundMaxShare: c.maxShare,
+			MaxBackgroundLag:   c.maxLag,
 		})
 		if err != nil {
 			return err
@@ -172,7 +177,7 @@ func run(c config) error {
 		}
 		defer srv.Stop(context.Background())
 		target = srv.Addr()
-		fmt.Printf("in-process engram on %s (data root %s, wal_sync=%s, dim=%d, background_max_share=%g)\n", target, root, c.walSync, c.dim, c.maxShare)
+		fmt.Printf("in-process engram on %s (data root %s, wal_sync=%s, dim=%d, background_max_share=%g, max_background_lag=%s)\n", target, root, c.walSync, c.dim, c.maxShare, c.maxLag)
 	}
 	if c.mode == "mixed" {
 		return runMixed(target, c)
