@@ -161,8 +161,8 @@ func (c *CatchUp) log(space string) (*wal.WAL, error) {
 		Space:        s.id,
 		SegmentBytes: s.settings.WALSegmentBytes,
 		// Close fdatasyncs what was copied; nothing is acknowledged before it.
-		Sync: wal.SyncNever,
-		Logger:       c.e.cfg.Logger.With("space", s.id),
+		Sync:   wal.SyncNever,
+		Logger: c.e.cfg.Logger.With("space", s.id),
 	}, 0, nil)
 	if err != nil {
 		return nil, fmt.Errorf("engine: catch up space %q: %w", space, err)
