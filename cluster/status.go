@@ -36,8 +36,11 @@ func (n *Node) Status(ctx context.Context) Status {
 	leases := n.member.Partitions()
 	for _, part := range n.parts {
 		ps := PartitionStatus{Partition: part.id, Owner: leases[part.id].Owner}
+		// The stream first: what this node publishes meanwhile raises Applied with it, so
+		// the lag never counts this node's own writes in flight.
+		last, lastErr := partlog.LastSequence(ctx, n.js, part.id)
 		part.pubMu.RLock()
-		pub, applied, lastErr := part.pub, part.applied, part.lastErr
+		pub, applied, partErr := part.pub, part.applied, part.lastErr
 		part.pubMu.RUnlock()
 		if pub != nil {
 			ps.Leading = true
@@ -47,13 +50,13 @@ func (n *Node) Status(ctx context.Context) Status {
 			applied = stored
 		}
 		ps.Applied = applied
-		if lastErr != nil {
+		switch {
+		case lastErr != nil:
 			ps.Error = lastErr.Error()
+		case partErr != nil:
+			ps.Error = partErr.Error()
 		}
-		last, err := partlog.LastSequence(ctx, n.js, part.id)
-		if err != nil {
-			ps.Error = err.Error()
-		} else {
+		if lastErr == nil {
 			ps.LastSeq = last
 			if last > applied {
 				ps.Lag = last - applied
