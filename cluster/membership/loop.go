@@ -41,7 +41,7 @@ func (m *Member) place() {
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cands := m.candidates()
+	cands := m.candidates(now)
 	for p := range m.cfg.Partitions {
 		mine := false
 		if order := rank(p, cands); len(order) > 0 {
@@ -96,8 +96,7 @@ func (m *Member) heartbeat(ctx context.Context) error {
 		default:
 			rev = e.Revision()
 			var cur nodeRecord
-			if json.Unmarshal(e.Value(), &cur) == nil && cur.Draining && cur.Started.Equal(m.start) && !rec.Draining {
-				m.log.Info("node draining")
+			if json.Unmarshal(e.Value(), &cur) == nil && cur.Draining && cur.Started.Equal(m.start) {
 				rec.Draining = true
 				m.mu.Lock()
 				m.draining = true

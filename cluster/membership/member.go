@@ -230,10 +230,7 @@ func (m *Member) Close() error {
 	m.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.LeaseTTL)
 	defer cancel()
-	m.mu.Lock()
-	rev := m.nodeRev
-	m.mu.Unlock()
-	if err := m.nodes.Delete(ctx, m.cfg.NodeID, jetstream.LastRevision(rev)); err != nil {
+	if err := m.nodes.Delete(ctx, m.cfg.NodeID); err != nil {
 		// It expires within a TTL; until then placement still counts the node.
 		return fmt.Errorf("membership: delete node %s: %w", m.cfg.NodeID, err)
 	}
