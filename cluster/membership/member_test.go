@@ -195,11 +195,14 @@ func TestFailover(t *testing.T) {
 	})
 	a := c.members["a"]
 	delete(c.members, "a") // its Close can release nothing; it runs after the takeover
+	t.Log(time.Now(), "a resigned")
 	c.waitPlacement(c.expected("b", "c"))
+	t.Log(time.Now(), "b and c took over")
 	if got := a.Counters(); got.Losses-lossesBefore != uint64(aHeld) {
 		t.Errorf("a's counters after losing its server: %+v, want %d losses", got, aHeld)
 	}
 	a.Close()
+	t.Log(time.Now(), "a closed")
 
 	// Graceful stop of b: c takes everything; b's releases are counted, not losses.
 	b := c.members["b"]
