@@ -137,10 +137,14 @@ func (tl *timeline) count(node string) (leads, resigns int) {
 	return tl.leads[node], tl.resigns[node]
 }
 
-// recHooks are a node's hooks writing to a timeline; Prepare counts its calls.
+// recHooks are a node's hooks writing to a timeline; Prepare counts its calls. With block
+// set, the first Prepare of each partition reports on entered and waits for block to close,
+// as a long catch-up would.
 type recHooks struct {
 	node     string
 	tl       *timeline
+	block    chan struct{}
+	entered  chan int
 	mu       sync.Mutex
 	prepared map[int]int
 }
@@ -148,8 +152,22 @@ type recHooks struct {
 func (h *recHooks) Prepare(ctx context.Context, p int) error {
 	h.mu.Lock()
 	h.prepared[p]++
+	first := h.prepared[p] == 1
 	h.mu.Unlock()
+	if first && h.block != nil {
+		h.entered <- p
+		select {
+		case <-h.block:
+		case <-ctx.Done():
+		}
+	}
 	return ctx.Err()
+}
+
+func (h *recHooks) prepareCalls(p int) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.prepared[p]
 }
 func (h *recHooks) Lead(p int)   { h.tl.lead(h.node, p) }
 func (h *recHooks) Resign(p int) { h.tl.resign(h.node, p) }
@@ -188,7 +206,12 @@ func (c *cluster) config(id string) Config {
 // start starts member id on server s.
 func (c *cluster) start(id string, s int) *Member {
 	c.t.Helper()
-	h := &recHooks{node: id, tl: c.tl, prepared: map[int]int{}}
+	return c.startWith(id, s, &recHooks{node: id, tl: c.tl, prepared: map[int]int{}})
+}
+
+// startWith starts member id on server s with hooks h.
+func (c *cluster) startWith(id string, s int, h *recHooks) *Member {
+	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
 	defer cancel()
 	m, err := Start(ctx, c.servers[s].JetStream(), c.config(id), h, testLogger().With("member", id))

@@ -96,12 +96,33 @@ func TestLifecycle(t *testing.T) {
 		c.start(id, 0)
 	}
 	c.waitPlacement(c.expected("a", "b"))
-	t.Run("join takes its share", func(t *testing.T) {
-		c.start("c", 0)
-		c.waitPlacement(c.expected("a", "b", "c"))
-		for p, owner := range c.expected("a", "b", "c") {
-			if owner == "c" && c.hooks["c"].prepared[p] == 0 {
-				t.Errorf("c leads p%d without Prepare", p)
+	t.Run("join catches up, then takes its share", func(t *testing.T) {
+		before, after := c.expected("a", "b"), c.expected("a", "b", "c")
+		var moving []int
+		for p := range after {
+			if after[p] == "c" {
+				moving = append(moving, p)
+			}
+		}
+		if len(moving) == 0 {
+			t.Fatalf("placement gives c nothing: %v", after)
+		}
+		h := &recHooks{node: "c", tl: c.tl, prepared: map[int]int{}, block: make(chan struct{}), entered: make(chan int, c.partitions)}
+		c.startWith("c", 0, h)
+		for range moving {
+			<-h.entered
+		}
+		// c is catching up and has not said it is ready: the old owners keep leading.
+		for _, p := range moving {
+			if !c.members[before[p]].Holds(p) {
+				t.Fatalf("%s gave p%d up before c caught up", before[p], p)
+			}
+		}
+		close(h.block)
+		c.waitPlacement(after)
+		for _, p := range moving {
+			if n := h.prepareCalls(p); n != 2 {
+				t.Errorf("p%d prepared %d times, want 2 (before and after the release)", p, n)
 			}
 		}
 	})

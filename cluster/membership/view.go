@@ -18,6 +18,9 @@ type nodeRecord struct {
 	GRPC     string    `json:"grpc"`
 	Draining bool      `json:"draining"`
 	Started  time.Time `json:"started"`
+	// Ready lists the partitions placed on the node that it has caught up with while
+	// another node still holds their lease: the holder releases them once listed here.
+	Ready []int `json:"ready,omitempty"`
 }
 
 // leaseRecord is a lease's value in engram_leases.
@@ -181,6 +184,3 @@ func (m *Member) leaseFree(p int, now time.Time) bool {
 	l, ok := m.view.leases[p]
 	return !ok || m.stale(l.changed, now)
 }
-
-// retryAt is when p may be tried again after a failed attempt to take it.
-func (v view) retryAt(p int) time.Time { return v.retry[p] }
