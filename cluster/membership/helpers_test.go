@@ -206,15 +206,15 @@ func (c *cluster) config(id string) Config {
 // start starts member id on server s.
 func (c *cluster) start(id string, s int) *Member {
 	c.t.Helper()
-	return c.startWith(id, s, &recHooks{node: id, tl: c.tl, prepared: map[int]int{}})
+	return c.startWith(id, c.servers[s], &recHooks{node: id, tl: c.tl, prepared: map[int]int{}})
 }
 
-// startWith starts member id on server s with hooks h.
-func (c *cluster) startWith(id string, s int, h *recHooks) *Member {
+// startWith starts member id on connection n with hooks h.
+func (c *cluster) startWith(id string, n *natsnode.Node, h *recHooks) *Member {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
 	defer cancel()
-	m, err := Start(ctx, c.servers[s].JetStream(), c.config(id), h, testLogger().With("member", id))
+	m, err := Start(ctx, n.JetStream(), c.config(id), h, testLogger().With("member", id))
 	if err != nil {
 		c.t.Fatalf("start %s: %v", id, err)
 	}

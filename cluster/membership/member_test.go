@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/engram-go/engram/cluster/natsnode"
 )
 
 func jsonHasNode(value []byte, node string) bool {
@@ -108,7 +110,7 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("placement gives c nothing: %v", after)
 		}
 		h := &recHooks{node: "c", tl: c.tl, prepared: map[int]int{}, block: make(chan struct{}), entered: make(chan int, c.partitions)}
-		c.startWith("c", 0, h)
+		c.startWith("c", c.servers[0], h)
 		for range moving {
 			<-h.entered
 		}
@@ -247,5 +249,37 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("%s: not within %v", what, guard)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestKillOneServer runs on one server with R1 buckets, each member on its own connection:
+// a member whose connection is cut can renew nothing, resigns before its leases could
+// expire, and the others take its partitions after the TTL.
+func TestKillOneServer(t *testing.T) {
+	servers := startServers(t, 1)
+	c := newCluster(t, servers, 6, time.Second)
+	conns := map[string]*natsnode.Node{}
+	for _, id := range []string{"a", "b", "c"} {
+		ctx, cancel := context.WithTimeout(context.Background(), guard)
+		n, err := natsnode.Start(ctx, natsnode.Options{Name: id, URL: servers[0].ClientURL()})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close() })
+		conns[id] = n
+		c.startWith(id, n, &recHooks{node: id, tl: c.tl, prepared: map[int]int{}})
+	}
+	c.waitPlacement(c.expected("a", "b", "c"))
+	for round, victim := range []string{"a", "b"} {
+		m := c.members[victim]
+		held := uint64(len(nodeStatus(t, m, victim).Partitions))
+		before := m.Counters()
+		conns[victim].Close()
+		waitFor(t, victim+" resigns", func() bool { return m.Counters().Losses-before.Losses == held })
+		delete(c.members, victim)
+		live := []string{"a", "b", "c"}[round+1:]
+		c.waitPlacement(c.expected(live...))
+		m.Close()
 	}
 }
