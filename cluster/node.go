@@ -84,9 +84,9 @@ func (p *partition) setPublisher(pub *partlog.Publisher, applied uint64, err err
 }
 
 // Start joins the cluster: it starts (or connects to) NATS, makes e a cluster engine (its
-// open spaces close, and open again only where their partition is led) and starts the
-// membership, which takes this node's share of the partitions in the background.
-// cfg must be enabled and valid; e is the engine of the node's data root.
+// spaces open only where their partition is led) and starts the membership, which takes
+// this node's share of the partitions in the background. cfg must be enabled and valid; e
+// is the engine of the node's data root, opened with engine.Config.Replicated.
 func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logger) (*Node, error) {
 	cfg.SetDefaults()
 	if !cfg.Enabled {
@@ -94,6 +94,9 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if !e.Config().Replicated {
+		return nil, fmt.Errorf("%w: the engine must be opened with engine.Config.Replicated when the cluster is enabled", ErrInvalidConfig)
 	}
 	if logger == nil {
 		logger = slog.Default()

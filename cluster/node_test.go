@@ -48,7 +48,7 @@ const testPartitions = 3
 
 func startNode(t *testing.T, id, url string) (*Node, *engine.Engine) {
 	t.Helper()
-	e, err := engine.Open(engine.Config{DataRoot: t.TempDir(), AutoCreate: true,
+	e, err := engine.Open(engine.Config{DataRoot: t.TempDir(), AutoCreate: true, Replicated: true,
 		Defaults: engine.SpaceSettings{Dimension: 16}, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
