@@ -191,7 +191,7 @@ func (h hooks) Lead(p int) {
 	part := h.n.parts[p]
 	part.mu.Lock()
 	defer part.mu.Unlock()
-	h.n.lead(part)
+	h.n.lead(part, func() bool { return true })
 }
 
 // Resign stops writing p and closes its spaces before it returns.
@@ -214,14 +214,18 @@ func (n *Node) catchUp(ctx context.Context, part *partition) error {
 	return nil
 }
 
-// lead catches up once more and starts the publisher. Caller holds part.mu.
-func (n *Node) lead(part *partition) {
+// lead catches up once more and starts the publisher, if holds still answers true after
+// the catch-up. Caller holds part.mu.
+func (n *Node) lead(part *partition, holds func() bool) {
 	ctx, cancel := context.WithTimeout(n.life, n.cfg.LeaseTTL)
 	defer cancel()
 	if err := n.catchUp(ctx, part); err != nil {
 		// The partition stays unwritable here while the lease is held: writes get
 		// ErrNotOwner and other nodes see no owner until the lease moves.
 		n.log.Error("cannot lead partition", "partition", part.id, "err", err)
+		return
+	}
+	if !holds() {
 		return
 	}
 	part.pubMu.RLock()
@@ -258,10 +262,12 @@ func (n *Node) stopLeading(part *partition, cause error) {
 	n.log.Info("resigned partition", "partition", part.id)
 }
 
-// lost handles a publisher that stopped by itself. Fenced, another node wrote the stream:
-// this node writes no more and the lease moves on. Otherwise (a publish of unknown outcome,
-// a local log behind the stream) the partition is caught up again from the stream, which
-// decides what was written, and led again while the lease is still held.
+// lost handles a publisher that stopped by itself: fenced (a message of another writer is
+// in the stream after the last one this node knows), a publish of unknown outcome, or a
+// local log behind the stream. In every case the stream decides what was written: the
+// partition's spaces close, and while this node still holds the lease it catches the
+// partition up and leads it again. Every message is published expecting the sequence the
+// publisher caught up to, so none is ever built on a state that misses an earlier one.
 func (n *Node) lost(part *partition, pub *partlog.Publisher, cause error) {
 	part.mu.Lock()
 	defer part.mu.Unlock()
@@ -269,11 +275,9 @@ func (n *Node) lost(part *partition, pub *partlog.Publisher, cause error) {
 		return // resigned meanwhile
 	}
 	n.stopLeading(part, cause)
-	if errors.Is(cause, partlog.ErrFenced) {
-		return
-	}
-	for wait := 100 * time.Millisecond; n.life.Err() == nil && n.member.Holds(part.id); wait = min(2*wait, n.cfg.LeaseTTL) {
-		n.lead(part)
+	holds := func() bool { return n.life.Err() == nil && n.member.Holds(part.id) }
+	for wait := 100 * time.Millisecond; holds(); wait = min(2*wait, n.cfg.LeaseTTL) {
+		n.lead(part, holds)
 		if part.publisher() != nil {
 			return
 		}
