@@ -74,6 +74,15 @@ func (p *partition) publisher() *partlog.Publisher {
 	return p.pub
 }
 
+// leading returns the publisher while this node leads the partition and it takes writes:
+// not once it stopped by itself (lost) before the node has handled that.
+func (p *partition) leading() *partlog.Publisher {
+	if pub := p.publisher(); pub != nil && pub.Err() == nil {
+		return pub
+	}
+	return nil
+}
+
 func (p *partition) setPublisher(pub *partlog.Publisher, applied uint64, err error) {
 	p.pubMu.Lock()
 	p.pub, p.lastErr = pub, err
@@ -146,7 +155,7 @@ func (n *Node) ID() string { return n.cfg.NodeID }
 // while the partition has none.
 func (n *Node) Route(space string) (owner Owner, local bool, err error) {
 	p := n.parts[PartitionOf(space, n.cfg.Partitions)]
-	if p.publisher() != nil {
+	if p.leading() != nil {
 		return Owner{NodeID: n.cfg.NodeID, HTTP: n.cfg.AdvertiseHTTP, GRPC: n.cfg.AdvertiseGRPC}, true, nil
 	}
 	o, ok := n.member.Owner(p.id)
@@ -278,7 +287,7 @@ func (n *Node) lost(part *partition, pub *partlog.Publisher, cause error) {
 	holds := func() bool { return n.life.Err() == nil && n.member.Holds(part.id) }
 	for wait := 100 * time.Millisecond; holds(); wait = min(2*wait, n.cfg.LeaseTTL) {
 		n.lead(part, holds)
-		if part.publisher() != nil {
+		if part.leading() != nil {
 			return
 		}
 		select {
@@ -293,7 +302,7 @@ type replication struct{ n *Node }
 
 func (r replication) publisher(space string) (*partlog.Publisher, error) {
 	p := r.n.parts[PartitionOf(space, r.n.cfg.Partitions)]
-	if pub := p.publisher(); pub != nil {
+	if pub := p.leading(); pub != nil {
 		return pub, nil
 	}
 	return nil, fmt.Errorf("%w: partition %d of %q is not led by node %s", engine.ErrNotOwner, p.id, space, r.n.cfg.NodeID)
