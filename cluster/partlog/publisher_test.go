@@ -236,12 +236,26 @@ func TestPublisherFenced(t *testing.T) {
 	if _, err := remember(a, "alpha", "acknowledged by the old owner"); err != nil {
 		t.Fatal(err)
 	}
-	// Another node took the partition and wrote to it.
-	fresh := StartPublisher(js, PublisherConfig{Partition: 0, NodeID: "node-b", LastSeq: stale.LastSeq(), Logger: quiet()})
-	defer fresh.Stop()
-	if err := fresh.Create("beta", engine.SpaceSettings{}); err != nil {
-		t.Fatal(err)
+	// Another node took the partition and wrote to it. The old owner's background records
+	// (edges, reinforcements) may still land first: then the new one starts over from the
+	// stream's end, as a node does after a catch-up.
+	var fresh *Publisher
+	for {
+		last, err := LastSequence(context.Background(), js, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh = StartPublisher(js, PublisherConfig{Partition: 0, NodeID: "node-b", LastSeq: last, Logger: quiet()})
+		err = fresh.Create("beta", engine.SpaceSettings{})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrFenced) {
+			t.Fatal(err)
+		}
+		fresh.Stop()
 	}
+	defer fresh.Stop()
 	before, _ := LastSequence(context.Background(), js, 0)
 
 	_, err := remember(a, "alpha", "written by a stale owner")
