@@ -60,6 +60,29 @@ func TestStartRefusesAnotherClusterSetting(t *testing.T) {
 	}
 }
 
+func TestParseLeaseKey(t *testing.T) {
+	tests := []struct {
+		key  string
+		p    int
+		isOK bool
+	}{
+		{"p0", 0, true},
+		{"p17", 17, true},
+		{leaseKey(1023), 1023, true},
+		{"p", 0, false},
+		{"p01", 0, false}, // not what leaseKey writes
+		{"p-1", 0, false},
+		{"q1", 0, false},
+		{"p1x", 0, false},
+	}
+	for _, tt := range tests {
+		p, ok := parseLeaseKey(tt.key)
+		if ok != tt.isOK || (ok && p != tt.p) {
+			t.Errorf("parseLeaseKey(%q) = %d, %v; want %d, %v", tt.key, p, ok, tt.p, tt.isOK)
+		}
+	}
+}
+
 func TestRank(t *testing.T) {
 	nodes := []string{"a", "b", "c", "d"}
 	const partitions = 256
@@ -212,20 +235,17 @@ func TestFailover(t *testing.T) {
 	_, resignsBefore := c.tl.count("a")
 	lossesBefore := c.members["a"].Counters().Losses
 	servers[0].Close()
-	waitFor(t, "a resigns everything", func() bool {
+	c.waitFor("a resigns everything", func() bool {
 		_, resigns := c.tl.count("a")
 		return resigns-resignsBefore == aHeld
 	})
 	a := c.members["a"]
 	delete(c.members, "a") // its Close can release nothing; it runs after the takeover
-	t.Log(time.Now(), "a resigned")
 	c.waitPlacement(c.expected("b", "c"))
-	t.Log(time.Now(), "b and c took over")
 	if got := a.Counters(); got.Losses-lossesBefore != uint64(aHeld) {
 		t.Errorf("a's counters after losing its server: %+v, want %d losses", got, aHeld)
 	}
 	a.Close()
-	t.Log(time.Now(), "a closed")
 
 	// Graceful stop of b: c takes everything; b's releases are counted, not losses.
 	b := c.members["b"]
@@ -241,12 +261,14 @@ func TestFailover(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
+// waitFor waits until cond holds, checking all along that no two members hold a partition.
+func (c *cluster) waitFor(what string, cond func() bool) {
+	c.t.Helper()
 	deadline := time.Now().Add(guard)
 	for !cond() {
+		c.checkSingleHolder()
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, guard)
+			c.t.Fatalf("%s: not within %v", what, guard)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -276,7 +298,7 @@ func TestKillOneServer(t *testing.T) {
 		held := uint64(len(nodeStatus(t, m, victim).Partitions))
 		before := m.Counters()
 		conns[victim].Close()
-		waitFor(t, victim+" resigns", func() bool { return m.Counters().Losses-before.Losses == held })
+		c.waitFor(victim+" resigns", func() bool { return m.Counters().Losses-before.Losses == held })
 		delete(c.members, victim)
 		live := []string{"a", "b", "c"}[round+1:]
 		c.waitPlacement(c.expected(live...))
