@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,6 +235,7 @@ func TestFailover(t *testing.T) {
 	}
 	_, resignsBefore := c.tl.count("a")
 	lossesBefore := c.members["a"].Counters().Losses
+	killed := time.Now()
 	servers[0].Close()
 	c.waitFor("a resigns everything", func() bool {
 		_, resigns := c.tl.count("a")
@@ -242,6 +244,8 @@ func TestFailover(t *testing.T) {
 	a := c.members["a"]
 	delete(c.members, "a") // its Close can release nothing; it runs after the takeover
 	c.waitPlacement(c.expected("b", "c"))
+	// Figures, not bounds: how long the partitions of a went without an owner.
+	t.Logf("kill: every partition led again %v after a's server stopped (lease TTL %v)", time.Since(killed), c.ttl)
 	if got := a.Counters(); got.Losses-lossesBefore != uint64(aHeld) {
 		t.Errorf("a's counters after losing its server: %+v, want %d losses", got, aHeld)
 	}
@@ -251,8 +255,10 @@ func TestFailover(t *testing.T) {
 	b := c.members["b"]
 	bHeld := uint64(len(nodeStatus(t, b, "b").Partitions))
 	bBefore := b.Counters()
+	stopped := time.Now()
 	c.stop("b")
 	c.waitPlacement(c.expected("c"))
+	t.Logf("graceful stop: every partition led again %v after b's Close began", time.Since(stopped))
 	if got := b.Counters(); got.Releases-bBefore.Releases != bHeld || got.Losses != 0 {
 		t.Errorf("b's counters after Close: %+v, want %d releases", got, bHeld)
 	}
@@ -303,5 +309,24 @@ func TestKillOneServer(t *testing.T) {
 		live := []string{"a", "b", "c"}[round+1:]
 		c.waitPlacement(c.expected(live...))
 		m.Close()
+	}
+}
+
+// TestStartRefusesReplicasTheServerCannotHave: R3 buckets on a lone server fail at once with
+// the server's reason rather than being retried until the context ends.
+func TestStartRefusesReplicasTheServerCannotHave(t *testing.T) {
+	servers := startServers(t, 1)
+	c := newCluster(t, servers, 3, longTTL)
+	cfg := c.config("a")
+	cfg.Replicas = 3
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	m, err := Start(ctx, servers[0].JetStream(), cfg, &recHooks{node: "a", tl: c.tl, prepared: map[int]int{}}, nil)
+	if err == nil {
+		m.Close()
+		t.Fatal("started with R3 buckets on one server")
+	}
+	if errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), BucketCluster) {
+		t.Fatalf("err = %v: want the server's refusal, naming the bucket", err)
 	}
 }
