@@ -115,14 +115,10 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 	for p := range cfg.Partitions {
 		n.parts = append(n.parts, &partition{id: p})
 	}
-	store := cfg.NATS.StoreDir
-	if store == "" {
-		store = filepath.Join(n.dataRoot, "nats")
+	if cfg.NATS.StoreDir == "" && cfg.NATS.URL == "" {
+		cfg.NATS.StoreDir = filepath.Join(n.dataRoot, "nats")
 	}
-	nn, err := natsnode.Start(ctx, natsnode.Options{
-		Name: cfg.NodeID, URL: cfg.NATS.URL, Listen: cfg.NATS.Listen, ClusterListen: cfg.NATS.ClusterListen,
-		Routes: cfg.NATS.Routes, StoreDir: store, SyncAlways: cfg.NATS.Sync == SyncAlways, Logger: n.log,
-	})
+	nn, err := natsnode.Start(ctx, cfg.NATSOptions(n.log))
 	if err != nil {
 		return nil, err
 	}
@@ -132,10 +128,7 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 	if err := e.SetReplication(replication{n}); err != nil {
 		return nil, errors.Join(err, e.SetReplication(nil), nn.Close())
 	}
-	n.member, err = membership.Start(ctx, n.js, membership.Config{
-		NodeID: cfg.NodeID, HTTP: cfg.AdvertiseHTTP, GRPC: cfg.AdvertiseGRPC,
-		Partitions: cfg.Partitions, Replicas: cfg.Replicas, LeaseTTL: cfg.LeaseTTL,
-	}, hooks{n}, n.log)
+	n.member, err = membership.Start(ctx, n.js, cfg.MemberConfig(), hooks{n}, n.log)
 	if err != nil {
 		n.end()
 		return nil, errors.Join(err, e.SetReplication(nil), nn.Close())
