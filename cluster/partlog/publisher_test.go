@@ -19,7 +19,7 @@ import (
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // startJetStream runs a lone embedded NATS server with JetStream for one test.
-func startJetStream(t *testing.T) jetstream.JetStream {
+func startJetStream(t testing.TB) jetstream.JetStream {
 	t.Helper()
 	n, err := natsnode.Start(context.Background(), natsnode.Options{
 		Name: "partlog-test", Listen: "127.0.0.1:0", StoreDir: t.TempDir(), SyncAlways: true, Logger: quiet()})
@@ -71,7 +71,7 @@ func (s *switchable) Create(space string, st engine.SpaceSettings) error {
 }
 func (s *switchable) Delete(space string) error { return s.get().Delete(space) }
 
-func openEngine(t *testing.T, root string, r engine.Replication) *engine.Engine {
+func openEngine(t testing.TB, root string, r engine.Replication) *engine.Engine {
 	t.Helper()
 	e, err := engine.Open(engine.Config{DataRoot: root, AutoCreate: true, Replicated: true, Defaults: engine.SpaceSettings{Dimension: 16}, Logger: quiet()})
 	if err != nil {
