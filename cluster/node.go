@@ -236,10 +236,20 @@ func (n *Node) lead(part *partition, holds func() bool) {
 	var pub *partlog.Publisher
 	pub = partlog.StartPublisher(n.js, partlog.PublisherConfig{
 		Partition: part.id, NodeID: n.cfg.NodeID, LastSeq: applied, Logger: n.log,
+		MaxBytes: n.maxMessage(),
 		OnLost: func(err error) { n.lost(part, pub, err) },
 	})
 	part.setPublisher(pub, applied, nil)
 	n.log.Info("leading partition", "partition", part.id, "last_sequence", applied)
+}
+
+// maxMessage is the largest message the node publishes: the server's max_payload, less
+// room for the headers.
+func (n *Node) maxMessage() int {
+	if mp := n.nats.Conn().MaxPayload(); mp > 8<<10 {
+		return int(mp) - 4<<10
+	}
+	return partlog.DefaultMaxBytes
 }
 
 // resign stops p's publisher and closes p's spaces.
