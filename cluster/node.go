@@ -237,7 +237,7 @@ func (n *Node) lead(part *partition, holds func() bool) {
 	pub = partlog.StartPublisher(n.js, partlog.PublisherConfig{
 		Partition: part.id, NodeID: n.cfg.NodeID, LastSeq: applied, Logger: n.log,
 		MaxBytes: n.maxMessage(),
-		OnLost: func(err error) { n.lost(part, pub, err) },
+		OnLost:   func(err error) { n.lost(part, pub, err) },
 	})
 	part.setPublisher(pub, applied, nil)
 	n.log.Info("leading partition", "partition", part.id, "last_sequence", applied)
