@@ -50,8 +50,9 @@ type Node struct {
 	member *membership.Member
 	spaces jetstream.KeyValue
 
-	life context.Context // ends on Close
-	end  context.CancelFunc
+	life   context.Context // ends on Close
+	end    context.CancelFunc
+	joined chan struct{} // closed once member is set: hooks may run before Start returns
 
 	parts []*partition
 }
@@ -112,6 +113,7 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 	}
 	n := &Node{cfg: cfg, eng: e, log: logger.With("node", cfg.NodeID), dataRoot: e.Config().DataRoot}
 	n.life, n.end = context.WithCancel(context.Background())
+	n.joined = make(chan struct{})
 	for p := range cfg.Partitions {
 		n.parts = append(n.parts, &partition{id: p})
 	}
@@ -129,6 +131,7 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 		return nil, errors.Join(err, e.SetReplication(nil), nn.Close())
 	}
 	n.member, err = membership.Start(ctx, n.js, cfg.MemberConfig(), hooks{n}, n.log)
+	close(n.joined)
 	if err != nil {
 		n.end()
 		return nil, errors.Join(err, e.SetReplication(nil), nn.Close())
@@ -287,7 +290,12 @@ func (n *Node) lost(part *partition, pub *partlog.Publisher, cause error) {
 		return // resigned meanwhile
 	}
 	n.stopLeading(part, cause)
-	holds := func() bool { return n.life.Err() == nil && n.member.Holds(part.id) }
+	select {
+	case <-n.joined:
+	case <-n.life.Done():
+		return
+	}
+	holds := func() bool { return n.life.Err() == nil && n.member != nil && n.member.Holds(part.id) }
 	for wait := 100 * time.Millisecond; holds(); wait = min(2*wait, n.cfg.LeaseTTL) {
 		n.lead(part, holds)
 		if part.leading() != nil {
