@@ -1,0 +1,186 @@
+package membership
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// nodeRecord is a node's value in engram_nodes.
+type nodeRecord struct {
+	NodeID   string    `json:"node_id"`
+	HTTP     string    `json:"http"`
+	GRPC     string    `json:"grpc"`
+	Draining bool      `json:"draining"`
+	Started  time.Time `json:"started"`
+	// Ready lists the partitions placed on the node that it has caught up with while
+	// another node still holds their lease: the holder releases them once listed here.
+	Ready []int `json:"ready,omitempty"`
+}
+
+// leaseRecord is a lease's value in engram_leases.
+type leaseRecord struct {
+	NodeID string    `json:"node_id"`
+	Since  time.Time `json:"since"`
+}
+
+// seenLease is a lease as the watcher last saw it.
+type seenLease struct {
+	leaseRecord
+	revision uint64
+	changed  time.Time // local monotonic time the watcher saw this revision
+}
+
+// seenNode is a node record as the watcher last saw it.
+type seenNode struct {
+	nodeRecord
+	changed time.Time // local monotonic time the watcher saw this revision
+}
+
+// view is what the watchers have seen of engram_nodes and engram_leases; Member.mu guards it.
+type view struct {
+	nodes  map[string]seenNode
+	leases map[int]seenLease
+	retry  map[int]time.Time // a failed attempt to take the partition: not again before
+}
+
+func newView() view {
+	return view{nodes: map[string]seenNode{}, leases: map[int]seenLease{}, retry: map[int]time.Time{}}
+}
+
+// leaseKey is partition p's key in engram_leases.
+func leaseKey(p int) string { return "p" + strconv.Itoa(p) }
+
+// parseLeaseKey is the inverse of leaseKey.
+func parseLeaseKey(key string) (int, bool) {
+	n, ok := strings.CutPrefix(key, "p")
+	if !ok {
+		return 0, false
+	}
+	p, err := strconv.Atoi(n)
+	return p, err == nil && p >= 0 && strconv.Itoa(p) == n
+}
+
+// watch starts one watcher per bucket and returns once both have delivered the bucket's
+// current contents.
+func (m *Member) watch(ctx context.Context) error {
+	for _, kv := range []jetstream.KeyValue{m.nodes, m.leases} {
+		w, err := kv.WatchAll(m.ctx)
+		if err != nil {
+			return fmt.Errorf("membership: watch %s: %w", kv.Bucket(), err)
+		}
+		ready := make(chan struct{})
+		m.wg.Go(func() { m.follow(kv, w, ready) })
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return fmt.Errorf("membership: watch %s: %w", kv.Bucket(), ctx.Err())
+		}
+	}
+	return nil
+}
+
+// follow applies a watcher's updates to the view until the Member closes; ready is closed
+// when the initial contents are in.
+func (m *Member) follow(kv jetstream.KeyValue, w jetstream.KeyWatcher, ready chan struct{}) {
+	defer w.Stop()
+	initial := true
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case e, ok := <-w.Updates():
+			if !ok {
+				return
+			}
+			if e == nil {
+				if initial {
+					initial = false
+					close(ready)
+				}
+				continue
+			}
+			m.mu.Lock()
+			if kv == m.nodes {
+				m.applyNode(e)
+			} else {
+				m.applyLease(e)
+			}
+			m.mu.Unlock()
+			m.poke()
+		}
+	}
+}
+
+// poke wakes the loop without blocking.
+func (m *Member) poke() {
+	select {
+	case m.nudge <- struct{}{}:
+	default:
+	}
+}
+
+func (m *Member) applyNode(e jetstream.KeyValueEntry) {
+	if e.Operation() != jetstream.KeyValuePut {
+		delete(m.view.nodes, e.Key())
+		return
+	}
+	var rec nodeRecord
+	if err := json.Unmarshal(e.Value(), &rec); err != nil || rec.NodeID != e.Key() {
+		m.log.Warn("unreadable node record ignored", "key", e.Key(), "err", err)
+		delete(m.view.nodes, e.Key())
+		return
+	}
+	m.view.nodes[e.Key()] = seenNode{nodeRecord: rec, changed: time.Now()}
+	if rec.NodeID == m.cfg.NodeID && rec.Started.Equal(m.start) {
+		// This run's record: a Drain by another node shows here first.
+		m.nodeRev = max(m.nodeRev, e.Revision())
+		if rec.Draining && !m.draining {
+			m.log.Info("node draining")
+			m.draining = true
+		}
+	}
+}
+
+func (m *Member) applyLease(e jetstream.KeyValueEntry) {
+	p, ok := parseLeaseKey(e.Key())
+	if !ok || p >= m.cfg.Partitions {
+		return
+	}
+	if e.Operation() != jetstream.KeyValuePut {
+		delete(m.view.leases, p)
+		return
+	}
+	var rec leaseRecord
+	if err := json.Unmarshal(e.Value(), &rec); err != nil {
+		// Held by someone all the same: Create would fail on it until it expires.
+		m.log.Warn("unreadable lease record", "key", e.Key(), "err", err)
+	}
+	m.view.leases[p] = seenLease{leaseRecord: rec, revision: e.Revision(), changed: time.Now()}
+}
+
+// stale reports whether a key last seen changing at changed has expired by now, whether or
+// not its expiry marker has arrived: keys are rewritten every third of the TTL, and one
+// unchanged for longer than the TTL plus the margin is gone. Markers can be late or missing
+// (a stream leader lost with the node that stopped), so the view does not rely on them; it
+// only decides when to try a Create, which the bucket arbitrates.
+func (m *Member) stale(changed, now time.Time) bool {
+	return now.Sub(changed) > m.cfg.LeaseTTL+m.margin
+}
+
+// alive reports whether node id's heartbeat is current. Caller holds m.mu.
+func (m *Member) alive(id string, now time.Time) (seenNode, bool) {
+	n, ok := m.view.nodes[id]
+	return n, ok && !m.stale(n.changed, now)
+}
+
+// leaseFree reports whether p's lease looks free: absent or stale. Caller holds m.mu.
+func (m *Member) leaseFree(p int, now time.Time) bool {
+	l, ok := m.view.leases[p]
+	return !ok || m.stale(l.changed, now)
+}
