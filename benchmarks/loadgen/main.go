@@ -208,7 +208,7 @@ func run(c config) error {
 		given = fmt.Sprintf("text only (%d-d vectors embedded by the server)", c.dim)
 	}
 	fmt.Printf("%d clients, %s per run, %s, ceiling decoder %s, remember over %d space(s)\n\n", c.clients, c.duration, given, c.decoder, len(rememberSpaces(c)))
-	fmt.Printf("%-22s %10s %8s %11s %10s %10s %12s %6s %6s\n", "run", "requests", "errors", "req/s", "p50", "p99", "memories/s", "cpu", "idle")
+	printHeader()
 	remember := "/api/v1/memories/remember"
 	var bat, batCeil result
 	var ratios []float64
@@ -599,16 +599,25 @@ func (r result) print(name string) {
 	if r.items > 0 {
 		stored = strconv.FormatFloat(r.itemRate(), 'f', 0, 64)
 	}
-	cpu, idle := "-", "-"
+	cpu, idle, perReq := "-", "-", "-"
 	if r.cpuBefore.measurable && r.cpuAfter.measurable && r.cpuAfter.all > r.cpuBefore.all {
-		cpu = strconv.FormatFloat(100*(r.cpuAfter.process-r.cpuBefore.process).Seconds()/(r.elapsed.Seconds()*float64(runtime.NumCPU())), 'f', 0, 64) + "%"
+		used := r.cpuAfter.process - r.cpuBefore.process
+		cpu = strconv.FormatFloat(100*used.Seconds()/(r.elapsed.Seconds()*float64(runtime.NumCPU())), 'f', 0, 64) + "%"
 		idle = strconv.FormatFloat(100*float64(r.cpuAfter.idle-r.cpuBefore.idle)/float64(r.cpuAfter.all-r.cpuBefore.all), 'f', 0, 64) + "%"
+		if ok := r.requests - r.errors; ok > 0 {
+			perReq = strconv.FormatFloat(float64(used.Microseconds())/float64(ok), 'f', 1, 64)
+		}
 	}
-	fmt.Printf("%-22s %10d %8d %11.1f %10s %10s %12s %6s %6s\n", name, r.requests, r.errors, r.rate(),
-		r.quantile(0.50).Round(time.Microsecond), r.quantile(0.99).Round(time.Microsecond), stored, cpu, idle)
+	fmt.Printf("%-22s %10d %8d %11.1f %10s %10s %12s %6s %6s %10s\n", name, r.requests, r.errors, r.rate(),
+		r.quantile(0.50).Round(time.Microsecond), r.quantile(0.99).Round(time.Microsecond), stored, cpu, idle, perReq)
 	if r.firstError != "" {
 		fmt.Printf("  first error: %s\n", r.firstError)
 	}
+}
+
+// printHeader prints the column names of result.print.
+func printHeader() {
+	fmt.Printf("%-22s %10s %8s %11s %10s %10s %12s %6s %6s %10s\n", "run", "requests", "errors", "req/s", "p50", "p99", "memories/s", "cpu", "idle", "cpu-µs/req")
 }
 
 // acceptedAll checks a batch answer: every one of the n items was accepted.
