@@ -278,26 +278,17 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 		return res, errs
 	}
 
-	// The records are encoded back to back into one buffer, cut into entries once it has
-	// stopped growing.
 	entries := make([]wal.Entry, len(ok))
-	var one [1]int
-	ends := one[:0] // where each record ends in payloads
-	payloads := st.payload()
-	for _, i := range ok {
+	for k, i := range ok {
 		// The log keeps the embedding as given; the slab has its normalised copy.
-		payloads = encodeMemory(payloads, &ms[i], ms[i].Embedding)
-		ends = append(ends, len(payloads))
+		entries[k] = wal.Entry{Type: record.TypeRemember, Payload: encodeMemory(st.payload(), &ms[i], ms[i].Embedding)}
 		ms[i].Embedding = nil
-	}
-	from := 0
-	for k, to := range ends {
-		entries[k] = wal.Entry{Type: record.TypeRemember, Payload: payloads[from:to:to]}
-		from = to
 	}
 	st.cp.RLock() // from append to apply: see state.cp
 	first, err := st.log.AppendBatch(entries)
-	st.releasePayload(payloads) // AppendBatch copied the records into the log's batch
+	for _, e := range entries {
+		st.releasePayload(e.Payload) // AppendBatch copied it into the log's batch
+	}
 	if err != nil {
 		st.cp.RUnlock()
 		st.reserved.Add(-int64(newIDs))

@@ -320,10 +320,9 @@ func (st *state) releaseRow(v slabRow) {
 	}
 }
 
-// maxPooledPayload bounds the record buffers kept for reuse: a call's records are encoded
-// back to back into one, so a batch of 100 768-d memories (about 310 KiB) reuses its
-// buffer; a larger batch or a memory with a long content gets a buffer of its own.
-const maxPooledPayload = 1 << 20
+// maxPooledPayload bounds the record buffers kept for reuse: a memory with a long content
+// gets a buffer of its own.
+const maxPooledPayload = 64 << 10
 
 // payload returns an empty buffer to encode a record into; releasePayload takes it back
 // once the log has copied the record.
