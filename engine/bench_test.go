@@ -181,6 +181,60 @@ func BenchmarkRememberEmbedded(b *testing.B) {
 	}
 }
 
+// BenchmarkRememberBatch measures the batch route's engine half: calls of 100 memories with
+// a short text and a client 768-d embedding each, from 8 callers (the load generator's batch
+// run). An iteration is one memory. With wal_sync "never" the figure is the CPU path.
+func BenchmarkRememberBatch(b *testing.B) {
+	const dim, callers, batch = 768, 8, 100
+	r := rand.New(rand.NewSource(6))
+	vecs := make([][]float32, 1024)
+	for i := range vecs {
+		vecs[i] = make([]float32, dim)
+		for j := range vecs[i] {
+			vecs[i][j] = r.Float32()*2 - 1
+		}
+	}
+	for _, mode := range []string{"never", "always"} {
+		b.Run("wal_sync="+mode, func(b *testing.B) {
+			cfg := testConfig(b, b.TempDir())
+			cfg.Defaults = SpaceSettings{Dimension: dim, WALSync: mode}
+			e := openTest(b, cfg)
+			defer e.Close()
+			s := mustSpace(b, e, "bench")
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for range callers {
+				wg.Go(func() {
+					ms := make([]Memory, 0, batch)
+					for {
+						first := next.Add(batch) - batch
+						if first >= int64(b.N) {
+							return
+						}
+						ms = ms[:0]
+						for i := first; i < min(first+batch, int64(b.N)); i++ {
+							ms = append(ms, Memory{Content: fmt.Sprintf("bench memory %d about the river", i), Confidence: 0.8,
+								Tags: []string{"bench"}, Embedding: vecs[i%int64(len(vecs))]})
+						}
+						_, errs := s.RememberBatch(context.Background(), ms, RememberOptions{})
+						for _, err := range errs {
+							if err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "memories/s")
+		})
+	}
+}
+
 // BenchmarkRecovery measures reopening a space of 100,000 small memories (WAL replay
 // into the hot tier, lexical index and graph).
 func BenchmarkRecovery(b *testing.B) {
