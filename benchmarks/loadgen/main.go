@@ -566,6 +566,9 @@ type result struct {
 	// CPUs (server and clients when the server runs in-process), idle the machine's idle
 	// and iowait share.
 	cpuBefore, cpuAfter cpuSample
+	// concurrent says another run shared the process meanwhile, so its CPU time is not
+	// this run's alone and is not divided by its requests.
+	concurrent bool
 }
 
 // cpuSample is a reading of this process's CPU time and of the machine's CPU counters
@@ -604,7 +607,7 @@ func (r result) print(name string) {
 		used := r.cpuAfter.process - r.cpuBefore.process
 		cpu = strconv.FormatFloat(100*used.Seconds()/(r.elapsed.Seconds()*float64(runtime.NumCPU())), 'f', 0, 64) + "%"
 		idle = strconv.FormatFloat(100*float64(r.cpuAfter.idle-r.cpuBefore.idle)/float64(r.cpuAfter.all-r.cpuBefore.all), 'f', 0, 64) + "%"
-		if ok := r.requests - r.errors; ok > 0 {
+		if ok := r.requests - r.errors; ok > 0 && !r.concurrent {
 			perReq = strconv.FormatFloat(float64(used.Microseconds())/float64(ok), 'f', 1, 64)
 		}
 	}

@@ -162,6 +162,7 @@ func runMixed(addr string, c config) error {
 		return err
 	}
 	write.items = c.batch
+	write.concurrent, read.concurrent = true, true
 
 	printHeader()
 	write.print("mixed: writers")
