@@ -173,8 +173,9 @@ func runMixed(addr string, c config) error {
 		return err
 	}
 	write.items = c.batch
+	write.concurrent, read.concurrent = true, true
 
-	fmt.Printf("%-22s %10s %8s %11s %10s %10s %12s %6s %6s\n", "run", "requests", "errors", "req/s", "p50", "p99", "memories/s", "cpu", "idle")
+	printHeader()
 	write.print("mixed: writers")
 	read.print("mixed: recall")
 	var peak lagFigures

@@ -50,6 +50,7 @@ type Server struct {
 	// costs memory in proportion to max_body_bytes whatever its body's shape.
 	maxValues int
 	vecs      sync.Pool // *[]float32 embedding buffers (borrowVec)
+	batchVecs sync.Pool // *vecArena: the embeddings of a batch request (borrowArena)
 
 	mu        sync.Mutex
 	listeners []*listener
