@@ -48,6 +48,7 @@ const (
 	CodeOverloaded       = "OVERLOADED"
 	CodeUnimplemented    = "NOT_IMPLEMENTED"
 	CodeEmbedding        = "EMBEDDING_PROVIDER_UNAVAILABLE"
+	CodeNotOwner         = "NOT_OWNER"
 )
 
 // FromError maps an engine (or frontend) error to the public shape. Messages of engine
@@ -97,6 +98,11 @@ func FromError(err error) *Error {
 	case errors.Is(err, engine.ErrStorage):
 		return &Error{Status: http.StatusInternalServerError, Code: CodeSystem, Message: err.Error(), RetryAfter: 2,
 			Guidance: "Nothing unacknowledged was stored. The space recovers from disk by itself once the cause (often a full disk) is gone; retry later."}
+	case errors.Is(err, engine.ErrNotOwner):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeNotOwner, Message: err.Error(), RetryAfter: 1,
+			Guidance: "The memory space's partition has no owner this node can reach right now (it is moving after a failure or a drain); retry shortly. A remember retried with the same Idempotency-Key is stored once."}
+	case errors.Is(err, ErrUnknownNode):
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: err.Error()}
 	case errors.Is(err, engine.ErrClosed):
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded, Message: "the server is shutting down", RetryAfter: 5}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

@@ -47,7 +47,7 @@ func codeOf(err error, fe *frontend.Error) codes.Code {
 		return codes.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		return codes.DeadlineExceeded
-	case errors.Is(err, engine.ErrClosed), errors.Is(err, engine.ErrEmbeddingUnavailable):
+	case errors.Is(err, engine.ErrClosed), errors.Is(err, engine.ErrEmbeddingUnavailable), errors.Is(err, engine.ErrNotOwner):
 		return codes.Unavailable
 	}
 	switch fe.Status {
