@@ -27,6 +27,10 @@ func (f *Forward) Error() string {
 	return fmt.Sprintf("memory space %q is served by node %q", f.Space, f.Owner.NodeID)
 }
 
+// Is makes a forward that is not carried out (a protocol that does not forward it) an
+// engine.ErrNotOwner to every mapping of errors.
+func (f *Forward) Is(target error) bool { return target == engine.ErrNotOwner }
+
 // RouteSpace asks r where space is served. nil means here. A space served elsewhere is a
 // *Forward, unless the request was forwarded already (forwardedBy is the hop marker, ""
 // when none): a second hop is refused, as are a partition without an owner and an owner

@@ -55,6 +55,9 @@ type Options struct {
 	Cluster ClusterView
 	// Forwards counts forwarded requests; shared by every frontend of the server.
 	Forwards *ForwardCounters
+	// Idempotency serialises remembers carrying the same idempotency key; shared by
+	// every frontend of the server.
+	Idempotency *Idempotency
 }
 
 // SetDefaults fills what o leaves unset; every frontend's constructor calls it, so a
@@ -75,6 +78,9 @@ func (o *Options) SetDefaults() {
 	}
 	if o.Limits == nil {
 		o.Limits = NewLimits()
+	}
+	if o.Idempotency == nil {
+		o.Idempotency = NewIdempotency()
 	}
 	if o.Forwards == nil {
 		o.Forwards = &ForwardCounters{}

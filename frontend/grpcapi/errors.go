@@ -105,6 +105,10 @@ func rpcError(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
+	if fw, ok := frontend.AsForward(err); ok {
+		// Carried out by unaryForward; a stream answers the status.
+		return &forwardError{st: statusOf(err), fw: fw}
+	}
 	if fe := frontend.FromError(err); fe.RetryAfter > 0 {
 		_ = grpc.SetTrailer(ctx, metadata.Pairs("retry-after", strconv.Itoa(fe.RetryAfter)))
 	}
