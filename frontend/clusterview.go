@@ -31,21 +31,25 @@ type ClusterStatus struct {
 	LeaseChanges uint64 `json:"lease_changes"`
 }
 
-// ClusterNode is one member as the nodes bucket holds it.
+// ClusterNode is one member: a live node (heartbeating in the nodes bucket) or one a
+// lease still names.
 type ClusterNode struct {
-	NodeID   string    `json:"node_id"`
-	HTTP     string    `json:"http"`
-	GRPC     string    `json:"grpc,omitempty"`
-	Draining bool      `json:"draining"`
-	Started  time.Time `json:"started"`
+	NodeID     string    `json:"node_id"`
+	HTTP       string    `json:"http"`
+	GRPC       string    `json:"grpc,omitempty"`
+	Alive      bool      `json:"alive"`
+	Draining   bool      `json:"draining"`
+	Started    time.Time `json:"started"`
+	Partitions []int     `json:"partitions"` // those whose lease it holds
 }
 
 // ClusterPartition is one partition: its owner ("" when none holds the lease) and how
 // far this node has applied its stream.
 type ClusterPartition struct {
-	Partition int    `json:"partition"`
-	Owner     string `json:"owner"`
-	Local     bool   `json:"local"`
+	Partition int       `json:"partition"`
+	Owner     string    `json:"owner"`
+	Since     time.Time `json:"since"`
+	Local     bool      `json:"local"`
 	LastSeq   uint64 `json:"last_sequence"`
 	Applied   uint64 `json:"applied_sequence"`
 	Lag       uint64 `json:"lag"` // LastSeq - Applied: stream messages not yet applied here
