@@ -50,7 +50,7 @@ type ClusterPartition struct {
 	Owner     string    `json:"owner"`
 	Since     time.Time `json:"since"`
 	Local     bool      `json:"local"`
-	LastSeq   uint64 `json:"last_sequence"`
-	Applied   uint64 `json:"applied_sequence"`
-	Lag       uint64 `json:"lag"` // LastSeq - Applied: stream messages not yet applied here
+	LastSeq   uint64    `json:"last_sequence"`
+	Applied   uint64    `json:"applied_sequence"`
+	Lag       uint64    `json:"lag"` // LastSeq - Applied: stream messages not yet applied here
 }
