@@ -34,6 +34,13 @@ func (s *Server) handleCluster(rq *request) error {
 	if err != nil {
 		return err
 	}
+	// Lists are lists, empty or not: clients index them without a nil check.
+	if st.Nodes == nil {
+		st.Nodes = []frontend.ClusterNode{}
+	}
+	if st.Owned == nil {
+		st.Owned = []frontend.ClusterPartition{}
+	}
 	return writeJSON(rq.ctx, http.StatusOK, st)
 }
 

@@ -185,7 +185,7 @@ func validateCluster(c *Config) []problem {
 		if err := checkListen(a.addr); err != nil {
 			add(a.key, "%v", err)
 		} else if host, port, _ := net.SplitHostPort(a.addr); host == "" || net.ParseIP(host).IsUnspecified() || port == "0" {
-			add(a.key, "%q is not an address other nodes can reach: set the host and port they dial", a.addr)
+			add(a.key, "%q is not an address other nodes can reach (unset, it is the listen address): set the host and port they dial", a.addr)
 		}
 	}
 	if cc.NATS.URL != "" {
