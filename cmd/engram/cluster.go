@@ -79,9 +79,9 @@ func clusterStatus(ctx context.Context, c *client.Client) (*client.ClusterStatus
 
 // writeClusterStatus prints the nodes and partitions tables.
 func writeClusterStatus(w io.Writer, st *client.ClusterStatus) error {
-	fmt.Fprintf(w, "Cluster, as node %s sees it: %s, %s (replicas %d), %s since start\n",
+	fmt.Fprintf(w, "Cluster, as node %s sees it: %s, %s (replicas %d); leases since start: %d acquired, %d lost, %d released\n",
 		st.NodeID, plural(len(st.Nodes), "node", "nodes"), plural(st.Partitions, "partition", "partitions"),
-		st.Replicas, plural(int(st.LeaseChanges), "lease change", "lease changes"))
+		st.Replicas, st.Leases.Acquired, st.Leases.Lost, st.Leases.Released)
 	nodes := make([][]string, 0, len(st.Nodes))
 	for _, n := range st.Nodes {
 		state := "alive"
@@ -114,8 +114,8 @@ func writeClusterStatus(w io.Writer, st *client.ClusterStatus) error {
 			here = "yes"
 		}
 		parts = append(parts, []string{strconv.Itoa(p.Partition), owner, here,
-			strconv.FormatUint(p.LastSeq, 10), strconv.FormatUint(p.Applied, 10), strconv.FormatUint(p.Lag, 10)})
+			strconv.FormatUint(p.LastSeq, 10), strconv.FormatUint(p.Applied, 10), strconv.FormatUint(p.Lag, 10), clip(p.Error, 60)})
 	}
 	return writeTable(w, []column{{title: "Partition", right: true}, {title: "Owner"}, {title: "Served here"},
-		{title: "Last seq", right: true}, {title: "Applied", right: true}, {title: "Lag", right: true}}, parts)
+		{title: "Last seq", right: true}, {title: "Applied", right: true}, {title: "Lag", right: true}, {title: "Problem"}}, parts)
 }

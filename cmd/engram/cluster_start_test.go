@@ -137,21 +137,6 @@ func TestStartJoinsTheCluster(t *testing.T) {
 	}
 }
 
-// TestStartWithoutClusterNode: this build's starter refuses an enabled cluster plainly.
-func TestStartWithoutClusterNode(t *testing.T) {
-	c := newCLI(t)
-	c.env["ENGRAM_PID_PATH"] = filepath.Join(t.TempDir(), "engram.pid")
-	code, _, errOut := c.run("start", "--http", "127.0.0.1:0", "--grpc", "127.0.0.1:0", "--mcp", "127.0.0.1:0",
-		"--cluster-enabled", "true", "--cluster-node-id", "n1", "--cluster-advertise-http", "127.0.0.1:7432", "--cluster-advertise-grpc", "127.0.0.1:50051",
-		"--cluster-nats-listen", "127.0.0.1:0", "--cluster-nats-cluster-listen", "127.0.0.1:0")
-	if _, err := startCluster(context.Background(), cluster.Config{}, nil, nil); err == nil {
-		t.Skip("this build has a cluster node")
-	}
-	if code == 0 || !strings.Contains(errOut, "no cluster node") {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-}
-
 // lockedBuffer is a log destination safe for the server's goroutines.
 type lockedBuffer struct {
 	mu sync.Mutex

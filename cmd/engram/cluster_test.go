@@ -6,13 +6,13 @@ import (
 	"testing"
 )
 
-const fakeCluster = `{"node_id":"n1","partition_count":3,"replicas":3,"lease_changes":4,
+const fakeCluster = `{"node_id":"n1","partition_count":3,"replicas":3,"leases":{"acquired":3,"lost":0,"released":1},
  "nodes":[{"node_id":"n1","http":"10.0.0.1:7432","grpc":"10.0.0.1:50051","alive":true,"draining":false,"started":"2026-01-02T03:04:05Z","partitions":[0,2]},
           {"node_id":"n2","http":"10.0.0.2:7432","alive":true,"draining":true,"started":"2026-01-02T03:04:05Z","partitions":[]},
           {"node_id":"n3","http":"","alive":false,"draining":false,"started":"0001-01-01T00:00:00Z","partitions":[1]}],
- "partitions":[{"partition":0,"owner":"n1","since":"2026-01-02T03:04:06Z","local":true,"last_sequence":120,"applied_sequence":120,"lag":0},
-               {"partition":1,"owner":"n3","since":"2026-01-02T03:04:06Z","local":false,"last_sequence":80,"applied_sequence":75,"lag":5},
-               {"partition":2,"owner":"","since":"0001-01-01T00:00:00Z","local":false,"last_sequence":9,"applied_sequence":9,"lag":0}]}`
+ "partitions":[{"partition":0,"owner":"n1","local":true,"last_sequence":120,"applied_sequence":120,"lag":0},
+               {"partition":1,"owner":"n3","local":false,"last_sequence":80,"applied_sequence":75,"lag":5,"error":"catching up: stream read timed out"},
+               {"partition":2,"owner":"","local":false,"last_sequence":9,"applied_sequence":9,"lag":0}]}`
 
 func TestClusterStatusCommand(t *testing.T) {
 	srv := newFakeServer(t, map[string]fakeAnswer{"GET /api/v1/cluster": {200, fakeCluster}})
@@ -24,7 +24,7 @@ func TestClusterStatusCommand(t *testing.T) {
 	for _, table := range strings.Split(out, "\n\n") {
 		checkBoxAligned(t, table)
 	}
-	for _, want := range []string{"as node n1 sees it: 3 nodes, 3 partitions (replicas 3), 4 lease changes", "draining", "gone", "(none)"} {
+	for _, want := range []string{"as node n1 sees it: 3 nodes, 3 partitions (replicas 3); leases since start: 3 acquired, 0 lost, 1 released", "catching up: stream read timed out", "draining", "gone", "(none)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
