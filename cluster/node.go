@@ -84,9 +84,9 @@ func (p *partition) setPublisher(pub *partlog.Publisher, applied uint64, err err
 }
 
 // Start joins the cluster: it starts (or connects to) NATS, makes e a cluster engine (its
-// open spaces close, and open again only where their partition is led) and starts the
-// membership, which takes this node's share of the partitions in the background.
-// cfg must be enabled and valid; e is the engine of the node's data root.
+// spaces open only where their partition is led) and starts the membership, which takes
+// this node's share of the partitions in the background. cfg must be enabled and valid; e
+// is the engine of the node's data root, opened with engine.Config.Replicated.
 func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logger) (*Node, error) {
 	cfg.SetDefaults()
 	if !cfg.Enabled {
@@ -94,6 +94,9 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if !e.Config().Replicated {
+		return nil, fmt.Errorf("%w: the engine must be opened with engine.Config.Replicated when the cluster is enabled", ErrInvalidConfig)
 	}
 	if logger == nil {
 		logger = slog.Default()
@@ -115,22 +118,22 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 		return nil, err
 	}
 	n.nats, n.js = nn, nn.JetStream()
+	// The engine goes through the node before membership can call Prepare: a catch-up
+	// needs the partition's spaces closed. A failed start leaves it a single node again.
 	if err := e.SetReplication(replication{n}); err != nil {
-		nn.Close()
-		return nil, err
+		return nil, errors.Join(err, e.SetReplication(nil), nn.Close())
 	}
 	n.member, err = membership.Start(ctx, n.js, membership.Config{
 		NodeID: cfg.NodeID, HTTP: cfg.AdvertiseHTTP, GRPC: cfg.AdvertiseGRPC,
 		Partitions: cfg.Partitions, Replicas: cfg.Replicas, LeaseTTL: cfg.LeaseTTL,
 	}, hooks{n}, n.log)
 	if err != nil {
-		nn.Close()
-		return nil, err
+		n.end()
+		return nil, errors.Join(err, e.SetReplication(nil), nn.Close())
 	}
 	if n.spaces, err = n.js.KeyValue(ctx, membership.BucketSpaces); err != nil {
-		n.member.Close()
-		nn.Close()
-		return nil, fmt.Errorf("cluster: bucket %s: %w", membership.BucketSpaces, err)
+		err = fmt.Errorf("cluster: bucket %s: %w", membership.BucketSpaces, err)
+		return nil, errors.Join(err, n.Close(), e.SetReplication(nil))
 	}
 	return n, nil
 }
@@ -188,7 +191,7 @@ func (h hooks) Lead(p int) {
 	part := h.n.parts[p]
 	part.mu.Lock()
 	defer part.mu.Unlock()
-	h.n.lead(part)
+	h.n.lead(part, func() bool { return true })
 }
 
 // Resign stops writing p and closes its spaces before it returns.
@@ -211,14 +214,18 @@ func (n *Node) catchUp(ctx context.Context, part *partition) error {
 	return nil
 }
 
-// lead catches up once more and starts the publisher. Caller holds part.mu.
-func (n *Node) lead(part *partition) {
+// lead catches up once more and starts the publisher, if holds still answers true after
+// the catch-up. Caller holds part.mu.
+func (n *Node) lead(part *partition, holds func() bool) {
 	ctx, cancel := context.WithTimeout(n.life, n.cfg.LeaseTTL)
 	defer cancel()
 	if err := n.catchUp(ctx, part); err != nil {
 		// The partition stays unwritable here while the lease is held: writes get
 		// ErrNotOwner and other nodes see no owner until the lease moves.
 		n.log.Error("cannot lead partition", "partition", part.id, "err", err)
+		return
+	}
+	if !holds() {
 		return
 	}
 	part.pubMu.RLock()
@@ -255,10 +262,12 @@ func (n *Node) stopLeading(part *partition, cause error) {
 	n.log.Info("resigned partition", "partition", part.id)
 }
 
-// lost handles a publisher that stopped by itself. Fenced, another node wrote the stream:
-// this node writes no more and the lease moves on. Otherwise (a publish of unknown outcome,
-// a local log behind the stream) the partition is caught up again from the stream, which
-// decides what was written, and led again while the lease is still held.
+// lost handles a publisher that stopped by itself: fenced (a message of another writer is
+// in the stream after the last one this node knows), a publish of unknown outcome, or a
+// local log behind the stream. In every case the stream decides what was written: the
+// partition's spaces close, and while this node still holds the lease it catches the
+// partition up and leads it again. Every message is published expecting the sequence the
+// publisher caught up to, so none is ever built on a state that misses an earlier one.
 func (n *Node) lost(part *partition, pub *partlog.Publisher, cause error) {
 	part.mu.Lock()
 	defer part.mu.Unlock()
@@ -266,11 +275,9 @@ func (n *Node) lost(part *partition, pub *partlog.Publisher, cause error) {
 		return // resigned meanwhile
 	}
 	n.stopLeading(part, cause)
-	if errors.Is(cause, partlog.ErrFenced) {
-		return
-	}
-	for wait := 100 * time.Millisecond; n.life.Err() == nil && n.member.Holds(part.id); wait = min(2*wait, n.cfg.LeaseTTL) {
-		n.lead(part)
+	holds := func() bool { return n.life.Err() == nil && n.member.Holds(part.id) }
+	for wait := 100 * time.Millisecond; holds(); wait = min(2*wait, n.cfg.LeaseTTL) {
+		n.lead(part, holds)
 		if part.publisher() != nil {
 			return
 		}

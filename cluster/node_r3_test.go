@@ -51,7 +51,7 @@ func TestThreeNodesR3(t *testing.T) {
 				routes = append(routes, fmt.Sprintf("127.0.0.1:%d", p))
 			}
 		}
-		e, err := engine.Open(engine.Config{DataRoot: t.TempDir(), AutoCreate: true,
+		e, err := engine.Open(engine.Config{DataRoot: t.TempDir(), AutoCreate: true, Replicated: true,
 			Defaults: engine.SpaceSettings{Dimension: 16}, Logger: quietLogger()})
 		if err != nil {
 			t.Fatal(err)
@@ -63,12 +63,19 @@ func TestThreeNodesR3(t *testing.T) {
 			NATS: NATSConfig{Listen: "127.0.0.1:0", ClusterListen: fmt.Sprintf("127.0.0.1:%d", ports[i]), Routes: routes,
 				StoreDir: t.TempDir(), Sync: SyncAlways}}
 		wg.Go(func() { // a server waits for a quorum of its peers before JetStream answers
-			n, err := Start(context.Background(), cfg, e, quietLogger())
-			if err != nil {
-				t.Error(err)
-				return
+			// Right after the servers form a cluster, a replica may answer a read of the
+			// cluster bucket before it has the key another node just created; such a start
+			// fails and is tried again, as an operator (or a supervisor) would.
+			var err error
+			for attempt := 0; attempt < 3; attempt++ {
+				var n *Node
+				if n, err = Start(context.Background(), cfg, e, quietLogger()); err == nil {
+					nodes[i] = n
+					return
+				}
+				t.Logf("%s: start attempt %d: %v", cfg.NodeID, attempt+1, err)
 			}
-			nodes[i] = n
+			t.Error(err)
 		})
 	}
 	wg.Wait()

@@ -93,7 +93,11 @@ type Config struct {
 	// otherwise it must lie in [BackgroundBaseShare, 1], and BackgroundBaseShare keeps the
 	// share fixed whatever the lag.
 	BackgroundMaxShare float64
-	Logger             *slog.Logger
+	// Replicated marks the engine of a cluster node (docs/cluster.md): Open recovers no
+	// space, and no space opens until SetReplication is called, so nothing is written to a
+	// local log that its partition's stream does not have first.
+	Replicated bool
+	Logger     *slog.Logger
 	// Now is the clock; nil means time.Now. Tests use it to age memories.
 	Now func() time.Time
 

@@ -73,7 +73,7 @@ func (s *switchable) Delete(space string) error { return s.get().Delete(space) }
 
 func openEngine(t *testing.T, root string, r engine.Replication) *engine.Engine {
 	t.Helper()
-	e, err := engine.Open(engine.Config{DataRoot: root, AutoCreate: true, Defaults: engine.SpaceSettings{Dimension: 16}, Logger: quiet()})
+	e, err := engine.Open(engine.Config{DataRoot: root, AutoCreate: true, Replicated: true, Defaults: engine.SpaceSettings{Dimension: 16}, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
