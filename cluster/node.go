@@ -74,6 +74,15 @@ func (p *partition) publisher() *partlog.Publisher {
 	return p.pub
 }
 
+// leading returns the publisher while this node leads the partition and it takes writes:
+// not once it stopped by itself (lost) before the node has handled that.
+func (p *partition) leading() *partlog.Publisher {
+	if pub := p.publisher(); pub != nil && pub.Err() == nil {
+		return pub
+	}
+	return nil
+}
+
 func (p *partition) setPublisher(pub *partlog.Publisher, applied uint64, err error) {
 	p.pubMu.Lock()
 	p.pub, p.lastErr = pub, err
@@ -106,14 +115,10 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 	for p := range cfg.Partitions {
 		n.parts = append(n.parts, &partition{id: p})
 	}
-	store := cfg.NATS.StoreDir
-	if store == "" {
-		store = filepath.Join(n.dataRoot, "nats")
+	if cfg.NATS.StoreDir == "" && cfg.NATS.URL == "" {
+		cfg.NATS.StoreDir = filepath.Join(n.dataRoot, "nats")
 	}
-	nn, err := natsnode.Start(ctx, natsnode.Options{
-		Name: cfg.NodeID, URL: cfg.NATS.URL, Listen: cfg.NATS.Listen, ClusterListen: cfg.NATS.ClusterListen,
-		Routes: cfg.NATS.Routes, StoreDir: store, SyncAlways: cfg.NATS.Sync == SyncAlways, Logger: n.log,
-	})
+	nn, err := natsnode.Start(ctx, cfg.NATSOptions(n.log))
 	if err != nil {
 		return nil, err
 	}
@@ -123,10 +128,7 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 	if err := e.SetReplication(replication{n}); err != nil {
 		return nil, errors.Join(err, e.SetReplication(nil), nn.Close())
 	}
-	n.member, err = membership.Start(ctx, n.js, membership.Config{
-		NodeID: cfg.NodeID, HTTP: cfg.AdvertiseHTTP, GRPC: cfg.AdvertiseGRPC,
-		Partitions: cfg.Partitions, Replicas: cfg.Replicas, LeaseTTL: cfg.LeaseTTL,
-	}, hooks{n}, n.log)
+	n.member, err = membership.Start(ctx, n.js, cfg.MemberConfig(), hooks{n}, n.log)
 	if err != nil {
 		n.end()
 		return nil, errors.Join(err, e.SetReplication(nil), nn.Close())
@@ -146,7 +148,7 @@ func (n *Node) ID() string { return n.cfg.NodeID }
 // while the partition has none.
 func (n *Node) Route(space string) (owner Owner, local bool, err error) {
 	p := n.parts[PartitionOf(space, n.cfg.Partitions)]
-	if p.publisher() != nil {
+	if p.leading() != nil {
 		return Owner{NodeID: n.cfg.NodeID, HTTP: n.cfg.AdvertiseHTTP, GRPC: n.cfg.AdvertiseGRPC}, true, nil
 	}
 	o, ok := n.member.Owner(p.id)
@@ -234,10 +236,20 @@ func (n *Node) lead(part *partition, holds func() bool) {
 	var pub *partlog.Publisher
 	pub = partlog.StartPublisher(n.js, partlog.PublisherConfig{
 		Partition: part.id, NodeID: n.cfg.NodeID, LastSeq: applied, Logger: n.log,
-		OnLost: func(err error) { n.lost(part, pub, err) },
+		MaxBytes: n.maxMessage(),
+		OnLost:   func(err error) { n.lost(part, pub, err) },
 	})
 	part.setPublisher(pub, applied, nil)
 	n.log.Info("leading partition", "partition", part.id, "last_sequence", applied)
+}
+
+// maxMessage is the largest message the node publishes: the server's max_payload, less
+// room for the headers.
+func (n *Node) maxMessage() int {
+	if mp := n.nats.Conn().MaxPayload(); mp > 8<<10 {
+		return int(mp) - 4<<10
+	}
+	return partlog.DefaultMaxBytes
 }
 
 // resign stops p's publisher and closes p's spaces.
@@ -278,7 +290,7 @@ func (n *Node) lost(part *partition, pub *partlog.Publisher, cause error) {
 	holds := func() bool { return n.life.Err() == nil && n.member.Holds(part.id) }
 	for wait := 100 * time.Millisecond; holds(); wait = min(2*wait, n.cfg.LeaseTTL) {
 		n.lead(part, holds)
-		if part.publisher() != nil {
+		if part.leading() != nil {
 			return
 		}
 		select {
@@ -293,7 +305,7 @@ type replication struct{ n *Node }
 
 func (r replication) publisher(space string) (*partlog.Publisher, error) {
 	p := r.n.parts[PartitionOf(space, r.n.cfg.Partitions)]
-	if pub := p.publisher(); pub != nil {
+	if pub := p.leading(); pub != nil {
 		return pub, nil
 	}
 	return nil, fmt.Errorf("%w: partition %d of %q is not led by node %s", engine.ErrNotOwner, p.id, space, r.n.cfg.NodeID)

@@ -68,7 +68,7 @@ func startNode(t *testing.T, id, url string) (*Node, *engine.Engine) {
 // leads reports whether n leads every partition of ps.
 func leads(n *Node, ps ...int) bool {
 	for _, p := range ps {
-		if n.parts[p].publisher() == nil {
+		if n.parts[p].leading() == nil {
 			return false
 		}
 	}
@@ -188,7 +188,8 @@ func TestNodeTakeoverServesEveryAcknowledgedWrite(t *testing.T) {
 	}
 	st := b.Status(context.Background())
 	for _, ps := range st.Partitions {
-		if !ps.Leading || ps.Owner != "node-b" || ps.Lag != 0 || ps.Error != "" {
+		// The one message a leader may have in flight counts until its ack is read.
+		if !ps.Leading || ps.Owner != "node-b" || ps.Lag > 1 || ps.Error != "" {
 			t.Errorf("partition status on node-b: %+v", ps)
 		}
 	}
