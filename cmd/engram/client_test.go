@@ -26,6 +26,7 @@ type recorded struct {
 	query               url.Values
 	body                map[string]any
 	auth                string
+	idempotencyKey      string
 }
 
 // fakeServer answers fixed responses by "METHOD path" and records every request.
@@ -45,7 +46,8 @@ func newFakeServer(t *testing.T, answers map[string]fakeAnswer) *fakeServer {
 	t.Helper()
 	f := &fakeServer{answers: answers}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := recorded{method: r.Method, path: r.URL.Path, space: r.Header.Get("X-Memory-Space"), query: r.URL.Query(), auth: r.Header.Get("Authorization")}
+		rec := recorded{method: r.Method, path: r.URL.Path, space: r.Header.Get("X-Memory-Space"), query: r.URL.Query(), auth: r.Header.Get("Authorization"),
+			idempotencyKey: r.Header.Get("Idempotency-Key")}
 		if b, _ := io.ReadAll(r.Body); len(b) > 0 {
 			json.Unmarshal(b, &rec.body)
 		}
