@@ -151,7 +151,8 @@ func TestForwardPreservesRequestAndAnswer(t *testing.T) {
 	body := `{"query":"cats","memory_space":"remote"}`
 	ans := plain(t, a.addr, req{method: http.MethodPost, path: "/api/v1/memories/recall?max_results=3", body: body,
 		header: map[string]string{"X-Custom": "kept"}})
-	if ans.status != http.StatusAccepted || string(ans.body) != `{"from":"owner"}` || ans.header.Get("X-Owner") != "b" {
+	if ans.status != http.StatusAccepted || string(ans.body) != `{"from":"owner"}` || ans.header.Get("X-Owner") != "b" ||
+		ans.header.Get("Content-Type") != "application/json" {
 		t.Fatalf("answer %d %v %s, want the owner's", ans.status, ans.header, ans.body)
 	}
 	s := <-got
