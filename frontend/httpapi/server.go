@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -51,6 +52,8 @@ type Server struct {
 	maxValues int
 	vecs      sync.Pool // *[]float32 embedding buffers (borrowVec)
 	batchVecs sync.Pool // *vecArena: the embeddings of a batch request (borrowArena)
+	// forwards carries requests to the owners of spaces served elsewhere in a cluster.
+	forwards *http.Client
 
 	mu        sync.Mutex
 	listeners []*listener
@@ -85,6 +88,9 @@ func New(opts frontend.Options) (*Server, error) {
 		log:       opts.Logger,
 		maxValues: maxParsedValues(opts.MaxBodyBytes),
 		done:      make(chan struct{}),
+	}
+	if opts.Router != nil {
+		s.forwards = newForwardClient()
 	}
 	s.router = s.routes()
 	s.metrics = newRequestMetrics(s.router)
@@ -223,6 +229,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		case <-ctx.Done():
 			errs = append(errs, fmt.Errorf("httpapi: stop %s: %w", l.ln.Addr(), ctx.Err()))
 		}
+	}
+	if s.forwards != nil {
+		s.forwards.CloseIdleConnections()
 	}
 	return errors.Join(errs...)
 }

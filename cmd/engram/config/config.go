@@ -19,6 +19,7 @@ type Config struct {
 	Security      Security      `toml:"security"`
 	Limits        Limits        `toml:"limits"`
 	Log           Log           `toml:"log"`
+	Cluster       Cluster       `toml:"cluster"`
 
 	// File is the configuration file that was read, or "" when none exists and the
 	// defaults apply.
@@ -201,6 +202,7 @@ func Default(dataRoot string) Config {
 			BackgroundMaxShare: engine.DefaultBackgroundMaxShare,
 			MaxBackgroundLag:   Duration(engine.DefaultMaxBackgroundLag),
 		},
-		Log: Log{Level: DefaultLogLevel},
+		Log:     Log{Level: DefaultLogLevel},
+		Cluster: defaultCluster(),
 	}
 }

@@ -37,6 +37,9 @@ type Source struct {
 	GRPCListen string
 	HTTPDocs   string // "true" or "false"
 	MCPListen  string
+	// Cluster holds the cluster flags of `engram start` by dotted key
+	// ("cluster.node_id"); see ClusterKeys and ClusterFlag.
+	Cluster map[string]string
 
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
@@ -82,6 +85,9 @@ type loader struct {
 	md       toml.MetaData
 	// overridden maps a dotted key to what overrode the file: "flag --http", ...
 	overridden map[string]string
+	// ignoredCluster is the first key of [cluster] skipped as a Rust setting while the file
+	// left the cluster off; a flag or variable that turns it on makes it an error.
+	ignoredCluster toml.Key
 }
 
 func newLoader(src Source) (*loader, error) {
@@ -160,6 +166,11 @@ func (l *loader) applyOverrides(cfg *Config) error {
 			list = append(list, override{e.key, v, "environment variable " + e.env, l.wd})
 		}
 	}
+	for _, key := range ClusterKeys() {
+		if v := l.getenv(ClusterEnv(key)); v != "" {
+			list = append(list, override{key, v, "environment variable " + ClusterEnv(key), l.wd})
+		}
+	}
 	for _, f := range []struct{ key, value, flag string }{
 		{"persistence.data_root", l.src.DataRoot, "--data-root"},
 		{"server.http_listen", l.src.HTTPListen, "--http"},
@@ -169,6 +180,11 @@ func (l *loader) applyOverrides(cfg *Config) error {
 	} {
 		if f.value != "" {
 			list = append(list, override{f.key, f.value, "flag " + f.flag, l.wd})
+		}
+	}
+	for _, key := range ClusterKeys() {
+		if v, ok := l.src.Cluster[key]; ok && v != "" {
+			list = append(list, override{key, v, "flag --" + ClusterFlag(key), l.wd})
 		}
 	}
 	for _, o := range list {
@@ -194,6 +210,10 @@ func (l *loader) applyOverrides(cfg *Config) error {
 			cfg.MCP.Listen = o.value
 		case "mcp.path":
 			cfg.MCP.Path = o.value
+		default:
+			if err := cfg.Cluster.set(o.key, o.value); err != nil {
+				return &Error{Key: o.key, Kind: ErrInvalidValue, Detail: fmt.Sprintf("%s (from %s) %v", o.key, o.from, err)}
+			}
 		}
 	}
 	return nil
@@ -214,6 +234,11 @@ func (l *loader) finish(cfg *Config) error {
 	} else {
 		cfg.Security.KeysFile = kf
 	}
+	if sd, err := expandTilde(cfg.Cluster.NATS.StoreDir, l.home); err != nil {
+		return l.problem(problem{"cluster.nats.store_dir", err.Error()})
+	} else {
+		cfg.Cluster.NATS.StoreDir = sd
+	}
 	if p := l.getenv(EnvPIDPath); p != "" {
 		rp, err := resolvePath(p, l.wd, l.home)
 		if err != nil {
@@ -222,6 +247,10 @@ func (l *loader) finish(cfg *Config) error {
 		cfg.PIDPath = rp
 	} else {
 		cfg.PIDPath = filepath.Join(cfg.Persistence.DataRoot, PIDFileName)
+	}
+	if k := l.ignoredCluster; k != nil && cfg.Cluster.Enabled {
+		return &Error{File: l.path, Line: locateKey(l.text, k), Key: k.String(), Kind: ErrUnknownKey,
+			Detail: unknownKeyDetail(k) + fmt.Sprintf(" (the cluster is enabled by %s)", l.overridden["cluster.enabled"])}
 	}
 	if ps := validate(cfg); len(ps) > 0 {
 		return l.problem(ps[0])
