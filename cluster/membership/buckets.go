@@ -82,9 +82,25 @@ func (m *Member) bucket(ctx context.Context, js jetstream.JetStream, cfg jetstre
 }
 
 // checkPartitions writes the partition count if the cluster has none yet (Create: the first
-// node to start fixes it) and otherwise compares.
+// node to start fixes it) and otherwise compares. A replica may answer the read before it
+// has the key another node just created (KV reads are served by any replica), and the
+// cluster's API may not answer for a moment: both are retried until ctx ends.
 func (m *Member) checkPartitions(ctx context.Context) error {
 	want := strconv.Itoa(m.cfg.Partitions)
+	for {
+		err := m.readOrCreatePartitions(ctx, want)
+		if err == nil || !(transient(err) || errors.Is(err, jetstream.ErrKeyNotFound)) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("membership: %s/%s: %w (last error: %v)", BucketCluster, partitionsKey, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (m *Member) readOrCreatePartitions(ctx context.Context, want string) error {
 	_, err := m.clusterKV.Create(ctx, partitionsKey, []byte(want))
 	if err == nil {
 		m.log.Info("cluster created", "partitions", m.cfg.Partitions)
@@ -103,9 +119,9 @@ func (m *Member) checkPartitions(ctx context.Context) error {
 	return nil
 }
 
-// transient reports whether a JetStream API failure may go away by itself: no answer, or a
+// transient reports whether a JetStream API failure may go away by itself: no answer, a
 // 503 (no meta leader yet, not enough peers for the replicas) from a server whose
-// JetStream is enabled.
+// JetStream is enabled, or no peers for the replicas yet.
 func transient(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) {
 		return true
@@ -114,5 +130,9 @@ func transient(err error) bool {
 		return false
 	}
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.Code == 503
+	return errors.As(err, &apiErr) && (apiErr.Code == 503 || apiErr.ErrorCode == errNoSuitablePeers)
 }
+
+// errNoSuitablePeers is JetStream's "no suitable peers for placement", answered while the
+// servers that would hold the replicas are still joining.
+const errNoSuitablePeers jetstream.ErrorCode = 10005

@@ -20,7 +20,7 @@ const guard = 2 * time.Minute
 
 func testLogger() *slog.Logger {
 	if testing.Verbose() {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)
 }
@@ -221,6 +221,31 @@ func (c *cluster) startWith(id string, n *natsnode.Node, h *recHooks) *Member {
 	c.members[id] = m
 	c.hooks[id] = h
 	return m
+}
+
+// startAll starts member ids[i] on server i, all at once, as nodes of a cluster started
+// together do: they race to create the buckets and the partition count.
+func (c *cluster) startAll(ids ...string) {
+	c.t.Helper()
+	members := make([]*Member, len(ids))
+	hooks := make([]*recHooks, len(ids))
+	errs := make([]error, len(ids))
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		hooks[i] = &recHooks{node: id, tl: c.tl, prepared: map[int]int{}}
+		wg.Go(func() {
+			members[i], errs[i] = Start(ctx, c.servers[i].JetStream(), c.config(id), hooks[i], testLogger().With("member", id))
+		})
+	}
+	wg.Wait()
+	for i, id := range ids {
+		if errs[i] != nil {
+			c.t.Fatalf("start %s: %v", id, errs[i])
+		}
+		c.members[id], c.hooks[id] = members[i], hooks[i]
+	}
 }
 
 // stop closes member id gracefully.

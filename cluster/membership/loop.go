@@ -97,6 +97,10 @@ func (m *Member) heartbeat(ctx context.Context) error {
 		if err == nil {
 			m.mu.Lock()
 			m.nodeRev = newRev
+			// This node is alive in its own view from its own write, not from the watch:
+			// a watch stalls for seconds when the server holding its consumer goes away,
+			// and a node that saw itself expire would place nothing.
+			m.view.nodes[rec.NodeID] = seenNode{nodeRecord: rec, changed: time.Now()}
 			m.mu.Unlock()
 			return nil
 		}

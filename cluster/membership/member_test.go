@@ -223,9 +223,7 @@ func TestFailover(t *testing.T) {
 	servers := startServers(t, 3)
 	c := newCluster(t, servers, 6, 2*time.Second)
 	ids := []string{"a", "b", "c"}
-	for i, id := range ids {
-		c.start(id, i)
-	}
+	c.startAll(ids...)
 	c.waitPlacement(c.expected(ids...))
 
 	// Kill: a's server goes away with a's member still running; it can renew nothing.
@@ -243,9 +241,14 @@ func TestFailover(t *testing.T) {
 	})
 	a := c.members["a"]
 	delete(c.members, "a") // its Close can release nothing; it runs after the takeover
-	c.waitPlacement(c.expected("b", "c"))
-	// Figures, not bounds: how long the partitions of a went without an owner.
+	// Figures, not bounds: how long the partitions of a went without an owner, and how
+	// long until every member's view (Owner, Partitions) showed the new owners.
+	c.waitFor("b and c lead a's partitions", func() bool {
+		return slices.Equal(c.tl.leaders(c.partitions), c.expected("b", "c"))
+	})
 	t.Logf("kill: every partition led again %v after a's server stopped (lease TTL %v)", time.Since(killed), c.ttl)
+	c.waitPlacement(c.expected("b", "c"))
+	t.Logf("kill: every view shows the new owners %v after a's server stopped", time.Since(killed))
 	if got := a.Counters(); got.Losses-lossesBefore != uint64(aHeld) {
 		t.Errorf("a's counters after losing its server: %+v, want %d losses", got, aHeld)
 	}

@@ -127,7 +127,9 @@ func (m *Member) acquire(w *worker) bool {
 	if err != nil {
 		// Taken meanwhile, or no answer: a lease created without our knowing expires
 		// unrenewed within its TTL.
-		if !errors.Is(err, jetstream.ErrKeyExists) {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			m.log.Debug("lease still held", "partition", w.p)
+		} else {
 			m.log.Warn("lease create failed", "partition", w.p, "err", err)
 		}
 		return false
@@ -185,10 +187,14 @@ func (m *Member) keep(w *worker) (lost bool) {
 			m.mu.Unlock()
 			next = sent.Add(m.renewEvery())
 		case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
-			if !m.adoptRenewal(w) {
+			switch m.adoptRenewal(w, rev) {
+			case lostLease:
 				return true
+			case adopted:
+				next = time.Now()
+			case unknown:
+				next = time.Now().Add(m.cfg.LeaseTTL / 10)
 			}
-			next = time.Now()
 		default:
 			// No answer: the renewal may or may not have landed. Retry soon; the
 			// deadline still stands from the last renewal known to have landed.
@@ -198,28 +204,41 @@ func (m *Member) keep(w *worker) (lost bool) {
 	}
 }
 
-// adoptRenewal handles a revision mismatch: if the lease still holds this worker's record,
-// a renewal whose answer was lost landed, and its revision is adopted (the deadline stays
-// that of the last renewal known to have landed, which is earlier). Otherwise the lease is
-// someone else's or gone.
-func (m *Member) adoptRenewal(w *worker) bool {
+// adoption is what adoptRenewal found.
+type adoption int
+
+const (
+	adopted   adoption = iota // this worker's renewal had landed; its revision is taken
+	lostLease                 // the lease is someone else's or gone
+	unknown                   // no answer, or a replica behind the mismatch: ask again
+)
+
+// adoptRenewal handles a revision mismatch on renewing at revision rev: if the lease holds
+// this worker's record at a later revision, a renewal whose answer was lost landed, and its
+// revision is adopted (the deadline stays that of the last renewal known to have landed,
+// which is earlier). A record of another holder, or none, means the lease is lost. KV reads
+// are served by any replica, so one not past rev yet decides nothing.
+func (m *Member) adoptRenewal(w *worker, rev uint64) adoption {
 	m.mu.Lock()
 	deadline := w.deadline
 	m.mu.Unlock()
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	e, err := m.leases.Get(ctx, leaseKey(w.p))
-	if err != nil {
-		return false
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted):
+		return lostLease
+	case err != nil || e.Revision() <= rev:
+		return unknown
 	}
 	var rec leaseRecord
 	if json.Unmarshal(e.Value(), &rec) != nil || rec.NodeID != m.cfg.NodeID || !rec.Since.Equal(w.since) {
-		return false
+		return lostLease
 	}
 	m.mu.Lock()
 	w.revision = e.Revision()
 	m.mu.Unlock()
-	return true
+	return adopted
 }
 
 // Holds reports whether this node holds p's lease and its deadline has not passed: what a
