@@ -13,7 +13,8 @@ FUZZ_TARGETS := ./engine/wal:FuzzDecodeFrame ./engine/wal:FuzzScanSegment ./engi
 	./frontend/httpapi:FuzzCutEmbedding ./frontend/httpapi:FuzzBatchElements ./internal/vecjson:FuzzReadNumber \
 	./internal/vecjson:FuzzCheck ./engine/transfer:FuzzParseLine ./engine/query:FuzzParse \
 	./frontend/httpapi:FuzzCompletionRequest \
-	./simd:FuzzDot ./simd:FuzzQuantize ./engine/embed:FuzzProviderAnswers
+	./simd:FuzzDot ./simd:FuzzQuantize ./engine/embed:FuzzProviderAnswers \
+	./cluster/partlog:FuzzDecodeBatch
 FUZZTIME ?= 5s
 
 all: build

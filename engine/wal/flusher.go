@@ -74,7 +74,7 @@ func (w *WAL) flush(sync bool) error {
 	w.mu.Unlock()
 
 	if err == nil && b != nil {
-		err = w.writeBatch(b)
+		err = w.writeReplicated(b)
 	}
 	if err == nil && w.unsyncedRecords > 0 {
 		if sync {
@@ -242,6 +242,7 @@ func (w *WAL) fail(err error) error {
 	w.mu.Unlock()
 	if first {
 		w.logger.Error("wal: log failed, refusing further appends", "dir", w.opts.Dir, "err", err)
+		w.noteDivergence(err)
 	}
 	return failed
 }

@@ -30,6 +30,9 @@ type Options struct {
 	// of the same Committer (committer.go) instead of fdatasyncs of its own. Logs of other
 	// sync modes ignore it.
 	Committer *Committer
+	// Replicator, if set, receives every batch before the log writes it to its file, and the
+	// batch's appenders are acknowledged only if it accepted the batch (replicate.go).
+	Replicator Replicator
 }
 
 // withDefaults validates o and fills in the defaults.

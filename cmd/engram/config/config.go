@@ -19,6 +19,7 @@ type Config struct {
 	Security      Security      `toml:"security"`
 	Limits        Limits        `toml:"limits"`
 	Log           Log           `toml:"log"`
+	Cluster       Cluster       `toml:"cluster"`
 
 	// File is the configuration file that was read, or "" when none exists and the
 	// defaults apply.
@@ -197,6 +198,7 @@ func Default(dataRoot string) Config {
 			MaxBatchItems:      DefaultMaxBatchItems,
 			BackgroundMaxShare: engine.DefaultBackgroundMaxShare,
 		},
-		Log: Log{Level: DefaultLogLevel},
+		Log:     Log{Level: DefaultLogLevel},
+		Cluster: defaultCluster(),
 	}
 }

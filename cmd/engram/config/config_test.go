@@ -176,6 +176,22 @@ background_max_share = 0.25
 
 [log]
 level = "debug"
+
+[cluster]
+enabled = true
+node_id = "node-1"
+advertise_http = "10.1.1.1:8001"
+advertise_grpc = "10.1.1.1:8002"
+partitions = 4
+replicas = 5
+lease_ttl = "20s"
+
+[cluster.nats]
+listen = "127.0.0.1:8005"
+cluster_listen = "127.0.0.1:8006"
+routes = ["nats-route://10.1.1.2:8006"]
+store_dir = "/srv/nats"
+sync = "interval"
 `
 
 func everyKeyConfig(file string) Config {
@@ -197,8 +213,12 @@ func everyKeyConfig(file string) Config {
 		Security:      Security{Auth: "api_key", KeysFile: "/etc/engram/keys.json"},
 		Limits:        Limits{MaxBodyBytes: 1000, MaxContentBytes: 500, MaxBatchItems: 7, BackgroundMaxShare: 0.25},
 		Log:           Log{Level: "debug"},
-		File:          file,
-		PIDPath:       "/srv/engram/engram.pid",
+		Cluster: Cluster{Enabled: true, NodeID: "node-1", AdvertiseHTTP: "10.1.1.1:8001", AdvertiseGRPC: "10.1.1.1:8002",
+			Partitions: 4, Replicas: 5, LeaseTTL: Duration(20 * time.Second),
+			NATS: ClusterNATS{Listen: "127.0.0.1:8005", ClusterListen: "127.0.0.1:8006",
+				Routes: []string{"nats-route://10.1.1.2:8006"}, StoreDir: "/srv/nats", Sync: "interval"}},
+		File:    file,
+		PIDPath: "/srv/engram/engram.pid",
 	}
 }
 

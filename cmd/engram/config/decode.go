@@ -27,6 +27,7 @@ type fileLayout struct {
 	Security      Security                  `toml:"security"`
 	Limits        Limits                    `toml:"limits"`
 	Log           Log                       `toml:"log"`
+	Cluster       Cluster                   `toml:"cluster"`
 }
 
 // spacesKeys are the plain keys of [spaces]; every other key there names a space.
@@ -41,7 +42,7 @@ func (l *loader) decode(cfg *Config) error {
 	}
 	layout := fileLayout{
 		Server: cfg.Server, HTTP: cfg.HTTP, MCP: cfg.MCP, Persistence: cfg.Persistence, Embedding: cfg.Embedding,
-		Consolidation: cfg.Consolidation, Security: cfg.Security, Limits: cfg.Limits, Log: cfg.Log,
+		Consolidation: cfg.Consolidation, Security: cfg.Security, Limits: cfg.Limits, Log: cfg.Log, Cluster: cfg.Cluster,
 	}
 	md, err := toml.Decode(l.text, &layout)
 	if err != nil {
@@ -51,6 +52,7 @@ func (l *loader) decode(cfg *Config) error {
 	cfg.Server, cfg.HTTP, cfg.MCP = layout.Server, layout.HTTP, layout.MCP
 	cfg.Persistence, cfg.Embedding = layout.Persistence, layout.Embedding
 	cfg.Consolidation, cfg.Security, cfg.Limits, cfg.Log = layout.Consolidation, layout.Security, layout.Limits, layout.Log
+	cfg.Cluster = layout.Cluster
 
 	if err := l.decodeSpaces(cfg, layout.Spaces); err != nil {
 		return err
@@ -111,7 +113,13 @@ func (l *loader) decodeSpaces(cfg *Config, raw map[string]toml.Primitive) error 
 func (l *loader) checkUndecoded(cfg *Config) error {
 	seen := map[string]bool{}
 	for _, k := range l.md.Undecoded() {
-		if hint, ok := rustSectionHint(k[0]); ok {
+		hint, ok := rustSectionHint(k[0])
+		if k[0] == "cluster" {
+			// [cluster] is this server's, but the Rust server had one too: while the
+			// cluster is off its unknown keys are a migrated file's, noticed and ignored.
+			ok = !cfg.Cluster.Enabled
+		}
+		if ok {
 			if !seen[k[0]] {
 				seen[k[0]] = true
 				cfg.Notices = append(cfg.Notices, fmt.Sprintf(
@@ -225,6 +233,9 @@ func knownKeys(table []string) []string {
 	if len(table) == 2 && table[0] == "spaces" {
 		return tomlNames(reflect.TypeOf(SpaceOverride{}))
 	}
+	if len(table) == 2 && table[0] == "cluster" && table[1] == "nats" {
+		return tomlNames(reflect.TypeOf(ClusterNATS{}))
+	}
 	if len(table) != 1 {
 		return nil
 	}
@@ -260,7 +271,7 @@ func tagName(f reflect.StructField) string {
 // RustSections lists the sections of the Rust Engram configuration that are ignored
 // (with a notice) instead of being refused as unknown.
 func RustSections() []string {
-	return []string{"cluster", "compaction", "decay", "dream", "feature_flags", "gpu", "memory",
+	return []string{"compaction", "decay", "dream", "feature_flags", "gpu", "memory",
 		"memory_spaces", "monitoring", "pattern_detection", "performance", "router", "spreading",
 		"tracing"}
 }
@@ -272,8 +283,10 @@ func rustSectionHint(section string) (string, bool) {
 		return "every API is always enabled", true
 	case "memory_spaces":
 		return "spaces are created on first write ([spaces] auto_create) or with `engram space create`, and `default` always exists", true
-	case "cluster", "router":
-		return "this server runs on a single node", true
+	case "cluster":
+		return "its keys are not this server's [cluster] keys (" + strings.Join(ClusterKeys(), ", ") + "), and the cluster is off", true
+	case "router":
+		return "a cluster forwards requests itself (docs/cluster.md)", true
 	case "monitoring", "tracing":
 		return "metrics are always served at /metrics", true
 	case "memory", "performance", "gpu":

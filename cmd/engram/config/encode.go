@@ -29,7 +29,8 @@ func (c Config) WriteTOML(w io.Writer) error {
 		Security      Security       `toml:"security"`
 		Limits        Limits         `toml:"limits"`
 		Log           Log            `toml:"log"`
-	}{c.Server, c.HTTP, c.MCP, c.Persistence, spaces, c.Embedding, c.Consolidation, c.Security, c.Limits, c.Log}
+		Cluster       Cluster        `toml:"cluster"`
+	}{c.Server, c.HTTP, c.MCP, c.Persistence, spaces, c.Embedding, c.Consolidation, c.Security, c.Limits, c.Log, c.Cluster}
 	if err := toml.NewEncoder(w).Encode(layout); err != nil {
 		return fmt.Errorf("config: encode: %w", err)
 	}

@@ -37,6 +37,9 @@ type Source struct {
 	GRPCListen string
 	HTTPDocs   string // "true" or "false"
 	MCPListen  string
+	// Cluster holds the cluster flags of `engram start` by dotted key
+	// ("cluster.node_id"); see ClusterKeys and ClusterFlag.
+	Cluster map[string]string
 
 	// Getenv reads the environment; nil means os.Getenv.
 	Getenv func(string) string
@@ -160,6 +163,11 @@ func (l *loader) applyOverrides(cfg *Config) error {
 			list = append(list, override{e.key, v, "environment variable " + e.env, l.wd})
 		}
 	}
+	for _, key := range ClusterKeys() {
+		if v := l.getenv(ClusterEnv(key)); v != "" {
+			list = append(list, override{key, v, "environment variable " + ClusterEnv(key), l.wd})
+		}
+	}
 	for _, f := range []struct{ key, value, flag string }{
 		{"persistence.data_root", l.src.DataRoot, "--data-root"},
 		{"server.http_listen", l.src.HTTPListen, "--http"},
@@ -169,6 +177,11 @@ func (l *loader) applyOverrides(cfg *Config) error {
 	} {
 		if f.value != "" {
 			list = append(list, override{f.key, f.value, "flag " + f.flag, l.wd})
+		}
+	}
+	for _, key := range ClusterKeys() {
+		if v, ok := l.src.Cluster[key]; ok && v != "" {
+			list = append(list, override{key, v, "flag --" + ClusterFlag(key), l.wd})
 		}
 	}
 	for _, o := range list {
@@ -194,6 +207,10 @@ func (l *loader) applyOverrides(cfg *Config) error {
 			cfg.MCP.Listen = o.value
 		case "mcp.path":
 			cfg.MCP.Path = o.value
+		default:
+			if err := cfg.Cluster.set(o.key, o.value); err != nil {
+				return &Error{Key: o.key, Kind: ErrInvalidValue, Detail: fmt.Sprintf("%s (from %s) %v", o.key, o.from, err)}
+			}
 		}
 	}
 	return nil
@@ -213,6 +230,11 @@ func (l *loader) finish(cfg *Config) error {
 		cfg.Security.KeysFile = filepath.Join(cfg.Persistence.DataRoot, kf)
 	} else {
 		cfg.Security.KeysFile = kf
+	}
+	if sd, err := expandTilde(cfg.Cluster.NATS.StoreDir, l.home); err != nil {
+		return l.problem(problem{"cluster.nats.store_dir", err.Error()})
+	} else {
+		cfg.Cluster.NATS.StoreDir = sd
 	}
 	if p := l.getenv(EnvPIDPath); p != "" {
 		rp, err := resolvePath(p, l.wd, l.home)

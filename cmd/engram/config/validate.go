@@ -174,7 +174,9 @@ func validate(c *Config) []problem {
 
 	// [log]
 	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
-	return ps
+
+	// [cluster]
+	return append(ps, validateCluster(c)...)
 }
 
 // validateEmbedding checks a provider configuration used by spaces of dimension dim.
