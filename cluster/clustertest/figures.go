@@ -16,6 +16,8 @@ type Figures struct {
 	P50, P99     time.Duration // acknowledged writes, first attempt to acknowledgement
 	CPU          time.Duration // every node process, over the load and its settling
 	Retries      int           // attempts beyond the first of acknowledged writes
+	Reads        int           // reads of acknowledged memories that got an answer
+	Unanswered   int           // reads that got none (timeout, 5xx)
 	Outcomes     map[string]int
 	OwnedAfter   map[string]time.Duration // event ("SIGKILL n2") → until every partition had a serving owner
 	CatchUp      float64                  // records/s a restarted node caught up before leading again
@@ -27,7 +29,7 @@ type Figures struct {
 // Measure fills the load's figures from its result.
 func Measure(name string, nodes int, r *Result, cpu time.Duration) Figures {
 	f := Figures{Scenario: name, Nodes: nodes, Acked: len(r.Acks), Elapsed: r.Elapsed(), CPU: cpu,
-		Outcomes: r.Outcomes, OwnedAfter: map[string]time.Duration{}}
+		Outcomes: r.Outcomes, OwnedAfter: map[string]time.Duration{}, Reads: r.Reads, Unanswered: r.Unanswered}
 	lat := r.Latencies()
 	if len(lat) > 0 {
 		f.P50, f.P99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
@@ -68,7 +70,7 @@ func (f Figures) String() string {
 	if f.CatchUp > 0 || f.CatchUpNote != "" {
 		fmt.Fprintf(&b, "; catch-up %.0f records/s %s", f.CatchUp, f.CatchUpNote)
 	}
-	fmt.Fprintf(&b, "\n  outcomes %v", f.Outcomes)
+	fmt.Fprintf(&b, "\n  write attempts %v; %d reads answered, %d not", f.Outcomes, f.Reads, f.Unanswered)
 	for _, v := range f.Verdicts {
 		fmt.Fprintf(&b, "\n  %s", v)
 	}

@@ -25,9 +25,15 @@ type View struct {
 	Missing []Ack
 	// Foreign are acknowledged ids a read in another space found: isolation broken.
 	Foreign []Ack
-	// Rerecorded counts remember records of an id already present (stream view only):
-	// harmless for the state, but a sign the log holds a write twice.
+	// Rerecorded counts frames a space already had, repeated byte for byte (stream view
+	// only): harmless for the state, but a sign the log holds a write twice.
 	Rerecorded int
+	// Conflicts counts frames under an LSN the space already had with another record: two
+	// writers of one partition (stream view only).
+	Conflicts int
+	// WrongPartition counts sections in a partition stream other than their space's.
+	WrongPartition int
+	examples       []string
 }
 
 // Verdict is the oracle's judgement of one view against the load's record.
@@ -38,7 +44,8 @@ type Verdict struct {
 	Lost       int // acknowledged, absent from the view (listed or read by id)
 	Duplicated int // a key stored as two memories, or one memory listed twice
 	Stale      int // reads that missed an earlier acknowledgement (the load's readers)
-	Misplaced  int // a memory seen in a space it was not written to
+	Misplaced  int // a memory seen in a space it was not written to, or a space in another partition's stream
+	Conflicts  int // records of two writers under one LSN
 	Phantom    int // a memory of the load's form whose key was never written
 	Unresolved int // writes never acknowledged nor refused: either outcome is allowed
 	Rerecorded int
@@ -47,12 +54,12 @@ type Verdict struct {
 
 // OK reports whether every invariant holds.
 func (v Verdict) OK() bool {
-	return v.Lost == 0 && v.Duplicated == 0 && v.Stale == 0 && v.Misplaced == 0 && v.Phantom == 0
+	return v.Lost == 0 && v.Duplicated == 0 && v.Stale == 0 && v.Misplaced == 0 && v.Phantom == 0 && v.Conflicts == 0
 }
 
 func (v Verdict) String() string {
-	return fmt.Sprintf("%s: acked %d, present %d, lost %d, duplicated %d, stale %d, misplaced %d, phantom %d, unresolved %d, rerecorded %d",
-		v.View, v.Acked, v.Present, v.Lost, v.Duplicated, v.Stale, v.Misplaced, v.Phantom, v.Unresolved, v.Rerecorded)
+	return fmt.Sprintf("%s: acked %d, present %d, lost %d, duplicated %d, stale %d, misplaced %d, phantom %d, conflicts %d, unresolved %d, rerecorded %d",
+		v.View, v.Acked, v.Present, v.Lost, v.Duplicated, v.Stale, v.Misplaced, v.Phantom, v.Conflicts, v.Unresolved, v.Rerecorded)
 }
 
 func (v *Verdict) example(format string, args ...any) {
@@ -63,7 +70,11 @@ func (v *Verdict) example(format string, args ...any) {
 
 // Judge compares a view with what the load did.
 func Judge(r *Result, view View) Verdict {
-	v := Verdict{View: view.Name, Acked: len(r.Acks), Stale: len(r.Stale), Unresolved: len(r.Unresolved), Rerecorded: view.Rerecorded}
+	v := Verdict{View: view.Name, Acked: len(r.Acks), Stale: len(r.Stale), Unresolved: len(r.Unresolved), Rerecorded: view.Rerecorded,
+		Conflicts: view.Conflicts, Misplaced: view.WrongPartition}
+	for _, e := range view.examples {
+		v.example("%s", e)
+	}
 	for _, s := range r.Stale {
 		v.example("stale: %s/%s read at %s %v after its ack", s.Space, s.ID, s.Node, s.ReadAt.Sub(s.AckedAt))
 	}
