@@ -35,6 +35,8 @@ type Engine struct {
 	// it. Guarded by regMu.
 	deleting map[string]chan struct{}
 	hooks    testHooks
+	// replication is the cluster's hook (replication.go); nil on a single node.
+	replication atomic.Pointer[Replication]
 
 	registryWait *metrics.Histogram
 	walSync      *metrics.Histogram
@@ -199,7 +201,7 @@ func (e *Engine) CreateSpace(id string, settings SpaceSettings) (s *Space, creat
 		return nil, false, err
 	}
 	for {
-		s, created, wait, err := e.createSpace(id, settings)
+		s, created, wait, err := e.createSpace(id, settings, true)
 		if wait == nil {
 			return s, created, err
 		}
@@ -208,8 +210,9 @@ func (e *Engine) CreateSpace(id string, settings SpaceSettings) (s *Space, creat
 }
 
 // createSpace is one attempt of CreateSpace. It returns a channel to wait on, and nothing
-// else, when a delete of the same id is still removing the folder.
-func (e *Engine) createSpace(id string, settings SpaceSettings) (s *Space, created bool, wait <-chan struct{}, err error) {
+// else, when a delete of the same id is still removing the folder. With replicate set and a
+// Replication, the creation is recorded cluster-wide first.
+func (e *Engine) createSpace(id string, settings SpaceSettings, replicate bool) (s *Space, created bool, wait <-chan struct{}, err error) {
 	start := time.Now()
 	e.regMu.Lock()
 	e.registryWait.UpdateDuration(start)
@@ -226,6 +229,11 @@ func (e *Engine) createSpace(id string, settings SpaceSettings) (s *Space, creat
 	}
 	if len(cur) >= e.cfg.MaxSpaces {
 		return nil, false, nil, fmt.Errorf("%w: %d spaces exist (max_spaces)", ErrSpaceLimit, len(cur))
+	}
+	if r := e.replicationHook(); r != nil && replicate {
+		if err := r.Create(id, settings); err != nil {
+			return nil, false, nil, fmt.Errorf("engine: create space %q: %w", id, err)
+		}
 	}
 	if err := e.createSpaceFolder(id, settings); err != nil {
 		return nil, false, nil, err
@@ -306,7 +314,11 @@ func (e *Engine) loadSpace(id string) (*Space, error) {
 // happen outside that lock, so creates and deletes of other spaces never wait for them.
 // A create of the same id waits for the delete to end. Across a crash the delete is all
 // or nothing (spacedir.go).
-func (e *Engine) DeleteSpace(id string) error {
+func (e *Engine) DeleteSpace(id string) error { return e.deleteSpace(id, true) }
+
+// deleteSpace is DeleteSpace; with replicate set and a Replication, the deletion is
+// recorded cluster-wide first.
+func (e *Engine) deleteSpace(id string, replicate bool) error {
 	id, err := NormalizeSpaceID(id)
 	if err != nil {
 		return err
@@ -322,6 +334,12 @@ func (e *Engine) DeleteSpace(id string) error {
 	if !ok {
 		e.regMu.Unlock()
 		return fmt.Errorf("%w: %q", ErrSpaceNotFound, id)
+	}
+	if r := e.replicationHook(); r != nil && replicate {
+		if err := r.Delete(id); err != nil {
+			e.regMu.Unlock()
+			return fmt.Errorf("engine: delete space %q: %w", id, err)
+		}
 	}
 	e.publish(cur, id, nil)
 	done := make(chan struct{})

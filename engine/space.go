@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -113,6 +114,14 @@ func (s *Space) reopenFailed() error {
 	st := s.st
 	if st == nil || !st.failed.Load() {
 		return nil
+	}
+	if cause, _ := st.cause.Load().(error); errors.Is(cause, ErrNotOwner) {
+		// Not a storage failure: the partition moved. Closing is all there is to do; the
+		// space opens again only where its partition is led.
+		_ = st.close()
+		s.st = nil
+		s.e.openCount.Add(-1)
+		return fmt.Errorf("%w: space %q", ErrNotOwner, s.id)
 	}
 	if since := time.Since(time.Unix(0, st.failedAt.Load())); since < reopenBackoff {
 		return fmt.Errorf("%w: space %q: %v (next recovery attempt in %v)", ErrStorage, s.id, st.failCause(), (reopenBackoff - since).Round(time.Millisecond))

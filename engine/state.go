@@ -87,6 +87,9 @@ func (st *state) checkLog(err error) error {
 			st.failedAt.Store(time.Now().UnixNano())
 			st.sp.e.cfg.Logger.Error("write-ahead log failed; the space will be recovered from disk", "space", st.sp.id, "err", err)
 		}
+		if errors.Is(err, ErrNotOwner) {
+			return fmt.Errorf("%w: space %q", ErrNotOwner, st.sp.id)
+		}
 		return fmt.Errorf("%w: space %q could not write its log", ErrStorage, st.sp.id)
 	}
 	return err
@@ -108,6 +111,13 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 		lex:          index.NewLexical(),
 		graph:        graph.New(),
 	}
+	var replicator wal.Replicator
+	if r := sp.e.replicationHook(); r != nil {
+		var err error
+		if replicator, err = r.Log(sp.id); err != nil {
+			return nil, wal.RecoveryStats{}, err
+		}
+	}
 	st.slab = newSlab(st.dim)
 	st.hnsw = index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1, EfConstruction: hnswEfConstruction, Codes: st.slab.code}, st.vectorOf)
 	after, loaded, damaged, err := st.loadCheckpoint()
@@ -121,6 +131,7 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 		SegmentBytes: sp.settings.WALSegmentBytes,
 		Sync:         sp.syncMode,
 		Committer:    sp.e.commits,
+		Replicator:   replicator,
 		Logger:       sp.e.cfg.Logger.With("space", sp.id),
 		OnSync: func(d time.Duration, n int) {
 			sp.e.walSync.Update(d.Seconds())

@@ -3,6 +3,7 @@ package frontend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/engram-go/engram/engine"
@@ -48,6 +49,7 @@ const (
 	CodeOverloaded       = "OVERLOADED"
 	CodeUnimplemented    = "NOT_IMPLEMENTED"
 	CodeEmbedding        = "EMBEDDING_PROVIDER_UNAVAILABLE"
+	CodeNotOwner         = "NOT_OWNER"
 )
 
 // FromError maps an engine (or frontend) error to the public shape. Messages of engine
@@ -97,6 +99,18 @@ func FromError(err error) *Error {
 	case errors.Is(err, engine.ErrStorage):
 		return &Error{Status: http.StatusInternalServerError, Code: CodeSystem, Message: err.Error(), RetryAfter: 2,
 			Guidance: "Nothing unacknowledged was stored. The space recovers from disk by itself once the cause (often a full disk) is gone; retry later."}
+	case errors.As(err, new(*Forward)):
+		// A request this frontend does not forward (a stream of gRPC, MCP): the client
+		// is told where to go.
+		fw, _ := AsForward(err)
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeNotOwner, RetryAfter: 1,
+			Message: fmt.Sprintf("memory space %q is served by node %q (HTTP %s, gRPC %s); this call is not forwarded, send it there",
+				fw.Space, fw.Owner.NodeID, fw.Owner.HTTP, fw.Owner.GRPC)}
+	case errors.Is(err, engine.ErrNotOwner):
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeNotOwner, Message: err.Error(), RetryAfter: 1,
+			Guidance: "The memory space's partition has no owner this node can reach right now (it is moving after a failure or a drain); retry shortly. A remember retried with the same Idempotency-Key is stored once."}
+	case errors.Is(err, ErrUnknownNode):
+		return &Error{Status: http.StatusNotFound, Code: CodeNotFound, Message: err.Error()}
 	case errors.Is(err, engine.ErrClosed):
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeOverloaded, Message: "the server is shutting down", RetryAfter: 5}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

@@ -49,6 +49,15 @@ type Options struct {
 	// Router, in a cluster, sends requests for spaces led by another node there; nil
 	// serves every space here.
 	Router Router
+	// NodeID is this node's id in a cluster, the hop marker of what it forwards.
+	NodeID string
+	// Cluster, in a cluster, is the node's status and drain; nil on a single node.
+	Cluster ClusterView
+	// Forwards counts forwarded requests; shared by every frontend of the server.
+	Forwards *ForwardCounters
+	// Idempotency serialises remembers carrying the same idempotency key; shared by
+	// every frontend of the server.
+	Idempotency *Idempotency
 }
 
 // SetDefaults fills what o leaves unset; every frontend's constructor calls it, so a
@@ -69,6 +78,12 @@ func (o *Options) SetDefaults() {
 	}
 	if o.Limits == nil {
 		o.Limits = NewLimits()
+	}
+	if o.Idempotency == nil {
+		o.Idempotency = NewIdempotency()
+	}
+	if o.Forwards == nil {
+		o.Forwards = &ForwardCounters{}
 	}
 	if o.Started.IsZero() {
 		o.Started = time.Now()

@@ -80,3 +80,7 @@ func (w *WAL) NextLSN() uint64 {
 	defer w.mu.Unlock()
 	return w.nextLSN
 }
+
+// FrameLen is the length of the well-formed frame at the start of b (one EachFrame or a
+// Replicator was given), read from its header without checking it again.
+func FrameLen(b []byte) int { return frameSize(b) }

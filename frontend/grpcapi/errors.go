@@ -47,7 +47,7 @@ func codeOf(err error, fe *frontend.Error) codes.Code {
 		return codes.Canceled
 	case errors.Is(err, context.DeadlineExceeded):
 		return codes.DeadlineExceeded
-	case errors.Is(err, engine.ErrClosed), errors.Is(err, engine.ErrEmbeddingUnavailable):
+	case errors.Is(err, engine.ErrClosed), errors.Is(err, engine.ErrEmbeddingUnavailable), errors.Is(err, engine.ErrNotOwner):
 		return codes.Unavailable
 	}
 	switch fe.Status {
@@ -104,6 +104,10 @@ func statusOf(err error) *status.Status {
 func rpcError(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
+	}
+	if fw, ok := frontend.AsForward(err); ok {
+		// Carried out by unaryForward; a stream answers the status.
+		return &forwardError{st: statusOf(err), fw: fw}
 	}
 	if fe := frontend.FromError(err); fe.RetryAfter > 0 {
 		_ = grpc.SetTrailer(ctx, metadata.Pairs("retry-after", strconv.Itoa(fe.RetryAfter)))

@@ -9,6 +9,7 @@ import (
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -82,15 +83,23 @@ func rememberResponse(res *engine.RememberResult) *pb.RememberResponse {
 	return out
 }
 
-// Remember stores a memory or an episode and answers once it is stored.
+// replayedMetadata marks, in the answer's header metadata, a Remember whose
+// idempotency-key names a memory already stored: nothing was written again.
+const replayedMetadata = "idempotent-replayed"
+
+// Remember stores a memory or an episode and answers once it is stored. With an
+// idempotency-key in the metadata, its retries store it once (docs/grpc.md).
 func (s *Server) Remember(ctx context.Context, req *pb.RememberRequest) (*pb.RememberResponse, error) {
 	it := s.prepareRemember(ctx, req)
 	if it.err != nil {
 		return nil, rpcError(ctx, it.err)
 	}
-	res, err := it.sp.Remember(ctx, it.mem, it.opts)
+	res, replayed, err := s.opts.Idempotency.Remember(ctx, it.sp, it.mem, it.opts, incoming(ctx, frontend.IdempotencyMetadata))
 	if err != nil {
 		return nil, rpcError(ctx, err)
+	}
+	if replayed {
+		_ = grpc.SetHeader(ctx, metadata.Pairs(replayedMetadata, "true"))
 	}
 	return rememberResponse(&res), nil
 }
@@ -150,6 +159,10 @@ func storeItems(ctx context.Context, items []rememberItem) []*pb.RememberRespons
 // are read ahead through a bounded window and whatever has arrived is stored as one batch.
 func (s *Server) StreamingRemember(stream grpc.BidiStreamingServer[pb.RememberRequest, pb.RememberResponse]) error {
 	ctx := stream.Context()
+	if incoming(ctx, frontend.IdempotencyMetadata) != "" {
+		// One key stands for one write; a stream's items would need one each.
+		return rpcError(ctx, invalid("%s metadata applies to the unary Remember and Store calls, not to a stream", frontend.IdempotencyMetadata))
+	}
 	reqs, recvErr := readAhead(ctx, stream.Recv)
 	batch := make([]*pb.RememberRequest, 0, maxGroupItems)
 	items := make([]rememberItem, 0, maxGroupItems)

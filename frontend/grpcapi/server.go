@@ -36,6 +36,7 @@ type Server struct {
 	log    *slog.Logger
 	srv    *grpc.Server
 	health *health.Server
+	owners *owners // connections to the owners of forwarded calls' spaces
 
 	mu      sync.Mutex
 	ln      net.Listener
@@ -58,6 +59,11 @@ func New(opts frontend.Options) (*Server, error) {
 		health: health.NewServer(),
 		served: make(chan struct{}),
 		done:   make(chan struct{}),
+		owners: &owners{conns: map[string]*grpc.ClientConn{}, max: opts.MaxBodyBytes},
+	}
+	unary := []grpc.UnaryServerInterceptor{s.unaryAuth}
+	if opts.Router != nil {
+		unary = append(unary, s.unaryForward)
 	}
 	s.srv = grpc.NewServer(
 		// The message limit plays the role of HTTP's body limit.
@@ -65,7 +71,7 @@ func New(opts frontend.Options) (*Server, error) {
 		// ...and these bound what decoding a message may cost, and whose (admit.go).
 		grpc.ForceServerCodecV2(newBoundedCodec(maxMessageFields(opts.MaxBodyBytes))),
 		grpc.InTapHandle(s.admit),
-		grpc.ChainUnaryInterceptor(s.unaryAuth),
+		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(s.streamAuth),
 		// Clients that keep idle connections alive with pings are welcome, within reason.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
@@ -148,6 +154,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	if started {
 		<-s.served
 	}
+	s.owners.close()
 	return err
 }
 

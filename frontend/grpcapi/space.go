@@ -5,23 +5,13 @@ import (
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
-	"google.golang.org/grpc/metadata"
 )
 
 // spaceMetadata is the metadata key that picks a call's memory space, first in precedence.
 const spaceMetadata = "x-memory-space"
 
 // headerSpace is the call's x-memory-space metadata ("" when absent).
-func headerSpace(ctx context.Context) string {
-	md, ok := metadata.FromIncomingContext(ctx)
-	if !ok {
-		return ""
-	}
-	if v := md.Get(spaceMetadata); len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
+func headerSpace(ctx context.Context) string { return incoming(ctx, spaceMetadata) }
 
 // Where a call names its space, by the names a gRPC client knows.
 const (
@@ -40,7 +30,7 @@ func (s *Server) chooseSpace(ctx context.Context, field string) (string, error) 
 	if err := s.maySpace(ctx, id); err != nil {
 		return "", err
 	}
-	return id, nil
+	return id, s.route(ctx, id)
 }
 
 // readSpace resolves the space of a read. A nil space with a nil error means the space

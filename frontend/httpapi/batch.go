@@ -84,7 +84,8 @@ func (s *Server) handleBatch(rq *request) error {
 	for k, i := range valid {
 		mems[k] = items[i].in.mem
 	}
-	results, errs := sp.RememberBatch(context.Background(), mems, opts)
+	results, errs := s.opts.Idempotency.RememberBatch(context.Background(), sp, mems, opts,
+		string(rq.ctx.Request.Header.Peek(frontend.IdempotencyHeader)), valid)
 
 	accepted := 0
 	var systemic error

@@ -73,6 +73,10 @@ func (s *Server) dispatch(ctx *fasthttp.RequestCtx, pinned string) {
 		rq.principal = p
 	}
 	if err := h(&rq); err != nil {
+		if fw, ok := frontend.AsForward(err); ok {
+			s.forward(ctx, fw)
+			return
+		}
 		fe := writeError(ctx, err)
 		if fe.Status >= 500 {
 			s.log.Warn("HTTP request failed", "route", label, "status", fe.Status, "err", fe.Message)

@@ -118,6 +118,12 @@ type req struct {
 
 func (ts *testServer) send(t testing.TB, client *http.Client, r req) answer {
 	t.Helper()
+	return ts.sendTo(t, client, "http://engram.test", r)
+}
+
+// sendTo sends r to the server at base ("http://host:port").
+func (ts *testServer) sendTo(t testing.TB, client *http.Client, base string, r req) answer {
+	t.Helper()
 	method := r.method
 	if method == "" {
 		method = http.MethodGet
@@ -129,7 +135,7 @@ func (ts *testServer) send(t testing.TB, client *http.Client, r req) answer {
 	if r.body != "" {
 		body = strings.NewReader(r.body)
 	}
-	hr, err := http.NewRequest(method, "http://engram.test"+r.path, body)
+	hr, err := http.NewRequest(method, base+r.path, body)
 	if err != nil {
 		t.Fatalf("NewRequest: %v", err)
 	}

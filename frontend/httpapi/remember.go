@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/frontend"
 )
 
 // handleRemember serves POST /api/v1/memories/remember and POST /api/v1/memories.
@@ -34,6 +35,10 @@ func (s *Server) handleEpisode(rq *request) error {
 	return s.remember(rq, &in)
 }
 
+// replayedHeader marks the answer to a retried remember whose Idempotency-Key names a
+// memory already stored: nothing was written again.
+const replayedHeader = "Idempotent-Replayed"
+
 func (s *Server) remember(rq *request, in *rememberInput) error {
 	sp, err := rq.writeSpace(in.space)
 	if err != nil {
@@ -44,9 +49,13 @@ func (s *Server) remember(rq *request, in *rememberInput) error {
 	}
 	// The request's own context would be cancelled when the server starts shutting down;
 	// an accepted write is carried to the end instead.
-	res, err := sp.Remember(context.Background(), in.mem, in.opts)
+	res, replayed, err := s.opts.Idempotency.Remember(context.Background(), sp, in.mem, in.opts,
+		string(rq.ctx.Request.Header.Peek(frontend.IdempotencyHeader)))
 	if err != nil {
 		return err
+	}
+	if replayed {
+		rq.ctx.Response.Header.Set(replayedHeader, "true")
 	}
 	b := getBuf()
 	*b = appendRememberAnswer(*b, sp, &res, in)

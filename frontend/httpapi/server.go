@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -50,6 +51,8 @@ type Server struct {
 	// costs memory in proportion to max_body_bytes whatever its body's shape.
 	maxValues int
 	vecs      sync.Pool // *[]float32 embedding buffers (borrowVec)
+	// forwards carries requests to the owners of spaces served elsewhere in a cluster.
+	forwards *http.Client
 
 	mu        sync.Mutex
 	listeners []*listener
@@ -84,6 +87,9 @@ func New(opts frontend.Options) (*Server, error) {
 		log:       opts.Logger,
 		maxValues: maxParsedValues(opts.MaxBodyBytes),
 		done:      make(chan struct{}),
+	}
+	if opts.Router != nil {
+		s.forwards = newForwardClient()
 	}
 	s.router = s.routes()
 	s.metrics = newRequestMetrics(s.router)
@@ -222,6 +228,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		case <-ctx.Done():
 			errs = append(errs, fmt.Errorf("httpapi: stop %s: %w", l.ln.Addr(), ctx.Err()))
 		}
+	}
+	if s.forwards != nil {
+		s.forwards.CloseIdleConnections()
 	}
 	return errors.Join(errs...)
 }

@@ -81,6 +81,9 @@ func (rq *request) allowSpace(id string) error {
 // auto-create is on: the caller answers as for an empty space.
 func (rq *request) readSpace(body string) (*engine.Space, string, error) {
 	id, err := rq.spaceID(body)
+	if err == nil {
+		err = rq.route(id)
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -91,6 +94,9 @@ func (rq *request) readSpace(body string) (*engine.Space, string, error) {
 // writeSpace returns the space of a write, creating it when auto-create is on.
 func (rq *request) writeSpace(body string) (*engine.Space, error) {
 	id, err := rq.spaceID(body)
+	if err == nil {
+		err = rq.route(id)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -86,7 +86,10 @@ func (rq *request) pathSpace(raw, source string) (string, error) {
 	if rq.pinned != "" && id != rq.pinned {
 		return "", badRequest("the %s names memory space %q but this listener serves only %q", source, id, rq.pinned)
 	}
-	return id, rq.allowSpace(id)
+	if err := rq.allowSpace(id); err != nil {
+		return "", err
+	}
+	return id, rq.route(id)
 }
 
 // createSpaceBody is the body of POST /api/v1/spaces: the id plus optional settings.

@@ -42,6 +42,9 @@ func (s *Server) handleStream(types []engine.EventType) handlerFunc {
 			return err
 		}
 		id, err := rq.spaceID("")
+		if err == nil {
+			err = rq.route(id)
+		}
 		if err != nil {
 			return err
 		}

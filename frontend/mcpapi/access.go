@@ -90,6 +90,9 @@ func (c caller) spaceID(argument string) (string, error) {
 // auto-create is on, to be answered as an empty space.
 func (s *Server) readSpace(c caller, argument string) (*engine.Space, string, error) {
 	id, err := c.spaceID(argument)
+	if err == nil {
+		err = s.local(id)
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -100,8 +103,20 @@ func (s *Server) readSpace(c caller, argument string) (*engine.Space, string, er
 // writeSpace resolves the space of a write, creating it when auto-create is on.
 func (s *Server) writeSpace(c caller, argument string) (*engine.Space, error) {
 	id, err := c.spaceID(argument)
+	if err == nil {
+		err = s.local(id)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return frontend.SpaceForWrite(s.eng, id)
+}
+
+// local refuses, in a cluster, a space another node serves: MCP calls are not forwarded,
+// the error names the owner (docs/cluster.md).
+func (s *Server) local(id string) error {
+	if s.opts.Router == nil {
+		return nil
+	}
+	return frontend.RouteSpace(s.opts.Router, id, "", "")
 }

@@ -1,0 +1,99 @@
+package membership
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// partitionsKey is engram_cluster's key holding the partition count, in decimal.
+const partitionsKey = "partitions"
+
+// openBuckets opens or creates the four buckets and checks the cluster's partition count and
+// lease TTL against this node's.
+func (m *Member) openBuckets(ctx context.Context, js jetstream.JetStream) error {
+	var err error
+	if m.clusterKV, err = m.bucket(ctx, js, jetstream.KeyValueConfig{Bucket: BucketCluster}); err != nil {
+		return err
+	}
+	if _, err = m.bucket(ctx, js, jetstream.KeyValueConfig{Bucket: BucketSpaces}); err != nil {
+		return err
+	}
+	if err := m.checkPartitions(ctx); err != nil {
+		return err
+	}
+	// Keys of both expire a TTL after their last write, and the markers JetStream leaves
+	// when they do (LimitMarkerTTL) let watchers see the expiry at once.
+	ttl := m.cfg.LeaseTTL
+	if m.nodes, err = m.bucket(ctx, js, jetstream.KeyValueConfig{Bucket: BucketNodes, TTL: ttl, LimitMarkerTTL: ttl}); err != nil {
+		return err
+	}
+	if m.leases, err = m.bucket(ctx, js, jetstream.KeyValueConfig{Bucket: BucketLeases, TTL: ttl, LimitMarkerTTL: ttl}); err != nil {
+		return err
+	}
+	for _, kv := range []jetstream.KeyValue{m.nodes, m.leases} {
+		st, err := kv.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("membership: bucket %s: %w", kv.Bucket(), err)
+		}
+		if st.TTL() != ttl {
+			return fmt.Errorf("%w: this node has %v, bucket %s expires keys after %v", ErrLeaseTTLMismatch, ttl, kv.Bucket(), st.TTL())
+		}
+	}
+	return nil
+}
+
+// bucket opens cfg's bucket, creating it if it does not exist. Right after a JetStream
+// cluster forms, its API can answer "temporarily unavailable" or not at all for a moment,
+// so failures other than a conflicting configuration are retried until ctx ends.
+func (m *Member) bucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	cfg.Replicas = m.cfg.Replicas
+	cfg.Storage = jetstream.FileStorage
+	var last error
+	for {
+		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		kv, err := js.KeyValue(callCtx, cfg.Bucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			kv, err = js.CreateKeyValue(callCtx, cfg)
+			if errors.Is(err, jetstream.ErrBucketExists) {
+				kv, err = js.KeyValue(callCtx, cfg.Bucket)
+			}
+		}
+		cancel()
+		if err == nil {
+			return kv, nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("membership: bucket %s: %w (last error: %v)", cfg.Bucket, ctx.Err(), last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// checkPartitions writes the partition count if the cluster has none yet (Create: the first
+// node to start fixes it) and otherwise compares.
+func (m *Member) checkPartitions(ctx context.Context) error {
+	want := strconv.Itoa(m.cfg.Partitions)
+	_, err := m.clusterKV.Create(ctx, partitionsKey, []byte(want))
+	if err == nil {
+		m.log.Info("cluster created", "partitions", m.cfg.Partitions)
+		return nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyExists) {
+		return fmt.Errorf("membership: write %s/%s: %w", BucketCluster, partitionsKey, err)
+	}
+	e, err := m.clusterKV.Get(ctx, partitionsKey)
+	if err != nil {
+		return fmt.Errorf("membership: read %s/%s: %w", BucketCluster, partitionsKey, err)
+	}
+	if got := string(e.Value()); got != want {
+		return fmt.Errorf("%w: this node has %s, the cluster was created with %s", ErrPartitionsMismatch, want, got)
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package membership
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// loop heartbeats and applies placement until the Member closes: on every change the
+// watchers see, and at least every tenth of the TTL.
+func (m *Member) loop() {
+	tick := time.NewTicker(m.cfg.LeaseTTL / 10)
+	defer tick.Stop()
+	nextBeat := time.Now().Add(m.renewEvery())
+	for {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-tick.C:
+		case <-m.nudge:
+		}
+		if !time.Now().Before(nextBeat) {
+			ctx, cancel := context.WithTimeout(m.ctx, m.renewEvery())
+			if err := m.heartbeat(ctx); err != nil && m.ctx.Err() == nil {
+				m.log.Warn("heartbeat failed", "err", err)
+			}
+			cancel()
+			nextBeat = time.Now().Add(m.renewEvery())
+		}
+		m.place()
+	}
+}
+
+// place starts taking the free partitions placed on this node, stops preparing those placed
+// elsewhere, and releases the held ones placed on another live node.
+func (m *Member) place() {
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cands := m.candidates()
+	for p := range m.cfg.Partitions {
+		mine := false
+		if order := rank(p, cands); len(order) > 0 {
+			mine = order[0] == m.cfg.NodeID
+		} else {
+			continue // no live node seen yet, not even this one: change nothing
+		}
+		w := m.workers[p]
+		switch {
+		case w != nil && !mine:
+			w.stop()
+		case w == nil && mine && m.leaseFree(p, now) && !now.Before(m.view.retryAt(p)):
+			m.startWorker(p)
+		}
+	}
+}
+
+// heartbeat writes this node's record, keeping a draining flag another node set on it.
+func (m *Member) heartbeat(ctx context.Context) error {
+	m.mu.Lock()
+	rec := nodeRecord{NodeID: m.cfg.NodeID, HTTP: m.cfg.HTTP, GRPC: m.cfg.GRPC, Draining: m.draining, Started: m.start}
+	rev := m.nodeRev
+	m.mu.Unlock()
+	for range 3 {
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		var newRev uint64
+		if rev == 0 {
+			newRev, err = m.nodes.Create(ctx, rec.NodeID, data)
+		} else {
+			newRev, err = m.nodes.Update(ctx, rec.NodeID, data, rev)
+		}
+		if err == nil {
+			m.mu.Lock()
+			m.nodeRev = newRev
+			m.mu.Unlock()
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return err
+		}
+		// Someone else wrote the record: Drain, or an earlier run of this node whose
+		// record has not expired yet (its draining flag is not this run's).
+		e, err := m.nodes.Get(ctx, rec.NodeID)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted):
+			rev = 0
+		case err != nil:
+			return err
+		default:
+			rev = e.Revision()
+			var cur nodeRecord
+			if json.Unmarshal(e.Value(), &cur) == nil && cur.Draining && cur.Started.Equal(m.start) && !rec.Draining {
+				m.log.Info("node draining")
+				rec.Draining = true
+				m.mu.Lock()
+				m.draining = true
+				m.mu.Unlock()
+			}
+		}
+	}
+	return errors.New("record kept changing under it")
+}
+
+// Drain marks node draining: placement gives its partitions to the other live nodes, and it
+// releases each once placement moved it (the new owner catches up, then takes the lease).
+// The flag lasts as long as the node's record: a drained node that restarts takes its share
+// again.
+func (m *Member) Drain(ctx context.Context, node string) error {
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	if node == m.cfg.NodeID {
+		m.mu.Lock()
+		m.draining = true
+		m.mu.Unlock()
+		if err := m.heartbeat(ctx); err != nil {
+			return fmt.Errorf("membership: drain %s: %w", node, err)
+		}
+		return nil
+	}
+	for range 5 {
+		e, err := m.nodes.Get(ctx, node)
+		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+			return fmt.Errorf("%w: %q", ErrUnknownNode, node)
+		}
+		if err != nil {
+			return fmt.Errorf("membership: drain %s: %w", node, err)
+		}
+		var rec nodeRecord
+		if err := json.Unmarshal(e.Value(), &rec); err != nil {
+			return fmt.Errorf("membership: drain %s: its record: %w", node, err)
+		}
+		if rec.Draining {
+			return nil
+		}
+		rec.Draining = true
+		data, err := json.Marshal(rec)
+		if err != nil {
+			return err
+		}
+		_, err = m.nodes.Update(ctx, node, data, e.Revision())
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return fmt.Errorf("membership: drain %s: %w", node, err)
+		}
+	}
+	return fmt.Errorf("membership: drain %s: its record kept changing", node)
+}

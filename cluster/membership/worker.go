@@ -1,0 +1,200 @@
+package membership
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// worker takes and keeps one partition's lease: Prepare, Create, Lead, renewals, then
+// Resign and, unless the lease was lost, its deletion. One goroutine does all of it, so a
+// partition's hooks never overlap.
+type worker struct {
+	p       int
+	ctx     context.Context // ends Prepare when placement moves the partition or on Close
+	cancel  context.CancelFunc
+	release chan struct{} // closed by stop: give the lease up
+	stopped bool
+
+	// Set once the lease is held; Member.mu guards them.
+	leading  bool
+	revision uint64
+	since    time.Time
+	deadline time.Time // monotonic: resign before this
+}
+
+// startWorker starts taking partition p. Caller holds m.mu.
+func (m *Member) startWorker(p int) {
+	ctx, cancel := context.WithCancel(m.ctx)
+	w := &worker{p: p, ctx: ctx, cancel: cancel, release: make(chan struct{})}
+	m.workers[p] = w
+	m.wg.Go(func() { m.run(w) })
+}
+
+// stop asks w to give p up: cancel its Prepare, or resign and release the lease. Caller holds m.mu.
+func (w *worker) stop() {
+	if !w.stopped {
+		w.stopped = true
+		w.cancel()
+		close(w.release)
+	}
+}
+
+func (m *Member) run(w *worker) {
+	defer func() {
+		w.cancel()
+		m.mu.Lock()
+		delete(m.workers, w.p)
+		m.mu.Unlock()
+		m.poke()
+	}()
+	if !m.acquire(w) {
+		m.mu.Lock()
+		m.view.retry[w.p] = time.Now().Add(m.renewEvery())
+		m.mu.Unlock()
+		return
+	}
+	m.hooks.Lead(w.p)
+	lost := m.keep(w)
+	m.mu.Lock()
+	w.leading = false
+	rev := w.revision
+	m.mu.Unlock()
+	m.hooks.Resign(w.p)
+	if lost {
+		m.losses.Add(1)
+		m.log.Warn("lease lost", "partition", w.p)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.LeaseTTL)
+	defer cancel()
+	if err := m.leases.Delete(ctx, leaseKey(w.p), jetstream.LastRevision(rev)); err != nil {
+		m.log.Warn("lease release failed; it expires within its TTL", "partition", w.p, "err", err)
+	}
+	m.releases.Add(1)
+	m.log.Info("lease released", "partition", w.p)
+}
+
+// acquire runs Prepare, then creates p's lease if placement still gives p to this node.
+func (m *Member) acquire(w *worker) bool {
+	if err := m.hooks.Prepare(w.ctx, w.p); err != nil {
+		if w.ctx.Err() == nil {
+			m.log.Warn("prepare failed", "partition", w.p, "err", err)
+		}
+		return false
+	}
+	m.mu.Lock()
+	stopped := w.stopped
+	m.mu.Unlock()
+	if stopped {
+		return false
+	}
+	since := time.Now().UTC()
+	data, err := json.Marshal(leaseRecord{NodeID: m.cfg.NodeID, Since: since})
+	if err != nil {
+		return false
+	}
+	sent := time.Now()
+	ctx, cancel := context.WithTimeout(w.ctx, m.cfg.LeaseTTL-m.margin)
+	rev, err := m.leases.Create(ctx, leaseKey(w.p), data)
+	cancel()
+	if err != nil {
+		// Taken meanwhile, or no answer: a lease created without our knowing expires
+		// unrenewed within its TTL.
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			m.log.Warn("lease create failed", "partition", w.p, "err", err)
+		}
+		return false
+	}
+	m.mu.Lock()
+	w.leading, w.revision, w.since, w.deadline = true, rev, since, sent.Add(m.cfg.LeaseTTL-m.margin)
+	m.mu.Unlock()
+	m.acquisitions.Add(1)
+	m.log.Info("lease acquired", "partition", w.p, "revision", rev)
+	return true
+}
+
+// keep renews w's lease every third of the TTL until it is to be released (false) or is
+// lost (true): a renewal found it taken or gone, or none succeeded before the deadline.
+func (m *Member) keep(w *worker) (lost bool) {
+	data, err := json.Marshal(leaseRecord{NodeID: m.cfg.NodeID, Since: w.since})
+	if err != nil {
+		return true
+	}
+	next := time.Now().Add(m.renewEvery())
+	for {
+		m.mu.Lock()
+		deadline, rev := w.deadline, w.revision
+		m.mu.Unlock()
+		wake := time.NewTimer(min(time.Until(next), time.Until(deadline)))
+		select {
+		case <-w.release:
+			wake.Stop()
+			return false
+		case <-m.closing:
+			wake.Stop()
+			return false
+		case <-wake.C:
+		}
+		if !time.Now().Before(deadline) {
+			return true
+		}
+		sent := time.Now()
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		newRev, err := m.leases.Update(ctx, leaseKey(w.p), data, rev)
+		cancel()
+		switch {
+		case err == nil:
+			m.mu.Lock()
+			w.revision, w.deadline = newRev, sent.Add(m.cfg.LeaseTTL-m.margin)
+			m.mu.Unlock()
+			next = sent.Add(m.renewEvery())
+		case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+			if !m.adoptRenewal(w) {
+				return true
+			}
+			next = time.Now()
+		default:
+			// No answer: the renewal may or may not have landed. Retry soon; the
+			// deadline still stands from the last renewal known to have landed.
+			m.log.Warn("lease renewal failed", "partition", w.p, "err", err)
+			next = time.Now().Add(m.cfg.LeaseTTL / 10)
+		}
+	}
+}
+
+// adoptRenewal handles a revision mismatch: if the lease still holds this worker's record,
+// a renewal whose answer was lost landed, and its revision is adopted (the deadline stays
+// that of the last renewal known to have landed, which is earlier). Otherwise the lease is
+// someone else's or gone.
+func (m *Member) adoptRenewal(w *worker) bool {
+	m.mu.Lock()
+	deadline := w.deadline
+	m.mu.Unlock()
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	e, err := m.leases.Get(ctx, leaseKey(w.p))
+	if err != nil {
+		return false
+	}
+	var rec leaseRecord
+	if json.Unmarshal(e.Value(), &rec) != nil || rec.NodeID != m.cfg.NodeID || !rec.Since.Equal(w.since) {
+		return false
+	}
+	m.mu.Lock()
+	w.revision = e.Revision()
+	m.mu.Unlock()
+	return true
+}
+
+// Holds reports whether this node holds p's lease and its deadline has not passed: what a
+// node checks before serving p as its owner.
+func (m *Member) Holds(p int) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w := m.workers[p]
+	return w != nil && w.leading && time.Now().Before(w.deadline)
+}

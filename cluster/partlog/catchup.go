@@ -1,0 +1,131 @@
+package partlog
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/engram-go/engram/engine"
+)
+
+// CatchUpStats describes one catch-up.
+type CatchUpStats struct {
+	From, To uint64 // stream sequences copied: From+1 to To (none when equal)
+	Messages int
+	Frames   int // frames copied into local logs; frames the logs held already are not counted
+}
+
+// CatchUp copies partition p's stream into e's local spaces, from the message after the
+// applied sequence recorded under dataRoot to the stream's last message at the time of the
+// call: creations and deletions of spaces, and frames appended to the spaces' logs (those
+// whose LSN a log holds already skipped). The spaces of p must be closed here (p not led by
+// this node); they open later through the engine's ordinary recovery. The applied sequence
+// is recorded only after everything copied is durable, so an interrupted catch-up is
+// simply done again.
+func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, dataRoot string, p int, logger *slog.Logger) (CatchUpStats, error) {
+	var st CatchUpStats
+	applied, err := ReadApplied(dataRoot, p)
+	if err != nil {
+		return st, err
+	}
+	last, err := LastSequence(ctx, js, p)
+	if err != nil {
+		return st, err
+	}
+	st.From, st.To = applied, applied
+	if last < applied {
+		return st, fmt.Errorf("partlog: stream %s ends at sequence %d, before the %d applied here: it was recreated or purged", StreamName(p), last, applied)
+	}
+	if last == applied {
+		return st, nil
+	}
+	s, err := js.Stream(ctx, StreamName(p))
+	if err != nil {
+		return st, fmt.Errorf("partlog: stream %s: %w", StreamName(p), err)
+	}
+	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{Subject(p)},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    applied + 1,
+	})
+	if err != nil {
+		return st, fmt.Errorf("partlog: read stream %s: %w", StreamName(p), err)
+	}
+	it, err := cons.Messages()
+	if err != nil {
+		return st, fmt.Errorf("partlog: read stream %s: %w", StreamName(p), err)
+	}
+	defer it.Stop()
+
+	cu := e.BeginCatchUp()
+	copied := func() error { return cu.Close() }
+	for st.To < last {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			return st, errors.Join(fmt.Errorf("partlog: read stream %s after %d: %w", StreamName(p), st.To, err), copied())
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return st, errors.Join(fmt.Errorf("partlog: stream %s: %w", StreamName(p), err), copied())
+		}
+		seq := md.Sequence.Stream
+		n, err := apply(cu, e, msg.Data(), logger)
+		if err != nil {
+			return st, errors.Join(fmt.Errorf("partlog: stream %s message %d: %w", StreamName(p), seq, err), copied())
+		}
+		st.To = seq
+		st.Messages++
+		st.Frames += n
+	}
+	if err := copied(); err != nil {
+		return st, err
+	}
+	if err := writeApplied(dataRoot, p, st.To); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// apply copies one message's sections into the local spaces and returns the frames copied.
+func apply(cu *engine.CatchUp, e *engine.Engine, msg []byte, logger *slog.Logger) (int, error) {
+	sections, err := DecodeBatch(msg)
+	if err != nil {
+		return 0, err
+	}
+	copied := 0
+	for _, s := range sections {
+		switch s.Kind {
+		case KindCreate:
+			var settings engine.SpaceSettings
+			if err := json.Unmarshal(s.Settings, &settings); err != nil {
+				return copied, fmt.Errorf("space %q: settings: %w", s.Space, err)
+			}
+			if err := cu.Create(s.Space, settings); err != nil {
+				return copied, err
+			}
+		case KindDelete:
+			if err := cu.Delete(s.Space); err != nil {
+				return copied, err
+			}
+		case KindFrames:
+			if _, err := e.Space(s.Space); errors.Is(err, engine.ErrSpaceNotFound) {
+				// Its creation is not in the part of the stream this node reads: keep the
+				// records under the defaults rather than lose them.
+				logger.Warn("stream holds records of a space it never created; creating it with the defaults", "space", s.Space)
+				if err := cu.Create(s.Space, engine.SpaceSettings{}); err != nil {
+					return copied, err
+				}
+			}
+			n, err := cu.Append(s.Space, s.Frames)
+			copied += n
+			if err != nil {
+				return copied, err
+			}
+		}
+	}
+	return copied, nil
+}

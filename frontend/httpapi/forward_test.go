@@ -1,0 +1,195 @@
+package httpapi
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/frontend/frontendtest"
+	"github.com/engram-go/engram/internal/enginetest"
+)
+
+// tcpNode is an engine and HTTP frontend on a loopback TCP port, as a cluster node is:
+// forwarding dials the owner's advertised address.
+type tcpNode struct {
+	*testServer
+	addr string
+}
+
+func newTCPNode(t *testing.T, id string, router frontend.Router, ln net.Listener) *tcpNode {
+	t.Helper()
+	cfg := enginetest.Config(t, testDim)
+	eng := enginetest.Open(t, cfg)
+	srv, err := New(frontend.Options{Logger: discard, Engine: eng, Router: router, NodeID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.ServeOn(ln, ""); err != nil {
+		t.Fatal(err)
+	}
+	frontendtest.StopAtCleanup(t, srv, eng)
+	return &tcpNode{testServer: &testServer{t: t, eng: eng, srv: srv}, addr: ln.Addr().String()}
+}
+
+func listenTCP(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
+}
+
+// plain sends r to addr without the OpenAPI check: forwarded answers are the owner's,
+// whatever they are.
+func plain(t *testing.T, addr string, r req) answer {
+	t.Helper()
+	c := &http.Client{}
+	t.Cleanup(c.CloseIdleConnections)
+	return (&testServer{}).sendTo(t, c, "http://"+addr, r)
+}
+
+func TestForwardToOwner(t *testing.T) {
+	lnA, lnB := listenTCP(t), listenTCP(t)
+	ownerB := frontend.Owner{NodeID: "b", HTTP: lnB.Addr().String()}
+	ownerA := frontend.Owner{NodeID: "a", HTTP: lnA.Addr().String()}
+	a := newTCPNode(t, "a", frontendtest.Router{
+		Owners: map[string]frontend.Owner{"remote": ownerB},
+		Errs:   map[string]error{"moving": errors.New("partition 2 has no owner")},
+	}, lnA)
+	b := newTCPNode(t, "b", frontendtest.Router{Owners: map[string]frontend.Owner{"elsewhere": ownerA}}, lnB)
+
+	// A remember for a space B serves, sent to A, is stored by B and answered by B.
+	got := plain(t, a.addr, req{method: http.MethodPost, path: "/api/v1/memories/remember?space=remote",
+		body: `{"content":"forwarded once","tags":["x"]}`}).expectStatus(t, http.StatusCreated)
+	id, _ := got.object(t)["memory_id"].(string)
+	if id == "" {
+		t.Fatalf("no memory_id: %s", got.body)
+	}
+	if _, err := b.eng.Space("remote"); err != nil {
+		t.Fatalf("owner B has no space remote: %v", err)
+	}
+	if _, err := a.eng.Space("remote"); err == nil {
+		t.Fatal("node A created the forwarded space locally")
+	}
+	plain(t, a.addr, req{path: "/api/v1/memories/" + id, header: map[string]string{"X-Memory-Space": "remote"}}).expectStatus(t, http.StatusOK)
+	// Isolation: the memory is in remote only.
+	plain(t, b.addr, req{path: "/api/v1/memories/" + id, header: map[string]string{"X-Memory-Space": "other"}}).expectStatus(t, http.StatusNotFound)
+	if n := a.srv.opts.Forwards.HTTP.OK.Load(); n != 2 {
+		t.Fatalf("forwards counted %d, want 2", n)
+	}
+
+	// Local spaces and routes about no space are answered by the node asked.
+	plain(t, a.addr, req{method: http.MethodPost, path: "/api/v1/memories/remember",
+		body: `{"content":"stays here"}`}).expectStatus(t, http.StatusCreated)
+	if _, err := b.eng.Space("default"); err == nil {
+		if sp, _ := b.eng.Space("default"); sp.Stats().Memories != 0 {
+			t.Fatal("a local write reached B")
+		}
+	}
+	plain(t, a.addr, req{path: "/health"}).expectStatus(t, http.StatusOK)
+
+	cases := []struct {
+		name, addr string
+		r          req
+	}{
+		// B is asked for a space it says A serves, by a request A already forwarded.
+		{"second hop", b.addr, req{method: http.MethodPost, path: "/api/v1/memories/remember",
+			body: `{"content":"x"}`, header: map[string]string{"X-Memory-Space": "elsewhere", frontend.ForwardedByHeader: "a"}}},
+		{"no owner", a.addr, req{path: "/api/v1/memories/recall?query=x&space=moving"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ans := plain(t, tc.addr, tc.r)
+			ans.expectError(t, http.StatusServiceUnavailable, frontend.CodeNotOwner)
+			if ans.header.Get("Retry-After") == "" {
+				t.Fatal("no Retry-After")
+			}
+		})
+	}
+	if _, err := b.eng.Space("elsewhere"); err == nil {
+		t.Fatal("the refused second hop created a space")
+	}
+}
+
+func TestForwardPreservesRequestAndAnswer(t *testing.T) {
+	type seen struct {
+		method, uri, body, hop, custom, ctype string
+	}
+	got := make(chan seen, 1)
+	owner := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- seen{r.Method, r.RequestURI, string(b), r.Header.Get(frontend.ForwardedByHeader), r.Header.Get("X-Custom"), r.Header.Get("Content-Type")}
+		w.Header().Set("X-Owner", "b")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		io.WriteString(w, `{"from":"owner"}`)
+	}))
+	defer owner.Close()
+	ownerAddr := strings.TrimPrefix(owner.URL, "http://")
+	a := newTCPNode(t, "node-a", frontendtest.Router{Owners: map[string]frontend.Owner{"remote": {NodeID: "b", HTTP: ownerAddr}}}, listenTCP(t))
+
+	body := `{"query":"cats","memory_space":"remote"}`
+	ans := plain(t, a.addr, req{method: http.MethodPost, path: "/api/v1/memories/recall?max_results=3", body: body,
+		header: map[string]string{"X-Custom": "kept"}})
+	if ans.status != http.StatusAccepted || string(ans.body) != `{"from":"owner"}` || ans.header.Get("X-Owner") != "b" {
+		t.Fatalf("answer %d %v %s, want the owner's", ans.status, ans.header, ans.body)
+	}
+	s := <-got
+	want := seen{http.MethodPost, "/api/v1/memories/recall?max_results=3", body, "node-a", "kept", "application/json"}
+	if s != want {
+		t.Fatalf("owner saw %+v, want %+v", s, want)
+	}
+
+	// An owner that does not answer is a 503 NOT_OWNER, counted as failed.
+	owner.Close()
+	plain(t, a.addr, req{path: "/api/v1/memories?space=remote"}).expectError(t, http.StatusServiceUnavailable, frontend.CodeNotOwner)
+	if n := a.srv.opts.Forwards.HTTP.Failed.Load(); n != 1 {
+		t.Fatalf("failed forwards %d, want 1", n)
+	}
+}
+
+func TestForwardStreamsEvents(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	owner := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "id: 1\nevent: storage\ndata: {\"memory_space_id\":\"remote\"}\n\n")
+		w.(http.Flusher).Flush()
+		<-release // the first event must reach the client while the stream is still open
+		io.WriteString(w, "id: 2\nevent: storage\ndata: {}\n\n")
+	}))
+	defer owner.Close()
+	defer once.Do(func() { close(release) })
+	a := newTCPNode(t, "a", frontendtest.Router{Owners: map[string]frontend.Owner{
+		"remote": {NodeID: "b", HTTP: strings.TrimPrefix(owner.URL, "http://")}}}, listenTCP(t))
+
+	resp, err := http.Get("http://" + a.addr + "/api/v1/stream/activities?space=remote")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		t.Fatalf("content type %q", ct)
+	}
+	rd := bufio.NewReader(resp.Body)
+	for _, want := range []string{"id: 1", "event: storage"} {
+		line, err := rd.ReadString('\n')
+		if err != nil || strings.TrimSpace(line) != want {
+			t.Fatalf("line %q (%v), want %q", line, err, want)
+		}
+	}
+	once.Do(func() { close(release) })
+	rest, _ := io.ReadAll(rd)
+	if !strings.Contains(string(rest), "id: 2") {
+		t.Fatalf("rest of the stream %q lacks event 2", rest)
+	}
+}
