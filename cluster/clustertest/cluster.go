@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -40,6 +41,12 @@ type Cluster struct {
 	proxies [][]*Proxy
 	nc      *nats.Conn
 	js      jetstream.JetStream
+
+	stopGuard context.CancelFunc
+	guardDone chan struct{}
+	guardMu   sync.Mutex
+	severed   int
+	guardErr  error
 }
 
 // Start writes every node's configuration and starts the nodes; it does not wait for
@@ -90,7 +97,16 @@ func Start(o Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	if !o.Single {
+		c.startGuard()
+	}
 	return c, nil
+}
+
+func (c *Cluster) startGuard() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stopGuard, c.guardDone = cancel, make(chan struct{})
+	go c.guardRoutes(ctx, 200*time.Millisecond)
 }
 
 // isolatedEnv is the test process's environment without ENGRAM_ and XDG_ variables and
@@ -134,7 +150,17 @@ func (c *Cluster) Partitions() int { return c.settings.Partitions }
 func (c *Cluster) Single() bool { return c.single }
 
 // CutOff drops every route to and from n: its peers and it no longer reach each other.
-func (c *Cluster) CutOff(n *Node) { c.eachProxyOf(n, (*Proxy).Cut) }
+// It fails when connections around the proxies exist that cannot be closed (ErrBypass).
+func (c *Cluster) CutOff(n *Node) error {
+	c.eachProxyOf(n, (*Proxy).Cut)
+	_, err := c.severBypasses()
+	c.guardMu.Lock()
+	defer c.guardMu.Unlock()
+	if err == nil {
+		err = c.guardErr
+	}
+	return err
+}
 
 // Heal lets n's routes connect again.
 func (c *Cluster) Heal(n *Node) { c.eachProxyOf(n, (*Proxy).Heal) }
@@ -164,6 +190,10 @@ func (c *Cluster) CPU() (time.Duration, error) {
 
 // Close kills every node and stops the proxies and the harness's NATS connection.
 func (c *Cluster) Close() error {
+	if c.stopGuard != nil {
+		c.stopGuard()
+		<-c.guardDone
+	}
 	if c.nc != nil {
 		c.nc.Close()
 	}

@@ -17,7 +17,10 @@ type Proxy struct {
 	mu    sync.Mutex
 	cut   bool
 	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	// outs are the local addresses of the connections it dialed to the target: a
+	// connection to the target from any other address does not go through it.
+	outs map[string]struct{}
+	wg   sync.WaitGroup
 }
 
 // NewProxy listens on a free loopback port and forwards to target.
@@ -26,7 +29,7 @@ func NewProxy(target string) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clustertest: proxy to %s: %w", target, err)
 	}
-	p := &Proxy{target: target, ln: ln, conns: make(map[net.Conn]struct{})}
+	p := &Proxy{target: target, ln: ln, conns: make(map[net.Conn]struct{}), outs: make(map[string]struct{})}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
@@ -58,6 +61,14 @@ func (p *Proxy) Close() error {
 	p.Cut()
 	p.wg.Wait()
 	return err
+}
+
+// dialedFrom reports whether the proxy holds a connection to its target from local.
+func (p *Proxy) dialedFrom(local string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.outs[local]
+	return ok
 }
 
 func (p *Proxy) accept() {
@@ -101,6 +112,15 @@ func (p *Proxy) serve(in net.Conn) {
 	if err != nil {
 		return // the target is down: the peer sees its connection close, as it would
 	}
+	local := out.LocalAddr().String()
+	p.mu.Lock()
+	p.outs[local] = struct{}{}
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.outs, local)
+		p.mu.Unlock()
+	}()
 	if !p.track(out) {
 		return
 	}

@@ -298,7 +298,9 @@ func TestClusterCutOff(t *testing.T) {
 		r.sleep(r.len.before)
 		b := r.busiest()
 		cutAt := time.Now()
-		r.c.CutOff(b)
+		if err := r.c.CutOff(b); err != nil {
+			r.t.Fatal(err)
+		}
 		r.ownedAfter("cut-off "+b.ID, cutAt, b)
 		r.sleep(r.len.fault - time.Since(cutAt))
 		r.readAt(b, r.load.AcksBetween(cutAt, time.Now()))
