@@ -34,6 +34,11 @@ var (
 	// provider did not answer, nothing was stored; retry after Retry-After. It also matches
 	// ErrOverloaded, as every 503 does.
 	ErrEmbeddingUnavailable = errors.New("client: embedding provider unavailable")
+	// ErrNotOwner is NOT_OWNER (503): in a cluster, the memory space's partition has no
+	// owner the node asked can reach right now (it is moving after a failure or a drain).
+	// Retry after Retry-After; a remember retried with the same IdempotencyKey is stored
+	// once. It also matches ErrOverloaded, as every 503 does.
+	ErrNotOwner = errors.New("client: memory space not served right now")
 	// ErrNoServer wraps a failure to connect: nothing answers at the address.
 	ErrNoServer = errors.New("client: no server")
 )
@@ -57,6 +62,7 @@ var codeErrors = map[string]error{
 	"MEMORY_SYSTEM_ERROR":            ErrServer,
 	"NOT_IMPLEMENTED":                ErrNotImplemented,
 	"EMBEDDING_PROVIDER_UNAVAILABLE": ErrEmbeddingUnavailable,
+	"NOT_OWNER":                      ErrNotOwner,
 }
 
 // Error is an error answer of the server: {"error": {code, message, educational_context,

@@ -12,10 +12,22 @@ import (
 // Remember stores one memory (POST /api/v1/memories/remember).
 func (c *Client) Remember(ctx context.Context, r RememberRequest) (*RememberResponse, error) {
 	var out RememberResponse
-	if err := c.doJSON(ctx, http.MethodPost, "/api/v1/memories/remember", nil, r, &out); err != nil {
+	if err := c.doKeyed(ctx, "/api/v1/memories/remember", nil, r, r.IdempotencyKey, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// doKeyed posts a JSON body with an Idempotency-Key header when key is set.
+func (c *Client) doKeyed(ctx context.Context, path string, query url.Values, body any, key string, out any) error {
+	cl, err := c.jsonCall(http.MethodPost, path, query, body)
+	if err != nil {
+		return err
+	}
+	if key != "" {
+		cl.header = http.Header{"Idempotency-Key": {key}}
+	}
+	return c.do(ctx, cl, out)
 }
 
 // RememberEpisode stores one episode (POST /api/v1/episodes/remember).
@@ -40,7 +52,7 @@ func (c *Client) RememberBatch(ctx context.Context, items []RememberRequest, opt
 		q.Set("link_threshold", strconv.FormatFloat(float64(opts.LinkThreshold), 'g', -1, 32))
 	}
 	var out BatchResponse
-	if err := c.doJSON(ctx, http.MethodPost, "/api/v1/memories/batch", q, items, &out); err != nil {
+	if err := c.doKeyed(ctx, "/api/v1/memories/batch", q, items, opts.IdempotencyKey, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil

@@ -55,6 +55,7 @@ func TestTypesMatchTheDocument(t *testing.T) {
 		{"Memory", client.Memory{}, false},
 		{"Episode", client.Episode{}, false},
 		{"RememberResponse", client.RememberResponse{}, false},
+		{"ClusterStatus", client.ClusterStatus{}, false},
 		{"RecallResponse", client.RecallResponse{}, false},
 		{"ProbabilisticResponse", client.ProbabilisticResponse{}, false},
 		{"SearchResponse", client.SearchResponse{}, false},

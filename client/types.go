@@ -43,6 +43,11 @@ type RememberRequest struct {
 	MemoryType    string   `json:"memory_type,omitempty"` // Episodic (default), Semantic, Procedural
 	AutoLink      bool     `json:"auto_link,omitempty"`   // wait for the association edges
 	LinkThreshold float32  `json:"link_threshold,omitempty"`
+	// IdempotencyKey, sent as the Idempotency-Key header, makes retries of this remember
+	// store it once: without an ID the memory's id derives from the space and the key, a
+	// retry answers the stored memory, and the key with other content is ErrConflict.
+	// The client's own retries of 429 and 503 resend it.
+	IdempotencyKey string `json:"-"`
 }
 
 // EpisodeRequest is one episode to store (POST /api/v1/episodes/remember).
@@ -85,6 +90,9 @@ type RememberResponse struct {
 type BatchOptions struct {
 	AutoLink      bool
 	LinkThreshold float32
+	// IdempotencyKey, sent as the Idempotency-Key header: item i without an id is stored
+	// once under the key "<key>#<i>" (see RememberRequest.IdempotencyKey).
+	IdempotencyKey string
 }
 
 // BatchError is one refused item of a batch, by its 0-based index in that batch.

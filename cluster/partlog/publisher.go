@@ -73,12 +73,12 @@ type Publisher struct {
 
 // request is one log batch, creation or deletion waiting to be published.
 type request struct {
-	kind     Kind
-	space    string
-	rest     []byte // frames or settings not yet taken into a message
-	records  int    // frames in rest
-	taken    bool   // part of it went into a message already
-	done     chan error
+	kind    Kind
+	space   string
+	rest    []byte // frames or settings not yet taken into a message
+	records int    // frames in rest
+	taken   bool   // part of it went into a message already
+	done    chan error
 }
 
 // StartPublisher starts the publisher of a partition this node has just taken.

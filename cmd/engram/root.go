@@ -21,6 +21,10 @@ type app struct {
 	dataRoot   string // --data-root
 	httpDocs   string // engram start --http-docs ("" = not given)
 	mcpListen  string // start --mcp
+	// clusterFlags are the cluster flags of `engram start` given, by dotted key.
+	clusterFlags map[string]string
+	// startCluster joins the cluster when [cluster] enabled is set.
+	startCluster clusterStarter
 }
 
 // exitError ends the process with a code and, when msg is set, a message on stderr.
@@ -33,7 +37,7 @@ func (e *exitError) Error() string { return e.msg }
 
 // execute runs the command line and returns the process exit code.
 func execute(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr, getenv: getenv}
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, startCluster: startCluster}
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -90,6 +94,7 @@ func (a *app) loadConfig(httpListen, grpcListen string) (config.Config, error) {
 		GRPCListen: grpcListen,
 		HTTPDocs:   a.httpDocs,
 		MCPListen:  a.mcpListen,
+		Cluster:    a.clusterFlags,
 		Getenv:     a.getenv,
 	})
 }

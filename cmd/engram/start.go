@@ -35,6 +35,7 @@ const drainTimeout = 10 * time.Second
 func (a *app) startCommand() *cobra.Command {
 	var httpListen, grpcListen string
 	var httpDocs bool
+	var clusterFlags map[string]*string
 	cmd := &cobra.Command{
 		Use:   "start",
 		Short: "Run the server in the foreground",
@@ -45,6 +46,14 @@ func (a *app) startCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("http-docs") {
 				a.httpDocs = strconv.FormatBool(httpDocs)
+			}
+			for key, v := range clusterFlags {
+				if cmd.Flags().Changed(config.ClusterFlag(key)) {
+					if a.clusterFlags == nil {
+						a.clusterFlags = map[string]string{}
+					}
+					a.clusterFlags[key] = *v
+				}
 			}
 			cfg, err := a.loadConfig(httpListen, grpcListen)
 			if err != nil {
@@ -57,6 +66,11 @@ func (a *app) startCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&httpDocs, "http-docs", true, "serve the interactive API documentation at /docs (default $ENGRAM_HTTP_DOCS, else [http] docs, true)")
 	cmd.Flags().StringVar(&a.mcpListen, "mcp", "", "MCP listen address (default $ENGRAM_MCP_LISTEN, else [mcp] listen, 127.0.0.1:7433)")
 	cmd.Flags().StringVar(&grpcListen, "grpc", "", "gRPC listen address (default $ENGRAM_GRPC_LISTEN, else [server] grpc_listen, 127.0.0.1:50051)")
+	clusterFlags = map[string]*string{}
+	for _, key := range config.ClusterKeys() {
+		clusterFlags[key] = cmd.Flags().String(config.ClusterFlag(key), "",
+			"["+key[:strings.LastIndex(key, ".")]+"] "+key[strings.LastIndex(key, ".")+1:]+" (default $"+config.ClusterEnv(key)+"; docs/configuration.md)")
+	}
 	return cmd
 }
 
@@ -130,6 +144,17 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	var once sync.Once
 	shutdownRequested := make(chan struct{})
 	opts := cfg.FrontendOptions()
+	var node clusterNode
+	if cfg.Cluster.Enabled {
+		if node, err = a.startCluster(sigCtx, cfg.ClusterConfig(), eng, log); err != nil {
+			if cerr := eng.Close(); cerr != nil {
+				log.Error("closing the engine", "err", cerr)
+			}
+			return fmt.Errorf("join the cluster as node %q: %w", cfg.Cluster.NodeID, err)
+		}
+		opts.Router, opts.Cluster, opts.NodeID = node, node, cfg.Cluster.NodeID
+		log.Info("cluster node started", "node_id", cfg.Cluster.NodeID, "partitions", cfg.Cluster.Partitions)
+	}
 	opts.Engine = eng
 	opts.Logger = log
 	opts.Version = buildVersion()
@@ -140,6 +165,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 
 	fronts, err := startFrontends(cfg, opts, log)
 	if err != nil {
+		closeCluster(node, log)
 		if cerr := eng.Close(); cerr != nil {
 			log.Error("closing the engine", "err", cerr)
 		}
@@ -150,6 +176,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	pf := pidFile{PID: pid, Port: httpPort(fronts)}
 	if err := writePIDFile(cfg.PIDPath, pf); err != nil {
 		stopFrontends(fronts, log)
+		closeCluster(node, log)
 		eng.Close()
 		return err
 	}
@@ -169,6 +196,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	stopSignals()
 
 	stopFrontends(fronts, log)
+	// The node releases its partitions before the engine closes, so their new owners
+	// take over at once instead of after the lease TTL.
+	closeCluster(node, log)
 	closeErr := eng.Close()
 	if err := removePIDFile(cfg.PIDPath, pid); err != nil {
 		log.Warn("removing the PID file", "err", err)
@@ -179,6 +209,18 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 	}
 	log.Info("Engram server stopped; every memory space flushed and closed")
 	return nil
+}
+
+// closeCluster leaves the cluster, if this server joined one.
+func closeCluster(node clusterNode, log *slog.Logger) {
+	if node == nil {
+		return
+	}
+	if err := node.Close(); err != nil {
+		log.Error("leaving the cluster", "err", err)
+		return
+	}
+	log.Info("left the cluster; partitions released")
 }
 
 // listener is one address the server will bind, for the early conflict check.
@@ -201,6 +243,14 @@ func plannedListeners(cfg config.Config) []listener {
 			out = append(out, listener{"gRPC", cfg.Server.GRPCListen, "--grpc, " + config.EnvGRPCListen + " or [server] grpc_listen"})
 		case "mcp":
 			out = append(out, listener{"MCP", cfg.MCP.Listen, "--mcp, " + config.EnvMCPListen + " or [mcp] listen"})
+		}
+	}
+	if cc := cfg.ClusterConfig(); cc.Enabled && cc.NATS.URL == "" {
+		for _, l := range []struct{ what, addr, key string }{
+			{"the embedded NATS server's clients", cc.NATS.Listen, "cluster.nats.listen"},
+			{"the embedded NATS server's routes", cc.NATS.ClusterListen, "cluster.nats.cluster_listen"},
+		} {
+			out = append(out, listener{l.what, l.addr, "--" + config.ClusterFlag(l.key) + ", " + config.ClusterEnv(l.key) + " or " + l.key})
 		}
 	}
 	return out

@@ -11,7 +11,9 @@ import (
 
 func TestIdempotencyKey(t *testing.T) {
 	ts := newTestServer(t)
-	key := func(k, space string) []string { return []string{frontend.IdempotencyHeader, k, "X-Memory-Space", space} }
+	key := func(k, space string) []string {
+		return []string{frontend.IdempotencyHeader, k, "X-Memory-Space", space}
+	}
 	memories := func(space string) int {
 		sp, err := ts.eng.Space(space)
 		if err != nil {

@@ -59,6 +59,7 @@ func (s *Server) handleMetrics(rq *request) error {
 	s.eng.Metrics().WritePrometheus(&buf)
 	s.metrics.set.WritePrometheus(&buf)
 	writeSpaceGauges(&buf, rq.visibleSpaces())
+	s.writeClusterMetrics(&buf)
 	rq.ctx.SetStatusCode(200)
 	rq.ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 	rq.ctx.SetBody(buf.Bytes())

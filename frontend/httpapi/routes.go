@@ -58,6 +58,8 @@ func (s *Server) routes() *router {
 	rt.handle(get, "/api/v1/system/spreading/config", s.handleSpreadingConfig)
 	rt.handle(get, "/metrics", s.handleMetrics)
 	rt.handle(get, "/metrics/prometheus", s.handleMetrics) // the Rust server's Prometheus path
+	rt.handle(get, "/api/v1/cluster", s.handleCluster)
+	rt.handle(post, "/api/v1/cluster/nodes/{node}/drain", s.handleDrain)
 	rt.handle(post, "/shutdown", s.handleShutdown)
 	rt.handle(get, "/openapi.json", s.handleOpenAPI)
 	rt.handle(get, "/docs", s.handleDocs)

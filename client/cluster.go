@@ -1,0 +1,61 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// ClusterStatus is one node's view of the cluster (GET /api/v1/cluster).
+type ClusterStatus struct {
+	NodeID     string             `json:"node_id"` // the node that answered
+	Partitions int                `json:"partition_count"`
+	Replicas   int                `json:"replicas"`
+	Nodes      []ClusterNode      `json:"nodes"`
+	Owned      []ClusterPartition `json:"partitions"`
+	// LeaseChanges counts the partition leases the node acquired or gave up since it
+	// started.
+	LeaseChanges uint64 `json:"lease_changes"`
+}
+
+// ClusterNode is one member: a live node (heartbeating) or one a lease still names.
+type ClusterNode struct {
+	NodeID     string    `json:"node_id"`
+	HTTP       string    `json:"http"`
+	GRPC       string    `json:"grpc,omitempty"`
+	Alive      bool      `json:"alive"`
+	Draining   bool      `json:"draining"`
+	Started    time.Time `json:"started"`
+	Partitions []int     `json:"partitions"` // those whose lease it holds
+}
+
+// ClusterPartition is one partition: its owner ("" when none holds the lease) and how
+// far the answering node has applied its stream.
+type ClusterPartition struct {
+	Partition int       `json:"partition"`
+	Owner     string    `json:"owner"`
+	Since     time.Time `json:"since"`
+	Local     bool      `json:"local"`
+	LastSeq   uint64    `json:"last_sequence"`
+	Applied   uint64    `json:"applied_sequence"`
+	Lag       uint64    `json:"lag"` // LastSeq - Applied: stream messages not yet applied there
+}
+
+// ClusterStatus returns the answering node's view of the cluster. On a server that is not
+// part of a cluster it fails with an error matching ErrNotFound.
+func (c *Client) ClusterStatus(ctx context.Context) (*ClusterStatus, error) {
+	var out ClusterStatus
+	cl := call{method: http.MethodGet, path: "/api/v1/cluster", noSpace: true}
+	if err := c.do(ctx, cl, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// DrainNode marks a node draining: it is given no partitions and hands over those it owns
+// (POST /api/v1/cluster/nodes/{node}/drain). An unknown node matches ErrNotFound.
+func (c *Client) DrainNode(ctx context.Context, node string) error {
+	cl := call{method: http.MethodPost, path: "/api/v1/cluster/nodes/" + url.PathEscape(node) + "/drain", noSpace: true}
+	return c.do(ctx, cl, nil)
+}

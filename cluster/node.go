@@ -1,0 +1,343 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/engram-go/engram/cluster/membership"
+	"github.com/engram-go/engram/cluster/natsnode"
+	"github.com/engram-go/engram/cluster/partlog"
+	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/engine/wal"
+)
+
+// ErrNoOwner: the space's partition has no owner other nodes can reach yet (it is moving,
+// or its owner is catching up). Frontends answer 503 with Retry-After.
+var ErrNoOwner = errors.New("cluster: the memory space's partition has no owner at the moment")
+
+// Owner is the node serving a space, as other nodes reach it.
+type Owner struct {
+	NodeID string
+	HTTP   string // host:port of its HTTP API
+	GRPC   string // host:port of its gRPC API
+}
+
+// Node is this process's part in a cluster: its NATS connection (an embedded server or an
+// external cluster), its membership (heartbeat, partition leases) and, for every partition
+// it leads, the publisher its spaces' logs write through. It plugs into the engine as its
+// engine.Replication: a space's state opens only while this node leads its partition.
+//
+// Invariants: a partition is led (its publisher exists) only between Lead and Resign of its
+// lease and only once everything its stream held when the lease was taken is in the local
+// logs; Resign stops the publisher (nothing more is written) and closes the partition's
+// spaces before it returns.
+type Node struct {
+	cfg      Config
+	eng      *engine.Engine
+	log      *slog.Logger
+	dataRoot string
+
+	nats   *natsnode.Node
+	js     jetstream.JetStream
+	member *membership.Member
+	spaces jetstream.KeyValue
+
+	life context.Context // ends on Close
+	end  context.CancelFunc
+
+	parts []*partition
+}
+
+// partition is this node's state of one partition.
+type partition struct {
+	id int
+	mu sync.Mutex // serialises Prepare, Lead, Resign and recovery
+	// pub is the publisher while this node leads the partition; guarded by mu for
+	// writes, read through pubMu by the write path.
+	pubMu   sync.RWMutex
+	pub     *partlog.Publisher
+	applied uint64 // last stream sequence in the local logs; guarded by pubMu
+	lastErr error  // the last failure to catch up or lead; guarded by pubMu
+}
+
+func (p *partition) publisher() *partlog.Publisher {
+	p.pubMu.RLock()
+	defer p.pubMu.RUnlock()
+	return p.pub
+}
+
+func (p *partition) setPublisher(pub *partlog.Publisher, applied uint64, err error) {
+	p.pubMu.Lock()
+	p.pub, p.lastErr = pub, err
+	if applied > 0 {
+		p.applied = applied
+	}
+	p.pubMu.Unlock()
+}
+
+// Start joins the cluster: it starts (or connects to) NATS, makes e a cluster engine (its
+// open spaces close, and open again only where their partition is led) and starts the
+// membership, which takes this node's share of the partitions in the background.
+// cfg must be enabled and valid; e is the engine of the node's data root.
+func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logger) (*Node, error) {
+	cfg.SetDefaults()
+	if !cfg.Enabled {
+		return nil, fmt.Errorf("%w: cluster.enabled is false", ErrInvalidConfig)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	n := &Node{cfg: cfg, eng: e, log: logger.With("node", cfg.NodeID), dataRoot: e.Config().DataRoot}
+	n.life, n.end = context.WithCancel(context.Background())
+	for p := range cfg.Partitions {
+		n.parts = append(n.parts, &partition{id: p})
+	}
+	store := cfg.NATS.StoreDir
+	if store == "" {
+		store = filepath.Join(n.dataRoot, "nats")
+	}
+	nn, err := natsnode.Start(ctx, natsnode.Options{
+		Name: cfg.NodeID, URL: cfg.NATS.URL, Listen: cfg.NATS.Listen, ClusterListen: cfg.NATS.ClusterListen,
+		Routes: cfg.NATS.Routes, StoreDir: store, SyncAlways: cfg.NATS.Sync == SyncAlways, Logger: n.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	n.nats, n.js = nn, nn.JetStream()
+	if err := e.SetReplication(replication{n}); err != nil {
+		nn.Close()
+		return nil, err
+	}
+	n.member, err = membership.Start(ctx, n.js, membership.Config{
+		NodeID: cfg.NodeID, HTTP: cfg.AdvertiseHTTP, GRPC: cfg.AdvertiseGRPC,
+		Partitions: cfg.Partitions, Replicas: cfg.Replicas, LeaseTTL: cfg.LeaseTTL,
+	}, hooks{n}, n.log)
+	if err != nil {
+		nn.Close()
+		return nil, err
+	}
+	if n.spaces, err = n.js.KeyValue(ctx, membership.BucketSpaces); err != nil {
+		n.member.Close()
+		nn.Close()
+		return nil, fmt.Errorf("cluster: bucket %s: %w", membership.BucketSpaces, err)
+	}
+	return n, nil
+}
+
+// ID is this node's id.
+func (n *Node) ID() string { return n.cfg.NodeID }
+
+// Route tells where space is served: local when this node leads its partition (and so has
+// applied everything its stream holds); otherwise the owner to forward to, or ErrNoOwner
+// while the partition has none.
+func (n *Node) Route(space string) (owner Owner, local bool, err error) {
+	p := n.parts[PartitionOf(space, n.cfg.Partitions)]
+	if p.publisher() != nil {
+		return Owner{NodeID: n.cfg.NodeID, HTTP: n.cfg.AdvertiseHTTP, GRPC: n.cfg.AdvertiseGRPC}, true, nil
+	}
+	o, ok := n.member.Owner(p.id)
+	if !ok || o.NodeID == n.cfg.NodeID {
+		return Owner{}, false, fmt.Errorf("%w (partition %d)", ErrNoOwner, p.id)
+	}
+	return Owner{NodeID: o.NodeID, HTTP: o.HTTP, GRPC: o.GRPC}, false, nil
+}
+
+// Drain moves every partition off node (this one or another live one): placement gives
+// them to the other live nodes, each of which catches up before it takes its lease.
+func (n *Node) Drain(ctx context.Context, node string) error { return n.member.Drain(ctx, node) }
+
+// Close leaves the cluster gracefully: every partition this node leads is resigned and its
+// lease released at once (other nodes take over without waiting for the lease TTL), then
+// NATS stops. The engine stays open; its spaces refuse writes (engine.ErrNotOwner).
+func (n *Node) Close() error {
+	n.end()
+	err := n.member.Close()
+	for _, p := range n.parts {
+		n.resign(p) // a partition lost and being recovered was not resigned by the member
+	}
+	return errors.Join(err, n.nats.Close())
+}
+
+// hooks are the membership's calls into the node.
+type hooks struct{ n *Node }
+
+// Prepare catches partition p up: its stream is created if missing, and every message
+// after the applied sequence is copied into the local spaces.
+func (h hooks) Prepare(ctx context.Context, p int) error {
+	part := h.n.parts[p]
+	part.mu.Lock()
+	defer part.mu.Unlock()
+	return h.n.catchUp(ctx, part)
+}
+
+// Lead starts writing p: a last catch-up (the previous owner resigned before this lease
+// was created, so the stream no longer moves), then the publisher, fenced by the stream's
+// last sequence.
+func (h hooks) Lead(p int) {
+	part := h.n.parts[p]
+	part.mu.Lock()
+	defer part.mu.Unlock()
+	h.n.lead(part)
+}
+
+// Resign stops writing p and closes its spaces before it returns.
+func (h hooks) Resign(p int) { h.n.resign(h.n.parts[p]) }
+
+// catchUp copies p's stream into the local spaces. Caller holds part.mu.
+func (n *Node) catchUp(ctx context.Context, part *partition) error {
+	if _, err := partlog.EnsureStream(ctx, n.js, part.id, n.cfg.Replicas); err != nil {
+		part.setPublisher(nil, 0, err)
+		return err
+	}
+	st, err := partlog.CatchUp(ctx, n.js, n.eng, n.dataRoot, part.id, n.log)
+	part.setPublisher(nil, st.To, err)
+	if err != nil {
+		return fmt.Errorf("cluster: catch up partition %d: %w", part.id, err)
+	}
+	if st.Messages > 0 {
+		n.log.Info("partition caught up", "partition", part.id, "from", st.From, "to", st.To, "messages", st.Messages, "frames", st.Frames)
+	}
+	return nil
+}
+
+// lead catches up once more and starts the publisher. Caller holds part.mu.
+func (n *Node) lead(part *partition) {
+	ctx, cancel := context.WithTimeout(n.life, n.cfg.LeaseTTL)
+	defer cancel()
+	if err := n.catchUp(ctx, part); err != nil {
+		// The partition stays unwritable here while the lease is held: writes get
+		// ErrNotOwner and other nodes see no owner until the lease moves.
+		n.log.Error("cannot lead partition", "partition", part.id, "err", err)
+		return
+	}
+	part.pubMu.RLock()
+	applied := part.applied
+	part.pubMu.RUnlock()
+	var pub *partlog.Publisher
+	pub = partlog.StartPublisher(n.js, partlog.PublisherConfig{
+		Partition: part.id, NodeID: n.cfg.NodeID, LastSeq: applied, Logger: n.log,
+		OnLost: func(err error) { n.lost(part, pub, err) },
+	})
+	part.setPublisher(pub, applied, nil)
+	n.log.Info("leading partition", "partition", part.id, "last_sequence", applied)
+}
+
+// resign stops p's publisher and closes p's spaces.
+func (n *Node) resign(part *partition) {
+	part.mu.Lock()
+	defer part.mu.Unlock()
+	n.stopLeading(part, nil)
+}
+
+// stopLeading stops the publisher, notes what the local logs hold and closes the spaces.
+// Caller holds part.mu.
+func (n *Node) stopLeading(part *partition, cause error) {
+	pub := part.publisher()
+	if pub == nil {
+		return
+	}
+	pub.Stop()
+	part.setPublisher(nil, pub.LastSeq(), cause)
+	if err := n.eng.CloseSpaces(func(space string) bool { return PartitionOf(space, n.cfg.Partitions) == part.id }); err != nil {
+		n.log.Warn("closing a resigned partition's spaces", "partition", part.id, "err", err)
+	}
+	n.log.Info("resigned partition", "partition", part.id)
+}
+
+// lost handles a publisher that stopped by itself. Fenced, another node wrote the stream:
+// this node writes no more and the lease moves on. Otherwise (a publish of unknown outcome,
+// a local log behind the stream) the partition is caught up again from the stream, which
+// decides what was written, and led again while the lease is still held.
+func (n *Node) lost(part *partition, pub *partlog.Publisher, cause error) {
+	part.mu.Lock()
+	defer part.mu.Unlock()
+	if part.publisher() != pub {
+		return // resigned meanwhile
+	}
+	n.stopLeading(part, cause)
+	if errors.Is(cause, partlog.ErrFenced) {
+		return
+	}
+	for wait := 100 * time.Millisecond; n.life.Err() == nil && n.member.Holds(part.id); wait = min(2*wait, n.cfg.LeaseTTL) {
+		n.lead(part)
+		if part.publisher() != nil {
+			return
+		}
+		select {
+		case <-n.life.Done():
+		case <-time.After(wait):
+		}
+	}
+}
+
+// replication is the engine's view of the node (engine.Replication).
+type replication struct{ n *Node }
+
+func (r replication) publisher(space string) (*partlog.Publisher, error) {
+	p := r.n.parts[PartitionOf(space, r.n.cfg.Partitions)]
+	if pub := p.publisher(); pub != nil {
+		return pub, nil
+	}
+	return nil, fmt.Errorf("%w: partition %d of %q is not led by node %s", engine.ErrNotOwner, p.id, space, r.n.cfg.NodeID)
+}
+
+func (r replication) Log(space string) (wal.Replicator, error) {
+	pub, err := r.publisher(space)
+	if err != nil {
+		return nil, err
+	}
+	return pub.Replicator(space), nil
+}
+
+// Create records the space in its partition's stream (ordered with its records), then in
+// the engram_spaces bucket; a key present already (a create retried after a failure) is
+// not an error.
+func (r replication) Create(space string, settings engine.SpaceSettings) error {
+	pub, err := r.publisher(space)
+	if err != nil {
+		return err
+	}
+	if err := pub.Create(space, settings); err != nil {
+		return err
+	}
+	b, err := json.Marshal(settings)
+	if err != nil {
+		return fmt.Errorf("cluster: settings of %q: %w", space, err)
+	}
+	ctx, cancel := context.WithTimeout(r.n.life, r.n.cfg.LeaseTTL)
+	defer cancel()
+	if _, err := r.n.spaces.Create(ctx, space, b); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+		// The stream has the creation, which is what nodes apply; the bucket is the
+		// listing, and a later create of the space writes it.
+		r.n.log.Warn("space created but not listed in the spaces bucket", "space", space, "err", err)
+	}
+	return nil
+}
+
+// Delete records the deletion in the stream, then removes the bucket's key.
+func (r replication) Delete(space string) error {
+	pub, err := r.publisher(space)
+	if err != nil {
+		return err
+	}
+	if err := pub.Delete(space); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(r.n.life, r.n.cfg.LeaseTTL)
+	defer cancel()
+	if err := r.n.spaces.Delete(ctx, space); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		r.n.log.Warn("space deleted but still listed in the spaces bucket", "space", space, "err", err)
+	}
+	return nil
+}
