@@ -88,7 +88,17 @@ func (m *Member) checkPartitions(ctx context.Context) error {
 	if !errors.Is(err, jetstream.ErrKeyExists) {
 		return fmt.Errorf("membership: write %s/%s: %w", BucketCluster, partitionsKey, err)
 	}
+	// The key exists on the stream's leader, but a Get is a direct get any replica may
+	// answer, and one that has not applied the Create yet answers "not found": ask again.
 	e, err := m.clusterKV.Get(ctx, partitionsKey)
+	for errors.Is(err, jetstream.ErrKeyNotFound) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("membership: read %s/%s: %w (last error: %v)", BucketCluster, partitionsKey, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		e, err = m.clusterKV.Get(ctx, partitionsKey)
+	}
 	if err != nil {
 		return fmt.Errorf("membership: read %s/%s: %w", BucketCluster, partitionsKey, err)
 	}
