@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -37,16 +36,10 @@ type Cluster struct {
 	nodes    []*Node
 	settings Settings
 	single   bool
-	// proxies[i][j] carries node i's route to node j (nil on the diagonal).
-	proxies [][]*Proxy
-	nc      *nats.Conn
-	js      jetstream.JetStream
-
-	stopGuard context.CancelFunc
-	guardDone chan struct{}
-	guardMu   sync.Mutex
-	severed   int
-	guardErr  error
+	// gates[i] is the proxy every route to node i goes through (none for a single node).
+	gates []*Proxy
+	nc    *nats.Conn
+	js    jetstream.JetStream
 }
 
 // Start writes every node's configuration and starts the nodes; it does not wait for
@@ -69,20 +62,23 @@ func Start(o Options) (*Cluster, error) {
 			return nil, err
 		}
 		c.nodes = append(c.nodes, n)
-	}
-	if !o.Single {
-		if err := c.startProxies(); err != nil {
-			c.Close()
-			return nil, err
+		if !o.Single {
+			g, err := newGate()
+			if err != nil {
+				c.Close()
+				return nil, err
+			}
+			c.gates = append(c.gates, g)
+			n.Route = g.Target()
 		}
 	}
 	for i, n := range c.nodes {
 		var peers []string
 		if !o.Single {
 			peers = []string{}
-			for j := range c.nodes {
+			for j, g := range c.gates {
 				if j != i {
-					peers = append(peers, c.proxies[i][j].Addr())
+					peers = append(peers, g.Addr())
 				}
 			}
 		}
@@ -97,16 +93,7 @@ func Start(o Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	if !o.Single {
-		c.startGuard()
-	}
 	return c, nil
-}
-
-func (c *Cluster) startGuard() {
-	ctx, cancel := context.WithCancel(context.Background())
-	c.stopGuard, c.guardDone = cancel, make(chan struct{})
-	go c.guardRoutes(ctx, 200*time.Millisecond)
 }
 
 // isolatedEnv is the test process's environment without ENGRAM_ and XDG_ variables and
@@ -122,24 +109,6 @@ func isolatedEnv(home string) []string {
 	return append(env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
 }
 
-func (c *Cluster) startProxies() error {
-	c.proxies = make([][]*Proxy, len(c.nodes))
-	for i := range c.nodes {
-		c.proxies[i] = make([]*Proxy, len(c.nodes))
-		for j, to := range c.nodes {
-			if i == j {
-				continue
-			}
-			p, err := NewProxy(to.Route)
-			if err != nil {
-				return err
-			}
-			c.proxies[i][j] = p
-		}
-	}
-	return nil
-}
-
 // Nodes are the cluster's nodes, n1 first.
 func (c *Cluster) Nodes() []*Node { return c.nodes }
 
@@ -149,28 +118,25 @@ func (c *Cluster) Partitions() int { return c.settings.Partitions }
 // Single reports whether this is the one-node comparison run.
 func (c *Cluster) Single() bool { return c.single }
 
-// CutOff drops every route to and from n: its peers and it no longer reach each other.
-// It fails when connections around the proxies exist that cannot be closed (ErrBypass).
-func (c *Cluster) CutOff(n *Node) error {
-	c.eachProxyOf(n, (*Proxy).Cut)
-	_, err := c.severBypasses()
-	c.guardMu.Lock()
-	defer c.guardMu.Unlock()
-	if err == nil {
-		err = c.guardErr
+// CutOff drops every route to and from n: its peers and it no longer reach each other,
+// while its HTTP and gRPC APIs stay reachable.
+func (c *Cluster) CutOff(n *Node) {
+	for i, g := range c.gates {
+		if c.nodes[i] == n {
+			g.Cut()
+		} else {
+			g.CutFrom(n.ID)
+		}
 	}
-	return err
 }
 
 // Heal lets n's routes connect again.
-func (c *Cluster) Heal(n *Node) { c.eachProxyOf(n, (*Proxy).Heal) }
-
-func (c *Cluster) eachProxyOf(n *Node, fn func(*Proxy)) {
-	for i := range c.proxies {
-		for j, p := range c.proxies[i] {
-			if p != nil && (c.nodes[i] == n || c.nodes[j] == n) {
-				fn(p)
-			}
+func (c *Cluster) Heal(n *Node) {
+	for i, g := range c.gates {
+		if c.nodes[i] == n {
+			g.Heal()
+		} else {
+			g.HealFrom(n.ID)
 		}
 	}
 }
@@ -190,10 +156,6 @@ func (c *Cluster) CPU() (time.Duration, error) {
 
 // Close kills every node and stops the proxies and the harness's NATS connection.
 func (c *Cluster) Close() error {
-	if c.stopGuard != nil {
-		c.stopGuard()
-		<-c.guardDone
-	}
 	if c.nc != nil {
 		c.nc.Close()
 	}
@@ -206,12 +168,8 @@ func (c *Cluster) Close() error {
 			}
 		}
 	}
-	for _, row := range c.proxies {
-		for _, p := range row {
-			if p != nil {
-				p.Close()
-			}
-		}
+	for _, g := range c.gates {
+		g.Close()
 	}
 	return errors.Join(errs...)
 }
@@ -342,11 +300,11 @@ func (c *Cluster) Busiest(ctx context.Context) (*Node, error) {
 	return best, nil
 }
 
-// Ready waits until every running node answers /health/alive and every partition has
-// a serving owner.
+// Ready waits until every node not ended on purpose answers /health/alive and every
+// partition has a serving owner. A node that ended by itself is an error.
 func (c *Cluster) Ready(ctx context.Context) error {
 	for _, n := range c.nodes {
-		if n.Running() {
+		if !n.Down() {
 			if err := n.WaitAlive(ctx); err != nil {
 				return err
 			}
@@ -354,6 +312,17 @@ func (c *Cluster) Ready(ctx context.Context) error {
 	}
 	_, err := c.WaitOwned(ctx)
 	return err
+}
+
+// Serving are the nodes running and not stopped.
+func (c *Cluster) Serving() []*Node {
+	var out []*Node
+	for _, n := range c.nodes {
+		if n.Serving() {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Restart starts a node that has ended and waits until it answers.

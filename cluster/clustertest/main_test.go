@@ -78,6 +78,11 @@ func clusterMissing(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	route, err := freeAddrs(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Route = route[0]
 	s := Settings{}
 	s.fill()
 	if err := n.writeConfig(configTOML(n, s, []string{})); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -25,7 +26,7 @@ type Node struct {
 	GRPC     string
 	MCP      string
 	NATS     string // its embedded NATS server's client listener
-	Route    string // its embedded NATS server's route listener (peers reach it through proxies)
+	Route    string // its embedded NATS server's route listener, on 127.0.0.2 (peers reach it through its gate)
 
 	bin     string
 	env     []string
@@ -37,17 +38,18 @@ type Node struct {
 	exited  chan struct{}
 	waitErr error
 	stopped bool          // SIGSTOPped and not yet continued
+	down    bool          // ended on purpose (Kill, Terminate): Ready does not wait for it
 	cpuDone time.Duration // CPU time of this node's processes that have ended
 }
 
 // newNode picks free loopback ports for a node whose data lives under dir.
 func newNode(id, dir, bin string, env []string) (*Node, error) {
-	addrs, err := freeAddrs(5)
+	addrs, err := freeAddrs(4)
 	if err != nil {
 		return nil, err
 	}
 	n := &Node{ID: id, DataRoot: filepath.Join(dir, "data"), HTTP: addrs[0], GRPC: addrs[1], MCP: addrs[2],
-		NATS: addrs[3], Route: addrs[4], bin: bin, env: env,
+		NATS: addrs[3], bin: bin, env: env,
 		cfgPath: filepath.Join(dir, "engram.toml"), logPath: filepath.Join(dir, "engram.log")}
 	return n, nil
 }
@@ -109,7 +111,7 @@ func (n *Node) Start() error {
 		return fmt.Errorf("clustertest: %s: start: %w", n.ID, err)
 	}
 	exited := make(chan struct{})
-	n.cmd, n.exited, n.stopped = cmd, exited, false
+	n.cmd, n.exited, n.stopped, n.down = cmd, exited, false, false
 	go func() {
 		err := cmd.Wait()
 		logf.Close()
@@ -133,6 +135,13 @@ func (n *Node) Running() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.cmd != nil
+}
+
+// Down reports whether the node was ended on purpose and not started again.
+func (n *Node) Down() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.down
 }
 
 // Serving reports whether the node runs and is not stopped by SIGSTOP.
@@ -164,8 +173,10 @@ func (n *Node) signal(sig syscall.Signal) (chan struct{}, error) {
 	switch sig {
 	case syscall.SIGSTOP:
 		n.stopped = true
-	case syscall.SIGCONT, syscall.SIGKILL:
+	case syscall.SIGCONT:
 		n.stopped = false
+	case syscall.SIGKILL, syscall.SIGTERM:
+		n.stopped, n.down = false, true
 	}
 	return n.exited, nil
 }
@@ -237,7 +248,8 @@ func (n *Node) WaitAlive(ctx context.Context) error {
 		exited, running, waitErr := n.exited, n.cmd != nil, n.waitErr
 		n.mu.Unlock()
 		if !running {
-			return fmt.Errorf("clustertest: %s exited (%v); log %s", n.ID, waitErr, n.logPath)
+			log, _ := os.ReadFile(n.logPath)
+			return fmt.Errorf("clustertest: %s exited (%v); log %s ends:\n%s", n.ID, waitErr, n.logPath, lastLines(log, 5))
 		}
 		if resp, err := hc.Get("http://" + n.HTTP + "/health/alive"); err == nil {
 			resp.Body.Close()
@@ -252,4 +264,10 @@ func (n *Node) WaitAlive(ctx context.Context) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// lastLines is the end of a log, n lines at most.
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

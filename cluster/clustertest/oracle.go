@@ -132,7 +132,10 @@ func Judge(r *Result, view View) Verdict {
 func HTTPView(ctx context.Context, c *Cluster, r *Result) (View, error) {
 	view := View{Name: "http"}
 	hc := &http.Client{Timeout: 10 * time.Second}
-	nodes := c.Nodes()
+	nodes := c.Serving()
+	if len(nodes) == 0 {
+		return view, fmt.Errorf("clustertest: no node serving to read from")
+	}
 	for i, space := range r.Spaces {
 		ms, err := listSpace(ctx, hc, nodes[i%len(nodes)], space)
 		if err != nil {

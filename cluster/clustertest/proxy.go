@@ -1,39 +1,63 @@
 package clustertest
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
 	"sync"
+	"time"
 )
 
-// Proxy forwards TCP connections from its own loopback listener to one target address.
-// Cut closes every connection it carries and refuses new ones until Heal: the peer
-// behind it is unreachable through this proxy, as if the network between them failed.
+// Proxy forwards TCP connections from its own loopback listener to one target address,
+// and knows which NATS server dialed each: a route connection's first INFO names its
+// server ("server_name"). Cut closes every connection and refuses new ones; CutFrom does
+// so only for the connections a given server dials. Heal undoes both.
 type Proxy struct {
 	target string
 	ln     net.Listener
 
-	mu    sync.Mutex
-	cut   bool
-	conns map[net.Conn]struct{}
-	// outs are the local addresses of the connections it dialed to the target: a
-	// connection to the target from any other address does not go through it.
-	outs map[string]struct{}
-	wg   sync.WaitGroup
+	mu      sync.Mutex
+	cut     bool
+	cutFrom map[string]bool // origins refused
+	conns   map[net.Conn]string
+	wg      sync.WaitGroup
 }
 
-// NewProxy listens on a free loopback port and forwards to target.
-func NewProxy(target string) (*Proxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// NewProxy listens on listen ("127.0.0.1:0" for a free port) and forwards to target.
+func NewProxy(listen, target string) (*Proxy, error) {
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("clustertest: proxy to %s: %w", target, err)
 	}
-	p := &Proxy{target: target, ln: ln, conns: make(map[net.Conn]struct{}), outs: make(map[string]struct{})}
+	return proxyOn(ln, target), nil
+}
+
+// newGate is the proxy in front of a NATS route listener: it listens on a free port of
+// 127.0.0.1 and forwards to the same port of 127.0.0.2, where the server listens.
+//
+// A NATS server tells its peers about the servers routed to it ("gossip"), at the
+// address it sees the route come from (here the proxy's, 127.0.0.1) and the port that
+// server listens on. Listening on 127.0.0.2 at the gate's port makes that address the
+// gate's, so a peer that dials a server it learnt of by gossip dials through its gate too.
+func newGate() (*Proxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("clustertest: route gate: %w", err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return proxyOn(ln, net.JoinHostPort("127.0.0.2", port)), nil
+}
+
+func proxyOn(ln net.Listener, target string) *Proxy {
+	p := &Proxy{target: target, ln: ln, cutFrom: map[string]bool{}, conns: map[net.Conn]string{}}
 	p.wg.Add(1)
 	go p.accept()
-	return p, nil
+	return p
 }
+
+// Target is the address the proxy forwards to.
+func (p *Proxy) Target() string { return p.target }
 
 // Addr is the address peers dial instead of the target.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
@@ -48,10 +72,30 @@ func (p *Proxy) Cut() {
 	}
 }
 
-// Heal accepts connections again.
+// CutFrom drops the connections the server named origin dialed and refuses its new ones.
+func (p *Proxy) CutFrom(origin string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cutFrom[origin] = true
+	for c, o := range p.conns {
+		if o == origin {
+			c.Close()
+		}
+	}
+}
+
+// HealFrom accepts the connections origin dials again.
+func (p *Proxy) HealFrom(origin string) {
+	p.mu.Lock()
+	delete(p.cutFrom, origin)
+	p.mu.Unlock()
+}
+
+// Heal accepts every connection again.
 func (p *Proxy) Heal() {
 	p.mu.Lock()
 	p.cut = false
+	clear(p.cutFrom)
 	p.mu.Unlock()
 }
 
@@ -61,14 +105,6 @@ func (p *Proxy) Close() error {
 	p.Cut()
 	p.wg.Wait()
 	return err
-}
-
-// dialedFrom reports whether the proxy holds a connection to its target from local.
-func (p *Proxy) dialedFrom(local string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_, ok := p.outs[local]
-	return ok
 }
 
 func (p *Proxy) accept() {
@@ -83,15 +119,15 @@ func (p *Proxy) accept() {
 	}
 }
 
-// track registers c unless the proxy is cut; false means c was refused and closed.
-func (p *Proxy) track(c net.Conn) bool {
+// track registers c as dialed by origin unless that is refused; false means c was closed.
+func (p *Proxy) track(c net.Conn, origin string) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cut {
+	if p.cut || p.cutFrom[origin] {
 		c.Close()
 		return false
 	}
-	p.conns[c] = struct{}{}
+	p.conns[c] = origin
 	return true
 }
 
@@ -102,9 +138,35 @@ func (p *Proxy) untrack(c net.Conn) {
 	c.Close()
 }
 
+// serverNameKey precedes the server's name in the INFO a NATS route sends.
+var serverNameKey = []byte(`"server_name":"`)
+
+// sniffOrigin reads from the dialer until its server name shows (or 64 KiB, a second, or
+// the end pass without it) and returns the name and what it read.
+func sniffOrigin(c net.Conn) (string, []byte) {
+	var buf []byte
+	chunk := make([]byte, 4096)
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	defer c.SetReadDeadline(time.Time{})
+	for len(buf) < 64<<10 {
+		n, err := c.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if i := bytes.Index(buf, serverNameKey); i >= 0 {
+			rest := buf[i+len(serverNameKey):]
+			if j := bytes.IndexByte(rest, '"'); j >= 0 {
+				return string(rest[:j]), buf
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	return "", buf
+}
+
 func (p *Proxy) serve(in net.Conn) {
 	defer p.wg.Done()
-	if !p.track(in) {
+	if !p.track(in, "") {
 		return
 	}
 	defer p.untrack(in)
@@ -112,29 +174,34 @@ func (p *Proxy) serve(in net.Conn) {
 	if err != nil {
 		return // the target is down: the peer sees its connection close, as it would
 	}
-	local := out.LocalAddr().String()
-	p.mu.Lock()
-	p.outs[local] = struct{}{}
-	p.mu.Unlock()
-	defer func() {
-		p.mu.Lock()
-		delete(p.outs, local)
-		p.mu.Unlock()
-	}()
-	if !p.track(out) {
+	if !p.track(out, "") {
 		return
 	}
 	defer p.untrack(out)
 	done := make(chan struct{}, 2)
+	// Either side ending ends both directions, like a broken link.
 	pipe := func(dst, src net.Conn) {
-		// Either side ending ends both directions, like a broken link.
 		io.Copy(dst, src)
 		dst.Close()
 		src.Close()
 		done <- struct{}{}
 	}
-	go pipe(out, in)
+	// The target speaks first (its INFO); the dialer answers with its CONNECT and INFO.
 	go pipe(in, out)
-	<-done
+	origin, head := sniffOrigin(in)
+	p.mu.Lock()
+	refused := p.cut || p.cutFrom[origin]
+	if !refused {
+		p.conns[in], p.conns[out] = origin, origin
+	}
+	p.mu.Unlock()
+	if refused {
+		in.Close()
+		out.Close()
+	} else if _, err := out.Write(head); err == nil {
+		io.Copy(out, in)
+	}
+	out.Close()
+	in.Close()
 	<-done
 }

@@ -137,35 +137,67 @@ func readStream(ctx context.Context, js jetstream.JetStream, p, partitions int, 
 	if info.State.FirstSeq != 1 {
 		return fmt.Errorf("clustertest: %s starts at sequence %d: history was removed", name, info.State.FirstSeq)
 	}
-	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy})
-	if err != nil {
-		return fmt.Errorf("clustertest: %s: consumer: %w", name, err)
-	}
+	// A fetch can fail while the cluster settles (no responders while a stream's leader
+	// moves): the reader then starts a new consumer where it stopped.
+	var last error
 	for next := uint64(1); next <= info.State.LastSeq; {
-		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(2*time.Second))
-		if err != nil {
-			return fmt.Errorf("clustertest: %s: fetch at %d: %w", name, next, err)
+		if ctx.Err() != nil {
+			return fmt.Errorf("clustertest: %s: read up to %d of %d: %w (last error: %v)", name, next-1, info.State.LastSeq, ctx.Err(), last)
 		}
-		for msg := range batch.Messages() {
-			md, err := msg.Metadata()
-			if err != nil {
-				return fmt.Errorf("clustertest: %s: %w", name, err)
-			}
-			seq := md.Sequence.Stream
-			if seq != next {
-				return fmt.Errorf("clustertest: %s: sequence %d where %d was due", name, seq, next)
-			}
-			if err := f.message(p, partitions, seq, msg.Data()); err != nil {
+		n, err := readFrom(ctx, st, next, p, partitions, f)
+		next += n
+		if err != nil {
+			var fold *foldError
+			if errors.As(err, &fold) {
 				return err
 			}
-			next++
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return fmt.Errorf("clustertest: %s: fetch at %d: %w", name, next, err)
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("clustertest: %s: read up to %d of %d: %w", name, next-1, info.State.LastSeq, ctx.Err())
+			last = err
+			time.Sleep(200 * time.Millisecond)
 		}
 	}
 	return nil
+}
+
+// foldError is a message that does not fold: no retry reads it otherwise.
+type foldError struct{ err error }
+
+func (e *foldError) Error() string { return e.err.Error() }
+func (e *foldError) Unwrap() error { return e.err }
+
+// readFrom folds messages from sequence next on until a fetch comes back empty or fails,
+// and returns how many it folded.
+func readFrom(ctx context.Context, st jetstream.Stream, next uint64, p, partitions int, f *streamFold) (uint64, error) {
+	name := streamName(p)
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: next})
+	if err != nil {
+		return 0, fmt.Errorf("clustertest: %s: consumer at %d: %w", name, next, err)
+	}
+	var folded uint64
+	for {
+		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return folded, fmt.Errorf("clustertest: %s: fetch at %d: %w", name, next+folded, err)
+		}
+		got := 0
+		for msg := range batch.Messages() {
+			md, err := msg.Metadata()
+			if err != nil {
+				return folded, fmt.Errorf("clustertest: %s: %w", name, err)
+			}
+			if seq := md.Sequence.Stream; seq != next+folded {
+				return folded, fmt.Errorf("clustertest: %s: sequence %d where %d was due", name, seq, next+folded)
+			}
+			if err := f.message(p, partitions, next+folded, msg.Data()); err != nil {
+				return folded, &foldError{err}
+			}
+			folded++
+			got++
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return folded, fmt.Errorf("clustertest: %s: fetch at %d: %w", name, next+folded, err)
+		}
+		if got == 0 || ctx.Err() != nil {
+			return folded, nil
+		}
+	}
 }
