@@ -36,7 +36,17 @@ func (m *Member) openBuckets(ctx context.Context, js jetstream.JetStream) error 
 		return err
 	}
 	for _, kv := range []jetstream.KeyValue{m.nodes, m.leases} {
+		// Right after another node created the bucket, its stream's info can answer "not
+		// found" for a moment, as bucket's calls can: ask again until ctx ends.
 		st, err := kv.Status(ctx)
+		for errors.Is(err, jetstream.ErrStreamNotFound) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("membership: bucket %s: %w (last error: %v)", kv.Bucket(), ctx.Err(), err)
+			case <-time.After(200 * time.Millisecond):
+			}
+			st, err = kv.Status(ctx)
+		}
 		if err != nil {
 			return fmt.Errorf("membership: bucket %s: %w", kv.Bucket(), err)
 		}
