@@ -237,7 +237,7 @@ func TestStreamFold(t *testing.T) {
 	if err := f.message(pa, partitions, 5, []byte("not a batch")); err == nil {
 		t.Fatal("a message that is not a batch folded")
 	}
-	if got := f.memories["alpha"]; len(got) != 1 || got["m1"] != content("alpha", "k1") {
+	if got := f.memories["alpha"]; len(got) != 1 || got["m1"].Content != content("alpha", "k1") {
 		t.Fatalf("memories of alpha = %v, want only m1", got)
 	}
 	if got := f.memories["beta"]; len(got) != 1 {

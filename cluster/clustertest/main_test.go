@@ -21,6 +21,7 @@ import (
 var (
 	full      = flag.Bool("full", false, "run every cluster scenario at full length")
 	figures   = flag.String("figures", "", "append each scenario's figures to this file")
+	keep      = flag.Bool("keep", false, "keep the nodes' folders and logs (their path is logged)")
 	engramBin string
 	buildErr  error
 	// The probe of the binary's cluster support runs once for all scenarios.

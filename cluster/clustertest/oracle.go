@@ -15,6 +15,9 @@ import (
 // Memory is one memory as a view holds it.
 type Memory struct {
 	Space, ID, Content string
+	// Where the stream view found its record: partition and stream sequence.
+	Partition int
+	Seq       uint64
 }
 
 // View is what one reader sees of the load's spaces: every memory it lists, repeats kept.

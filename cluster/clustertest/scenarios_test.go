@@ -135,6 +135,13 @@ func runScenario(t *testing.T, name string, single bool, fault func(r *run)) Fig
 	t.Helper()
 	l := scenarioLengths()
 	dir := t.TempDir()
+	if *keep {
+		var err error
+		if dir, err = os.MkdirTemp("", "engram-cluster-"+name+"-"); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("nodes' folders and logs kept in %s", dir)
+	}
 	c, err := Start(Options{Bin: engramBin, Dir: dir, Single: single})
 	if err != nil {
 		t.Fatal(err)
@@ -202,11 +209,42 @@ func runScenario(t *testing.T, name string, single bool, fault func(r *run)) Fig
 			t.Errorf("%s\n  %s", verdict, strings.Join(verdict.Examples, "\n  "))
 		}
 	}
+	if len(views) == 2 {
+		explainLost(t, c, res, views[0], views[1])
+	}
 	if fig.Acked == 0 {
 		t.Errorf("%s: no write was acknowledged; outcomes %v", name, res.Outcomes)
 	}
 	report(t, fig)
 	return fig
+}
+
+// explainLost says, for each acknowledged write the HTTP view lacks, where the streams
+// hold it and who owns its partition now: what the node that lost it must be asked.
+func explainLost(t *testing.T, c *Cluster, r *Result, streams, http View) {
+	inHTTP := map[string]bool{}
+	for _, m := range http.Memories {
+		inHTTP[m.Space+"/"+m.ID] = true
+	}
+	for _, a := range http.Missing {
+		delete(inHTTP, a.Space+"/"+a.ID)
+	}
+	inStream := map[string]Memory{}
+	for _, m := range streams.Memories {
+		inStream[m.Space+"/"+m.ID] = m
+	}
+	owners, _ := c.Owners(context.Background())
+	for _, a := range r.Acks {
+		if inHTTP[a.Space+"/"+a.ID] {
+			continue
+		}
+		if m, ok := inStream[a.Space+"/"+a.ID]; ok {
+			t.Logf("lost from the nodes' view but in the stream: %s/%s (key %s, acknowledged by %s at %s) at %s seq %d; partition owner now %s",
+				a.Space, a.ID, a.Key, a.Node, a.End.Format("15:04:05.000"), streamName(m.Partition), m.Seq, owners[m.Partition])
+		} else {
+			t.Logf("lost from the streams too: %s/%s (key %s, acknowledged by %s at %s)", a.Space, a.ID, a.Key, a.Node, a.End.Format("15:04:05.000"))
+		}
+	}
 }
 
 // report logs the figures and appends them to the -figures file.

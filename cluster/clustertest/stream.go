@@ -25,13 +25,13 @@ func streamName(p int) string { return fmt.Sprintf("ENGRAM_P%d", p) }
 type streamFold struct {
 	lastLSN  map[string]uint64
 	frames   map[string]map[uint64][]byte // space → LSN → raw frame, to tell a repeat from a conflict
-	memories map[string]map[string]string // space → id → content
+	memories map[string]map[string]Memory // space → id → memory
 	view     View
 }
 
 func newStreamFold() *streamFold {
 	return &streamFold{lastLSN: map[string]uint64{}, frames: map[string]map[uint64][]byte{},
-		memories: map[string]map[string]string{}, view: View{Name: "streams"}}
+		memories: map[string]map[string]Memory{}, view: View{Name: "streams"}}
 }
 
 // message folds one stream message of partition p.
@@ -51,7 +51,7 @@ func (f *streamFold) message(p, partitions int, seq uint64, data []byte) error {
 			delete(f.frames, s.Space)
 			delete(f.lastLSN, s.Space)
 		case partlog.KindFrames:
-			if err := wal.EachFrame(s.Frames, func(fr wal.Frame) error { return f.frame(s.Space, fr) }); err != nil {
+			if err := wal.EachFrame(s.Frames, func(fr wal.Frame) error { return f.frame(p, seq, s.Space, fr) }); err != nil {
 				return fmt.Errorf("clustertest: %s seq %d space %s: %w", streamName(p), seq, s.Space, err)
 			}
 		}
@@ -59,7 +59,7 @@ func (f *streamFold) message(p, partitions int, seq uint64, data []byte) error {
 	return nil
 }
 
-func (f *streamFold) frame(space string, fr wal.Frame) error {
+func (f *streamFold) frame(p int, seq uint64, space string, fr wal.Frame) error {
 	if f.frames[space] == nil {
 		f.frames[space] = map[uint64][]byte{}
 	}
@@ -83,9 +83,9 @@ func (f *streamFold) frame(space string, fr wal.Frame) error {
 			return fmt.Errorf("remember at LSN %d: %w", fr.LSN, err)
 		}
 		if f.memories[space] == nil {
-			f.memories[space] = map[string]string{}
+			f.memories[space] = map[string]Memory{}
 		}
-		f.memories[space][m.ID] = m.Content
+		f.memories[space][m.ID] = Memory{Space: space, ID: m.ID, Content: m.Content, Partition: p, Seq: seq}
 	case record.TypeForget:
 		id, err := record.DecodeForget(fr.Payload)
 		if err != nil {
@@ -110,9 +110,9 @@ func StreamView(ctx context.Context, c *Cluster) (View, error) {
 			return f.view, err
 		}
 	}
-	for space, ms := range f.memories {
-		for id, content := range ms {
-			f.view.Memories = append(f.view.Memories, Memory{Space: space, ID: id, Content: content})
+	for _, ms := range f.memories {
+		for _, m := range ms {
+			f.view.Memories = append(f.view.Memories, m)
 		}
 	}
 	return f.view, nil
