@@ -115,22 +115,22 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 		return nil, err
 	}
 	n.nats, n.js = nn, nn.JetStream()
+	// The engine goes through the node before membership can call Prepare: a catch-up
+	// needs the partition's spaces closed. A failed start leaves it a single node again.
 	if err := e.SetReplication(replication{n}); err != nil {
-		nn.Close()
-		return nil, err
+		return nil, errors.Join(err, e.SetReplication(nil), nn.Close())
 	}
 	n.member, err = membership.Start(ctx, n.js, membership.Config{
 		NodeID: cfg.NodeID, HTTP: cfg.AdvertiseHTTP, GRPC: cfg.AdvertiseGRPC,
 		Partitions: cfg.Partitions, Replicas: cfg.Replicas, LeaseTTL: cfg.LeaseTTL,
 	}, hooks{n}, n.log)
 	if err != nil {
-		nn.Close()
-		return nil, err
+		n.end()
+		return nil, errors.Join(err, e.SetReplication(nil), nn.Close())
 	}
 	if n.spaces, err = n.js.KeyValue(ctx, membership.BucketSpaces); err != nil {
-		n.member.Close()
-		nn.Close()
-		return nil, fmt.Errorf("cluster: bucket %s: %w", membership.BucketSpaces, err)
+		err = fmt.Errorf("cluster: bucket %s: %w", membership.BucketSpaces, err)
+		return nil, errors.Join(err, n.Close(), e.SetReplication(nil))
 	}
 	return n, nil
 }

@@ -30,13 +30,13 @@ type Replication interface {
 
 // SetReplication makes the engine a cluster node's: every open space is closed, so that it
 // opens again through r, and from then on spaces open, are created and deleted through r.
-// It is called once, before the node serves requests.
+// It is called before the node serves requests; a later call replaces r (a node started
+// again in the same process), and nil makes the engine a single node again.
 func (e *Engine) SetReplication(r Replication) error {
 	if r == nil {
-		return fmt.Errorf("%w: nil replication", ErrInvalidInput)
-	}
-	if !e.replication.CompareAndSwap(nil, &r) {
-		return fmt.Errorf("%w: replication is already set", ErrInvalidInput)
+		e.replication.Store(nil)
+	} else {
+		e.replication.Store(&r)
 	}
 	return e.CloseSpaces(func(string) bool { return true })
 }

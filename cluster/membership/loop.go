@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -23,7 +24,7 @@ func (m *Member) loop() {
 		case <-tick.C:
 		case <-m.nudge:
 		}
-		if !time.Now().Before(nextBeat) {
+		if !time.Now().Before(nextBeat) || m.beatNow.Swap(false) {
 			ctx, cancel := context.WithTimeout(m.ctx, m.renewEvery())
 			if err := m.heartbeat(ctx); err != nil && m.ctx.Err() == nil {
 				m.log.Warn("heartbeat failed", "err", err)
@@ -41,28 +42,45 @@ func (m *Member) place() {
 	now := time.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cands := m.candidates()
+	cands := m.candidates(now)
 	for p := range m.cfg.Partitions {
-		mine := false
-		if order := rank(p, cands); len(order) > 0 {
-			mine = order[0] == m.cfg.NodeID
-		} else {
+		order := rank(p, cands)
+		if len(order) == 0 {
 			continue // no live node seen yet, not even this one: change nothing
 		}
-		w := m.workers[p]
+		target, w := order[0], m.workers[p]
 		switch {
-		case w != nil && !mine:
-			w.stop()
-		case w == nil && mine && m.leaseFree(p, now) && !now.Before(m.view.retryAt(p)):
+		case w == nil && target == m.cfg.NodeID && !now.Before(m.view.retry[p]):
 			m.startWorker(p)
+		case w == nil || target == m.cfg.NodeID:
+			if w != nil && w.ready && !w.freed && m.leaseFree(p, now) {
+				w.freed = true
+				close(w.free)
+			}
+		case !w.leading:
+			w.stop() // placement moved p while this node was catching up
+		case slices.Contains(m.view.nodes[target].Ready, p):
+			w.stop() // the new owner caught up: release
 		}
 	}
+}
+
+// beatSoon has the loop write this node's record at once: its ready list changed.
+func (m *Member) beatSoon() {
+	m.beatNow.Store(true)
+	m.poke()
 }
 
 // heartbeat writes this node's record, keeping a draining flag another node set on it.
 func (m *Member) heartbeat(ctx context.Context) error {
 	m.mu.Lock()
 	rec := nodeRecord{NodeID: m.cfg.NodeID, HTTP: m.cfg.HTTP, GRPC: m.cfg.GRPC, Draining: m.draining, Started: m.start}
+	for p, w := range m.workers {
+		if w.ready {
+			rec.Ready = append(rec.Ready, p)
+		}
+	}
+	slices.Sort(rec.Ready)
 	rev := m.nodeRev
 	m.mu.Unlock()
 	for range 3 {
@@ -96,8 +114,7 @@ func (m *Member) heartbeat(ctx context.Context) error {
 		default:
 			rev = e.Revision()
 			var cur nodeRecord
-			if json.Unmarshal(e.Value(), &cur) == nil && cur.Draining && cur.Started.Equal(m.start) && !rec.Draining {
-				m.log.Info("node draining")
+			if json.Unmarshal(e.Value(), &cur) == nil && cur.Draining && cur.Started.Equal(m.start) {
 				rec.Draining = true
 				m.mu.Lock()
 				m.draining = true

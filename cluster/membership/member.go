@@ -5,12 +5,18 @@
 //     a node configured with another count refuses to start.
 //   - engram_spaces holds space settings; this package only creates it.
 //   - engram_nodes holds one key per live node, rewritten every third of the lease TTL and
-//     expiring after the TTL: a node whose key is present is alive.
+//     expiring after the TTL: a node whose key is present is alive. Its value is JSON
+//     {node_id, http, grpc, draining, started, ready}.
 //   - engram_leases holds key p<N> while a node owns partition N: Create acquires it, Update
 //     by revision renews it, and it expires when not renewed within the lease TTL.
 //
 // Placement is rendezvous hashing of (partition, node id) over the live nodes that are not
-// draining, so a node joining or leaving moves only the partitions it gains or loses.
+// draining, so a node joining or leaving moves only the partitions it gains or loses. A
+// partition placed on a node while another live node holds it moves in three steps: the
+// new node catches up (Hooks.Prepare) and lists the partition as ready in its record, the
+// holder resigns and deletes its lease, the new node catches up with the rest and creates
+// the lease. A node that stops (Close) releases at once; one that dies loses its leases to
+// expiry, a TTL after its last renewal.
 //
 // Invariants:
 //   - At most one node holds a partition's lease at any time: the bucket's compare-and-set
@@ -72,7 +78,11 @@ type Hooks interface {
 	// Prepare catches partition p up before its lease is taken: the Member takes the
 	// lease only once Prepare returned nil, and not at all if ctx ends first (placement
 	// moved the partition elsewhere, or the Member is closing). It may take long; it runs
-	// on its own goroutine while the Member keeps renewing its other leases.
+	// on its own goroutine while the Member keeps renewing its other leases. When another
+	// node still holds p, Prepare is called twice: once while that node still writes (the
+	// bulk of the catch-up; the holder releases p only after it returned), and again once
+	// the lease is free, for what was written in between. So it must resume from where
+	// the local copy stands, not start over.
 	Prepare(ctx context.Context, p int) error
 	// Lead tells the node it holds p's lease and may write p's stream. Before its first
 	// write it must know the stream's last sequence (what Prepare caught up to, checked
@@ -132,6 +142,7 @@ type Member struct {
 	cancel  context.CancelFunc
 	closing chan struct{} // closed by Close: workers release their leases
 	nudge   chan struct{} // the bucket views changed
+	beatNow atomic.Bool   // write the node record at the next turn of the loop
 	wg      sync.WaitGroup
 	closed  atomic.Bool
 
@@ -230,10 +241,7 @@ func (m *Member) Close() error {
 	m.wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.LeaseTTL)
 	defer cancel()
-	m.mu.Lock()
-	rev := m.nodeRev
-	m.mu.Unlock()
-	if err := m.nodes.Delete(ctx, m.cfg.NodeID, jetstream.LastRevision(rev)); err != nil {
+	if err := m.nodes.Delete(ctx, m.cfg.NodeID); err != nil {
 		// It expires within a TTL; until then placement still counts the node.
 		return fmt.Errorf("membership: delete node %s: %w", m.cfg.NodeID, err)
 	}

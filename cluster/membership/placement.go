@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -37,9 +38,13 @@ func rank(p int, nodes []string) []string {
 // candidates are the nodes placement may choose from: the live nodes that are not draining,
 // or, when every live node drains, all live nodes (partitions stay where they are rather
 // than lose their owner). Caller holds m.mu.
-func (m *Member) candidates() []string {
+func (m *Member) candidates(now time.Time) []string {
 	var all, ready []string
-	for id, rec := range m.view.nodes {
+	for id := range m.view.nodes {
+		rec, ok := m.alive(id, now)
+		if !ok {
+			continue
+		}
 		all = append(all, id)
 		if !rec.Draining {
 			ready = append(ready, id)

@@ -24,7 +24,7 @@ func (m *Member) Owner(p int) (Owner, bool) {
 		// still releasing: not an owner to send anything to.
 		return Owner{}, false
 	}
-	n, ok := m.view.nodes[l.NodeID]
+	n, ok := m.alive(l.NodeID, time.Now())
 	if !ok {
 		return Owner{}, false
 	}
@@ -36,12 +36,14 @@ func (m *Member) Nodes() []NodeStatus {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	byID := map[string]*NodeStatus{}
-	for id, rec := range m.view.nodes {
-		byID[id] = &NodeStatus{NodeID: id, HTTP: rec.HTTP, GRPC: rec.GRPC, Started: rec.Started, Alive: true, Draining: rec.Draining}
+	now := time.Now()
+	for id := range m.view.nodes {
+		rec, alive := m.alive(id, now)
+		byID[id] = &NodeStatus{NodeID: id, HTTP: rec.HTTP, GRPC: rec.GRPC, Started: rec.Started, Alive: alive, Draining: rec.Draining}
 	}
 	for p := range m.cfg.Partitions {
 		l, ok := m.view.leases[p]
-		if !ok {
+		if !ok || m.stale(l.changed, now) {
 			continue
 		}
 		n := byID[l.NodeID]
@@ -63,10 +65,11 @@ func (m *Member) Nodes() []NodeStatus {
 func (m *Member) Partitions() []PartitionStatus {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	now := time.Now()
 	out := make([]PartitionStatus, m.cfg.Partitions)
 	for p := range out {
 		out[p].Partition = p
-		if l, ok := m.view.leases[p]; ok {
+		if l, ok := m.view.leases[p]; ok && !m.stale(l.changed, now) {
 			out[p].Owner, out[p].Revision, out[p].Since = l.NodeID, l.revision, l.Since
 		}
 	}

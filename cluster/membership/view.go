@@ -18,6 +18,9 @@ type nodeRecord struct {
 	GRPC     string    `json:"grpc"`
 	Draining bool      `json:"draining"`
 	Started  time.Time `json:"started"`
+	// Ready lists the partitions placed on the node that it has caught up with while
+	// another node still holds their lease: the holder releases them once listed here.
+	Ready []int `json:"ready,omitempty"`
 }
 
 // leaseRecord is a lease's value in engram_leases.
@@ -33,15 +36,21 @@ type seenLease struct {
 	changed  time.Time // local monotonic time the watcher saw this revision
 }
 
+// seenNode is a node record as the watcher last saw it.
+type seenNode struct {
+	nodeRecord
+	changed time.Time // local monotonic time the watcher saw this revision
+}
+
 // view is what the watchers have seen of engram_nodes and engram_leases; Member.mu guards it.
 type view struct {
-	nodes  map[string]nodeRecord
+	nodes  map[string]seenNode
 	leases map[int]seenLease
 	retry  map[int]time.Time // a failed attempt to take the partition: not again before
 }
 
 func newView() view {
-	return view{nodes: map[string]nodeRecord{}, leases: map[int]seenLease{}, retry: map[int]time.Time{}}
+	return view{nodes: map[string]seenNode{}, leases: map[int]seenLease{}, retry: map[int]time.Time{}}
 }
 
 // leaseKey is partition p's key in engram_leases.
@@ -127,7 +136,15 @@ func (m *Member) applyNode(e jetstream.KeyValueEntry) {
 		delete(m.view.nodes, e.Key())
 		return
 	}
-	m.view.nodes[e.Key()] = rec
+	m.view.nodes[e.Key()] = seenNode{nodeRecord: rec, changed: time.Now()}
+	if rec.NodeID == m.cfg.NodeID && rec.Started.Equal(m.start) {
+		// This run's record: a Drain by another node shows here first.
+		m.nodeRev = max(m.nodeRev, e.Revision())
+		if rec.Draining && !m.draining {
+			m.log.Info("node draining")
+			m.draining = true
+		}
+	}
 }
 
 func (m *Member) applyLease(e jetstream.KeyValueEntry) {
@@ -147,13 +164,23 @@ func (m *Member) applyLease(e jetstream.KeyValueEntry) {
 	m.view.leases[p] = seenLease{leaseRecord: rec, revision: e.Revision(), changed: time.Now()}
 }
 
-// leaseFree reports whether p's lease looks free: absent, or unchanged for longer than a
-// TTL plus the margin (it has expired and the expiry marker is late). It only decides when
-// to try Create, which the bucket arbitrates.
-func (m *Member) leaseFree(p int, now time.Time) bool {
-	l, ok := m.view.leases[p]
-	return !ok || now.Sub(l.changed) > m.cfg.LeaseTTL+m.margin
+// stale reports whether a key last seen changing at changed has expired by now, whether or
+// not its expiry marker has arrived: keys are rewritten every third of the TTL, and one
+// unchanged for longer than the TTL plus the margin is gone. Markers can be late or missing
+// (a stream leader lost with the node that stopped), so the view does not rely on them; it
+// only decides when to try a Create, which the bucket arbitrates.
+func (m *Member) stale(changed, now time.Time) bool {
+	return now.Sub(changed) > m.cfg.LeaseTTL+m.margin
 }
 
-// retryAt is when p may be tried again after a failed attempt to take it.
-func (v view) retryAt(p int) time.Time { return v.retry[p] }
+// alive reports whether node id's heartbeat is current. Caller holds m.mu.
+func (m *Member) alive(id string, now time.Time) (seenNode, bool) {
+	n, ok := m.view.nodes[id]
+	return n, ok && !m.stale(n.changed, now)
+}
+
+// leaseFree reports whether p's lease looks free: absent or stale. Caller holds m.mu.
+func (m *Member) leaseFree(p int, now time.Time) bool {
+	l, ok := m.view.leases[p]
+	return !ok || m.stale(l.changed, now)
+}

@@ -19,6 +19,11 @@ type worker struct {
 	release chan struct{} // closed by stop: give the lease up
 	stopped bool
 
+	// Caught up while another node holds the lease; free is closed once it looks free.
+	ready bool
+	free  chan struct{}
+	freed bool
+
 	// Set once the lease is held; Member.mu guards them.
 	leading  bool
 	revision uint64
@@ -79,19 +84,37 @@ func (m *Member) run(w *worker) {
 }
 
 // acquire runs Prepare, then creates p's lease if placement still gives p to this node.
+// While another node holds the lease, this node catches up first, lists p as ready in its
+// record and waits: the holder releases p when it sees that, and a second Prepare picks up
+// what it wrote in between, so the partition is without a writer only that long.
 func (m *Member) acquire(w *worker) bool {
-	if err := m.hooks.Prepare(w.ctx, w.p); err != nil {
-		if w.ctx.Err() == nil {
-			m.log.Warn("prepare failed", "partition", w.p, "err", err)
-		}
+	if !m.prepare(w) {
 		return false
 	}
 	m.mu.Lock()
-	stopped := w.stopped
-	m.mu.Unlock()
-	if stopped {
+	if w.stopped {
+		m.mu.Unlock()
 		return false
 	}
+	if !m.leaseFree(w.p, time.Now()) {
+		w.ready, w.free = true, make(chan struct{})
+		m.mu.Unlock()
+		m.beatSoon()
+		defer m.beatSoon()
+		select {
+		case <-w.free:
+		case <-w.ctx.Done():
+			return false
+		}
+		ok := m.prepare(w)
+		m.mu.Lock()
+		w.ready = false
+		if !ok || w.stopped {
+			m.mu.Unlock()
+			return false
+		}
+	}
+	m.mu.Unlock()
 	since := time.Now().UTC()
 	data, err := json.Marshal(leaseRecord{NodeID: m.cfg.NodeID, Since: since})
 	if err != nil {
@@ -115,6 +138,15 @@ func (m *Member) acquire(w *worker) bool {
 	m.acquisitions.Add(1)
 	m.log.Info("lease acquired", "partition", w.p, "revision", rev)
 	return true
+}
+
+// prepare runs the Prepare hook, logging a failure that is not a cancellation.
+func (m *Member) prepare(w *worker) bool {
+	err := m.hooks.Prepare(w.ctx, w.p)
+	if err != nil && w.ctx.Err() == nil {
+		m.log.Warn("prepare failed", "partition", w.p, "err", err)
+	}
+	return err == nil && w.ctx.Err() == nil
 }
 
 // keep renews w's lease every third of the TTL until it is to be released (false) or is

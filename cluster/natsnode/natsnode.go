@@ -112,6 +112,10 @@ func startServer(o Options) (*server.Server, error) {
 		JetStream:  true,
 		StoreDir:   o.StoreDir,
 		SyncAlways: o.SyncAlways,
+		// A peer that is down is retried every second; report that once a minute, not
+		// at every attempt.
+		ConnectErrorReports:   60,
+		ReconnectErrorReports: 60,
 	}
 	if o.ClusterListen != "" {
 		chost, cport, err := splitHostPort(o.ClusterListen, "ClusterListen")
