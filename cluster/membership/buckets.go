@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -58,8 +59,9 @@ func (m *Member) openBuckets(ctx context.Context, js jetstream.JetStream) error 
 }
 
 // bucket opens cfg's bucket, creating it if it does not exist. Right after a JetStream
-// cluster forms, its API can answer "temporarily unavailable" or not at all for a moment,
-// so failures other than a conflicting configuration are retried until ctx ends.
+// cluster forms, its API can answer "temporarily unavailable", lack the peers for the
+// replicas, or not answer at all for a moment: such failures are retried until ctx ends,
+// others returned at once.
 func (m *Member) bucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
 	cfg.Replicas = m.cfg.Replicas
 	cfg.Storage = jetstream.FileStorage
@@ -76,6 +78,9 @@ func (m *Member) bucket(ctx context.Context, js jetstream.JetStream, cfg jetstre
 		cancel()
 		if err == nil {
 			return kv, nil
+		}
+		if !transient(err) {
+			return nil, fmt.Errorf("membership: bucket %s: %w", cfg.Bucket, err)
 		}
 		last = err
 		select {
@@ -116,4 +121,18 @@ func (m *Member) checkPartitions(ctx context.Context) error {
 		return fmt.Errorf("%w: this node has %s, the cluster was created with %s", ErrPartitionsMismatch, want, got)
 	}
 	return nil
+}
+
+// transient reports whether a JetStream API failure may go away by itself: no answer, or a
+// 503 (no meta leader yet, not enough peers for the replicas) from a server whose
+// JetStream is enabled.
+func transient(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) || errors.Is(err, nats.ErrNoResponders) {
+		return true
+	}
+	if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
+		return false
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.Code == 503
 }

@@ -280,7 +280,7 @@ func (c *cluster) checkSingleHolder() {
 func (c *cluster) bucketAgrees(want []string) bool {
 	for id, m := range c.members {
 		for p, st := range m.Partitions() {
-			if st.Owner != want[p] {
+			if st.Owner != want[p] || st.Revision == 0 || st.Since.IsZero() {
 				return false
 			}
 			o, ok := m.Owner(p)

@@ -73,7 +73,8 @@ type Config struct {
 	LeaseTTL   time.Duration
 }
 
-// Hooks are how the node that embeds a Member learns what it owns.
+// Hooks are how the node that embeds a Member learns what it owns. They must not call
+// Close, which waits for them.
 type Hooks interface {
 	// Prepare catches partition p up before its lease is taken: the Member takes the
 	// lease only once Prepare returned nil, and not at all if ctx ends first (placement

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,29 @@ func TestStartRefusesAnotherClusterSetting(t *testing.T) {
 	}
 	if nodes := c.members["a"].Nodes(); len(nodes) != 1 || nodes[0].NodeID != "a" {
 		t.Fatalf("nodes = %+v, want only a", nodes)
+	}
+}
+
+func TestParseLeaseKey(t *testing.T) {
+	tests := []struct {
+		key  string
+		p    int
+		isOK bool
+	}{
+		{"p0", 0, true},
+		{"p17", 17, true},
+		{leaseKey(1023), 1023, true},
+		{"p", 0, false},
+		{"p01", 0, false}, // not what leaseKey writes
+		{"p-1", 0, false},
+		{"q1", 0, false},
+		{"p1x", 0, false},
+	}
+	for _, tt := range tests {
+		p, ok := parseLeaseKey(tt.key)
+		if ok != tt.isOK || (ok && p != tt.p) {
+			t.Errorf("parseLeaseKey(%q) = %d, %v; want %d, %v", tt.key, p, ok, tt.p, tt.isOK)
+		}
 	}
 }
 
@@ -211,28 +235,30 @@ func TestFailover(t *testing.T) {
 	}
 	_, resignsBefore := c.tl.count("a")
 	lossesBefore := c.members["a"].Counters().Losses
+	killed := time.Now()
 	servers[0].Close()
-	waitFor(t, "a resigns everything", func() bool {
+	c.waitFor("a resigns everything", func() bool {
 		_, resigns := c.tl.count("a")
 		return resigns-resignsBefore == aHeld
 	})
 	a := c.members["a"]
 	delete(c.members, "a") // its Close can release nothing; it runs after the takeover
-	t.Log(time.Now(), "a resigned")
 	c.waitPlacement(c.expected("b", "c"))
-	t.Log(time.Now(), "b and c took over")
+	// Figures, not bounds: how long the partitions of a went without an owner.
+	t.Logf("kill: every partition led again %v after a's server stopped (lease TTL %v)", time.Since(killed), c.ttl)
 	if got := a.Counters(); got.Losses-lossesBefore != uint64(aHeld) {
 		t.Errorf("a's counters after losing its server: %+v, want %d losses", got, aHeld)
 	}
 	a.Close()
-	t.Log(time.Now(), "a closed")
 
 	// Graceful stop of b: c takes everything; b's releases are counted, not losses.
 	b := c.members["b"]
 	bHeld := uint64(len(nodeStatus(t, b, "b").Partitions))
 	bBefore := b.Counters()
+	stopped := time.Now()
 	c.stop("b")
 	c.waitPlacement(c.expected("c"))
+	t.Logf("graceful stop: every partition led again %v after b's Close began", time.Since(stopped))
 	if got := b.Counters(); got.Releases-bBefore.Releases != bHeld || got.Losses != 0 {
 		t.Errorf("b's counters after Close: %+v, want %d releases", got, bHeld)
 	}
@@ -241,12 +267,14 @@ func TestFailover(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
+// waitFor waits until cond holds, checking all along that no two members hold a partition.
+func (c *cluster) waitFor(what string, cond func() bool) {
+	c.t.Helper()
 	deadline := time.Now().Add(guard)
 	for !cond() {
+		c.checkSingleHolder()
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, guard)
+			c.t.Fatalf("%s: not within %v", what, guard)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -276,10 +304,29 @@ func TestKillOneServer(t *testing.T) {
 		held := uint64(len(nodeStatus(t, m, victim).Partitions))
 		before := m.Counters()
 		conns[victim].Close()
-		waitFor(t, victim+" resigns", func() bool { return m.Counters().Losses-before.Losses == held })
+		c.waitFor(victim+" resigns", func() bool { return m.Counters().Losses-before.Losses == held })
 		delete(c.members, victim)
 		live := []string{"a", "b", "c"}[round+1:]
 		c.waitPlacement(c.expected(live...))
 		m.Close()
+	}
+}
+
+// TestStartRefusesReplicasTheServerCannotHave: R3 buckets on a lone server fail at once with
+// the server's reason rather than being retried until the context ends.
+func TestStartRefusesReplicasTheServerCannotHave(t *testing.T) {
+	servers := startServers(t, 1)
+	c := newCluster(t, servers, 3, longTTL)
+	cfg := c.config("a")
+	cfg.Replicas = 3
+	ctx, cancel := context.WithTimeout(context.Background(), guard)
+	defer cancel()
+	m, err := Start(ctx, servers[0].JetStream(), cfg, &recHooks{node: "a", tl: c.tl, prepared: map[int]int{}}, nil)
+	if err == nil {
+		m.Close()
+		t.Fatal("started with R3 buckets on one server")
+	}
+	if errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), BucketCluster) {
+		t.Fatalf("err = %v: want the server's refusal, naming the bucket", err)
 	}
 }
