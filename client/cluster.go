@@ -14,9 +14,15 @@ type ClusterStatus struct {
 	Replicas   int                `json:"replicas"`
 	Nodes      []ClusterNode      `json:"nodes"`
 	Owned      []ClusterPartition `json:"partitions"`
-	// LeaseChanges counts the partition leases the node acquired or gave up since it
-	// started.
-	LeaseChanges uint64 `json:"lease_changes"`
+	// Leases counts the partition leases the answering node changed since it started.
+	Leases ClusterLeases `json:"leases"`
+}
+
+// ClusterLeases counts one node's lease changes since it started.
+type ClusterLeases struct {
+	Acquired uint64 `json:"acquired"`
+	Lost     uint64 `json:"lost"`     // a renewal failed or came too late: the node stopped writing
+	Released uint64 `json:"released"` // given up on purpose: placement, drain, stop
 }
 
 // ClusterNode is one member: a live node (heartbeating) or one a lease still names.
@@ -33,13 +39,13 @@ type ClusterNode struct {
 // ClusterPartition is one partition: its owner ("" when none holds the lease) and how
 // far the answering node has applied its stream.
 type ClusterPartition struct {
-	Partition int       `json:"partition"`
-	Owner     string    `json:"owner"`
-	Since     time.Time `json:"since"`
-	Local     bool      `json:"local"`
-	LastSeq   uint64    `json:"last_sequence"`
-	Applied   uint64    `json:"applied_sequence"`
-	Lag       uint64    `json:"lag"` // LastSeq - Applied: stream messages not yet applied there
+	Partition int    `json:"partition"`
+	Owner     string `json:"owner"`
+	Local     bool   `json:"local"`
+	LastSeq   uint64 `json:"last_sequence"`
+	Applied   uint64 `json:"applied_sequence"`
+	Lag       uint64 `json:"lag"`             // LastSeq - Applied: stream messages not yet applied there
+	Error     string `json:"error,omitempty"` // the last failure to read, catch up or lead it
 }
 
 // ClusterStatus returns the answering node's view of the cluster. On a server that is not

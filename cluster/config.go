@@ -27,7 +27,7 @@ type Config struct {
 type NATSConfig struct {
 	URL           string   // an external NATS cluster; empty embeds a server in the node
 	Listen        string   // embedded server's client listener
-	ClusterListen string   // embedded server's route listener
+	ClusterListen string   // embedded server's route listener; unused without Routes (a lone server)
 	Routes        []string // nats-route://host:port of the other nodes' route listeners
 	StoreDir      string   // JetStream storage; empty is <data_root>/nats
 	Sync          string   // "always": a PubAck means on disk on a quorum; "interval": in memory on a quorum
@@ -61,7 +61,9 @@ func (c *Config) SetDefaults() {
 		if c.NATS.Listen == "" {
 			c.NATS.Listen = DefaultNATSListen
 		}
-		if c.NATS.ClusterListen == "" {
+		// JetStream clusters only over configured routes: without any the node runs a
+		// lone server (a one-node cluster) and a route listener would serve nobody.
+		if c.NATS.ClusterListen == "" && len(c.NATS.Routes) > 0 {
 			c.NATS.ClusterListen = DefaultClusterListen
 		}
 	}
@@ -86,6 +88,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("%w: cluster.replicas %d: 1, 3 or 5", ErrInvalidConfig, c.Replicas)
 	case c.LeaseTTL < time.Second:
 		return fmt.Errorf("%w: cluster.lease_ttl %v: at least 1s", ErrInvalidConfig, c.LeaseTTL)
+	case c.NATS.URL == "" && len(c.NATS.Routes) == 0 && c.Replicas > 1:
+		return fmt.Errorf("%w: cluster.replicas %d needs as many NATS servers: list every node's route listener in cluster.nats.routes (or set cluster.replicas = 1 for a one-node cluster)", ErrInvalidConfig, c.Replicas)
 	case c.NATS.Sync != SyncAlways && c.NATS.Sync != SyncInterval:
 		return fmt.Errorf("%w: cluster.nats.sync %q: \"always\" or \"interval\"", ErrInvalidConfig, c.NATS.Sync)
 	}

@@ -25,4 +25,5 @@ type (
 	ClusterStatus    = client.ClusterStatus
 	ClusterNode      = client.ClusterNode
 	ClusterPartition = client.ClusterPartition
+	ClusterLeases    = client.ClusterLeases
 )

@@ -130,7 +130,11 @@ func startServer(o Options) (*server.Server, error) {
 			}
 			routes = append(routes, r)
 		}
-		opts.Routes = server.RoutesFromStr(strings.Join(routes, ","))
+		if len(routes) > 0 {
+			// RoutesFromStr("") is one route with an empty address, dialled in vain for
+			// ever; without routes the server says plainly what JetStream needs.
+			opts.Routes = server.RoutesFromStr(strings.Join(routes, ","))
+		}
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {

@@ -138,7 +138,7 @@ func TestStatusCommand(t *testing.T) {
 	}
 
 	code, _, _ = c.run("status", "--addr", srv.addr(), "--space", "production")
-	if r := srv.last(t); code != 0 || r.query.Get("space") != "production" {
+	if r := srv.lastTo(t, "/api/v1/system/health"); code != 0 || r.query.Get("space") != "production" {
 		t.Fatalf("--space sent as %v (exit %d)", r.query, code)
 	}
 

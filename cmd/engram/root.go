@@ -80,6 +80,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.configCommand(),
 		a.keyCommand(),
 		a.mcpCommand(),
+		a.clusterCommand(),
 	)
 	return root
 }

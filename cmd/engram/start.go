@@ -250,7 +250,9 @@ func plannedListeners(cfg config.Config) []listener {
 			{"the embedded NATS server's clients", cc.NATS.Listen, "cluster.nats.listen"},
 			{"the embedded NATS server's routes", cc.NATS.ClusterListen, "cluster.nats.cluster_listen"},
 		} {
-			out = append(out, listener{l.what, l.addr, "--" + config.ClusterFlag(l.key) + ", " + config.ClusterEnv(l.key) + " or " + l.key})
+			if l.addr != "" {
+				out = append(out, listener{l.what, l.addr, "--" + config.ClusterFlag(l.key) + ", " + config.ClusterEnv(l.key) + " or " + l.key})
+			}
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -35,6 +36,14 @@ func (a *app) statusCommand() *cobra.Command {
 				}
 			} else if err := writeStatus(a.stdout, h.Spaces); err != nil {
 				return err
+			} else if st, err := c.ClusterStatus(cmd.Context()); err == nil {
+				// A clustered server adds its view of the cluster; a single node has none.
+				fmt.Fprintln(a.stdout)
+				if err := writeClusterStatus(a.stdout, st); err != nil {
+					return err
+				}
+			} else if !errors.Is(err, client.ErrNotFound) {
+				fmt.Fprintf(a.stderr, "warning: cluster status: %v\n", err)
 			}
 			if h.Status != "healthy" {
 				return &exitError{code: 1, msg: fmt.Sprintf("server status is %q", h.Status)}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 
@@ -109,18 +110,8 @@ func (s *Server) unaryForward(ctx context.Context, req any, info *grpc.UnaryServ
 		counts.Failed.Add(1)
 		return nil, statusOf(fmt.Errorf("%w: node %q at %s: %v", engine.ErrNotOwner, fw.Owner.NodeID, fw.Owner.GRPC, cerr)).Err()
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	out := metadata.MD{}
-	for k, v := range md {
-		// Pseudo-headers and the transport's own are set again by the client connection.
-		if strings.HasPrefix(k, ":") || k == "content-type" || k == "user-agent" || k == "te" || strings.HasPrefix(k, "grpc-") {
-			continue
-		}
-		out[k] = v
-	}
-	out.Set(frontend.ForwardedByMetadata, s.opts.NodeID)
 	var header, trailer metadata.MD
-	ferr := conn.Invoke(metadata.NewOutgoingContext(ctx, out), info.FullMethod, msg, reply, grpc.Header(&header), grpc.Trailer(&trailer))
+	ferr := conn.Invoke(s.outgoing(ctx), info.FullMethod, msg, reply, grpc.Header(&header), grpc.Trailer(&trailer))
 	if len(header) > 0 {
 		_ = grpc.SetHeader(ctx, header)
 	}
@@ -138,6 +129,116 @@ func (s *Server) unaryForward(ctx context.Context, req any, info *grpc.UnaryServ
 	}
 	counts.OK.Add(1)
 	return reply, nil
+}
+
+// outgoing is ctx carrying the caller's metadata, to the owner, plus the hop marker.
+func (s *Server) outgoing(ctx context.Context) context.Context {
+	md, _ := metadata.FromIncomingContext(ctx)
+	out := metadata.MD{}
+	for k, v := range md {
+		// Pseudo-headers and the transport's own are set again by the client connection.
+		if strings.HasPrefix(k, ":") || k == "content-type" || k == "user-agent" || k == "te" || strings.HasPrefix(k, "grpc-") {
+			continue
+		}
+		out[k] = v
+	}
+	out.Set(frontend.ForwardedByMetadata, s.opts.NodeID)
+	return metadata.NewOutgoingContext(ctx, out)
+}
+
+// streamForward relays a server-streaming call (Stream) whose space another node serves:
+// the request the handler read goes to the owner, and the owner's header, answers and
+// trailer come back as they arrive, until either end stops or this server does. Calls
+// whose client streams (StreamingRemember, StreamingRecall) name a space per item and are
+// not relayed: their items answer NOT_OWNER.
+func (s *Server) streamForward(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	if info.IsClientStream || !info.IsServerStream {
+		return handler(srv, ss)
+	}
+	rs := &recordingStream{ServerStream: ss}
+	err := handler(srv, rs)
+	var fw *frontend.Forward
+	if err == nil || !errors.As(err, &fw) || rs.sent || rs.req == nil {
+		return err
+	}
+	counts := &s.opts.Forwards.GRPC
+	conn, cerr := s.owners.conn(fw.Owner.GRPC)
+	if cerr != nil {
+		counts.Failed.Add(1)
+		return err
+	}
+	ctx, cancel := context.WithCancel(s.outgoing(ss.Context()))
+	defer cancel()
+	go func() {
+		select {
+		case <-s.done: // this server stops: the relayed stream ends with it
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	up, serr := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, info.FullMethod)
+	if serr == nil {
+		if serr = up.SendMsg(rs.req); serr == nil {
+			serr = up.CloseSend()
+		}
+	}
+	var header metadata.MD
+	if serr == nil {
+		header, serr = up.Header()
+	}
+	if serr != nil {
+		counts.Failed.Add(1)
+		return statusOf(fmt.Errorf("%w: memory space %q is served by node %q at %s, which did not answer: %v",
+			engine.ErrNotOwner, fw.Space, fw.Owner.NodeID, fw.Owner.GRPC, serr)).Err()
+	}
+	counts.OK.Add(1)
+	if len(header) > 0 {
+		if err := ss.SendHeader(header); err != nil {
+			return err
+		}
+	}
+	for {
+		reply, err := replyOf(info.FullMethod)
+		if err != nil {
+			return err
+		}
+		if err := up.RecvMsg(reply); err != nil {
+			ss.SetTrailer(up.Trailer())
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err // the owner's status
+		}
+		if err := ss.SendMsg(reply); err != nil {
+			return err
+		}
+	}
+}
+
+// recordingStream keeps the request a server-streaming handler read, and whether it sent
+// anything, so that streamForward can send the call on.
+type recordingStream struct {
+	grpc.ServerStream
+	req  proto.Message
+	sent bool
+}
+
+func (r *recordingStream) RecvMsg(m any) error {
+	err := r.ServerStream.RecvMsg(m)
+	if pm, ok := m.(proto.Message); ok && err == nil {
+		r.req = pm
+	}
+	return err
+}
+
+func (r *recordingStream) SendMsg(m any) error {
+	r.sent = true
+	return r.ServerStream.SendMsg(m)
+}
+
+func (r *recordingStream) SendHeader(md metadata.MD) error {
+	r.sent = true
+	return r.ServerStream.SendHeader(md)
 }
 
 // replyOf is a new, empty answer message of a method ("/engram.v1.EngramService/Remember").

@@ -94,12 +94,35 @@ func TestForwardUnaryToOwner(t *testing.T) {
 		t.Fatal("the refused second hop created a space")
 	}
 
-	// A stream is not forwarded: the client is told the owner.
-	stream, err := a.client.Stream(context.Background(), &pb.StreamRequest{MemorySpaceId: "remote"})
-	if err == nil {
-		_, err = stream.Recv()
+	// The event stream is relayed from the owner: a write on B shows on A's stream.
+	sctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := a.client.Stream(sctx, &pb.StreamRequest{MemorySpaceId: "remote", EventTypes: []string{"storage"}})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if st := wantCode(t, err, codes.Unavailable); !strings.Contains(st.Message(), ownerB.GRPC) {
-		t.Fatalf("stream status %v does not name the owner's address", st)
+	if hdr, err := stream.Header(); err != nil || len(hdr.Get(spaceMetadata)) != 1 || hdr.Get(spaceMetadata)[0] != "remote" {
+		t.Fatalf("relayed header %v, %v", hdr, err)
+	}
+	stored := b.remember(t, withSpace(context.Background(), "remote"), memoryReq("", "", "written on the owner", axisVector(3, 0)))
+	ev, err := stream.Recv()
+	if err != nil || ev.GetMemoryId() != stored.GetMemoryId() || ev.GetMemorySpaceId() != "remote" {
+		t.Fatalf("relayed event %v, %v; want the storage of %s", ev, err, stored.GetMemoryId())
+	}
+	cancel()
+
+	// A bidirectional stream names a space per item and is not relayed: the item is told
+	// the owner.
+	bidi, err := a.client.StreamingRemember(withSpace(context.Background(), "remote"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bidi.Send(memoryReq("", "", "x", axisVector(4, 0))); err != nil {
+		t.Fatal(err)
+	}
+	bidi.CloseSend()
+	resp, err = bidi.Recv()
+	if err != nil || resp.GetError().GetErrorCode() != frontend.CodeNotOwner || !strings.Contains(resp.GetError().GetMessage(), ownerB.GRPC) {
+		t.Fatalf("bidi item %v, %v; want NOT_OWNER naming %s", resp, err, ownerB.GRPC)
 	}
 }

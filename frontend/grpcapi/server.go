@@ -62,8 +62,10 @@ func New(opts frontend.Options) (*Server, error) {
 		owners: &owners{conns: map[string]*grpc.ClientConn{}, max: opts.MaxBodyBytes},
 	}
 	unary := []grpc.UnaryServerInterceptor{s.unaryAuth}
+	stream := []grpc.StreamServerInterceptor{s.streamAuth}
 	if opts.Router != nil {
 		unary = append(unary, s.unaryForward)
+		stream = append(stream, s.streamForward)
 	}
 	s.srv = grpc.NewServer(
 		// The message limit plays the role of HTTP's body limit.
@@ -72,7 +74,7 @@ func New(opts frontend.Options) (*Server, error) {
 		grpc.ForceServerCodecV2(newBoundedCodec(maxMessageFields(opts.MaxBodyBytes))),
 		grpc.InTapHandle(s.admit),
 		grpc.ChainUnaryInterceptor(unary...),
-		grpc.ChainStreamInterceptor(s.streamAuth),
+		grpc.ChainStreamInterceptor(stream...),
 		// Clients that keep idle connections alive with pings are welcome, within reason.
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)

@@ -34,6 +34,13 @@ func (s *Server) handleCluster(rq *request) error {
 	if err != nil {
 		return err
 	}
+	// Lists are lists, empty or not: clients index them without a nil check.
+	if st.Nodes == nil {
+		st.Nodes = []frontend.ClusterNode{}
+	}
+	if st.Owned == nil {
+		st.Owned = []frontend.ClusterPartition{}
+	}
 	return writeJSON(rq.ctx, http.StatusOK, st)
 }
 
@@ -80,7 +87,12 @@ func (s *Server) writeClusterMetrics(w io.Writer) {
 		s.log.Warn("cluster status for /metrics", "err", err)
 		return
 	}
-	fmt.Fprintf(w, "engram_cluster_lease_changes_total %d\n", st.LeaseChanges)
+	for _, l := range []struct {
+		change string
+		n      uint64
+	}{{"acquired", st.Leases.Acquired}, {"lost", st.Leases.Lost}, {"released", st.Leases.Released}} {
+		fmt.Fprintf(w, "engram_cluster_lease_changes_total{change=%q} %d\n", l.change, l.n)
+	}
 	for _, p := range st.Owned {
 		label := `{partition="` + strconv.Itoa(p.Partition) + `"}`
 		metrics.WriteGaugeUint64(w, "engram_cluster_partition_lag"+label, p.Lag)

@@ -21,11 +21,11 @@ type fakeCluster struct {
 
 func (f *fakeCluster) Status(context.Context) (frontend.ClusterStatus, error) {
 	t := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	return frontend.ClusterStatus{NodeID: "a", Partitions: 2, Replicas: 3, LeaseChanges: 4,
+	return frontend.ClusterStatus{NodeID: "a", Partitions: 2, Replicas: 3, Leases: frontend.ClusterLeases{Acquired: 3, Released: 1},
 		Nodes: []frontend.ClusterNode{{NodeID: "a", HTTP: "10.0.0.1:7432", Alive: true, Started: t, Partitions: []int{0}},
 			{NodeID: "b", HTTP: "10.0.0.2:7432", Alive: true, Started: t, Partitions: []int{1}}},
-		Owned: []frontend.ClusterPartition{{Partition: 0, Owner: "a", Since: t, Local: true, LastSeq: 9, Applied: 9},
-			{Partition: 1, Owner: "b", Since: t, LastSeq: 12, Applied: 5, Lag: 7}},
+		Owned: []frontend.ClusterPartition{{Partition: 0, Owner: "a", Local: true, LastSeq: 9, Applied: 9},
+			{Partition: 1, Owner: "b", LastSeq: 12, Applied: 5, Lag: 7}},
 	}, nil
 }
 
@@ -64,7 +64,7 @@ func TestClusterRoutes(t *testing.T) {
 	for _, want := range []string{
 		`engram_cluster_partition_lag{partition="1"} 7`,
 		`engram_cluster_partition_owned{partition="0"} 1`,
-		`engram_cluster_lease_changes_total 4`,
+		`engram_cluster_lease_changes_total{change="acquired"} 3`,
 		`engram_cluster_forwards_total{protocol="http",result="ok"} 0`,
 	} {
 		if !strings.Contains(m, want) {

@@ -145,8 +145,13 @@ func (c Config) ClusterConfig() cluster.Config {
 	if cc.AdvertiseGRPC == "" && hasFrontend(c.Server.Frontends, "grpc") {
 		cc.AdvertiseGRPC = c.Server.GRPCListen
 	}
-	if cc.NATS.URL != "" {
+	switch {
+	case cc.NATS.URL != "":
 		cc.NATS.Listen, cc.NATS.ClusterListen, cc.NATS.Routes = "", "", nil
+	case len(cc.NATS.Routes) == 0:
+		cc.NATS.ClusterListen = "" // a lone server: JetStream clusters only over routes
+	case cc.NATS.ClusterListen == "":
+		cc.NATS.ClusterListen = cluster.DefaultClusterListen
 	}
 	if cc.NATS.StoreDir == "" {
 		cc.NATS.StoreDir = filepath.Join(c.Persistence.DataRoot, "nats")
@@ -185,7 +190,7 @@ func validateCluster(c *Config) []problem {
 		if err := checkListen(a.addr); err != nil {
 			add(a.key, "%v", err)
 		} else if host, port, _ := net.SplitHostPort(a.addr); host == "" || net.ParseIP(host).IsUnspecified() || port == "0" {
-			add(a.key, "%q is not an address other nodes can reach: set the host and port they dial", a.addr)
+			add(a.key, "%q is not an address other nodes can reach (unset, it is the listen address): set the host and port they dial", a.addr)
 		}
 	}
 	if cc.NATS.URL != "" {
@@ -197,12 +202,12 @@ func validateCluster(c *Config) []problem {
 		}
 		return ps
 	}
-	for _, a := range []struct{ key, addr string }{
-		{"cluster.nats.listen", cc.NATS.Listen},
-		{"cluster.nats.cluster_listen", cc.NATS.ClusterListen},
-	} {
-		if err := checkListen(a.addr); err != nil {
-			add(a.key, "%v", err)
+	if err := checkListen(cc.NATS.Listen); err != nil {
+		add("cluster.nats.listen", "%v", err)
+	}
+	if len(cc.NATS.Routes) > 0 {
+		if err := checkListen(cc.NATS.ClusterListen); err != nil {
+			add("cluster.nats.cluster_listen", "%v", err)
 		}
 	}
 	for i, r := range cc.NATS.Routes {
