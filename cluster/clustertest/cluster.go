@@ -204,6 +204,10 @@ func (c *Cluster) Owners(ctx context.Context) (map[int]string, error) {
 	if err := c.connect(); err != nil {
 		return nil, err
 	}
+	// One read's limit, so that a request lost while the harness's connection moves to
+	// another node is asked again rather than waited on.
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
 	kv, err := c.js.KeyValue(ctx, leasesBucket)
 	if err != nil {
 		return nil, fmt.Errorf("clustertest: %s: %w", leasesBucket, err)

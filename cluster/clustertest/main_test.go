@@ -79,14 +79,15 @@ func clusterMissing(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	route, err := freeAddrs(1)
+	// Its two peers never come: the probe only needs the node to start its NATS server.
+	routes, err := freeAddrs(3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.Route = route[0]
+	n.Route = routes[0]
 	s := Settings{}
 	s.fill()
-	if err := n.writeConfig(configTOML(n, s, []string{})); err != nil {
+	if err := n.writeConfig(configTOML(n, s, routes[1:])); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(engramBin, "--config", n.cfgPath, "config", "show")
