@@ -2,9 +2,10 @@
 // it stored: the harness behind the cluster scenarios of docs/cluster.md ("Testing").
 //
 // A Cluster is three processes of one build of cmd/engram, each with its own data root and
-// its own HTTP, gRPC, MCP, NATS client and NATS route ports on 127.0.0.1, chosen free at
-// start and kept across restarts. Every NATS route between two nodes goes through a Proxy
-// of the harness, one per direction, so a node can be cut off from its peers and healed.
+// its own HTTP, gRPC, MCP and NATS client ports on 127.0.0.1, chosen free at start and kept
+// across restarts. Every NATS route to a node goes through its gate, a Proxy of the
+// harness (the node's route listener sits behind it on 127.0.0.2, see newGate), so a node
+// can be cut off from its peers in both directions and healed.
 //
 // A Load is concurrent clients remembering into many spaces through random nodes. Every
 // write carries an Idempotency-Key and a content naming its space and key; a write whose
