@@ -40,7 +40,7 @@ test-crash:
 # on loopback, faults under load, the oracle's verdicts and the figures (make test runs the
 # short version: steady state and one SIGKILL). FIGURES=file appends the figures to file.
 test-cluster:
-	$(GO) test -count=1 -run 'TestCluster|TestOneNode' -v -timeout 60m ./cluster/clustertest/ -args -full $(if $(FIGURES),-figures $(abspath $(FIGURES)))
+	$(GO) test -count=1 -run 'TestCluster' -v -timeout 60m ./cluster/clustertest/ -args -full $(if $(FIGURES),-figures $(abspath $(FIGURES)))
 
 # A short run of every fuzz target (CI); FUZZTIME=5m for a longer one. The script tells a
 # real failure (it writes the failing input) from Go 1.26's end-of-run deadline race.

@@ -26,7 +26,7 @@ func scenarioLengths() lengths {
 	if *full {
 		return lengths{before: 10 * time.Second, fault: 30 * time.Second, after: 15 * time.Second, steady: 30 * time.Second, rejoin: 90 * time.Second}
 	}
-	return lengths{before: 4 * time.Second, fault: 3 * time.Second, after: 3 * time.Second, steady: 6 * time.Second, rejoin: 20 * time.Second}
+	return lengths{before: 3 * time.Second, fault: 3 * time.Second, after: 2 * time.Second, steady: 4 * time.Second, rejoin: 20 * time.Second}
 }
 
 // run is one scenario in progress.
@@ -274,14 +274,6 @@ func TestClusterSteady(t *testing.T) {
 		fig.SingleWrites = one.WritesPerSec()
 		report(t, fig)
 	}
-}
-
-// TestOneNodeLoad runs the load and the HTTP oracle against one plain node: the
-// comparison run of TestClusterSteady, and the harness's own check that needs no cluster.
-func TestOneNodeLoad(t *testing.T) {
-	needBinary(t)
-	l := scenarioLengths()
-	runScenario(t, "one-node", true, func(r *run) { r.sleep(l.steady / 2) })
 }
 
 // TestClusterKillBusiest: SIGKILL of the node owning the most partitions under load, a
