@@ -139,14 +139,11 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 func (n *Node) ID() string { return n.cfg.NodeID }
 
 // Route tells where space is served: local when this node leads its partition (and so has
-// applied everything its stream holds) and its lease's deadline has not passed; otherwise
-// the owner to forward to, or ErrNoOwner while the partition has none. The deadline is
-// checked here, not only by the lease's worker, because a process that was stopped
-// (SIGSTOP, a long pause) or cut off runs its requests before the worker wakes to resign:
-// reads served from its local state then would miss what a new owner acknowledged.
+// applied everything its stream holds); otherwise the owner to forward to, or ErrNoOwner
+// while the partition has none.
 func (n *Node) Route(space string) (owner Owner, local bool, err error) {
 	p := n.parts[PartitionOf(space, n.cfg.Partitions)]
-	if p.publisher() != nil && n.member.Holds(p.id) {
+	if p.publisher() != nil {
 		return Owner{NodeID: n.cfg.NodeID, HTTP: n.cfg.AdvertiseHTTP, GRPC: n.cfg.AdvertiseGRPC}, true, nil
 	}
 	o, ok := n.member.Owner(p.id)
