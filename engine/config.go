@@ -93,13 +93,7 @@ type Config struct {
 	// otherwise it must lie in [BackgroundBaseShare, 1], and BackgroundBaseShare keeps the
 	// share fixed whatever the lag.
 	BackgroundMaxShare float64
-	// Clustered is a cluster node's engine (docs/cluster.md): Open recovers no space, and
-	// no space opens until SetReplication, so that nothing (association edges computed at
-	// recovery, say) is appended to a space's local log outside the partition stream.
-	// Catch-up fills the logs from the stream before the node leads a partition; a local
-	// record written meanwhile would take an LSN the stream holds and hide its record.
-	Clustered bool
-	Logger    *slog.Logger
+	Logger             *slog.Logger
 	// Now is the clock; nil means time.Now. Tests use it to age memories.
 	Now func() time.Time
 

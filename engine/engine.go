@@ -144,9 +144,6 @@ func Open(cfg Config) (*Engine, error) {
 		}()
 	}
 	for _, id := range ids {
-		if cfg.Clustered {
-			break // spaces open once their partition is led (Config.Clustered)
-		}
 		work <- m[id]
 	}
 	close(work)

@@ -299,39 +299,3 @@ func TestCatchUpRebuildsSpaces(t *testing.T) {
 	next := mustRemember(t, b, "alpha", "written by the new owner")
 	checkHolds(t, b, "alpha", append(alpha, next), nil)
 }
-
-// TestClusteredOpensNoSpaceBeforeReplication: a cluster node's engine recovers nothing at
-// Open and opens no space until the node joins, so its local logs take no record (edges
-// computed at recovery, say) under an LSN the partition stream may already hold.
-func TestClusteredOpensNoSpaceBeforeReplication(t *testing.T) {
-	root := t.TempDir()
-	e := openTest(t, testConfig(t, root))
-	alpha := mustRemember(t, e, "alpha", "written before the cluster")
-	beta := mustRemember(t, e, "beta", "another space")
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-	cfg := testConfig(t, root)
-	cfg.Clustered = true
-	e = openTest(t, cfg)
-	defer e.Close()
-	s := mustSpace(t, e, "alpha")
-	if s.isOpen() {
-		t.Fatal("a clustered engine recovered a space at Open")
-	}
-	if _, err := s.Get(alpha); !errors.Is(err, ErrNotOwner) {
-		t.Fatalf("read before the node joined: %v, want ErrNotOwner", err)
-	}
-	if _, err := rememberText(t, e, "alpha", "too early"); !errors.Is(err, ErrNotOwner) {
-		t.Fatalf("write before the node joined: %v, want ErrNotOwner", err)
-	}
-	fc := newFakeCluster()
-	fc.set("beta", true, nil)
-	if err := e.SetReplication(fc); err != nil {
-		t.Fatal(err)
-	}
-	checkHolds(t, e, "alpha", []string{alpha}, []string{beta})
-	if _, err := mustSpace(t, e, "beta").Get(beta); !errors.Is(err, ErrNotOwner) {
-		t.Fatalf("read of a space not led: %v, want ErrNotOwner", err)
-	}
-}

@@ -112,11 +112,7 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 		graph:        graph.New(),
 	}
 	var replicator wal.Replicator
-	r := sp.e.replicationHook()
-	if r == nil && sp.e.cfg.Clustered {
-		return nil, wal.RecoveryStats{}, fmt.Errorf("%w: space %q: the node has not joined its cluster yet", ErrNotOwner, sp.id)
-	}
-	if r != nil {
+	if r := sp.e.replicationHook(); r != nil {
 		var err error
 		if replicator, err = r.Log(sp.id); err != nil {
 			return nil, wal.RecoveryStats{}, err

@@ -38,7 +38,6 @@ func (c Config) EngineConfig() engine.Config {
 			MinAge:   c.Consolidation.MinAge.Std(),
 		},
 		BackgroundMaxShare: c.Limits.BackgroundMaxShare,
-		Clustered:          c.Cluster.Enabled,
 	}
 }
 
