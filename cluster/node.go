@@ -50,8 +50,9 @@ type Node struct {
 	member *membership.Member
 	spaces jetstream.KeyValue
 
-	life context.Context // ends on Close
-	end  context.CancelFunc
+	life   context.Context // ends on Close
+	end    context.CancelFunc
+	joined chan struct{} // closed once member is set: hooks may run before Start returns
 
 	parts []*partition
 }
@@ -74,6 +75,15 @@ func (p *partition) publisher() *partlog.Publisher {
 	return p.pub
 }
 
+// leading returns the publisher while this node leads the partition and it takes writes:
+// not once it stopped by itself (lost) before the node has handled that.
+func (p *partition) leading() *partlog.Publisher {
+	if pub := p.publisher(); pub != nil && pub.Err() == nil {
+		return pub
+	}
+	return nil
+}
+
 func (p *partition) setPublisher(pub *partlog.Publisher, applied uint64, err error) {
 	p.pubMu.Lock()
 	p.pub, p.lastErr = pub, err
@@ -84,9 +94,9 @@ func (p *partition) setPublisher(pub *partlog.Publisher, applied uint64, err err
 }
 
 // Start joins the cluster: it starts (or connects to) NATS, makes e a cluster engine (its
-// open spaces close, and open again only where their partition is led) and starts the
-// membership, which takes this node's share of the partitions in the background.
-// cfg must be enabled and valid; e is the engine of the node's data root.
+// spaces open only where their partition is led) and starts the membership, which takes
+// this node's share of the partitions in the background. cfg must be enabled and valid; e
+// is the engine of the node's data root, opened with engine.Config.Replicated.
 func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logger) (*Node, error) {
 	cfg.SetDefaults()
 	if !cfg.Enabled {
@@ -95,22 +105,22 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if !e.Config().Replicated {
+		return nil, fmt.Errorf("%w: the engine must be opened with engine.Config.Replicated when the cluster is enabled", ErrInvalidConfig)
+	}
 	if logger == nil {
 		logger = slog.Default()
 	}
 	n := &Node{cfg: cfg, eng: e, log: logger.With("node", cfg.NodeID), dataRoot: e.Config().DataRoot}
 	n.life, n.end = context.WithCancel(context.Background())
+	n.joined = make(chan struct{})
 	for p := range cfg.Partitions {
 		n.parts = append(n.parts, &partition{id: p})
 	}
-	store := cfg.NATS.StoreDir
-	if store == "" {
-		store = filepath.Join(n.dataRoot, "nats")
+	if cfg.NATS.StoreDir == "" && cfg.NATS.URL == "" {
+		cfg.NATS.StoreDir = filepath.Join(n.dataRoot, "nats")
 	}
-	nn, err := natsnode.Start(ctx, natsnode.Options{
-		Name: cfg.NodeID, URL: cfg.NATS.URL, Listen: cfg.NATS.Listen, ClusterListen: cfg.NATS.ClusterListen,
-		Routes: cfg.NATS.Routes, StoreDir: store, SyncAlways: cfg.NATS.Sync == SyncAlways, Logger: n.log,
-	})
+	nn, err := natsnode.Start(ctx, cfg.NATSOptions(n.log))
 	if err != nil {
 		return nil, err
 	}
@@ -120,10 +130,8 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 	if err := e.SetReplication(replication{n}); err != nil {
 		return nil, errors.Join(err, e.SetReplication(nil), nn.Close())
 	}
-	n.member, err = membership.Start(ctx, n.js, membership.Config{
-		NodeID: cfg.NodeID, HTTP: cfg.AdvertiseHTTP, GRPC: cfg.AdvertiseGRPC,
-		Partitions: cfg.Partitions, Replicas: cfg.Replicas, LeaseTTL: cfg.LeaseTTL,
-	}, hooks{n}, n.log)
+	n.member, err = membership.Start(ctx, n.js, cfg.MemberConfig(), hooks{n}, n.log)
+	close(n.joined)
 	if err != nil {
 		n.end()
 		return nil, errors.Join(err, e.SetReplication(nil), nn.Close())
@@ -143,7 +151,7 @@ func (n *Node) ID() string { return n.cfg.NodeID }
 // while the partition has none.
 func (n *Node) Route(space string) (owner Owner, local bool, err error) {
 	p := n.parts[PartitionOf(space, n.cfg.Partitions)]
-	if p.publisher() != nil {
+	if p.leading() != nil {
 		return Owner{NodeID: n.cfg.NodeID, HTTP: n.cfg.AdvertiseHTTP, GRPC: n.cfg.AdvertiseGRPC}, true, nil
 	}
 	o, ok := n.member.Owner(p.id)
@@ -188,7 +196,7 @@ func (h hooks) Lead(p int) {
 	part := h.n.parts[p]
 	part.mu.Lock()
 	defer part.mu.Unlock()
-	h.n.lead(part)
+	h.n.lead(part, func() bool { return true })
 }
 
 // Resign stops writing p and closes its spaces before it returns.
@@ -211,8 +219,9 @@ func (n *Node) catchUp(ctx context.Context, part *partition) error {
 	return nil
 }
 
-// lead catches up once more and starts the publisher. Caller holds part.mu.
-func (n *Node) lead(part *partition) {
+// lead catches up once more and starts the publisher, if holds still answers true after
+// the catch-up. Caller holds part.mu.
+func (n *Node) lead(part *partition, holds func() bool) {
 	ctx, cancel := context.WithTimeout(n.life, n.cfg.LeaseTTL)
 	defer cancel()
 	if err := n.catchUp(ctx, part); err != nil {
@@ -221,16 +230,29 @@ func (n *Node) lead(part *partition) {
 		n.log.Error("cannot lead partition", "partition", part.id, "err", err)
 		return
 	}
+	if !holds() {
+		return
+	}
 	part.pubMu.RLock()
 	applied := part.applied
 	part.pubMu.RUnlock()
 	var pub *partlog.Publisher
 	pub = partlog.StartPublisher(n.js, partlog.PublisherConfig{
 		Partition: part.id, NodeID: n.cfg.NodeID, LastSeq: applied, Logger: n.log,
-		OnLost: func(err error) { n.lost(part, pub, err) },
+		MaxBytes: n.maxMessage(),
+		OnLost:   func(err error) { n.lost(part, pub, err) },
 	})
 	part.setPublisher(pub, applied, nil)
 	n.log.Info("leading partition", "partition", part.id, "last_sequence", applied)
+}
+
+// maxMessage is the largest message the node publishes: the server's max_payload, less
+// room for the headers.
+func (n *Node) maxMessage() int {
+	if mp := n.nats.Conn().MaxPayload(); mp > 8<<10 {
+		return int(mp) - 4<<10
+	}
+	return partlog.DefaultMaxBytes
 }
 
 // resign stops p's publisher and closes p's spaces.
@@ -255,10 +277,12 @@ func (n *Node) stopLeading(part *partition, cause error) {
 	n.log.Info("resigned partition", "partition", part.id)
 }
 
-// lost handles a publisher that stopped by itself. Fenced, another node wrote the stream:
-// this node writes no more and the lease moves on. Otherwise (a publish of unknown outcome,
-// a local log behind the stream) the partition is caught up again from the stream, which
-// decides what was written, and led again while the lease is still held.
+// lost handles a publisher that stopped by itself: fenced (a message of another writer is
+// in the stream after the last one this node knows), a publish of unknown outcome, or a
+// local log behind the stream. In every case the stream decides what was written: the
+// partition's spaces close, and while this node still holds the lease it catches the
+// partition up and leads it again. Every message is published expecting the sequence the
+// publisher caught up to, so none is ever built on a state that misses an earlier one.
 func (n *Node) lost(part *partition, pub *partlog.Publisher, cause error) {
 	part.mu.Lock()
 	defer part.mu.Unlock()
@@ -266,12 +290,15 @@ func (n *Node) lost(part *partition, pub *partlog.Publisher, cause error) {
 		return // resigned meanwhile
 	}
 	n.stopLeading(part, cause)
-	if errors.Is(cause, partlog.ErrFenced) {
+	select {
+	case <-n.joined:
+	case <-n.life.Done():
 		return
 	}
-	for wait := 100 * time.Millisecond; n.life.Err() == nil && n.member.Holds(part.id); wait = min(2*wait, n.cfg.LeaseTTL) {
-		n.lead(part)
-		if part.publisher() != nil {
+	holds := func() bool { return n.life.Err() == nil && n.member != nil && n.member.Holds(part.id) }
+	for wait := 100 * time.Millisecond; holds(); wait = min(2*wait, n.cfg.LeaseTTL) {
+		n.lead(part, holds)
+		if part.leading() != nil {
 			return
 		}
 		select {
@@ -286,7 +313,7 @@ type replication struct{ n *Node }
 
 func (r replication) publisher(space string) (*partlog.Publisher, error) {
 	p := r.n.parts[PartitionOf(space, r.n.cfg.Partitions)]
-	if pub := p.publisher(); pub != nil {
+	if pub := p.leading(); pub != nil {
 		return pub, nil
 	}
 	return nil, fmt.Errorf("%w: partition %d of %q is not led by node %s", engine.ErrNotOwner, p.id, space, r.n.cfg.NodeID)

@@ -51,7 +51,7 @@ func TestThreeNodesR3(t *testing.T) {
 				routes = append(routes, fmt.Sprintf("127.0.0.1:%d", p))
 			}
 		}
-		e, err := engine.Open(engine.Config{DataRoot: t.TempDir(), AutoCreate: true,
+		e, err := engine.Open(engine.Config{DataRoot: t.TempDir(), AutoCreate: true, Replicated: true,
 			Defaults: engine.SpaceSettings{Dimension: 16}, Logger: quietLogger()})
 		if err != nil {
 			t.Fatal(err)

@@ -21,8 +21,9 @@ type PartitionStatus struct {
 	Owner     string // node holding the lease; empty when none
 	Leading   bool   // this node writes the partition
 	// LastSeq is the stream's last sequence; Applied the last one in this node's local logs
-	// (for a partition it leads, the last it published); Lag the difference. LastSeq is 0
-	// and Error set when the stream could not be read.
+	// (for a partition it leads, the last it published); Lag the difference (for a
+	// partition it leads, at most the one message in flight). LastSeq is 0 and Error set
+	// when the stream could not be read.
 	LastSeq, Applied, Lag uint64
 	// Messages and Records are what this node published since it took the partition.
 	Messages, Records uint64
@@ -42,7 +43,7 @@ func (n *Node) Status(ctx context.Context) Status {
 		part.pubMu.RLock()
 		pub, applied, partErr := part.pub, part.applied, part.lastErr
 		part.pubMu.RUnlock()
-		if pub != nil {
+		if pub != nil && pub.Err() == nil {
 			ps.Leading = true
 			applied = pub.LastSeq()
 			ps.Messages, ps.Records = pub.Stats()

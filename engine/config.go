@@ -76,6 +76,10 @@ type Config struct {
 	Defaults   SpaceSettings            // global [persistence] values; zero fields take DefaultSpaceSettings
 	Spaces     map[string]SpaceSettings // [spaces.<id>] overrides
 	AutoCreate bool
+	// Replicated marks the engine of a cluster node (docs/cluster.md): Open recovers no
+	// space, and no space opens until SetReplication is called, so nothing is written to a
+	// local log that its partition's stream does not have first.
+	Replicated bool
 	MaxSpaces  int // default 10000
 	// MaxOpenSpaces bounds how many spaces keep their WAL open and tiers in memory; idle
 	// ones beyond it are closed and reopened on next use. Default 256.

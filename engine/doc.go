@@ -18,6 +18,12 @@
 //     checkpoint) numbers them afresh.
 //   - A checkpoint covers an LSN only when every record up to it is applied (the WAL rule
 //     below), so replaying from LSN+1 over the checkpoint rebuilds the state.
+//   - Replication (replication.go): with a Replication set, a state opens only where the
+//     space's partition is led, and its WAL writes a batch to the local file only after
+//     the replicator took it, so a local log never holds a record its stream lacks. A
+//     Replicated engine opens nothing before SetReplication. Its calls into the
+//     Replication (Create, Delete under Engine.regMu; Replicate from a WAL's flusher) take
+//     no lock of this package.
 //   - Background work (checkpoints, renumbering, the idle sweep, the periodic loop) runs in
 //     goroutines owned by Engine.work, which Close waits for; a space's linker lanes are
 //     owned by its open state and end when it closes. A lock is released by the goroutine

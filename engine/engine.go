@@ -144,6 +144,9 @@ func Open(cfg Config) (*Engine, error) {
 		}()
 	}
 	for _, id := range ids {
+		if cfg.Replicated {
+			break // opened only where their partition is led, once SetReplication is called
+		}
 		work <- m[id]
 	}
 	close(work)

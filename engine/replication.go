@@ -30,8 +30,10 @@ type Replication interface {
 
 // SetReplication makes the engine a cluster node's: every open space is closed, so that it
 // opens again through r, and from then on spaces open, are created and deleted through r.
-// It is called before the node serves requests; a later call replaces r (a node started
-// again in the same process), and nil makes the engine a single node again.
+// It is called before the node serves requests, on an engine opened with
+// Config.Replicated (otherwise spaces recovered at Open may have written records to their
+// logs that no stream has); a later call replaces r (a node started again in the same
+// process), and nil detaches it (then a Replicated engine opens no space).
 func (e *Engine) SetReplication(r Replication) error {
 	if r == nil {
 		e.replication.Store(nil)

@@ -299,3 +299,36 @@ func TestCatchUpRebuildsSpaces(t *testing.T) {
 	next := mustRemember(t, b, "alpha", "written by the new owner")
 	checkHolds(t, b, "alpha", append(alpha, next), nil)
 }
+
+func TestReplicatedEngineWaitsForItsCluster(t *testing.T) {
+	root := t.TempDir()
+	e := openTest(t, testConfig(t, root))
+	id := mustRemember(t, e, "alpha", "in the local log")
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, root)
+	cfg.Replicated = true
+	e = openTest(t, cfg)
+	defer e.Close()
+	s := mustSpace(t, e, "alpha")
+	if s.Stats().Open {
+		t.Fatal("a replicated engine recovered a space at open")
+	}
+	if _, err := s.Get(id); !errors.Is(err, ErrNotOwner) {
+		t.Fatalf("read before the cluster is joined: %v, want ErrNotOwner", err)
+	}
+	if _, err := rememberText(t, e, "alpha", "too early"); !errors.Is(err, ErrNotOwner) {
+		t.Fatalf("write before the cluster is joined: %v, want ErrNotOwner", err)
+	}
+	if err := e.SetReplication(newFakeCluster()); err != nil {
+		t.Fatal(err)
+	}
+	checkHolds(t, e, "alpha", []string{id}, nil)
+	if err := e.SetReplication(nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(id); !errors.Is(err, ErrNotOwner) {
+		t.Fatalf("read after the replication is detached: %v, want ErrNotOwner", err)
+	}
+}

@@ -117,6 +117,8 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 		if replicator, err = r.Log(sp.id); err != nil {
 			return nil, wal.RecoveryStats{}, err
 		}
+	} else if sp.e.cfg.Replicated {
+		return nil, wal.RecoveryStats{}, fmt.Errorf("%w: the node has not joined its cluster yet", ErrNotOwner)
 	}
 	st.slab = newSlab(st.dim)
 	st.hnsw = index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1, EfConstruction: hnswEfConstruction, Codes: st.slab.code}, st.vectorOf)

@@ -1,5 +1,5 @@
 // Package membership decides which node owns each partition of a cluster, from four
-// JetStream KV buckets (docs/cluster.md, "Ownership and failover"):
+// JetStream KV buckets (docs/cluster.md, "Ownership, leases and failover"):
 //
 //   - engram_cluster holds the partition count, written once when the cluster is created;
 //     a node configured with another count refuses to start.
@@ -186,6 +186,7 @@ func Start(ctx context.Context, js jetstream.JetStream, cfg Config, hooks Hooks,
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	if err := m.watch(ctx); err != nil {
 		m.cancel()
+		m.wg.Wait()
 		return nil, err
 	}
 	if err := m.heartbeat(ctx); err != nil {

@@ -19,7 +19,7 @@ import (
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // startJetStream runs a lone embedded NATS server with JetStream for one test.
-func startJetStream(t *testing.T) jetstream.JetStream {
+func startJetStream(t testing.TB) jetstream.JetStream {
 	t.Helper()
 	n, err := natsnode.Start(context.Background(), natsnode.Options{
 		Name: "partlog-test", Listen: "127.0.0.1:0", StoreDir: t.TempDir(), SyncAlways: true, Logger: quiet()})
@@ -71,9 +71,9 @@ func (s *switchable) Create(space string, st engine.SpaceSettings) error {
 }
 func (s *switchable) Delete(space string) error { return s.get().Delete(space) }
 
-func openEngine(t *testing.T, root string, r engine.Replication) *engine.Engine {
+func openEngine(t testing.TB, root string, r engine.Replication) *engine.Engine {
 	t.Helper()
-	e, err := engine.Open(engine.Config{DataRoot: root, AutoCreate: true, Defaults: engine.SpaceSettings{Dimension: 16}, Logger: quiet()})
+	e, err := engine.Open(engine.Config{DataRoot: root, AutoCreate: true, Replicated: true, Defaults: engine.SpaceSettings{Dimension: 16}, Logger: quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,12 +236,26 @@ func TestPublisherFenced(t *testing.T) {
 	if _, err := remember(a, "alpha", "acknowledged by the old owner"); err != nil {
 		t.Fatal(err)
 	}
-	// Another node took the partition and wrote to it.
-	fresh := StartPublisher(js, PublisherConfig{Partition: 0, NodeID: "node-b", LastSeq: stale.LastSeq(), Logger: quiet()})
-	defer fresh.Stop()
-	if err := fresh.Create("beta", engine.SpaceSettings{}); err != nil {
-		t.Fatal(err)
+	// Another node took the partition and wrote to it. The old owner's background records
+	// (edges, reinforcements) may still land first: then the new one starts over from the
+	// stream's end, as a node does after a catch-up.
+	var fresh *Publisher
+	for {
+		last, err := LastSequence(context.Background(), js, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh = StartPublisher(js, PublisherConfig{Partition: 0, NodeID: "node-b", LastSeq: last, Logger: quiet()})
+		err = fresh.Create("beta", engine.SpaceSettings{})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrFenced) {
+			t.Fatal(err)
+		}
+		fresh.Stop()
 	}
+	defer fresh.Stop()
 	before, _ := LastSequence(context.Background(), js, 0)
 
 	_, err := remember(a, "alpha", "written by a stale owner")
