@@ -26,6 +26,7 @@ type recorded struct {
 	query               url.Values
 	body                map[string]any
 	auth                string
+	idempotencyKey      string
 }
 
 // fakeServer answers fixed responses by "METHOD path" and records every request.
@@ -45,7 +46,8 @@ func newFakeServer(t *testing.T, answers map[string]fakeAnswer) *fakeServer {
 	t.Helper()
 	f := &fakeServer{answers: answers}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := recorded{method: r.Method, path: r.URL.Path, space: r.Header.Get("X-Memory-Space"), query: r.URL.Query(), auth: r.Header.Get("Authorization")}
+		rec := recorded{method: r.Method, path: r.URL.Path, space: r.Header.Get("X-Memory-Space"), query: r.URL.Query(), auth: r.Header.Get("Authorization"),
+			idempotencyKey: r.Header.Get("Idempotency-Key")}
 		if b, _ := io.ReadAll(r.Body); len(b) > 0 {
 			json.Unmarshal(b, &rec.body)
 		}
@@ -361,19 +363,19 @@ func deadPID(t *testing.T) int {
 
 func TestConfigShow(t *testing.T) {
 	c := newCLI(t)
-	if err := os.WriteFile(c.cfgFile, []byte("[persistence]\nhot_capacity = 42\n[cluster]\nenabled = true\n"), 0o644); err != nil {
+	if err := os.WriteFile(c.cfgFile, []byte("[persistence]\nhot_capacity = 42\n[feature_flags]\nspreading_api_beta = true\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut := c.run("config", "show")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"hot_capacity = 42", "data_root = " + strconv.Quote(c.root), "[spaces]", "frontends = [\"http\", \"grpc\", \"mcp\"]", "[mcp]"} {
+	for _, want := range []string{"hot_capacity = 42", "data_root = " + strconv.Quote(c.root), "[spaces]", "frontends = [\"http\", \"grpc\", \"mcp\"]", "[mcp]", "[cluster]", "enabled = false"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(errOut, "[cluster]") {
+	if !strings.Contains(errOut, "[feature_flags]") {
 		t.Errorf("no notice for the ignored section: %q", errOut)
 	}
 	// The output is itself a valid configuration.

@@ -91,3 +91,14 @@ func (f *fakeServer) lastTo(t *testing.T, path string) recorded {
 	t.Fatalf("no request to %s reached the server", path)
 	return recorded{}
 }
+
+func TestRememberSendsTheIdempotencyKey(t *testing.T) {
+	srv := newFakeServer(t, map[string]fakeAnswer{"POST /api/v1/memories/remember": {http.StatusCreated, fakeRemembered}})
+	code, out, errOut := newCLI(t).run("remember", "hello", "--idempotency-key", "op-7", "--addr", srv.addr())
+	if code != 0 || !strings.Contains(out, "Remembered mem_1") {
+		t.Fatalf("exit %d (%s): %s", code, errOut, out)
+	}
+	if r := srv.last(t); r.idempotencyKey != "op-7" {
+		t.Fatalf("Idempotency-Key sent %q, want op-7", r.idempotencyKey)
+	}
+}

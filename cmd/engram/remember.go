@@ -24,6 +24,7 @@ func (a *app) rememberCommand() *cobra.Command {
 		tags       []string
 		memType    string
 		id         string
+		key        string
 	)
 	cmd := &cobra.Command{
 		Use:   "remember TEXT",
@@ -34,7 +35,7 @@ func (a *app) rememberCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r := client.RememberRequest{Content: args[0], Tags: tags, MemoryType: memType, ID: id}
+			r := client.RememberRequest{Content: args[0], Tags: tags, MemoryType: memType, ID: id, IdempotencyKey: key}
 			if cmd.Flags().Changed("confidence") {
 				v := float32(confidence)
 				r.Confidence = &v
@@ -58,5 +59,6 @@ func (a *app) rememberCommand() *cobra.Command {
 	f.StringSliceVar(&tags, "tags", nil, "comma-separated tags")
 	f.StringVar(&memType, "type", "", "episodic, semantic or procedural (default episodic)")
 	f.StringVar(&id, "id", "", "memory id to use (an existing id is replaced)")
+	f.StringVar(&key, "idempotency-key", "", "send as Idempotency-Key: run again with the same key, the memory is stored once")
 	return cmd
 }

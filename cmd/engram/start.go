@@ -131,6 +131,9 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 		return err
 	}
 	ecfg.Logger = log
+	// A cluster node's engine opens no space until the node has joined: nothing may reach a
+	// local log that its partition's stream does not have first.
+	ecfg.Replicated = cfg.Cluster.Enabled
 	eng, err := engine.Open(ecfg)
 	if err != nil {
 		return fmt.Errorf("open data root %s: %w", cfg.Persistence.DataRoot, err)

@@ -88,6 +88,10 @@ func (s *Server) forward(ctx *fasthttp.RequestCtx, fw *frontend.Forward) {
 		}
 	})
 	req.Header.Set(frontend.ForwardedByHeader, s.opts.NodeID)
+	// The space as chosen here, highest in precedence there: it is what the request named
+	// already, or the space of the dedicated listener it came in on, which the owner's
+	// main listener would not know.
+	req.Header.Set("X-Memory-Space", fw.Space)
 	resp, err := s.forwards.Do(req)
 	if err != nil {
 		cancel()

@@ -86,13 +86,25 @@ func TestForwardToOwner(t *testing.T) {
 		t.Fatalf("forwards counted %d, want 2", n)
 	}
 
+	// A listener of A pinned to remote forwards with the space it stands for.
+	pinned := listenTCP(t)
+	if err := a.srv.ServeOn(pinned, "remote"); err != nil {
+		t.Fatal(err)
+	}
+	plain(t, pinned.Addr().String(), req{method: http.MethodPost, path: "/api/v1/memories/remember",
+		body: `{"content":"through the pinned listener"}`}).expectStatus(t, http.StatusCreated)
+	if sp, _ := b.eng.Space("remote"); sp.Stats().Memories != 2 {
+		t.Fatalf("owner B's remote holds %d memories, want 2", sp.Stats().Memories)
+	}
+	if sp, _ := b.eng.Space("default"); sp != nil && sp.Stats().Memories != 0 {
+		t.Fatal("the pinned listener's write landed in B's default space")
+	}
+
 	// Local spaces and routes about no space are answered by the node asked.
 	plain(t, a.addr, req{method: http.MethodPost, path: "/api/v1/memories/remember",
 		body: `{"content":"stays here"}`}).expectStatus(t, http.StatusCreated)
-	if _, err := b.eng.Space("default"); err == nil {
-		if sp, _ := b.eng.Space("default"); sp.Stats().Memories != 0 {
-			t.Fatal("a local write reached B")
-		}
+	if sp, _ := b.eng.Space("default"); sp != nil && sp.Stats().Memories != 0 {
+		t.Fatal("a local write reached B")
 	}
 	plain(t, a.addr, req{path: "/health"}).expectStatus(t, http.StatusOK)
 
@@ -139,7 +151,8 @@ func TestForwardPreservesRequestAndAnswer(t *testing.T) {
 	body := `{"query":"cats","memory_space":"remote"}`
 	ans := plain(t, a.addr, req{method: http.MethodPost, path: "/api/v1/memories/recall?max_results=3", body: body,
 		header: map[string]string{"X-Custom": "kept"}})
-	if ans.status != http.StatusAccepted || string(ans.body) != `{"from":"owner"}` || ans.header.Get("X-Owner") != "b" {
+	if ans.status != http.StatusAccepted || string(ans.body) != `{"from":"owner"}` || ans.header.Get("X-Owner") != "b" ||
+		ans.header.Get("Content-Type") != "application/json" {
 		t.Fatalf("answer %d %v %s, want the owner's", ans.status, ans.header, ans.body)
 	}
 	s := <-got

@@ -204,3 +204,21 @@ func TestClusterFlagAndEnvNames(t *testing.T) {
 		}
 	}
 }
+
+// A Rust [cluster] section is skipped while the cluster is off; turned on by a variable,
+// its unknown keys are errors.
+func TestRustClusterSectionWhenEnabledElsewhere(t *testing.T) {
+	const file = "[cluster]\nenabled = false\n\n[cluster.swim]\nping_interval = \"1s\"\n"
+	s := newSandbox(t)
+	cfg, err := s.loadText(t, file)
+	if err != nil || len(cfg.Notices) != 1 {
+		t.Fatalf("cluster off: %v, notices %q", err, cfg.Notices)
+	}
+	s.env["ENGRAM_CLUSTER_ENABLED"] = "true"
+	_, err = s.loadText(t, file)
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Kind != ErrUnknownKey || ce.Key != "cluster.swim" || ce.Line != 4 ||
+		!strings.Contains(err.Error(), "ENGRAM_CLUSTER_ENABLED") {
+		t.Fatalf("err = %v, want unknown key cluster.swim at line 4 naming ENGRAM_CLUSTER_ENABLED", err)
+	}
+}

@@ -120,6 +120,9 @@ func (l *loader) checkUndecoded(cfg *Config) error {
 			ok = !cfg.Cluster.Enabled
 		}
 		if ok {
+			if k[0] == "cluster" && l.ignoredCluster == nil {
+				l.ignoredCluster = firstUnknown(k)
+			}
 			if !seen[k[0]] {
 				seen[k[0]] = true
 				cfg.Notices = append(cfg.Notices, fmt.Sprintf(

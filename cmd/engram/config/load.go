@@ -85,6 +85,9 @@ type loader struct {
 	md       toml.MetaData
 	// overridden maps a dotted key to what overrode the file: "flag --http", ...
 	overridden map[string]string
+	// ignoredCluster is the first key of [cluster] skipped as a Rust setting while the file
+	// left the cluster off; a flag or variable that turns it on makes it an error.
+	ignoredCluster toml.Key
 }
 
 func newLoader(src Source) (*loader, error) {
@@ -244,6 +247,10 @@ func (l *loader) finish(cfg *Config) error {
 		cfg.PIDPath = rp
 	} else {
 		cfg.PIDPath = filepath.Join(cfg.Persistence.DataRoot, PIDFileName)
+	}
+	if k := l.ignoredCluster; k != nil && cfg.Cluster.Enabled {
+		return &Error{File: l.path, Line: locateKey(l.text, k), Key: k.String(), Kind: ErrUnknownKey,
+			Detail: unknownKeyDetail(k) + fmt.Sprintf(" (the cluster is enabled by %s)", l.overridden["cluster.enabled"])}
 	}
 	if ps := validate(cfg); len(ps) > 0 {
 		return l.problem(ps[0])
