@@ -175,7 +175,7 @@ func (c *Cluster) Close() error {
 }
 
 // connect opens the harness's own NATS client on every node's client listener; it
-// reconnects to whichever node is up for as long as the cluster lives.
+// reconnects to whichever node serves for as long as the cluster lives.
 func (c *Cluster) connect() error {
 	if c.nc != nil {
 		return nil
@@ -184,8 +184,11 @@ func (c *Cluster) connect() error {
 	for i, n := range c.nodes {
 		urls[i] = "nats://" + n.NATS
 	}
+	// Frequent pings: a SIGSTOPped server keeps the connection open and answers nothing,
+	// and the client must notice within seconds to move to a node that serves.
 	nc, err := nats.Connect(strings.Join(urls, ","), nats.Name("clustertest"), nats.MaxReconnects(-1),
-		nats.ReconnectWait(100*time.Millisecond), nats.RetryOnFailedConnect(true), nats.Timeout(2*time.Second))
+		nats.ReconnectWait(100*time.Millisecond), nats.RetryOnFailedConnect(true), nats.Timeout(2*time.Second),
+		nats.PingInterval(500*time.Millisecond), nats.MaxPingsOutstanding(2))
 	if err != nil {
 		return fmt.Errorf("clustertest: nats: %w", err)
 	}
