@@ -134,5 +134,14 @@ func transient(err error) bool {
 		return false
 	}
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.Code == 503
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	// "No suitable peers for placement": the servers a replicated bucket needs have not all
+	// joined JetStream yet, which they do moments after the first nodes start together.
+	return apiErr.Code == 503 || apiErr.ErrorCode == errCodeNoPeers
 }
+
+// errCodeNoPeers is JetStream's "no suitable peers for placement" (the server's
+// JSClusterNoPeersErr); nats.go names no constant for it.
+const errCodeNoPeers jetstream.ErrorCode = 10005
