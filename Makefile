@@ -54,11 +54,19 @@ test-short:
 # BENCHCOUNT times into benchmarks/results/<sha>.txt; `make bench-compare` fails when the
 # newest results regress past BENCHTHRESHOLD percent (p < 0.05) against the baseline;
 # `make bench-baseline` replaces the baseline on purpose; `make bench-ci` runs every
-# benchmark once, as `make test` does; `make bench-spaces` measures 10,000 idle spaces.
+# benchmark once, as `make test` does; `make bench-spaces` measures 10,000 idle spaces;
+# `make bench-mixed` runs the load generator's mixed load (writers and readers together on
+# one space, then recall at rest), MIXED_* overriding its defaults.
 BENCHSTAT     ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 BENCHTHRESHOLD ?= 10
 BENCHNEW      ?= $(shell ls -t benchmarks/results/*.txt 2>/dev/null | head -n 1)
-.PHONY: bench-compare bench-baseline bench-spaces
+MIXED_WRITERS  ?= 8
+MIXED_READERS  ?= 4
+MIXED_BATCH    ?= 100
+MIXED_DIM      ?= 768
+MIXED_DURATION ?= 60s
+MIXED_REST     ?= 10s
+.PHONY: bench-compare bench-baseline bench-spaces bench-mixed
 
 bench:
 	mkdir -p benchmarks/results
@@ -81,6 +89,10 @@ bench-ci:
 
 bench-spaces:
 	$(GO) run ./benchmarks/cmd/spacecost -spaces 10000
+
+bench-mixed:
+	$(GO) run ./benchmarks/loadgen -mode mixed -writers $(MIXED_WRITERS) -readers $(MIXED_READERS) \
+		-batch $(MIXED_BATCH) -dim $(MIXED_DIM) -duration $(MIXED_DURATION) -rest-duration $(MIXED_REST)
 
 lint: vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \

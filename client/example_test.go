@@ -133,6 +133,8 @@ func ExampleClient_Associate() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(a.Created, a.FinalStrength, a.AffectedPaths)
-	// Output: true 0.6 [rain -> roof]
+	// The background linker may have linked the two memories already; the association then
+	// strengthens that edge (Created is false) to prev + 0.6 × (1 − prev), never below 0.6.
+	fmt.Println(a.FinalStrength >= 0.6, a.AffectedPaths)
+	// Output: true [rain -> roof]
 }

@@ -428,6 +428,10 @@ type SpaceStats struct {
 	LinkQueue         int     `json:"link_queue"`
 	LinkLagMS         float64 `json:"link_lag_ms"`
 	IndexLag          int     `json:"index_lag"`
+	IndexedRows       int     `json:"indexed_rows"`
+	IndexLagWorkMS    float64 `json:"index_lag_work_ms"` // index_lag in ms of the index lane's recent CPU time per row
+	LinkLagWorkMS     float64 `json:"link_lag_work_ms"`  // link_queue in ms of the edge lane's recent CPU time per job
+	BackgroundShare   float64 `json:"background_share"`  // share of the CPUs the background lanes may use now
 	Edges             int     `json:"edges"`
 	Dimension         int     `json:"dimension"`
 	Open              bool    `json:"open"`

@@ -137,10 +137,20 @@ func BenchmarkRemember(b *testing.B) {
 // one: a short text and a client 768-d embedding, from 64 writers. With wal_sync "never" no
 // writer waits for an fdatasync, so the figure is the CPU path (ns/op is wall time per
 // memory with both CPUs busy); "always" adds the group commit.
-func BenchmarkRememberEmbedded(b *testing.B) {
-	const dim, writers = 768, 64
-	r := rand.New(rand.NewSource(5))
-	vecs := make([][]float32, 256)
+func BenchmarkRememberEmbedded(b *testing.B) { benchEmbedded(b, 64, 1, 5, 256) }
+
+// BenchmarkRememberBatch measures the batch route's engine half: calls of 100 memories with
+// a short text and a client 768-d embedding each, from 8 callers (the load generator's batch
+// run). An iteration is one memory. With wal_sync "never" the figure is the CPU path.
+func BenchmarkRememberBatch(b *testing.B) { benchEmbedded(b, 8, 100, 6, 1024) }
+
+// benchEmbedded runs callers that remember memories with a short text and one of vectors
+// random 768-d embeddings, batch of them a call (Remember when batch is 1), with either sync
+// mode. An iteration is one memory.
+func benchEmbedded(b *testing.B, callers, batch int, seed int64, vectors int) {
+	const dim = 768
+	r := rand.New(rand.NewSource(seed))
+	vecs := make([][]float32, vectors)
 	for i := range vecs {
 		vecs[i] = make([]float32, dim)
 		for j := range vecs[i] {
@@ -159,18 +169,32 @@ func BenchmarkRememberEmbedded(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			start := time.Now()
-			for range writers {
+			for range callers {
 				wg.Go(func() {
+					ms := make([]Memory, 0, batch)
 					for {
-						i := next.Add(1) - 1
-						if i >= int64(b.N) {
+						first := next.Add(int64(batch)) - int64(batch)
+						if first >= int64(b.N) {
 							return
 						}
-						m := Memory{Content: fmt.Sprintf("bench memory %d about the river", i), Confidence: 0.8,
-							Tags: []string{"bench"}, Embedding: vecs[i%int64(len(vecs))]}
-						if _, err := s.Remember(context.Background(), m, RememberOptions{}); err != nil {
-							b.Error(err)
-							return
+						ms = ms[:0]
+						for i := first; i < min(first+int64(batch), int64(b.N)); i++ {
+							ms = append(ms, Memory{Content: fmt.Sprintf("bench memory %d about the river", i), Confidence: 0.8,
+								Tags: []string{"bench"}, Embedding: vecs[i%int64(len(vecs))]})
+						}
+						if batch == 1 {
+							if _, err := s.Remember(context.Background(), ms[0], RememberOptions{}); err != nil {
+								b.Error(err)
+								return
+							}
+							continue
+						}
+						_, errs := s.RememberBatch(context.Background(), ms, RememberOptions{})
+						for _, err := range errs {
+							if err != nil {
+								b.Error(err)
+								return
+							}
 						}
 					}
 				})

@@ -97,7 +97,11 @@ type Config struct {
 	// otherwise it must lie in [BackgroundBaseShare, 1], and BackgroundBaseShare keeps the
 	// share fixed whatever the lag.
 	BackgroundMaxShare float64
-	Logger             *slog.Logger
+	// MaxBackgroundLag bounds, per space, the work its background lanes may owe, in time
+	// of work at their recent cost: past it the space's remembers answer ErrOverloaded
+	// until the lanes catch up (linker_admit.go). Zero means DefaultMaxBackgroundLag.
+	MaxBackgroundLag time.Duration
+	Logger           *slog.Logger
 	// Now is the clock; nil means time.Now. Tests use it to age memories.
 	Now func() time.Time
 
@@ -133,6 +137,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.BackgroundMaxShare == 0 {
 		c.BackgroundMaxShare = DefaultBackgroundMaxShare
+	}
+	if c.MaxBackgroundLag == 0 {
+		c.MaxBackgroundLag = DefaultMaxBackgroundLag
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

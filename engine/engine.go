@@ -73,6 +73,9 @@ func Open(cfg Config) (*Engine, error) {
 	if s := cfg.BackgroundMaxShare; !(s >= BackgroundBaseShare && s <= 1) {
 		return nil, fmt.Errorf("%w: background max share must lie in [%g, 1], got %g", ErrInvalidInput, BackgroundBaseShare, s)
 	}
+	if cfg.MaxBackgroundLag < 0 {
+		return nil, fmt.Errorf("%w: max background lag must be positive, got %s", ErrInvalidInput, cfg.MaxBackgroundLag)
+	}
 	if err := os.MkdirAll(cfg.DataRoot, 0o755); err != nil {
 		return nil, fmt.Errorf("engine: create data root: %w", err)
 	}

@@ -78,6 +78,21 @@ func newEventHub() *eventHub {
 func (h *eventHub) publish(ev Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.publishLocked(ev)
+}
+
+// publishAs publishes ev once as each of types, in order, under one hold of the lock: a
+// remember's storage and formation events, one after the other with nothing between them.
+func (h *eventHub) publishAs(ev Event, types ...EventType) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, t := range types {
+		ev.Type = t
+		h.publishLocked(ev)
+	}
+}
+
+func (h *eventHub) publishLocked(ev Event) {
 	if h.closed {
 		return
 	}

@@ -19,7 +19,11 @@ const (
 	maxLinkQueue         = 250000           // beyond this, remembers answer ErrOverloaded
 	hnswMinRows          = 10000            // below this many rows recall scans exactly
 	hnswStartRows        = hnswMinRows / 2  // the index is built from here on, ahead of need
-	hnswEfConstruction   = 100
+	// hnswEfConstruction is the insert's beam: 64 keeps the graph's recall@10 within 0.004
+	// of a beam of 100 for 0.6-0.8 of the CPU per 768-d insert (BenchmarkHNSWInsert,
+	// benchmarks/RESULTS.md), and still yields the linkTopK+8 neighbours the edge lane
+	// takes from each insert.
+	hnswEfConstruction = 64
 	// indexLagBytes bounds the index lane's lag by the bytes recall must scan because the
 	// index does not hold those rows yet: their int8 codes (slab.topKCoded), 192 MiB being
 	// about 10 ms of scanning at this machine's memory bandwidth. Past it the lane runs
@@ -89,21 +93,23 @@ func (c *workCost) start() {
 	c.beganThread, c.cpu = threadCPU()
 }
 
-// note ends the slice begun at the last start and records it as n units of work.
-func (c *workCost) note(n int) {
+// note ends the slice begun at the last start, records it as n units of work and returns
+// its cost.
+func (c *workCost) note(n int) time.Duration {
 	d := time.Duration(time.Now().UnixNano()) - c.began
 	if now, ok := threadCPU(); ok && c.cpu {
 		d = now - c.beganThread
 	}
 	runtime.UnlockOSThread()
 	if n <= 0 {
-		return
+		return d
 	}
 	per := int64(d) / int64(n)
 	if old := c.ns.Load(); old > 0 {
 		per = old + (per-old)/8
 	}
 	c.ns.Store(per)
+	return d
 }
 
 // of is the time n units take at the recent cost.
@@ -215,13 +221,16 @@ func (l *linker) rest(d time.Duration, hurry <-chan struct{}) bool {
 	}
 }
 
-// pace charges the budgeted part of the lane's work since began to the engine's background
-// budget, the less the larger the lane's lag (a fraction of its bound), then rests while the
-// budget has no room and requests flow; it returns early when hurried or stopped.
-func (l *linker) pace(began time.Time, lag func() float64, hurry <-chan struct{}) {
+// pace charges the budgeted part of the slice of lane work that just ended, of cost d
+// (workCost.note: the lane thread's CPU time where it can be read), to the engine's
+// background budget, the less the larger the lane's lag (a fraction of its bound), then
+// rests while the budget has no room and requests flow; it returns early when hurried or
+// stopped. The charge is CPU time, not the slice's wall time: on a loaded machine a slice
+// also waits for the CPU and for the state's lock, and charging those waits held the index
+// lane to a few percent of a core while its share said half the CPUs.
+func (l *linker) pace(d time.Duration, lag func() float64, hurry <-chan struct{}) {
 	b := l.st.sp.e.background
-	now := time.Now()
-	b.charge(now.UnixNano(), now.Sub(began), b.budgeted(l.busy(), lag()))
+	b.charge(time.Now().UnixNano(), d, b.budgeted(l.busy(), lag()))
 	for {
 		r := restFor(b.wait(time.Now().UnixNano()), l.busy())
 		if r <= 0 || !l.rest(r, hurry) {

@@ -121,10 +121,12 @@ func (l *linker) ready(n int) int {
 	return n
 }
 
-// edgeLag is the edge lane's lag as a fraction of its bound, the queue at which remembers
-// are refused.
+// edgeLag is the edge lane's lag as a fraction of its bound: the queue against the length
+// at which remembers are refused, or its work against MaxBackgroundLag, whichever is
+// nearer.
 func (l *linker) edgeLag() float64 {
-	return float64(l.pending()) / maxLinkQueue
+	n := l.pending()
+	return max(float64(n)/maxLinkQueue, l.edgeCost.of(n).Seconds()/l.maxLag().Seconds())
 }
 
 // process links a batch of jobs with one WAL append for all their edges. In turn (not
@@ -330,7 +332,6 @@ func (l *linker) linkQueued() bool {
 		if n == 0 {
 			return true
 		}
-		began := time.Now()
 		l.edgeCost.start()
 		l.process(batch, false)
 		l.mu.Lock()
@@ -341,8 +342,7 @@ func (l *linker) linkQueued() bool {
 			}
 		}
 		l.mu.Unlock()
-		l.edgeCost.note(n)
-		l.pace(began, l.edgeLag, l.hurryEdges)
+		l.pace(l.edgeCost.note(n), l.edgeLag, l.hurryEdges)
 	}
 }
 

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"time"
-
 	"github.com/engram-go/engram/engine/index"
 )
 
@@ -20,16 +18,18 @@ func (l *linker) runIndex() {
 	}
 }
 
-// indexPending offers every row past the watermark to the index, a slice at a time, paced
-// by the index's own lag and by the edges waiting for it. Per row: st.mu shared to read
-// the watermark row, no lock around the insert (the index has its own), l.mu to publish
-// the row's neighbours and move the watermark.
+// indexPending offers every row past the watermark to the index, a slice of indexSlice
+// rows at a time, paced by the index's own lag and by the edges waiting for it. Per slice:
+// st.mu shared once to see which of its rows are alive and hot; no lock around the inserts
+// (the index has its own); l.mu per row to publish its neighbours and move the watermark;
+// st.mu shared once more to take back out of the index any row of the slice that died or
+// left the hot tier meanwhile, whose own Delete found nothing to delete. A look at st.mu
+// per row instead queued the lane behind every writer waiting for the recalls in flight,
+// about one recall's time a row under mixed load.
 func (l *linker) indexPending() {
 	st := l.st
-	began, inserted := time.Now(), 0
-	l.indexCost.start()
-	defer func() { l.indexCost.note(inserted) }() // the last slice, however it ends
-	defer l.pokeEdges()                           // edges of rows past the watermark wait for it to move
+	defer l.pokeEdges() // edges of rows past the watermark wait for it to move
+	var alive [indexSlice]bool
 	for {
 		select {
 		case <-l.quit:
@@ -39,33 +39,49 @@ func (l *linker) indexPending() {
 		st.mu.RLock()
 		rows := len(st.byRow)
 		next := l.watermark()
-		alive := int(next) < rows && st.aliveLocked(next) && st.byRow[next].seg == nil
+		n := min(max(rows-int(next), 0), indexSlice)
+		for i := range n {
+			alive[i] = l.indexable(next + uint32(i))
+		}
 		st.mu.RUnlock()
-		if rows < hnswStartRows || int(next) >= rows {
+		if rows < hnswStartRows || n == 0 {
 			return
 		}
-		var near []index.Scored
-		if hook := l.beforeInsert.Load(); hook != nil {
-			(*hook)()
+		l.indexCost.start()
+		for i := range n {
+			row := next + uint32(i)
+			var near []index.Scored
+			if hook := l.beforeInsert.Load(); hook != nil {
+				(*hook)()
+			}
+			if alive[i] {
+				// The insert's own search yields the neighbours: keeping them costs nothing.
+				near = st.hnsw.InsertNeighbours(row, linkTopK+8)
+			}
+			l.mu.Lock()
+			if alive[i] && l.want[row] { // not when the edge lane has linked it already
+				l.near[row] = near
+			}
+			l.indexed = row + 1
+			l.mu.Unlock()
 		}
-		if alive {
-			// The insert's own search yields the neighbours: keeping them costs nothing.
-			near = st.hnsw.InsertNeighbours(next, linkTopK+8)
+		st.mu.RLock()
+		for i := range n {
+			if alive[i] && !l.indexable(next+uint32(i)) {
+				st.hnsw.Delete(next + uint32(i))
+			}
 		}
-		l.mu.Lock()
-		if alive && l.want[next] { // not when the edge lane has linked it already
-			l.near[next] = near
-		}
-		l.indexed = next + 1
-		l.mu.Unlock()
-		if inserted++; inserted == indexSlice {
-			l.indexCost.note(inserted)
-			l.pokeEdges()
-			l.pace(began, l.indexLag, l.hurryIndex)
-			began, inserted = time.Now(), 0
-			l.indexCost.start()
-		}
+		st.mu.RUnlock()
+		d := l.indexCost.note(n)
+		l.pokeEdges()
+		l.pace(d, l.indexLag, l.hurryIndex)
 	}
+}
+
+// indexable reports whether row belongs in the index: alive and in the hot tier. Caller
+// holds st.mu.
+func (l *linker) indexable(row uint32) bool {
+	return l.st.aliveLocked(row) && l.st.byRow[row].seg == nil
 }
 
 // indexLagRows is the index lane's lag bound in rows: indexLagBytes of codes of dim bytes
@@ -76,20 +92,25 @@ func indexLagRows(dim int) int {
 }
 
 // indexLag is the index lane's lag as a fraction of its bound: the rows it has yet to take
-// against indexLagRows (none while the space is too small to be indexed), or the edges
-// waiting (for it) against theirs, whichever is nearer.
+// against indexLagRows, their work against MaxBackgroundLag, or the edges waiting (for it)
+// against theirs, whichever is nearest.
 func (l *linker) indexLag() float64 {
+	tail := l.indexTail()
+	rows := float64(tail) / float64(indexLagRows(l.st.dim))
+	work := l.indexCost.of(tail).Seconds() / l.maxLag().Seconds()
+	return max(rows, work, float64(l.pending())/maxLinkQueue)
+}
+
+// indexTail is the number of rows the index has yet to take: none while the space is too
+// small to be indexed, since recall then scans every row, as it should.
+func (l *linker) indexTail() int {
 	l.st.mu.RLock()
 	rows := len(l.st.byRow)
 	l.st.mu.RUnlock()
-	l.mu.Lock()
-	tail := rows - int(l.indexed)
 	if rows < hnswStartRows {
-		tail = 0 // no index yet: recall scans every row, as it should
+		return 0
 	}
-	queued := len(l.q)
-	l.mu.Unlock()
-	return max(float64(tail)/float64(indexLagRows(l.st.dim)), float64(queued)/maxLinkQueue)
+	return max(0, rows-int(l.watermark()))
 }
 
 // watermark is the first row not yet offered to the HNSW index.

@@ -205,7 +205,7 @@ func TestPaceChargesOnlyBudgetedWork(t *testing.T) {
 	var l *linker
 	readState(t, s, func(st *state) { l = &st.link })
 	hurried := make(chan struct{}, 1)
-	second := func(lag float64) { l.pace(time.Now().Add(-time.Second), func() float64 { return lag }, hurried) }
+	second := func(lag float64) { l.pace(time.Second, func() float64 { return lag }, hurried) }
 	owed := func() time.Duration { return e.background.wait(time.Now().UnixNano()) }
 
 	e.lastForeground.Store(0) // quiet: a second of catch-up is free

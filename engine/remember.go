@@ -160,24 +160,25 @@ func (s *Space) RememberBatch(ctx context.Context, ms []Memory, opts RememberOpt
 
 // rememberBatch stores memories whose vectors are given or made by the built-in embedder.
 func (s *Space) rememberBatch(ctx context.Context, ms []Memory, opts RememberOptions) ([]RememberResult, []error) {
-	res := make([]RememberResult, len(ms))
-	errs := make([]error, len(ms))
 	if err := ctx.Err(); err != nil {
-		for i := range errs {
-			errs[i] = err
-		}
-		return res, errs
+		return failAll(len(ms), err)
 	}
 	s.e.noteForeground()
 	st, err := s.acquireForWrite()
 	if err != nil {
-		for i := range errs {
-			errs[i] = err
-		}
-		return res, errs
+		return failAll(len(ms), err)
 	}
 	defer s.mu.RUnlock()
 	return s.rememberLocked(ctx, st, ms, opts)
+}
+
+// failAll is the answer of a batch of n memories none of which is stored, for err.
+func failAll(n int, err error) ([]RememberResult, []error) {
+	errs := make([]error, n)
+	for i := range errs {
+		errs[i] = err
+	}
+	return make([]RememberResult, n), errs
 }
 
 // rememberLocked is RememberBatch with the state acquired by the caller.
@@ -207,7 +208,7 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	// vector is normalised and quantised here too: all before any lock.
 	slabRows := make([]slabRow, len(ok))
 	for k, i := range ok {
-		slabRows[k] = st.slabVector(st.vectorFor(&ms[i], ms[i].Embedding))
+		slabRows[k] = st.slabRowFor(&ms[i], ms[i].Embedding)
 	}
 	defer func() {
 		for _, v := range slabRows {
@@ -268,9 +269,8 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 			return res, errs
 		}
 	}
-	if n := st.link.pending(); n >= maxLinkQueue {
+	if err := st.link.admit(); err != nil {
 		st.reserved.Add(-int64(newIDs))
-		err := fmt.Errorf("%w: %d memories wait for association edges in space %q", ErrOverloaded, n, s.id)
 		for _, i := range ok {
 			errs[i] = err
 		}
@@ -316,8 +316,8 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 			res[i].Links = jobs[k].wait(ctx)
 		}
 		data := map[string]any{"content_preview": preview(m.Content, 80), "confidence": m.Confidence, "memory_type": m.Type.String()}
-		s.publish(EventStorage, m.ID, m.Confidence, data)
-		s.publish(EventFormation, m.ID, m.Confidence, data)
+		s.hub.publishAs(Event{Space: s.id, MemoryID: m.ID, Time: s.e.cfg.Now().UTC(), Importance: m.Confidence, Data: data},
+			EventStorage, EventFormation)
 	}
 	return res, errs
 }

@@ -3,6 +3,9 @@ package engine
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -100,4 +103,79 @@ func TestIntervalSpacesSkipTheCoordinator(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSharedFlushHoldsNoFolderOfClosedSpaces checks that the commit coordinator holds no
+// file of the data root open once the spaces that used it are closed: after spaces were
+// closed idle and reopened, after the engine's Close, and when Open fails on one space
+// after others had opened their logs.
+func TestSharedFlushHoldsNoFolderOfClosedSpaces(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skip("no /proc/self/fd to count open files")
+	}
+	root := t.TempDir()
+	cfg := testConfig(t, root)
+	e := openTest(t, cfg)
+	ids := []string{"sp-a", "sp-b", "sp-c", "sp-d"}
+	remember := func(e *Engine, id, content string) {
+		t.Helper()
+		if _, err := mustSpace(t, e, id).Remember(context.Background(), Memory{Content: content, Confidence: 0.5}, RememberOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for round := range 3 {
+		for _, id := range ids {
+			remember(e, id, fmt.Sprintf("%s round %d", id, round))
+		}
+		for _, id := range append(ids, DefaultSpace) {
+			// What the idle sweep does: the next remember opens the space again.
+			s := mustSpace(t, e, id)
+			for s.closeIfIdle(0); s.isOpen(); s.closeIfIdle(0) {
+				time.Sleep(time.Millisecond) // its lanes are still busy
+			}
+		}
+		if open := openFilesUnder(t, root); len(open) > 0 {
+			t.Fatalf("round %d: every space closed, still open under the data root: %v", round, open)
+		}
+	}
+	remember(e, "sp-a", "open while the engine closes")
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if open := openFilesUnder(t, root); len(open) > 0 {
+		t.Fatalf("after Close, still open under the data root: %v", open)
+	}
+
+	// A space whose log cannot be opened makes Open fail after the others opened theirs.
+	walDir := filepath.Join(root, "sp-d", "wal")
+	if err := os.RemoveAll(walDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(walDir, []byte("not a folder"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if e, err := Open(cfg); err == nil {
+		e.Close()
+		t.Fatal("Open succeeded with a space whose wal folder is a file")
+	}
+	if open := openFilesUnder(t, root); len(open) > 0 {
+		t.Fatalf("after a failed Open, still open under the data root: %v", open)
+	}
+}
+
+// openFilesUnder lists the process's open files under dir.
+func openFilesUnder(t *testing.T, dir string) []string {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err == nil && strings.HasPrefix(target, dir) {
+			out = append(out, target)
+		}
+	}
+	return out
 }

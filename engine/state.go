@@ -198,7 +198,7 @@ func (st *state) replay(r wal.Record) error {
 		if err != nil {
 			return err
 		}
-		v := st.slabVector(st.vectorFor(&m, raw))
+		v := st.slabRowFor(&m, raw)
 		st.mu.Lock()
 		row := st.applyRemember(&m, v, false)
 		st.releaseRow(v)
@@ -255,17 +255,6 @@ func (st *state) vectorOf(row uint32) []float32 { return st.slab.row(row) }
 // unitNormSlack is how far from 1 a vector's norm may be for it to count as unit length.
 const unitNormSlack = 1e-5
 
-// vectorFor is the vector a memory is indexed by: raw (its embedding as given) or, when
-// it has none, the built-in embedder's vector of its content (nil with provider "none").
-func (st *state) vectorFor(m *Memory, raw []float32) []float32 {
-	if raw != nil || st.sp.embedder == nil {
-		return raw
-	}
-	vec := make([]float32, st.dim)
-	st.sp.embedder.Embed(m.Content, vec)
-	return vec
-}
-
 // slabRow is a memory's vector as the slab keeps it: normalised, with its code.
 type slabRow struct {
 	vec   []float32 // unit length; nil when the memory has no vector
@@ -281,9 +270,26 @@ type rowBuf struct {
 	code []int8
 }
 
-// slabVector makes vec (from vectorFor; only read) a slabRow in a buffer from st.rowBufs,
-// which the caller returns once the row is applied. It needs no lock: the work happens
-// before the exclusive section of a remember.
+// slabRowFor is the slabRow a memory is indexed by: of raw (its embedding as given; only
+// read) or, when it has none, of the built-in embedder's vector of its content, written
+// straight into the row's buffer (no row with provider "none"). The caller returns the
+// buffer once the row is applied (releaseRow). It needs no lock: the work happens before
+// the exclusive section of a remember.
+func (st *state) slabRowFor(m *Memory, raw []float32) slabRow {
+	if raw != nil || st.sp.embedder == nil {
+		return st.slabVector(raw)
+	}
+	buf := st.rowBuf()
+	st.sp.embedder.Embed(m.Content, buf.vec)
+	norm := simd.Norm(buf.vec)
+	if !(norm > 0) { // a text without tokens
+		st.rowBufs.Put(buf)
+		return slabRow{}
+	}
+	return finishRow(buf, norm)
+}
+
+// slabVector makes vec (only read) a slabRow in a buffer from st.rowBufs.
 func (st *state) slabVector(vec []float32) slabRow {
 	if len(vec) != st.dim {
 		return slabRow{}
@@ -292,12 +298,23 @@ func (st *state) slabVector(vec []float32) slabRow {
 	if !(norm > 0) {
 		return slabRow{}
 	}
+	buf := st.rowBuf()
+	copy(buf.vec, vec)
+	return finishRow(buf, norm)
+}
+
+// rowBuf takes a row buffer from st.rowBufs.
+func (st *state) rowBuf() *rowBuf {
 	buf, _ := st.rowBufs.Get().(*rowBuf)
 	if buf == nil {
 		buf = &rowBuf{vec: make([]float32, st.dim), code: make([]int8, st.dim)}
 	}
+	return buf
+}
+
+// finishRow normalises the vector in buf, of length norm, and quantises it.
+func finishRow(buf *rowBuf, norm float32) slabRow {
 	v := slabRow{vec: buf.vec, norm: norm, code: buf.code, buf: buf}
-	copy(v.vec, vec)
 	if math.Abs(float64(norm)-1) <= unitNormSlack {
 		// Already unit length (the built-in embedder's vectors, most model embeddings):
 		// stored bit for bit, so exports and re-imports round-trip exactly.
@@ -493,11 +510,8 @@ func (st *state) fillStats(out *Stats) {
 		}
 	}
 	out.Edges = st.graph.Edges()
-	rows := len(st.byRow)
 	st.mu.RUnlock()
-	if rows >= hnswStartRows {
-		out.IndexLag = max(0, rows-int(st.link.watermark()))
-	}
+	out.IndexLag = st.link.indexTail()
 	out.Open = true
 	out.Failed = st.failed.Load()
 	ws := st.log.Stats()

@@ -72,11 +72,14 @@ type config struct {
 	limits   bool
 	limitDir string
 	decoder  string
+	textOnly bool
 	// mixed mode
 	writers, readers int
 	restDuration     time.Duration
 	recallMode       string
 	maxShare         float64
+	maxLag           time.Duration
+	growTo           int
 }
 
 func main() {
@@ -84,22 +87,25 @@ func main() {
 	flag.IntVar(&c.clients, "clients", 64, "concurrent keep-alive clients")
 	flag.DurationVar(&c.duration, "duration", 10*time.Second, "how long each measurement runs")
 	flag.IntVar(&c.dim, "dim", 768, "embedding dimension")
+	flag.BoolVar(&c.textOnly, "text-only", false, "remember and batch bodies carry no embedding: the server's built-in embedder makes each -dim vector from the text")
 	flag.StringVar(&c.mode, "mode", "all", "remember | batch | recall | all (remember and batch against their ceilings, then recall) | mixed (writers and readers together on one space, then recall at rest)")
 	flag.IntVar(&c.writers, "writers", 8, "mixed: clients posting batches of -batch fresh memories")
 	flag.IntVar(&c.readers, "readers", 4, "mixed: clients recalling by vector")
 	flag.DurationVar(&c.restDuration, "rest-duration", 10*time.Second, "mixed: how long the readers recall at rest, once the background lag has drained")
 	flag.StringVar(&c.recallMode, "recall-mode", "hybrid", "mixed: the readers' recall mode: similarity | spreading | hybrid")
 	flag.Float64Var(&c.maxShare, "background-max-share", engine.DefaultBackgroundMaxShare, "in-process server's [limits] background_max_share; 0.05 pins the background budget at its base share")
+	flag.IntVar(&c.growTo, "grow-to", 0, "mixed: before the timed run, grow the space to this many memories and let its lag drain")
+	flag.DurationVar(&c.maxLag, "max-background-lag", engine.DefaultMaxBackgroundLag, "in-process server's [limits] max_background_lag: the index and link work a space may owe before its remembers answer 503")
 	flag.StringVar(&c.addr, "addr", "", "host:port of a running server (default: start one in-process)")
 	flag.StringVar(&c.space, "space", "loadgen", "memory space to write and read")
 	flag.IntVar(&c.spaces, "spaces", 1, "spread the remember run's requests round-robin over this many spaces (<space>-0000, …; created before the runs)")
 	flag.IntVar(&c.bodies, "bodies", 256, "distinct remember bodies to cycle through")
 	flag.StringVar(&c.walSync, "wal-sync", "always", "wal_sync of the in-process server: always | interval | never")
 	flag.IntVar(&c.preload, "preload", 10000, "memories stored before a recall-only run")
-	flag.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of the engram remember run to this file")
-	flag.StringVar(&c.mutex, "mutexprofile", "", "write a mutex contention profile of the engram remember run to this file")
-	flag.StringVar(&c.trace, "trace", "", "write an execution trace of the engram remember run to this file (go tool trace)")
-	flag.StringVar(&c.block, "blockprofile", "", "write a blocking profile (channels, selects, locks) of the engram remember run to this file")
+	flag.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of the last engram remember round (-mode batch: the engram batch run; -mode mixed: the load) to this file")
+	flag.StringVar(&c.mutex, "mutexprofile", "", "write a mutex contention profile of the last engram remember round (-mode batch: the engram batch run; -mode mixed: the load) to this file")
+	flag.StringVar(&c.trace, "trace", "", "write an execution trace of the last engram remember round (-mode batch: the engram batch run; -mode mixed: the load) to this file (go tool trace)")
+	flag.StringVar(&c.block, "blockprofile", "", "write a blocking profile (channels, selects, locks) of the last engram remember round (-mode batch: the engram batch run; -mode mixed: the load) to this file")
 	flag.IntVar(&c.rounds, "rounds", 3, "alternating ceiling/engram rounds of the remember run; the ratio is their median")
 	flag.IntVar(&c.batch, "batch", 100, "memories per POST /api/v1/memories/batch request of the batch run")
 	flag.BoolVar(&c.limits, "limits", true, "measure memory copy bandwidth and fdatasync latency before the runs")
@@ -133,7 +139,11 @@ func run(c config) error {
 	rng := rand.New(rand.NewPCG(1, 2))
 	bodies := make([][]byte, c.bodies)
 	for i := range bodies {
-		bodies[i] = rememberBody(rng, c.dim, i)
+		dim := c.dim
+		if c.textOnly {
+			dim = 0
+		}
+		bodies[i] = rememberBody(rng, dim, i)
 	}
 
 	var eng *engine.Engine
@@ -153,6 +163,7 @@ func run(c config) error {
 			MaxSpaces: max(10000, c.spaces+2), MaxOpenSpaces: max(256, c.spaces+2), // every space stays open
 			Defaults:           engine.SpaceSettings{Dimension: c.dim, WALSync: c.walSync, HotCapacity: 50_000_000},
 			BackgroundMaxShare: c.maxShare,
+			MaxBackgroundLag:   c.maxLag,
 		})
 		if err != nil {
 			return err
@@ -172,7 +183,7 @@ func run(c config) error {
 		}
 		defer srv.Stop(context.Background())
 		target = srv.Addr()
-		fmt.Printf("in-process engram on %s (data root %s, wal_sync=%s, dim=%d, background_max_share=%g)\n", target, root, c.walSync, c.dim, c.maxShare)
+		fmt.Printf("in-process engram on %s (data root %s, wal_sync=%s, dim=%d, background_max_share=%g, max_background_lag=%s)\n", target, root, c.walSync, c.dim, c.maxShare, c.maxLag)
 	}
 	if c.mode == "mixed" {
 		return runMixed(target, c)
@@ -197,8 +208,12 @@ func run(c config) error {
 			return err
 		}
 	}
-	fmt.Printf("%d clients, %s per run, %d-d embeddings, ceiling decoder %s, remember over %d space(s)\n\n", c.clients, c.duration, c.dim, c.decoder, len(rememberSpaces(c)))
-	fmt.Printf("%-22s %10s %8s %11s %10s %10s %12s %6s %6s\n", "run", "requests", "errors", "req/s", "p50", "p99", "memories/s", "cpu", "idle")
+	given := fmt.Sprintf("%d-d embeddings", c.dim)
+	if c.textOnly {
+		given = fmt.Sprintf("text only (%d-d vectors embedded by the server)", c.dim)
+	}
+	fmt.Printf("%d clients, %s per run, %s, ceiling decoder %s, remember over %d space(s)\n\n", c.clients, c.duration, given, c.decoder, len(rememberSpaces(c)))
+	printHeader()
 	remember := "/api/v1/memories/remember"
 	var bat, batCeil result
 	var ratios []float64
@@ -259,7 +274,17 @@ func run(c config) error {
 		batCeil = drive(ceiling.Addr().String(), c, postBatches(c.space, batches), 200, acceptedAll(c.batch))
 		batCeil.items = c.batch
 		batCeil.print(fmt.Sprintf("ceiling batch ×%d", c.batch))
+		var stop func()
+		if c.mode == "batch" { // the profiles are of the remember run otherwise
+			var err error
+			if stop, err = startProfile(c.profile, c.mutex, c.block, c.trace); err != nil {
+				return err
+			}
+		}
 		bat = drive(target, c, postBatches(c.space, batches), 200, acceptedAll(c.batch))
+		if stop != nil {
+			stop()
+		}
 		bat.items = c.batch
 		bat.print(fmt.Sprintf("engram batch ×%d", c.batch))
 	}
@@ -374,12 +399,18 @@ func startProfile(cpuPath, mutexPath, blockPath, tracePath string) (func(), erro
 	return stop, nil
 }
 
-// rememberBody is a remember body: a sentence, tags and a dim-float embedding.
+// rememberBody is a remember body: a sentence, tags and a dim-float embedding (none when
+// dim is 0).
 func rememberBody(rng *rand.Rand, dim, n int) []byte {
 	words := []string{"weather", "mountains", "storm", "valley", "sunny", "ridge", "fog", "river"}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `{"content":"loadgen memory %d about the %s and the %s","confidence":0.8,"tags":["loadgen"],"embedding":[`,
+	fmt.Fprintf(&b, `{"content":"loadgen memory %d about the %s and the %s","confidence":0.8,"tags":["loadgen"]`,
 		n, words[rng.IntN(len(words))], words[rng.IntN(len(words))])
+	if dim == 0 {
+		b.WriteByte('}')
+		return b.Bytes()
+	}
+	b.WriteString(`,"embedding":[`)
 	for i := 0; i < dim; i++ {
 		if i > 0 {
 			b.WriteByte(',')
@@ -540,6 +571,9 @@ type result struct {
 	// CPUs (server and clients when the server runs in-process), idle the machine's idle
 	// and iowait share.
 	cpuBefore, cpuAfter cpuSample
+	// concurrent says another run shared the process meanwhile, so its CPU time is not
+	// this run's alone and is not divided by its requests.
+	concurrent bool
 }
 
 // cpuSample is a reading of this process's CPU time and of the machine's CPU counters
@@ -573,16 +607,25 @@ func (r result) print(name string) {
 	if r.items > 0 {
 		stored = strconv.FormatFloat(r.itemRate(), 'f', 0, 64)
 	}
-	cpu, idle := "-", "-"
+	cpu, idle, perReq := "-", "-", "-"
 	if r.cpuBefore.measurable && r.cpuAfter.measurable && r.cpuAfter.all > r.cpuBefore.all {
-		cpu = strconv.FormatFloat(100*(r.cpuAfter.process-r.cpuBefore.process).Seconds()/(r.elapsed.Seconds()*float64(runtime.NumCPU())), 'f', 0, 64) + "%"
+		used := r.cpuAfter.process - r.cpuBefore.process
+		cpu = strconv.FormatFloat(100*used.Seconds()/(r.elapsed.Seconds()*float64(runtime.NumCPU())), 'f', 0, 64) + "%"
 		idle = strconv.FormatFloat(100*float64(r.cpuAfter.idle-r.cpuBefore.idle)/float64(r.cpuAfter.all-r.cpuBefore.all), 'f', 0, 64) + "%"
+		if ok := r.requests - r.errors; ok > 0 && !r.concurrent {
+			perReq = strconv.FormatFloat(float64(used.Microseconds())/float64(ok), 'f', 1, 64)
+		}
 	}
-	fmt.Printf("%-22s %10d %8d %11.1f %10s %10s %12s %6s %6s\n", name, r.requests, r.errors, r.rate(),
-		r.quantile(0.50).Round(time.Microsecond), r.quantile(0.99).Round(time.Microsecond), stored, cpu, idle)
+	fmt.Printf("%-22s %10d %8d %11.1f %10s %10s %12s %6s %6s %10s\n", name, r.requests, r.errors, r.rate(),
+		r.quantile(0.50).Round(time.Microsecond), r.quantile(0.99).Round(time.Microsecond), stored, cpu, idle, perReq)
 	if r.firstError != "" {
 		fmt.Printf("  first error: %s\n", r.firstError)
 	}
+}
+
+// printHeader prints the column names of result.print.
+func printHeader() {
+	fmt.Printf("%-22s %10s %8s %11s %10s %10s %12s %6s %6s %10s\n", "run", "requests", "errors", "req/s", "p50", "p99", "memories/s", "cpu", "idle", "cpu-µs/req")
 }
 
 // acceptedAll checks a batch answer: every one of the n items was accepted.

@@ -125,6 +125,11 @@ func runMixed(addr string, c config) error {
 	rng := rand.New(rand.NewPCG(3, 4))
 	pool := newVectorPool(rng)
 	recalls := vectorRecalls(c.space, c.recallMode, pool, rng, c.dim)
+	if c.growTo > 0 {
+		if err := growTo(addr, c, pool); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("mixed load on space %q: %d writers × %d memories of %d-d a batch, %d readers (recall mode %s), %s\n\n",
 		c.space, c.writers, c.batch, c.dim, c.readers, c.recallMode, c.duration)
 
@@ -150,11 +155,17 @@ func runMixed(addr string, c config) error {
 	var wg sync.WaitGroup
 	wc, rc := c, c
 	wc.clients, rc.clients = c.writers, c.readers
+	// The profiles cover the load, not the drain or the recalls at rest.
+	stopProfile, err := startProfile(c.profile, c.mutex, c.block, c.trace)
+	if err != nil {
+		return err
+	}
 	wg.Go(func() {
 		write = drive(addr, wc, mixedBatches(c.space, pool, c.dim, c.batch), 200, acceptedAll(c.batch))
 	})
 	wg.Go(func() { read = drive(addr, rc, recalls, 200, nil) })
 	wg.Wait()
+	stopProfile()
 	end, err := readLag(addr, c.space)
 	close(stop)
 	sampled.Wait()
@@ -162,8 +173,9 @@ func runMixed(addr string, c config) error {
 		return err
 	}
 	write.items = c.batch
+	write.concurrent, read.concurrent = true, true
 
-	fmt.Printf("%-22s %10s %8s %11s %10s %10s %12s %6s %6s\n", "run", "requests", "errors", "req/s", "p50", "p99", "memories/s", "cpu", "idle")
+	printHeader()
 	write.print("mixed: writers")
 	read.print("mixed: recall")
 	var peak lagFigures
@@ -176,18 +188,11 @@ func runMixed(addr string, c config) error {
 	fmt.Printf("lag at its peak (of %d samples, by rows waiting): %s\n", len(samples), peak)
 
 	// Drain: no requests, so the lanes run flat out.
-	began := time.Now()
-	for {
-		l, err := readLag(addr, c.space)
-		if err != nil {
-			return err
-		}
-		if l.indexRows == 0 && l.linkQueue == 0 {
-			fmt.Printf("lag drained in %s with no requests; %.0f memories\n", time.Since(began).Round(time.Millisecond), l.memories)
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	l, took, err := waitDrained(addr, c.space)
+	if err != nil {
+		return err
 	}
+	fmt.Printf("lag drained in %s with no requests; %.0f memories\n", took.Round(time.Millisecond), l.memories)
 	rest := rc
 	rest.duration = c.restDuration
 	atRest := drive(addr, rest, recalls, 200, nil)
@@ -210,4 +215,62 @@ func retryAfter(resp *fasthttp.Response) time.Duration {
 		return 0
 	}
 	return min(time.Duration(secs)*time.Second, time.Second)
+}
+
+// waitDrained waits until nothing of space waits for edges or for the index, and returns
+// its figures then and how long that took.
+func waitDrained(addr, space string) (lagFigures, time.Duration, error) {
+	began := time.Now()
+	for {
+		l, err := readLag(addr, space)
+		if err != nil {
+			return l, 0, err
+		}
+		if l.indexRows == 0 && l.linkQueue == 0 {
+			return l, time.Since(began), nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// growTo posts batches of fresh memories from one client, waiting out refusals, until the
+// space holds -grow-to memories, then waits for its lag to drain: the timed run then starts
+// on a space of that size with its index caught up, whatever rate the server lets the
+// writers ingest at.
+func growTo(addr string, c config, pool vectorPool) error {
+	client := &fasthttp.HostClient{Addr: addr, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
+	fill := mixedBatches(c.space, pool, c.dim, c.batch)
+	began := time.Now()
+	for i := int64(0); ; i++ {
+		if i%10 == 0 {
+			l, err := readLag(addr, c.space)
+			if err != nil {
+				return err
+			}
+			if int(l.memories) >= c.growTo {
+				break
+			}
+		}
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		fill(-1-i, req) // negative: the timed run's contents count from 0
+		req.SetHost(addr)
+		err := client.Do(req, resp)
+		status, wait := resp.StatusCode(), retryAfter(resp)
+		fasthttp.ReleaseRequest(req)
+		fasthttp.ReleaseResponse(resp)
+		switch {
+		case err != nil:
+			return fmt.Errorf("grow: %w", err)
+		case wait > 0:
+			time.Sleep(wait)
+		case status != fasthttp.StatusOK:
+			return fmt.Errorf("grow: status %d", status)
+		}
+	}
+	l, took, err := waitDrained(addr, c.space)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("grew the space to %.0f memories in %s (lag drained in %s of it)\n", l.memories, time.Since(began).Round(time.Second), took.Round(time.Millisecond))
+	return nil
 }

@@ -120,7 +120,8 @@ const (
 	fakeForgotten = `{"memory_id":"mem_1","forgotten":true,"memory_space_id":"tenant-a"}`
 	fakeSpace     = `{"id":"alpha","memories":0,"created_at":"2025-11-25T21:16:00Z","persistence_root":"/d/alpha","settings":{},` +
 		`"stats":{"hot":0,"warm":0,"cold":0,"hot_capacity":500,"pressure":0,"wal_lag_ms":0,"wal_bytes":0,"wal_segments":1,"lsn":0,` +
-		`"durable_lsn":0,"consolidation_rate":0,"link_queue":0,"link_lag_ms":0,"index_lag":0,"edges":0,"dimension":768,"open":true},"created":%s}`
+		`"durable_lsn":0,"consolidation_rate":0,"link_queue":0,"link_lag_ms":0,"index_lag":0,"indexed_rows":0,` +
+		`"index_lag_work_ms":0,"link_lag_work_ms":0,"background_share":0.05,"edges":0,"dimension":768,"open":true},"created":%s}`
 )
 
 const healthyBody = `{"status":"healthy","timestamp":"2025-11-25T21:00:00Z","spaces":[

@@ -167,9 +167,13 @@ func (h *HNSW) insert(row uint32, k int) []Scored {
 		panic(fmt.Sprintf("index: hnsw: vector of row %d has %d dimensions, the graph has %d", row, len(q), h.dim))
 	}
 	existing := int(row) < len(h.levels) && h.levels[row] >= 0
-	h.mu.Lock()
-	h.grow(int(row) + 1)
-	h.mu.Unlock()
+	if int(row) >= len(h.levels) {
+		// Only when the arrays must grow: every write lock waits for the searches in
+		// flight and holds back the ones that arrive meanwhile.
+		h.mu.Lock()
+		h.grow(int(row) + 1)
+		h.mu.Unlock()
+	}
 	if h.cfg.Codes == nil {
 		h.scales[row] = simd.Quantize(q, h.codes[int(row)*h.dim:])
 	}

@@ -40,8 +40,8 @@ import (
 //   - Only logs opened with SyncAlways use the Committer; SyncInterval and SyncNever logs keep
 //     their own fdatasyncs, so they never wait for the others' flushes.
 //
-// A Committer has no goroutine of its own; it holds one open folder per filesystem (Close
-// releases them). Its methods are safe for concurrent use.
+// A Committer has no goroutine of its own; it holds one open folder per filesystem that has
+// open logs (the last log's Close, or the Committer's, releases it). Its methods are safe for concurrent use.
 type Committer struct {
 	syncfs func(f *os.File) error // syncfs of f's filesystem; tests replace it
 
@@ -54,8 +54,9 @@ type Committer struct {
 	full       chan struct{}    // capacity 1: "the queue reached gathering"
 	sizer      groupSizer
 
-	devMu sync.Mutex
-	devs  map[uint64]*os.File // per filesystem, the open folder syncfs is called on
+	devMu  sync.Mutex
+	devs   map[uint64]*devFolder // per filesystem with registered logs, the folder syncfs is called on
+	closed bool                  // Close ran: registering logs flush alone
 
 	rounds       atomic.Uint64
 	files        atomic.Uint64
@@ -96,11 +97,19 @@ func NewCommitter() *Committer {
 // spaces"), so one round runs at a time.
 const roundsInFlight = 1
 
-// register notes a log's folder and returns the filesystem it is on. The first log of each
-// filesystem opens its folder for the Committer's syncfs calls: the kernel reports a
+// devFolder is the open folder of one filesystem and the number of open logs on it.
+type devFolder struct {
+	f    *os.File
+	logs int
+}
+
+// register notes an opened log's folder and returns the filesystem it is on. The first log
+// of each filesystem opens its folder for the Committer's syncfs calls: the kernel reports a
 // writeback error to an open file only if it happened after the open, so the file syncfs is
 // called on must have been open before any record it covers was written. (Calling it on a
-// log's segment, opened later than other logs' writes, could miss their errors.)
+// log's segment, opened later than other logs' writes, could miss their errors.) Every
+// register is matched by an unregister when the log closes; the last one of a filesystem
+// closes its folder, so a Committer holds nothing open for logs that are gone.
 func (c *Committer) register(dir string) (uint64, error) {
 	dev, err := deviceOf(dir)
 	if err != nil {
@@ -108,7 +117,11 @@ func (c *Committer) register(dir string) (uint64, error) {
 	}
 	c.devMu.Lock()
 	defer c.devMu.Unlock()
-	if _, ok := c.devs[dev]; ok || !haveSyncfs {
+	if c.closed || !haveSyncfs {
+		return dev, nil
+	}
+	if d, ok := c.devs[dev]; ok {
+		d.logs++
 		return dev, nil
 	}
 	f, err := os.Open(dir)
@@ -116,29 +129,49 @@ func (c *Committer) register(dir string) (uint64, error) {
 		return 0, err
 	}
 	if c.devs == nil {
-		c.devs = map[uint64]*os.File{}
+		c.devs = map[uint64]*devFolder{}
 	}
-	c.devs[dev] = f
+	c.devs[dev] = &devFolder{f: f, logs: 1}
 	return dev, nil
+}
+
+// unregister notes that a log of filesystem dev closed. Its flusher has stopped, so no
+// round holds its file; rounds of the filesystem's other logs keep the folder open.
+func (c *Committer) unregister(dev uint64) error {
+	c.devMu.Lock()
+	defer c.devMu.Unlock()
+	d, ok := c.devs[dev]
+	if !ok {
+		return nil // registered after Close, or where there is no syncfs
+	}
+	if d.logs--; d.logs > 0 {
+		return nil
+	}
+	delete(c.devs, dev)
+	return d.f.Close()
 }
 
 // syncfsFile returns the open folder of filesystem dev, or nil.
 func (c *Committer) syncfsFile(dev uint64) *os.File {
 	c.devMu.Lock()
 	defer c.devMu.Unlock()
-	return c.devs[dev]
+	if d, ok := c.devs[dev]; ok {
+		return d.f
+	}
+	return nil
 }
 
-// Close releases the folders the Committer holds open. Logs still using it afterwards flush
-// each file with its own fdatasync.
+// Close releases the folders the Committer holds open. Logs still using it afterwards, and
+// logs opened afterwards, flush each file with its own fdatasync.
 func (c *Committer) Close() error {
 	c.devMu.Lock()
 	defer c.devMu.Unlock()
 	var errs []error
-	for _, f := range c.devs {
-		errs = append(errs, f.Close())
+	for _, d := range c.devs {
+		errs = append(errs, d.f.Close())
 	}
 	c.devs = nil
+	c.closed = true
 	return errors.Join(errs...)
 }
 

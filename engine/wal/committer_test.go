@@ -32,6 +32,13 @@ func (c *Committer) queued() int {
 	return len(c.queue)
 }
 
+// openFolders is the number of folders the Committer holds open.
+func (c *Committer) openFolders() int {
+	c.devMu.Lock()
+	defer c.devMu.Unlock()
+	return len(c.devs)
+}
+
 // waitQueued waits until n files wait for the next round.
 func waitQueued(c *Committer, n int) {
 	for c.queued() < n {
@@ -114,19 +121,57 @@ func TestCommitterSharesOneFlush(t *testing.T) {
 	}
 }
 
-// TestCommitterFailureStaysInItsLog makes syncfs fail and one log's fdatasync fail: only
-// that log's writers see the error, and the other logs go on.
+// TestCommitterFailureStaysInItsLog fails one log's disk through the file-ops seam while
+// other logs write through the same Committer: only that log's writers see the error
+// (ErrFailed wrapping EIO, what the engine turns into ErrStorage), the other logs go on
+// and recover exactly what they acknowledged, and the failed log, reopened through the
+// Committer, recovers its acknowledged records and takes appends again.
 func TestCommitterFailureStaysInItsLog(t *testing.T) {
+	tests := []struct {
+		name      string
+		failWrite bool // the failing log's write(2) fails; otherwise its fdatasync
+		// syncfsFails: a writeback error of the failing file makes the shared syncfs fail
+		// (the kernel reports it on the filesystem), so rounds fall back to fdatasyncs. A
+		// failed write(2) reaches no disk, so syncfs has nothing to report.
+		syncfsFails bool
+	}{
+		{"fdatasync fails", false, true},
+		{"write fails", true, false},
+		{"write fails, syncfs fails too", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { testCommitterFailure(t, tt.failWrite, tt.syncfsFails) })
+	}
+}
+
+func testCommitterFailure(t *testing.T, failWrite, syncfsFails bool) {
 	root := t.TempDir()
 	c := NewCommitter()
-	c.syncfs = func(*os.File) error { return syscall.EIO } // an error of some file of the filesystem
 	var broken atomic.Bool
-	failing := osFileOps()
-	failing.datasync = func(f *os.File) error {
-		if broken.Load() {
-			return syscall.EIO
+	if syncfsFails {
+		realSyncfs := c.syncfs
+		c.syncfs = func(f *os.File) error {
+			if broken.Load() {
+				return syscall.EIO // an error of some file of the filesystem
+			}
+			return realSyncfs(f)
 		}
-		return datasync(f)
+	}
+	failing := osFileOps()
+	if failWrite {
+		failing.writeAt = func(f *os.File, p []byte, off int64) (int, error) {
+			if broken.Load() {
+				return 0, syscall.EIO
+			}
+			return f.WriteAt(p, off)
+		}
+	} else {
+		failing.datasync = func(f *os.File) error {
+			if broken.Load() {
+				return syscall.EIO
+			}
+			return datasync(f)
+		}
 	}
 	const logs = 6
 	ws := make([]*WAL, logs)
@@ -138,11 +183,20 @@ func TestCommitterFailureStaysInItsLog(t *testing.T) {
 		}
 		ws[i], opts[i] = openShared(t, root, fmt.Sprintf("log-%d", i), c, ops)
 	}
+	// Records acknowledged before the fault must survive it.
+	acked := make([][]string, logs)
+	for i, w := range ws {
+		p := opts[i].Space + ":before"
+		if _, err := w.Append(Entry{Type: 1, Payload: []byte(p)}); err != nil {
+			t.Fatal(err)
+		}
+		acked[i] = append(acked[i], p)
+	}
 	broken.Store(true)
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	acked := make([][]string, logs)
+	var failures atomic.Int64
 	for g := range 24 {
 		wg.Go(func() {
 			for i := range 20 {
@@ -158,12 +212,17 @@ func TestCommitterFailureStaysInItsLog(t *testing.T) {
 					mu.Lock()
 					acked[n] = append(acked[n], p)
 					mu.Unlock()
+				default:
+					failures.Add(1)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	if c.Stats().Fallbacks == 0 {
+	if failures.Load() == 0 {
+		t.Fatal("no append to the failing log saw the failure")
+	}
+	if syncfsFails && c.Stats().Fallbacks == 0 {
 		t.Error("no round fell back to fdatasyncs after the failed syncfs")
 	}
 	for i, w := range ws {
@@ -172,7 +231,8 @@ func TestCommitterFailureStaysInItsLog(t *testing.T) {
 			t.Errorf("Close of %s: %v", opts[i].Space, err)
 		}
 	}
-	for i := 1; i < logs; i++ {
+	broken.Store(false) // the disk is back
+	for i := range ws {
 		_, got := reopen(t, opts[i])
 		have := map[string]bool{}
 		for _, r := range got {
@@ -183,10 +243,41 @@ func TestCommitterFailureStaysInItsLog(t *testing.T) {
 				t.Fatalf("%s: acknowledged %q missing after reopen", opts[i].Space, p)
 			}
 		}
-		if len(got) != len(acked[i]) {
+		if i != 0 && len(got) != len(acked[i]) {
 			t.Errorf("%s: recovered %d records, acknowledged %d", opts[i].Space, len(got), len(acked[i]))
 		}
 	}
+	// The failed log, reopened through the Committer, flushes again with the others.
+	again := make([]*WAL, 2)
+	for i := range again {
+		again[i] = mustOpenWith(t, opts[i])
+	}
+	before := c.Stats().Files
+	for i, w := range again {
+		if _, err := w.Append(Entry{Type: 1, Payload: []byte(opts[i].Space + ":after")}); err != nil {
+			t.Fatalf("append to reopened %s: %v", opts[i].Space, err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Stats().Files < before+2 {
+		t.Error("the reopened logs did not flush through the Committer")
+	}
+	_, got := reopen(t, opts[0])
+	if len(got) == 0 || got[len(got)-1].Payload != opts[0].Space+":after" {
+		t.Errorf("the recovered log did not keep its new record: %+v", got)
+	}
+}
+
+// mustOpenWith opens the log of opts (with its Committer) and discards the replay.
+func mustOpenWith(t *testing.T, opts Options) *WAL {
+	t.Helper()
+	w, _, err := Open(opts, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
 
 // TestCommitterScope checks which logs use the committer: a lone SyncAlways log flushes
@@ -287,6 +378,81 @@ func testCommitterManyLogs(t *testing.T, rounds int) {
 			if !acked[i][r.Payload] {
 				t.Errorf("%s: recovered %q, not one of its own", opts[i].Space, r.Payload)
 			}
+		}
+	}
+}
+
+// TestCommitterReleasesFolders checks that the Committer holds a filesystem's folder open
+// only while logs of it are open: the last log's Close releases it, a log reopened
+// registers again, and after the Committer's own Close nothing is opened any more while
+// logs opened then still append durably, each flushing alone.
+func TestCommitterReleasesFolders(t *testing.T) {
+	if !haveSyncfs {
+		t.Skip("no syncfs: the Committer never opens a folder")
+	}
+	root := t.TempDir()
+	c := NewCommitter()
+	steps := []struct {
+		name    string
+		open    []string // logs opened by the step
+		close   []string // logs closed by the step
+		folders int      // folders held open after it
+	}{
+		{"first logs", []string{"a", "b", "d"}, nil, 1},
+		{"some closed", nil, []string{"a", "b"}, 1},
+		{"last closed", nil, []string{"d"}, 0},
+		{"reopened", []string{"a", "b"}, nil, 1},
+		{"closed again", nil, []string{"a"}, 1},
+		{"all closed again", nil, []string{"b"}, 0},
+	}
+	open := map[string]*WAL{}
+	for _, st := range steps {
+		for _, name := range st.open {
+			open[name], _ = openShared(t, root, name, c, osFileOps())
+			if _, err := open[name].Append(Entry{Type: 1, Payload: []byte(st.name)}); err != nil {
+				t.Fatalf("%s: append to %s: %v", st.name, name, err)
+			}
+		}
+		for _, name := range st.close {
+			if err := open[name].Close(); err != nil {
+				t.Fatalf("%s: close %s: %v", st.name, name, err)
+			}
+			delete(open, name)
+		}
+		if got := c.openFolders(); got != st.folders {
+			t.Fatalf("%s: %d folders open, want %d", st.name, got, st.folders)
+		}
+	}
+
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var ws []*WAL
+	var opts []Options
+	for _, name := range []string{"late-1", "late-2"} {
+		w, o := openShared(t, root, name, c, osFileOps())
+		ws, opts = append(ws, w), append(opts, o)
+	}
+	if got := c.openFolders(); got != 0 {
+		t.Fatalf("logs opened after Close opened %d folders", got)
+	}
+	var wg sync.WaitGroup
+	for i, w := range ws {
+		for g := range 4 {
+			wg.Go(func() {
+				if _, err := w.Append(Entry{Type: 1, Payload: fmt.Appendf(nil, "%d/%d", i, g)}); err != nil {
+					t.Errorf("append after the Committer's Close: %v", err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for i, w := range ws {
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, got := reopen(t, opts[i]); len(got) != 4 {
+			t.Errorf("%s: %d records after reopen, want 4", opts[i].Space, len(got))
 		}
 	}
 }

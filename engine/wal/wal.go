@@ -424,5 +424,10 @@ func (w *WAL) Close() error {
 	w.mu.Unlock()
 	close(w.closing)
 	<-w.stopped
+	if w.committer != nil {
+		if err := w.committer.unregister(w.commitReq.dev); err != nil {
+			w.logger.Warn("wal: close the committer's folder", "dir", w.opts.Dir, "err", err)
+		}
+	}
 	return w.closeErr
 }

@@ -24,7 +24,9 @@ type batchItem struct {
 // NDJSON. The valid items are stored with one RememberBatch call (one WAL group commit);
 // invalid ones are reported by index.
 func (s *Server) handleBatch(rq *request) error {
-	items, err := s.decodeBatch(rq)
+	arena := s.borrowArena()
+	defer s.returnArena(arena)
+	items, err := s.decodeBatch(rq, arena)
 	if err != nil {
 		return err
 	}
@@ -152,7 +154,7 @@ func (s *Server) handleBatch(rq *request) error {
 // index is reported. The array is never parsed whole: vecjson.Elements splits it and each
 // element is parsed alone (its embedding read ahead, parseMemoryJSON), so a parse holds
 // one memory's values at a time.
-func (s *Server) decodeBatch(rq *request) ([]batchItem, error) {
+func (s *Server) decodeBatch(rq *request, arena *vecArena) ([]batchItem, error) {
 	ct := rq.ctx.Request.Header.ContentType()
 	kind := classifyContentType(ct)
 	if kind == bodyOther {
@@ -162,7 +164,7 @@ func (s *Server) decodeBatch(rq *request) ([]batchItem, error) {
 		return nil, err
 	}
 	if kind == bodyNDJSON {
-		return s.decodeNDJSON(rq)
+		return s.decodeNDJSON(rq, arena)
 	}
 	body, kind, err := rq.jsonBytes()
 	if err != nil {
@@ -181,16 +183,17 @@ func (s *Server) decodeBatch(rq *request) ([]batchItem, error) {
 	if n > s.opts.MaxBatchItems {
 		return nil, s.tooManyItems(n)
 	}
-	return s.decodeElements(rq.borrowParser(), body, elems)
+	return s.decodeElements(rq.borrowParser(), body, elems, arena)
 }
 
 // decodeElements decodes the elements of the batch array body one by one with p, each
-// embedding read ahead (parseMemoryJSON); an element that is not a memory object is kept
-// with its error.
-func (s *Server) decodeElements(p *fastjson.Parser, body []byte, elems [][]byte) ([]batchItem, error) {
+// embedding read ahead (parseMemoryJSON) into arena; an element that is not a memory
+// object is kept with its error.
+func (s *Server) decodeElements(p *fastjson.Parser, body []byte, elems [][]byte, arena *vecArena) ([]batchItem, error) {
 	items := make([]batchItem, len(elems))
 	for i, elem := range elems {
-		v, vec, err := parseMemoryJSON(p, elem, nil, s.maxValues)
+		v, vec, err := parseMemoryJSON(p, elem, arena.free(), s.maxValues)
+		arena.took(vec)
 		if err != nil {
 			if errors.Is(err, vecjson.ErrTooManyValues) {
 				return nil, tooManyValues(s.maxValues)
@@ -216,7 +219,7 @@ func (s *Server) tooManyItems(n int) error {
 }
 
 // decodeNDJSON reads one memory per line; blank lines are skipped and do not count.
-func (s *Server) decodeNDJSON(rq *request) ([]batchItem, error) {
+func (s *Server) decodeNDJSON(rq *request, arena *vecArena) ([]batchItem, error) {
 	body := rq.ctx.Request.Body()
 	p := rq.borrowParser()
 	// Sized once: an item is a few hundred bytes, and growing the slice by append would
@@ -238,7 +241,8 @@ func (s *Server) decodeNDJSON(rq *request) ([]batchItem, error) {
 			continue // counted only
 		}
 		var it batchItem
-		v, vec, err := parseMemoryJSON(p, line, nil, s.maxValues)
+		v, vec, err := parseMemoryJSON(p, line, arena.free(), s.maxValues)
+		arena.took(vec)
 		it.in.vec = vec
 		switch {
 		case errors.Is(err, vecjson.ErrTooManyValues):

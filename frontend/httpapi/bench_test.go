@@ -255,7 +255,7 @@ func BenchmarkDecodeBatchArray(b *testing.B) {
 			if !ok {
 				b.Fatal("not split")
 			}
-			items, err := s.decodeElements(&p, body, elems)
+			items, err := s.decodeElements(&p, body, elems, nil)
 			if err != nil || len(items) != 100 || items[99].err != nil {
 				b.Fatal("not decoded")
 			}

@@ -73,7 +73,7 @@ func errString(err error) string {
 }
 
 // FuzzBatchElements: a batch array decoded element by element (vecjson.Elements, each
-// embedding read ahead) gives the items the array parsed whole gives, and is refused
+// embedding read ahead, some into a shared arena) gives the items the array parsed whole gives, and is refused
 // exactly when the whole array is malformed.
 func FuzzBatchElements(f *testing.F) {
 	one := string(rememberBody(rand.New(rand.NewPCG(1, 2)), 8, 1))
@@ -92,7 +92,8 @@ func FuzzBatchElements(f *testing.F) {
 		var got []batchItem
 		if elems, n, split := vecjson.Elements(body, s.opts.MaxBatchItems); split && n <= s.opts.MaxBatchItems {
 			var err error
-			got, err = s.decodeElements(&p, body, elems)
+			// A small arena: some embeddings are read into it, the others allocated.
+			got, err = s.decodeElements(&p, body, elems, &vecArena{buf: make([]float32, 8)})
 			ok = err == nil
 		}
 		var whole fastjson.Parser

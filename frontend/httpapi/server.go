@@ -51,6 +51,7 @@ type Server struct {
 	// costs memory in proportion to max_body_bytes whatever its body's shape.
 	maxValues int
 	vecs      sync.Pool // *[]float32 embedding buffers (borrowVec)
+	batchVecs sync.Pool // *vecArena: the embeddings of a batch request (borrowArena)
 	// forwards carries requests to the owners of spaces served elsewhere in a cluster.
 	forwards *http.Client
 

@@ -41,7 +41,9 @@ func newSpaceDetails(sp *engine.Space) *spaceDetails {
 			Pressure: finite(st.Pressure), WALLagMS: ms(st.WALLag.Seconds()), WALBytes: st.WALBytes,
 			WALSegments: st.WALSegments, LSN: st.LSN, DurableLSN: st.DurableLSN,
 			ConsolidationRate: finite(st.ConsolidationRate), LinkQueue: st.LinkQueue,
-			LinkLagMS: ms(st.LinkLag.Seconds()), IndexLag: st.IndexLag, Edges: st.Edges, Dimension: st.Dimension, Open: st.Open,
+			LinkLagMS: ms(st.LinkLag.Seconds()), IndexLag: st.IndexLag, IndexedRows: st.IndexedRows,
+			IndexLagWorkMS: ms(st.IndexLagWork.Seconds()), LinkLagWorkMS: ms(st.LinkLagWork.Seconds()),
+			BackgroundShare: finite(st.BackgroundShare), Edges: st.Edges, Dimension: st.Dimension, Open: st.Open,
 		},
 	}
 }

@@ -49,6 +49,26 @@ func TestSpacesRoutes(t *testing.T) {
 	if num(t, obj(t, d, "stats"), "hot") != 1 {
 		t.Errorf("details %v", d)
 	}
+	// The details carry the background lanes' lag as introspect reports it; once the
+	// lanes have caught up both read the same figures.
+	for {
+		in := obj(t, ts.get(t, "/api/v1/system/introspect", "X-Memory-Space", "projects").expectStatus(t, http.StatusOK).object(t), "metrics")
+		if num(t, in, "index_lag_rows") != 0 || num(t, in, "link_queue") != 0 {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		st := obj(t, ts.get(t, "/api/v1/spaces/projects").expectStatus(t, http.StatusOK).object(t), "stats")
+		for details, introspect := range map[string]string{"index_lag": "index_lag_rows", "indexed_rows": "indexed_rows",
+			"index_lag_work_ms": "index_lag_work_ms", "link_lag_work_ms": "link_lag_work_ms", "background_share": "background_share"} {
+			if got, want := num(t, st, details), num(t, in, introspect); got != want {
+				t.Errorf("stats.%s = %v, introspect %s = %v", details, got, introspect, want)
+			}
+		}
+		if share := num(t, st, "background_share"); share != 0.05 {
+			t.Errorf("stats.background_share = %v, want the base share 0.05 with no lag", share)
+		}
+		break
+	}
 	ts.get(t, "/api/v1/spaces/absent").expectError(t, 404, "SPACE_NOT_FOUND")
 	ts.get(t, "/api/v1/spaces/No.Good").expectError(t, 400, "BAD_REQUEST", "path")
 	ts.do(t, req{method: http.MethodDelete, path: "/api/v1/spaces/default"}).expectError(t, http.StatusConflict, "CONFLICT")

@@ -129,6 +129,9 @@ type Limits struct {
 	// BackgroundMaxShare bounds the part of the CPUs the background index and link
 	// maintenance may use while requests flow, reached as its lag grows (docs/operations.md).
 	BackgroundMaxShare float64 `toml:"background_max_share"`
+	// MaxBackgroundLag bounds the index and link work a space may owe; past it its
+	// remembers answer 503 OVERLOADED until the work catches up (docs/operations.md).
+	MaxBackgroundLag Duration `toml:"max_background_lag"`
 }
 
 // Log is the [log] section.
@@ -197,6 +200,7 @@ func Default(dataRoot string) Config {
 			MaxContentBytes:    DefaultMaxContentBytes,
 			MaxBatchItems:      DefaultMaxBatchItems,
 			BackgroundMaxShare: engine.DefaultBackgroundMaxShare,
+			MaxBackgroundLag:   Duration(engine.DefaultMaxBackgroundLag),
 		},
 		Log:     Log{Level: DefaultLogLevel},
 		Cluster: defaultCluster(),

@@ -38,6 +38,7 @@ func (c Config) EngineConfig() engine.Config {
 			MinAge:   c.Consolidation.MinAge.Std(),
 		},
 		BackgroundMaxShare: c.Limits.BackgroundMaxShare,
+		MaxBackgroundLag:   c.Limits.MaxBackgroundLag.Std(),
 	}
 }
 

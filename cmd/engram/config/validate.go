@@ -171,6 +171,9 @@ func validate(c *Config) []problem {
 	if s := c.Limits.BackgroundMaxShare; !(s >= engine.BackgroundBaseShare && s <= 1) {
 		add("limits.background_max_share", "must lie between %g (the base share) and 1 (every CPU), got %g", engine.BackgroundBaseShare, s)
 	}
+	if d := c.Limits.MaxBackgroundLag.Std(); d <= 0 {
+		add("limits.max_background_lag", "must be positive, got %s", d)
+	}
 
 	// [log]
 	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
