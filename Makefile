@@ -5,7 +5,7 @@ PKGS      := ./...
 BENCHCOUNT ?= 6
 SHA       := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
 
-.PHONY: all build run test test-short test-crash fuzz-short bench bench-ci lint fmt vet proto clean
+.PHONY: all build run test test-short test-crash test-cluster fuzz-short bench bench-ci lint fmt vet proto clean
 
 # Fuzz targets, as package:Target; fuzz-short runs each for FUZZTIME.
 FUZZ_TARGETS := ./engine/wal:FuzzDecodeFrame ./engine/wal:FuzzScanSegment ./engine/record:FuzzDecodeRecords \
@@ -35,6 +35,12 @@ test:
 # real binary over HTTP. `make test` runs it too; this target runs only it, repeatedly.
 test-crash:
 	$(GO) test -count=$(or $(ROUNDS),1) -run 'Crash' -v -timeout 20m ./engine/ ./cmd/engram/
+
+# The cluster scenarios of docs/cluster.md ("Testing") at full length: three engram processes
+# on loopback, faults under load, the oracle's verdicts and the figures (make test runs the
+# short version: steady state and one SIGKILL). FIGURES=file appends the figures to file.
+test-cluster:
+	$(GO) test -count=1 -run 'TestCluster' -v -timeout 60m ./cluster/clustertest/ -args -full $(if $(FIGURES),-figures $(abspath $(FIGURES)))
 
 # A short run of every fuzz target (CI); FUZZTIME=5m for a longer one. The script tells a
 # real failure (it writes the failing input) from Go 1.26's end-of-run deadline race.

@@ -151,7 +151,10 @@ func (n *Node) ID() string { return n.cfg.NodeID }
 // while the partition has none.
 func (n *Node) Route(space string) (owner Owner, local bool, err error) {
 	p := n.parts[PartitionOf(space, n.cfg.Partitions)]
-	if p.leading() != nil {
+	// The lease's deadline is checked here, not only by its worker: a process that was
+	// stopped (SIGSTOP, a long pause) or cut off runs requests before the worker wakes to
+	// resign, and reads answered from its local state then miss what a new owner wrote.
+	if p.leading() != nil && n.member.Holds(p.id) {
 		return Owner{NodeID: n.cfg.NodeID, HTTP: n.cfg.AdvertiseHTTP, GRPC: n.cfg.AdvertiseGRPC}, true, nil
 	}
 	o, ok := n.member.Owner(p.id)

@@ -37,7 +37,17 @@ func (m *Member) openBuckets(ctx context.Context, js jetstream.JetStream) error 
 		return err
 	}
 	for _, kv := range []jetstream.KeyValue{m.nodes, m.leases} {
+		// Right after another node created the bucket, its stream's info can answer "not
+		// found" for a moment, as bucket's calls can: ask again until ctx ends.
 		st, err := kv.Status(ctx)
+		for errors.Is(err, jetstream.ErrStreamNotFound) {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("membership: bucket %s: %w (last error: %v)", kv.Bucket(), ctx.Err(), err)
+			case <-time.After(200 * time.Millisecond):
+			}
+			st, err = kv.Status(ctx)
+		}
 		if err != nil {
 			return fmt.Errorf("membership: bucket %s: %w", kv.Bucket(), err)
 		}
@@ -109,7 +119,17 @@ func (m *Member) readOrCreatePartitions(ctx context.Context, want string) error 
 	if !errors.Is(err, jetstream.ErrKeyExists) {
 		return fmt.Errorf("membership: write %s/%s: %w", BucketCluster, partitionsKey, err)
 	}
+	// The key exists on the stream's leader, but a Get is a direct get any replica may
+	// answer, and one that has not applied the Create yet answers "not found": ask again.
 	e, err := m.clusterKV.Get(ctx, partitionsKey)
+	for errors.Is(err, jetstream.ErrKeyNotFound) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("membership: read %s/%s: %w (last error: %v)", BucketCluster, partitionsKey, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		e, err = m.clusterKV.Get(ctx, partitionsKey)
+	}
 	if err != nil {
 		return fmt.Errorf("membership: read %s/%s: %w", BucketCluster, partitionsKey, err)
 	}
