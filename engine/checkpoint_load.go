@@ -18,7 +18,9 @@ import (
 // loadCheckpoint restores what the manifest lists: warm and cold segments (their records
 // become rows whose vectors stay in the segments), the hot snapshot (copied into the
 // slab) and the association graph, from the row graph when it matches what was loaded,
-// else from the edges file. It returns the LSN the checkpoint covers and how many
+// else from the edges file, and the lexical and HNSW indexes from their files when these
+// match (else the lexical index is built from the memories' text, and the HNSW index by
+// the index lane after opening). It returns the LSN the checkpoint covers and how many
 // memories it restored. Files of the tier folders that the manifest does not list are
 // leftovers of an interrupted checkpoint and are removed.
 func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err error) {
@@ -112,7 +114,7 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 			hot.Close()
 		}
 	}
-	for _, name := range []string{m.Edges, m.Graph, m.Lexical} {
+	for _, name := range []string{m.Edges, m.Graph, m.Lexical, m.HNSW} {
 		keep[name] = name != ""
 	}
 	mismatch := st.checkpointMismatch(m)
@@ -142,6 +144,7 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 		}
 		st.mu.Unlock()
 	}
+	st.loadIndex(m, mismatch)
 	st.removeUnlisted(keep)
 	return m.CheckpointLSN, loaded, corrupted, nil
 }
@@ -256,6 +259,46 @@ func (st *state) loadRowGraph(m tier.Manifest, mismatch func(tier.DerivedHeader)
 		return false
 	}
 	return true
+}
+
+// loadIndex restores the HNSW index from the checkpoint's hnsw file when it belongs to
+// this checkpoint and to exactly the rows loaded from it, and its nodes are hot rows.
+// Otherwise — no file, damage, another format version, a mismatch — it logs why and
+// leaves the index empty, and the index lane builds it after opening, as it takes the
+// rows of the WAL tail in any case (indexFrom).
+func (st *state) loadIndex(m tier.Manifest, mismatch func(tier.DerivedHeader) string) {
+	if m.HNSW == "" || st.sp.e.cfg.rebuildDerived {
+		return
+	}
+	f, err := tier.ReadHNSW(filepath.Join(st.sp.dir, m.HNSW))
+	if err != nil {
+		st.rebuildDerived(m.HNSW, "unreadable", "err", err)
+		return
+	}
+	if why := mismatch(f.DerivedHeader); why != "" {
+		st.rebuildDerived(m.HNSW, why)
+		return
+	}
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	hot := func(row uint32) bool { lm := st.byRow[row]; return lm != nil && lm.seg == nil }
+	if err := st.hnsw.Load(len(st.byRow), f.Payload, hot); err != nil {
+		st.rebuildDerived(m.HNSW, "invalid graph", "err", err)
+	}
+}
+
+// indexFrom is the first row the index lane offers the HNSW index after opening: the
+// first live hot row the index does not hold. Rows below it are in the index (or dead, or
+// in a segment, which the index never holds), as the watermark promises similar.
+func (st *state) indexFrom() uint32 {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for row, lm := range st.byRow {
+		if lm != nil && lm.seg == nil && !st.hnsw.Contains(uint32(row)) {
+			return uint32(row)
+		}
+	}
+	return uint32(len(st.byRow))
 }
 
 // applyStored inserts a memory restored from a checkpoint: vec is already normalised and

@@ -40,6 +40,8 @@ func (l *linker) indexPending() {
 		rows := len(st.byRow)
 		next := l.watermark()
 		alive := int(next) < rows && st.aliveLocked(next) && st.byRow[next].seg == nil
+		// A row the index holds (loaded from the checkpoint, or promoted) is passed over.
+		alive = alive && !st.hnsw.Contains(next)
 		st.mu.RUnlock()
 		if rows < hnswStartRows || int(next) >= rows {
 			return

@@ -155,40 +155,61 @@ func FuzzDecodeRowGraph(f *testing.F) {
 	})
 }
 
-func TestLexicalFileRoundTripAndDamage(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "lex")
-	h := DerivedHeader{LSN: 9, Rows: 3, IDSum: 77}
-	buf := append(make([]byte, LexicalHeaderSize), "payload bytes"...)
-	if err := WriteLexical(path, h, buf); err != nil {
-		t.Fatal(err)
-	}
-	f, err := ReadLexical(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Count = uint64(len("payload bytes"))
-	if f.DerivedHeader != h || string(f.Payload) != "payload bytes" {
-		t.Fatalf("read %+v %q", f.DerivedHeader, f.Payload)
-	}
-	intact, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
+// TestPayloadFilesRoundTripAndDamage writes each payload file (lexical index, HNSW graph),
+// reads it back, and damages it.
+func TestPayloadFilesRoundTripAndDamage(t *testing.T) {
+	files := []struct {
 		name   string
-		damage func(b []byte) []byte
-		want   error
+		write  func(string, DerivedHeader, []byte) error
+		read   func(string) (PayloadFile, error)
+		decode func([]byte) (PayloadFile, error)
+		other  string // another derived file's magic
 	}{
-		{"truncated", func(b []byte) []byte { return b[:len(b)-1] }, ErrCorrupt},
-		{"payload bit", func(b []byte) []byte { b[len(b)-2] ^= 1; return b }, ErrCorrupt},
-		{"count", func(b []byte) []byte { b[40]++; resealRowGraph(b); return b }, ErrCorrupt},
-		{"row graph magic", func(b []byte) []byte { copy(b, rowGraphMagic); resealRowGraph(b); return b }, ErrCorrupt},
-		{"version 2", func(b []byte) []byte { b[8] = 2; resealRowGraph(b); return b }, ErrVersion},
+		{"lexical", WriteLexical, ReadLexical, DecodeLexical, hnswMagic},
+		{"hnsw", WriteHNSW, ReadHNSW, DecodeHNSW, lexicalMagic},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if _, err := DecodeLexical(c.damage(append([]byte(nil), intact...))); !errors.Is(err, c.want) {
-				t.Fatalf("err = %v, want %v", err, c.want)
+	for _, file := range files {
+		t.Run(file.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), file.name)
+			h := DerivedHeader{LSN: 9, Rows: 3, IDSum: 77}
+			buf := append(make([]byte, PayloadHeaderSize), "payload bytes"...)
+			if err := file.write(path, h, buf); err != nil {
+				t.Fatal(err)
+			}
+			f, err := file.read(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Count = uint64(len("payload bytes"))
+			if f.DerivedHeader != h || string(f.Payload) != "payload bytes" {
+				t.Fatalf("read %+v %q", f.DerivedHeader, f.Payload)
+			}
+			if err := file.write(path, h, buf[:PayloadHeaderSize-1]); !errors.Is(err, ErrInvalidArgument) {
+				t.Fatalf("writing without room for the header: %v", err)
+			}
+			intact, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases := []struct {
+				name   string
+				damage func(b []byte) []byte
+				want   error
+			}{
+				{"truncated", func(b []byte) []byte { return b[:len(b)-1] }, ErrCorrupt},
+				{"payload bit", func(b []byte) []byte { b[len(b)-2] ^= 1; return b }, ErrCorrupt},
+				{"header bit", func(b []byte) []byte { b[20] ^= 4; return b }, ErrCorrupt},
+				{"count", func(b []byte) []byte { b[40]++; resealRowGraph(b); return b }, ErrCorrupt},
+				{"row graph magic", func(b []byte) []byte { copy(b, rowGraphMagic); resealRowGraph(b); return b }, ErrCorrupt},
+				{"other payload magic", func(b []byte) []byte { copy(b, file.other); resealRowGraph(b); return b }, ErrCorrupt},
+				{"version 2", func(b []byte) []byte { b[8] = 2; resealRowGraph(b); return b }, ErrVersion},
+			}
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					if _, err := file.decode(c.damage(append([]byte(nil), intact...))); !errors.Is(err, c.want) {
+						t.Fatalf("err = %v, want %v", err, c.want)
+					}
+				})
 			}
 		})
 	}
