@@ -109,7 +109,7 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 		graph:        graph.New(),
 	}
 	st.slab = newSlab(st.dim)
-	st.hnsw = index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1, EfConstruction: hnswEfConstruction, Codes: st.slab.code}, st.vectorOf)
+	st.hnsw = st.newHNSW()
 	after, loaded, damaged, err := st.loadCheckpoint()
 	if err != nil {
 		return nil, wal.RecoveryStats{}, err
@@ -149,6 +149,11 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 	sp.memories.Store(int64(st.live))
 	st.link.start(st)
 	return st, rs, nil
+}
+
+// newHNSW returns an empty vector index over the slab's rows.
+func (st *state) newHNSW() *index.HNSW {
+	return index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1, EfConstruction: hnswEfConstruction, Codes: st.slab.code}, st.vectorOf)
 }
 
 func (st *state) close() error {
