@@ -332,9 +332,9 @@ func (st *state) readRowGraph(m tier.Manifest) (*graph.Graph, tier.DerivedHeader
 		return nil, tier.DerivedHeader{}
 	}
 	g := graph.New()
-	err = g.Load(len(rg.Edges), func(i int) (uint32, uint32, float32, graph.EdgeKind) {
-		e := rg.Edges[i]
-		return e.A, e.B, e.Weight, graph.EdgeKind(e.Kind)
+	err = g.LoadAdjacency(len(rg.Nodes), int64(rg.Count), func(i int) (uint32, []uint32, []float32, []uint8) {
+		lo, hi := rg.Start[i], rg.Start[i+1]
+		return rg.Nodes[i], rg.To[lo:hi], rg.Weight[lo:hi], rg.Kind[lo:hi]
 	})
 	if err != nil {
 		st.rebuildDerived(m.Graph, "invalid edges", "err", err)

@@ -193,7 +193,7 @@ func TestDerivedDamageRebuilds(t *testing.T) {
 		{"bit flip in the payload", func(b []byte) []byte { b[len(b)-3] ^= 0x10; return b }, "unreadable"},
 		{"bit flip in the header", func(b []byte) []byte { b[30] ^= 0x01; return b }, "unreadable"},
 		{"older version", func(b []byte) []byte { binary.LittleEndian.PutUint16(b[8:], 0); resealDerived(b); return b }, "unreadable"},
-		{"newer version", func(b []byte) []byte { binary.LittleEndian.PutUint16(b[8:], 2); resealDerived(b); return b }, "unreadable"},
+		{"newer version", func(b []byte) []byte { binary.LittleEndian.PutUint16(b[8:], 3); resealDerived(b); return b }, "unreadable"},
 		{"another checkpoint", func(b []byte) []byte { b[16]++; resealDerived(b); return b }, "written for another checkpoint"},
 		{"other rows", func(b []byte) []byte { b[32] ^= 0x80; resealDerived(b); return b }, "differ from the ones"},
 		{"missing", nil, "unreadable"},

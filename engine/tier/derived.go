@@ -15,7 +15,7 @@ import (
 // does not have to. They share one 64-byte header:
 //
 //	0   8  magic
-//	8   2  version (1)
+//	8   2  version (per format: 2 for the row graph, 1 for the others)
 //	10  6  reserved, zero
 //	16  8  checkpoint LSN
 //	24  8  rows
@@ -25,7 +25,7 @@ import (
 //	56  8  xxHash64 of bytes 0–55
 //	64  …  payload
 const (
-	derivedVersion    = 1
+	payloadVersion    = 1 // lexical index and HNSW graph files
 	derivedHeaderSize = 64
 )
 
@@ -56,9 +56,9 @@ func (s IDSum) Sum() uint64 { return s.d.Sum64() }
 
 // writeDerived fills the header of buf (whose payload starts at derivedHeaderSize) and
 // writes it to path atomically (temporary file, fsync, rename, folder fsync).
-func writeDerived(path, magic string, h DerivedHeader, buf []byte) error {
+func writeDerived(path, magic string, version uint16, h DerivedHeader, buf []byte) error {
 	copy(buf, magic)
-	binary.LittleEndian.PutUint16(buf[8:], derivedVersion)
+	binary.LittleEndian.PutUint16(buf[8:], version)
 	clear(buf[10:16])
 	binary.LittleEndian.PutUint64(buf[16:], h.LSN)
 	binary.LittleEndian.PutUint64(buf[24:], h.Rows)
@@ -86,8 +86,9 @@ func readDerived[T any](path, what string, decode func([]byte) (T, error)) (T, e
 }
 
 // decodeDerived checks a derived file's header and payload checksum and returns both.
-// Damage yields a *CorruptError, another version an error wrapping ErrVersion.
-func decodeDerived(data []byte, magic, what string) (DerivedHeader, []byte, error) {
+// Damage yields a *CorruptError, a version other than version an error wrapping
+// ErrVersion.
+func decodeDerived(data []byte, magic string, version uint16, what string) (DerivedHeader, []byte, error) {
 	corrupt := func(format string, args ...any) error {
 		return &CorruptError{File: what, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -97,7 +98,7 @@ func decodeDerived(data []byte, magic, what string) (DerivedHeader, []byte, erro
 	if xxhash.Sum64(data[:56]) != binary.LittleEndian.Uint64(data[56:]) {
 		return DerivedHeader{}, nil, corrupt("header checksum mismatch")
 	}
-	if v := binary.LittleEndian.Uint16(data[8:]); v != derivedVersion {
+	if v := binary.LittleEndian.Uint16(data[8:]); v != version {
 		return DerivedHeader{}, nil, fmt.Errorf("tier: %s: %w: version %d", what, ErrVersion, v)
 	}
 	if !allZero(data[10:16]) {
@@ -175,14 +176,14 @@ func writePayload(path, magic, what string, h DerivedHeader, buf []byte) error {
 		return fmt.Errorf("tier: write %s %s: %w: no room for the header", what, path, ErrInvalidArgument)
 	}
 	h.Count = uint64(len(buf) - PayloadHeaderSize)
-	if err := writeDerived(path, magic, h, buf); err != nil {
+	if err := writeDerived(path, magic, payloadVersion, h, buf); err != nil {
 		return fmt.Errorf("tier: write %s: %w", what, err)
 	}
 	return nil
 }
 
 func decodePayload(data []byte, magic, what string) (PayloadFile, error) {
-	h, payload, err := decodeDerived(data, magic, what)
+	h, payload, err := decodeDerived(data, magic, payloadVersion, what)
 	if err == nil && h.Count != uint64(len(payload)) {
 		err = &CorruptError{File: what, Reason: fmt.Sprintf("payload is %d bytes, the header says %d", len(payload), h.Count)}
 	}
