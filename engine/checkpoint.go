@@ -23,15 +23,18 @@ const hotSnapshotKind = tier.KindWarm
 // sealed into a warm segment, warm segments past the warm capacity are compacted into a
 // cold one, the remaining hot memories go into a hot snapshot, the graph into an edges
 // file and a row graph (derived: the same edges by the rows loading will give the
-// memories), the lexical index into a lexical file (derived, by the same rows), deletions
-// into bitmaps, and a new manifest names them all.
+// memories), the lexical index into a lexical file and the HNSW graph of the hot memories
+// into an hnsw file (both derived, by the same rows), deletions into bitmaps, and a new
+// manifest names them all.
 //
 // What writers wait for: the covered LSN is read under state.cp held exclusively, for an
 // instant. Then, under state.mu held shared, every hot memory's metadata is encoded and
 // its vector copied (snapshotHot), warm segments due for compaction are read
 // (compactWarm), and the graph's edges, the lexical index and the deletion bitmaps are
 // copied (snapshotEdges): each of these takes time proportional to what it copies, and a remember
-// waiting for state.mu exclusively (its apply) waits that long. Files are written with no
+// waiting for state.mu exclusively (its apply) waits that long. The HNSW graph is copied
+// after, under the index's own read lock only (snapshotIndex), which holds back the index
+// lane's inserts, not remembers. Files are written with no
 // lock of the state held, and memories switch to their new tier under state.mu held
 // exclusively (install). state.cpRun is held throughout, so checkpoints of a space never
 // overlap.
@@ -91,7 +94,9 @@ type checkpointRun struct {
 	opened      []*segment // closed again if the checkpoint fails
 	edges       []tier.EdgeRecord
 	rowGraph    tier.RowGraph
-	lexical     []byte // the lexical index file, header room included
+	lexical     []byte   // the lexical index file, header room included
+	vectors     []byte   // the HNSW graph file, header room included; nil when there is no graph
+	load        []uint32 // by current row, the row loading gives the memory (loadRows)
 	keepBits    []keptSegment
 	next        tier.Manifest
 }
@@ -117,6 +122,7 @@ func (r *checkpointRun) write() error {
 		return err
 	}
 	r.snapshotEdges()
+	r.snapshotIndex()
 	return r.writeEdgesAndManifest()
 }
 
@@ -282,7 +288,7 @@ func (r *checkpointRun) snapshotEdges() {
 		}
 		return cmp.Compare(x.B, y.B)
 	})
-	r.lexical = st.lex.AppendSaved(make([]byte, tier.LexicalHeaderSize), int(r.rowGraph.Rows), func(row uint32) (uint32, bool) {
+	r.lexical = st.lex.AppendSaved(make([]byte, tier.PayloadHeaderSize), int(r.rowGraph.Rows), func(row uint32) (uint32, bool) {
 		if int(row) >= len(load) || load[row] == noLoadRow {
 			return 0, false
 		}
@@ -330,7 +336,28 @@ func (r *checkpointRun) loadRows(rows int) []uint32 {
 		add(it.row, it.rec.ID)
 	}
 	r.rowGraph.LSN, r.rowGraph.Rows, r.rowGraph.IDSum = r.next.CheckpointLSN, uint64(next), ids.Sum()
+	r.load = load
 	return load
+}
+
+// snapshotIndex copies the HNSW graph's nodes of the hot snapshot's memories, by the rows
+// loading will give them (the last len(r.hot) rows), holding no lock of the state: the
+// graph locks itself, and r.load no longer changes. Nodes of other rows — memories the
+// checkpoint does not hold, or holds in a segment, whose vectors the slab will not have —
+// are left out with their links, and so are rows the index has not taken yet: loading
+// finds them missing and the index lane inserts them.
+func (r *checkpointRun) snapshotIndex() {
+	h := r.st.hnsw
+	if h.Len() == 0 {
+		return
+	}
+	hotFrom := uint32(r.rowGraph.Rows) - uint32(len(r.hot))
+	r.vectors = h.AppendSaved(make([]byte, tier.PayloadHeaderSize), func(row uint32) (uint32, bool) {
+		if int(row) >= len(r.load) || r.load[row] == noLoadRow || r.load[row] < hotFrom {
+			return 0, false
+		}
+		return r.load[row], true
+	})
 }
 
 // writeEdgesAndManifest writes the edges file and the bitmaps, then the manifest naming
@@ -347,6 +374,12 @@ func (r *checkpointRun) writeEdgesAndManifest() error {
 	r.next.Lexical = "hot/" + r.tag + ".lex"
 	if err := tier.WriteLexical(filepath.Join(r.dir, r.next.Lexical), r.rowGraph.DerivedHeader, r.lexical); err != nil {
 		return err
+	}
+	if r.vectors != nil {
+		r.next.HNSW = "hot/" + r.tag + ".hnsw"
+		if err := tier.WriteHNSW(filepath.Join(r.dir, r.next.HNSW), r.rowGraph.DerivedHeader, r.vectors); err != nil {
+			return err
+		}
 	}
 	for _, k := range r.keepBits {
 		ref := tier.SegmentRef{Name: k.sg.name, Kind: k.sg.kind, Count: k.sg.s.Len()}
@@ -421,7 +454,7 @@ func (r *checkpointRun) dropCovered() error {
 	if err := st.log.TruncateBefore(r.next.CheckpointLSN + 1); err != nil && !errors.Is(err, wal.ErrClosed) {
 		return fmt.Errorf("engine: space %q: checkpoint: %w", st.sp.id, err)
 	}
-	keep := map[string]bool{r.next.Hot: true, r.next.Edges: true, r.next.Graph: true, r.next.Lexical: true}
+	keep := map[string]bool{r.next.Hot: true, r.next.Edges: true, r.next.Graph: true, r.next.Lexical: true, r.next.HNSW: r.next.HNSW != ""}
 	for _, ref := range r.next.Segments {
 		keep[ref.Name] = true
 		if ref.Deleted != "" {

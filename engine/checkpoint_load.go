@@ -2,8 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/engram-go/engram/engine/graph"
 	"github.com/engram-go/engram/engine/index"
@@ -18,9 +20,13 @@ import (
 // loadCheckpoint restores what the manifest lists: warm and cold segments (their records
 // become rows whose vectors stay in the segments), the hot snapshot (copied into the
 // slab) and the association graph, from the row graph when it matches what was loaded,
-// else from the edges file. It returns the LSN the checkpoint covers and how many
-// memories it restored. Files of the tier folders that the manifest does not list are
-// leftovers of an interrupted checkpoint and are removed.
+// else from the edges file, and the lexical and HNSW indexes from their files when these
+// match (else the lexical index is built from the memories' text, and the HNSW index by
+// the index lane after opening). The derived files are read and decoded by other
+// goroutines while the memories load (derivedFiles), and checked against what loaded
+// after. It returns the LSN the checkpoint covers and how many memories it restored.
+// Files of the tier folders that the manifest does not list are leftovers of an
+// interrupted checkpoint and are removed.
 func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err error) {
 	dir := st.sp.dir
 	m, err := tier.LoadManifest(dir)
@@ -29,9 +35,6 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 	}
 	st.manifest = m
 	keep := map[string]bool{}
-	// A saved lexical index is read first, so that loading the memories need not index
-	// their text; it is used only if it turns out to cover exactly the rows loaded.
-	saved := st.readLexical(m)
 	// A damaged file is reported, set aside as *.broken and its records counted as
 	// corrupted; the space opens with everything else.
 	setAside := func(name string, n int, err error) {
@@ -40,6 +43,27 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 		keep[name+".broken"] = true
 		corrupted += n
 	}
+	var hot *tier.Segment
+	if m.Hot != "" {
+		keep[m.Hot] = true
+		if hot, err = tier.OpenSegment(filepath.Join(dir, m.Hot)); err != nil {
+			setAside(m.Hot, 0, err)
+			corrupted++ // the snapshot's record count is unknown without its header
+			hot = nil
+		}
+	}
+	expect := 0
+	for _, ref := range m.Segments {
+		expect += ref.Count
+	}
+	if hot != nil {
+		expect += hot.Len()
+	}
+	derived := st.readDerived(m, hotRows(hot), expect)
+	// Nobody else can hold st.mu yet (see above): it is held once around each loop, and
+	// the id map is sized for every memory the manifest lists.
+	st.byID = make(map[string]uint32, expect)
+	dupes := false
 	for _, ref := range m.Segments {
 		seg, err := tier.OpenSegment(filepath.Join(dir, ref.Name))
 		if err != nil {
@@ -59,6 +83,7 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 		keep[ref.Name] = true
 		sg := &segment{name: ref.Name, kind: ref.Kind, s: seg, rows: make([]uint32, seg.Len()), deleted: del}
 		st.segs = append(st.segs, sg)
+		st.mu.Lock()
 		for i := 0; i < seg.Len(); i++ {
 			if del.Has(i) {
 				continue
@@ -68,28 +93,16 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 				corrupted++
 				continue
 			}
-			st.mu.Lock()
-			if old, ok := st.byID[mem.ID]; ok { // cannot happen in a consistent checkpoint
-				st.killRow(old)
-			}
-			row := st.addRow(&liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true, seg: sg, idx: int32(i)}, seg.Norm(i))
-			st.mu.Unlock()
-			if saved == nil {
-				st.lex.Add(row, mem.Content)
-			}
+			_, dup := st.loadRow(&liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true, seg: sg, idx: int32(i)}, seg.Norm(i))
+			dupes = dupes || dup
 			loaded++
 		}
+		st.mu.Unlock()
 	}
-	if m.Hot != "" {
-		keep[m.Hot] = true
-		hot, err := tier.OpenSegment(filepath.Join(dir, m.Hot))
-		if err != nil {
-			setAside(m.Hot, 0, err)
-			corrupted++ // the snapshot's record count is unknown without its header
-			hot = nil
-		}
+	if hot != nil {
 		vec := make([]float32, st.dim)
-		for i := 0; hot != nil && i < hot.Len(); i++ {
+		st.mu.Lock()
+		for i := 0; i < hot.Len(); i++ {
 			mem, _, err := decodeMemory(hot.Meta(i))
 			if err != nil {
 				corrupted++
@@ -100,26 +113,23 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 				hot.Vector(i, vec)
 				raw = vec
 			}
-			st.mu.Lock()
-			row := st.applyStored(&mem, raw, hot.Norm(i))
-			st.mu.Unlock()
-			if saved == nil {
-				st.lex.Add(row, mem.Content)
-			}
+			_, dup := st.applyStored(&mem, raw, hot.Norm(i))
+			dupes = dupes || dup
 			loaded++
 		}
-		if hot != nil {
-			hot.Close()
-		}
+		st.mu.Unlock()
+		hot.Close()
 	}
-	for _, name := range []string{m.Edges, m.Graph, m.Lexical} {
+	if dupes {
+		st.dropDuplicates()
+	}
+	for _, name := range []string{m.Edges, m.Graph, m.Lexical, m.HNSW} {
 		keep[name] = name != ""
 	}
+	d := derived.wait()
 	mismatch := st.checkpointMismatch(m)
-	if saved != nil {
-		st.useLexical(m, saved, mismatch)
-	}
-	if m.Edges != "" && !st.loadRowGraph(m, mismatch) {
+	st.useLexical(m, d.lex, mismatch)
+	if m.Edges != "" && !st.useRowGraph(m, d, mismatch) {
 		edges, err := tier.ReadEdges(filepath.Join(dir, m.Edges))
 		if err != nil {
 			setAside(m.Edges, 0, err)
@@ -142,8 +152,45 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 		}
 		st.mu.Unlock()
 	}
+	st.useIndex(m, d, mismatch)
 	st.removeUnlisted(keep)
 	return m.CheckpointLSN, loaded, corrupted, nil
+}
+
+// hotRows is the number of records of the hot snapshot, 0 when there is none.
+func hotRows(hot *tier.Segment) int {
+	if hot == nil {
+		return 0
+	}
+	return hot.Len()
+}
+
+// loadRow adds a memory of the checkpoint with one operation on the id map and reports
+// whether its id was there already, which cannot happen in a consistent checkpoint; the
+// caller then calls dropDuplicates once every memory is in. Caller holds st.mu.
+func (st *state) loadRow(lm *liveMemory, norm float32) (uint32, bool) {
+	n := len(st.byID)
+	row := st.addRow(lm, norm)
+	return row, len(st.byID) == n
+}
+
+// dropDuplicates keeps, of the rows that share an id, the last one, as replaying the
+// memories in row order would. Caller is loadCheckpoint, before the indexes and the
+// graph are filled.
+func (st *state) dropDuplicates() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	last := make(map[string]uint32, len(st.byID))
+	for row, lm := range st.byRow {
+		if lm == nil {
+			continue
+		}
+		if old, ok := last[lm.m.ID]; ok {
+			st.killRow(old)
+		}
+		last[lm.m.ID] = uint32(row)
+	}
+	st.byID = last
 }
 
 // rebuildDerived logs that the derived file name of m cannot be used, and why.
@@ -187,10 +234,50 @@ func (st *state) checkpointMismatch(m tier.Manifest) func(h tier.DerivedHeader) 
 	}
 }
 
+// derivedFiles are a checkpoint's derived files, read and decoded by two goroutines
+// (the row graph; the lexical index and the HNSW graph) while the memories load. What
+// did not decode is nil, with a warning logged.
+type derivedFiles struct {
+	lex   *savedLexical
+	graph *graph.Graph
+	hnsw  *index.HNSW
+	// graphH and hnswH are the headers of the row graph and hnsw files, checked against
+	// the rows loaded once the memories are in.
+	graphH, hnswH tier.DerivedHeader
+	wg            sync.WaitGroup
+}
+
+// readDerived starts reading the derived files m lists (none when the configuration says
+// to rebuild them). hot is the number of records of the hot snapshot: the HNSW graph may
+// have nodes only on the last hot of its rows; the checkpoint loads at most limit rows.
+func (st *state) readDerived(m tier.Manifest, hot, limit int) *derivedFiles {
+	d := &derivedFiles{}
+	if st.sp.e.cfg.rebuildDerived {
+		return d
+	}
+	d.wg.Add(2)
+	go func() {
+		defer d.wg.Done()
+		d.graph, d.graphH = st.readRowGraph(m)
+	}()
+	go func() {
+		defer d.wg.Done()
+		d.lex = st.readLexical(m)
+		d.hnsw, d.hnswH = st.readIndex(m, hot, limit)
+	}()
+	return d
+}
+
+// wait returns the derived files once both readers are done.
+func (d *derivedFiles) wait() *derivedFiles {
+	d.wg.Wait()
+	return d
+}
+
 // readLexical reads and decodes the checkpoint's lexical index file, or returns nil (with
 // a warning when there was one to read) so that loading indexes the memories' text.
 func (st *state) readLexical(m tier.Manifest) *savedLexical {
-	if m.Lexical == "" || st.sp.e.cfg.rebuildDerived {
+	if m.Lexical == "" {
 		return nil
 	}
 	f, err := tier.ReadLexical(filepath.Join(st.sp.dir, m.Lexical))
@@ -214,56 +301,126 @@ type savedLexical struct {
 }
 
 // useLexical installs the saved lexical index when it covers exactly the rows loaded, and
-// otherwise indexes every loaded memory's text, as loading does without one.
+// otherwise (or without one) indexes every loaded memory's text.
 func (st *state) useLexical(m tier.Manifest, saved *savedLexical, mismatch func(tier.DerivedHeader) string) {
-	if why := mismatch(saved.h); why != "" {
-		st.rebuildDerived(m.Lexical, why)
-		st.mu.RLock()
-		defer st.mu.RUnlock()
-		for row, lm := range st.byRow {
-			if lm != nil {
-				st.lex.Add(uint32(row), lm.m.Content)
-			}
+	if saved != nil {
+		why := mismatch(saved.h)
+		if why == "" {
+			st.lex = saved.lex
+			return
 		}
-		return
+		st.rebuildDerived(m.Lexical, why)
 	}
-	st.lex = saved.lex
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for row, lm := range st.byRow {
+		if lm != nil {
+			st.lex.Add(uint32(row), lm.m.Content)
+		}
+	}
 }
 
-// loadRowGraph restores the graph from the checkpoint's row graph file when it belongs to
-// this checkpoint and to exactly the rows loaded from it. Otherwise — no file, damage,
-// another format version, a mismatch — it logs why and reports false, and the graph is
-// built from the edges file instead.
-func (st *state) loadRowGraph(m tier.Manifest, mismatch func(tier.DerivedHeader) string) bool {
-	if m.Graph == "" || st.sp.e.cfg.rebuildDerived {
-		return false
+// readRowGraph reads the checkpoint's row graph file into a new graph, or returns nil
+// (with a warning when there was one to read).
+func (st *state) readRowGraph(m tier.Manifest) (*graph.Graph, tier.DerivedHeader) {
+	if m.Graph == "" {
+		return nil, tier.DerivedHeader{}
 	}
-	g, err := tier.ReadRowGraph(filepath.Join(st.sp.dir, m.Graph))
+	rg, err := tier.ReadRowGraph(filepath.Join(st.sp.dir, m.Graph))
 	if err != nil {
 		st.rebuildDerived(m.Graph, "unreadable", "err", err)
-		return false
+		return nil, tier.DerivedHeader{}
 	}
-	if why := mismatch(g.DerivedHeader); why != "" {
-		st.rebuildDerived(m.Graph, why)
-		return false
-	}
-	err = st.graph.Load(len(g.Edges), func(i int) (uint32, uint32, float32, graph.EdgeKind) {
-		e := g.Edges[i]
-		return e.A, e.B, e.Weight, graph.EdgeKind(e.Kind)
+	g := graph.New()
+	err = g.LoadAdjacency(len(rg.Nodes), int64(rg.Count), func(i int) (uint32, []uint32, []float32, []uint8) {
+		lo, hi := rg.Start[i], rg.Start[i+1]
+		return rg.Nodes[i], rg.To[lo:hi], rg.Weight[lo:hi], rg.Kind[lo:hi]
 	})
 	if err != nil {
 		st.rebuildDerived(m.Graph, "invalid edges", "err", err)
+		return nil, tier.DerivedHeader{}
+	}
+	return g, rg.DerivedHeader
+}
+
+// useRowGraph installs the graph read from the checkpoint's row graph file when it
+// belongs to this checkpoint and to exactly the rows loaded from it. Otherwise — no
+// file, damage, another format version, a mismatch — it logs why and reports false, and
+// the graph is built from the edges file instead.
+func (st *state) useRowGraph(m tier.Manifest, d *derivedFiles, mismatch func(tier.DerivedHeader) string) bool {
+	if d.graph == nil {
 		return false
 	}
+	if why := mismatch(d.graphH); why != "" {
+		st.rebuildDerived(m.Graph, why)
+		return false
+	}
+	st.graph = d.graph
 	return true
 }
 
-// applyStored inserts a memory restored from a checkpoint: vec is already normalised and
-// norm is its original length. Caller holds st.mu.
-func (st *state) applyStored(m *Memory, vec []float32, norm float32) uint32 {
-	if old, ok := st.byID[m.ID]; ok {
-		st.killRow(old)
+// readIndex reads the checkpoint's hnsw file into a new graph, or returns nil (with a
+// warning when there was one to read). Its nodes may lie only on the last hot of the rows
+// its header names, where the hot snapshot's memories load; whether those are the rows
+// loaded is checked after (useIndex); a file of more than limit rows, which would size
+// the graph by them, is refused at once.
+func (st *state) readIndex(m tier.Manifest, hot, limit int) (*index.HNSW, tier.DerivedHeader) {
+	if m.HNSW == "" {
+		return nil, tier.DerivedHeader{}
 	}
+	f, err := tier.ReadHNSW(filepath.Join(st.sp.dir, m.HNSW))
+	if err != nil {
+		st.rebuildDerived(m.HNSW, "unreadable", "err", err)
+		return nil, tier.DerivedHeader{}
+	}
+	rows := f.Rows
+	if rows > uint64(limit) || rows > math.MaxUint32 {
+		st.rebuildDerived(m.HNSW, "written for another checkpoint", "rows", rows, "listed", limit)
+		return nil, tier.DerivedHeader{}
+	}
+	h := st.newHNSW()
+	hotFrom := rows - uint64(min(uint64(hot), rows))
+	if err := h.Load(int(rows), f.Payload, func(row uint32) bool { return uint64(row) >= hotFrom }); err != nil {
+		st.rebuildDerived(m.HNSW, "invalid graph", "err", err)
+		return nil, tier.DerivedHeader{}
+	}
+	return h, f.DerivedHeader
+}
+
+// useIndex installs the HNSW graph read from the checkpoint's hnsw file when it belongs
+// to this checkpoint and to exactly the rows loaded from it. Otherwise — no file, damage,
+// another format version, a mismatch — it logs why and leaves the index empty, and the
+// index lane builds it after opening, as it takes the rows of the WAL tail in any case
+// (indexFrom).
+func (st *state) useIndex(m tier.Manifest, d *derivedFiles, mismatch func(tier.DerivedHeader) string) {
+	if d.hnsw == nil {
+		return
+	}
+	if why := mismatch(d.hnswH); why != "" {
+		st.rebuildDerived(m.HNSW, why)
+		return
+	}
+	st.hnsw = d.hnsw
+}
+
+// indexFrom is the first row the index lane offers the HNSW index after opening: the
+// first live hot row the index does not hold. Rows below it are in the index (or dead, or
+// in a segment, which the index never holds), as the watermark promises similar.
+func (st *state) indexFrom() uint32 {
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	for row, lm := range st.byRow {
+		if lm != nil && lm.seg == nil && !st.hnsw.Contains(uint32(row)) {
+			return uint32(row)
+		}
+	}
+	return uint32(len(st.byRow))
+}
+
+// applyStored inserts a memory restored from a checkpoint's hot snapshot: vec is already
+// normalised and norm is its original length. It reports, as loadRow does, whether the
+// id was there already. Caller holds st.mu.
+func (st *state) applyStored(m *Memory, vec []float32, norm float32) (uint32, bool) {
 	row := uint32(len(st.byRow))
 	lm := &liveMemory{m: *m, idx: -1, linked: true, hasVec: vec != nil}
 	st.slab.reserve(int(row), int(row)+1)
@@ -271,7 +428,7 @@ func (st *state) applyStored(m *Memory, vec []float32, norm float32) uint32 {
 		copy(st.slab.row(row), vec)
 		st.slab.encode(row)
 	}
-	return st.addRow(lm, norm)
+	return st.loadRow(lm, norm)
 }
 
 // removeUnlisted deletes files of the tier folders that the manifest does not reference.

@@ -124,6 +124,7 @@ func (l *linker) start(st *state) {
 	l.near = map[uint32][]index.Scored{}
 	l.hurryEdges = make(chan struct{}, 1)
 	l.hurryIndex = make(chan struct{}, 1)
+	l.indexed = st.indexFrom() // rows below are in the index loaded from the checkpoint
 	// After recovery: rows without edges get them.
 	st.mu.RLock()
 	for row, lm := range st.byRow {

@@ -41,7 +41,8 @@ func (l *linker) indexPending() {
 		next := l.watermark()
 		n := min(max(rows-int(next), 0), indexSlice)
 		for i := range n {
-			alive[i] = l.indexable(next + uint32(i))
+			// A row the index holds (loaded from the checkpoint, or promoted) is passed over.
+			alive[i] = l.indexable(next+uint32(i)) && !st.hnsw.Contains(next+uint32(i))
 		}
 		st.mu.RUnlock()
 		if rows < hnswStartRows || n == 0 {

@@ -121,7 +121,7 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 		return nil, wal.RecoveryStats{}, fmt.Errorf("%w: the node has not joined its cluster yet", ErrNotOwner)
 	}
 	st.slab = newSlab(st.dim)
-	st.hnsw = index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1, EfConstruction: hnswEfConstruction, Codes: st.slab.code}, st.vectorOf)
+	st.hnsw = st.newHNSW()
 	after, loaded, damaged, err := st.loadCheckpoint()
 	if err != nil {
 		return nil, wal.RecoveryStats{}, err
@@ -162,6 +162,11 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 	sp.memories.Store(int64(st.live))
 	st.link.start(st)
 	return st, rs, nil
+}
+
+// newHNSW returns an empty vector index over the slab's rows.
+func (st *state) newHNSW() *index.HNSW {
+	return index.NewHNSW(st.dim, index.HNSWConfig{Seed: 1, EfConstruction: hnswEfConstruction, Codes: st.slab.code}, st.vectorOf)
 }
 
 func (st *state) close() error {

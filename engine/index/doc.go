@@ -26,6 +26,9 @@
 // Saving. Lexical.AppendSaved writes the documents renumbered (docs/formats/lexical.md) and
 // LoadLexical rebuilds an index from them, checking that the data is consistent, so a
 // loaded index answers every search exactly as one built by Add on the same rows.
+// HNSW.AppendSaved writes the live nodes and their links renumbered
+// (docs/formats/hnsw.md) and HNSW.Load fills an empty graph with them, checked the same
+// way: the loaded graph has the same links, so it answers as the saved one did.
 //
 // Deletion. HNSW.Delete only marks a row: the node keeps routing searches and is never
 // returned. Inserting the row again relinks it from its current vector.

@@ -15,7 +15,7 @@ import (
 // does not have to. They share one 64-byte header:
 //
 //	0   8  magic
-//	8   2  version (1)
+//	8   2  version (per format: 2 for the row graph, 1 for the others)
 //	10  6  reserved, zero
 //	16  8  checkpoint LSN
 //	24  8  rows
@@ -25,7 +25,7 @@ import (
 //	56  8  xxHash64 of bytes 0–55
 //	64  …  payload
 const (
-	derivedVersion    = 1
+	payloadVersion    = 1 // lexical index and HNSW graph files
 	derivedHeaderSize = 64
 )
 
@@ -56,9 +56,9 @@ func (s IDSum) Sum() uint64 { return s.d.Sum64() }
 
 // writeDerived fills the header of buf (whose payload starts at derivedHeaderSize) and
 // writes it to path atomically (temporary file, fsync, rename, folder fsync).
-func writeDerived(path, magic string, h DerivedHeader, buf []byte) error {
+func writeDerived(path, magic string, version uint16, h DerivedHeader, buf []byte) error {
 	copy(buf, magic)
-	binary.LittleEndian.PutUint16(buf[8:], derivedVersion)
+	binary.LittleEndian.PutUint16(buf[8:], version)
 	clear(buf[10:16])
 	binary.LittleEndian.PutUint64(buf[16:], h.LSN)
 	binary.LittleEndian.PutUint64(buf[24:], h.Rows)
@@ -86,8 +86,9 @@ func readDerived[T any](path, what string, decode func([]byte) (T, error)) (T, e
 }
 
 // decodeDerived checks a derived file's header and payload checksum and returns both.
-// Damage yields a *CorruptError, another version an error wrapping ErrVersion.
-func decodeDerived(data []byte, magic, what string) (DerivedHeader, []byte, error) {
+// Damage yields a *CorruptError, a version other than version an error wrapping
+// ErrVersion.
+func decodeDerived(data []byte, magic string, version uint16, what string) (DerivedHeader, []byte, error) {
 	corrupt := func(format string, args ...any) error {
 		return &CorruptError{File: what, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -97,7 +98,7 @@ func decodeDerived(data []byte, magic, what string) (DerivedHeader, []byte, erro
 	if xxhash.Sum64(data[:56]) != binary.LittleEndian.Uint64(data[56:]) {
 		return DerivedHeader{}, nil, corrupt("header checksum mismatch")
 	}
-	if v := binary.LittleEndian.Uint16(data[8:]); v != derivedVersion {
+	if v := binary.LittleEndian.Uint16(data[8:]); v != version {
 		return DerivedHeader{}, nil, fmt.Errorf("tier: %s: %w: version %d", what, ErrVersion, v)
 	}
 	if !allZero(data[10:16]) {
@@ -115,49 +116,79 @@ func decodeDerived(data []byte, magic, what string) (DerivedHeader, []byte, erro
 	}, payload, nil
 }
 
-// Lexical index file (docs/formats/lexical.md): the derived header with magic "ENGRMLEX"
-// and count = the payload's length, then the payload written by index.AppendSaved.
-const lexicalMagic = "ENGRMLEX"
+// Payload files are derived files whose payload another package writes and decodes: the
+// lexical index (docs/formats/lexical.md, magic "ENGRMLEX", payload from
+// index.Lexical.AppendSaved) and the HNSW graph (docs/formats/hnsw.md, magic "ENGRMHNS",
+// payload from index.HNSW.AppendSaved). Their header's count is the payload's length;
+// this package checks the payload by its checksum only.
+const (
+	lexicalMagic = "ENGRMLEX"
+	hnswMagic    = "ENGRMHNS"
+)
 
-// LexicalHeaderSize is where a lexical file's payload starts: WriteLexical takes a buffer
-// with this much room before the payload.
-const LexicalHeaderSize = derivedHeaderSize
+// PayloadHeaderSize is where a payload file's payload starts: WriteLexical and WriteHNSW
+// take a buffer with this much room before the payload.
+const PayloadHeaderSize = derivedHeaderSize
 
-// WriteLexical writes a lexical index file: buf is LexicalHeaderSize bytes of room for
-// the header, then the payload.
-func WriteLexical(path string, h DerivedHeader, buf []byte) error {
-	if len(buf) < LexicalHeaderSize {
-		return fmt.Errorf("tier: write lexical index %s: %w: no room for the header", path, ErrInvalidArgument)
-	}
-	h.Count = uint64(len(buf) - LexicalHeaderSize)
-	if err := writeDerived(path, lexicalMagic, h, buf); err != nil {
-		return fmt.Errorf("tier: write lexical index: %w", err)
-	}
-	return nil
-}
-
-// LexicalFile is a lexical index file: its header and the payload to give to
-// index.LoadLexical.
-type LexicalFile struct {
+// PayloadFile is a payload file: its header and the payload to give to the decoder of
+// the package that wrote it (index.LoadLexical, index.LoadHNSW).
+type PayloadFile struct {
 	DerivedHeader
 	Payload []byte
 }
 
+// WriteLexical writes a lexical index file: buf is PayloadHeaderSize bytes of room for
+// the header, then the payload.
+func WriteLexical(path string, h DerivedHeader, buf []byte) error {
+	return writePayload(path, lexicalMagic, "lexical index", h, buf)
+}
+
 // ReadLexical reads a lexical index file (see DecodeLexical).
-func ReadLexical(path string) (LexicalFile, error) {
+func ReadLexical(path string) (PayloadFile, error) {
 	return readDerived(path, "lexical index", DecodeLexical)
 }
 
-// DecodeLexical decodes a lexical index file's framing; the payload is checked by its
-// checksum only. Damage yields an error wrapping ErrCorrupt, another version one wrapping
-// ErrVersion.
-func DecodeLexical(data []byte) (LexicalFile, error) {
-	h, payload, err := decodeDerived(data, lexicalMagic, "lexical index")
+// DecodeLexical decodes a lexical index file's framing. Damage yields an error wrapping
+// ErrCorrupt, another version one wrapping ErrVersion.
+func DecodeLexical(data []byte) (PayloadFile, error) {
+	return decodePayload(data, lexicalMagic, "lexical index")
+}
+
+// WriteHNSW writes an HNSW graph file: buf is PayloadHeaderSize bytes of room for the
+// header, then the payload.
+func WriteHNSW(path string, h DerivedHeader, buf []byte) error {
+	return writePayload(path, hnswMagic, "hnsw graph", h, buf)
+}
+
+// ReadHNSW reads an HNSW graph file (see DecodeHNSW).
+func ReadHNSW(path string) (PayloadFile, error) {
+	return readDerived(path, "hnsw graph", DecodeHNSW)
+}
+
+// DecodeHNSW decodes an HNSW graph file's framing. Damage yields an error wrapping
+// ErrCorrupt, another version one wrapping ErrVersion.
+func DecodeHNSW(data []byte) (PayloadFile, error) {
+	return decodePayload(data, hnswMagic, "hnsw graph")
+}
+
+func writePayload(path, magic, what string, h DerivedHeader, buf []byte) error {
+	if len(buf) < PayloadHeaderSize {
+		return fmt.Errorf("tier: write %s %s: %w: no room for the header", what, path, ErrInvalidArgument)
+	}
+	h.Count = uint64(len(buf) - PayloadHeaderSize)
+	if err := writeDerived(path, magic, payloadVersion, h, buf); err != nil {
+		return fmt.Errorf("tier: write %s: %w", what, err)
+	}
+	return nil
+}
+
+func decodePayload(data []byte, magic, what string) (PayloadFile, error) {
+	h, payload, err := decodeDerived(data, magic, payloadVersion, what)
 	if err == nil && h.Count != uint64(len(payload)) {
-		err = &CorruptError{File: "lexical index", Reason: fmt.Sprintf("payload is %d bytes, the header says %d", len(payload), h.Count)}
+		err = &CorruptError{File: what, Reason: fmt.Sprintf("payload is %d bytes, the header says %d", len(payload), h.Count)}
 	}
 	if err != nil {
-		return LexicalFile{}, err
+		return PayloadFile{}, err
 	}
-	return LexicalFile{h, payload}, nil
+	return PayloadFile{h, payload}, nil
 }

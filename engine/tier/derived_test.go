@@ -34,9 +34,30 @@ func TestRowGraphRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(got, g) {
-			t.Fatalf("read %+v, wrote %+v", got, g)
+		if back := (RowGraph{got.DerivedHeader, got.Edges()}); !reflect.DeepEqual(back, g) {
+			t.Fatalf("read %+v, wrote %+v", back, g)
 		}
+	}
+	// Each row lists its edges as the association graph keeps them: weight descending,
+	// then row ascending.
+	path := filepath.Join(dir, "g")
+	if err := WriteRowGraph(path, sampleRowGraph()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadRowGraph(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := RowAdjacency{
+		DerivedHeader: sampleRowGraph().DerivedHeader,
+		Nodes:         []uint32{0, 1, 2, 3},
+		Start:         []int{0, 2, 3, 4, 6},
+		To:            []uint32{3, 1, 0, 3, 0, 2},
+		Weight:        []float32{1, 0.5, 0.5, 0.25, 1, 0.25},
+		Kind:          []uint8{2, 1, 1, 3, 2, 3},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("read %+v, want %+v", got, want)
 	}
 }
 
@@ -109,10 +130,22 @@ func TestDecodeRowGraphDamage(t *testing.T) {
 		{"header bit", func(b []byte) []byte { b[20] ^= 4; return b }, ErrCorrupt},
 		{"magic", func(b []byte) []byte { b[0] = 'X'; return b }, ErrCorrupt},
 		{"version 0", func(b []byte) []byte { b[8] = 0; resealRowGraph(b); return b }, ErrVersion},
+		{"version 1", func(b []byte) []byte { b[8] = 1; resealRowGraph(b); return b }, ErrVersion},
 		{"reserved", func(b []byte) []byte { b[12] = 1; resealRowGraph(b); return b }, ErrCorrupt},
 		{"edge past rows", func(b []byte) []byte { b[24] = 2; resealRowGraph(b); return b }, ErrCorrupt},
-		{"edges out of order", func(b []byte) []byte { b[derivedHeaderSize+rowEdgeSize] = 3; resealRowGraph(b); return b }, ErrCorrupt},
+		// Row 0 lists (3, 1) then (1, 0.5): make the first 1 as well.
+		{"two edges to one row", func(b []byte) []byte { b[derivedHeaderSize+8] = 1; resealRowGraph(b); return b }, ErrCorrupt},
+		{"edges out of order", func(b []byte) []byte { b[derivedHeaderSize+16+3] = 0x3e; resealRowGraph(b); return b }, ErrCorrupt},
+		{"edge to itself", func(b []byte) []byte { b[derivedHeaderSize+8] = 0; resealRowGraph(b); return b }, ErrCorrupt},
+		// Row 0's edge to 3 weighs 0.75 where row 3's weighs 1: listed at one end only.
+		{"one-sided edge", func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[derivedHeaderSize+16:], 0x3f400000)
+			resealRowGraph(b)
+			return b
+		}, ErrCorrupt},
+		{"padding", func(b []byte) []byte { b[derivedHeaderSize+26] = 1; resealRowGraph(b); return b }, ErrCorrupt},
 		{"count too large", func(b []byte) []byte { b[40] = 4; resealRowGraph(b); return b }, ErrCorrupt},
+		{"count too small", func(b []byte) []byte { b[40] = 2; resealRowGraph(b); return b }, ErrCorrupt},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -142,53 +175,78 @@ func FuzzDecodeRowGraph(f *testing.F) {
 				}
 				continue
 			}
-			for i, e := range g.Edges {
+			edges := g.Edges()
+			if uint64(len(edges)) != g.Count || len(g.To) != 2*len(edges) {
+				t.Fatalf("%d edges, %d ends, the header says %d edges", len(edges), len(g.To), g.Count)
+			}
+			for i, e := range edges {
 				if e.A >= e.B || uint64(e.B) >= g.Rows || !(e.Weight > 0 && e.Weight <= 1) ||
-					i > 0 && (g.Edges[i-1].A > e.A || g.Edges[i-1].A == e.A && g.Edges[i-1].B >= e.B) {
+					i > 0 && (edges[i-1].A > e.A || edges[i-1].A == e.A && edges[i-1].B >= e.B) {
 					t.Fatalf("decoded edge %d %+v breaks the guarantees", i, e)
 				}
 			}
-			if again := encodeRowGraph(t, g); string(again) != string(b) {
+			if again := encodeRowGraph(t, RowGraph{g.DerivedHeader, edges}); string(again) != string(b) {
 				t.Fatalf("re-encoding differs:\n%x\n%x", again, b)
 			}
 		}
 	})
 }
 
-func TestLexicalFileRoundTripAndDamage(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "lex")
-	h := DerivedHeader{LSN: 9, Rows: 3, IDSum: 77}
-	buf := append(make([]byte, LexicalHeaderSize), "payload bytes"...)
-	if err := WriteLexical(path, h, buf); err != nil {
-		t.Fatal(err)
-	}
-	f, err := ReadLexical(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Count = uint64(len("payload bytes"))
-	if f.DerivedHeader != h || string(f.Payload) != "payload bytes" {
-		t.Fatalf("read %+v %q", f.DerivedHeader, f.Payload)
-	}
-	intact, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases := []struct {
+// TestPayloadFilesRoundTripAndDamage writes each payload file (lexical index, HNSW graph),
+// reads it back, and damages it.
+func TestPayloadFilesRoundTripAndDamage(t *testing.T) {
+	files := []struct {
 		name   string
-		damage func(b []byte) []byte
-		want   error
+		write  func(string, DerivedHeader, []byte) error
+		read   func(string) (PayloadFile, error)
+		decode func([]byte) (PayloadFile, error)
+		other  string // another derived file's magic
 	}{
-		{"truncated", func(b []byte) []byte { return b[:len(b)-1] }, ErrCorrupt},
-		{"payload bit", func(b []byte) []byte { b[len(b)-2] ^= 1; return b }, ErrCorrupt},
-		{"count", func(b []byte) []byte { b[40]++; resealRowGraph(b); return b }, ErrCorrupt},
-		{"row graph magic", func(b []byte) []byte { copy(b, rowGraphMagic); resealRowGraph(b); return b }, ErrCorrupt},
-		{"version 2", func(b []byte) []byte { b[8] = 2; resealRowGraph(b); return b }, ErrVersion},
+		{"lexical", WriteLexical, ReadLexical, DecodeLexical, hnswMagic},
+		{"hnsw", WriteHNSW, ReadHNSW, DecodeHNSW, lexicalMagic},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if _, err := DecodeLexical(c.damage(append([]byte(nil), intact...))); !errors.Is(err, c.want) {
-				t.Fatalf("err = %v, want %v", err, c.want)
+	for _, file := range files {
+		t.Run(file.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), file.name)
+			h := DerivedHeader{LSN: 9, Rows: 3, IDSum: 77}
+			buf := append(make([]byte, PayloadHeaderSize), "payload bytes"...)
+			if err := file.write(path, h, buf); err != nil {
+				t.Fatal(err)
+			}
+			f, err := file.read(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Count = uint64(len("payload bytes"))
+			if f.DerivedHeader != h || string(f.Payload) != "payload bytes" {
+				t.Fatalf("read %+v %q", f.DerivedHeader, f.Payload)
+			}
+			if err := file.write(path, h, buf[:PayloadHeaderSize-1]); !errors.Is(err, ErrInvalidArgument) {
+				t.Fatalf("writing without room for the header: %v", err)
+			}
+			intact, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases := []struct {
+				name   string
+				damage func(b []byte) []byte
+				want   error
+			}{
+				{"truncated", func(b []byte) []byte { return b[:len(b)-1] }, ErrCorrupt},
+				{"payload bit", func(b []byte) []byte { b[len(b)-2] ^= 1; return b }, ErrCorrupt},
+				{"header bit", func(b []byte) []byte { b[20] ^= 4; return b }, ErrCorrupt},
+				{"count", func(b []byte) []byte { b[40]++; resealRowGraph(b); return b }, ErrCorrupt},
+				{"row graph magic", func(b []byte) []byte { copy(b, rowGraphMagic); resealRowGraph(b); return b }, ErrCorrupt},
+				{"other payload magic", func(b []byte) []byte { copy(b, file.other); resealRowGraph(b); return b }, ErrCorrupt},
+				{"version 2", func(b []byte) []byte { b[8] = 2; resealRowGraph(b); return b }, ErrVersion},
+			}
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					if _, err := file.decode(c.damage(append([]byte(nil), intact...))); !errors.Is(err, c.want) {
+						t.Fatalf("err = %v, want %v", err, c.want)
+					}
+				})
 			}
 		})
 	}

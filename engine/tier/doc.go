@@ -2,7 +2,8 @@
 // files that are memory-mapped and scanned in place, per-segment deletion bitmaps, the
 // space's manifest and the checkpointed association edges. The byte layouts are specified
 // in docs/formats/segment.md. It also frames the derived files of a checkpoint (the row
-// graph and the lexical index, docs/formats/rowgraph.md and lexical.md): structures the
+// graph, the lexical index and the HNSW graph, docs/formats/rowgraph.md, lexical.md and
+// hnsw.md): structures the
 // engine could rebuild from the memories, valid only for the checkpoint LSN, row count and
 // id sum their header names.
 //

@@ -43,6 +43,9 @@ type Manifest struct {
 	// Lexical is the lexical index file (docs/formats/lexical.md), derived from the listed
 	// memories, or "" when there is none; readers that do not know it ignore it.
 	Lexical string `json:"lexical,omitempty"`
+	// HNSW is the vector index file (docs/formats/hnsw.md), derived from the listed hot
+	// memories' vectors, or "" when there is none; readers that do not know it ignore it.
+	HNSW string `json:"hnsw,omitempty"`
 }
 
 // SegmentRef is one live warm or cold segment.
@@ -172,7 +175,7 @@ func (m Manifest) check() error {
 			}
 		}
 	}
-	for _, f := range []struct{ what, n string }{{"hot snapshot", m.Hot}, {"edges file", m.Edges}, {"row graph", m.Graph}, {"lexical index", m.Lexical}} {
+	for _, f := range []struct{ what, n string }{{"hot snapshot", m.Hot}, {"edges file", m.Edges}, {"row graph", m.Graph}, {"lexical index", m.Lexical}, {"hnsw graph", m.HNSW}} {
 		if f.n != "" {
 			if err := name(f.what, f.n); err != nil {
 				return err

@@ -1,9 +1,11 @@
 package tier
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // RowEdge is one undirected association edge between two rows of a checkpoint, A < B.
@@ -15,74 +17,274 @@ type RowEdge struct {
 
 // RowGraph is the association graph of a checkpoint keyed by the rows the memories get
 // when the checkpoint is loaded (docs/formats/rowgraph.md): a derived file, loaded in one
-// pass instead of resolving the edges file's ids, and valid only for the checkpoint and
-// the rows its header names.
+// sequential pass instead of resolving the edges file's ids, and valid only for the
+// checkpoint and the rows its header names. WriteRowGraph takes the edges; the file
+// holds each row's adjacency list in the order the association graph keeps it, which
+// DecodeRowGraph returns as a RowAdjacency.
 type RowGraph struct {
 	DerivedHeader           // Count is len(Edges)
 	Edges         []RowEdge // sorted by A, then B, no pair twice
 }
 
-// The row graph file is a derived file (derived.go) whose payload is, per edge, A (u32),
-// B (u32), weight (f32 bits) and kind (u8).
+// RowAdjacency is a decoded row graph: per row with edges (Nodes, rising), its
+// neighbours To[Start[i]:Start[i+1]] with their weights and kinds, sorted by weight
+// descending, then row ascending. Every undirected edge is listed at both of its rows.
+type RowAdjacency struct {
+	DerivedHeader // Count is the number of undirected edges
+	Nodes         []uint32
+	Start         []int // len(Nodes)+1 offsets into To, Weight and Kind
+	To            []uint32
+	Weight        []float32
+	Kind          []uint8
+}
+
+// The row graph file (version 2) is a derived file (derived.go) whose payload is, per
+// row with edges in rising order: the row (u32), its edge count n (u32), n neighbour rows
+// (u32), n weights (f32 bits), n kinds (u8), then zero bytes up to a multiple of four.
+// Version 1 listed each undirected edge once, sorted by its rows; a reader meets it with
+// ErrVersion, and the engine builds the graph from the edges file instead.
 const (
-	rowGraphMagic = "ENGRMRGR"
-	rowEdgeSize   = 13
+	rowGraphMagic   = "ENGRMRGR"
+	rowGraphVersion = 2
 )
 
 // WriteRowGraph writes g to path atomically. Its edges must be sorted, within its rows,
 // with weights in (0, 1].
 func WriteRowGraph(path string, g RowGraph) error {
-	buf := make([]byte, derivedHeaderSize, derivedHeaderSize+rowEdgeSize*len(g.Edges))
 	for i, e := range g.Edges {
 		if err := checkRowEdge(g, i, e); err != "" {
 			return fmt.Errorf("tier: write row graph %s: %w: %s", path, ErrInvalidRecord, err)
 		}
-		buf = binary.LittleEndian.AppendUint32(buf, e.A)
-		buf = binary.LittleEndian.AppendUint32(buf, e.B)
-		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(e.Weight))
-		buf = append(buf, e.Kind)
+	}
+	adj := adjacencyOf(g)
+	size := derivedHeaderSize
+	for i := range adj.Nodes {
+		size += rowNodeSize(adj.Start[i+1] - adj.Start[i])
+	}
+	buf := make([]byte, derivedHeaderSize, size)
+	le := binary.LittleEndian
+	for i, v := range adj.Nodes {
+		lo, hi := adj.Start[i], adj.Start[i+1]
+		buf = le.AppendUint32(buf, v)
+		buf = le.AppendUint32(buf, uint32(hi-lo))
+		for _, to := range adj.To[lo:hi] {
+			buf = le.AppendUint32(buf, to)
+		}
+		for _, w := range adj.Weight[lo:hi] {
+			buf = le.AppendUint32(buf, math.Float32bits(w))
+		}
+		buf = append(buf, adj.Kind[lo:hi]...)
+		buf = append(buf, make([]byte, pad4(hi-lo))...)
 	}
 	g.Count = uint64(len(g.Edges))
-	if err := writeDerived(path, rowGraphMagic, g.DerivedHeader, buf); err != nil {
+	if err := writeDerived(path, rowGraphMagic, rowGraphVersion, g.DerivedHeader, buf); err != nil {
 		return fmt.Errorf("tier: write row graph: %w", err)
 	}
 	return nil
 }
 
+// rowNodeSize is the bytes a row with n edges takes in the file.
+func rowNodeSize(n int) int { return 8 + 9*n + pad4(n) }
+
+// pad4 is the zero bytes after n kinds.
+func pad4(n int) int { return (4 - n%4) % 4 }
+
+// adjacencyOf lists each edge of g at both of its rows, in the graph's order. The edges
+// are in range (checkRowEdge).
+func adjacencyOf(g RowGraph) RowAdjacency {
+	rows := uint32(0) // one past the highest row with an edge: Rows may be far more
+	for _, e := range g.Edges {
+		rows = max(rows, e.B+1)
+	}
+	at := make([]int, rows) // degrees, then each row's next free slot
+	for _, e := range g.Edges {
+		at[e.A]++
+		at[e.B]++
+	}
+	a := RowAdjacency{DerivedHeader: g.DerivedHeader, Start: []int{0}}
+	next := 0
+	for v, d := range at {
+		at[v] = next
+		if d > 0 {
+			next += d
+			a.Nodes = append(a.Nodes, uint32(v))
+			a.Start = append(a.Start, next)
+		}
+	}
+	n := 2 * len(g.Edges)
+	a.To, a.Weight, a.Kind = make([]uint32, n), make([]float32, n), make([]uint8, n)
+	put := func(v, to uint32, e RowEdge) {
+		i := at[v]
+		a.To[i], a.Weight[i], a.Kind[i] = to, e.Weight, e.Kind
+		at[v]++
+	}
+	for _, e := range g.Edges {
+		put(e.A, e.B, e)
+		put(e.B, e.A, e)
+	}
+	var list []RowEdge // one row's edges, B the neighbour
+	for i := range a.Nodes {
+		lo, hi := a.Start[i], a.Start[i+1]
+		list = list[:0]
+		for j := lo; j < hi; j++ {
+			list = append(list, RowEdge{B: a.To[j], Weight: a.Weight[j], Kind: a.Kind[j]})
+		}
+		slices.SortFunc(list, func(x, y RowEdge) int {
+			if x.Weight != y.Weight {
+				return -cmp.Compare(x.Weight, y.Weight)
+			}
+			return cmp.Compare(x.B, y.B)
+		})
+		for j, e := range list {
+			a.To[lo+j], a.Weight[lo+j], a.Kind[lo+j] = e.B, e.Weight, e.Kind
+		}
+	}
+	return a
+}
+
 // ReadRowGraph reads the row graph file at path (see DecodeRowGraph).
-func ReadRowGraph(path string) (RowGraph, error) {
+func ReadRowGraph(path string) (RowAdjacency, error) {
 	return readDerived(path, "row graph", DecodeRowGraph)
 }
 
 // DecodeRowGraph decodes a row graph file. Damage yields an error wrapping ErrCorrupt, a
-// version other than 1 one wrapping ErrVersion. A decoded graph's edges are sorted, have
-// A < B < Rows and weights in (0, 1].
-func DecodeRowGraph(data []byte) (RowGraph, error) {
-	h, payload, err := decodeDerived(data, rowGraphMagic, "row graph")
+// version other than 2 one wrapping ErrVersion. A decoded graph's rows rise and lie below
+// Rows, each row's list is sorted by weight descending then row ascending, names no row
+// twice and not the row itself, weights are in (0, 1], and every edge appears at both of
+// its rows with the same weight and kind (checked by comparing order-independent sums of
+// the two halves: a file written for another graph fails it but for a 2⁻⁶⁴ chance).
+func DecodeRowGraph(data []byte) (RowAdjacency, error) {
+	h, payload, err := decodeDerived(data, rowGraphMagic, rowGraphVersion, "row graph")
 	if err != nil {
-		return RowGraph{}, err
+		return RowAdjacency{}, err
 	}
-	corrupt := func(format string, args ...any) error {
-		return &CorruptError{File: "row graph", Reason: fmt.Sprintf(format, args...)}
+	corrupt := func(format string, args ...any) (RowAdjacency, error) {
+		return RowAdjacency{}, &CorruptError{File: "row graph", Reason: fmt.Sprintf(format, args...)}
 	}
-	if h.Count > uint64(len(payload))/rowEdgeSize || uint64(len(payload)) != h.Count*rowEdgeSize {
-		return RowGraph{}, corrupt("payload is %d bytes for %d edges", len(payload), h.Count)
+	// Each undirected edge takes at least 18 bytes (9 at each row).
+	if h.Count > uint64(len(payload))/18 {
+		return corrupt("payload is %d bytes for %d edges", len(payload), h.Count)
 	}
-	g := RowGraph{DerivedHeader: h, Edges: make([]RowEdge, h.Count)}
-	for i := range g.Edges {
-		p := payload[i*rowEdgeSize:]
-		e := RowEdge{
-			A:      binary.LittleEndian.Uint32(p),
-			B:      binary.LittleEndian.Uint32(p[4:]),
-			Weight: math.Float32frombits(binary.LittleEndian.Uint32(p[8:])),
-			Kind:   p[12],
+	a := RowAdjacency{DerivedHeader: h, Start: []int{0}}
+	n := int(2 * h.Count)
+	a.To, a.Weight, a.Kind = make([]uint32, 0, n), make([]float32, 0, n), make([]uint8, 0, n)
+	le := binary.LittleEndian
+	var below, above uint64 // sums over the halves of each edge: to > row, to < row
+	var seen []uint32
+	prev := int64(-1)
+	for len(payload) > 0 {
+		if len(payload) < 8 {
+			return corrupt("row entry cut short")
 		}
-		if err := checkRowEdge(g, i, e); err != "" {
-			return RowGraph{}, corrupt("%s", err)
+		v, deg := le.Uint32(payload), le.Uint32(payload[4:])
+		if int64(v) <= prev || uint64(v) >= h.Rows {
+			return corrupt("row %d after row %d, of %d", v, prev, h.Rows)
 		}
-		g.Edges[i] = e
+		if deg == 0 || uint64(deg) > uint64(len(payload)) || len(payload) < rowNodeSize(int(deg)) {
+			return corrupt("row %d has %d edges in %d bytes", v, deg, len(payload))
+		}
+		if len(a.To)+int(deg) > n {
+			return corrupt("more edge ends than the %d edges hold", h.Count)
+		}
+		prev = int64(v)
+		d := int(deg)
+		to, ws, ks := payload[8:], payload[8+4*d:], payload[8+8*d:]
+		seen = seen[:0]
+		for j := range d {
+			t := le.Uint32(to[4*j:])
+			w := math.Float32frombits(le.Uint32(ws[4*j:]))
+			k := ks[j]
+			switch {
+			case t == v || uint64(t) >= h.Rows:
+				return corrupt("row %d has an edge to row %d, of %d", v, t, h.Rows)
+			case !(w > 0 && w <= 1):
+				return corrupt("row %d has an edge of weight %v", v, w)
+			case j > 0 && !rowBefore(a.Weight[len(a.Weight)-1], a.To[len(a.To)-1], w, t):
+				return corrupt("row %d: edges out of order", v)
+			}
+			if t > v {
+				below += edgeHash(v, t, w, k)
+			} else {
+				above += edgeHash(t, v, w, k)
+			}
+			a.To, a.Weight, a.Kind = append(a.To, t), append(a.Weight, w), append(a.Kind, k)
+			seen = append(seen, t)
+		}
+		if !allZero(ks[d : d+pad4(d)]) {
+			return corrupt("row %d: padding is not zero", v)
+		}
+		if t, dup := repeated(seen); dup {
+			return corrupt("row %d has two edges to row %d", v, t)
+		}
+		a.Nodes = append(a.Nodes, v)
+		a.Start = append(a.Start, len(a.To))
+		payload = payload[rowNodeSize(d):]
 	}
-	return g, nil
+	if len(a.To) != n || below != above {
+		return corrupt("the rows' lists do not hold each of the %d edges at both ends", h.Count)
+	}
+	return a, nil
+}
+
+// repeated sorts rows (one row's neighbours) and reports a row found twice. Most lists
+// are short, and an insertion sort is quicker there than the library's.
+func repeated(rows []uint32) (uint32, bool) {
+	if len(rows) > 64 {
+		slices.Sort(rows)
+		for i := 1; i < len(rows); i++ {
+			if rows[i] == rows[i-1] {
+				return rows[i], true
+			}
+		}
+		return 0, false
+	}
+	for i := 1; i < len(rows); i++ {
+		for j := i; j > 0 && rows[j] <= rows[j-1]; j-- {
+			if rows[j] == rows[j-1] {
+				return rows[j], true
+			}
+			rows[j], rows[j-1] = rows[j-1], rows[j]
+		}
+	}
+	return 0, false
+}
+
+// rowBefore is the graph's order of a row's edges: weight descending, then row
+// ascending; equal edges are not in order.
+func rowBefore(w1 float32, t1 uint32, w2 float32, t2 uint32) bool {
+	if w1 != w2 {
+		return w1 > w2
+	}
+	return t1 < t2
+}
+
+// edgeHash mixes an edge (a < b) into 64 bits (splitmix64 finalisers), for the sums
+// DecodeRowGraph compares.
+func edgeHash(a, b uint32, w float32, k uint8) uint64 {
+	mix := func(x uint64) uint64 {
+		x ^= x >> 30
+		x *= 0xbf58476d1ce4e5b9
+		x ^= x >> 27
+		x *= 0x94d049bb133111eb
+		return x ^ x>>31
+	}
+	return mix(uint64(a)<<32|uint64(b)) ^ mix(uint64(math.Float32bits(w))<<8|uint64(k)|1<<63)
+}
+
+// Edges returns the undirected edges of a, each once, sorted by A then B: the edges
+// WriteRowGraph was given.
+func (a RowAdjacency) Edges() []RowEdge {
+	out := make([]RowEdge, 0, a.Count)
+	for i, v := range a.Nodes {
+		from := len(out)
+		for j := a.Start[i]; j < a.Start[i+1]; j++ {
+			if a.To[j] > v {
+				out = append(out, RowEdge{A: v, B: a.To[j], Weight: a.Weight[j], Kind: a.Kind[j]})
+			}
+		}
+		slices.SortFunc(out[from:], func(x, y RowEdge) int { return cmp.Compare(x.B, y.B) })
+	}
+	return out
 }
 
 // checkRowEdge says what is wrong with edge i of g (whose earlier edges are set), or "".
