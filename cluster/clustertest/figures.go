@@ -21,7 +21,7 @@ type Figures struct {
 	Unanswered   int           // reads that got none (timeout, 5xx)
 	Outcomes     map[string]int
 	GRPCRecall   GRPCRecalls
-	Events       []EventCount // SSE subscribers' events, when the scenario had any
+	Events       []EventCount             // SSE subscribers' events, when the scenario had any
 	OwnedAfter   map[string]time.Duration // event ("SIGKILL n2") → until every partition had a serving owner
 	CatchUp      float64                  // records/s a restarted node caught up before leading again
 	CatchUpNote  string

@@ -89,8 +89,8 @@ type Result struct {
 	Stale      []StaleRead
 	GRPCRecall GRPCRecalls
 	Events     []EventCount // one per SSE subscriber
-	Start      time.Time // the first write
-	Stopped    time.Time // new writes stopped
+	Start      time.Time    // the first write
+	Stopped    time.Time    // new writes stopped
 }
 
 // Elapsed is the writing time: from the first write to the stop of new writes.
