@@ -148,6 +148,18 @@ type EventCount struct {
 	OutsideIn int // of Outside, whose event was received all the same
 }
 
+func (e *EventCount) add(o EventCount) {
+	e.Conns += o.Conns
+	e.Cut += o.Cut
+	e.Lagged += o.Lagged
+	e.Acked += o.Acked
+	e.Covered += o.Covered
+	e.Missed += o.Missed
+	e.MissedCut += o.MissedCut
+	e.Outside += o.Outside
+	e.OutsideIn += o.OutsideIn
+}
+
 func (e EventCount) String() string {
 	return fmt.Sprintf("SSE %s: %d streams (%d cut, %d lagged); %d writes acknowledged, %d within one stream, %d of them without event (%d in a cut stream); %d outside any stream (%d events received anyway)",
 		e.Space, e.Conns, e.Cut, e.Lagged, e.Acked, e.Covered, e.Missed, e.MissedCut, e.Outside, e.OutsideIn)

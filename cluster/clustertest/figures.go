@@ -78,8 +78,12 @@ func (f Figures) String() string {
 	}
 	fmt.Fprintf(&b, "\n  write attempts %v (%d acknowledged over gRPC); %d reads answered, %d not; gRPC recalls: %d answered (%d held the memory), failed %v",
 		f.Outcomes, f.AckedGRPC, f.Reads, f.Unanswered, f.GRPCRecall.Answered, f.GRPCRecall.Found, f.GRPCRecall.Errors)
-	for _, e := range f.Events {
-		fmt.Fprintf(&b, "\n  %s", e)
+	if len(f.Events) > 0 {
+		sum := EventCount{Space: fmt.Sprintf("%d spaces", len(f.Events))}
+		for _, e := range f.Events {
+			sum.add(e)
+		}
+		fmt.Fprintf(&b, "\n  %s", sum)
 	}
 	for _, v := range f.Verdicts {
 		fmt.Fprintf(&b, "\n  %s", v)

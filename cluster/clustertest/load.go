@@ -140,17 +140,6 @@ func StartLoad(c *Cluster, o LoadOptions) (*Load, error) {
 	for i := range o.Spaces {
 		l.res.Spaces = append(l.res.Spaces, fmt.Sprintf("load-%03d", i))
 	}
-	writeCtx, stop := context.WithCancel(context.Background())
-	attemptCtx, kill := context.WithCancel(context.Background())
-	l.stop, l.kill = stop, kill
-	for i := range o.Clients {
-		l.wg.Add(1)
-		go l.writer(writeCtx, attemptCtx, i)
-	}
-	for i := range o.Readers {
-		l.wg.Add(1)
-		go l.reader(writeCtx, i)
-	}
 	subCtx, subStop := context.WithCancel(context.Background())
 	l.subStop = subStop
 	for i := range max(0, min(o.Subscribers, o.Spaces)) {
@@ -161,6 +150,17 @@ func StartLoad(c *Cluster, o LoadOptions) (*Load, error) {
 			defer l.subWG.Done()
 			sub.run(subCtx, rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano()))))
 		}()
+	}
+	writeCtx, stop := context.WithCancel(context.Background())
+	attemptCtx, kill := context.WithCancel(context.Background())
+	l.stop, l.kill = stop, kill
+	for i := range o.Clients {
+		l.wg.Add(1)
+		go l.writer(writeCtx, attemptCtx, i)
+	}
+	for i := range o.Readers {
+		l.wg.Add(1)
+		go l.reader(writeCtx, i)
 	}
 	return l, nil
 }
@@ -242,6 +242,11 @@ func (l *Load) writer(writeCtx, attemptCtx context.Context, client int) {
 	rng := rand.New(rand.NewPCG(uint64(client), uint64(time.Now().UnixNano())))
 	for seq := 0; writeCtx.Err() == nil; seq++ {
 		space := l.res.Spaces[rng.IntN(len(l.res.Spaces))]
+		if len(l.subs) > 0 && rng.IntN(8) == 0 {
+			// One write in eight goes to a followed space, so that the subscribers see
+			// enough events to count in a short run too.
+			space = l.subs[rng.IntN(len(l.subs))].space
+		}
 		key := fmt.Sprintf("%s-c%d-%d", l.o.Run, client, seq)
 		l.mu.Lock()
 		l.res.Attempted[key] = space
