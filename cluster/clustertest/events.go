@@ -58,11 +58,15 @@ func (s *subscriber) run(ctx context.Context, rng *rand.Rand) {
 }
 
 // nonOwner is a random serving node other than the owner of the space's partition, as
-// the lease bucket says now (any serving node when that cannot be read).
+// the lease bucket says now (any serving node when that cannot be read, or on a single
+// node).
 func (s *subscriber) nonOwner(ctx context.Context, rng *rand.Rand) *Node {
 	nodes := s.c.Serving()
 	if len(nodes) == 0 {
 		nodes = s.c.Nodes()
+	}
+	if s.c.Single() {
+		return nodes[rng.IntN(len(nodes))]
 	}
 	owners, err := s.c.Owners(ctx)
 	if err == nil {
