@@ -168,6 +168,16 @@ func (h *eventHub) lastID() uint64 {
 	return h.nextID - 1
 }
 
+// endSubscribers ends every current subscription; unlike close, later subscribers and
+// events are taken as before.
+func (h *eventHub) endSubscribers() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for s := range h.subs {
+		h.removeLocked(s)
+	}
+}
+
 func (h *eventHub) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -68,7 +68,11 @@ func (e *Engine) CloseSpaces(match func(space string) bool) error {
 }
 
 // evict closes the space's open state, if any; the handle stays and reopens on next use.
+// It also ends the space's event subscribers: its events come from the partition's new
+// owner now, and a subscriber left here would wait for them in silence; ended, it
+// reconnects and is forwarded there (docs/cluster.md, "Forwarding").
 func (s *Space) evict() error {
+	s.hub.endSubscribers()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.st == nil {

@@ -226,6 +226,39 @@ func TestReplicationRefusal(t *testing.T) {
 	}
 }
 
+func TestCloseSpacesEndsSubscribers(t *testing.T) {
+	e := openTest(t, testConfig(t, t.TempDir()))
+	defer e.Close()
+	fc := newFakeCluster()
+	if err := e.SetReplication(fc); err != nil {
+		t.Fatal(err)
+	}
+	mustRemember(t, e, "alpha", "alpha is led here")
+	mustRemember(t, e, "beta", "beta is led here")
+	alpha, beta := mustSpace(t, e, "alpha").Subscribe(0), mustSpace(t, e, "beta").Subscribe(0)
+	defer beta.Close()
+	fc.set("alpha", true, nil)
+	if err := e.CloseSpaces(func(id string) bool { return id == "alpha" }); err != nil {
+		t.Fatal(err)
+	}
+	// alpha's subscriber is ended (its events come from another node now), beta's is not.
+	if _, ok := <-alpha.C; ok {
+		t.Fatal("alpha's subscriber got an event, want its stream ended")
+	}
+	fc.set("alpha", false, nil)
+	mustRemember(t, e, "beta", "beta still publishes")
+	if ev, ok := <-beta.C; !ok || ev.Type != EventStorage {
+		t.Fatalf("beta's subscriber: %v %v, want its storage event", ev.Type, ok)
+	}
+	// Led again, alpha takes new subscribers.
+	again := mustSpace(t, e, "alpha").Subscribe(0)
+	defer again.Close()
+	mustRemember(t, e, "alpha", "alpha is led here again")
+	if ev, ok := <-again.C; !ok || ev.Type != EventStorage {
+		t.Fatalf("new alpha subscriber: %v %v, want a storage event", ev.Type, ok)
+	}
+}
+
 func TestCatchUpRebuildsSpaces(t *testing.T) {
 	// Node A leads and writes; node B copies A's stream into its closed spaces, then leads.
 	a := openTest(t, testConfig(t, t.TempDir()))

@@ -7,14 +7,18 @@
 // harness (the node's route listener sits behind it on 127.0.0.2, see newGate), so a node
 // can be cut off from its peers in both directions and healed.
 //
-// A Load is concurrent clients remembering into many spaces through random nodes. Every
-// write carries an Idempotency-Key and a content naming its space and key; a write whose
-// outcome is unknown (timeout, connection error, 429, 5xx) is retried with the same key on
-// any node until it is acknowledged or the run ends. Readers meanwhile read acknowledged
-// memories back; a read that misses a memory acknowledged before it started is stale.
+// A Load is concurrent clients remembering into many spaces through random nodes, over
+// HTTP and (a share of them) gRPC. Every write carries an idempotency key and a content
+// naming its space and key; a write whose outcome is unknown (timeout, connection error,
+// 429, 5xx, gRPC UNAVAILABLE) is retried with the same key on any node until it is
+// acknowledged or the run ends. Readers meanwhile read acknowledged memories back; a read
+// that misses a memory acknowledged before it started is stale. SSE subscribers follow a
+// few spaces at nodes that do not own them; a write acknowledged while such a stream stays
+// open must have sent its event through it.
 //
 // The oracle compares what was acknowledged with two views: the partition streams read
-// back and folded per space (StreamView), and the nodes' HTTP answers (HTTPView). Its
+// back and folded per space (StreamView), and the nodes' HTTP answers (HTTPView, or
+// HTTPViewAt for one node's own answers). Its
 // invariants: no acknowledged write is absent (lost), no key is stored as two memories and
 // no memory appears twice (duplicated), no read misses an earlier acknowledgement (stale),
 // and a memory appears only in the space it was written to (isolation).

@@ -12,6 +12,7 @@ type Figures struct {
 	Scenario     string
 	Nodes        int
 	Acked        int
+	AckedGRPC    int // of Acked, over the gRPC API
 	Elapsed      time.Duration
 	P50, P99     time.Duration // acknowledged writes, first attempt to acknowledgement
 	CPU          time.Duration // every node process, over the load and its settling
@@ -19,6 +20,8 @@ type Figures struct {
 	Reads        int           // reads of acknowledged memories that got an answer
 	Unanswered   int           // reads that got none (timeout, 5xx)
 	Outcomes     map[string]int
+	GRPCRecall   GRPCRecalls
+	Events       []EventCount             // SSE subscribers' events, when the scenario had any
 	OwnedAfter   map[string]time.Duration // event ("SIGKILL n2") → until every partition had a serving owner
 	CatchUp      float64                  // records/s a restarted node caught up before leading again
 	CatchUpNote  string
@@ -29,13 +32,16 @@ type Figures struct {
 // Measure fills the load's figures from its result.
 func Measure(name string, nodes int, r *Result, cpu time.Duration) Figures {
 	f := Figures{Scenario: name, Nodes: nodes, Acked: len(r.Acks), Elapsed: r.Elapsed(), CPU: cpu,
-		Outcomes: r.Outcomes, OwnedAfter: map[string]time.Duration{}, Reads: r.Reads, Unanswered: r.Unanswered}
+		Outcomes: r.Outcomes, OwnedAfter: map[string]time.Duration{}, Reads: r.Reads, Unanswered: r.Unanswered, GRPCRecall: r.GRPCRecall}
 	lat := r.Latencies()
 	if len(lat) > 0 {
 		f.P50, f.P99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
 	}
 	for _, a := range r.Acks {
 		f.Retries += a.Attempts - 1
+		if a.Proto == "grpc" {
+			f.AckedGRPC++
+		}
 	}
 	return f
 }
@@ -70,7 +76,15 @@ func (f Figures) String() string {
 	if f.CatchUp > 0 || f.CatchUpNote != "" {
 		fmt.Fprintf(&b, "; catch-up %.0f records/s %s", f.CatchUp, f.CatchUpNote)
 	}
-	fmt.Fprintf(&b, "\n  write attempts %v; %d reads answered, %d not", f.Outcomes, f.Reads, f.Unanswered)
+	fmt.Fprintf(&b, "\n  write attempts %v (%d acknowledged over gRPC); %d reads answered, %d not; gRPC recalls: %d answered (%d held the memory), failed %v",
+		f.Outcomes, f.AckedGRPC, f.Reads, f.Unanswered, f.GRPCRecall.Answered, f.GRPCRecall.Found, f.GRPCRecall.Errors)
+	if len(f.Events) > 0 {
+		sum := EventCount{Space: fmt.Sprintf("%d spaces", len(f.Events))}
+		for _, e := range f.Events {
+			sum.add(e)
+		}
+		fmt.Fprintf(&b, "\n  %s", sum)
+	}
 	for _, v := range f.Verdicts {
 		fmt.Fprintf(&b, "\n  %s", v)
 	}

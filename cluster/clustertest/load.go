@@ -26,6 +26,12 @@ type LoadOptions struct {
 	// 0 = 60s. Writes still unknown then are reported as unresolved.
 	Settle time.Duration
 	Run    string // prefix of every idempotency key, unique per run; "" = "r"
+	// GRPCEvery sends the writes of every GRPCEvery-th writer, and every GRPCEvery-th
+	// read, over the gRPC API instead of HTTP; 0 = 4, -1 = none.
+	GRPCEvery int
+	// Subscribers follow the storage events of the first Subscribers spaces over SSE at
+	// non-owner nodes; 0 = 8, -1 = none.
+	Subscribers int
 }
 
 func (o *LoadOptions) fill() {
@@ -47,12 +53,19 @@ func (o *LoadOptions) fill() {
 	if o.Run == "" {
 		o.Run = "r"
 	}
+	if o.GRPCEvery == 0 {
+		o.GRPCEvery = 4
+	}
+	if o.Subscribers == 0 {
+		o.Subscribers = 8
+	}
 }
 
 // Ack is one acknowledged write.
 type Ack struct {
 	Space, Key, ID string
 	Node           string    // the node that acknowledged it
+	Proto          string    // "http" or "grpc"
 	Start, End     time.Time // first attempt sent, acknowledgement received
 	Attempts       int
 }
@@ -74,8 +87,10 @@ type Result struct {
 	Reads      int               // reads of acknowledged memories
 	Unanswered int               // reads that got no answer (timeout, 5xx): not judged
 	Stale      []StaleRead
-	Start      time.Time // the first write
-	Stopped    time.Time // new writes stopped
+	GRPCRecall GRPCRecalls
+	Events     []EventCount // one per SSE subscriber
+	Start      time.Time    // the first write
+	Stopped    time.Time    // new writes stopped
 }
 
 // Elapsed is the writing time: from the first write to the stop of new writes.
@@ -97,24 +112,44 @@ type Load struct {
 	c    *Cluster
 	o    LoadOptions
 	hc   *http.Client
+	grpc *grpcClients
 	stop context.CancelFunc // no new writes
 	kill context.CancelFunc // no more attempts
 	wg   sync.WaitGroup
+
+	subs    []*subscriber
+	subStop context.CancelFunc
+	subWG   sync.WaitGroup
 
 	mu  sync.Mutex
 	res Result
 }
 
 // StartLoad starts the clients and readers.
-func StartLoad(c *Cluster, o LoadOptions) *Load {
+func StartLoad(c *Cluster, o LoadOptions) (*Load, error) {
 	o.fill()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = o.Clients + o.Readers
-	l := &Load{c: c, o: o, hc: &http.Client{Transport: tr, Timeout: o.Timeout}}
+	g, err := dialNodes(c.Nodes())
+	if err != nil {
+		return nil, err
+	}
+	l := &Load{c: c, o: o, hc: &http.Client{Transport: tr, Timeout: o.Timeout}, grpc: g}
 	l.res = Result{Attempted: map[string]string{}, Unresolved: map[string]string{}, Refused: map[string]string{},
-		Outcomes: map[string]int{}, Start: time.Now()}
+		Outcomes: map[string]int{}, Start: time.Now(), GRPCRecall: GRPCRecalls{Errors: map[string]int{}}}
 	for i := range o.Spaces {
 		l.res.Spaces = append(l.res.Spaces, fmt.Sprintf("load-%03d", i))
+	}
+	subCtx, subStop := context.WithCancel(context.Background())
+	l.subStop = subStop
+	for i := range max(0, min(o.Subscribers, o.Spaces)) {
+		sub := newSubscriber(c, l.res.Spaces[i])
+		l.subs = append(l.subs, sub)
+		l.subWG.Add(1)
+		go func() {
+			defer l.subWG.Done()
+			sub.run(subCtx, rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano()))))
+		}()
 	}
 	writeCtx, stop := context.WithCancel(context.Background())
 	attemptCtx, kill := context.WithCancel(context.Background())
@@ -123,12 +158,15 @@ func StartLoad(c *Cluster, o LoadOptions) *Load {
 		l.wg.Add(1)
 		go l.writer(writeCtx, attemptCtx, i)
 	}
-	for range o.Readers {
+	for i := range o.Readers {
 		l.wg.Add(1)
-		go l.reader(writeCtx)
+		go l.reader(writeCtx, i)
 	}
-	return l
+	return l, nil
 }
+
+// viaGRPC reports whether the i-th writer or reader uses the gRPC API.
+func (l *Load) viaGRPC(i int) bool { return l.o.GRPCEvery > 0 && i%l.o.GRPCEvery == l.o.GRPCEvery-1 }
 
 // Stop ends new writes, lets begun ones retry for up to Settle, and returns the record.
 func (l *Load) Stop() *Result {
@@ -145,9 +183,17 @@ func (l *Load) Stop() *Result {
 		<-done
 	}
 	l.kill()
+	l.grpc.close()
+	// The last acknowledged writes' events are on their way: give them a moment.
+	time.Sleep(time.Second)
+	l.subStop()
+	l.subWG.Wait()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	res := l.res
+	for _, s := range l.subs {
+		res.Events = append(res.Events, s.count(res.Acks))
+	}
 	return &res
 }
 
@@ -196,28 +242,43 @@ func (l *Load) writer(writeCtx, attemptCtx context.Context, client int) {
 	rng := rand.New(rand.NewPCG(uint64(client), uint64(time.Now().UnixNano())))
 	for seq := 0; writeCtx.Err() == nil; seq++ {
 		space := l.res.Spaces[rng.IntN(len(l.res.Spaces))]
+		if len(l.subs) > 0 && rng.IntN(8) == 0 {
+			// One write in eight goes to a followed space, so that the subscribers see
+			// enough events to count in a short run too.
+			space = l.subs[rng.IntN(len(l.subs))].space
+		}
 		key := fmt.Sprintf("%s-c%d-%d", l.o.Run, client, seq)
 		l.mu.Lock()
 		l.res.Attempted[key] = space
 		l.res.Unresolved[key] = space
 		l.mu.Unlock()
-		l.write(attemptCtx, rng, space, key)
+		l.write(attemptCtx, rng, space, key, l.viaGRPC(client))
 	}
 }
 
 // write sends one write until it is acknowledged, refused, or attempts end.
-func (l *Load) write(ctx context.Context, rng *rand.Rand, space, key string) {
+func (l *Load) write(ctx context.Context, rng *rand.Rand, space, key string, viaGRPC bool) {
 	body, _ := json.Marshal(map[string]string{"content": content(space, key)})
 	start := time.Now()
+	proto := "http"
+	if viaGRPC {
+		proto = "grpc"
+	}
 	for attempt := 1; ctx.Err() == nil; attempt++ {
 		n := l.randomNode(rng)
-		id, outcome, retryAfter := l.remember(ctx, n, space, key, body)
+		var id, outcome string
+		var retryAfter time.Duration
+		if viaGRPC {
+			id, outcome = l.rememberGRPC(ctx, n, space, key)
+		} else {
+			id, outcome, retryAfter = l.remember(ctx, n, space, key, body)
+		}
 		l.mu.Lock()
 		l.res.Outcomes[outcome]++
 		switch {
 		case id != "":
 			delete(l.res.Unresolved, key)
-			l.res.Acks = append(l.res.Acks, Ack{Space: space, Key: key, ID: id, Node: n.ID, Start: start, End: time.Now(), Attempts: attempt})
+			l.res.Acks = append(l.res.Acks, Ack{Space: space, Key: key, ID: id, Node: n.ID, Proto: proto, Start: start, End: time.Now(), Attempts: attempt})
 		case outcome == "refused":
 			delete(l.res.Unresolved, key)
 			l.res.Refused[key] = space
@@ -278,7 +339,7 @@ func (l *Load) remember(ctx context.Context, n *Node, space, key string, body []
 }
 
 // reader reads acknowledged memories back at random nodes until ctx ends.
-func (l *Load) reader(ctx context.Context) {
+func (l *Load) reader(ctx context.Context, i int) {
 	defer l.wg.Done()
 	rng := rand.New(rand.NewPCG(rand.Uint64(), uint64(time.Now().UnixNano())))
 	for ctx.Err() == nil {
@@ -289,7 +350,10 @@ func (l *Load) reader(ctx context.Context) {
 			a = l.res.Acks[rng.IntN(len(l.res.Acks))]
 		}
 		l.mu.Unlock()
-		if ok {
+		switch {
+		case ok && l.viaGRPC(i):
+			l.recallGRPC(ctx, rng, a)
+		case ok:
 			l.ReadBack(ctx, l.randomNode(rng), a)
 		}
 		select {

@@ -78,6 +78,28 @@ func freeAddrs(n int) ([]string, error) {
 // StoreDir is the JetStream store of the node's embedded NATS server.
 func (n *Node) StoreDir() string { return filepath.Join(n.DataRoot, "nats") }
 
+// Wipe deletes everything under the node's data root (it must not be running): its
+// spaces, checkpoints and applied sequences, and with keepNATS false its JetStream store
+// too. The configuration file and log live outside the data root and stay.
+func (n *Node) Wipe(keepNATS bool) error {
+	if n.Running() {
+		return fmt.Errorf("clustertest: %s: wipe while running", n.ID)
+	}
+	entries, err := os.ReadDir(n.DataRoot)
+	if err != nil {
+		return fmt.Errorf("clustertest: %s: wipe: %w", n.ID, err)
+	}
+	for _, e := range entries {
+		if keepNATS && e.Name() == filepath.Base(n.StoreDir()) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(n.DataRoot, e.Name())); err != nil {
+			return fmt.Errorf("clustertest: %s: wipe: %w", n.ID, err)
+		}
+	}
+	return nil
+}
+
 // LogPath is the file holding the output of every process the node has run.
 func (n *Node) LogPath() string { return n.logPath }
 

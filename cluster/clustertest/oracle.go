@@ -50,6 +50,7 @@ type Verdict struct {
 	Misplaced  int // a memory seen in a space it was not written to, or a space in another partition's stream
 	Conflicts  int // records of two writers under one LSN
 	Phantom    int // a memory of the load's form whose key was never written
+	Unseen     int // writes acknowledged within an SSE stream that was not cut, without its event
 	Unresolved int // writes never acknowledged nor refused: either outcome is allowed
 	Rerecorded int
 	Examples   []string // up to ten cases, for the failure message
@@ -57,12 +58,12 @@ type Verdict struct {
 
 // OK reports whether every invariant holds.
 func (v Verdict) OK() bool {
-	return v.Lost == 0 && v.Duplicated == 0 && v.Stale == 0 && v.Misplaced == 0 && v.Phantom == 0 && v.Conflicts == 0
+	return v.Lost == 0 && v.Duplicated == 0 && v.Stale == 0 && v.Misplaced == 0 && v.Phantom == 0 && v.Conflicts == 0 && v.Unseen == 0
 }
 
 func (v Verdict) String() string {
-	return fmt.Sprintf("%s: acked %d, present %d, lost %d, duplicated %d, stale %d, misplaced %d, phantom %d, conflicts %d, unresolved %d, rerecorded %d",
-		v.View, v.Acked, v.Present, v.Lost, v.Duplicated, v.Stale, v.Misplaced, v.Phantom, v.Conflicts, v.Unresolved, v.Rerecorded)
+	return fmt.Sprintf("%s: acked %d, present %d, lost %d, duplicated %d, stale %d, misplaced %d, phantom %d, conflicts %d, unseen events %d, unresolved %d, rerecorded %d",
+		v.View, v.Acked, v.Present, v.Lost, v.Duplicated, v.Stale, v.Misplaced, v.Phantom, v.Conflicts, v.Unseen, v.Unresolved, v.Rerecorded)
 }
 
 func (v *Verdict) example(format string, args ...any) {
@@ -77,6 +78,16 @@ func Judge(r *Result, view View) Verdict {
 		Conflicts: view.Conflicts, Misplaced: view.WrongPartition}
 	for _, e := range view.examples {
 		v.example("%s", e)
+	}
+	for _, e := range r.Events {
+		if n := e.Missed - e.MissedCut; n > 0 {
+			v.Unseen += n
+			v.example("unseen: %d writes to %s acknowledged within an SSE stream that stayed open sent no event through it", n, e.Space)
+		}
+	}
+	for _, a := range r.GRPCRecall.Foreign {
+		v.Misplaced++
+		v.example("isolation: a gRPC recall in %s answered a memory of another space", a.Space)
 	}
 	for _, s := range r.Stale {
 		v.example("stale: %s/%s read at %s %v after its ack", s.Space, s.ID, s.Node, s.ReadAt.Sub(s.AckedAt))
@@ -133,9 +144,14 @@ func Judge(r *Result, view View) Verdict {
 // id from another space, which must not find it. Answers without an outcome (timeouts,
 // 503 while a partition moves) are retried until ctx ends.
 func HTTPView(ctx context.Context, c *Cluster, r *Result) (View, error) {
-	view := View{Name: "http"}
+	return HTTPViewAt(ctx, "http", c.Serving(), r)
+}
+
+// HTTPViewAt is HTTPView with every list and read sent to one of nodes: given one node,
+// it is that node's view, forwards included.
+func HTTPViewAt(ctx context.Context, name string, nodes []*Node, r *Result) (View, error) {
+	view := View{Name: name}
 	hc := &http.Client{Timeout: 10 * time.Second}
-	nodes := c.Serving()
 	if len(nodes) == 0 {
 		return view, fmt.Errorf("clustertest: no node serving to read from")
 	}

@@ -37,6 +37,9 @@ type run struct {
 	load *Load
 	len  lengths
 	fig  Figures // OwnedAfter, CatchUp and CatchUpNote are filled by the fault
+	// viewsAt are nodes whose own HTTP view (every list and read sent to them) is judged
+	// besides the views of the whole cluster.
+	viewsAt []*Node
 }
 
 func (r *run) sleep(d time.Duration) {
@@ -92,10 +95,10 @@ func (r *run) readAt(n *Node, acks []Ack) {
 	wg.Wait()
 }
 
-// rejoin restarts n, killed at downAt, and measures its catch-up: the writes acknowledged
-// while it was down to the partitions it leads again, per second from its restart until
-// it leads them.
-func (r *run) rejoin(n *Node, downAt time.Time) {
+// rejoin restarts n and measures its catch-up: the writes acknowledged since from (when
+// it went down, or the zero time for a node that lost its data and rebuilds everything)
+// to the partitions it leads again, per second from its restart until it leads them.
+func (r *run) rejoin(n *Node, from time.Time) {
 	r.t.Helper()
 	upAt := time.Now()
 	if err := r.c.Restart(r.ctx, n); err != nil {
@@ -114,7 +117,7 @@ func (r *run) rejoin(n *Node, downAt time.Time) {
 			if len(led) > 0 {
 				leadAt := time.Now()
 				records := 0
-				for _, a := range r.load.AcksBetween(downAt, upAt) {
+				for _, a := range r.load.AcksBetween(from, upAt) {
 					if led[cluster.PartitionOf(a.Space, r.c.Partitions())] {
 						records++
 					}
@@ -166,7 +169,10 @@ func runScenario(t *testing.T, name string, single bool, fault func(r *run)) Fig
 	if err != nil {
 		t.Fatal(err)
 	}
-	load := StartLoad(c, LoadOptions{Run: name})
+	load, err := StartLoad(c, LoadOptions{Run: name})
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := &run{t: t, ctx: ctx, c: c, load: load, len: l, fig: Figures{OwnedAfter: map[string]time.Duration{}}}
 	func() {
 		defer func() {
@@ -183,6 +189,7 @@ func runScenario(t *testing.T, name string, single bool, fault func(r *run)) Fig
 	}
 	fig := Measure(name, len(c.Nodes()), res, cpu1-cpu0)
 	fig.OwnedAfter, fig.CatchUp, fig.CatchUpNote = r.fig.OwnedAfter, r.fig.CatchUp, r.fig.CatchUpNote
+	fig.Events = res.Events
 
 	judgeCtx, judgeCancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer judgeCancel()
@@ -202,6 +209,13 @@ func runScenario(t *testing.T, name string, single bool, fault func(r *run)) Fig
 	} else {
 		views = append(views, v)
 	}
+	for _, n := range r.viewsAt {
+		if v, err := HTTPViewAt(judgeCtx, "http at "+n.ID, []*Node{n}, res); err != nil {
+			t.Errorf("http view at %s, not judged: %v", n.ID, err)
+		} else {
+			views = append(views, v)
+		}
+	}
 	for _, v := range views {
 		verdict := Judge(res, v)
 		fig.Verdicts = append(fig.Verdicts, verdict)
@@ -209,8 +223,10 @@ func runScenario(t *testing.T, name string, single bool, fault func(r *run)) Fig
 			t.Errorf("%s\n  %s", verdict, strings.Join(verdict.Examples, "\n  "))
 		}
 	}
-	if len(views) == 2 {
-		explainLost(t, c, res, views[0], views[1])
+	if !single && len(views) >= 2 {
+		for _, v := range views[1:] {
+			explainLost(t, c, res, views[0], v)
+		}
 	}
 	if fig.Acked == 0 {
 		t.Errorf("%s: no write was acknowledged; outcomes %v", name, res.Outcomes)
@@ -292,6 +308,41 @@ func TestClusterKillBusiest(t *testing.T) {
 		r.rejoin(b, downAt)
 		r.sleep(r.len.after)
 	})
+}
+
+// TestClusterWipeNode: the busiest node is SIGKILLed, loses its data root and is
+// restarted with the same configuration; it rebuilds the partitions it takes back from
+// their streams, and its own view (reads at it, served or forwarded) must hold every
+// acknowledged write. "engine" keeps the node's JetStream store (the engine's disk lost),
+// "machine" wipes that too (a replaced machine: its NATS server rejoins with no state).
+func TestClusterWipeNode(t *testing.T) {
+	if !*full {
+		t.Skip("full scenario: make test-cluster runs it")
+	}
+	needCluster(t)
+	for _, tc := range []struct {
+		name     string
+		keepNATS bool
+	}{{"engine", true}, {"machine", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			runScenario(t, "wipe-"+tc.name, false, func(r *run) {
+				r.sleep(r.len.before)
+				b := r.busiest()
+				downAt := time.Now()
+				if err := b.Kill(); err != nil {
+					r.t.Fatal(err)
+				}
+				if err := b.Wipe(tc.keepNATS); err != nil {
+					r.t.Fatal(err)
+				}
+				r.ownedAfter("SIGKILL "+b.ID, downAt, b)
+				r.sleep(r.len.fault - time.Since(downAt))
+				r.rejoin(b, time.Time{})
+				r.viewsAt = append(r.viewsAt, b)
+				r.sleep(r.len.after)
+			})
+		})
+	}
 }
 
 // TestClusterPauseOwner: SIGSTOP of an owner past its lease, then SIGCONT; reads at it

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -32,14 +33,11 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 	if err != nil {
 		return st, err
 	}
-	last, err := LastSequence(ctx, js, p)
+	last, err := lastAtLeast(ctx, js, p, applied)
 	if err != nil {
 		return st, err
 	}
 	st.From, st.To = applied, applied
-	if last < applied {
-		return st, fmt.Errorf("partlog: stream %s ends at sequence %d, before the %d applied here: it was recreated or purged", StreamName(p), last, applied)
-	}
 	if last == applied {
 		return st, nil
 	}
@@ -88,6 +86,33 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 		return st, err
 	}
 	return st, nil
+}
+
+// shortReadFor bounds how long a stream answering a last sequence below what this node
+// applied is read again before that is taken for a stream recreated or purged.
+const shortReadFor = 5 * time.Second
+
+// lastAtLeast is the stream's last sequence, which must not be below applied. Right after
+// a NATS server rejoined with an empty store (a replaced machine), the stream's state can
+// be answered from a copy still catching up: lower than what this node already copied
+// from the stream, and higher again a moment later. So a short answer is read again for
+// a while; only one that stays short means the stream was recreated or purged.
+func lastAtLeast(ctx context.Context, js jetstream.JetStream, p int, applied uint64) (uint64, error) {
+	deadline := time.Now().Add(shortReadFor)
+	for {
+		last, err := LastSequence(ctx, js, p)
+		if err != nil || last >= applied {
+			return last, err
+		}
+		if time.Now().After(deadline) {
+			return last, fmt.Errorf("partlog: stream %s ends at sequence %d, before the %d applied here: it was recreated or purged", StreamName(p), last, applied)
+		}
+		select {
+		case <-ctx.Done():
+			return last, fmt.Errorf("partlog: stream %s ends at sequence %d, before the %d applied here: %w", StreamName(p), last, applied, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // apply copies one message's sections into the local spaces and returns the frames copied.

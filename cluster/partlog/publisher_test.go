@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -311,5 +313,53 @@ func TestPublisherSplitsLargeBatches(t *testing.T) {
 		if lsns[i] <= lsns[i-1] {
 			t.Fatalf("LSNs out of order in the stream: %v", lsns)
 		}
+	}
+}
+
+// A stream answering a last sequence below what this node applied is read again for a
+// while: a copy catching up answers higher a moment later; a purged stream stays short.
+func TestCatchUpShortStream(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		catchUp bool // the stream reaches the applied sequence during the catch-up
+	}{{"copy catching up", true}, {"purged", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			js := startJetStream(t)
+			root := t.TempDir()
+			e := openEngine(t, root, follower{})
+			if err := writeApplied(root, 0, 2); err != nil {
+				t.Fatal(err)
+			}
+			published := make(chan error, 1)
+			go func() {
+				if !tc.catchUp {
+					published <- nil
+					return
+				}
+				time.Sleep(100 * time.Millisecond)
+				for range 2 {
+					if _, err := js.Publish(context.Background(), Subject(0), []byte("not read: at or below the applied sequence")); err != nil {
+						published <- err
+						return
+					}
+				}
+				published <- nil
+			}()
+			st, err := CatchUp(context.Background(), js, e, root, 0, quiet())
+			if perr := <-published; perr != nil {
+				t.Fatal(perr)
+			}
+			switch {
+			case tc.catchUp && err != nil:
+				t.Fatalf("catch-up of a stream that reached the applied sequence: %v", err)
+			case tc.catchUp && (st.Messages != 0 || st.To != 2):
+				t.Fatalf("stats %+v, want nothing copied, at 2", st)
+			case !tc.catchUp && (err == nil || !strings.Contains(err.Error(), "recreated or purged")):
+				t.Fatalf("catch-up of a stream behind the applied sequence: %v, want recreated or purged", err)
+			}
+			if got, err := ReadApplied(root, 0); err != nil || got != 2 {
+				t.Fatalf("applied sequence %d, %v; want 2 kept", got, err)
+			}
+		})
 	}
 }
