@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -23,6 +21,12 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // startJetStream runs a lone embedded NATS server with JetStream for one test.
 func startJetStream(t testing.TB) jetstream.JetStream {
 	t.Helper()
+	return startNode(t).JetStream()
+}
+
+// startNode is startJetStream for a test that stops the server itself.
+func startNode(t testing.TB) *natsnode.Node {
+	t.Helper()
 	n, err := natsnode.Start(context.Background(), natsnode.Options{
 		Name: "partlog-test", Listen: "127.0.0.1:0", StoreDir: t.TempDir(), SyncAlways: true, Logger: quiet()})
 	if err != nil {
@@ -32,7 +36,7 @@ func startJetStream(t testing.TB) jetstream.JetStream {
 	if _, err := EnsureStream(context.Background(), n.JetStream(), 0, 1); err != nil {
 		t.Fatal(err)
 	}
-	return n.JetStream()
+	return n
 }
 
 // leader is an engine.Replication that leads partition 0 through one publisher.
@@ -279,6 +283,32 @@ func TestPublisherFenced(t *testing.T) {
 	stale.Stop()
 }
 
+// TestPublisherOutcomeUnknown: a publish that gets no answer (here the server is gone)
+// fails the write with ErrOutcomeUnknown, which wraps engine.ErrNotOwner: a partition on
+// the move (503 with Retry-After), not a storage failure of the space (500).
+func TestPublisherOutcomeUnknown(t *testing.T) {
+	n := startNode(t)
+	lost := make(chan error, 1)
+	pub := StartPublisher(n.JetStream(), PublisherConfig{Partition: 0, NodeID: "node-a", Logger: quiet(),
+		OnLost: func(err error) { lost <- err }})
+	defer pub.Stop()
+	a := openEngine(t, t.TempDir(), leader{pub})
+	if _, err := remember(a, "alpha", "acknowledged before the server went away"); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	_, err := remember(a, "alpha", "its outcome is unknown")
+	if !errors.Is(err, engine.ErrNotOwner) || errors.Is(err, engine.ErrStorage) {
+		t.Fatalf("write without an answer: %v, want engine.ErrNotOwner and not engine.ErrStorage", err)
+	}
+	if cause := <-lost; !errors.Is(cause, ErrOutcomeUnknown) || !errors.Is(cause, engine.ErrNotOwner) {
+		t.Fatalf("OnLost got %v, want ErrOutcomeUnknown", cause)
+	}
+	if _, err := remember(a, "beta", "another space of the partition"); !errors.Is(err, engine.ErrNotOwner) {
+		t.Fatalf("write to another space after the loss: %v, want engine.ErrNotOwner", err)
+	}
+}
+
 func TestPublisherSplitsLargeBatches(t *testing.T) {
 	js := startJetStream(t)
 	pub := StartPublisher(js, PublisherConfig{Partition: 0, NodeID: "node-a", MaxRecords: 4, Logger: quiet()})
@@ -313,53 +343,5 @@ func TestPublisherSplitsLargeBatches(t *testing.T) {
 		if lsns[i] <= lsns[i-1] {
 			t.Fatalf("LSNs out of order in the stream: %v", lsns)
 		}
-	}
-}
-
-// A stream answering a last sequence below what this node applied is read again for a
-// while: a copy catching up answers higher a moment later; a purged stream stays short.
-func TestCatchUpShortStream(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		catchUp bool // the stream reaches the applied sequence during the catch-up
-	}{{"copy catching up", true}, {"purged", false}} {
-		t.Run(tc.name, func(t *testing.T) {
-			js := startJetStream(t)
-			root := t.TempDir()
-			e := openEngine(t, root, follower{})
-			if err := writeApplied(root, 0, 2); err != nil {
-				t.Fatal(err)
-			}
-			published := make(chan error, 1)
-			go func() {
-				if !tc.catchUp {
-					published <- nil
-					return
-				}
-				time.Sleep(100 * time.Millisecond)
-				for range 2 {
-					if _, err := js.Publish(context.Background(), Subject(0), []byte("not read: at or below the applied sequence")); err != nil {
-						published <- err
-						return
-					}
-				}
-				published <- nil
-			}()
-			st, err := CatchUp(context.Background(), js, e, root, 0, quiet())
-			if perr := <-published; perr != nil {
-				t.Fatal(perr)
-			}
-			switch {
-			case tc.catchUp && err != nil:
-				t.Fatalf("catch-up of a stream that reached the applied sequence: %v", err)
-			case tc.catchUp && (st.Messages != 0 || st.To != 2):
-				t.Fatalf("stats %+v, want nothing copied, at 2", st)
-			case !tc.catchUp && (err == nil || !strings.Contains(err.Error(), "recreated or purged")):
-				t.Fatalf("catch-up of a stream behind the applied sequence: %v, want recreated or purged", err)
-			}
-			if got, err := ReadApplied(root, 0); err != nil || got != 2 {
-				t.Fatalf("applied sequence %d, %v; want 2 kept", got, err)
-			}
-		})
 	}
 }
