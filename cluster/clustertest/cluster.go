@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/engram-go/engram/internal/enginetest"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -54,7 +54,7 @@ func Start(o Options) (*Cluster, error) {
 		count = 1
 	}
 	c := &Cluster{settings: o.Settings, single: o.Single}
-	env := isolatedEnv(o.Dir)
+	env := enginetest.IsolatedEnv(o.Dir)
 	for i := range count {
 		n, err := newNode(fmt.Sprintf("n%d", i+1), filepath.Join(o.Dir, fmt.Sprintf("n%d", i+1)), o.Bin, env)
 		if err != nil {
@@ -94,19 +94,6 @@ func Start(o Options) (*Cluster, error) {
 		}
 	}
 	return c, nil
-}
-
-// isolatedEnv is the test process's environment without ENGRAM_ and XDG_ variables and
-// with its own HOME, so that no developer configuration reaches the nodes.
-func isolatedEnv(home string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "ENGRAM_") || strings.HasPrefix(kv, "XDG_") || strings.HasPrefix(kv, "HOME=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
 }
 
 // Nodes are the cluster's nodes, n1 first.

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -33,16 +32,9 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	os.Exit(func() int {
 		if !testing.Short() {
-			dir, err := os.MkdirTemp("", "engram-cluster-bin")
-			if err != nil {
-				buildErr = err
-			} else {
-				defer os.RemoveAll(dir)
-				engramBin = filepath.Join(dir, "engram")
-				if out, err := exec.Command(enginetest.GoTool(), "build", "-o", engramBin, "../../cmd/engram").CombinedOutput(); err != nil {
-					buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-				}
-			}
+			var cleanup func()
+			engramBin, cleanup, buildErr = enginetest.BuildBinary("../../cmd/engram")
+			defer cleanup()
 		}
 		return m.Run()
 	}())
@@ -75,7 +67,7 @@ func needBinary(t *testing.T) {
 func clusterMissing(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	n, err := newNode("probe", dir, engramBin, isolatedEnv(dir))
+	n, err := newNode("probe", dir, engramBin, enginetest.IsolatedEnv(dir))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,15 +66,7 @@ func needBinary(t *testing.T) {
 // variables, no XDG overrides.
 func e2eEnv(t *testing.T) []string {
 	t.Helper()
-	home := t.TempDir()
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "ENGRAM_") || strings.HasPrefix(kv, "XDG_") || strings.HasPrefix(kv, "HOME=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, "HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"))
+	return enginetest.IsolatedEnv(t.TempDir())
 }
 
 func freeAddr(t *testing.T) string {
