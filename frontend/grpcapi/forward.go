@@ -10,6 +10,7 @@ import (
 
 	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -43,8 +44,8 @@ func (s *Server) route(ctx context.Context, id string) error {
 }
 
 // forwardError is the status a handler returns for a space served elsewhere: to the
-// client (a stream, which is not forwarded) UNAVAILABLE NOT_OWNER naming the owner; to
-// the unary interceptor, through Unwrap, the forward to carry out.
+// client, when the call cannot be sent on, UNAVAILABLE NOT_OWNER naming the owner; to
+// the interceptors, through Unwrap, the forward to carry out.
 type forwardError struct {
 	st *status.Status
 	fw *frontend.Forward
@@ -98,20 +99,14 @@ func (s *Server) unaryForward(ctx context.Context, req any, info *grpc.UnaryServ
 	if err == nil || !errors.As(err, &fw) {
 		return resp, err
 	}
-	counts := &s.opts.Forwards.GRPC
 	reply, rerr := replyOf(info.FullMethod)
 	msg, ok := req.(proto.Message)
 	if rerr != nil || !ok {
-		counts.Failed.Add(1)
+		s.opts.Forwards.GRPC.Failed.Add(1)
 		return nil, err // the NOT_OWNER status: this call cannot be sent on
 	}
-	conn, cerr := s.owners.conn(fw.Owner.GRPC)
-	if cerr != nil {
-		counts.Failed.Add(1)
-		return nil, statusOf(fmt.Errorf("%w: node %q at %s: %v", engine.ErrNotOwner, fw.Owner.NodeID, fw.Owner.GRPC, cerr)).Err()
-	}
 	var header, trailer metadata.MD
-	ferr := conn.Invoke(s.outgoing(ctx), info.FullMethod, msg, reply, grpc.Header(&header), grpc.Trailer(&trailer))
+	ferr := s.invokeOwner(ctx, fw, info.FullMethod, msg, reply, grpc.Header(&header), grpc.Trailer(&trailer))
 	if len(header) > 0 {
 		_ = grpc.SetHeader(ctx, header)
 	}
@@ -119,16 +114,41 @@ func (s *Server) unaryForward(ctx context.Context, req any, info *grpc.UnaryServ
 		_ = grpc.SetTrailer(ctx, trailer)
 	}
 	if ferr != nil {
-		if st, _ := status.FromError(ferr); st.Code() == codes.Unavailable {
-			counts.Failed.Add(1)
-			return nil, statusOf(fmt.Errorf("%w: memory space %q is served by node %q at %s, which did not answer: %v",
-				engine.ErrNotOwner, fw.Space, fw.Owner.NodeID, fw.Owner.GRPC, st.Message())).Err()
-		}
-		counts.OK.Add(1)
-		return nil, ferr // the owner's answer
+		return nil, ferr
+	}
+	return reply, nil
+}
+
+// invokeOwner sends one unary call to the owner fw names, over the pooled connection to
+// it, with the caller's metadata plus the hop marker, and counts it. The error is the
+// owner's status, or UNAVAILABLE NOT_OWNER when the owner could not be reached.
+func (s *Server) invokeOwner(ctx context.Context, fw *frontend.Forward, method string, req, reply proto.Message, opts ...grpc.CallOption) error {
+	counts := &s.opts.Forwards.GRPC
+	conn, err := s.owners.conn(fw.Owner.GRPC)
+	if err != nil {
+		counts.Failed.Add(1)
+		return statusOf(fmt.Errorf("%w: node %q at %s: %v", engine.ErrNotOwner, fw.Owner.NodeID, fw.Owner.GRPC, err)).Err()
+	}
+	err = conn.Invoke(s.outgoing(ctx), method, req, reply, opts...)
+	if st, _ := status.FromError(err); err != nil && st.Code() == codes.Unavailable && !fromOwner(st) {
+		counts.Failed.Add(1)
+		return statusOf(fmt.Errorf("%w: memory space %q is served by node %q at %s, which did not answer: %v",
+			engine.ErrNotOwner, fw.Space, fw.Owner.NodeID, fw.Owner.GRPC, st.Message())).Err()
 	}
 	counts.OK.Add(1)
-	return reply, nil
+	return err // nil or the owner's answer
+}
+
+// fromOwner tells an UNAVAILABLE status the owner answered (it carries this server's
+// ErrorInfo: NOT_OWNER, a shutdown, an embedder down) from one the transport made up
+// because the owner could not be reached.
+func fromOwner(st *status.Status) bool {
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetDomain() == errorDomain {
+			return true
+		}
+	}
+	return false
 }
 
 // outgoing is ctx carrying the caller's metadata, to the owner, plus the hop marker.
@@ -149,8 +169,8 @@ func (s *Server) outgoing(ctx context.Context) context.Context {
 // streamForward relays a server-streaming call (Stream) whose space another node serves:
 // the request the handler read goes to the owner, and the owner's header, answers and
 // trailer come back as they arrive, until either end stops or this server does. Calls
-// whose client streams (StreamingRemember, StreamingRecall) name a space per item and are
-// not relayed: their items answer NOT_OWNER.
+// whose client streams (StreamingRemember, StreamingRecall) name a space per item: their
+// handlers forward item by item (forward_items.go).
 func (s *Server) streamForward(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	if info.IsClientStream || !info.IsServerStream {
 		return handler(srv, ss)

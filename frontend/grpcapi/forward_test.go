@@ -3,6 +3,8 @@ package grpcapi
 import (
 	"context"
 	"errors"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 func clusterNode(t *testing.T, id string, r frontendtest.Router) *harness {
@@ -110,19 +113,133 @@ func TestForwardUnaryToOwner(t *testing.T) {
 		t.Fatalf("relayed event %v, %v; want the storage of %s", ev, err, stored.GetMemoryId())
 	}
 	cancel()
+}
 
-	// A bidirectional stream names a space per item and is not relayed: the item is told
-	// the owner.
-	bidi, err := a.client.StreamingRemember(withSpace(context.Background(), "remote"))
+// clusterPair is node A, which serves every space but "remote", and node B, which serves
+// "remote" (and every other space A names); "moving" has no owner at A.
+func clusterPair(t *testing.T) (a, b *harness) {
+	b = clusterNode(t, "b", frontendtest.Router{})
+	a = clusterNode(t, "a", frontendtest.Router{
+		Owners: map[string]frontend.Owner{"remote": {NodeID: "b", GRPC: b.srv.Addr()}},
+		Errs:   map[string]error{"moving": errors.New("partition 1 has no owner")},
+	})
+	return a, b
+}
+
+// TestForwardStreamItemsToOwner: the items of the bidirectional streams whose space
+// another node serves are answered by that node, in stream order among the local ones;
+// an item whose space has no owner answers NOT_OWNER in the stream.
+func TestForwardStreamItemsToOwner(t *testing.T) {
+	a, b := clusterPair(t)
+	ctx := context.Background()
+
+	bidi, err := a.client.StreamingRemember(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bidi.Send(memoryReq("", "", "x", axisVector(4, 0))); err != nil {
-		t.Fatal(err)
+	sent := []*pb.RememberRequest{
+		memoryReq("remote", "r1", "first to the owner", axisVector(1, 0)),
+		memoryReq("here", "h1", "kept at A", axisVector(1, 0)),
+		memoryReq("remote", "r2", "second to the owner", axisVector(2, 0)),
+		memoryReq("moving", "m1", "nowhere to go", axisVector(3, 0)),
+		memoryReq("remote", "r3", "", axisVector(4, 0)), // refused by the owner
+		memoryReq("here", "h2", "kept at A too", axisVector(2, 0)),
+	}
+	for _, r := range sent {
+		if err := bidi.Send(r); err != nil {
+			t.Fatal(err)
+		}
 	}
 	bidi.CloseSend()
-	resp, err = bidi.Recv()
-	if err != nil || resp.GetError().GetErrorCode() != frontend.CodeNotOwner || !strings.Contains(resp.GetError().GetMessage(), ownerB.GRPC) {
-		t.Fatalf("bidi item %v, %v; want NOT_OWNER naming %s", resp, err, ownerB.GRPC)
+	wantItems := []struct{ id, code string }{
+		{"r1", ""}, {"h1", ""}, {"r2", ""}, {"", frontend.CodeNotOwner}, {"", frontend.CodeInvalidInput}, {"h2", ""},
+	}
+	for i, want := range wantItems {
+		resp, err := bidi.Recv()
+		if err != nil {
+			t.Fatalf("item %d: %v", i, err)
+		}
+		if resp.GetMemoryId() != want.id || resp.GetError().GetErrorCode() != want.code {
+			t.Fatalf("item %d: %v, want id %q error %q", i, resp, want.id, want.code)
+		}
+	}
+	if _, err := bidi.Recv(); err != io.EOF {
+		t.Fatalf("end of stream: %v", err)
+	}
+	for _, c := range []struct {
+		h      *harness
+		space  string
+		wantN  int
+		absent bool
+	}{
+		{b, "remote", 2, false}, {a, "here", 2, false}, {a, "remote", 0, true}, {b, "here", 0, true},
+		{a, "moving", 0, true}, {b, "moving", 0, true},
+	} {
+		sp, err := c.h.eng.Space(c.space)
+		if c.absent {
+			if err == nil {
+				t.Errorf("space %s was created on the node that does not serve it", c.space)
+			}
+			continue
+		}
+		if err != nil || sp.Stats().Memories != c.wantN {
+			t.Errorf("space %s: %v, %v; want %d memories", c.space, sp, err, c.wantN)
+		}
+	}
+
+	recalls, err := a.client.StreamingRecall(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cue := embeddingCue(axisVector(1, 0))
+	for _, space := range []string{"remote", "here", "moving", "other"} {
+		if err := recalls.Send(&pb.RecallRequest{MemorySpaceId: space, Cue: cue, MaxResults: 10}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recalls.CloseSend()
+	wantRecalls := []struct {
+		ids  []string
+		code string
+	}{{[]string{"r1"}, ""}, {[]string{"h1"}, ""}, {nil, frontend.CodeNotOwner}, {nil, ""}}
+	for i, want := range wantRecalls {
+		resp, err := recalls.Recv()
+		if err != nil {
+			t.Fatalf("recall %d: %v", i, err)
+		}
+		got := ids(resp.GetMemories())
+		slices.Sort(got)
+		if !slices.Equal(got, want.ids) || resp.GetError().GetErrorCode() != want.code {
+			t.Fatalf("recall %d: ids %v error %v, want %v %q", i, got, resp.GetError(), want.ids, want.code)
+		}
+	}
+	if _, err := recalls.Recv(); err != io.EOF {
+		t.Fatalf("end of recall stream: %v", err)
+	}
+	// Three remembers and one recall went to B.
+	if n := a.srv.opts.Forwards.GRPC.OK.Load(); n != 4 {
+		t.Fatalf("forwards counted %d, want 4", n)
+	}
+
+	// Dream (a server stream) is relayed like Stream: B replays the episode it holds.
+	b.remember(t, withSpace(ctx, "remote"), &pb.RememberRequest{MemoryType: &pb.RememberRequest_Episode{Episode: &pb.Episode{
+		What: "an episode on the owner", When: timestamppb.Now(), Embedding: axisVector(5, 0)}}})
+	dream, err := a.client.Dream(withSpace(ctx, "remote"), &pb.DreamRequest{ReplayCycles: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var replayed int32
+	for {
+		resp, err := dream.Recv()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		replayed += resp.GetProgress().GetMemoriesReplayed()
+	}
+	if replayed < 1 {
+		t.Fatalf("dream through A replayed %d memories, want the owner's episode", replayed)
 	}
 }

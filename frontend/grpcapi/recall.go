@@ -177,7 +177,8 @@ func (s *Server) Recall(ctx context.Context, req *pb.RecallRequest) (*pb.RecallR
 }
 
 // StreamingRecall answers every request with one response, in order; a failed recall is
-// reported in its response's error field.
+// reported in its response's error field. An item whose space another node serves is
+// answered by that node.
 func (s *Server) StreamingRecall(stream grpc.BidiStreamingServer[pb.RecallRequest, pb.RecallResponse]) error {
 	ctx := stream.Context()
 	reqs, recvErr := readAhead(ctx, stream.Recv)
@@ -197,11 +198,7 @@ func (s *Server) StreamingRecall(stream grpc.BidiStreamingServer[pb.RecallReques
 		case <-s.done:
 			return errShuttingDown
 		}
-		out, err := s.recall(ctx, req)
-		if err != nil {
-			out = &pb.RecallResponse{Error: itemError(err)}
-		}
-		if err := stream.Send(out); err != nil {
+		if err := stream.Send(s.recallItem(ctx, req)); err != nil {
 			return err
 		}
 	}

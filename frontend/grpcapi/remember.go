@@ -114,9 +114,18 @@ func (s *Server) Store(ctx context.Context, ep *pb.Episode) (*pb.RememberRespons
 
 // storeItems stores prepared items and answers each, in order. Consecutive items of the same
 // space and options go to the engine as one batch, so a stream costs one WAL group commit
-// per batch rather than one per item.
-func storeItems(ctx context.Context, items []rememberItem) []*pb.RememberResponse {
+// per batch rather than one per item. The remote items (whose space another node serves;
+// their items[i].err is the forward) are sent to their owners meanwhile.
+func (s *Server) storeItems(ctx context.Context, items []rememberItem, remote []forwardedItem) []*pb.RememberResponse {
 	out := make([]*pb.RememberResponse, len(items))
+	var forwarded chan struct{}
+	if len(remote) > 0 {
+		forwarded = make(chan struct{})
+		go func() {
+			defer close(forwarded)
+			s.forwardRemembers(ctx, remote, out)
+		}()
+	}
 	var run []int // indexes of the current run of storable items
 	flush := func() {
 		if len(run) == 0 {
@@ -139,6 +148,9 @@ func storeItems(ctx context.Context, items []rememberItem) []*pb.RememberRespons
 	}
 	for i := range items {
 		it := &items[i]
+		if _, elsewhere := frontend.AsForward(it.err); elsewhere {
+			continue // answered by forwardRemembers
+		}
 		if it.err != nil {
 			out[i] = &pb.RememberResponse{Error: itemError(it.err)}
 			continue
@@ -152,6 +164,9 @@ func storeItems(ctx context.Context, items []rememberItem) []*pb.RememberRespons
 		run = append(run, i)
 	}
 	flush()
+	if forwarded != nil {
+		<-forwarded
+	}
 	return out
 }
 
@@ -166,6 +181,7 @@ func (s *Server) StreamingRemember(stream grpc.BidiStreamingServer[pb.RememberRe
 	reqs, recvErr := readAhead(ctx, stream.Recv)
 	batch := make([]*pb.RememberRequest, 0, maxGroupItems)
 	items := make([]rememberItem, 0, maxGroupItems)
+	var remote []forwardedItem // items of the batch whose space another node serves
 	for {
 		var ok bool
 		batch, ok = s.nextBatch(reqs, batch[:0])
@@ -175,11 +191,15 @@ func (s *Server) StreamingRemember(stream grpc.BidiStreamingServer[pb.RememberRe
 			}
 			return errShuttingDown
 		}
-		items = items[:0]
-		for _, r := range batch {
-			items = append(items, s.prepareRemember(ctx, r))
+		items, remote = items[:0], remote[:0]
+		for i, r := range batch {
+			it := s.prepareRemember(ctx, r)
+			if fw, ok := frontend.AsForward(it.err); ok {
+				remote = append(remote, forwardedItem{at: i, fw: fw, req: r})
+			}
+			items = append(items, it)
 		}
-		for _, resp := range storeItems(ctx, items) {
+		for _, resp := range s.storeItems(ctx, items, remote) {
 			if err := stream.Send(resp); err != nil {
 				return err
 			}
