@@ -1,5 +1,7 @@
 package frontend
 
+import "context"
+
 // Owner is the node that serves a memory space in a cluster, as frontends reach it.
 type Owner struct {
 	NodeID string
@@ -15,4 +17,11 @@ type Router interface {
 	// otherwise the owner to forward to. An error (no owner yet, the partition moving)
 	// is answered 503 with Retry-After.
 	Route(space string) (owner Owner, local bool, err error)
+}
+
+// SpaceDirectory lists every memory space of a cluster, whichever node serves it: the
+// replicated list a space enters once when it is created (docs/cluster.md, "Listing
+// spaces").
+type SpaceDirectory interface {
+	ClusterSpaces(ctx context.Context) ([]string, error)
 }

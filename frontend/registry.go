@@ -53,6 +53,9 @@ type Options struct {
 	NodeID string
 	// Cluster, in a cluster, is the node's status and drain; nil on a single node.
 	Cluster ClusterView
+	// Directory, in a cluster, lists every space of the cluster for the space listings;
+	// nil lists the spaces this node serves.
+	Directory SpaceDirectory
 	// Forwards counts forwarded requests; shared by every frontend of the server.
 	Forwards *ForwardCounters
 	// Idempotency serialises remembers carrying the same idempotency key; shared by

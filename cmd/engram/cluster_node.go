@@ -10,11 +10,13 @@ import (
 )
 
 // clusterNode is what `engram start` needs of the node it runs in a cluster: where each
-// space is served (the frontends' Router), the status and drain of the cluster routes,
+// space is served (the frontends' Router), every space of the cluster (their space
+// listings' Directory), the status and drain of the cluster routes,
 // and Close, which releases this node's partitions before the engine closes.
 type clusterNode interface {
 	frontend.Router
 	frontend.ClusterView
+	frontend.SpaceDirectory
 	Close() error
 }
 

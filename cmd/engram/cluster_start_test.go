@@ -45,6 +45,15 @@ func (n *fakeNode) Status(context.Context) (frontend.ClusterStatus, error) {
 
 func (n *fakeNode) Drain(context.Context, string) error { return frontend.ErrUnknownNode }
 
+// ClusterSpaces lists the spaces this node has: the fake cluster's other node holds none.
+func (n *fakeNode) ClusterSpaces(context.Context) ([]string, error) {
+	var ids []string
+	for _, sp := range n.eng.Spaces() {
+		ids = append(ids, sp.ID())
+	}
+	return ids, nil
+}
+
 func (n *fakeNode) Close() error {
 	n.mu.Lock()
 	defer n.mu.Unlock()

@@ -155,7 +155,7 @@ func (a *app) serve(ctx context.Context, cfg config.Config) error {
 			}
 			return fmt.Errorf("join the cluster as node %q: %w", cfg.Cluster.NodeID, err)
 		}
-		opts.Router, opts.Cluster, opts.NodeID = node, node, cfg.Cluster.NodeID
+		opts.Router, opts.Cluster, opts.Directory, opts.NodeID = node, node, node, cfg.Cluster.NodeID
 		log.Info("cluster node started", "node_id", cfg.Cluster.NodeID, "partitions", cfg.Cluster.Partitions)
 	}
 	opts.Engine = eng

@@ -11,10 +11,12 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// Full names of the unary calls a bidirectional stream's items are forwarded as.
+// Full names of the unary calls sent to owners: the items of the bidirectional streams,
+// and the listing of the spaces an owner serves.
 const (
-	methodRemember = "/engram.v1.EngramService/Remember"
-	methodRecall   = "/engram.v1.EngramService/Recall"
+	methodRemember   = "/engram.v1.EngramService/Remember"
+	methodRecall     = "/engram.v1.EngramService/Recall"
+	methodListSpaces = "/engram.v1.EngramService/ListSpaces"
 )
 
 // forwardedItem is one item of a bidirectional stream whose space another node serves:

@@ -4,24 +4,44 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/frontend"
 	"github.com/engram-go/engram/frontend/grpcapi/pb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// ListSpaces lists every memory space the caller's key may touch, sorted by id.
+// ListSpaces lists every memory space the caller's key may touch, sorted by id. In a
+// cluster: every space of the cluster, those served elsewhere as their owners' ListSpaces
+// answer them (docs/cluster.md, "Listing spaces").
 func (s *Server) ListSpaces(ctx context.Context, _ *pb.ListSpacesRequest) (*pb.ListSpacesResponse, error) {
+	l, err := frontend.ListSpaces(ctx, &s.opts, incoming(ctx, frontend.ForwardedByMetadata),
+		func(id string) bool { return s.maySpace(ctx, id) == nil })
+	if err != nil {
+		return nil, rpcError(ctx, err)
+	}
 	out := &pb.ListSpacesResponse{}
-	for _, sp := range s.eng.Spaces() {
-		if s.maySpace(ctx, sp.ID()) != nil {
-			continue
-		}
+	for _, sp := range l.Local {
 		out.Spaces = append(out.Spaces, spaceInfo(sp))
 	}
+	if len(l.Remote) == 0 {
+		return out, nil
+	}
+	remote, err := frontend.Gather(ctx, l, func(ctx context.Context, o frontend.Owner) ([]*pb.SpaceInfo, error) {
+		resp := &pb.ListSpacesResponse{}
+		err := s.invokeOwner(ctx, &frontend.Forward{Space: l.Remote[o][0], Owner: o}, methodListSpaces, &pb.ListSpacesRequest{}, resp)
+		return resp.GetSpaces(), err
+	}, (*pb.SpaceInfo).GetId)
+	if err != nil {
+		return nil, err
+	}
+	out.Spaces = append(out.Spaces, remote...)
+	slices.SortFunc(out.Spaces, func(a, b *pb.SpaceInfo) int { return strings.Compare(a.GetId(), b.GetId()) })
 	return out, nil
 }
 

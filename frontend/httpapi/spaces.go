@@ -2,15 +2,18 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/engram-go/engram/client"
 	"github.com/engram-go/engram/engine"
+	"github.com/engram-go/engram/frontend"
 )
 
 type spaceEntry struct {
@@ -55,25 +58,48 @@ func ms(seconds float64) float64 { return finite(seconds * 1000) }
 func (rq *request) visibleSpaces() []*engine.Space {
 	var out []*engine.Space
 	for _, sp := range rq.srv.eng.Spaces() {
-		if rq.pinned != "" && sp.ID() != rq.pinned {
-			continue
+		if rq.maySee(sp.ID()) {
+			out = append(out, sp)
 		}
-		if rq.principal != nil && !rq.principal.MaySpace(sp.ID()) {
-			continue
-		}
-		out = append(out, sp)
 	}
 	return out
 }
 
-// handleSpaces serves GET /api/v1/spaces, sorted by id.
+// maySee reports whether the request may see space id: it is the pinned one on a
+// dedicated listener, and its key's when auth is on.
+func (rq *request) maySee(id string) bool {
+	return (rq.pinned == "" || id == rq.pinned) && (rq.principal == nil || rq.principal.MaySpace(id))
+}
+
+// handleSpaces serves GET /api/v1/spaces, sorted by id. In a cluster it lists every space
+// of the cluster: those served here from this node, the others as their owners list them
+// (docs/cluster.md, "Listing spaces").
 func (s *Server) handleSpaces(rq *request) error {
+	ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
+	defer cancel()
+	l, err := frontend.ListSpaces(ctx, &s.opts, string(rq.ctx.Request.Header.Peek(frontend.ForwardedByHeader)), rq.maySee)
+	if err != nil {
+		return err
+	}
 	out := struct {
 		Spaces []spaceEntry `json:"spaces"`
-	}{Spaces: []spaceEntry{}}
-	for _, sp := range rq.visibleSpaces() {
+	}{Spaces: make([]spaceEntry, 0, len(l.Local))}
+	for _, sp := range l.Local {
 		st := sp.Stats()
 		out.Spaces = append(out.Spaces, newSpaceEntry(sp, &st))
+	}
+	if len(l.Remote) > 0 {
+		auth := string(rq.ctx.Request.Header.Peek("Authorization"))
+		remote, err := frontend.Gather(ctx, l, func(ctx context.Context, o frontend.Owner) ([]client.SpaceEntry, error) {
+			return frontend.OwnerSpaces(ctx, s.forwards, o, s.opts.NodeID, auth)
+		}, func(e client.SpaceEntry) string { return e.ID })
+		if err != nil {
+			return err
+		}
+		for _, e := range remote {
+			out.Spaces = append(out.Spaces, spaceEntry{ID: e.ID, Memories: e.Memories, CreatedAt: jsonTime(e.CreatedAt), PersistenceRoot: e.PersistenceRoot})
+		}
+		slices.SortFunc(out.Spaces, func(a, b spaceEntry) int { return strings.Compare(a.ID, b.ID) })
 	}
 	return writeJSON(rq.ctx, http.StatusOK, &out)
 }
