@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -241,5 +242,65 @@ func TestForwardStreamItemsToOwner(t *testing.T) {
 	}
 	if replayed < 1 {
 		t.Fatalf("dream through A replayed %d memories, want the owner's episode", replayed)
+	}
+}
+
+// TestListSpacesOfTheCluster: ListSpaces at any node lists every space of the cluster the
+// key may see, those served elsewhere as their owner's ListSpaces answers them.
+func TestListSpacesOfTheCluster(t *testing.T) {
+	keys := frontendtest.Keys{
+		"k-all":    {Name: "all", Spaces: []string{"*"}},
+		"k-remote": {Name: "remote", Spaces: []string{"remote"}},
+	}
+	b := clusterNode(t, "b", frontendtest.Router{})
+	b.srv.opts.Auth = keys
+	dir := frontendtest.Directory{"here", "remote"}
+	a := newHarness(t, harnessConfig{options: func(o *frontend.Options) {
+		o.NodeID, o.Auth, o.Directory = "a", keys, dir
+		o.Router = frontendtest.Router{Owners: map[string]frontend.Owner{"remote": {NodeID: "b", GRPC: b.srv.Addr()}}}
+	}})
+	key := func(k string) context.Context {
+		return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+k)
+	}
+	a.remember(t, withSpace(key("k-all"), "here"), memoryReq("", "", "at A", axisVector(1, 0)))
+	for range 2 {
+		a.remember(t, withSpace(key("k-all"), "remote"), memoryReq("", "", "at B through A", axisVector(1, 0)))
+	}
+	b.remember(t, withSpace(key("k-all"), "unlisted"), memoryReq("", "", "only at B", axisVector(1, 0)))
+
+	for _, tc := range []struct {
+		key  string
+		want map[string]int64 // memories by space
+	}{
+		// Each node serves its own default space here: A lists its own.
+		{"k-all", map[string]int64{"default": 0, "here": 1, "remote": 2}},
+		{"k-remote", map[string]int64{"remote": 2}},
+	} {
+		resp, err := a.client.ListSpaces(key(tc.key), &pb.ListSpacesRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, sp := range resp.GetSpaces() {
+			got = append(got, sp.GetId())
+			root := a.eng.Config().DataRoot
+			if sp.GetId() == "remote" {
+				root = b.eng.Config().DataRoot
+			}
+			if sp.GetMemories() != tc.want[sp.GetId()] || !strings.HasPrefix(sp.GetPersistenceRoot(), root) || sp.GetSettings() == nil {
+				t.Errorf("key %s: space %v, want %d memories under %s", tc.key, sp, tc.want[sp.GetId()], root)
+			}
+		}
+		if want := slices.Sorted(maps.Keys(tc.want)); !slices.Equal(got, want) {
+			t.Fatalf("key %s: listed %v, want %v", tc.key, got, want)
+		}
+	}
+
+	// A listed space without an owner fails the listing.
+	c := clusterNode(t, "c", frontendtest.Router{Errs: map[string]error{"moving": errors.New("partition 0 has no owner")}})
+	c.srv.opts.Directory = frontendtest.Directory{"moving"}
+	_, err := c.client.ListSpaces(context.Background(), &pb.ListSpacesRequest{})
+	if st := wantCode(t, err, codes.Unavailable); reasonOf(st) != frontend.CodeNotOwner {
+		t.Fatalf("status %v, want NOT_OWNER", st)
 	}
 }

@@ -2,15 +2,18 @@ package httpapi
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/engram-go/engram/engine"
 	"github.com/engram-go/engram/frontend"
 	"github.com/engram-go/engram/frontend/frontendtest"
 	"github.com/engram-go/engram/internal/enginetest"
@@ -23,11 +26,15 @@ type tcpNode struct {
 	addr string
 }
 
-func newTCPNode(t *testing.T, id string, router frontend.Router, ln net.Listener) *tcpNode {
+func newTCPNode(t *testing.T, id string, router frontend.Router, ln net.Listener, more ...func(*frontend.Options)) *tcpNode {
 	t.Helper()
 	cfg := enginetest.Config(t, testDim)
 	eng := enginetest.Open(t, cfg)
-	srv, err := New(frontend.Options{Logger: discard, Engine: eng, Router: router, NodeID: id})
+	opts := frontend.Options{Logger: discard, Engine: eng, Router: router, NodeID: id}
+	for _, f := range more {
+		f(&opts)
+	}
+	srv, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,5 +211,112 @@ func TestForwardStreamsEvents(t *testing.T) {
 	rest, _ := io.ReadAll(rd)
 	if !strings.Contains(string(rest), "id: 2") {
 		t.Fatalf("rest of the stream %q lacks event 2", rest)
+	}
+}
+
+// TestListSpacesOfTheCluster: GET /api/v1/spaces at any node lists every space of the
+// cluster the key may see, those served elsewhere with the details their owner gives.
+func TestListSpacesOfTheCluster(t *testing.T) {
+	lnA, lnB := listenTCP(t), listenTCP(t)
+	ownerA := frontend.Owner{NodeID: "a", HTTP: lnA.Addr().String()}
+	ownerB := frontend.Owner{NodeID: "b", HTTP: lnB.Addr().String()}
+	keys := frontendtest.Keys{
+		"k-all":    {Name: "all", Spaces: []string{"*"}},
+		"k-alpha":  {Name: "alpha", Spaces: []string{"alpha"}},
+		"k-remote": {Name: "remote", Spaces: []string{"remote"}},
+	}
+	withAuth := func(o *frontend.Options) { o.Auth = keys }
+	a := newTCPNode(t, "a", frontendtest.Router{Owners: map[string]frontend.Owner{"remote": ownerB, "stale": ownerB}}, lnA,
+		withAuth, func(o *frontend.Options) { o.Directory = frontendtest.Directory{"alpha", "remote"} })
+	b := newTCPNode(t, "b", frontendtest.Router{Owners: map[string]frontend.Owner{"alpha": ownerA}}, lnB, withAuth)
+	bearer := func(key string) map[string]string { return map[string]string{"Authorization": "Bearer " + key} }
+
+	for _, space := range []string{"alpha", "remote", "remote"} {
+		plain(t, a.addr, req{method: http.MethodPost, path: "/api/v1/memories/remember?space=" + space,
+			body: `{"content":"listed"}`, header: bearer("k-all")}).expectStatus(t, http.StatusCreated)
+	}
+	// B serves a space the cluster's list does not hold; A holds a space it no longer serves.
+	plain(t, b.addr, req{method: http.MethodPost, path: "/api/v1/memories/remember?space=unlisted",
+		body: `{"content":"only on b"}`, header: bearer("k-all")}).expectStatus(t, http.StatusCreated)
+	if _, _, err := a.eng.CreateSpace("stale", engine.SpaceSettings{}); err != nil {
+		t.Fatal(err)
+	}
+
+	type entry struct {
+		id       string
+		memories int
+		root     string
+	}
+	list := func(addr string, header map[string]string) []entry {
+		t.Helper()
+		var out struct {
+			Spaces []struct {
+				ID              string `json:"id"`
+				Memories        int    `json:"memories"`
+				PersistenceRoot string `json:"persistence_root"`
+				CreatedAt       string `json:"created_at"`
+			} `json:"spaces"`
+		}
+		ans := plain(t, addr, req{path: "/api/v1/spaces", header: header}).expectStatus(t, http.StatusOK)
+		if err := json.Unmarshal(ans.body, &out); err != nil {
+			t.Fatal(err)
+		}
+		var got []entry
+		for _, e := range out.Spaces {
+			if e.CreatedAt == "" {
+				t.Fatalf("space %s has no created_at: %s", e.ID, ans.body)
+			}
+			got = append(got, entry{e.ID, e.Memories, e.PersistenceRoot})
+		}
+		return got
+	}
+	rootA, rootB := a.eng.Config().DataRoot, b.eng.Config().DataRoot
+	cases := []struct {
+		name, addr string
+		header     map[string]string
+		want       []string
+	}{
+		// Each node serves its own default space here: A lists its own, not B's.
+		{"every space, at the node serving one", a.addr, bearer("k-all"), []string{"alpha", "default", "remote"}},
+		{"a key sees its spaces only", a.addr, bearer("k-alpha"), []string{"alpha"}},
+		{"a key sees a space served elsewhere", a.addr, bearer("k-remote"), []string{"remote"}},
+		{"asked by another node, the spaces served here", b.addr,
+			map[string]string{"Authorization": "Bearer k-all", frontend.ForwardedByHeader: "a"}, []string{"default", "remote", "unlisted"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := list(tc.addr, tc.header)
+			var ids []string
+			for _, e := range got {
+				ids = append(ids, e.id)
+				want := map[string]entry{"alpha": {"alpha", 1, rootA}, "default": {"default", 0, map[string]string{a.addr: rootA, b.addr: rootB}[tc.addr]},
+					"remote": {"remote", 2, rootB}, "unlisted": {"unlisted", 1, rootB}}[e.id]
+				if e.memories != want.memories || !strings.HasPrefix(e.root, want.root) {
+					t.Errorf("space %s: %d memories in %s, want %d in %s", e.id, e.memories, e.root, want.memories, want.root)
+				}
+			}
+			if !slices.Equal(ids, tc.want) {
+				t.Fatalf("listed %v, want %v", ids, tc.want)
+			}
+		})
+	}
+
+	// A listed space without an owner, or whose owner does not answer, fails the listing.
+	dead := listenTCP(t)
+	deadAddr := dead.Addr().String()
+	dead.Close()
+	for name, node := range map[string]*tcpNode{
+		"no owner": newTCPNode(t, "c", frontendtest.Router{Errs: map[string]error{"moving": errors.New("partition 0 has no owner")}},
+			listenTCP(t), func(o *frontend.Options) { o.Directory = frontendtest.Directory{"moving"} }),
+		"owner gone": newTCPNode(t, "d", frontendtest.Router{Owners: map[string]frontend.Owner{"remote": {NodeID: "e", HTTP: deadAddr}}},
+			listenTCP(t), func(o *frontend.Options) { o.Directory = frontendtest.Directory{"remote"} }),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ans := plain(t, node.addr, req{path: "/api/v1/spaces"})
+			ans.expectError(t, http.StatusServiceUnavailable, frontend.CodeNotOwner)
+			if ans.header.Get("Retry-After") == "" {
+				t.Fatal("no Retry-After")
+			}
+		})
 	}
 }
