@@ -33,7 +33,9 @@ func (v *nodeView) Route(space string) (frontend.Owner, bool, error) {
 	return frontend.Owner(o), local, err
 }
 
-func (v *nodeView) ClusterSpaces(ctx context.Context) ([]string, error) { return v.n.ClusterSpaces(ctx) }
+func (v *nodeView) ClusterSpaces(ctx context.Context) ([]string, error) {
+	return v.n.ClusterSpaces(ctx)
+}
 
 func (v *nodeView) Status(ctx context.Context) (frontend.ClusterStatus, error) {
 	st := v.n.Status(ctx)
