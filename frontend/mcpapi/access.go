@@ -112,11 +112,12 @@ func (s *Server) writeSpace(c caller, argument string) (*engine.Space, error) {
 	return frontend.SpaceForWrite(s.eng, id)
 }
 
-// local refuses, in a cluster, a space another node serves: MCP calls are not forwarded,
-// the error names the owner (docs/cluster.md).
+// local asks, in a cluster, where space id is served: nil here, a *frontend.Forward when
+// another node serves it (the tool call is then carried out by that node's HTTP API,
+// forward.go), or an error wrapping engine.ErrNotOwner when no node can take it now.
 func (s *Server) local(id string) error {
 	if s.opts.Router == nil {
 		return nil
 	}
-	return frontend.RouteSpace(s.opts.Router, id, "", "")
+	return frontend.RouteSpace(s.opts.Router, id, "", "http")
 }

@@ -70,8 +70,11 @@ func (s *Server) existing(req *mcp.CallToolRequest, a idArgs) (*engine.Space, er
 	return sp, nil
 }
 
-func (s *Server) get(_ context.Context, req *mcp.CallToolRequest, a idArgs) (*mcp.CallToolResult, getResult, error) {
+func (s *Server) get(ctx context.Context, req *mcp.CallToolRequest, a idArgs) (*mcp.CallToolResult, getResult, error) {
 	sp, err := s.existing(req, a)
+	if fw, ok := frontend.AsForward(err); ok {
+		return s.remoteGet(ctx, req, fw, a.ID)
+	}
 	if err != nil {
 		return nil, getResult{}, toolError(err)
 	}
@@ -80,12 +83,19 @@ func (s *Server) get(_ context.Context, req *mcp.CallToolRequest, a idArgs) (*mc
 		return nil, getResult{}, toolError(err)
 	}
 	out := getResult{MemorySpaceID: sp.ID(), Memory: memoryInfoOf(&m)}
-	return textResult(fmt.Sprintf("Memory %s in space '%s' (%s, confidence %.2f): %s",
-		m.ID, sp.ID(), out.Memory.MemoryType, out.Memory.Confidence, m.Content)), out, nil
+	return textResult(getText(&out)), out, nil
+}
+
+func getText(r *getResult) string {
+	return fmt.Sprintf("Memory %s in space '%s' (%s, confidence %.2f): %s",
+		r.Memory.ID, r.MemorySpaceID, r.Memory.MemoryType, r.Memory.Confidence, r.Memory.Content)
 }
 
 func (s *Server) forget(ctx context.Context, req *mcp.CallToolRequest, a idArgs) (*mcp.CallToolResult, forgetResult, error) {
 	sp, err := s.existing(req, a)
+	if fw, ok := frontend.AsForward(err); ok {
+		return s.remoteForget(ctx, req, fw, a.ID)
+	}
 	if err != nil {
 		return nil, forgetResult{}, toolError(err)
 	}
@@ -93,7 +103,11 @@ func (s *Server) forget(ctx context.Context, req *mcp.CallToolRequest, a idArgs)
 		return nil, forgetResult{}, toolError(err)
 	}
 	out := forgetResult{MemorySpaceID: sp.ID(), MemoryID: a.ID, Forgotten: true}
-	return textResult(fmt.Sprintf("Forgot memory %s in space '%s'.", a.ID, sp.ID())), out, nil
+	return textResult(forgetText(&out)), out, nil
+}
+
+func forgetText(r *forgetResult) string {
+	return fmt.Sprintf("Forgot memory %s in space '%s'.", r.MemoryID, r.MemorySpaceID)
 }
 
 func memoryInfoOf(m *engine.Memory) memoryInfo {

@@ -38,7 +38,7 @@ type recalledMemory struct {
 	ID         string   `json:"id"`
 	Content    string   `json:"content"`
 	Kind       string   `json:"kind" jsonschema:"vivid (strong direct match), associated (weaker or reached through associations) or reconstructed (a consolidated memory)"`
-	Score      float32  `json:"score"`
+	Score      *float32 `json:"score,omitempty" jsonschema:"the memory's recall score; absent when another node of a cluster answered the recall (docs/mcp.md)"`
 	Similarity float32  `json:"similarity"`
 	Activation float32  `json:"activation"`
 	Confidence float32  `json:"confidence"`
@@ -60,6 +60,9 @@ func (s *Server) recall(ctx context.Context, req *mcp.CallToolRequest, a recallA
 		return nil, recallResult{}, toolError(err)
 	}
 	sp, id, err := s.readSpace(s.callerOf(req.Extra), a.MemorySpace)
+	if fw, ok := frontend.AsForward(err); ok {
+		return s.remoteRecall(ctx, req, fw, a, cue)
+	}
 	if err != nil {
 		return nil, recallResult{}, toolError(err)
 	}
@@ -125,7 +128,7 @@ func cueOf(a recallArgs) (engine.Cue, error) {
 func recalled(kind string, h *engine.Hit) recalledMemory {
 	m := &h.Memory
 	return recalledMemory{
-		ID: m.ID, Content: m.Content, Kind: kind, Score: finite(h.Score), Similarity: finite(h.Similarity),
+		ID: m.ID, Content: m.Content, Kind: kind, Score: ptr(finite(h.Score)), Similarity: finite(h.Similarity),
 		Activation: finite(h.Activation), Confidence: finite(m.Confidence), MemoryType: m.Type.String(),
 		Tags: nonNil(m.Tags), ObservedAt: stamp(m.ObservedAt), Path: nonNil(h.Path),
 	}
@@ -139,7 +142,11 @@ func recallText(r *recallResult) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Recalled %d memories from space '%s':\n", len(r.Memories), r.MemorySpaceID)
 	for i, m := range r.Memories {
-		fmt.Fprintf(&b, "%d. [%s, score %.2f] %s (id %s)\n", i+1, m.Kind, m.Score, m.Content, m.ID)
+		if m.Score != nil {
+			fmt.Fprintf(&b, "%d. [%s, score %.2f] %s (id %s)\n", i+1, m.Kind, *m.Score, m.Content, m.ID)
+		} else {
+			fmt.Fprintf(&b, "%d. [%s, similarity %.2f] %s (id %s)\n", i+1, m.Kind, m.Similarity, m.Content, m.ID)
+		}
 	}
 	return b.String()
 }

@@ -145,6 +145,9 @@ func parseTime(field, v string) (time.Time, error) {
 // carried to the end even if the client goes away.
 func (s *Server) store(ctx context.Context, req *mcp.CallToolRequest, space string, m engine.Memory, opts engine.RememberOptions) (*mcp.CallToolResult, rememberResult, error) {
 	sp, err := s.writeSpace(s.callerOf(req.Extra), space)
+	if fw, ok := frontend.AsForward(err); ok {
+		return s.remoteStore(ctx, req, fw, m, opts)
+	}
 	if err != nil {
 		return nil, rememberResult{}, toolError(err)
 	}
@@ -163,11 +166,15 @@ func (s *Server) store(ctx context.Context, req *mcp.CallToolRequest, space stri
 	for _, l := range res.Links {
 		out.AutoLinks = append(out.AutoLinks, linkInfo{TargetMemoryID: l.TargetID, Similarity: finite(l.Similarity), Reason: l.Reason})
 	}
-	text := fmt.Sprintf("Stored memory %s in space '%s' (%s).", out.MemoryID, out.MemorySpaceID, out.Durability)
-	if opts.AutoLink {
-		text += fmt.Sprintf(" %d association edges built.", len(out.AutoLinks))
+	return textResult(storedText(&out, opts.AutoLink)), out, nil
+}
+
+func storedText(r *rememberResult, autoLink bool) string {
+	text := fmt.Sprintf("Stored memory %s in space '%s' (%s).", r.MemoryID, r.MemorySpaceID, r.Durability)
+	if autoLink {
+		text += fmt.Sprintf(" %d association edges built.", len(r.AutoLinks))
 	}
-	return textResult(text), out, nil
+	return text
 }
 
 // durability says honestly how durable an acknowledged write is under a sync mode.

@@ -46,6 +46,8 @@ type Server struct {
 	http *http.Server
 	// cancelStreams ends every request's context; Stop calls it after streamGrace.
 	cancelStreams context.CancelFunc
+	// forwards carries, in a cluster, tool calls to the HTTP API of their space's owner.
+	forwards *http.Transport
 
 	life   frontend.Listening
 	served chan struct{} // closed when Serve returned
@@ -61,6 +63,9 @@ func New(opts frontend.Options) (*Server, error) {
 		opts.MCPPath = DefaultPath
 	}
 	s := &Server{opts: opts, eng: opts.Engine, log: opts.Logger, served: make(chan struct{})}
+	if opts.Router != nil {
+		s.forwards = &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: forwardTimeout}
+	}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "engram", Title: "Engram memory server", Version: opts.Version},
 		&mcp.ServerOptions{Instructions: instructions})
 	if err := s.addTools(); err != nil {
@@ -148,5 +153,8 @@ func (s *Server) Stop(ctx context.Context) error {
 		err = fmt.Errorf("mcpapi: graceful stop: %w", err)
 	}
 	<-s.served
+	if s.forwards != nil {
+		s.forwards.CloseIdleConnections()
+	}
 	return err
 }
