@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -147,6 +148,19 @@ func TestNodeTakeoverServesEveryAcknowledgedWrite(t *testing.T) {
 		default:
 			id := mustRemember(t, eb, space, space+" written on B")
 			acked[space] = append(acked[space], id)
+		}
+	}
+
+	// Each node lists every space of the cluster, those the other serves included.
+	for _, n := range []*Node{a, b} {
+		listed, err := n.ClusterSpaces(context.Background())
+		if err != nil {
+			t.Fatalf("spaces of the cluster at %s: %v", n.ID(), err)
+		}
+		for _, space := range spaces {
+			if _, ok := slices.BinarySearch(listed, space); !ok {
+				t.Errorf("%s lists %v, without %s", n.ID(), listed, space)
+			}
 		}
 	}
 

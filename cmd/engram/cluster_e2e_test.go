@@ -83,6 +83,12 @@ func TestSingleNodeClusterEndToEnd(t *testing.T) {
 		t.Fatalf("beta sees alpha's memory: %d", status)
 	}
 
+	// The listing of spaces reads the cluster's list (the engram_spaces bucket).
+	code, out, errOut := engram(t, env, "space", "list", "--addr", ports[0])
+	if code != 0 || !strings.Contains(out, "alpha") {
+		t.Fatalf("engram space list: exit %d (%s)\n%s", code, errOut, out)
+	}
+
 	_, m, err := httpJSON(hc, http.MethodGet, base+"/metrics", "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +99,7 @@ func TestSingleNodeClusterEndToEnd(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
-	code, out, errOut := engram(t, env, "cluster", "status", "--addr", ports[0])
+	code, out, errOut = engram(t, env, "cluster", "status", "--addr", ports[0])
 	if code != 0 || !strings.Contains(out, "as node n1 sees it: 1 node, 1 partition (replicas 1)") || !strings.Contains(out, "│ yes ") {
 		t.Fatalf("engram cluster status: exit %d (%s)\n%s", code, errOut, out)
 	}
