@@ -100,8 +100,8 @@ func FromError(err error) *Error {
 		return &Error{Status: http.StatusInternalServerError, Code: CodeSystem, Message: err.Error(), RetryAfter: 2,
 			Guidance: "Nothing unacknowledged was stored. The space recovers from disk by itself once the cause (often a full disk) is gone; retry later."}
 	case errors.As(err, new(*Forward)):
-		// A request this frontend does not forward (a stream of gRPC, MCP): the client
-		// is told where to go.
+		// A forward the frontend could not carry out (a gRPC server stream that had
+		// answered already): the client is told where to go.
 		fw, _ := AsForward(err)
 		return &Error{Status: http.StatusServiceUnavailable, Code: CodeNotOwner, RetryAfter: 1,
 			Message: fmt.Sprintf("memory space %q is served by node %q (HTTP %s, gRPC %s); this call is not forwarded, send it there",

@@ -112,8 +112,9 @@ func Gather[T any](ctx context.Context, l SpaceList, fetch func(context.Context,
 // OwnerSpaces asks owner's HTTP API for the spaces it serves: GET /api/v1/spaces with the
 // hop marker of node nodeID and the caller's Authorization header (the owner checks the
 // key again). An owner that cannot be reached or does not answer 200 is an error wrapping
-// engine.ErrNotOwner.
-func OwnerSpaces(ctx context.Context, hc *http.Client, owner Owner, nodeID, authorization string) ([]client.SpaceEntry, error) {
+// engine.ErrNotOwner. counts counts the request: OK when the owner answered, whatever
+// it answered.
+func OwnerSpaces(ctx context.Context, hc *http.Client, owner Owner, nodeID, authorization string, counts *ForwardCount) ([]client.SpaceEntry, error) {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%w: listing the spaces of node %q at %s: %s", engine.ErrNotOwner, owner.NodeID, owner.HTTP,
 			RedactCredentials(fmt.Sprintf(format, args...)))
@@ -128,13 +129,16 @@ func OwnerSpaces(ctx context.Context, hc *http.Client, owner Owner, nodeID, auth
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
+		counts.Failed.Add(1)
 		return nil, fail("%v", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSpaceList))
 	if err != nil {
+		counts.Failed.Add(1)
 		return nil, fail("%v", err)
 	}
+	counts.OK.Add(1)
 	if resp.StatusCode != http.StatusOK {
 		return nil, fail("answered %s: %s", resp.Status, body)
 	}

@@ -91,7 +91,7 @@ func (s *Server) handleSpaces(rq *request) error {
 	if len(l.Remote) > 0 {
 		auth := string(rq.ctx.Request.Header.Peek("Authorization"))
 		remote, err := frontend.Gather(ctx, l, func(ctx context.Context, o frontend.Owner) ([]client.SpaceEntry, error) {
-			return frontend.OwnerSpaces(ctx, s.forwards, o, s.opts.NodeID, auth)
+			return frontend.OwnerSpaces(ctx, s.forwards, o, s.opts.NodeID, auth, &s.opts.Forwards.HTTP)
 		}, func(e client.SpaceEntry) string { return e.ID })
 		if err != nil {
 			return err

@@ -61,7 +61,7 @@ func (s *Server) listSpaces(ctx context.Context, req *mcp.CallToolRequest, _ lis
 		authz := authorizationOf(req)
 		hc := &http.Client{Transport: s.forwards}
 		remote, err := frontend.Gather(ctx, l, func(ctx context.Context, o frontend.Owner) ([]client.SpaceEntry, error) {
-			return frontend.OwnerSpaces(ctx, hc, o, s.opts.NodeID, authz)
+			return frontend.OwnerSpaces(ctx, hc, o, s.opts.NodeID, authz, &s.opts.Forwards.HTTP)
 		}, func(e client.SpaceEntry) string { return e.ID })
 		if err != nil {
 			return nil, listSpacesResult{}, toolError(err)
