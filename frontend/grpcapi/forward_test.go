@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -117,11 +118,17 @@ func TestForwardUnaryToOwner(t *testing.T) {
 }
 
 // clusterPair is node A, which serves every space but "remote", and node B, which serves
-// "remote" (and every other space A names); "moving" has no owner at A.
+// "remote" (and every other space A names); "moving" has no owner at A, and "gone" an
+// owner that does not answer.
 func clusterPair(t *testing.T) (a, b *harness) {
 	b = clusterNode(t, "b", frontendtest.Router{})
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead.Close()
 	a = clusterNode(t, "a", frontendtest.Router{
-		Owners: map[string]frontend.Owner{"remote": {NodeID: "b", GRPC: b.srv.Addr()}},
+		Owners: map[string]frontend.Owner{"remote": {NodeID: "b", GRPC: b.srv.Addr()}, "gone": {NodeID: "c", GRPC: dead.Addr().String()}},
 		Errs:   map[string]error{"moving": errors.New("partition 1 has no owner")},
 	})
 	return a, b
@@ -144,6 +151,7 @@ func TestForwardStreamItemsToOwner(t *testing.T) {
 		memoryReq("remote", "r2", "second to the owner", axisVector(2, 0)),
 		memoryReq("moving", "m1", "nowhere to go", axisVector(3, 0)),
 		memoryReq("remote", "r3", "", axisVector(4, 0)), // refused by the owner
+		memoryReq("gone", "g1", "to an owner that does not answer", axisVector(4, 0)),
 		memoryReq("here", "h2", "kept at A too", axisVector(2, 0)),
 	}
 	for _, r := range sent {
@@ -153,7 +161,7 @@ func TestForwardStreamItemsToOwner(t *testing.T) {
 	}
 	bidi.CloseSend()
 	wantItems := []struct{ id, code string }{
-		{"r1", ""}, {"h1", ""}, {"r2", ""}, {"", frontend.CodeNotOwner}, {"", frontend.CodeInvalidInput}, {"h2", ""},
+		{"r1", ""}, {"h1", ""}, {"r2", ""}, {"", frontend.CodeNotOwner}, {"", frontend.CodeInvalidInput}, {"", frontend.CodeNotOwner}, {"h2", ""},
 	}
 	for i, want := range wantItems {
 		resp, err := bidi.Recv()
@@ -162,6 +170,9 @@ func TestForwardStreamItemsToOwner(t *testing.T) {
 		}
 		if resp.GetMemoryId() != want.id || resp.GetError().GetErrorCode() != want.code {
 			t.Fatalf("item %d: %v, want id %q error %q", i, resp, want.id, want.code)
+		}
+		if want.code == frontend.CodeNotOwner && (resp.GetError().GetRetryAfterSeconds() < 1 || resp.GetError().GetCode() != int32(codes.Unavailable)) {
+			t.Fatalf("item %d: %v, want UNAVAILABLE with a retry delay", i, resp)
 		}
 	}
 	if _, err := bidi.Recv(); err != io.EOF {
@@ -174,7 +185,7 @@ func TestForwardStreamItemsToOwner(t *testing.T) {
 		absent bool
 	}{
 		{b, "remote", 2, false}, {a, "here", 2, false}, {a, "remote", 0, true}, {b, "here", 0, true},
-		{a, "moving", 0, true}, {b, "moving", 0, true},
+		{a, "moving", 0, true}, {b, "moving", 0, true}, {a, "gone", 0, true},
 	} {
 		sp, err := c.h.eng.Space(c.space)
 		if c.absent {
@@ -217,9 +228,9 @@ func TestForwardStreamItemsToOwner(t *testing.T) {
 	if _, err := recalls.Recv(); err != io.EOF {
 		t.Fatalf("end of recall stream: %v", err)
 	}
-	// Three remembers and one recall went to B.
-	if n := a.srv.opts.Forwards.GRPC.OK.Load(); n != 4 {
-		t.Fatalf("forwards counted %d, want 4", n)
+	// Three remembers and one recall went to B; one remember found no one.
+	if n, failed := a.srv.opts.Forwards.GRPC.OK.Load(), a.srv.opts.Forwards.GRPC.Failed.Load(); n != 4 || failed != 1 {
+		t.Fatalf("forwards counted %d answered, %d failed; want 4 and 1", n, failed)
 	}
 
 	// Dream (a server stream) is relayed like Stream: B replays the episode it holds.
@@ -252,8 +263,9 @@ func TestListSpacesOfTheCluster(t *testing.T) {
 		"k-all":    {Name: "all", Spaces: []string{"*"}},
 		"k-remote": {Name: "remote", Spaces: []string{"remote"}},
 	}
-	b := clusterNode(t, "b", frontendtest.Router{})
-	b.srv.opts.Auth = keys
+	b := newHarness(t, harnessConfig{options: func(o *frontend.Options) {
+		o.NodeID, o.Auth, o.Router = "b", keys, frontendtest.Router{}
+	}})
 	dir := frontendtest.Directory{"here", "remote"}
 	a := newHarness(t, harnessConfig{options: func(o *frontend.Options) {
 		o.NodeID, o.Auth, o.Directory = "a", keys, dir
@@ -297,8 +309,10 @@ func TestListSpacesOfTheCluster(t *testing.T) {
 	}
 
 	// A listed space without an owner fails the listing.
-	c := clusterNode(t, "c", frontendtest.Router{Errs: map[string]error{"moving": errors.New("partition 0 has no owner")}})
-	c.srv.opts.Directory = frontendtest.Directory{"moving"}
+	c := newHarness(t, harnessConfig{options: func(o *frontend.Options) {
+		o.NodeID, o.Directory = "c", frontendtest.Directory{"moving"}
+		o.Router = frontendtest.Router{Errs: map[string]error{"moving": errors.New("partition 0 has no owner")}}
+	}})
 	_, err := c.client.ListSpaces(context.Background(), &pb.ListSpacesRequest{})
 	if st := wantCode(t, err, codes.Unavailable); reasonOf(st) != frontend.CodeNotOwner {
 		t.Fatalf("status %v, want NOT_OWNER", st)
