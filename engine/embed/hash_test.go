@@ -3,6 +3,7 @@ package embed
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -202,5 +203,28 @@ func TestHashPanicsOnMisuse(t *testing.T) {
 			}()
 			tt.f()
 		})
+	}
+}
+
+// TestNormalizeTouched: normalising only the set coordinates gives normalize's bits, for
+// dimensions with and without a tail past the last block of four, sparse and dense.
+func TestNormalizeTouched(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, dim := range []int{1, 3, 4, 5, 7, 64, 65, 384, 767, 768, 770, 1001, 4096} {
+		for _, set := range []int{0, 1, 3, 40, dim} {
+			v := make([]float32, dim)
+			touched := make([]uint64, (dim+63)/64)
+			for range set {
+				i := rng.IntN(dim)
+				v[i] += float32(rng.NormFloat64())
+				touched[i>>6] |= 1 << (i & 63)
+			}
+			want := slices.Clone(v)
+			normalize(want)
+			normalizeTouched(v, touched)
+			if !equalBits(v, want) {
+				t.Fatalf("dim %d, %d set: normalizeTouched differs from normalize", dim, set)
+			}
+		}
 	}
 }
