@@ -315,8 +315,8 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 		if opts.AutoLink {
 			res[i].Links = jobs[k].wait(ctx)
 		}
-		data := map[string]any{"content_preview": preview(m.Content, 80), "confidence": m.Confidence, "memory_type": m.Type.String()}
-		s.hub.publishAs(Event{Space: s.id, MemoryID: m.ID, Time: s.e.cfg.Now().UTC(), Importance: m.Confidence, Data: data},
+		stored := StoredMemory{Preview: preview(m.Content, 80), Confidence: m.Confidence, Type: m.Type}
+		s.hub.publishAs(Event{Space: s.id, MemoryID: m.ID, Time: s.e.cfg.Now().UTC(), Importance: m.Confidence, Stored: stored},
 			EventStorage, EventFormation)
 	}
 	return res, errs
