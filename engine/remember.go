@@ -304,7 +304,11 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	st.apply.apply(st, &applyReq{ms: ms, ok: ok, fresh: fresh, vecs: slabRows, first: first, rows: rows, res: res})
 	for k, i := range ok {
 		// Still under the id lock, so no forget or replace of this memory can interleave.
-		st.lex.Add(rows[k], ms[i].Content)
+		if v := slabRows[k]; v.tokenized {
+			st.lex.AddTerms(rows[k], v.terms)
+		} else {
+			st.lex.Add(rows[k], ms[i].Content)
+		}
 		jobs[k] = st.link.enqueue(rows[k], ms[i].ID, ms[i].StoredAt.UnixNano(), opts, opts.AutoLink)
 	}
 	st.cp.RUnlock() // before waiting on the linker, which takes it too

@@ -51,7 +51,20 @@ func NewHash(dim int) *Hash {
 func (h *Hash) Dim() int { return h.dim }
 
 // Embed writes the embedding of text to out; it panics if len(out) != Dim().
-func (h *Hash) Embed(text string, out []float32) {
+func (h *Hash) Embed(text string, out []float32) { h.embed(text, out, nil) }
+
+// EmbedTerms is Embed that also appends to terms the text's lexical terms, those
+// index.Tokenize returns, from the same pass over the text: a remember indexes its
+// content lexically too, and need not tokenise it twice. A term may be a substring of text.
+func (h *Hash) EmbedTerms(text string, out []float32, terms []string) []string {
+	if terms == nil {
+		terms = []string{}
+	}
+	return h.embed(text, out, terms)
+}
+
+// embed is Embed, appending the non-stop terms to terms unless terms is nil.
+func (h *Hash) embed(text string, out []float32, terms []string) []string {
 	if len(out) != h.dim {
 		panic(fmt.Sprintf("embed: output has %d components, embedder has %d", len(out), h.dim))
 	}
@@ -67,6 +80,9 @@ func (h *Hash) Embed(text string, out []float32) {
 			a.add(hw, stopWeight)
 			continue
 		}
+		if terms != nil {
+			terms = append(terms, term)
+		}
 		a.add(hw, wordWeight)
 		if prev != 0 {
 			a.add(mix((prev*bigramKind+hw)^bigramKind), bigramWeight)
@@ -79,6 +95,7 @@ func (h *Hash) Embed(text string, out []float32) {
 	} else {
 		normalize(out)
 	}
+	return terms
 }
 
 // maxTouchedWords bounds the bitmap of set coordinates kept on the stack: dimensions up

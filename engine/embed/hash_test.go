@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/engram-go/engram/engine/index"
 )
 
 func embed(h *Hash, text string) []float32 {
@@ -225,6 +227,26 @@ func TestNormalizeTouched(t *testing.T) {
 			if !equalBits(v, want) {
 				t.Fatalf("dim %d, %d set: normalizeTouched differs from normalize", dim, set)
 			}
+		}
+	}
+}
+
+// TestEmbedTerms: EmbedTerms writes Embed's vector and appends Tokenize's terms.
+func TestEmbedTerms(t *testing.T) {
+	h := NewHash(768)
+	for _, text := range []string{"", "the", "A memory of the seaside in summer, 1998.",
+		"Ünïcode ÉTÉ Straße, 東京 and 1990s!", "Running runners ran; the mitochondria is the powerhouse of the cell"} {
+		want := embed(h, text)
+		got := make([]float32, 768)
+		terms := h.EmbedTerms(text, got, []string{"kept"})
+		if !equalBits(got, want) {
+			t.Fatalf("%q: EmbedTerms's vector differs from Embed's", text)
+		}
+		if wantTerms := append([]string{"kept"}, index.Tokenize(text)...); !slices.Equal(terms, wantTerms) {
+			t.Fatalf("%q: terms %q, want %q", text, terms, wantTerms)
+		}
+		if terms := h.EmbedTerms(text, got, nil); terms == nil || len(terms) != len(index.Tokenize(text)) {
+			t.Fatalf("%q: EmbedTerms with nil terms gave %q", text, terms)
 		}
 	}
 }
