@@ -278,15 +278,23 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	}
 
 	entries := make([]wal.Entry, len(ok))
+	var one [1]*[]byte
+	bufs := one[:]
+	if len(ok) > 1 {
+		bufs = make([]*[]byte, len(ok))
+	}
 	for k, i := range ok {
 		// The log keeps the embedding as given; the slab has its normalised copy.
-		entries[k] = wal.Entry{Type: record.TypeRemember, Payload: encodeMemory(st.payload(), &ms[i], ms[i].Embedding)}
+		b := st.payload()
+		*b = encodeMemory(*b, &ms[i], ms[i].Embedding)
+		bufs[k] = b
+		entries[k] = wal.Entry{Type: record.TypeRemember, Payload: *b}
 		ms[i].Embedding = nil
 	}
 	st.cp.RLock() // from append to apply: see state.cp
 	first, err := st.log.AppendBatch(entries)
-	for _, e := range entries {
-		st.releasePayload(e.Payload) // AppendBatch copied it into the log's batch
+	for _, b := range bufs[:len(ok)] {
+		st.releasePayload(b) // AppendBatch copied it into the log's batch
 	}
 	if err != nil {
 		st.cp.RUnlock()

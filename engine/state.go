@@ -362,18 +362,20 @@ func (st *state) releaseRow(v slabRow) {
 // gets a buffer of its own.
 const maxPooledPayload = 64 << 10
 
-// payload returns an empty buffer to encode a record into; releasePayload takes it back
-// once the log has copied the record.
-func (st *state) payload() []byte {
+// payload returns a buffer to encode a record into; releasePayload takes it back once the
+// log has copied the record. The pool holds the pointers themselves, so that putting a
+// buffer back allocates nothing.
+func (st *state) payload() *[]byte {
 	if b, ok := st.payloads.Get().(*[]byte); ok {
-		return (*b)[:0]
+		*b = (*b)[:0]
+		return b
 	}
-	return nil
+	return new([]byte)
 }
 
-func (st *state) releasePayload(b []byte) {
-	if cap(b) > 0 && cap(b) <= maxPooledPayload {
-		st.payloads.Put(&b)
+func (st *state) releasePayload(b *[]byte) {
+	if c := cap(*b); c > 0 && c <= maxPooledPayload {
+		st.payloads.Put(b)
 	}
 }
 
