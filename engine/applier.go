@@ -28,7 +28,7 @@ type applyReq struct {
 	done  sync.WaitGroup // a follower's: done by the leader once applied
 }
 
-// apply applies r and returns once it is applied; the caller holds r's id locks and st.cp
+// apply applies own and returns once it is applied; the caller holds own's id locks and st.cp
 // shared, as applyRemember requires.
 func (a *applier) apply(st *state, own *applyReq) {
 	a.mu.Lock()
