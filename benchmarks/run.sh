@@ -68,7 +68,7 @@ for round in $(seq "$count"); do
 	bench ./engine              'Tenancy/sync=always'              5000x
 	# Restart of a checkpointed 20,000-memory space: derived files against the rebuild.
 	bench ./engine              'Restart$'                         5x
-	# Frontends in-process.
+	# Frontends in-process (HTTPRemember also matches HTTPRememberText, the text-only remember).
 	bench ./frontend/httpapi    'HTTPRemember'                     5000x
 	bench ./frontend/httpapi    'DecodeRemember|DecodeBatchArray'  0.5s
 	bench ./frontend/httpapi    'HTTPRecall'                       500x

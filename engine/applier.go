@@ -12,7 +12,8 @@ import "sync"
 type applier struct {
 	mu      sync.Mutex
 	queue   []*applyReq
-	leading bool // a leader is draining the queue
+	spare   []*applyReq // the queue the leader last drained, emptied for reuse
+	leading bool        // a leader is draining the queue
 }
 
 // applyReq is one remember call's memories, after their records are durable.
@@ -24,30 +25,32 @@ type applyReq struct {
 	first uint64    // LSN of the first record
 	rows  []uint32  // out: the rows, by position in ok
 	res   []RememberResult
-	done  chan struct{} // closed by the leader once applied; nil for the leader's own
+	done  sync.WaitGroup // a follower's: done by the leader once applied
 }
 
-// apply applies r and returns once it is applied; the caller holds r's id locks and st.cp
+// apply applies own and returns once it is applied; the caller holds own's id locks and st.cp
 // shared, as applyRemember requires.
-func (a *applier) apply(st *state, r *applyReq) {
+func (a *applier) apply(st *state, own *applyReq) {
 	a.mu.Lock()
 	if a.leading {
-		r.done = make(chan struct{})
-		a.queue = append(a.queue, r)
+		own.done.Add(1)
+		a.queue = append(a.queue, own)
 		a.mu.Unlock()
-		<-r.done
+		own.done.Wait()
 		return
 	}
 	a.leading = true
-	a.queue = append(a.queue, r)
+	a.queue = append(a.queue, own)
 	for {
 		q := a.queue
-		a.queue = nil
 		if len(q) == 0 {
 			a.leading = false
 			a.mu.Unlock()
 			return
 		}
+		// The queues take turns: followers append to one while the leader drains the
+		// other, so neither is allocated again.
+		a.queue, a.spare = a.spare[:0], nil
 		a.mu.Unlock()
 		st.mu.Lock()
 		for _, r := range q {
@@ -61,10 +64,12 @@ func (a *applier) apply(st *state, r *applyReq) {
 		st.mu.Unlock()
 		st.sp.memories.Store(int64(live))
 		for _, r := range q {
-			if r.done != nil {
-				close(r.done)
+			if r != own {
+				r.done.Done()
 			}
 		}
+		clear(q)
 		a.mu.Lock()
+		a.spare = q[:0]
 	}
 }

@@ -28,6 +28,31 @@ type Event struct {
 	Time       time.Time
 	Importance float32
 	Data       map[string]any // extra, JSON-encodable fields
+	// Stored is the memory a storage or formation event describes: its own field rather
+	// than entries of Data, so that a remember builds no map for its events. CopyFields
+	// writes both into a payload.
+	Stored StoredMemory
+}
+
+// StoredMemory is what a storage or formation event tells of the memory stored; its Type
+// is 0 in every other event.
+type StoredMemory struct {
+	Preview    string // the content's first 80 bytes, cut at a rune boundary and marked "…"
+	Confidence float32
+	Type       MemoryType
+}
+
+// CopyFields puts the event's extra fields into payload: Data, and for a stored memory
+// content_preview, confidence and memory_type.
+func (ev *Event) CopyFields(payload map[string]any) {
+	for k, v := range ev.Data {
+		payload[k] = v
+	}
+	if ev.Stored.Type != 0 {
+		payload["content_preview"] = ev.Stored.Preview
+		payload["confidence"] = ev.Stored.Confidence
+		payload["memory_type"] = ev.Stored.Type.String()
+	}
 }
 
 // Subscription delivers a space's events. C is closed when the subscription ends: by Close,

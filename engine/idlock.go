@@ -8,7 +8,11 @@ import "sync"
 type idLocks struct {
 	mu    sync.Mutex
 	locks map[string]*idLock
+	free  []*idLock // unused locks kept for the next ids, at most maxFreeIDLocks
 }
+
+// maxFreeIDLocks bounds the unused id locks kept: about as many as writers in flight.
+const maxFreeIDLocks = 256
 
 type idLock struct {
 	sync.Mutex
@@ -22,7 +26,11 @@ func (l *idLocks) acquire(id string) *idLock {
 	}
 	x, ok := l.locks[id]
 	if !ok {
-		x = &idLock{}
+		if n := len(l.free); n > 0 {
+			x, l.free = l.free[n-1], l.free[:n-1]
+		} else {
+			x = &idLock{}
+		}
 		l.locks[id] = x
 	}
 	x.refs++
@@ -35,8 +43,11 @@ func (l *idLocks) release(id string, x *idLock) {
 	x.Unlock()
 	l.mu.Lock()
 	x.refs--
-	if x.refs == 0 {
+	if x.refs == 0 { // nobody holds or waits for x: it may serve another id
 		delete(l.locks, id)
+		if len(l.free) < maxFreeIDLocks {
+			l.free = append(l.free, x)
+		}
 	}
 	l.mu.Unlock()
 }

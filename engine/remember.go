@@ -278,15 +278,23 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	}
 
 	entries := make([]wal.Entry, len(ok))
+	var one [1]*[]byte
+	bufs := one[:]
+	if len(ok) > 1 {
+		bufs = make([]*[]byte, len(ok))
+	}
 	for k, i := range ok {
 		// The log keeps the embedding as given; the slab has its normalised copy.
-		entries[k] = wal.Entry{Type: record.TypeRemember, Payload: encodeMemory(st.payload(), &ms[i], ms[i].Embedding)}
+		b := st.payload()
+		*b = encodeMemory(*b, &ms[i], ms[i].Embedding)
+		bufs[k] = b
+		entries[k] = wal.Entry{Type: record.TypeRemember, Payload: *b}
 		ms[i].Embedding = nil
 	}
 	st.cp.RLock() // from append to apply: see state.cp
 	first, err := st.log.AppendBatch(entries)
-	for _, e := range entries {
-		st.releasePayload(e.Payload) // AppendBatch copied it into the log's batch
+	for _, b := range bufs[:len(ok)] {
+		st.releasePayload(b) // AppendBatch copied it into the log's batch
 	}
 	if err != nil {
 		st.cp.RUnlock()
@@ -304,7 +312,11 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 	st.apply.apply(st, &applyReq{ms: ms, ok: ok, fresh: fresh, vecs: slabRows, first: first, rows: rows, res: res})
 	for k, i := range ok {
 		// Still under the id lock, so no forget or replace of this memory can interleave.
-		st.lex.Add(rows[k], ms[i].Content)
+		if v := slabRows[k]; v.tokenized {
+			st.lex.AddTerms(rows[k], v.terms)
+		} else {
+			st.lex.Add(rows[k], ms[i].Content)
+		}
 		jobs[k] = st.link.enqueue(rows[k], ms[i].ID, ms[i].StoredAt.UnixNano(), opts, opts.AutoLink)
 	}
 	st.cp.RUnlock() // before waiting on the linker, which takes it too
@@ -315,8 +327,8 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 		if opts.AutoLink {
 			res[i].Links = jobs[k].wait(ctx)
 		}
-		data := map[string]any{"content_preview": preview(m.Content, 80), "confidence": m.Confidence, "memory_type": m.Type.String()}
-		s.hub.publishAs(Event{Space: s.id, MemoryID: m.ID, Time: s.e.cfg.Now().UTC(), Importance: m.Confidence, Data: data},
+		stored := StoredMemory{Preview: preview(m.Content, 80), Confidence: m.Confidence, Type: m.Type}
+		s.hub.publishAs(Event{Space: s.id, MemoryID: m.ID, Time: s.e.cfg.Now().UTC(), Importance: m.Confidence, Stored: stored},
 			EventStorage, EventFormation)
 	}
 	return res, errs

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/engram-go/engram/engine/embed"
 	"github.com/engram-go/engram/engine/graph"
 	"github.com/engram-go/engram/engine/index"
 	"github.com/engram-go/engram/engine/record"
@@ -267,13 +268,21 @@ type slabRow struct {
 	code  []int8
 	scale float32
 	buf   *rowBuf // where vec and code live; back to st.rowBufs once applied (nil-safe)
+	// terms are the content's lexical terms when the built-in embedder found them on its
+	// way (tokenized); they live in buf too.
+	terms     []string
+	tokenized bool
 }
 
-// rowBuf holds one slabRow's vector and code between slabVector and the apply.
+// rowBuf holds one slabRow's vector, code and terms between slabVector and the apply.
 type rowBuf struct {
-	vec  []float32
-	code []int8
+	vec   []float32
+	code  []int8
+	terms []string
 }
+
+// maxPooledTerms bounds the term buffers kept with the row buffers for reuse.
+const maxPooledTerms = 1024
 
 // slabRowFor is the slabRow a memory is indexed by: of raw (its embedding as given; only
 // read) or, when it has none, of the built-in embedder's vector of its content, written
@@ -285,13 +294,20 @@ func (st *state) slabRowFor(m *Memory, raw []float32) slabRow {
 		return st.slabVector(raw)
 	}
 	buf := st.rowBuf()
-	st.sp.embedder.Embed(m.Content, buf.vec)
+	tokenized := false
+	if h, ok := st.sp.embedder.(*embed.Hash); ok {
+		buf.terms, tokenized = h.EmbedTerms(m.Content, buf.vec, buf.terms[:0]), true
+	} else {
+		st.sp.embedder.Embed(m.Content, buf.vec)
+	}
 	norm := simd.Norm(buf.vec)
 	if !(norm > 0) { // a text without tokens
-		st.rowBufs.Put(buf)
+		st.releaseRow(slabRow{buf: buf})
 		return slabRow{}
 	}
-	return finishRow(buf, norm)
+	v := finishRow(buf, norm)
+	v.terms, v.tokenized = buf.terms, tokenized
+	return v
 }
 
 // slabVector makes vec (only read) a slabRow in a buffer from st.rowBufs.
@@ -334,6 +350,10 @@ func finishRow(buf *rowBuf, norm float32) slabRow {
 // releaseRow returns v's buffer once v is applied.
 func (st *state) releaseRow(v slabRow) {
 	if v.buf != nil {
+		clear(v.buf.terms) // they may hold the memory's content
+		if cap(v.buf.terms) > maxPooledTerms {
+			v.buf.terms = nil
+		}
 		st.rowBufs.Put(v.buf)
 	}
 }
@@ -342,18 +362,20 @@ func (st *state) releaseRow(v slabRow) {
 // gets a buffer of its own.
 const maxPooledPayload = 64 << 10
 
-// payload returns an empty buffer to encode a record into; releasePayload takes it back
-// once the log has copied the record.
-func (st *state) payload() []byte {
+// payload returns a buffer to encode a record into; releasePayload takes it back once the
+// log has copied the record. The pool holds the pointers themselves, so that putting a
+// buffer back allocates nothing.
+func (st *state) payload() *[]byte {
 	if b, ok := st.payloads.Get().(*[]byte); ok {
-		return (*b)[:0]
+		*b = (*b)[:0]
+		return b
 	}
-	return nil
+	return new([]byte)
 }
 
-func (st *state) releasePayload(b []byte) {
-	if cap(b) > 0 && cap(b) <= maxPooledPayload {
-		st.payloads.Put(&b)
+func (st *state) releasePayload(b *[]byte) {
+	if c := cap(*b); c > 0 && c <= maxPooledPayload {
+		st.payloads.Put(b)
 	}
 }
 

@@ -3,6 +3,7 @@ package embed
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
@@ -50,31 +51,68 @@ func NewHash(dim int) *Hash {
 func (h *Hash) Dim() int { return h.dim }
 
 // Embed writes the embedding of text to out; it panics if len(out) != Dim().
-func (h *Hash) Embed(text string, out []float32) {
+func (h *Hash) Embed(text string, out []float32) { h.embed(text, out, nil) }
+
+// EmbedTerms is Embed that also appends to terms the text's lexical terms, those
+// index.Tokenize returns, from the same pass over the text: a remember indexes its
+// content lexically too, and need not tokenise it twice. A term may be a substring of text.
+func (h *Hash) EmbedTerms(text string, out []float32, terms []string) []string {
+	if terms == nil {
+		terms = []string{}
+	}
+	return h.embed(text, out, terms)
+}
+
+// embed is Embed, appending the non-stop terms to terms unless terms is nil.
+func (h *Hash) embed(text string, out []float32, terms []string) []string {
 	if len(out) != h.dim {
 		panic(fmt.Sprintf("embed: output has %d components, embedder has %d", len(out), h.dim))
 	}
 	clear(out)
+	// A text sets a few dozen of the coordinates; noting which lets normalisation visit
+	// only those instead of every one (the zeros add nothing to the length and stay zero).
+	var touched [maxTouchedWords]uint64
+	a := features{dim: uint64(h.dim), out: out, touched: touched[:min(len(touched), (h.dim+63)/64)]}
 	var prev uint64 // hash of the previous content word, 0 before the first
 	for term, stop := range index.AllTokens(text) {
 		hw := xxhash.Sum64String(term)
 		if stop {
-			h.add(out, hw, stopWeight)
+			a.add(hw, stopWeight)
 			continue
 		}
-		h.add(out, hw, wordWeight)
+		if terms != nil {
+			terms = append(terms, term)
+		}
+		a.add(hw, wordWeight)
 		if prev != 0 {
-			h.add(out, mix((prev*bigramKind+hw)^bigramKind), bigramWeight)
+			a.add(mix((prev*bigramKind+hw)^bigramKind), bigramWeight)
 		}
 		prev = hw
-		h.addTrigrams(out, term)
+		a.addTrigrams(term)
 	}
-	normalize(out)
+	if h.dim <= maxTouchedWords*64 {
+		normalizeTouched(out, a.touched)
+	} else {
+		normalize(out)
+	}
+	return terms
+}
+
+// maxTouchedWords bounds the bitmap of set coordinates kept on the stack: dimensions up
+// to 4,096 are normalised sparsely, larger ones by visiting every coordinate.
+const maxTouchedWords = 64
+
+// features accumulates an embedding: the vector and, for dimensions the bitmap covers,
+// which of its coordinates a feature set.
+type features struct {
+	dim     uint64
+	out     []float32
+	touched []uint64 // bit i: coordinate i was set; too short to use past maxTouchedWords·64
 }
 
 // addTrigrams adds the character 3-grams of term, padded with a boundary mark on each side
 // so prefixes and suffixes count ("cell" → " ce", "cel", "ell", "ll ").
-func (h *Hash) addTrigrams(out []float32, term string) {
+func (a *features) addTrigrams(term string) {
 	n := utf8.RuneCountInString(term)
 	if n > maxTrigramWord {
 		n = maxTrigramWord
@@ -91,7 +129,7 @@ func (h *Hash) addTrigrams(out []float32, term string) {
 	seen, grams := 0, 0
 	for i := 0; i < len(padded); {
 		if seen >= 3 {
-			h.add(out, mix(xxhash.Sum64(padded[starts[0]:i])^trigramKind), weight)
+			a.add(mix(xxhash.Sum64(padded[starts[0]:i])^trigramKind), weight)
 			if grams++; grams == n {
 				return
 			}
@@ -106,19 +144,22 @@ func (h *Hash) addTrigrams(out []float32, term string) {
 		}
 	}
 	if seen >= 3 {
-		h.add(out, mix(xxhash.Sum64(padded[starts[0]:])^trigramKind), weight)
+		a.add(mix(xxhash.Sum64(padded[starts[0]:])^trigramKind), weight)
 	}
 }
 
 // add puts weight on the coordinate and sign chosen by feature: the low 32 bits pick the
 // coordinate by multiply-shift (uniform for any dim), the top bit the sign. The sign makes
 // collisions cancel on average instead of piling up, so unrelated texts stay near 0.
-func (h *Hash) add(out []float32, feature uint64, weight float32) {
-	i := (feature & 0xffffffff) * uint64(h.dim) >> 32
+func (a *features) add(feature uint64, weight float32) {
+	i := (feature & 0xffffffff) * a.dim >> 32
 	if feature>>63 == 1 {
-		out[i] -= weight
+		a.out[i] -= weight
 	} else {
-		out[i] += weight
+		a.out[i] += weight
+	}
+	if w := i >> 6; w < uint64(len(a.touched)) {
+		a.touched[w] |= 1 << (i & 63)
 	}
 }
 
@@ -156,5 +197,36 @@ func normalize(v []float32) {
 	scale := 1 / math.Sqrt(sum)
 	for i, x := range v {
 		v[i] = float32(float64(x) * scale)
+	}
+}
+
+// normalizeTouched is normalize for a v whose non-zero coordinates all have their bit set
+// in touched, visiting only those. It gives normalize's bits: each coordinate is added to
+// the partial sum normalize adds it to, in the same order, and the zeros skipped would
+// have added exactly nothing to those sums and stay zero once scaled.
+func normalizeTouched(v []float32, touched []uint64) {
+	var s [4]float64
+	blocks := len(v) &^ 3 // below it coordinate i goes to s[i%4], from it to s[0]
+	for w, set := range touched {
+		for ; set != 0; set &= set - 1 {
+			i := w<<6 + bits.TrailingZeros64(set)
+			x := float64(v[i]) * float64(v[i])
+			if i < blocks {
+				s[i&3] += x
+			} else {
+				s[0] += x
+			}
+		}
+	}
+	sum := (s[0] + s[1]) + (s[2] + s[3])
+	if sum == 0 {
+		return
+	}
+	scale := 1 / math.Sqrt(sum)
+	for w, set := range touched {
+		for ; set != 0; set &= set - 1 {
+			i := w<<6 + bits.TrailingZeros64(set)
+			v[i] = float32(float64(v[i]) * scale)
+		}
 	}
 }

@@ -3,10 +3,13 @@ package embed
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/engram-go/engram/engine/index"
 )
 
 func embed(h *Hash, text string) []float32 {
@@ -202,5 +205,48 @@ func TestHashPanicsOnMisuse(t *testing.T) {
 			}()
 			tt.f()
 		})
+	}
+}
+
+// TestNormalizeTouched: normalising only the set coordinates gives normalize's bits, for
+// dimensions with and without a tail past the last block of four, sparse and dense.
+func TestNormalizeTouched(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, dim := range []int{1, 3, 4, 5, 7, 64, 65, 384, 767, 768, 770, 1001, 4096} {
+		for _, set := range []int{0, 1, 3, 40, dim} {
+			v := make([]float32, dim)
+			touched := make([]uint64, (dim+63)/64)
+			for range set {
+				i := rng.IntN(dim)
+				v[i] += float32(rng.NormFloat64())
+				touched[i>>6] |= 1 << (i & 63)
+			}
+			want := slices.Clone(v)
+			normalize(want)
+			normalizeTouched(v, touched)
+			if !equalBits(v, want) {
+				t.Fatalf("dim %d, %d set: normalizeTouched differs from normalize", dim, set)
+			}
+		}
+	}
+}
+
+// TestEmbedTerms: EmbedTerms writes Embed's vector and appends Tokenize's terms.
+func TestEmbedTerms(t *testing.T) {
+	h := NewHash(768)
+	for _, text := range []string{"", "the", "A memory of the seaside in summer, 1998.",
+		"Ünïcode ÉTÉ Straße, 東京 and 1990s!", "Running runners ran; the mitochondria is the powerhouse of the cell"} {
+		want := embed(h, text)
+		got := make([]float32, 768)
+		terms := h.EmbedTerms(text, got, []string{"kept"})
+		if !equalBits(got, want) {
+			t.Fatalf("%q: EmbedTerms's vector differs from Embed's", text)
+		}
+		if wantTerms := append([]string{"kept"}, index.Tokenize(text)...); !slices.Equal(terms, wantTerms) {
+			t.Fatalf("%q: terms %q, want %q", text, terms, wantTerms)
+		}
+		if terms := h.EmbedTerms(text, got, nil); terms == nil || len(terms) != len(index.Tokenize(text)) {
+			t.Fatalf("%q: EmbedTerms with nil terms gave %q", text, terms)
+		}
 	}
 }

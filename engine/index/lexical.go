@@ -74,8 +74,11 @@ func (l *Lexical) Len() int {
 }
 
 // Add indexes text as the document of row, replacing any previous one.
-func (l *Lexical) Add(row uint32, text string) {
-	terms := Tokenize(text)
+func (l *Lexical) Add(row uint32, text string) { l.AddTerms(row, Tokenize(text)) }
+
+// AddTerms is Add for a text whose terms the caller has: Tokenize's, in any order. It
+// sorts terms in place and keeps none of them (a term new to the index is cloned).
+func (l *Lexical) AddTerms(row uint32, terms []string) {
 	length := uint32(len(terms))
 	slices.Sort(terms)
 

@@ -134,10 +134,8 @@ func subscriptionEnded(e *engine.Engine, sub *engine.Subscription, id string, la
 
 // eventToPB converts an event; its payload carries memory_space_id and memory_id, as on SSE.
 func eventToPB(ev *engine.Event) (*pb.StreamResponse, error) {
-	payload := make(map[string]any, len(ev.Data)+2)
-	for k, v := range ev.Data {
-		payload[k] = v
-	}
+	payload := make(map[string]any, len(ev.Data)+5)
+	ev.CopyFields(payload)
 	payload["memory_space_id"] = ev.Space
 	if ev.MemoryID != "" {
 		payload["memory_id"] = ev.MemoryID

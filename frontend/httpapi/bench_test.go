@@ -153,15 +153,30 @@ func TestDecodersAgree(t *testing.T) {
 // embeddings and durability on (wal_sync = always), over keep-alive connections of an
 // in-memory listener, and reports requests per second.
 func BenchmarkHTTPRemember(b *testing.B) {
-	ts := newTestServer(b, withEngine(func(c *engine.Config) {
-		c.Defaults = engine.SpaceSettings{Dimension: 768, WALSync: "always", HotCapacity: 10_000_000}
-	}))
-	const bodies = 64
 	rng := rand.New(rand.NewPCG(5, 6))
-	pre := make([][]byte, bodies)
+	pre := make([][]byte, 64)
 	for i := range pre {
 		pre[i] = rememberBody(rng, 768, i)
 	}
+	benchHTTPRemember(b, pre)
+}
+
+// BenchmarkHTTPRememberText is BenchmarkHTTPRemember with bodies that carry no embedding:
+// the space's built-in embedder makes each 768-d vector from the content.
+func BenchmarkHTTPRememberText(b *testing.B) {
+	pre := make([][]byte, 64)
+	for i := range pre {
+		pre[i] = fmt.Appendf(nil, `{"content":"benchmark memory %d about the weather in the mountains","confidence":0.8,"tags":["bench","weather"]}`, i)
+	}
+	benchHTTPRemember(b, pre)
+}
+
+// benchHTTPRemember posts the bodies pre, in turn, to a durable 768-d in-process server.
+func benchHTTPRemember(b *testing.B, pre [][]byte) {
+	ts := newTestServer(b, withEngine(func(c *engine.Config) {
+		c.Defaults = engine.SpaceSettings{Dimension: 768, WALSync: "always", HotCapacity: 10_000_000}
+	}))
+	bodies := int64(len(pre))
 	client := &fasthttp.HostClient{
 		Addr:     "engram.test",
 		Dial:     func(string) (net.Conn, error) { return ts.ln.Dial() },

@@ -164,10 +164,8 @@ func (p *pump) event(ev *engine.Event, f *frontend.EventFilter) {
 	if ev.Space != p.space || !f.Want(ev) {
 		return
 	}
-	payload := make(map[string]any, len(ev.Data)+5)
-	for k, v := range ev.Data {
-		payload[k] = v
-	}
+	payload := make(map[string]any, len(ev.Data)+8)
+	ev.CopyFields(payload)
 	payload["event_type"] = string(ev.Type)
 	payload["memory_space_id"] = ev.Space
 	if ev.MemoryID != "" {

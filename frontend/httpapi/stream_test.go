@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/engram-go/engram/engine"
 )
 
 // sseEvent is one parsed frame.
@@ -111,6 +113,13 @@ func TestStreamIsolation(t *testing.T) {
 	f := mem.mustNext()
 	if f.event != "formation" || f.data["memory_space_id"] != "space-a" || f.data["memory_id"] != idA {
 		t.Fatalf("memories stream %q %v", f.event, f.data)
+	}
+	// Both events describe the stored memory.
+	confidence := strconv.FormatFloat(float64(engine.DefaultConfid), 'g', -1, 32)
+	for _, e := range []sseEvent{ev, f} {
+		if e.data["content_preview"] != "written in a" || e.data["memory_type"] != "episodic" || fmt.Sprint(e.data["confidence"]) != confidence {
+			t.Fatalf("%s event %v: want content_preview, memory_type and confidence of the memory", e.event, e.data)
+		}
 	}
 }
 
