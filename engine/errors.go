@@ -18,6 +18,9 @@ var (
 	// was acknowledged that is not durable; the space recovers from disk by itself.
 	ErrStorage = errors.New("engine: storage failure")
 	// ErrNotOwner: in a cluster, the space's partition is led by another node (or by none
-	// while it moves); nothing was written. Frontends forward or answer 503 with Retry-After.
+	// while it moves); nothing was acknowledged. Usually nothing was written; when the
+	// partition was lost because its stream did not answer a publish, the write may be in
+	// the stream, so a client retries with the same Idempotency-Key. Frontends forward or
+	// answer 503 with Retry-After.
 	ErrNotOwner = errors.New("engine: memory space is served by another node")
 )

@@ -33,6 +33,13 @@ const (
 // another node has written the partition. It wraps engine.ErrNotOwner.
 var ErrFenced = fmt.Errorf("%w: another node wrote the partition's stream", engine.ErrNotOwner)
 
+// ErrOutcomeUnknown: a publish got no answer (the stream lost its leader, or this node its
+// server), so its records may or may not be in the stream. The partition is resigned and
+// caught up again before this node writes it, as after ErrFenced, so to the client it is a
+// partition on the move: it wraps engine.ErrNotOwner (503 with Retry-After), and a remember
+// retried with the same Idempotency-Key is stored once.
+var ErrOutcomeUnknown = fmt.Errorf("%w: the partition's stream did not answer a publish, its outcome is unknown", engine.ErrNotOwner)
+
 // PublisherConfig configures a Publisher.
 type PublisherConfig struct {
 	Partition int
@@ -308,7 +315,7 @@ func (p *Publisher) publish(msg []byte, records int) error {
 			err = fmt.Errorf("%w (partition %d, expected last sequence %d): %v", ErrFenced, p.cfg.Partition, last, err)
 		} else {
 			// The message may or may not be in the stream: only a catch-up can tell.
-			err = fmt.Errorf("partlog: publish to partition %d, outcome unknown: %w", p.cfg.Partition, err)
+			err = fmt.Errorf("%w (partition %d): %v", ErrOutcomeUnknown, p.cfg.Partition, err)
 		}
 		p.fail(err, true)
 		return err
