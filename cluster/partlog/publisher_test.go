@@ -21,6 +21,12 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // startJetStream runs a lone embedded NATS server with JetStream for one test.
 func startJetStream(t testing.TB) jetstream.JetStream {
 	t.Helper()
+	return startNode(t).JetStream()
+}
+
+// startNode is startJetStream for a test that stops the server itself.
+func startNode(t testing.TB) *natsnode.Node {
+	t.Helper()
 	n, err := natsnode.Start(context.Background(), natsnode.Options{
 		Name: "partlog-test", Listen: "127.0.0.1:0", StoreDir: t.TempDir(), SyncAlways: true, Logger: quiet()})
 	if err != nil {
@@ -30,7 +36,7 @@ func startJetStream(t testing.TB) jetstream.JetStream {
 	if _, err := EnsureStream(context.Background(), n.JetStream(), 0, 1); err != nil {
 		t.Fatal(err)
 	}
-	return n.JetStream()
+	return n
 }
 
 // leader is an engine.Replication that leads partition 0 through one publisher.
@@ -275,6 +281,32 @@ func TestPublisherFenced(t *testing.T) {
 		t.Fatalf("the new owner's writes go on: %v", err)
 	}
 	stale.Stop()
+}
+
+// TestPublisherOutcomeUnknown: a publish that gets no answer (here the server is gone)
+// fails the write with ErrOutcomeUnknown, which wraps engine.ErrNotOwner: a partition on
+// the move (503 with Retry-After), not a storage failure of the space (500).
+func TestPublisherOutcomeUnknown(t *testing.T) {
+	n := startNode(t)
+	lost := make(chan error, 1)
+	pub := StartPublisher(n.JetStream(), PublisherConfig{Partition: 0, NodeID: "node-a", Logger: quiet(),
+		OnLost: func(err error) { lost <- err }})
+	defer pub.Stop()
+	a := openEngine(t, t.TempDir(), leader{pub})
+	if _, err := remember(a, "alpha", "acknowledged before the server went away"); err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	_, err := remember(a, "alpha", "its outcome is unknown")
+	if !errors.Is(err, engine.ErrNotOwner) || errors.Is(err, engine.ErrStorage) {
+		t.Fatalf("write without an answer: %v, want engine.ErrNotOwner and not engine.ErrStorage", err)
+	}
+	if cause := <-lost; !errors.Is(cause, ErrOutcomeUnknown) || !errors.Is(cause, engine.ErrNotOwner) {
+		t.Fatalf("OnLost got %v, want ErrOutcomeUnknown", cause)
+	}
+	if _, err := remember(a, "beta", "another space of the partition"); !errors.Is(err, engine.ErrNotOwner) {
+		t.Fatalf("write to another space after the loss: %v, want engine.ErrNotOwner", err)
+	}
 }
 
 func TestPublisherSplitsLargeBatches(t *testing.T) {
