@@ -46,7 +46,18 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, p, replicas int) 
 	return s, nil
 }
 
-// LastSequence is the sequence of the last message of partition p's stream (0 when empty).
+// ErrNoLeader is returned by LastSequence when the stream's state was answered by a
+// replica while the stream had no leader: an election in progress, or the answering
+// server not yet back in touch with the others after a restart or a network cut. Such a
+// replica may miss messages the stream acknowledged, so what it holds is no end to catch
+// up to.
+var ErrNoLeader = errors.New("partlog: the stream has no leader; a replica's state is not the stream's")
+
+// LastSequence is the sequence of the last message of partition p's stream (0 when empty),
+// as the stream's leader knows it. JetStream lets every replica of a leaderless stream
+// answer an info request with its own state, and the client takes the first answer, often
+// that of the local server; such an answer (no leader named) fails with ErrNoLeader, its
+// sequence returned alongside for display only.
 func LastSequence(ctx context.Context, js jetstream.JetStream, p int) (uint64, error) {
 	s, err := js.Stream(ctx, StreamName(p))
 	if err != nil {
@@ -55,6 +66,9 @@ func LastSequence(ctx context.Context, js jetstream.JetStream, p int) (uint64, e
 	info, err := s.Info(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("partlog: stream %s: %w", StreamName(p), err)
+	}
+	if info.Cluster != nil && info.Cluster.Leader == "" {
+		return info.State.LastSeq, fmt.Errorf("%w (stream %s, last sequence %d at the replica that answered)", ErrNoLeader, StreamName(p), info.State.LastSeq)
 	}
 	return info.State.LastSeq, nil
 }
