@@ -44,7 +44,7 @@ func (m *Member) place() {
 	defer m.mu.Unlock()
 	cands := m.candidates(now)
 	for p := range m.cfg.Partitions {
-		order := rank(p, cands)
+		order := rank(p, m.willing(p, cands, now))
 		if len(order) == 0 {
 			continue // no live node seen yet, not even this one: change nothing
 		}
@@ -81,6 +81,15 @@ func (m *Member) heartbeat(ctx context.Context) error {
 		}
 	}
 	slices.Sort(rec.Ready)
+	now := time.Now()
+	for p, until := range m.refused {
+		if now.Before(until) {
+			rec.Refused = append(rec.Refused, p)
+		} else {
+			delete(m.refused, p)
+		}
+	}
+	slices.Sort(rec.Refused)
 	rev := m.nodeRev
 	m.mu.Unlock()
 	for range 3 {

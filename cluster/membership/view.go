@@ -22,6 +22,9 @@ type nodeRecord struct {
 	// Ready lists the partitions placed on the node that it has caught up with while
 	// another node still holds their lease: the holder releases them once listed here.
 	Ready []int `json:"ready,omitempty"`
+	// Refused lists the partitions the node handed back because it could not serve them
+	// (Member.Refuse): placement passes over it for those while they are listed.
+	Refused []int `json:"refused,omitempty"`
 }
 
 // leaseRecord is a lease's value in engram_leases.

@@ -56,9 +56,9 @@ func (m *Member) run(w *worker) {
 		m.mu.Unlock()
 		m.poke()
 	}()
-	if !m.acquire(w) {
+	if ok, again := m.acquire(w); !ok {
 		m.mu.Lock()
-		m.view.retry[w.p] = time.Now().Add(m.renewEvery())
+		m.view.retry[w.p] = time.Now().Add(again)
 		m.mu.Unlock()
 		return
 	}
@@ -86,15 +86,17 @@ func (m *Member) run(w *worker) {
 // acquire runs Prepare, then creates p's lease if placement still gives p to this node.
 // While another node holds the lease, this node catches up first, lists p as ready in its
 // record and waits: the holder releases p when it sees that, and a second Prepare picks up
-// what it wrote in between, so the partition is without a writer only that long.
-func (m *Member) acquire(w *worker) bool {
+// what it wrote in between, so the partition is without a writer only that long. When it
+// fails, again is how long placement waits before it tries once more.
+func (m *Member) acquire(w *worker) (ok bool, again time.Duration) {
+	again = m.renewEvery()
 	if !m.prepare(w) {
-		return false
+		return false, again
 	}
 	m.mu.Lock()
 	if w.stopped {
 		m.mu.Unlock()
-		return false
+		return false, again
 	}
 	if !m.leaseFree(w.p, time.Now()) {
 		w.ready, w.free = true, make(chan struct{})
@@ -104,21 +106,21 @@ func (m *Member) acquire(w *worker) bool {
 		select {
 		case <-w.free:
 		case <-w.ctx.Done():
-			return false
+			return false, again
 		}
 		ok := m.prepare(w)
 		m.mu.Lock()
 		w.ready = false
 		if !ok || w.stopped {
 			m.mu.Unlock()
-			return false
+			return false, again
 		}
 	}
 	m.mu.Unlock()
 	since := time.Now().UTC()
 	data, err := json.Marshal(leaseRecord{NodeID: m.cfg.NodeID, Since: since})
 	if err != nil {
-		return false
+		return false, again
 	}
 	sent := time.Now()
 	ctx, cancel := context.WithTimeout(w.ctx, m.cfg.LeaseTTL-m.margin)
@@ -129,17 +131,19 @@ func (m *Member) acquire(w *worker) bool {
 		// unrenewed within its TTL.
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			m.log.Debug("lease still held", "partition", w.p)
-		} else {
-			m.log.Warn("lease create failed", "partition", w.p, "err", err)
+			return false, again
 		}
-		return false
+		// Most often the bucket has no leader (an election after a server was lost):
+		// asking again soon takes the lease within a tenth of the TTL of its end.
+		m.log.Warn("lease create failed", "partition", w.p, "err", err)
+		return false, m.cfg.LeaseTTL / 10
 	}
 	m.mu.Lock()
 	w.leading, w.revision, w.since, w.deadline = true, rev, since, sent.Add(m.cfg.LeaseTTL-m.margin)
 	m.mu.Unlock()
 	m.acquisitions.Add(1)
 	m.log.Info("lease acquired", "partition", w.p, "revision", rev)
-	return true
+	return true, 0
 }
 
 // prepare runs the Prepare hook, logging a failure that is not a cancellation.

@@ -41,14 +41,17 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 	if last == applied {
 		return st, nil
 	}
-	s, err := js.Stream(ctx, StreamName(p))
-	if err != nil {
-		return st, fmt.Errorf("partlog: stream %s: %w", StreamName(p), err)
-	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{Subject(p)},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    applied + 1,
+	var cons jetstream.Consumer
+	err = askAgain(ctx, func(ctx context.Context) error {
+		s, err := js.Stream(ctx, StreamName(p))
+		if err == nil {
+			cons, err = s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+				FilterSubjects: []string{Subject(p)},
+				DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+				OptStartSeq:    applied + 1,
+			})
+		}
+		return err
 	})
 	if err != nil {
 		return st, fmt.Errorf("partlog: read stream %s: %w", StreamName(p), err)
