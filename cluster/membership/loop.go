@@ -25,12 +25,21 @@ func (m *Member) loop() {
 		case <-m.nudge:
 		}
 		if !time.Now().Before(nextBeat) || m.beatNow.Swap(false) {
-			ctx, cancel := context.WithTimeout(m.ctx, m.renewEvery())
-			if err := m.heartbeat(ctx); err != nil && m.ctx.Err() == nil {
-				m.log.Warn("heartbeat failed", "err", err)
-			}
+			// A heartbeat without an answer (the bucket electing a leader, a server that
+			// is stopped) is given up soon and tried again at the next turn, so that it
+			// lands shortly after the bucket answers again and placement, on this same
+			// loop, is not held up meanwhile.
+			ctx, cancel := context.WithTimeout(m.ctx, min(m.renewEvery(), max(m.cfg.LeaseTTL/10, 2*time.Second)))
+			err := m.heartbeat(ctx)
 			cancel()
 			nextBeat = time.Now().Add(m.renewEvery())
+			if err != nil && m.ctx.Err() == nil {
+				m.log.Warn("heartbeat failed", "err", err)
+				m.mu.Lock()
+				m.beatOK = time.Time{}
+				m.mu.Unlock()
+				nextBeat = time.Now()
+			}
 		}
 		m.place()
 	}
@@ -110,6 +119,9 @@ func (m *Member) heartbeat(ctx context.Context) error {
 			// a watch stalls for seconds when the server holding its consumer goes away,
 			// and a node that saw itself expire would place nothing.
 			m.view.nodes[rec.NodeID] = seenNode{nodeRecord: rec, changed: time.Now()}
+			if m.beatOK.IsZero() {
+				m.beatOK = time.Now()
+			}
 			m.mu.Unlock()
 			return nil
 		}

@@ -155,6 +155,9 @@ type Member struct {
 	draining bool              // this node, as last written or read from its record
 	refused  map[int]time.Time // partitions handed back by Refuse, until when
 	nodeRev  uint64            // revision of this node's record
+	// beatOK is when this node's heartbeats began to land without a failure since; zero
+	// after a failure (alive).
+	beatOK time.Time
 
 	acquisitions, losses, releases atomic.Uint64
 }

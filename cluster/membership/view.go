@@ -44,6 +44,9 @@ type seenLease struct {
 type seenNode struct {
 	nodeRecord
 	changed time.Time // local monotonic time the watcher saw this revision
+	// expired: the bucket's expiry marker for the record arrived (it was not rewritten
+	// for a TTL); alive decides what that means.
+	expired bool
 }
 
 // view is what the watchers have seen of engram_nodes and engram_leases; Member.mu guards it.
@@ -204,7 +207,14 @@ func (m *Member) poke() {
 }
 
 func (m *Member) applyNode(e jetstream.KeyValueEntry) {
-	if e.Operation() != jetstream.KeyValuePut {
+	switch e.Operation() {
+	case jetstream.KeyValuePurge: // the expiry marker: the record was not rewritten for a TTL
+		if n, ok := m.view.nodes[e.Key()]; ok {
+			n.expired = true
+			m.view.nodes[e.Key()] = n
+		}
+		return
+	case jetstream.KeyValueDelete: // a node that stopped gracefully
 		delete(m.view.nodes, e.Key())
 		return
 	}
@@ -251,10 +261,25 @@ func (m *Member) stale(changed, now time.Time) bool {
 	return now.Sub(changed) > m.cfg.LeaseTTL+m.margin
 }
 
-// alive reports whether node id's heartbeat is current. Caller holds m.mu.
+// alive reports whether node id counts as live for placement and forwarding. This node
+// always does while it runs. Another node does while its record is current; one whose
+// record aged past the TTL plus the margin, or expired on the servers, is dead only once
+// this node's own heartbeats have been landing for a whole heartbeat interval. While
+// engram_nodes takes no writes — its stream lost its leader, and an election takes 4-9 s
+// — no node can rewrite its record, and aging alone would have the survivors take each
+// other for dead and move partitions between themselves; once writes land again, every
+// live node rewrites its record within that interval. A node cut off from the others
+// keeps its last view meanwhile, which only decides which leases it tries to create:
+// the bucket refuses them. Caller holds m.mu.
 func (m *Member) alive(id string, now time.Time) (seenNode, bool) {
 	n, ok := m.view.nodes[id]
-	return n, ok && !m.stale(n.changed, now)
+	switch {
+	case !ok:
+		return n, false
+	case id == m.cfg.NodeID, !n.expired && !m.stale(n.changed, now):
+		return n, true
+	}
+	return n, m.beatOK.IsZero() || now.Sub(m.beatOK) < m.renewEvery()
 }
 
 // leaseFree reports whether p's lease looks free: absent or stale. Caller holds m.mu.
