@@ -60,9 +60,11 @@ func (m *Member) place() {
 		target, w := order[0], m.workers[p]
 		switch {
 		case w == nil && target == m.cfg.NodeID && !now.Before(m.view.retry[p]):
+			m.log.Debug("taking partition", "partition", p, "lease_free", m.leaseFree(p, now))
 			m.startWorker(p)
 		case w == nil || target == m.cfg.NodeID:
 			if w != nil && w.ready && !w.freed && m.leaseFree(p, now) {
+				m.log.Debug("lease looks free", "partition", p)
 				w.freed = true
 				close(w.free)
 			}

@@ -99,6 +99,7 @@ func (m *Member) acquire(w *worker) (ok bool, again time.Duration) {
 		return false, again
 	}
 	if !m.leaseFree(w.p, time.Now()) {
+		m.log.Debug("caught up, waiting for the lease", "partition", w.p)
 		w.ready, w.free = true, make(chan struct{})
 		m.mu.Unlock()
 		m.beatSoon()
@@ -126,17 +127,35 @@ func (m *Member) acquire(w *worker) (ok bool, again time.Duration) {
 	ctx, cancel := context.WithTimeout(w.ctx, m.cfg.LeaseTTL-m.margin)
 	rev, err := m.leases.Create(ctx, leaseKey(w.p), data)
 	cancel()
-	if err != nil {
-		// Taken meanwhile, or no answer: a lease created without our knowing expires
-		// unrenewed within its TTL.
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			m.log.Debug("lease still held", "partition", w.p)
-			return false, again
-		}
-		// Most often the bucket has no leader (an election after a server was lost):
-		// asking again soon takes the lease within a tenth of the TTL of its end.
-		m.log.Warn("lease create failed", "partition", w.p, "err", err)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		// The view saw the lease free before the bucket did (an expiry not yet applied
+		// by the bucket's leader): ask again soon.
+		m.log.Debug("lease still held", "partition", w.p)
 		return false, m.cfg.LeaseTTL / 10
+	}
+	if err != nil {
+		// No answer, or the worker stopped while waiting for one: the Create may have
+		// landed all the same, and a lease nobody knows it holds leaves the partition
+		// without a writer for a whole TTL. Read it back: one in this node's name with
+		// this attempt's since is this attempt's.
+		landed, ok := m.landed(w.p, since)
+		m.mu.Lock()
+		stopped := w.stopped
+		m.mu.Unlock()
+		switch {
+		case ok && stopped:
+			m.releaseUnused(w.p, landed)
+		case ok:
+			m.log.Info("lease create answered late; it landed", "partition", w.p, "err", err)
+			rev, err = landed, nil
+		default:
+			// Most often the bucket has no leader (an election after a server was
+			// lost): asking again soon takes the lease shortly after it has one.
+			m.log.Warn("lease create failed", "partition", w.p, "err", err)
+		}
+		if err != nil {
+			return false, m.cfg.LeaseTTL / 10
+		}
 	}
 	m.mu.Lock()
 	w.leading, w.revision, w.since, w.deadline = true, rev, since, sent.Add(m.cfg.LeaseTTL-m.margin)
@@ -144,6 +163,36 @@ func (m *Member) acquire(w *worker) (ok bool, again time.Duration) {
 	m.acquisitions.Add(1)
 	m.log.Info("lease acquired", "partition", w.p, "revision", rev)
 	return true, 0
+}
+
+// landed reads p's lease back and reports its revision if it holds this node's record of
+// an acquisition at since. The read is a direct get any replica may answer: one behind
+// says nothing landed, and the lease then expires unrenewed within its TTL, as it would
+// without the read.
+func (m *Member) landed(p int, since time.Time) (uint64, bool) {
+	ctx, cancel := context.WithTimeout(m.ctx, min(m.renewEvery(), 2*time.Second))
+	defer cancel()
+	e, err := m.leases.Get(ctx, leaseKey(p))
+	if err != nil {
+		return 0, false
+	}
+	var rec leaseRecord
+	if json.Unmarshal(e.Value(), &rec) != nil || rec.NodeID != m.cfg.NodeID || !rec.Since.Equal(since) {
+		return 0, false
+	}
+	return e.Revision(), true
+}
+
+// releaseUnused deletes p's lease at revision rev, created by a worker that stopped before
+// it learned so: nothing was led under it.
+func (m *Member) releaseUnused(p int, rev uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.LeaseTTL)
+	defer cancel()
+	if err := m.leases.Delete(ctx, leaseKey(p), jetstream.LastRevision(rev)); err != nil {
+		m.log.Warn("lease created while giving the partition up; deleting it failed, it expires within its TTL", "partition", p, "err", err)
+		return
+	}
+	m.log.Info("lease created while giving the partition up; deleted", "partition", p)
 }
 
 // prepare runs the Prepare hook, logging a failure that is not a cancellation.

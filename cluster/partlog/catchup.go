@@ -37,6 +37,7 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 	if err != nil {
 		return st, err
 	}
+	logger.Debug("stream's end read", "partition", p, "applied", applied, "last", last)
 	st.From, st.To = applied, applied
 	if last == applied {
 		return st, nil
@@ -56,6 +57,7 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 	if err != nil {
 		return st, fmt.Errorf("partlog: read stream %s: %w", StreamName(p), err)
 	}
+	logger.Debug("reading stream", "partition", p, "from", applied+1, "to", last)
 	it, err := cons.Messages()
 	if err != nil {
 		return st, fmt.Errorf("partlog: read stream %s: %w", StreamName(p), err)
