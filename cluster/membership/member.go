@@ -5,8 +5,10 @@
 //     a node configured with another count refuses to start.
 //   - engram_spaces holds space settings; this package only creates it.
 //   - engram_nodes holds one key per live node, rewritten every third of the lease TTL and
-//     expiring after the TTL: a node whose key is present is alive. Its value is JSON
-//     {node_id, http, grpc, draining, started, ready}.
+//     expiring after the TTL: a node whose key is current is alive. Its value is JSON
+//     {node_id, http, grpc, draining, started, ready, refused}. A key that aged or expired
+//     counts as a dead node only once this node's own heartbeats have been landing for a
+//     heartbeat interval: while the bucket elects a leader nobody can rewrite a key.
 //   - engram_leases holds key p<N> while a node owns partition N: Create acquires it, Update
 //     by revision renews it, and it expires when not renewed within the lease TTL.
 //

@@ -125,7 +125,7 @@ func (m *Member) acquire(w *worker) (ok bool, again time.Duration) {
 	}
 	sent := time.Now()
 	ctx, cancel := context.WithTimeout(w.ctx, m.cfg.LeaseTTL-m.margin)
-	rev, err := m.leases.Create(ctx, leaseKey(w.p), data)
+	rev, err := m.create(ctx, w.p, data)
 	cancel()
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		// The view saw the lease free before the bucket did (an expiry not yet applied
@@ -163,6 +163,26 @@ func (m *Member) acquire(w *worker) (ok bool, again time.Duration) {
 	m.acquisitions.Add(1)
 	m.log.Info("lease acquired", "partition", w.p, "revision", rev)
 	return true, 0
+}
+
+// create writes this node's lease record for p if nobody holds the lease. When the view
+// still shows another holder's record, unrenewed for longer than the TTL plus the margin
+// (leaseFree), the record is replaced by revision: the bucket's compare-and-set makes that
+// as safe as a Create — it fails if any renewal landed since — and, unlike a Create, it
+// does not wait for the bucket's leader to expire the old key, which after the leader was
+// lost with the holder came seconds late. Otherwise, or when the revision moved meanwhile
+// (the key was deleted or expired, or renewed), it is a Create.
+func (m *Member) create(ctx context.Context, p int, data []byte) (uint64, error) {
+	m.mu.Lock()
+	l, shown := m.view.leases[p]
+	m.mu.Unlock()
+	if shown {
+		rev, err := m.leases.Update(ctx, leaseKey(p), data, l.revision)
+		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return rev, err
+		}
+	}
+	return m.leases.Create(ctx, leaseKey(p), data)
 }
 
 // landed reads p's lease back and reports its revision if it holds this node's record of
