@@ -304,22 +304,24 @@ func (n *Node) relead(part *partition) {
 	holds := func() bool { return n.holds(part) }
 	first := time.Now()
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, n.cfg.LeaseTTL) {
-		if time.Since(first) >= n.cfg.LeaseTTL {
-			n.log.Error("handing a partition back: leading it kept failing", "partition", part.id, "for", time.Since(first).Round(time.Millisecond))
-			if err := n.member.Refuse(part.id, refuseFor*n.cfg.LeaseTTL); err != nil && n.life.Err() == nil {
-				n.log.Warn("handing a partition back", "partition", part.id, "err", err)
-			}
-			return
-		}
 		select {
 		case <-n.life.Done():
 			return
 		case <-time.After(wait):
 		}
+		// Checked with the attempt, under part.mu: a lease lost meanwhile, or led again
+		// by a newer Lead, is not this loop's to hand back.
 		part.mu.Lock()
 		done := !holds() || part.publisher() != nil || n.lead(part, holds)
 		part.mu.Unlock()
 		if done {
+			return
+		}
+		if time.Since(first) >= n.cfg.LeaseTTL {
+			n.log.Error("handing a partition back: leading it kept failing", "partition", part.id, "for", time.Since(first).Round(time.Millisecond))
+			if err := n.member.Refuse(part.id, refuseFor*n.cfg.LeaseTTL); err != nil && n.life.Err() == nil {
+				n.log.Warn("handing a partition back", "partition", part.id, "err", err)
+			}
 			return
 		}
 	}
