@@ -55,6 +55,10 @@ type Node struct {
 	joined chan struct{} // closed once member is set: hooks may run before Start returns
 
 	parts []*partition
+
+	// beforeLead, when set (tests), runs before the catch-up that starts leading a
+	// partition; an error fails that attempt as a failed catch-up would.
+	beforeLead func(p int) error
 }
 
 // partition is this node's state of one partition.
@@ -67,6 +71,9 @@ type partition struct {
 	pub     *partlog.Publisher
 	applied uint64 // last stream sequence in the local logs; guarded by pubMu
 	lastErr error  // the last failure to catch up or lead; guarded by pubMu
+	// retrying is set while a goroutine tries to lead the partition again after a failed
+	// attempt (relead); guarded by mu.
+	retrying bool
 }
 
 func (p *partition) publisher() *partlog.Publisher {
@@ -98,6 +105,11 @@ func (p *partition) setPublisher(pub *partlog.Publisher, applied uint64, err err
 // this node's share of the partitions in the background. cfg must be enabled and valid; e
 // is the engine of the node's data root, opened with engine.Config.Replicated.
 func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logger) (*Node, error) {
+	return start(ctx, cfg, e, logger, nil)
+}
+
+// start is Start with the test seam beforeLead (nil in production).
+func start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logger, beforeLead func(p int) error) (*Node, error) {
 	cfg.SetDefaults()
 	if !cfg.Enabled {
 		return nil, fmt.Errorf("%w: cluster.enabled is false", ErrInvalidConfig)
@@ -111,7 +123,7 @@ func Start(ctx context.Context, cfg Config, e *engine.Engine, logger *slog.Logge
 	if logger == nil {
 		logger = slog.Default()
 	}
-	n := &Node{cfg: cfg, eng: e, log: logger.With("node", cfg.NodeID), dataRoot: e.Config().DataRoot}
+	n := &Node{cfg: cfg, eng: e, log: logger.With("node", cfg.NodeID), dataRoot: e.Config().DataRoot, beforeLead: beforeLead}
 	n.life, n.end = context.WithCancel(context.Background())
 	n.joined = make(chan struct{})
 	for p := range cfg.Partitions {
@@ -194,12 +206,15 @@ func (h hooks) Prepare(ctx context.Context, p int) error {
 
 // Lead starts writing p: a last catch-up (the previous owner resigned before this lease
 // was created, so the stream no longer moves), then the publisher, fenced by the stream's
-// last sequence.
+// last sequence. If that fails, it is tried again in the background (relead): Lead must
+// return for the lease to be renewed.
 func (h hooks) Lead(p int) {
 	part := h.n.parts[p]
 	part.mu.Lock()
 	defer part.mu.Unlock()
-	h.n.lead(part, func() bool { return true })
+	if !h.n.lead(part, func() bool { return true }) {
+		h.n.startRelead(part)
+	}
 }
 
 // Resign stops writing p and closes its spaces before it returns.
@@ -223,18 +238,26 @@ func (n *Node) catchUp(ctx context.Context, part *partition) error {
 }
 
 // lead catches up once more and starts the publisher, if holds still answers true after
-// the catch-up. Caller holds part.mu.
-func (n *Node) lead(part *partition, holds func() bool) {
+// the catch-up. It reports whether the catch-up succeeded: false means the partition is
+// held but not served (writes get ErrNotOwner, other nodes see no owner). Caller holds
+// part.mu.
+func (n *Node) lead(part *partition, holds func() bool) bool {
 	ctx, cancel := context.WithTimeout(n.life, n.cfg.LeaseTTL)
 	defer cancel()
-	if err := n.catchUp(ctx, part); err != nil {
-		// The partition stays unwritable here while the lease is held: writes get
-		// ErrNotOwner and other nodes see no owner until the lease moves.
+	err := error(nil)
+	if n.beforeLead != nil {
+		err = n.beforeLead(part.id)
+	}
+	if err == nil {
+		err = n.catchUp(ctx, part)
+	}
+	if err != nil {
+		part.setPublisher(nil, 0, err)
 		n.log.Error("cannot lead partition", "partition", part.id, "err", err)
-		return
+		return false
 	}
 	if !holds() {
-		return
+		return true
 	}
 	part.pubMu.RLock()
 	applied := part.applied
@@ -247,6 +270,61 @@ func (n *Node) lead(part *partition, holds func() bool) {
 	})
 	part.setPublisher(pub, applied, nil)
 	n.log.Info("leading partition", "partition", part.id, "last_sequence", applied)
+	return true
+}
+
+// refuseFor is how long, in lease TTLs, a node that could not lead a partition it held
+// hands it back for: other nodes are placed first for it meanwhile.
+const refuseFor = 6
+
+// startRelead starts relead unless it runs already. Caller holds part.mu.
+func (n *Node) startRelead(part *partition) {
+	if !part.retrying {
+		part.retrying = true
+		go n.relead(part)
+	}
+}
+
+// relead tries to lead part again while this node holds its lease, waiting twice as long
+// after each failure (from 100 ms up to the lease TTL). Once the attempts have failed for
+// longer than a lease TTL — what a dead owner would cost — the partition is handed back
+// (membership.Member.Refuse): its lease is released and other nodes are placed first for
+// it, so that a node whose catch-up keeps failing does not keep a partition unserved.
+func (n *Node) relead(part *partition) {
+	defer func() {
+		part.mu.Lock()
+		part.retrying = false
+		part.mu.Unlock()
+	}()
+	select {
+	case <-n.joined:
+	case <-n.life.Done():
+		return
+	}
+	holds := func() bool { return n.holds(part) }
+	first := time.Now()
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, n.cfg.LeaseTTL) {
+		select {
+		case <-n.life.Done():
+			return
+		case <-time.After(wait):
+		}
+		// Checked with the attempt, under part.mu: a lease lost meanwhile, or led again
+		// by a newer Lead, is not this loop's to hand back.
+		part.mu.Lock()
+		done := !holds() || part.publisher() != nil || n.lead(part, holds)
+		part.mu.Unlock()
+		if done {
+			return
+		}
+		if time.Since(first) >= n.cfg.LeaseTTL {
+			n.log.Error("handing a partition back: leading it kept failing", "partition", part.id, "for", time.Since(first).Round(time.Millisecond))
+			if err := n.member.Refuse(part.id, refuseFor*n.cfg.LeaseTTL); err != nil && n.life.Err() == nil {
+				n.log.Warn("handing a partition back", "partition", part.id, "err", err)
+			}
+			return
+		}
+	}
 }
 
 // maxMessage is the largest message the node publishes: the server's max_payload, less
@@ -284,8 +362,9 @@ func (n *Node) stopLeading(part *partition, cause error) {
 // in the stream after the last one this node knows), a publish of unknown outcome, or a
 // local log behind the stream. In every case the stream decides what was written: the
 // partition's spaces close, and while this node still holds the lease it catches the
-// partition up and leads it again. Every message is published expecting the sequence the
-// publisher caught up to, so none is ever built on a state that misses an earlier one.
+// partition up and leads it again (relead). Every message is published expecting the
+// sequence the publisher caught up to, so none is ever built on a state that misses an
+// earlier one.
 func (n *Node) lost(part *partition, pub *partlog.Publisher, cause error) {
 	part.mu.Lock()
 	defer part.mu.Unlock()
@@ -295,20 +374,19 @@ func (n *Node) lost(part *partition, pub *partlog.Publisher, cause error) {
 	n.stopLeading(part, cause)
 	select {
 	case <-n.joined:
-	case <-n.life.Done():
-		return
-	}
-	holds := func() bool { return n.life.Err() == nil && n.member != nil && n.member.Holds(part.id) }
-	for wait := 100 * time.Millisecond; holds(); wait = min(2*wait, n.cfg.LeaseTTL) {
-		n.lead(part, holds)
-		if part.leading() != nil {
+		holds := func() bool { return n.holds(part) }
+		if !holds() || n.lead(part, holds) {
 			return
 		}
-		select {
-		case <-n.life.Done():
-		case <-time.After(wait):
-		}
+	default: // Start has not returned: relead waits for it
 	}
+	n.startRelead(part)
+}
+
+// holds reports whether this node holds part's lease and is not closing. Only once
+// n.joined is closed.
+func (n *Node) holds(part *partition) bool {
+	return n.life.Err() == nil && n.member != nil && n.member.Holds(part.id)
 }
 
 // replication is the engine's view of the node (engine.Replication).

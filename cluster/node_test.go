@@ -50,15 +50,21 @@ const testPartitions = 3
 
 func startNode(t *testing.T, id, url string) (*Node, *engine.Engine) {
 	t.Helper()
+	return startNodeWith(t, id, url, nil)
+}
+
+// startNodeWith starts a node whose attempts to lead a partition first call beforeLead.
+func startNodeWith(t *testing.T, id, url string, beforeLead func(p int) error) (*Node, *engine.Engine) {
+	t.Helper()
 	e, err := engine.Open(engine.Config{DataRoot: t.TempDir(), AutoCreate: true, Replicated: true,
 		Defaults: engine.SpaceSettings{Dimension: 16}, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
-	n, err := Start(context.Background(), Config{Enabled: true, NodeID: id, AdvertiseHTTP: id + ":8080",
+	n, err := start(context.Background(), Config{Enabled: true, NodeID: id, AdvertiseHTTP: id + ":8080",
 		AdvertiseGRPC: id + ":9090", Partitions: testPartitions, Replicas: 1, LeaseTTL: 2 * time.Second,
-		NATS: NATSConfig{URL: url}}, e, quietLogger())
+		NATS: NATSConfig{URL: url}}, e, quietLogger(), beforeLead)
 	if err != nil {
 		t.Fatal(err)
 	}

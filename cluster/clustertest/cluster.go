@@ -189,7 +189,9 @@ func (c *Cluster) connect() error {
 }
 
 // Owners reads the leases bucket: the node id holding each partition's lease; a
-// partition without one is absent.
+// partition without one is absent. Each lease is asked of the bucket's leader: a KV Get
+// is a direct get any replica answers, and the harness's connection may sit on a node cut
+// off from the others, whose replica stopped at the cut.
 func (c *Cluster) Owners(ctx context.Context) (map[int]string, error) {
 	if err := c.connect(); err != nil {
 		return nil, err
@@ -198,26 +200,61 @@ func (c *Cluster) Owners(ctx context.Context) (map[int]string, error) {
 	// another node is asked again rather than waited on.
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	kv, err := c.js.KeyValue(ctx, leasesBucket)
-	if err != nil {
-		return nil, fmt.Errorf("clustertest: %s: %w", leasesBucket, err)
-	}
 	out := make(map[int]string)
 	for p := range c.settings.Partitions {
-		e, err := kv.Get(ctx, "p"+strconv.Itoa(p))
-		if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
-			continue
-		}
+		v, held, err := c.lease(ctx, "p"+strconv.Itoa(p))
 		if err != nil {
 			return nil, fmt.Errorf("clustertest: lease p%d: %w", p, err)
 		}
-		var v leaseValue
-		if err := json.Unmarshal(e.Value(), &v); err != nil {
-			return nil, fmt.Errorf("clustertest: lease p%d: %q: %w", p, e.Value(), err)
+		if held {
+			out[p] = v.NodeID
 		}
-		out[p] = v.NodeID
 	}
 	return out, nil
+}
+
+// lease reads one key of the leases bucket from its stream's leader: the API's message
+// get, which only the leader answers (a replica of a leaderless stream answers an error).
+func (c *Cluster) lease(ctx context.Context, key string) (leaseValue, bool, error) {
+	var v leaseValue
+	req, err := json.Marshal(map[string]string{"last_by_subj": "$KV." + leasesBucket + "." + key})
+	if err != nil {
+		return v, false, err
+	}
+	msg, err := c.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_"+leasesBucket, req)
+	if err != nil {
+		return v, false, err
+	}
+	var resp struct {
+		Message *struct {
+			Hdrs []byte `json:"hdrs"`
+			Data []byte `json:"data"`
+		} `json:"message"`
+		Error *struct {
+			Code        int    `json:"code"`
+			ErrCode     int    `json:"err_code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return v, false, fmt.Errorf("answer %q: %w", msg.Data, err)
+	}
+	switch {
+	case resp.Error != nil && resp.Error.ErrCode == int(jetstream.JSErrCodeMessageNotFound):
+		return v, false, nil
+	case resp.Error != nil:
+		return v, false, fmt.Errorf("%s (%d)", resp.Error.Description, resp.Error.ErrCode)
+	case resp.Message == nil:
+		return v, false, fmt.Errorf("answer without a message: %q", msg.Data)
+	}
+	// A deletion, purge or expiry leaves a message whose headers say so, and no value.
+	if h := string(resp.Message.Hdrs); strings.Contains(h, "KV-Operation") || strings.Contains(h, "Nats-Marker-Reason") {
+		return v, false, nil
+	}
+	if err := json.Unmarshal(resp.Message.Data, &v); err != nil {
+		return v, false, fmt.Errorf("%q: %w", resp.Message.Data, err)
+	}
+	return v, true, nil
 }
 
 // node finds a node by id.

@@ -26,7 +26,8 @@ type Figures struct {
 	CatchUp      float64                  // records/s a restarted node caught up before leading again
 	CatchUpNote  string
 	Verdicts     []Verdict
-	SingleWrites float64 // writes/s of the one-node comparison run, when made
+	SingleWrites float64       // writes/s of the one-node comparison run, when made
+	LeaseTTL     time.Duration // the nodes' lease TTL (0: one plain node)
 }
 
 // Measure fills the load's figures from its result.
@@ -71,7 +72,7 @@ func (f Figures) String() string {
 		fmt.Fprintf(&b, "; one node %.0f writes/s (cluster %.2fx)", f.SingleWrites, f.WritesPerSec()/f.SingleWrites)
 	}
 	for ev, d := range f.OwnedAfter {
-		fmt.Fprintf(&b, "; every partition owned %.2fs after %s", d.Seconds(), ev)
+		fmt.Fprintf(&b, "; every partition owned %.2fs after %s (lease TTL %v)", d.Seconds(), ev, f.LeaseTTL)
 	}
 	if f.CatchUp > 0 || f.CatchUpNote != "" {
 		fmt.Fprintf(&b, "; catch-up %.0f records/s %s", f.CatchUp, f.CatchUpNote)

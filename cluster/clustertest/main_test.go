@@ -21,6 +21,7 @@ var (
 	full      = flag.Bool("full", false, "run every cluster scenario at full length")
 	figures   = flag.String("figures", "", "append each scenario's figures to this file")
 	keep      = flag.Bool("keep", false, "keep the nodes' folders and logs (their path is logged)")
+	leaseTTL  = flag.Duration("lease-ttl", 0, "the nodes' [cluster] lease_ttl; 0 = the harness's 3s")
 	engramBin string
 	buildErr  error
 	// The probe of the binary's cluster support runs once for all scenarios.

@@ -145,7 +145,7 @@ func runScenario(t *testing.T, name string, single bool, fault func(r *run)) Fig
 		}
 		t.Logf("nodes' folders and logs kept in %s", dir)
 	}
-	c, err := Start(Options{Bin: engramBin, Dir: dir, Single: single})
+	c, err := Start(Options{Bin: engramBin, Dir: dir, Single: single, Settings: Settings{LeaseTTL: *leaseTTL}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +189,9 @@ func runScenario(t *testing.T, name string, single bool, fault func(r *run)) Fig
 	}
 	fig := Measure(name, len(c.Nodes()), res, cpu1-cpu0)
 	fig.OwnedAfter, fig.CatchUp, fig.CatchUpNote = r.fig.OwnedAfter, r.fig.CatchUp, r.fig.CatchUpNote
+	if !single {
+		fig.LeaseTTL = c.settings.LeaseTTL
+	}
 	fig.Events = res.Events
 
 	judgeCtx, judgeCancel := context.WithTimeout(ctx, 3*time.Minute)

@@ -4,15 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/engram-go/engram/cluster/natsnode"
+	"github.com/engram-go/engram/cluster/natsnode/natsnodetest"
 )
 
 // guard bounds every wait of these tests: a failure guard, far beyond what any step takes.
@@ -25,61 +24,10 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// startServers starts n embedded NATS servers: one lone server, or a cluster routed over
-// loopback ports picked up front.
+// startServers starts n embedded NATS servers: one lone server, or a cluster.
 func startServers(t *testing.T, n int) []*natsnode.Node {
 	t.Helper()
-	dir := t.TempDir()
-	opts := make([]natsnode.Options, n)
-	var routes []string
-	for i := range opts {
-		opts[i] = natsnode.Options{
-			Name:     fmt.Sprintf("s%d", i),
-			Listen:   "127.0.0.1:0",
-			StoreDir: filepath.Join(dir, fmt.Sprintf("s%d", i)),
-			Logger:   testLogger(),
-		}
-		if n > 1 {
-			opts[i].ClusterListen = freeAddr(t)
-			routes = append(routes, opts[i].ClusterListen)
-		}
-	}
-	nodes := make([]*natsnode.Node, n)
-	errs := make([]error, n)
-	ctx, cancel := context.WithTimeout(context.Background(), guard)
-	defer cancel()
-	var wg sync.WaitGroup
-	for i := range opts {
-		opts[i].Routes = routes
-		wg.Go(func() { nodes[i], errs[i] = natsnode.Start(ctx, opts[i]) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			for _, nd := range nodes {
-				if nd != nil {
-					nd.Close()
-				}
-			}
-			t.Fatalf("server %d: %v", i, err)
-		}
-	}
-	t.Cleanup(func() {
-		for _, nd := range nodes {
-			nd.Close()
-		}
-	})
-	return nodes
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return natsnodetest.Start(t, n, testLogger())
 }
 
 // timeline records every node's hook calls in one order and checks, as they happen, that a

@@ -25,12 +25,21 @@ func (m *Member) loop() {
 		case <-m.nudge:
 		}
 		if !time.Now().Before(nextBeat) || m.beatNow.Swap(false) {
-			ctx, cancel := context.WithTimeout(m.ctx, m.renewEvery())
-			if err := m.heartbeat(ctx); err != nil && m.ctx.Err() == nil {
-				m.log.Warn("heartbeat failed", "err", err)
-			}
+			// A heartbeat without an answer (the bucket electing a leader, a server that
+			// is stopped) is given up soon and tried again at the next turn, so that it
+			// lands shortly after the bucket answers again and placement, on this same
+			// loop, is not held up meanwhile.
+			ctx, cancel := context.WithTimeout(m.ctx, min(m.renewEvery(), max(m.cfg.LeaseTTL/10, 2*time.Second)))
+			err := m.heartbeat(ctx)
 			cancel()
 			nextBeat = time.Now().Add(m.renewEvery())
+			if err != nil && m.ctx.Err() == nil {
+				m.log.Warn("heartbeat failed", "err", err)
+				m.mu.Lock()
+				m.beatOK = time.Time{}
+				m.mu.Unlock()
+				nextBeat = time.Now()
+			}
 		}
 		m.place()
 	}
@@ -44,16 +53,18 @@ func (m *Member) place() {
 	defer m.mu.Unlock()
 	cands := m.candidates(now)
 	for p := range m.cfg.Partitions {
-		order := rank(p, cands)
+		order := rank(p, m.willing(p, cands, now))
 		if len(order) == 0 {
 			continue // no live node seen yet, not even this one: change nothing
 		}
 		target, w := order[0], m.workers[p]
 		switch {
 		case w == nil && target == m.cfg.NodeID && !now.Before(m.view.retry[p]):
+			m.log.Debug("taking partition", "partition", p, "lease_free", m.leaseFree(p, now))
 			m.startWorker(p)
 		case w == nil || target == m.cfg.NodeID:
 			if w != nil && w.ready && !w.freed && m.leaseFree(p, now) {
+				m.log.Debug("lease looks free", "partition", p)
 				w.freed = true
 				close(w.free)
 			}
@@ -81,6 +92,15 @@ func (m *Member) heartbeat(ctx context.Context) error {
 		}
 	}
 	slices.Sort(rec.Ready)
+	now := time.Now()
+	for p, until := range m.refused {
+		if now.Before(until) {
+			rec.Refused = append(rec.Refused, p)
+		} else {
+			delete(m.refused, p)
+		}
+	}
+	slices.Sort(rec.Refused)
 	rev := m.nodeRev
 	m.mu.Unlock()
 	for range 3 {
@@ -101,6 +121,9 @@ func (m *Member) heartbeat(ctx context.Context) error {
 			// a watch stalls for seconds when the server holding its consumer goes away,
 			// and a node that saw itself expire would place nothing.
 			m.view.nodes[rec.NodeID] = seenNode{nodeRecord: rec, changed: time.Now()}
+			if m.beatOK.IsZero() {
+				m.beatOK = time.Now()
+			}
 			m.mu.Unlock()
 			return nil
 		}

@@ -5,8 +5,10 @@
 //     a node configured with another count refuses to start.
 //   - engram_spaces holds space settings; this package only creates it.
 //   - engram_nodes holds one key per live node, rewritten every third of the lease TTL and
-//     expiring after the TTL: a node whose key is present is alive. Its value is JSON
-//     {node_id, http, grpc, draining, started, ready}.
+//     expiring after the TTL: a node whose key is current is alive. Its value is JSON
+//     {node_id, http, grpc, draining, started, ready, refused}. A key that aged or expired
+//     counts as a dead node only once this node's own heartbeats have been landing for a
+//     heartbeat interval: while the bucket elects a leader nobody can rewrite a key.
 //   - engram_leases holds key p<N> while a node owns partition N: Create acquires it, Update
 //     by revision renews it, and it expires when not renewed within the lease TTL.
 //
@@ -16,7 +18,9 @@
 // new node catches up (Hooks.Prepare) and lists the partition as ready in its record, the
 // holder resigns and deletes its lease, the new node catches up with the rest and creates
 // the lease. A node that stops (Close) releases at once; one that dies loses its leases to
-// expiry, a TTL after its last renewal.
+// expiry, a TTL after its last renewal. A node that holds a lease but cannot serve the
+// partition hands it back (Refuse): it releases the lease and lists the partition as
+// refused in its record for a while, and placement passes over it for that partition.
 //
 // Invariants:
 //   - At most one node holds a partition's lease at any time: the bucket's compare-and-set
@@ -149,9 +153,13 @@ type Member struct {
 
 	mu       sync.Mutex
 	view     view
-	workers  map[int]*worker // partitions being prepared or held
-	draining bool            // this node, as last written or read from its record
-	nodeRev  uint64          // revision of this node's record
+	workers  map[int]*worker   // partitions being prepared or held
+	draining bool              // this node, as last written or read from its record
+	refused  map[int]time.Time // partitions handed back by Refuse, until when
+	nodeRev  uint64            // revision of this node's record
+	// beatOK is when this node's heartbeats began to land without a failure since; zero
+	// after a failure (alive).
+	beatOK time.Time
 
 	acquisitions, losses, releases atomic.Uint64
 }
@@ -179,6 +187,7 @@ func Start(ctx context.Context, js jetstream.JetStream, cfg Config, hooks Hooks,
 		nudge:   make(chan struct{}, 1),
 		view:    newView(),
 		workers: map[int]*worker{},
+		refused: map[int]time.Time{},
 	}
 	if err := m.openBuckets(ctx, js); err != nil {
 		return nil, err
@@ -230,6 +239,34 @@ func (m *Member) Counters() Counters {
 		Losses:       m.losses.Load(),
 		Releases:     m.releases.Load(),
 	}
+}
+
+// Refuse hands partition p back for d: a Prepare of p in progress ends; a lease of p this
+// node holds is resigned (Hooks.Resign first, as for any release) and deleted at once; and
+// the node's record lists p as refused until d has passed, so that placement on every node
+// passes over this one for p — unless every live node refuses it, when placement ignores
+// the refusals rather than leave p without an owner. It is for a node that holds a lease
+// but cannot serve the partition (its catch-up keeps failing): without it, the partition
+// would have no writer until the node stops. Refuse does not wait for the release; it may
+// be called from a hook.
+func (m *Member) Refuse(p int, d time.Duration) error {
+	if m.closed.Load() {
+		return ErrClosed
+	}
+	if p < 0 || p >= m.cfg.Partitions {
+		return fmt.Errorf("membership: refuse partition %d: the cluster has %d", p, m.cfg.Partitions)
+	}
+	m.mu.Lock()
+	m.refused[p] = time.Now().Add(d)
+	if w := m.workers[p]; w != nil {
+		w.stop()
+	}
+	m.mu.Unlock()
+	m.log.Warn("partition handed back", "partition", p, "refused_for", d)
+	m.beatSoon()
+	// The record is rewritten without p once the refusal ends, not at the next heartbeat.
+	time.AfterFunc(d, m.beatSoon)
+	return nil
 }
 
 // Close stops the node gracefully: every lease it holds is resigned and released at once and

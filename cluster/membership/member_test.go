@@ -333,3 +333,55 @@ func TestStartRefusesReplicasTheServerCannotHave(t *testing.T) {
 		t.Fatalf("err = %v: want the server's refusal, naming the bucket", err)
 	}
 }
+
+// TestRefuseHandsPartitionBack: a holder that refuses its partition resigns and releases
+// it, another node takes it while the refusal lasts, it comes back once the refusal ends,
+// and a partition every live node refuses still gets an owner. No two holders at once
+// all along (waitPlacement checks).
+func TestRefuseHandsPartitionBack(t *testing.T) {
+	c := newCluster(t, startServers(t, 1), 8, longTTL)
+	c.start("a", 0)
+	c.start("b", 0)
+	placed := c.expected("a", "b")
+	c.waitPlacement(placed)
+	p := slices.Index(placed, "a")
+	if p < 0 {
+		t.Fatalf("placement gives a nothing: %v", placed)
+	}
+	a, b := c.members["a"], c.members["b"]
+	before := a.Counters()
+
+	if err := a.Refuse(p, guard); err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Clone(placed)
+	want[p] = "b"
+	c.waitPlacement(want)
+	if got := a.Counters(); got.Releases != before.Releases+1 || got.Losses != before.Losses {
+		t.Errorf("a's counters after Refuse: %+v, before %+v: want one release", got, before)
+	}
+	b.mu.Lock()
+	refused := b.view.nodes["a"].Refused
+	b.mu.Unlock()
+	if !slices.Equal(refused, []int{p}) {
+		t.Errorf("a's record as b sees it refuses %v, want [%d]", refused, p)
+	}
+
+	// A refusal that has ended leaves the record: placement gives p back to a.
+	if err := a.Refuse(p, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	c.waitPlacement(placed)
+
+	// Refused by every live node: placement ignores the refusals.
+	for _, m := range []*Member{a, b} {
+		if err := m.Refuse(p, guard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.waitPlacement(placed)
+
+	if err := a.Refuse(c.partitions, time.Second); err == nil {
+		t.Error("Refuse of a partition the cluster does not have: no error")
+	}
+}

@@ -55,3 +55,24 @@ func (m *Member) candidates(now time.Time) []string {
 	}
 	return ready
 }
+
+// willing are the candidates that do not refuse partition p, or all of them when every
+// one does. This node's refusals are its own map (they count before its record is
+// written), other nodes' their records. Caller holds m.mu.
+func (m *Member) willing(p int, cands []string, now time.Time) []string {
+	out := make([]string, 0, len(cands))
+	for _, id := range cands {
+		if id == m.cfg.NodeID {
+			if now.Before(m.refused[p]) {
+				continue
+			}
+		} else if slices.Contains(m.view.nodes[id].Refused, p) {
+			continue
+		}
+		out = append(out, id)
+	}
+	if len(out) == 0 {
+		return cands
+	}
+	return out
+}

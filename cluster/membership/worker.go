@@ -56,9 +56,9 @@ func (m *Member) run(w *worker) {
 		m.mu.Unlock()
 		m.poke()
 	}()
-	if !m.acquire(w) {
+	if ok, again := m.acquire(w); !ok {
 		m.mu.Lock()
-		m.view.retry[w.p] = time.Now().Add(m.renewEvery())
+		m.view.retry[w.p] = time.Now().Add(again)
 		m.mu.Unlock()
 		return
 	}
@@ -86,17 +86,20 @@ func (m *Member) run(w *worker) {
 // acquire runs Prepare, then creates p's lease if placement still gives p to this node.
 // While another node holds the lease, this node catches up first, lists p as ready in its
 // record and waits: the holder releases p when it sees that, and a second Prepare picks up
-// what it wrote in between, so the partition is without a writer only that long.
-func (m *Member) acquire(w *worker) bool {
+// what it wrote in between, so the partition is without a writer only that long. When it
+// fails, again is how long placement waits before it tries once more.
+func (m *Member) acquire(w *worker) (ok bool, again time.Duration) {
+	again = m.renewEvery()
 	if !m.prepare(w) {
-		return false
+		return false, again
 	}
 	m.mu.Lock()
 	if w.stopped {
 		m.mu.Unlock()
-		return false
+		return false, again
 	}
 	if !m.leaseFree(w.p, time.Now()) {
+		m.log.Debug("caught up, waiting for the lease", "partition", w.p)
 		w.ready, w.free = true, make(chan struct{})
 		m.mu.Unlock()
 		m.beatSoon()
@@ -104,42 +107,112 @@ func (m *Member) acquire(w *worker) bool {
 		select {
 		case <-w.free:
 		case <-w.ctx.Done():
-			return false
+			return false, again
 		}
 		ok := m.prepare(w)
 		m.mu.Lock()
 		w.ready = false
 		if !ok || w.stopped {
 			m.mu.Unlock()
-			return false
+			return false, again
 		}
 	}
 	m.mu.Unlock()
 	since := time.Now().UTC()
 	data, err := json.Marshal(leaseRecord{NodeID: m.cfg.NodeID, Since: since})
 	if err != nil {
-		return false
+		return false, again
 	}
 	sent := time.Now()
 	ctx, cancel := context.WithTimeout(w.ctx, m.cfg.LeaseTTL-m.margin)
-	rev, err := m.leases.Create(ctx, leaseKey(w.p), data)
+	rev, err := m.create(ctx, w.p, data)
 	cancel()
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		// The view saw the lease free before the bucket did (an expiry not yet applied
+		// by the bucket's leader): ask again soon.
+		m.log.Debug("lease still held", "partition", w.p)
+		return false, m.cfg.LeaseTTL / 10
+	}
 	if err != nil {
-		// Taken meanwhile, or no answer: a lease created without our knowing expires
-		// unrenewed within its TTL.
-		if errors.Is(err, jetstream.ErrKeyExists) {
-			m.log.Debug("lease still held", "partition", w.p)
-		} else {
+		// No answer, or the worker stopped while waiting for one: the Create may have
+		// landed all the same, and a lease nobody knows it holds leaves the partition
+		// without a writer for a whole TTL. Read it back: one in this node's name with
+		// this attempt's since is this attempt's.
+		landed, ok := m.landed(w.p, since)
+		m.mu.Lock()
+		stopped := w.stopped
+		m.mu.Unlock()
+		switch {
+		case ok && stopped:
+			m.releaseUnused(w.p, landed)
+		case ok:
+			m.log.Info("lease create answered late; it landed", "partition", w.p, "err", err)
+			rev, err = landed, nil
+		default:
+			// Most often the bucket has no leader (an election after a server was
+			// lost): asking again soon takes the lease shortly after it has one.
 			m.log.Warn("lease create failed", "partition", w.p, "err", err)
 		}
-		return false
+		if err != nil {
+			return false, m.cfg.LeaseTTL / 10
+		}
 	}
 	m.mu.Lock()
 	w.leading, w.revision, w.since, w.deadline = true, rev, since, sent.Add(m.cfg.LeaseTTL-m.margin)
 	m.mu.Unlock()
 	m.acquisitions.Add(1)
 	m.log.Info("lease acquired", "partition", w.p, "revision", rev)
-	return true
+	return true, 0
+}
+
+// create writes this node's lease record for p if nobody holds the lease. When the view
+// still shows another holder's record, unrenewed for longer than the TTL plus the margin
+// (leaseFree), the record is replaced by revision: the bucket's compare-and-set makes that
+// as safe as a Create — it fails if any renewal landed since — and, unlike a Create, it
+// does not wait for the bucket's leader to expire the old key, which after the leader was
+// lost with the holder came seconds late. Otherwise, or when the revision moved meanwhile
+// (the key was deleted or expired, or renewed), it is a Create.
+func (m *Member) create(ctx context.Context, p int, data []byte) (uint64, error) {
+	m.mu.Lock()
+	l, shown := m.view.leases[p]
+	m.mu.Unlock()
+	if shown {
+		rev, err := m.leases.Update(ctx, leaseKey(p), data, l.revision)
+		if !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			return rev, err
+		}
+	}
+	return m.leases.Create(ctx, leaseKey(p), data)
+}
+
+// landed reads p's lease back and reports its revision if it holds this node's record of
+// an acquisition at since. The read is a direct get any replica may answer: one behind
+// says nothing landed, and the lease then expires unrenewed within its TTL, as it would
+// without the read.
+func (m *Member) landed(p int, since time.Time) (uint64, bool) {
+	ctx, cancel := context.WithTimeout(m.ctx, min(m.renewEvery(), 2*time.Second))
+	defer cancel()
+	e, err := m.leases.Get(ctx, leaseKey(p))
+	if err != nil {
+		return 0, false
+	}
+	var rec leaseRecord
+	if json.Unmarshal(e.Value(), &rec) != nil || rec.NodeID != m.cfg.NodeID || !rec.Since.Equal(since) {
+		return 0, false
+	}
+	return e.Revision(), true
+}
+
+// releaseUnused deletes p's lease at revision rev, created by a worker that stopped before
+// it learned so: nothing was led under it.
+func (m *Member) releaseUnused(p int, rev uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.LeaseTTL)
+	defer cancel()
+	if err := m.leases.Delete(ctx, leaseKey(p), jetstream.LastRevision(rev)); err != nil {
+		m.log.Warn("lease created while giving the partition up; deleting it failed, it expires within its TTL", "partition", p, "err", err)
+		return
+	}
+	m.log.Info("lease created while giving the partition up; deleted", "partition", p)
 }
 
 // prepare runs the Prepare hook, logging a failure that is not a cancellation.

@@ -37,22 +37,27 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 	if err != nil {
 		return st, err
 	}
+	logger.Debug("stream's end read", "partition", p, "applied", applied, "last", last)
 	st.From, st.To = applied, applied
 	if last == applied {
 		return st, nil
 	}
-	s, err := js.Stream(ctx, StreamName(p))
-	if err != nil {
-		return st, fmt.Errorf("partlog: stream %s: %w", StreamName(p), err)
-	}
-	cons, err := s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{Subject(p)},
-		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:    applied + 1,
+	var cons jetstream.Consumer
+	err = askAgain(ctx, func(ctx context.Context) error {
+		s, err := js.Stream(ctx, StreamName(p))
+		if err == nil {
+			cons, err = s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+				FilterSubjects: []string{Subject(p)},
+				DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+				OptStartSeq:    applied + 1,
+			})
+		}
+		return err
 	})
 	if err != nil {
 		return st, fmt.Errorf("partlog: read stream %s: %w", StreamName(p), err)
 	}
+	logger.Debug("reading stream", "partition", p, "from", applied+1, "to", last)
 	it, err := cons.Messages()
 	if err != nil {
 		return st, fmt.Errorf("partlog: read stream %s: %w", StreamName(p), err)
@@ -92,25 +97,31 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 // applied is read again before that is taken for a stream recreated or purged.
 const shortReadFor = 5 * time.Second
 
-// lastAtLeast is the stream's last sequence, which must not be below applied. Right after
-// a NATS server rejoined with an empty store (a replaced machine), the stream's state can
-// be answered from a copy still catching up: lower than what this node already copied
-// from the stream, and higher again a moment later. So a short answer is read again for
-// a while; only one that stays short means the stream was recreated or purged.
+// lastAtLeast is the stream's last sequence as its leader knows it, which must not be
+// below applied. A replica answering for a leaderless stream (ErrNoLeader) is asked again
+// until a leader answers or ctx ends: catching up only to what a replica holds would let
+// this node serve the partition without writes the stream acknowledged. And right after a
+// NATS server rejoined with an empty store (a replaced machine), a short answer was seen
+// as well: lower than what this node already copied from the stream, and higher again a
+// moment later. So a short answer is read again for a while; only one that stays short
+// means the stream was recreated or purged.
 func lastAtLeast(ctx context.Context, js jetstream.JetStream, p int, applied uint64) (uint64, error) {
 	deadline := time.Now().Add(shortReadFor)
-	for {
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
 		last, err := LastSequence(ctx, js, p)
-		if err != nil || last >= applied {
+		switch {
+		case errors.Is(err, ErrNoLeader):
+		case err != nil || last >= applied:
 			return last, err
-		}
-		if time.Now().After(deadline) {
+		case time.Now().After(deadline):
 			return last, fmt.Errorf("partlog: stream %s ends at sequence %d, before the %d applied here: it was recreated or purged", StreamName(p), last, applied)
+		default:
+			err = fmt.Errorf("partlog: stream %s ends at sequence %d, before the %d applied here", StreamName(p), last, applied)
 		}
 		select {
 		case <-ctx.Done():
-			return last, fmt.Errorf("partlog: stream %s ends at sequence %d, before the %d applied here: %w", StreamName(p), last, applied, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
+			return last, fmt.Errorf("%w: %w", err, ctx.Err())
+		case <-time.After(wait):
 		}
 	}
 }
