@@ -20,9 +20,10 @@ import (
 // loadCheckpoint restores what the manifest lists: warm and cold segments (their records
 // become rows whose vectors stay in the segments), the hot snapshot (copied into the
 // slab) and the association graph, from the row graph when it matches what was loaded,
-// else from the edges file, and the lexical and HNSW indexes from their files when these
-// match (else the lexical index is built from the memories' text, and the HNSW index by
-// the index lane after opening). The derived files are read and decoded by other
+// else from the edges file, and the id map, lexical and HNSW indexes from their files
+// when these match (else the id map's table is built from the ids loaded, the lexical
+// index from the memories' text, and the HNSW index by the index lane after opening).
+// The derived files are read and decoded by other
 // goroutines while the memories load (derivedFiles), and checked against what loaded
 // after. It returns the LSN the checkpoint covers and how many memories it restored.
 // Files of the tier folders that the manifest does not list are leftovers of an
@@ -60,10 +61,10 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 		expect += hot.Len()
 	}
 	derived := st.readDerived(m, hotRows(hot), expect)
-	// Nobody else can hold st.mu yet (see above): it is held once around each loop, and
-	// the id map is sized for every memory the manifest lists.
-	st.byID = make(map[string]uint32, expect)
-	dupes := false
+	// Nobody else can hold st.mu yet (see above): it is held once around each loop. Rows
+	// get their ids in the id map once every row is in (useIDMap).
+	st.byRow = make([]*liveMemory, 0, expect)
+	st.norms = make([]float32, 0, expect)
 	for _, ref := range m.Segments {
 		seg, err := tier.OpenSegment(filepath.Join(dir, ref.Name))
 		if err != nil {
@@ -93,8 +94,7 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 				corrupted++
 				continue
 			}
-			_, dup := st.loadRow(&liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true, seg: sg, idx: int32(i)}, seg.Norm(i))
-			dupes = dupes || dup
+			st.appendRow(&liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true, seg: sg, idx: int32(i)}, seg.Norm(i))
 			loaded++
 		}
 		st.mu.Unlock()
@@ -113,21 +113,20 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 				hot.Vector(i, vec)
 				raw = vec
 			}
-			_, dup := st.applyStored(&mem, raw, hot.Norm(i))
-			dupes = dupes || dup
+			st.applyStored(&mem, raw, hot.Norm(i))
 			loaded++
 		}
 		st.mu.Unlock()
 		hot.Close()
 	}
-	if dupes {
-		st.dropDuplicates()
-	}
-	for _, name := range []string{m.Edges, m.Graph, m.Lexical, m.HNSW} {
+	for _, name := range []string{m.Edges, m.Graph, m.Lexical, m.HNSW, m.IDMap} {
 		keep[name] = name != ""
 	}
 	d := derived.wait()
 	mismatch := st.checkpointMismatch(m)
+	if st.useIDMap(m, d, mismatch) {
+		mismatch = st.checkpointMismatch(m) // rows were dropped: sum them again
+	}
 	st.useLexical(m, d.lex, mismatch)
 	if m.Edges != "" && !st.useRowGraph(m, d, mismatch) {
 		edges, err := tier.ReadEdges(filepath.Join(dir, m.Edges))
@@ -144,8 +143,8 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 		}
 		st.mu.Lock()
 		for _, e := range edges {
-			a, okA := st.byID[e.From]
-			b, okB := st.byID[e.To]
+			a, okA := st.rowOf(e.From)
+			b, okB := st.rowOf(e.To)
 			if okA && okB {
 				st.graph.AddEdge(a, b, e.Weight, graph.EdgeKind(e.Kind))
 			}
@@ -165,32 +164,29 @@ func hotRows(hot *tier.Segment) int {
 	return hot.Len()
 }
 
-// loadRow adds a memory of the checkpoint with one operation on the id map and reports
-// whether its id was there already, which cannot happen in a consistent checkpoint; the
-// caller then calls dropDuplicates once every memory is in. Caller holds st.mu.
-func (st *state) loadRow(lm *liveMemory, norm float32) (uint32, bool) {
-	n := len(st.byID)
-	row := st.addRow(lm, norm)
-	return row, len(st.byID) == n
-}
-
-// dropDuplicates keeps, of the rows that share an id, the last one, as replaying the
-// memories in row order would. Caller is loadCheckpoint, before the indexes and the
-// graph are filled.
-func (st *state) dropDuplicates() {
+// useIDMap gives the id map the ids of the rows loaded: the table read from the
+// checkpoint's id map file when it belongs to this checkpoint and to exactly these rows,
+// else one built from them. Building finds ids loaded twice, which a consistent
+// checkpoint never holds, and keeps the last row of each, as replaying the memories in
+// row order would; it reports whether it dropped any. Caller is loadCheckpoint, before
+// the indexes and the graph are filled.
+func (st *state) useIDMap(m tier.Manifest, d *derivedFiles, mismatch func(tier.DerivedHeader) string) bool {
+	if d.ids != nil {
+		why := mismatch(d.ids.DerivedHeader)
+		if why == "" {
+			st.byID.slots = d.ids.Slots
+			return false
+		}
+		st.rebuildDerived(m.IDMap, why)
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	last := make(map[string]uint32, len(st.byID))
-	for row, lm := range st.byRow {
-		if lm == nil {
-			continue
-		}
-		if old, ok := last[lm.m.ID]; ok {
-			st.killRow(old)
-		}
-		last[lm.m.ID] = uint32(row)
+	slots, superseded := buildIDTable(len(st.byRow), func(row uint32) string { return st.byRow[row].m.ID })
+	st.byID.slots = slots
+	for _, row := range superseded {
+		st.killRow(row)
 	}
-	st.byID = last
+	return len(superseded) > 0
 }
 
 // rebuildDerived logs that the derived file name of m cannot be used, and why.
@@ -241,6 +237,7 @@ type derivedFiles struct {
 	lex   *savedLexical
 	graph *graph.Graph
 	hnsw  *index.HNSW
+	ids   *tier.IDMap
 	// graphH and hnswH are the headers of the row graph and hnsw files, checked against
 	// the rows loaded once the memories are in.
 	graphH, hnswH tier.DerivedHeader
@@ -259,6 +256,7 @@ func (st *state) readDerived(m tier.Manifest, hot, limit int) *derivedFiles {
 	go func() {
 		defer d.wg.Done()
 		d.graph, d.graphH = st.readRowGraph(m)
+		d.ids = st.readIDMap(m)
 	}()
 	go func() {
 		defer d.wg.Done()
@@ -318,6 +316,20 @@ func (st *state) useLexical(m tier.Manifest, saved *savedLexical, mismatch func(
 			st.lex.Add(uint32(row), lm.m.Content)
 		}
 	}
+}
+
+// readIDMap reads and checks the checkpoint's id map file, or returns nil (with a warning
+// when there was one to read) so that loading builds the table from the ids loaded.
+func (st *state) readIDMap(m tier.Manifest) *tier.IDMap {
+	if m.IDMap == "" {
+		return nil
+	}
+	f, err := tier.ReadIDMap(filepath.Join(st.sp.dir, m.IDMap))
+	if err != nil {
+		st.rebuildDerived(m.IDMap, "unreadable", "err", err)
+		return nil
+	}
+	return &f
 }
 
 // readRowGraph reads the checkpoint's row graph file into a new graph, or returns nil
@@ -417,10 +429,10 @@ func (st *state) indexFrom() uint32 {
 	return uint32(len(st.byRow))
 }
 
-// applyStored inserts a memory restored from a checkpoint's hot snapshot: vec is already
-// normalised and norm is its original length. It reports, as loadRow does, whether the
-// id was there already. Caller holds st.mu.
-func (st *state) applyStored(m *Memory, vec []float32, norm float32) (uint32, bool) {
+// applyStored inserts a memory restored from a checkpoint's hot snapshot (without its id:
+// see appendRow): vec is already normalised and norm is its original length. Caller holds
+// st.mu.
+func (st *state) applyStored(m *Memory, vec []float32, norm float32) {
 	row := uint32(len(st.byRow))
 	lm := &liveMemory{m: *m, idx: -1, linked: true, hasVec: vec != nil}
 	st.slab.reserve(int(row), int(row)+1)
@@ -428,7 +440,7 @@ func (st *state) applyStored(m *Memory, vec []float32, norm float32) (uint32, bo
 		copy(st.slab.row(row), vec)
 		st.slab.encode(row)
 	}
-	return st.loadRow(lm, norm)
+	st.appendRow(lm, norm)
 }
 
 // removeUnlisted deletes files of the tier folders that the manifest does not reference.
