@@ -230,9 +230,8 @@ func (st *state) checkpointMismatch(m tier.Manifest) func(h tier.DerivedHeader) 
 	}
 }
 
-// derivedFiles are a checkpoint's derived files, read and decoded by two goroutines
-// (the row graph; the lexical index and the HNSW graph) while the memories load. What
-// did not decode is nil, with a warning logged.
+// derivedFiles are a checkpoint's derived files, read and decoded by a goroutine each
+// while the memories load. What did not decode is nil, with a warning logged.
 type derivedFiles struct {
 	lex   *savedLexical
 	graph *graph.Graph
@@ -252,21 +251,24 @@ func (st *state) readDerived(m tier.Manifest, hot, limit int) *derivedFiles {
 	if st.sp.e.cfg.rebuildDerived {
 		return d
 	}
-	d.wg.Add(2)
-	go func() {
-		defer d.wg.Done()
-		d.graph, d.graphH = st.readRowGraph(m)
-		d.ids = st.readIDMap(m)
-	}()
-	go func() {
-		defer d.wg.Done()
-		d.lex = st.readLexical(m)
-		d.hnsw, d.hnswH = st.readIndex(m, hot, limit)
-	}()
+	// One goroutine each: they take from a few to a few hundred milliseconds for a
+	// million memories, and the scheduler packs them on the CPUs beside the memories'.
+	for _, read := range []func(){
+		func() { d.graph, d.graphH = st.readRowGraph(m) },
+		func() { d.ids = st.readIDMap(m) },
+		func() { d.lex = st.readLexical(m) },
+		func() { d.hnsw, d.hnswH = st.readIndex(m, hot, limit) },
+	} {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			read()
+		}()
+	}
 	return d
 }
 
-// wait returns the derived files once both readers are done.
+// wait returns the derived files once every reader is done.
 func (d *derivedFiles) wait() *derivedFiles {
 	d.wg.Wait()
 	return d
