@@ -5,7 +5,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/engram-go/engram/engine/graph"
 	"github.com/engram-go/engram/engine/index"
@@ -84,28 +86,25 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 		keep[ref.Name] = true
 		sg := &segment{name: ref.Name, kind: ref.Kind, s: seg, rows: make([]uint32, seg.Len()), deleted: del}
 		st.segs = append(st.segs, sg)
+		lms, bad := decodeRecords(seg, del)
+		corrupted += bad
 		st.mu.Lock()
-		for i := 0; i < seg.Len(); i++ {
-			if del.Has(i) {
-				continue
+		for i, lm := range lms {
+			if lm != nil {
+				lm.seg, lm.idx = sg, int32(i)
+				st.appendRow(lm, seg.Norm(i))
+				loaded++
 			}
-			mem, _, err := decodeMemory(seg.Meta(i))
-			if err != nil {
-				corrupted++
-				continue
-			}
-			st.appendRow(&liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true, seg: sg, idx: int32(i)}, seg.Norm(i))
-			loaded++
 		}
 		st.mu.Unlock()
 	}
 	if hot != nil {
+		lms, bad := decodeRecords(hot, nil)
+		corrupted += bad
 		vec := make([]float32, st.dim)
 		st.mu.Lock()
-		for i := 0; i < hot.Len(); i++ {
-			mem, _, err := decodeMemory(hot.Meta(i))
-			if err != nil {
-				corrupted++
+		for i, lm := range lms {
+			if lm == nil {
 				continue
 			}
 			var raw []float32
@@ -113,7 +112,7 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 				hot.Vector(i, vec)
 				raw = vec
 			}
-			st.applyStored(&mem, raw, hot.Norm(i))
+			st.applyStored(lm, raw, hot.Norm(i))
 			loaded++
 		}
 		st.mu.Unlock()
@@ -154,6 +153,43 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 	st.useIndex(m, d, mismatch)
 	st.removeUnlisted(keep)
 	return m.CheckpointLSN, loaded, corrupted, nil
+}
+
+// decodeRecords decodes the metadata of seg's records that del (nil: none) does not mark
+// deleted into live memories, by a goroutine per CPU: decoding, which allocates each
+// memory's strings, is most of the work of loading a memory. It returns one entry per
+// record, nil for a deleted record and for one whose metadata does not decode, and the
+// number of the latter. It holds no lock; the entries' seg and idx are the caller's to
+// set.
+func decodeRecords(seg *tier.Segment, del *tier.Bitmap) (lms []*liveMemory, bad int) {
+	const chunk = 4096 // records a goroutine takes at a time
+	n := seg.Len()
+	lms = make([]*liveMemory, n)
+	var next, failed atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk) {
+		wg.Go(func() {
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+chunk, n); i++ {
+					if del != nil && del.Has(i) {
+						continue
+					}
+					mem, _, err := decodeMemory(seg.Meta(i))
+					if err != nil {
+						failed.Add(1)
+						continue
+					}
+					lms[i] = &liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return lms, int(failed.Load())
 }
 
 // hotRows is the number of records of the hot snapshot, 0 when there is none.
@@ -259,11 +295,7 @@ func (st *state) readDerived(m tier.Manifest, hot, limit int) *derivedFiles {
 		func() { d.lex = st.readLexical(m) },
 		func() { d.hnsw, d.hnswH = st.readIndex(m, hot, limit) },
 	} {
-		d.wg.Add(1)
-		go func() {
-			defer d.wg.Done()
-			read()
-		}()
+		d.wg.Go(read)
 	}
 	return d
 }
@@ -345,11 +377,10 @@ func (st *state) readRowGraph(m tier.Manifest) (*graph.Graph, tier.DerivedHeader
 		st.rebuildDerived(m.Graph, "unreadable", "err", err)
 		return nil, tier.DerivedHeader{}
 	}
+	// The graph keeps the file's blocks as they are, in the buffer the file was read
+	// into.
 	g := graph.New()
-	err = g.LoadAdjacency(len(rg.Nodes), int64(rg.Count), func(i int) (uint32, []uint32, []float32, []uint8) {
-		lo, hi := rg.Start[i], rg.Start[i+1]
-		return rg.Nodes[i], rg.To[lo:hi], rg.Weight[lo:hi], rg.Kind[lo:hi]
-	})
+	err = g.LoadBlocks(len(rg.Nodes), int64(rg.Count), func(i int) (uint32, []uint32) { return rg.Nodes[i], rg.Block(i) })
 	if err != nil {
 		st.rebuildDerived(m.Graph, "invalid edges", "err", err)
 		return nil, tier.DerivedHeader{}
@@ -434,9 +465,9 @@ func (st *state) indexFrom() uint32 {
 // applyStored inserts a memory restored from a checkpoint's hot snapshot (without its id:
 // see appendRow): vec is already normalised and norm is its original length. Caller holds
 // st.mu.
-func (st *state) applyStored(m *Memory, vec []float32, norm float32) {
+func (st *state) applyStored(lm *liveMemory, vec []float32, norm float32) {
 	row := uint32(len(st.byRow))
-	lm := &liveMemory{m: *m, idx: -1, linked: true, hasVec: vec != nil}
+	lm.idx, lm.hasVec = -1, vec != nil
 	st.slab.reserve(int(row), int(row)+1)
 	if vec != nil {
 		copy(st.slab.row(row), vec)
