@@ -282,3 +282,35 @@ func TestPayloadFilesRoundTripAndDamage(t *testing.T) {
 		})
 	}
 }
+
+// TestRepeated: a row listed twice is found wherever it is, in short lists (the filter)
+// and long ones (sorted), and lists of distinct rows pass.
+func TestRepeated(t *testing.T) {
+	seq := func(n int, step uint32) []uint32 {
+		var out []uint32
+		for i := range n {
+			out = append(out, uint32(i)*step+1)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		rows []uint32
+		dup  bool
+	}{
+		{"empty", nil, false},
+		{"one", []uint32{7}, false},
+		{"pair", []uint32{7, 7}, true},
+		{"short distinct", seq(64, 1), false},
+		{"short distinct, far apart", seq(40, 128), false},
+		{"short, last repeats first", append(seq(30, 3), 1), true},
+		{"long distinct", seq(500, 7), false},
+		{"long, repeated in the middle", append(seq(300, 5), 5*150+1), true},
+	}
+	for _, tt := range tests {
+		rows := slices.Clone(tt.rows)
+		if _, dup := repeated(rows); dup != tt.dup {
+			t.Errorf("%s: repeated = %v, want %v", tt.name, dup, tt.dup)
+		}
+	}
+}

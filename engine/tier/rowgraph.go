@@ -286,8 +286,10 @@ func wordsOf(b []byte) []uint32 {
 	return w
 }
 
-// repeated sorts rows (one row's neighbours) and reports a row found twice. Most lists
-// are short, and an insertion sort is quicker there than the library's.
+// repeated reports a row found twice in rows (one row's neighbours; long lists are
+// sorted in place). Most lists are short: a row is looked for among the earlier ones only
+// when its bit in a 128-bit filter of them is already set, which takes a few per cent of
+// the rows of a list of 16.
 func repeated(rows []uint32) (uint32, bool) {
 	if len(rows) > 64 {
 		slices.Sort(rows)
@@ -298,13 +300,14 @@ func repeated(rows []uint32) (uint32, bool) {
 		}
 		return 0, false
 	}
-	for i := 1; i < len(rows); i++ {
-		for j := i; j > 0 && rows[j] <= rows[j-1]; j-- {
-			if rows[j] == rows[j-1] {
-				return rows[j], true
-			}
-			rows[j], rows[j-1] = rows[j-1], rows[j]
+	var filter [2]uint64
+	for i, r := range rows {
+		h := r * 0x9e3779b1 >> 25 // 7 bits
+		bit := uint64(1) << (h & 63)
+		if filter[h>>6]&bit != 0 && slices.Contains(rows[:i], r) {
+			return r, true
 		}
+		filter[h>>6] |= bit
 	}
 	return 0, false
 }
