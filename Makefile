@@ -9,7 +9,7 @@ SHA       := $(shell git rev-parse --short HEAD 2>/dev/null || echo nogit)
 
 # Fuzz targets, as package:Target; fuzz-short runs each for FUZZTIME.
 FUZZ_TARGETS := ./engine/wal:FuzzDecodeFrame ./engine/wal:FuzzScanSegment ./engine/record:FuzzDecodeRecords \
-	./engine/tier:FuzzOpenSegment ./engine/tier:FuzzDecodeRowGraph ./engine/index:FuzzLoadLexical ./engine/index:FuzzLoadHNSW ./frontend/httpapi:FuzzDecodeRemember ./frontend/httpapi:FuzzCheckEscapes \
+	./engine/tier:FuzzOpenSegment ./engine/tier:FuzzDecodeRowGraph ./engine/tier:FuzzDecodeIDMap ./engine/index:FuzzLoadLexical ./engine/index:FuzzLoadHNSW ./frontend/httpapi:FuzzDecodeRemember ./frontend/httpapi:FuzzCheckEscapes \
 	./frontend/httpapi:FuzzCutEmbedding ./frontend/httpapi:FuzzBatchElements ./internal/vecjson:FuzzReadNumber \
 	./internal/vecjson:FuzzCheck ./engine/transfer:FuzzParseLine ./engine/query:FuzzParse \
 	./frontend/httpapi:FuzzCompletionRequest \

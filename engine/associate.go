@@ -61,7 +61,7 @@ func (s *Space) Associate(ctx context.Context, source, target string, strength f
 		version int64
 	)
 	for i, id := range []string{source, target} {
-		row, ok := st.byID[id]
+		row, ok := st.rowOf(id)
 		if !ok {
 			st.mu.RUnlock()
 			return AssociateResult{}, fmt.Errorf("%w: %q in space %q", ErrNotFound, id, s.id)

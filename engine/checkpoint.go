@@ -23,9 +23,9 @@ const hotSnapshotKind = tier.KindWarm
 // sealed into a warm segment, warm segments past the warm capacity are compacted into a
 // cold one, the remaining hot memories go into a hot snapshot, the graph into an edges
 // file and a row graph (derived: the same edges by the rows loading will give the
-// memories), the lexical index into a lexical file and the HNSW graph of the hot memories
-// into an hnsw file (both derived, by the same rows), deletions into bitmaps, and a new
-// manifest names them all.
+// memories), the lexical index into a lexical file, the HNSW graph of the hot memories
+// into an hnsw file and the memories' ids into an id map file (all derived, by the same
+// rows), deletions into bitmaps, and a new manifest names them all.
 //
 // What writers wait for: the covered LSN is read under state.cp held exclusively, for an
 // instant. Then, under state.mu held shared, every hot memory's metadata is encoded and
@@ -97,6 +97,7 @@ type checkpointRun struct {
 	lexical     []byte   // the lexical index file, header room included
 	vectors     []byte   // the HNSW graph file, header room included; nil when there is no graph
 	load        []uint32 // by current row, the row loading gives the memory (loadRows)
+	loadIDs     []string // by load row, the memory's id (loadRows)
 	keepBits    []keptSegment
 	next        tier.Manifest
 }
@@ -316,6 +317,7 @@ func (r *checkpointRun) loadRows(rows int) []uint32 {
 			load[row] = next
 		}
 		ids.Add(id)
+		r.loadIDs = append(r.loadIDs, id)
 		next++
 	}
 	for _, k := range r.keepBits {
@@ -381,6 +383,9 @@ func (r *checkpointRun) writeEdgesAndManifest() error {
 			return err
 		}
 	}
+	if err := r.writeIDMap(); err != nil {
+		return err
+	}
 	for _, k := range r.keepBits {
 		ref := tier.SegmentRef{Name: k.sg.name, Kind: k.sg.kind, Count: k.sg.s.Len()}
 		if k.bits.Count() > 0 {
@@ -397,6 +402,18 @@ func (r *checkpointRun) writeEdgesAndManifest() error {
 		}
 	}
 	return tier.SaveManifest(r.dir, r.next)
+}
+
+// writeIDMap writes the id map file: the table of the checkpoint's ids by load row, built
+// here with no lock held so that loading reads it instead of building it. The ids are
+// those of live memories, one row each, so the table holds every row.
+func (r *checkpointRun) writeIDMap() error {
+	slots, superseded := buildIDTable(len(r.loadIDs), func(row uint32) string { return r.loadIDs[row] })
+	if len(superseded) > 0 {
+		return fmt.Errorf("id %q is at two load rows", r.loadIDs[superseded[0]])
+	}
+	r.next.IDMap = "hot/" + r.tag + ".ids"
+	return tier.WriteIDMap(filepath.Join(r.dir, r.next.IDMap), r.rowGraph.DerivedHeader, slots)
 }
 
 // install switches memories to their new tiers now that the manifest is durable, holding
@@ -454,7 +471,7 @@ func (r *checkpointRun) dropCovered() error {
 	if err := st.log.TruncateBefore(r.next.CheckpointLSN + 1); err != nil && !errors.Is(err, wal.ErrClosed) {
 		return fmt.Errorf("engine: space %q: checkpoint: %w", st.sp.id, err)
 	}
-	keep := map[string]bool{r.next.Hot: true, r.next.Edges: true, r.next.Graph: true, r.next.Lexical: true, r.next.HNSW: r.next.HNSW != ""}
+	keep := map[string]bool{r.next.Hot: true, r.next.Edges: true, r.next.Graph: true, r.next.Lexical: true, r.next.HNSW: r.next.HNSW != "", r.next.IDMap: true}
 	for _, ref := range r.next.Segments {
 		keep[ref.Name] = true
 		if ref.Deleted != "" {

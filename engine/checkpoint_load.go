@@ -5,7 +5,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/engram-go/engram/engine/graph"
 	"github.com/engram-go/engram/engine/index"
@@ -20,9 +22,10 @@ import (
 // loadCheckpoint restores what the manifest lists: warm and cold segments (their records
 // become rows whose vectors stay in the segments), the hot snapshot (copied into the
 // slab) and the association graph, from the row graph when it matches what was loaded,
-// else from the edges file, and the lexical and HNSW indexes from their files when these
-// match (else the lexical index is built from the memories' text, and the HNSW index by
-// the index lane after opening). The derived files are read and decoded by other
+// else from the edges file, and the id map, lexical and HNSW indexes from their files
+// when these match (else the id map's table is built from the ids loaded, the lexical
+// index from the memories' text, and the HNSW index by the index lane after opening).
+// The derived files are read and decoded by other
 // goroutines while the memories load (derivedFiles), and checked against what loaded
 // after. It returns the LSN the checkpoint covers and how many memories it restored.
 // Files of the tier folders that the manifest does not list are leftovers of an
@@ -60,10 +63,10 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 		expect += hot.Len()
 	}
 	derived := st.readDerived(m, hotRows(hot), expect)
-	// Nobody else can hold st.mu yet (see above): it is held once around each loop, and
-	// the id map is sized for every memory the manifest lists.
-	st.byID = make(map[string]uint32, expect)
-	dupes := false
+	// Nobody else can hold st.mu yet (see above): it is held once around each loop. Rows
+	// get their ids in the id map once every row is in (useIDMap).
+	st.byRow = make([]*liveMemory, 0, expect)
+	st.norms = make([]float32, 0, expect)
 	for _, ref := range m.Segments {
 		seg, err := tier.OpenSegment(filepath.Join(dir, ref.Name))
 		if err != nil {
@@ -83,29 +86,25 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 		keep[ref.Name] = true
 		sg := &segment{name: ref.Name, kind: ref.Kind, s: seg, rows: make([]uint32, seg.Len()), deleted: del}
 		st.segs = append(st.segs, sg)
+		lms, bad := decodeRecords(seg, del)
+		corrupted += bad
 		st.mu.Lock()
-		for i := 0; i < seg.Len(); i++ {
-			if del.Has(i) {
-				continue
+		for i, lm := range lms {
+			if lm != nil {
+				lm.seg, lm.idx = sg, int32(i)
+				st.appendRow(lm, seg.Norm(i))
+				loaded++
 			}
-			mem, _, err := decodeMemory(seg.Meta(i))
-			if err != nil {
-				corrupted++
-				continue
-			}
-			_, dup := st.loadRow(&liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true, seg: sg, idx: int32(i)}, seg.Norm(i))
-			dupes = dupes || dup
-			loaded++
 		}
 		st.mu.Unlock()
 	}
 	if hot != nil {
+		lms, bad := decodeRecords(hot, nil)
+		corrupted += bad
 		vec := make([]float32, st.dim)
 		st.mu.Lock()
-		for i := 0; i < hot.Len(); i++ {
-			mem, _, err := decodeMemory(hot.Meta(i))
-			if err != nil {
-				corrupted++
+		for i, lm := range lms {
+			if lm == nil {
 				continue
 			}
 			var raw []float32
@@ -113,21 +112,20 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 				hot.Vector(i, vec)
 				raw = vec
 			}
-			_, dup := st.applyStored(&mem, raw, hot.Norm(i))
-			dupes = dupes || dup
+			st.applyStored(lm, raw, hot.Norm(i))
 			loaded++
 		}
 		st.mu.Unlock()
 		hot.Close()
 	}
-	if dupes {
-		st.dropDuplicates()
-	}
-	for _, name := range []string{m.Edges, m.Graph, m.Lexical, m.HNSW} {
+	for _, name := range []string{m.Edges, m.Graph, m.Lexical, m.HNSW, m.IDMap} {
 		keep[name] = name != ""
 	}
 	d := derived.wait()
 	mismatch := st.checkpointMismatch(m)
+	if st.useIDMap(m, d, mismatch) {
+		mismatch = st.checkpointMismatch(m) // rows were dropped: sum them again
+	}
 	st.useLexical(m, d.lex, mismatch)
 	if m.Edges != "" && !st.useRowGraph(m, d, mismatch) {
 		edges, err := tier.ReadEdges(filepath.Join(dir, m.Edges))
@@ -144,8 +142,8 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 		}
 		st.mu.Lock()
 		for _, e := range edges {
-			a, okA := st.byID[e.From]
-			b, okB := st.byID[e.To]
+			a, okA := st.rowOf(e.From)
+			b, okB := st.rowOf(e.To)
 			if okA && okB {
 				st.graph.AddEdge(a, b, e.Weight, graph.EdgeKind(e.Kind))
 			}
@@ -157,6 +155,43 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 	return m.CheckpointLSN, loaded, corrupted, nil
 }
 
+// decodeRecords decodes the metadata of seg's records that del (nil: none) does not mark
+// deleted into live memories, by a goroutine per CPU: decoding, which allocates each
+// memory's strings, is most of the work of loading a memory. It returns one entry per
+// record, nil for a deleted record and for one whose metadata does not decode, and the
+// number of the latter. It holds no lock; the entries' seg and idx are the caller's to
+// set.
+func decodeRecords(seg *tier.Segment, del *tier.Bitmap) (lms []*liveMemory, bad int) {
+	const chunk = 4096 // records a goroutine takes at a time
+	n := seg.Len()
+	lms = make([]*liveMemory, n)
+	var next, failed atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk) {
+		wg.Go(func() {
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+chunk, n); i++ {
+					if del != nil && del.Has(i) {
+						continue
+					}
+					mem, _, err := decodeMemory(seg.Meta(i))
+					if err != nil {
+						failed.Add(1)
+						continue
+					}
+					lms[i] = &liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return lms, int(failed.Load())
+}
+
 // hotRows is the number of records of the hot snapshot, 0 when there is none.
 func hotRows(hot *tier.Segment) int {
 	if hot == nil {
@@ -165,32 +200,29 @@ func hotRows(hot *tier.Segment) int {
 	return hot.Len()
 }
 
-// loadRow adds a memory of the checkpoint with one operation on the id map and reports
-// whether its id was there already, which cannot happen in a consistent checkpoint; the
-// caller then calls dropDuplicates once every memory is in. Caller holds st.mu.
-func (st *state) loadRow(lm *liveMemory, norm float32) (uint32, bool) {
-	n := len(st.byID)
-	row := st.addRow(lm, norm)
-	return row, len(st.byID) == n
-}
-
-// dropDuplicates keeps, of the rows that share an id, the last one, as replaying the
-// memories in row order would. Caller is loadCheckpoint, before the indexes and the
-// graph are filled.
-func (st *state) dropDuplicates() {
+// useIDMap gives the id map the ids of the rows loaded: the table read from the
+// checkpoint's id map file when it belongs to this checkpoint and to exactly these rows,
+// else one built from them. Building finds ids loaded twice, which a consistent
+// checkpoint never holds, and keeps the last row of each, as replaying the memories in
+// row order would; it reports whether it dropped any. Caller is loadCheckpoint, before
+// the indexes and the graph are filled.
+func (st *state) useIDMap(m tier.Manifest, d *derivedFiles, mismatch func(tier.DerivedHeader) string) bool {
+	if d.ids != nil {
+		why := mismatch(d.ids.DerivedHeader)
+		if why == "" {
+			st.byID.slots = d.ids.Slots
+			return false
+		}
+		st.rebuildDerived(m.IDMap, why)
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	last := make(map[string]uint32, len(st.byID))
-	for row, lm := range st.byRow {
-		if lm == nil {
-			continue
-		}
-		if old, ok := last[lm.m.ID]; ok {
-			st.killRow(old)
-		}
-		last[lm.m.ID] = uint32(row)
+	slots, superseded := buildIDTable(len(st.byRow), func(row uint32) string { return st.byRow[row].m.ID })
+	st.byID.slots = slots
+	for _, row := range superseded {
+		st.killRow(row)
 	}
-	st.byID = last
+	return len(superseded) > 0
 }
 
 // rebuildDerived logs that the derived file name of m cannot be used, and why.
@@ -234,13 +266,13 @@ func (st *state) checkpointMismatch(m tier.Manifest) func(h tier.DerivedHeader) 
 	}
 }
 
-// derivedFiles are a checkpoint's derived files, read and decoded by two goroutines
-// (the row graph; the lexical index and the HNSW graph) while the memories load. What
-// did not decode is nil, with a warning logged.
+// derivedFiles are a checkpoint's derived files, read and decoded by a goroutine each
+// while the memories load. What did not decode is nil, with a warning logged.
 type derivedFiles struct {
 	lex   *savedLexical
 	graph *graph.Graph
 	hnsw  *index.HNSW
+	ids   *tier.IDMap
 	// graphH and hnswH are the headers of the row graph and hnsw files, checked against
 	// the rows loaded once the memories are in.
 	graphH, hnswH tier.DerivedHeader
@@ -255,20 +287,20 @@ func (st *state) readDerived(m tier.Manifest, hot, limit int) *derivedFiles {
 	if st.sp.e.cfg.rebuildDerived {
 		return d
 	}
-	d.wg.Add(2)
-	go func() {
-		defer d.wg.Done()
-		d.graph, d.graphH = st.readRowGraph(m)
-	}()
-	go func() {
-		defer d.wg.Done()
-		d.lex = st.readLexical(m)
-		d.hnsw, d.hnswH = st.readIndex(m, hot, limit)
-	}()
+	// One goroutine each: they take from a few to a few hundred milliseconds for a
+	// million memories, and the scheduler packs them on the CPUs beside the memories'.
+	for _, read := range []func(){
+		func() { d.graph, d.graphH = st.readRowGraph(m) },
+		func() { d.ids = st.readIDMap(m) },
+		func() { d.lex = st.readLexical(m) },
+		func() { d.hnsw, d.hnswH = st.readIndex(m, hot, limit) },
+	} {
+		d.wg.Go(read)
+	}
 	return d
 }
 
-// wait returns the derived files once both readers are done.
+// wait returns the derived files once every reader is done.
 func (d *derivedFiles) wait() *derivedFiles {
 	d.wg.Wait()
 	return d
@@ -320,6 +352,20 @@ func (st *state) useLexical(m tier.Manifest, saved *savedLexical, mismatch func(
 	}
 }
 
+// readIDMap reads and checks the checkpoint's id map file, or returns nil (with a warning
+// when there was one to read) so that loading builds the table from the ids loaded.
+func (st *state) readIDMap(m tier.Manifest) *tier.IDMap {
+	if m.IDMap == "" {
+		return nil
+	}
+	f, err := tier.ReadIDMap(filepath.Join(st.sp.dir, m.IDMap))
+	if err != nil {
+		st.rebuildDerived(m.IDMap, "unreadable", "err", err)
+		return nil
+	}
+	return &f
+}
+
 // readRowGraph reads the checkpoint's row graph file into a new graph, or returns nil
 // (with a warning when there was one to read).
 func (st *state) readRowGraph(m tier.Manifest) (*graph.Graph, tier.DerivedHeader) {
@@ -331,11 +377,10 @@ func (st *state) readRowGraph(m tier.Manifest) (*graph.Graph, tier.DerivedHeader
 		st.rebuildDerived(m.Graph, "unreadable", "err", err)
 		return nil, tier.DerivedHeader{}
 	}
+	// The graph keeps the file's blocks as they are, in the buffer the file was read
+	// into.
 	g := graph.New()
-	err = g.LoadAdjacency(len(rg.Nodes), int64(rg.Count), func(i int) (uint32, []uint32, []float32, []uint8) {
-		lo, hi := rg.Start[i], rg.Start[i+1]
-		return rg.Nodes[i], rg.To[lo:hi], rg.Weight[lo:hi], rg.Kind[lo:hi]
-	})
+	err = g.LoadBlocks(len(rg.Nodes), int64(rg.Count), func(i int) (uint32, []uint32) { return rg.Nodes[i], rg.Block(i) })
 	if err != nil {
 		st.rebuildDerived(m.Graph, "invalid edges", "err", err)
 		return nil, tier.DerivedHeader{}
@@ -417,18 +462,18 @@ func (st *state) indexFrom() uint32 {
 	return uint32(len(st.byRow))
 }
 
-// applyStored inserts a memory restored from a checkpoint's hot snapshot: vec is already
-// normalised and norm is its original length. It reports, as loadRow does, whether the
-// id was there already. Caller holds st.mu.
-func (st *state) applyStored(m *Memory, vec []float32, norm float32) (uint32, bool) {
+// applyStored inserts a memory restored from a checkpoint's hot snapshot (without its id:
+// see appendRow): vec is already normalised and norm is its original length. Caller holds
+// st.mu.
+func (st *state) applyStored(lm *liveMemory, vec []float32, norm float32) {
 	row := uint32(len(st.byRow))
-	lm := &liveMemory{m: *m, idx: -1, linked: true, hasVec: vec != nil}
+	lm.idx, lm.hasVec = -1, vec != nil
 	st.slab.reserve(int(row), int(row)+1)
 	if vec != nil {
 		copy(st.slab.row(row), vec)
 		st.slab.encode(row)
 	}
-	return st.loadRow(lm, norm)
+	st.appendRow(lm, norm)
 }
 
 // removeUnlisted deletes files of the tier folders that the manifest does not reference.

@@ -29,13 +29,13 @@ func (s *Space) ConsolidateInto(ctx context.Context, episodes []string, id strin
 	}
 	defer s.mu.RUnlock()
 	st.mu.RLock()
-	if _, ok := st.byID[id]; ok {
+	if _, ok := st.rowOf(id); ok {
 		st.mu.RUnlock()
 		return Memory{}, fmt.Errorf("%w: memory %q exists already; CONSOLIDATE INTO names a new memory", ErrInvalidInput, id)
 	}
 	rows := make([]uint32, 0, len(episodes))
 	for _, ep := range episodes {
-		row, ok := st.byID[ep]
+		row, ok := st.rowOf(ep)
 		if !ok {
 			st.mu.RUnlock()
 			return Memory{}, fmt.Errorf("%w: %q in space %q", ErrNotFound, ep, s.id)

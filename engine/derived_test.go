@@ -109,9 +109,17 @@ func derivedView(t *testing.T, s *Space) []string {
 			out = append(out, fmt.Sprintf("lexical %q %s %.6f %d", q, st.byRow[h.Row].m.ID, h.Score, h.Matched))
 		}
 	}
+	for _, id := range []string{"m999", "m001", "m017", "m040"} { // never stored, forgotten
+		if _, ok := st.rowOf(id); ok {
+			t.Fatalf("the id map finds %s, which no memory has", id)
+		}
+	}
 	for row, lm := range st.byRow {
 		if lm == nil {
 			continue
+		}
+		if r, ok := st.rowOf(lm.m.ID); !ok || r != uint32(row) {
+			t.Fatalf("the id map gives %s row %d (found %v); it is at row %d", lm.m.ID, r, ok, row)
 		}
 		var es []string
 		for _, e := range st.graph.Neighbors(uint32(row)) {
@@ -161,7 +169,7 @@ func resealDerived(b []byte) {
 	binary.LittleEndian.PutUint64(b[56:], xxhash.Sum64(b[:56]))
 }
 
-// TestDerivedDamageRebuilds: a derived file (row graph, lexical index) that is
+// TestDerivedDamageRebuilds: a derived file (row graph, lexical index, id map) that is
 // truncated, bit-flipped, of another format version or written for other rows is rebuilt
 // from the memories with a logged warning; the space opens and answers exactly as it did
 // from the intact files, and as the rebuild path does.
@@ -198,7 +206,7 @@ func TestDerivedDamageRebuilds(t *testing.T) {
 		{"other rows", func(b []byte) []byte { b[32] ^= 0x80; resealDerived(b); return b }, "differ from the ones"},
 		{"missing", nil, "unreadable"},
 	}
-	for _, file := range []string{man.Graph, man.Lexical} {
+	for _, file := range []string{man.Graph, man.Lexical, man.IDMap} {
 		if file == "" {
 			t.Fatalf("the checkpoint wrote no derived file: %+v", man)
 		}

@@ -37,8 +37,10 @@ func (s *Space) snapshot() ([]Memory, error) {
 	}
 	st.mu.RLock()
 	all := make([]Memory, 0, st.live)
-	for _, row := range st.byID {
-		all = append(all, st.memoryAt(row, true))
+	for row, lm := range st.byRow {
+		if lm != nil {
+			all = append(all, st.memoryAt(uint32(row), true))
+		}
 	}
 	st.mu.RUnlock()
 	s.mu.RUnlock()

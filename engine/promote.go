@@ -48,7 +48,7 @@ func (l *linker) runPromotions() {
 func (st *state) promoteNow(id string) error {
 	defer st.lockIDs(id)()
 	st.mu.RLock()
-	row, ok := st.byID[id]
+	row, ok := st.rowOf(id)
 	if !ok || st.byRow[row].seg == nil {
 		st.mu.RUnlock()
 		return nil
@@ -75,7 +75,7 @@ func (st *state) promoteNow(id string) error {
 // applyPromote copies a segment memory's vector into the slab at its row and marks it
 // deleted in its segment. Caller holds st.mu.
 func (st *state) applyPromote(id string, version int64) bool {
-	row, ok := st.byID[id]
+	row, ok := st.rowOf(id)
 	if !ok {
 		return false
 	}

@@ -3,7 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/engram-go/engram/engine/record"
@@ -20,7 +20,7 @@ func (s *Space) Get(id string) (Memory, error) {
 	defer s.mu.RUnlock()
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	row, ok := st.byID[id]
+	row, ok := st.rowOf(id)
 	if !ok {
 		return Memory{}, fmt.Errorf("%w: %q in space %q", ErrNotFound, id, s.id)
 	}
@@ -40,7 +40,7 @@ func (s *Space) Forget(ctx context.Context, id string) error {
 	defer s.mu.RUnlock()
 	defer st.lockIDs(id)()
 	st.mu.RLock()
-	_, ok := st.byID[id]
+	_, ok := st.rowOf(id)
 	st.mu.RUnlock()
 	if !ok {
 		return fmt.Errorf("%w: %q in space %q", ErrNotFound, id, s.id)
@@ -102,20 +102,20 @@ func (s *Space) List(opts ListOptions) (ListResult, error) {
 			out.Warm += sg.live
 		}
 	}
-	ids := make([]string, 0, len(st.byID))
-	for id, row := range st.byID {
-		if opts.Tier == "" || opts.Tier == "all" || opts.Tier == st.byRow[row].tier().String() {
-			ids = append(ids, id)
+	rows := make([]uint32, 0, st.live)
+	for row, lm := range st.byRow {
+		if lm != nil && (opts.Tier == "" || opts.Tier == "all" || opts.Tier == lm.tier().String()) {
+			rows = append(rows, uint32(row))
 		}
 	}
-	sort.Strings(ids)
-	out.Total = len(ids)
-	if opts.Offset >= len(ids) {
+	slices.SortFunc(rows, func(a, b uint32) int { return strings.Compare(st.byRow[a].m.ID, st.byRow[b].m.ID) })
+	out.Total = len(rows)
+	if opts.Offset >= len(rows) {
 		return out, nil
 	}
-	end := min(opts.Offset+opts.Limit, len(ids))
-	for _, id := range ids[opts.Offset:end] {
-		out.Memories = append(out.Memories, st.memoryAt(st.byID[id], opts.WithEmbeddings))
+	end := min(opts.Offset+opts.Limit, len(rows))
+	for _, row := range rows[opts.Offset:end] {
+		out.Memories = append(out.Memories, st.memoryAt(row, opts.WithEmbeddings))
 	}
 	return out, nil
 }

@@ -472,7 +472,9 @@ func TestSparseRows(t *testing.T) {
 		}
 		defer s.mu.RUnlock()
 		st.mu.RLock()
-		p, q, r := st.byID["p"], st.byID["q"], st.byID["r"]
+		p, _ := st.rowOf("p")
+		q, _ := st.rowOf("q")
+		r, _ := st.rowOf("r")
 		st.mu.RUnlock()
 		st.link.mu.Lock()
 		st.link.sparse, st.link.linkedSeen, st.link.sparseSeen = []uint32{q, r}, 100, 2
@@ -496,7 +498,9 @@ func TestRemeasure(t *testing.T) {
 		}
 	}
 	readState(t, s, func(st *state) {
-		p, q, r := st.byID["p"], st.byID["q"], st.byID["r"]
+		p, _ := st.rowOf("p")
+		q, _ := st.rowOf("q")
+		r, _ := st.rowOf("r")
 		cue := []float32{1, 0, 0, 0}
 		tests := []struct {
 			name     string

@@ -72,7 +72,7 @@ func (s *Space) Spread(ctx context.Context, from []string, p SpreadParams) ([]Ac
 	defer st.mu.RUnlock()
 	seeds := make([]graph.Seed, 0, len(from))
 	for _, id := range from {
-		row, ok := st.byID[id]
+		row, ok := st.rowOf(id)
 		if !ok {
 			return nil, fmt.Errorf("%w: %q in space %q", ErrNotFound, id, s.id)
 		}
@@ -142,7 +142,7 @@ func (s *Space) Associations(id string) ([]Association, error) {
 	defer s.mu.RUnlock()
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	row, ok := st.byID[id]
+	row, ok := st.rowOf(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: %q in space %q", ErrNotFound, id, s.id)
 	}

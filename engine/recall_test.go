@@ -417,7 +417,7 @@ func edgesOf(t *testing.T, s *Space, id string) []testEdge {
 	t.Helper()
 	var out []testEdge
 	readState(t, s, func(st *state) {
-		row, ok := st.byID[id]
+		row, ok := st.rowOf(id)
 		if !ok {
 			t.Fatalf("no memory %s", id)
 		}

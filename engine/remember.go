@@ -237,7 +237,7 @@ func (s *Space) rememberLocked(ctx context.Context, st *state, ms []Memory, opts
 			newIDs++ // no need to look: a generated id is in no map
 			continue
 		}
-		if _, exists := st.byID[id]; !exists && !seen[id] {
+		if _, exists := st.rowOf(id); !exists && !seen[id] {
 			newIDs++
 		}
 		if seen != nil {

@@ -45,7 +45,7 @@ type state struct {
 	payloads sync.Pool // *[]byte record payloads, between encoding and the log's copy
 
 	mu    sync.RWMutex // guards everything below
-	byID  map[string]uint32
+	byID  idMap
 	byRow []*liveMemory // by row; nil = dead row
 	slab  *slab         // normalised embeddings of the hot tier
 	norms []float32     // original L2 norm of each row's embedding
@@ -107,7 +107,7 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 	st := &state{
 		sp:           sp,
 		dim:          sp.settings.Dimension,
-		byID:         map[string]uint32{},
+		byID:         newIDMap(),
 		consolidated: map[string]bool{},
 		lex:          index.NewLexical(),
 		graph:        graph.New(),
@@ -241,7 +241,7 @@ func (st *state) replay(r wal.Record) error {
 		}
 		st.mu.Lock()
 		for _, a := range as {
-			if row, ok := st.byID[a.ID]; ok {
+			if row, ok := st.rowOf(a.ID); ok {
 				lm := st.byRow[row]
 				lm.m.AccessCount = a.Count
 				lm.m.LastAccess = a.Last
@@ -385,7 +385,7 @@ func (st *state) releasePayload(b *[]byte) {
 // remember: it replaces nothing, and the lookup is skipped.
 func (st *state) applyRemember(m *Memory, v slabRow, fresh bool) uint32 {
 	if !fresh {
-		if old, ok := st.byID[m.ID]; ok {
+		if old, ok := st.rowOf(m.ID); ok {
 			st.killRow(old)
 		}
 	}
@@ -402,10 +402,21 @@ func (st *state) applyRemember(m *Memory, v slabRow, fresh bool) uint32 {
 
 // addRow appends lm as a new row. Caller holds st.mu.
 func (st *state) addRow(lm *liveMemory, norm float32) uint32 {
+	row := st.appendRow(lm, norm)
+	st.byID.put(lm.m.ID, row)
+	return row
+}
+
+// rowOf returns the row of the live memory with id. Caller holds st.mu (shared is
+// enough).
+func (st *state) rowOf(id string) (uint32, bool) { return st.byID.get(id, st.byRow) }
+
+// appendRow appends lm as a new row without giving the id map its id: loading a
+// checkpoint builds or reads the id map once every row is in. Caller holds st.mu.
+func (st *state) appendRow(lm *liveMemory, norm float32) uint32 {
 	row := uint32(len(st.byRow))
 	st.norms = append(st.norms, norm)
 	st.byRow = append(st.byRow, lm)
-	st.byID[lm.m.ID] = row
 	st.live++
 	if lm.seg == nil {
 		st.hotCount++
@@ -425,7 +436,7 @@ func (st *state) killRow(row uint32) {
 	if lm == nil {
 		return
 	}
-	delete(st.byID, lm.m.ID)
+	st.byID.remove(lm.m.ID, row)
 	st.byRow[row] = nil
 	for _, id := range lm.m.Citations {
 		delete(st.consolidated, id)
@@ -444,7 +455,7 @@ func (st *state) killRow(row uint32) {
 
 // applyForget removes id; it reports whether it existed. Caller holds st.mu.
 func (st *state) applyForget(id string) bool {
-	row, ok := st.byID[id]
+	row, ok := st.rowOf(id)
 	if !ok {
 		return false
 	}
@@ -455,7 +466,7 @@ func (st *state) applyForget(id string) bool {
 // applyLinks adds the association edges computed for (or, KindAssociation, given to) src,
 // if src is still the version they were computed for. Caller holds st.mu.
 func (st *state) applyLinks(src string, version int64, links []record.Link) []AutoLink {
-	row, ok := st.byID[src]
+	row, ok := st.rowOf(src)
 	if !ok {
 		return nil
 	}
@@ -470,7 +481,7 @@ func (st *state) applyLinks(src string, version int64, links []record.Link) []Au
 	}
 	var out []AutoLink
 	for _, l := range links {
-		to, ok := st.byID[l.Target]
+		to, ok := st.rowOf(l.Target)
 		if !ok {
 			continue
 		}

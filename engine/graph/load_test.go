@@ -4,30 +4,37 @@ import (
 	"errors"
 	"math/rand"
 	"reflect"
+	"slices"
 	"testing"
+	"unsafe"
 )
 
-// adjacencyOf lists g's nodes below n with their edges as LoadAdjacency takes them.
-func adjacencyOf(g *Graph, n uint32) (vs []uint32, tos [][]uint32, ws [][]float32, ks [][]uint8) {
+// blocksOf lists g's nodes below n with their edges as LoadBlocks takes them.
+func blocksOf(g *Graph, n uint32) (vs []uint32, blocks [][]uint32) {
 	for v := range n {
 		es := g.Neighbors(v)
 		if len(es) == 0 {
 			continue
 		}
-		var to []uint32
-		var w []float32
-		var k []uint8
-		for _, e := range es {
-			to, w, k = append(to, e.To), append(w, e.Weight), append(k, uint8(e.Kind))
-		}
-		vs, tos, ws, ks = append(vs, v), append(tos, to), append(ws, w), append(ks, k)
+		vs, blocks = append(vs, v), append(blocks, blockOf(es))
 	}
-	return vs, tos, ws, ks
+	return vs, blocks
 }
 
-// TestLoadAdjacencyMatchesAddEdge: a graph loaded from another's adjacency lists holds
-// the same adjacencies and edge count, and changes the same way after.
-func TestLoadAdjacencyMatchesAddEdge(t *testing.T) {
+// blockOf is the block of a node with edges es, in their order.
+func blockOf(es []Edge) []uint32 {
+	var a adjacency
+	for _, e := range es {
+		a.to, a.weight, a.kind = append(a.to, e.To), append(a.weight, e.Weight), append(a.kind, e.Kind)
+	}
+	block := pack(a)
+	return unsafe.Slice(block, blockWords(len(es)))
+}
+
+// TestLoadBlocksMatchesAddEdge: a graph loaded from another's adjacency lists holds the
+// same adjacencies and edge count, and changes the same way after, leaving the loaded
+// blocks as they were.
+func TestLoadBlocksMatchesAddEdge(t *testing.T) {
 	r := rand.New(rand.NewSource(8))
 	want := New()
 	for a := uint32(0); a < 300; a++ {
@@ -37,11 +44,13 @@ func TestLoadAdjacencyMatchesAddEdge(t *testing.T) {
 			}
 		}
 	}
-	vs, tos, ws, ks := adjacencyOf(want, 300)
+	vs, blocks := blocksOf(want, 300)
+	saved := make([][]uint32, len(blocks))
+	for i, b := range blocks {
+		saved[i] = slices.Clone(b)
+	}
 	got := New()
-	err := got.LoadAdjacency(len(vs), int64(want.Edges()), func(i int) (uint32, []uint32, []float32, []uint8) {
-		return vs[i], tos[i], ws[i], ks[i]
-	})
+	err := got.LoadBlocks(len(vs), int64(want.Edges()), func(i int) (uint32, []uint32) { return vs[i], blocks[i] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,9 +69,12 @@ func TestLoadAdjacencyMatchesAddEdge(t *testing.T) {
 	if got.Edges() != want.Edges() || !reflect.DeepEqual(got.Neighbors(7), want.Neighbors(7)) {
 		t.Fatalf("after changes: edges = %d, want %d", got.Edges(), want.Edges())
 	}
+	if !reflect.DeepEqual(blocks, saved) {
+		t.Fatal("changing the loaded graph wrote into its blocks")
+	}
 }
 
-func TestLoadAdjacencyRejects(t *testing.T) {
+func TestLoadBlocksRejects(t *testing.T) {
 	type node struct {
 		v  uint32
 		to []uint32
@@ -79,8 +91,16 @@ func TestLoadAdjacencyRejects(t *testing.T) {
 	for name, nodes := range cases {
 		t.Run(name, func(t *testing.T) {
 			g := New()
-			err := g.LoadAdjacency(len(nodes), 1, func(i int) (uint32, []uint32, []float32, []uint8) {
-				return nodes[i].v, nodes[i].to, nodes[i].w, make([]uint8, len(nodes[i].to))
+			err := g.LoadBlocks(len(nodes), 1, func(i int) (uint32, []uint32) {
+				n := nodes[i]
+				if len(n.to) == 0 || len(n.w) != len(n.to) { // no block, or one cut short
+					return n.v, make([]uint32, len(n.to))
+				}
+				es := make([]Edge, len(n.to))
+				for j := range es {
+					es[j] = Edge{To: n.to[j], Weight: n.w[j], Kind: KindSimilarity}
+				}
+				return n.v, blockOf(es)
 			})
 			if err == nil {
 				t.Fatal("loaded")
@@ -92,7 +112,7 @@ func TestLoadAdjacencyRejects(t *testing.T) {
 	}
 	g := New()
 	g.AddEdge(1, 2, 0.5, KindSimilarity)
-	if err := g.LoadAdjacency(0, 0, nil); !errors.Is(err, ErrNotEmpty) {
+	if err := g.LoadBlocks(0, 0, nil); !errors.Is(err, ErrNotEmpty) {
 		t.Fatalf("load into a graph with edges: err = %v, want ErrNotEmpty", err)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/engram-go/engram/internal/cputime"
 )
 
 // BenchmarkTopK scans 100k rows of 768 float32 (300 MiB, far beyond cache): the hot-tier
@@ -106,13 +108,13 @@ func BenchmarkHNSWInsert(b *testing.B) {
 					slab := gen(b.N, 83)
 					h := NewHNSW(dim, HNSWConfig{Seed: 1, EfConstruction: efc}, slabVectors(slab, dim))
 					b.ResetTimer()
-					cpu0, cpuOK := processCPU()
+					cpu0, cpuOK := cputime.Process()
 					for i := range b.N {
 						h.Insert(uint32(i))
 					}
 					b.StopTimer()
 					b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "inserts/s")
-					if cpu1, ok := processCPU(); ok && cpuOK {
+					if cpu1, ok := cputime.Process(); ok && cpuOK {
 						b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
 					}
 					queries := gen(nq, 84)

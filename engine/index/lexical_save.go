@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -123,8 +124,15 @@ func LoadLexical(data []byte) (*Lexical, error) {
 	var all strings.Builder // every term in one allocation
 	type span struct{ start, end int }
 	spans := make([]span, 0, nterms)
-	sums := make([]uint64, rows) // term frequencies by row, to check the lengths
-	ndoc := make([]uint32, rows) // distinct terms by row
+	// By row, side by side so that a posting touches one cache line of them: the terms
+	// its document's length leaves for postings not read yet (a posting of a row without
+	// a document, or one past its length, finds fewer than its frequency), then its
+	// distinct terms.
+	type rowCount struct{ left, terms uint32 }
+	counts := make([]rowCount, rows)
+	for row, n := range l.lengths {
+		counts[row].left = n
+	}
 	l.postings = make([][]posting, 0, nterms)
 	for t := range nterms {
 		n, ok := next()
@@ -147,12 +155,12 @@ func LoadLexical(data []byte) (*Lexical, error) {
 				ok1 = false
 			}
 			row += gap
-			if !ok1 || !ok2 || row >= rows || !l.docs[row].present || tf == 0 || tf > 1<<32-1 {
+			if !ok1 || !ok2 || row >= rows || tf == 0 || tf > uint64(counts[row].left) {
 				return bad("posting %d of term %d", i, t)
 			}
 			list[i] = posting{row: uint32(row), tf: uint32(tf)}
-			sums[row] += tf
-			ndoc[row]++
+			counts[row].left -= uint32(tf)
+			counts[row].terms++
 		}
 		l.postings = append(l.postings, list)
 	}
@@ -169,20 +177,25 @@ func LoadLexical(data []byte) (*Lexical, error) {
 		l.terms[id] = term
 		l.termIDs[term] = uint32(id)
 	}
-	// Each document's distinct term ids, all in one backing array.
+	// Each document's distinct term ids, all in one backing array; a row's left count,
+	// now 0, becomes where its next term id goes.
 	at := make([]int, rows+1)
 	for row := range rows {
-		if sums[row] != uint64(l.lengths[row]) {
-			return bad("row %d has %d terms in postings, length %d", row, sums[row], l.lengths[row])
+		if c := counts[row]; c.left != 0 {
+			return bad("row %d has %d terms in postings, length %d", row, l.lengths[row]-c.left, l.lengths[row])
 		}
-		at[row+1] = at[row] + int(ndoc[row])
+		counts[row].left = uint32(at[row])
+		at[row+1] = at[row] + int(counts[row].terms)
+	}
+	if at[rows] > math.MaxUint32 {
+		return bad("%d postings", at[rows])
 	}
 	ids := make([]uint32, at[rows])
-	fill := slices.Clone(at[:rows])
 	for id, list := range l.postings {
 		for _, p := range list {
-			ids[fill[p.row]] = uint32(id)
-			fill[p.row]++
+			c := &counts[p.row]
+			ids[c.left] = uint32(id)
+			c.left++
 		}
 	}
 	for row := range l.docs {

@@ -10,8 +10,8 @@ import (
 	"github.com/engram-go/engram/internal/durable"
 )
 
-// Derived files (docs/formats/rowgraph.md, docs/formats/lexical.md) hold structures the
-// engine can rebuild from the memories of a checkpoint, saved so that opening a space
+// Derived files (docs/formats/rowgraph.md, lexical.md, hnsw.md, idmap.md) hold structures
+// the engine can rebuild from the memories of a checkpoint, saved so that opening a space
 // does not have to. They share one 64-byte header:
 //
 //	0   8  magic

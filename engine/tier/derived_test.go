@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/cespare/xxhash/v2"
@@ -37,6 +38,18 @@ func TestRowGraphRoundTrip(t *testing.T) {
 		if back := (RowGraph{got.DerivedHeader, got.Edges()}); !reflect.DeepEqual(back, g) {
 			t.Fatalf("read %+v, wrote %+v", back, g)
 		}
+		// Bytes not aligned for words decode the same, from a copy.
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unaligned, err := DecodeRowGraph(append([]byte{0}, b...)[1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back := (RowGraph{unaligned.DerivedHeader, unaligned.Edges()}); !reflect.DeepEqual(back, g) {
+			t.Fatalf("read unaligned %+v, wrote %+v", back, g)
+		}
 	}
 	// Each row lists its edges as the association graph keeps them: weight descending,
 	// then row ascending.
@@ -48,16 +61,29 @@ func TestRowGraphRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := RowAdjacency{
-		DerivedHeader: sampleRowGraph().DerivedHeader,
-		Nodes:         []uint32{0, 1, 2, 3},
-		Start:         []int{0, 2, 3, 4, 6},
-		To:            []uint32{3, 1, 0, 3, 0, 2},
-		Weight:        []float32{1, 0.5, 0.5, 0.25, 1, 0.25},
-		Kind:          []uint8{2, 1, 1, 3, 2, 3},
+	type list struct {
+		to   []uint32
+		w    []float32
+		kind []uint8
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("read %+v, want %+v", got, want)
+	want := []list{
+		{[]uint32{3, 1}, []float32{1, 0.5}, []uint8{2, 1}},
+		{[]uint32{0}, []float32{0.5}, []uint8{1}},
+		{[]uint32{3}, []float32{0.25}, []uint8{3}},
+		{[]uint32{0, 2}, []float32{1, 0.25}, []uint8{2, 3}},
+	}
+	if got.DerivedHeader != sampleRowGraph().DerivedHeader || !slices.Equal(got.Nodes, []uint32{0, 1, 2, 3}) {
+		t.Fatalf("read %+v with rows %v", got.DerivedHeader, got.Nodes)
+	}
+	for i, w := range want {
+		to, weight, kind := got.List(i)
+		if !reflect.DeepEqual(list{to, weight, kind}, w) {
+			t.Fatalf("row %d lists %v %v %v, want %+v", i, to, weight, kind, w)
+		}
+		// The block is the list as the association graph keeps it.
+		if b := got.Block(i); b[0] != uint32(len(w.to)) || len(b) != 1+2*len(w.to)+(len(w.to)+3)/4 {
+			t.Fatalf("row %d's block %v", i, b)
+		}
 	}
 }
 
@@ -176,8 +202,13 @@ func FuzzDecodeRowGraph(f *testing.F) {
 				continue
 			}
 			edges := g.Edges()
-			if uint64(len(edges)) != g.Count || len(g.To) != 2*len(edges) {
-				t.Fatalf("%d edges, %d ends, the header says %d edges", len(edges), len(g.To), g.Count)
+			ends := 0
+			for i := range g.Nodes {
+				to, _, _ := g.List(i)
+				ends += len(to)
+			}
+			if uint64(len(edges)) != g.Count || ends != 2*len(edges) {
+				t.Fatalf("%d edges, %d ends, the header says %d edges", len(edges), ends, g.Count)
 			}
 			for i, e := range edges {
 				if e.A >= e.B || uint64(e.B) >= g.Rows || !(e.Weight > 0 && e.Weight <= 1) ||
@@ -249,5 +280,37 @@ func TestPayloadFilesRoundTripAndDamage(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// TestRepeated: a row listed twice is found wherever it is, in short lists (the filter)
+// and long ones (sorted), and lists of distinct rows pass.
+func TestRepeated(t *testing.T) {
+	seq := func(n int, step uint32) []uint32 {
+		var out []uint32
+		for i := range n {
+			out = append(out, uint32(i)*step+1)
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		rows []uint32
+		dup  bool
+	}{
+		{"empty", nil, false},
+		{"one", []uint32{7}, false},
+		{"pair", []uint32{7, 7}, true},
+		{"short distinct", seq(64, 1), false},
+		{"short distinct, far apart", seq(40, 128), false},
+		{"short, last repeats first", append(seq(30, 3), 1), true},
+		{"long distinct", seq(500, 7), false},
+		{"long, repeated in the middle", append(seq(300, 5), 5*150+1), true},
+	}
+	for _, tt := range tests {
+		rows := slices.Clone(tt.rows)
+		if _, dup := repeated(rows); dup != tt.dup {
+			t.Errorf("%s: repeated = %v, want %v", tt.name, dup, tt.dup)
+		}
 	}
 }

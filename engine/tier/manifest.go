@@ -46,6 +46,9 @@ type Manifest struct {
 	// HNSW is the vector index file (docs/formats/hnsw.md), derived from the listed hot
 	// memories' vectors, or "" when there is none; readers that do not know it ignore it.
 	HNSW string `json:"hnsw,omitempty"`
+	// IDMap is the id map file (docs/formats/idmap.md), derived from the listed memories'
+	// ids, or "" when there is none; readers that do not know it ignore it.
+	IDMap string `json:"idmap,omitempty"`
 }
 
 // SegmentRef is one live warm or cold segment.
@@ -175,7 +178,7 @@ func (m Manifest) check() error {
 			}
 		}
 	}
-	for _, f := range []struct{ what, n string }{{"hot snapshot", m.Hot}, {"edges file", m.Edges}, {"row graph", m.Graph}, {"lexical index", m.Lexical}, {"hnsw graph", m.HNSW}} {
+	for _, f := range []struct{ what, n string }{{"hot snapshot", m.Hot}, {"edges file", m.Edges}, {"row graph", m.Graph}, {"lexical index", m.Lexical}, {"hnsw graph", m.HNSW}, {"id map", m.IDMap}} {
 		if f.n != "" {
 			if err := name(f.what, f.n); err != nil {
 				return err

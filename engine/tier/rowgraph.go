@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 )
 
 // RowEdge is one undirected association edge between two rows of a checkpoint, A < B.
@@ -20,22 +21,62 @@ type RowEdge struct {
 // sequential pass instead of resolving the edges file's ids, and valid only for the
 // checkpoint and the rows its header names. WriteRowGraph takes the edges; the file
 // holds each row's adjacency list in the order the association graph keeps it, which
-// DecodeRowGraph returns as a RowAdjacency.
+// DecodeRowGraph returns, in place, as a RowAdjacency.
 type RowGraph struct {
 	DerivedHeader           // Count is len(Edges)
 	Edges         []RowEdge // sorted by A, then B, no pair twice
 }
 
-// RowAdjacency is a decoded row graph: per row with edges (Nodes, rising), its
-// neighbours To[Start[i]:Start[i+1]] with their weights and kinds, sorted by weight
-// descending, then row ascending. Every undirected edge is listed at both of its rows.
+// RowAdjacency is a decoded row graph, read in place: per row with edges (Nodes,
+// rising), its list of neighbours with their weights and kinds, sorted by weight
+// descending, then row ascending (List), which the file holds as one block of words
+// (Block). Every undirected edge is listed at both of its rows.
 type RowAdjacency struct {
 	DerivedHeader // Count is the number of undirected edges
 	Nodes         []uint32
-	Start         []int // len(Nodes)+1 offsets into To, Weight and Kind
-	To            []uint32
-	Weight        []float32
-	Kind          []uint8
+	// Offsets[i] is where row Nodes[i]'s block starts in Words.
+	Offsets []int
+	// Words is the file's payload as little-endian words: the decoded file's own bytes
+	// when they are aligned for it.
+	Words []uint32
+}
+
+// Block returns the words of row Nodes[i]'s list as the file holds it: the edge count
+// n, n neighbour rows, n weights (float32 bits), then the n kinds, one byte each, packed
+// four to a word from its low byte, zero bytes after the last. This is the layout in
+// which the association graph keeps a node's edges (engine/graph), so the graph takes
+// the blocks as they are.
+func (a RowAdjacency) Block(i int) []uint32 {
+	at := a.Offsets[i]
+	return a.Words[at : at+rowBlockWords(int(a.Words[at]))]
+}
+
+// List returns row Nodes[i]'s neighbours, their weights and their kinds, in place.
+func (a RowAdjacency) List(i int) (to []uint32, weight []float32, kind []uint8) {
+	return rowList(a.Block(i))
+}
+
+// rowList views a block (RowAdjacency.Block) as its three lists. The host is little
+// endian (DecodeRowGraph checks).
+func rowList(block []uint32) (to []uint32, weight []float32, kind []uint8) {
+	n := int(block[0])
+	to = block[1 : 1+n : 1+n]
+	weight = unsafe.Slice((*float32)(unsafe.Pointer(&block[1+n])), n)
+	kind = unsafe.Slice((*uint8)(unsafe.Pointer(&block[1+2*n])), n)
+	return to, weight, kind
+}
+
+// rowBlockWords is the size in words of the block of a row with n edges.
+func rowBlockWords(n int) int { return 1 + 2*n + (n+3)/4 }
+
+// rowLists is each row's list of a row graph on its way to the file: per row with edges
+// (Nodes, rising), its neighbours To[Start[i]:Start[i+1]] with their weights and kinds.
+type rowLists struct {
+	Nodes  []uint32
+	Start  []int // len(Nodes)+1 offsets into To, Weight and Kind
+	To     []uint32
+	Weight []float32
+	Kind   []uint8
 }
 
 // The row graph file (version 2) is a derived file (derived.go) whose payload is, per
@@ -91,7 +132,7 @@ func pad4(n int) int { return (4 - n%4) % 4 }
 
 // adjacencyOf lists each edge of g at both of its rows, in the graph's order. The edges
 // are in range (checkRowEdge).
-func adjacencyOf(g RowGraph) RowAdjacency {
+func adjacencyOf(g RowGraph) rowLists {
 	rows := uint32(0) // one past the highest row with an edge: Rows may be far more
 	for _, e := range g.Edges {
 		rows = max(rows, e.B+1)
@@ -101,7 +142,7 @@ func adjacencyOf(g RowGraph) RowAdjacency {
 		at[e.A]++
 		at[e.B]++
 	}
-	a := RowAdjacency{DerivedHeader: g.DerivedHeader, Start: []int{0}}
+	a := rowLists{Start: []int{0}}
 	next := 0
 	for v, d := range at {
 		at[v] = next
@@ -147,8 +188,9 @@ func ReadRowGraph(path string) (RowAdjacency, error) {
 	return readDerived(path, "row graph", DecodeRowGraph)
 }
 
-// DecodeRowGraph decodes a row graph file. Damage yields an error wrapping ErrCorrupt, a
-// version other than 2 one wrapping ErrVersion. A decoded graph's rows rise and lie below
+// DecodeRowGraph decodes a row graph file, in place when data is aligned for words.
+// Damage yields an error wrapping ErrCorrupt, a version other than 2 one wrapping
+// ErrVersion, a big-endian host ErrByteOrder. A decoded graph's rows rise and lie below
 // Rows, each row's list is sorted by weight descending then row ascending, names no row
 // twice and not the row itself, weights are in (0, 1], and every edge appears at both of
 // its rows with the same weight and kind (checked by comparing order-independent sums of
@@ -158,48 +200,50 @@ func DecodeRowGraph(data []byte) (RowAdjacency, error) {
 	if err != nil {
 		return RowAdjacency{}, err
 	}
+	if !hostLittleEndian() {
+		return RowAdjacency{}, fmt.Errorf("tier: row graph: %w", ErrByteOrder)
+	}
 	corrupt := func(format string, args ...any) (RowAdjacency, error) {
 		return RowAdjacency{}, &CorruptError{File: "row graph", Reason: fmt.Sprintf(format, args...)}
 	}
 	// Each undirected edge takes at least 18 bytes (9 at each row).
-	if h.Count > uint64(len(payload))/18 {
+	if h.Count > uint64(len(payload))/18 || len(payload)%4 != 0 {
 		return corrupt("payload is %d bytes for %d edges", len(payload), h.Count)
 	}
-	a := RowAdjacency{DerivedHeader: h, Start: []int{0}}
+	words := wordsOf(payload)
+	a := RowAdjacency{DerivedHeader: h, Words: words}
 	n := int(2 * h.Count)
-	a.To, a.Weight, a.Kind = make([]uint32, 0, n), make([]float32, 0, n), make([]uint8, 0, n)
-	le := binary.LittleEndian
+	ends := 0
 	var below, above uint64 // sums over the halves of each edge: to > row, to < row
 	var seen []uint32
 	prev := int64(-1)
-	for len(payload) > 0 {
-		if len(payload) < 8 {
+	for at := 0; at < len(words); {
+		if len(words)-at < 2 {
 			return corrupt("row entry cut short")
 		}
-		v, deg := le.Uint32(payload), le.Uint32(payload[4:])
+		v, deg := words[at], words[at+1]
 		if int64(v) <= prev || uint64(v) >= h.Rows {
 			return corrupt("row %d after row %d, of %d", v, prev, h.Rows)
 		}
-		if deg == 0 || uint64(deg) > uint64(len(payload)) || len(payload) < rowNodeSize(int(deg)) {
-			return corrupt("row %d has %d edges in %d bytes", v, deg, len(payload))
+		if deg == 0 || uint64(deg) > uint64(len(words)-at) || len(words)-at-1 < rowBlockWords(int(deg)) {
+			return corrupt("row %d has %d edges in %d bytes", v, deg, 4*(len(words)-at))
 		}
-		if len(a.To)+int(deg) > n {
+		d := int(deg)
+		if ends+d > n {
 			return corrupt("more edge ends than the %d edges hold", h.Count)
 		}
 		prev = int64(v)
-		d := int(deg)
-		to, ws, ks := payload[8:], payload[8+4*d:], payload[8+8*d:]
+		block := words[at+1 : at+1+rowBlockWords(d)]
+		to, ws, ks := rowList(block)
 		seen = seen[:0]
-		for j := range d {
-			t := le.Uint32(to[4*j:])
-			w := math.Float32frombits(le.Uint32(ws[4*j:]))
-			k := ks[j]
+		for j, t := range to {
+			w, k := ws[j], ks[j]
 			switch {
 			case t == v || uint64(t) >= h.Rows:
 				return corrupt("row %d has an edge to row %d, of %d", v, t, h.Rows)
 			case !(w > 0 && w <= 1):
 				return corrupt("row %d has an edge of weight %v", v, w)
-			case j > 0 && !rowBefore(a.Weight[len(a.Weight)-1], a.To[len(a.To)-1], w, t):
+			case j > 0 && !rowBefore(ws[j-1], to[j-1], w, t):
 				return corrupt("row %d: edges out of order", v)
 			}
 			if t > v {
@@ -207,27 +251,45 @@ func DecodeRowGraph(data []byte) (RowAdjacency, error) {
 			} else {
 				above += edgeHash(t, v, w, k)
 			}
-			a.To, a.Weight, a.Kind = append(a.To, t), append(a.Weight, w), append(a.Kind, k)
 			seen = append(seen, t)
 		}
-		if !allZero(ks[d : d+pad4(d)]) {
+		if !allZero(unsafe.Slice(&ks[0], 4*((d+3)/4))[d:]) {
 			return corrupt("row %d: padding is not zero", v)
 		}
 		if t, dup := repeated(seen); dup {
 			return corrupt("row %d has two edges to row %d", v, t)
 		}
 		a.Nodes = append(a.Nodes, v)
-		a.Start = append(a.Start, len(a.To))
-		payload = payload[rowNodeSize(d):]
+		a.Offsets = append(a.Offsets, at+1)
+		ends += d
+		at += 1 + len(block)
 	}
-	if len(a.To) != n || below != above {
+	if ends != n || below != above {
 		return corrupt("the rows' lists do not hold each of the %d edges at both ends", h.Count)
 	}
 	return a, nil
 }
 
-// repeated sorts rows (one row's neighbours) and reports a row found twice. Most lists
-// are short, and an insertion sort is quicker there than the library's.
+// wordsOf views b (a multiple of four bytes) as little-endian words: in place when it is
+// aligned for them, else in a copy. The host is little endian.
+func wordsOf(b []byte) []uint32 {
+	if len(b) == 0 {
+		return nil
+	}
+	if uintptr(unsafe.Pointer(&b[0]))%4 == 0 {
+		return unsafe.Slice((*uint32)(unsafe.Pointer(&b[0])), len(b)/4)
+	}
+	w := make([]uint32, len(b)/4)
+	for i := range w {
+		w[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	return w
+}
+
+// repeated reports a row found twice in rows (one row's neighbours; long lists are
+// sorted in place). Most lists are short: a row is looked for among the earlier ones only
+// when its bit in a 128-bit filter of them is already set, which takes a few per cent of
+// the rows of a list of 16.
 func repeated(rows []uint32) (uint32, bool) {
 	if len(rows) > 64 {
 		slices.Sort(rows)
@@ -238,13 +300,14 @@ func repeated(rows []uint32) (uint32, bool) {
 		}
 		return 0, false
 	}
-	for i := 1; i < len(rows); i++ {
-		for j := i; j > 0 && rows[j] <= rows[j-1]; j-- {
-			if rows[j] == rows[j-1] {
-				return rows[j], true
-			}
-			rows[j], rows[j-1] = rows[j-1], rows[j]
+	var filter [2]uint64
+	for i, r := range rows {
+		h := r * 0x9e3779b1 >> 25 // 7 bits
+		bit := uint64(1) << (h & 63)
+		if filter[h>>6]&bit != 0 && slices.Contains(rows[:i], r) {
+			return r, true
 		}
+		filter[h>>6] |= bit
 	}
 	return 0, false
 }
@@ -277,9 +340,10 @@ func (a RowAdjacency) Edges() []RowEdge {
 	out := make([]RowEdge, 0, a.Count)
 	for i, v := range a.Nodes {
 		from := len(out)
-		for j := a.Start[i]; j < a.Start[i+1]; j++ {
-			if a.To[j] > v {
-				out = append(out, RowEdge{A: v, B: a.To[j], Weight: a.Weight[j], Kind: a.Kind[j]})
+		to, w, k := a.List(i)
+		for j := range to {
+			if to[j] > v {
+				out = append(out, RowEdge{A: v, B: to[j], Weight: w[j], Kind: k[j]})
 			}
 		}
 		slices.SortFunc(out[from:], func(x, y RowEdge) int { return cmp.Compare(x.B, y.B) })
