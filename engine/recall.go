@@ -118,12 +118,11 @@ func (s *Space) Recall(ctx context.Context, cue Cue) (RecallResult, error) {
 
 	st.mu.RLock()
 	res, rows := st.recall(&cue, qvec, now)
-	st.mu.RUnlock()
-	res.Took = time.Since(start)
-
-	if !cue.NoReinforce && len(rows) > 0 {
+	if !cue.NoReinforce {
 		st.reinforce(rows, now)
 	}
+	st.mu.RUnlock()
+	res.Took = time.Since(start)
 	s.publishRecall(&cue, &res)
 	return res, nil
 }
@@ -216,7 +215,7 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 	hits := make([]hit, 0, len(cands))
 	for _, c := range cands {
 		base, spreading := c.evidence(cue.Mode)
-		c.score = modulate(base, &st.byRow[c.row].m, now)
+		c.score = modulate(base, st.byRow[c.row], now)
 		if c.score >= cue.Threshold && c.score > 0 && base > 0 {
 			hits = append(hits, hit{candidate: c, base: base, spreading: spreading})
 		}
@@ -428,23 +427,21 @@ func (st *state) ids(rows []uint32) []string {
 	return out
 }
 
-// reinforce records an access of each returned memory.
+// reinforce records an access at now of each of rows, which the recall returned under the
+// same hold of st.mu (shared): recalls reinforce concurrently, through each memory's
+// atomics (access), and none waits for another or for a writer's exclusive section.
 func (st *state) reinforce(rows []uint32, now time.Time) {
-	now = now.UTC()
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	if len(rows) == 0 {
+		return
+	}
 	for _, r := range rows {
-		if !st.aliveLocked(r) {
-			continue
-		}
-		m := &st.byRow[r].m
-		m.AccessCount++
-		m.LastAccess = now
-		st.acc.note(m.ID, m.AccessCount, now)
-		if st.byRow[r].seg != nil {
-			st.link.promote(m.ID)
+		lm := st.byRow[r]
+		lm.acc.reinforce(now)
+		if lm.seg != nil {
+			st.link.promote(lm.m.ID)
 		}
 	}
+	st.acc.note(st.byRow, rows)
 }
 
 func (s *Space) publishRecall(cue *Cue, res *RecallResult) {

@@ -20,7 +20,8 @@ import (
 // liveMemory is one live memory. Its metadata is always in RAM; its vector lives in the slab
 // at its row while it is hot (seg == nil), or in a warm or cold segment at idx.
 type liveMemory struct {
-	m      Memory // Embedding is nil here; see state.vectorInto
+	m      Memory // Embedding is nil here (state.vectorInto), AccessCount and LastAccess zero (acc)
+	acc    access
 	hasVec bool
 	linked bool
 	seg    *segment
@@ -241,9 +242,7 @@ func (st *state) replay(r wal.Record) error {
 		st.mu.Lock()
 		for _, a := range as {
 			if row, ok := st.byID[a.ID]; ok {
-				lm := st.byRow[row]
-				lm.m.AccessCount = a.Count
-				lm.m.LastAccess = a.Last
+				st.byRow[row].acc.set(a.Count, a.Last)
 			}
 		}
 		st.mu.Unlock()
@@ -381,6 +380,8 @@ func (st *state) applyRemember(m *Memory, v slabRow, fresh bool) uint32 {
 // addRow appends lm as a new row. Caller holds st.mu.
 func (st *state) addRow(lm *liveMemory, norm float32) uint32 {
 	row := uint32(len(st.byRow))
+	lm.acc.set(lm.m.AccessCount, lm.m.LastAccess)
+	lm.m.AccessCount, lm.m.LastAccess = 0, time.Time{}
 	st.norms = append(st.norms, norm)
 	st.byRow = append(st.byRow, lm)
 	st.byID[lm.m.ID] = row
@@ -462,7 +463,7 @@ func (st *state) applyLinks(src string, version int64, links []record.Link) []Au
 // Caller holds st.mu (shared is enough).
 func (st *state) memoryAt(row uint32, withEmbedding bool) Memory {
 	lm := st.byRow[row]
-	m := lm.m
+	m := lm.memory()
 	m.Tags = append([]string(nil), m.Tags...)
 	m.Citations = append([]string(nil), m.Citations...)
 	if m.Episode != nil {
