@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/engram-go/engram/simd"
 )
@@ -99,7 +100,10 @@ type HNSW struct {
 	entry    uint32 // entry point; valid when nodes > 0
 	topLevel int    // levels[entry]
 	nodes    int    // rows in the graph, deleted ones included
-	live     int    // rows in the graph and not deleted
+	// live counts the rows in the graph and not deleted. It changes under mu but is read
+	// without it: Len is asked before every search, and a read lock would queue it behind
+	// a waiting insert.
+	live atomic.Int64
 
 	visited sync.Pool // *visitedSet for searches
 }
@@ -120,11 +124,7 @@ func NewHNSW(dim int, cfg HNSWConfig, vector func(row uint32) []float32) *HNSW {
 }
 
 // Len is the number of rows in the graph that are not deleted.
-func (h *HNSW) Len() int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.live
-}
+func (h *HNSW) Len() int { return int(h.live.Load()) }
 
 // Contains reports whether row is in the graph and not deleted.
 func (h *HNSW) Contains(row uint32) bool {
@@ -142,7 +142,7 @@ func (h *HNSW) Delete(row uint32) {
 		return
 	}
 	h.deleted[row] = true
-	h.live--
+	h.live.Add(-1)
 }
 
 // Insert adds row with its current vector. Inserting a row already in the graph (a
@@ -200,10 +200,10 @@ func (h *HNSW) insert(row uint32, k int) []Scored {
 			h.upper[row] = make([]uint32, level*(h.maxM+1))
 		}
 		h.nodes++
-		h.live++
+		h.live.Add(1)
 	} else if h.deleted[row] {
 		h.deleted[row] = false
-		h.live++
+		h.live.Add(1)
 	}
 	for l, list := range links {
 		h.setLinks(row, l, list)

@@ -19,7 +19,7 @@ func (h *HNSW) Search(q []float32, k, ef int, accept func(uint32) bool) []Scored
 
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	if h.live == 0 {
+	if h.live.Load() == 0 {
 		return nil
 	}
 	sim := func(n uint32) float32 { return simd.Dot(q, h.vector(n)) }
