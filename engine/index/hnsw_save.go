@@ -33,6 +33,8 @@ const (
 // saved node of the highest level saved, unless the graph's own is saved. Safe to call while the graph is searched; an
 // insert waits until it is done.
 func (h *HNSW) AppendSaved(dst []byte, remap func(row uint32) (uint32, bool)) []byte {
+	h.insertMu.Lock() // inserts publish links without mu
+	defer h.insertMu.Unlock()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	type kept struct{ old, row uint32 }
