@@ -101,7 +101,7 @@ type HNSW struct {
 	// list's copy: a search never queues behind an insert's publication as a whole.
 	stripes [hnswStripes]sync.Mutex
 	levels  []int8   // per row: top layer of the node, -1 when the row is not in the graph
-	links0 []uint32 // per row, stride maxM0+1: neighbour count, then the neighbours on layer 0
+	links0  []uint32 // per row, stride maxM0+1: neighbour count, then the neighbours on layer 0
 	// scores0 holds, per row with stride maxM0, the similarity of the row to each of its
 	// layer-0 neighbours, as of when the link was made: a full list decides whether a new
 	// node may join it without computing its members' similarities again. A re-inserted
