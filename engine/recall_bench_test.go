@@ -79,4 +79,5 @@ func BenchmarkRecallUnderWrites(b *testing.B) {
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(s.Stats().Memories), "memories-at-end")
 }
