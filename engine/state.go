@@ -55,6 +55,9 @@ type state struct {
 	hnsw  *index.HNSW
 
 	reserved atomic.Int64 // live + new memories in flight, for the capacity check
+	// rows is len(byRow), stored once a new row is complete (slab vector, metadata): recall's
+	// vector stage reads it without st.mu (recall.go, vectorStage).
+	rows atomic.Int64
 
 	consolidated map[string]bool // episode ids cited by a live semantic memory
 
@@ -384,6 +387,7 @@ func (st *state) addRow(lm *liveMemory, norm float32) uint32 {
 	lm.m.AccessCount, lm.m.LastAccess = 0, time.Time{}
 	st.norms = append(st.norms, norm)
 	st.byRow = append(st.byRow, lm)
+	st.rows.Store(int64(len(st.byRow)))
 	st.byID[lm.m.ID] = row
 	st.live++
 	if lm.seg == nil {
