@@ -181,3 +181,75 @@ func TestConcurrentReinforcement(t *testing.T) {
 		})
 	}
 }
+
+// TestRecallVectorStageBeforeLock runs a recall's vector stage, changes the space, then
+// finishes the recall under the lock: hits the stage found are taken only if every one is
+// still a live hot memory, and a forgotten one sends the search back under the lock, so
+// the answer never holds it and is as full as a recall started after the change. The same
+// memory in another space is untouched.
+func TestRecallVectorStageBeforeLock(t *testing.T) {
+	tests := []struct {
+		name   string
+		forget bool // forget the best hit between the stage and the lock
+	}{
+		{name: "unchanged"},
+		{name: "best hit forgotten", forget: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t, t.TempDir())
+			e := openTest(t, cfg)
+			defer e.Close()
+			ctx := context.Background()
+			a, b := mustSpace(t, e, "alpha"), mustSpace(t, e, "beta")
+			for i := range 40 {
+				v := zeroPadded(16, 1, float32(i)/10, float32(i%3))
+				for _, s := range []*Space{a, b} {
+					if _, err := s.Remember(ctx, Memory{ID: fmt.Sprint("m", i), Content: fmt.Sprint("memory ", i), Embedding: v}, RememberOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			cue := Cue{Embedding: zeroPadded(16, 1), MaxResults: 5, Mode: ModeSimilarity}
+			q := zeroPadded(16, 1)
+			st, err := a.acquire()
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs := st.vectorStageOf(q, recallWant(&cue))
+			a.mu.RUnlock()
+			if !vs.done || len(vs.hits) == 0 || st.byRow[vs.hits[0].Row].m.ID != "m0" {
+				t.Fatalf("vector stage: %+v", vs)
+			}
+			if tc.forget {
+				if err := a.Forget(ctx, "m0"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st, err = a.acquire()
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.mu.RLock()
+			got, _ := st.recall(&cue, q, time.Now(), vs)
+			want, _ := st.recall(&cue, q, time.Now(), vectorStage{})
+			st.mu.RUnlock()
+			a.mu.RUnlock()
+			if g, w := fmt.Sprint(ids(allHits(got))), fmt.Sprint(ids(allHits(want))); g != w || len(allHits(got)) != cue.MaxResults {
+				t.Fatalf("recall with the stage run before the lock: %s, under the lock: %s", g, w)
+			}
+			for _, h := range allHits(got) {
+				if tc.forget && h.Memory.ID == "m0" {
+					t.Fatal("a forgotten memory was returned")
+				}
+			}
+			other, err := b.Recall(ctx, cue)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hits := allHits(other); len(hits) == 0 || hits[0].Memory.ID != "m0" {
+				t.Fatalf("space beta: %v", ids(hits))
+			}
+		})
+	}
+}
