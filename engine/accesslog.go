@@ -2,7 +2,6 @@ package engine
 
 import (
 	"sync"
-	"time"
 
 	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/wal"
@@ -10,19 +9,28 @@ import (
 
 // accessLog batches reinforcement updates (access count, last access) and logs them in the
 // background, so recall never waits for an fsync. a.mu guards pending only; flush
-// appends to the WAL holding no lock (the counts it logs were applied under st.mu by
-// reinforce, before they were noted here).
+// appends to the WAL holding no lock, and only the edge lane (or close, after the lanes
+// stopped) flushes, so records reach the log in the order their batches were taken.
 type accessLog struct {
 	mu      sync.Mutex
 	pending map[string]record.Access
 }
 
-func (a *accessLog) note(id string, count uint32, last time.Time) {
+// note queues the reinforcement of each of rows of byRow. Caller holds st.mu (shared is
+// enough), after updating their access: the values are read here, under a.mu, rather
+// than passed in, so that whichever of two concurrent recalls of a memory notes last
+// queues the later values (both recalls' updates happened before it), and the last record
+// logged for a memory holds what the memory holds.
+func (a *accessLog) note(byRow []*liveMemory, rows []uint32) {
 	a.mu.Lock()
 	if a.pending == nil {
 		a.pending = map[string]record.Access{}
 	}
-	a.pending[id] = record.Access{ID: id, Count: count, Last: last}
+	for _, r := range rows {
+		lm := byRow[r]
+		count, last := lm.acc.get()
+		a.pending[lm.m.ID] = record.Access{ID: lm.m.ID, Count: count, Last: last}
+	}
 	a.mu.Unlock()
 }
 

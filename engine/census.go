@@ -34,7 +34,7 @@ func (s *Space) Census() (Census, error) {
 		c.Memories++
 		c.ByType[m.Type]++
 		c.AvgConfidence += float64(m.Confidence)
-		c.AvgRetention += retention(m, now)
+		c.AvgRetention += lm.retention(now)
 		if c.Oldest.IsZero() || m.ObservedAt.Before(c.Oldest) {
 			c.Oldest = m.ObservedAt
 		}

@@ -138,14 +138,15 @@ func (r *checkpointRun) snapshotHot() {
 		if lm == nil || lm.seg != nil {
 			continue
 		}
-		it := cpItem{row: uint32(row), rec: tier.Record{ID: lm.m.ID, Meta: encodeMemory(nil, &lm.m, nil)}}
+		m := lm.memory()
+		it := cpItem{row: uint32(row), rec: tier.Record{ID: m.ID, Meta: encodeMemory(nil, &m, nil)}}
 		if lm.hasVec {
 			it.rec.Vector = append([]float32(nil), st.vectorOf(uint32(row))...)
 			it.rec.Norm = st.norms[row]
 		}
-		last := lm.m.LastAccess
-		if last.IsZero() || last.Before(lm.m.StoredAt) {
-			last = lm.m.StoredAt
+		last := m.LastAccess
+		if last.IsZero() || last.Before(m.StoredAt) {
+			last = m.StoredAt
 		}
 		it.at = last.UnixNano()
 		r.hot = append(r.hot, it)

@@ -46,7 +46,8 @@
 //  7. WAL locks (package wal), taken inside Append, AppendBatch and Sync.
 //  8. applier.mu — the remember batch queue; released before its leader takes state.mu.
 //  9. state.mu — everything of the open state: live memories by row (byRow), slab rows,
-//     indexes' inputs, graph, segments.
+//     indexes' inputs, graph, segments. A memory's reinforcement (access.go) is the
+//     exception: recall updates it holding state.mu shared, through atomics.
 //  10. linker.mu, accessLog.mu, slab.growMu — taken under state.mu or alone, never
 //     around another lock of this list; linker.indexHold is taken alone by the index lane.
 //  11. Index and graph locks (packages index, graph); index callbacks read vectors through

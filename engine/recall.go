@@ -116,22 +116,53 @@ func (s *Space) Recall(ctx context.Context, cue Cue) (RecallResult, error) {
 	defer s.mu.RUnlock()
 	now := s.e.cfg.Now()
 
+	// The vector stage of an unfiltered cue runs before st.mu is taken: it is most of a
+	// recall's work, and every writer's exclusive section waits for the recalls inside it.
+	var vs vectorStage
+	if qvec != nil && cue.unfiltered() {
+		vs = st.vectorStageOf(qvec, recallWant(&cue))
+	}
 	st.mu.RLock()
-	res, rows := st.recall(&cue, qvec, now)
-	st.mu.RUnlock()
-	res.Took = time.Since(start)
-
-	if !cue.NoReinforce && len(rows) > 0 {
+	res, rows := st.recall(&cue, qvec, now, vs)
+	if !cue.NoReinforce {
 		st.reinforce(rows, now)
 	}
+	st.mu.RUnlock()
+	res.Took = time.Since(start)
 	s.publishRecall(&cue, &res)
 	return res, nil
 }
 
-// recall runs under st.mu (shared) and returns the result plus the rows it returned.
-func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, []uint32) {
+// recallWant is how many direct candidates a recall gathers from each source.
+func recallWant(cue *Cue) int { return max(3*cue.MaxResults, 30) }
+
+// vectorStage is the hot tier's vector search of a recall, run without st.mu over the rows
+// complete when it started (state.rows), with no acceptance test: recall takes its hits
+// only if, under st.mu, every one is still a live hot memory with a vector (then they are
+// what the filtered search would have ranked first, as of that instant), and otherwise
+// searches again under the lock.
+type vectorStage struct {
+	hits []index.Scored
+	done bool
+}
+
+func (st *state) vectorStageOf(qvec []float32, want int) vectorStage {
+	if !(simd.Norm(qvec) > 0) {
+		return vectorStage{}
+	}
+	return vectorStage{hits: st.similar(qvec, int(st.rows.Load()), want, nil), done: true}
+}
+
+// unfiltered reports whether the cue accepts every live memory.
+func (c *Cue) unfiltered() bool {
+	return len(c.RequiredTags) == 0 && len(c.ExcludedTags) == 0 && c.From.IsZero() && c.To.IsZero()
+}
+
+// recall runs under st.mu (shared) and returns the result plus the rows it returned. vs
+// is the vector stage when it ran before the lock.
+func (st *state) recall(cue *Cue, qvec []float32, now time.Time, vs vectorStage) (RecallResult, []uint32) {
 	accept := st.filter(cue)
-	want := max(3*cue.MaxResults, 30)
+	want := recallWant(cue)
 	cands := map[uint32]*candidate{}
 	get := func(row uint32) *candidate {
 		c, ok := cands[row]
@@ -143,7 +174,11 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 	}
 	if qvec != nil && simd.Norm(qvec) > 0 {
 		vaccept := func(r uint32) bool { return accept(r) && st.byRow[r].hasVec && st.byRow[r].seg == nil }
-		for _, h := range st.similar(qvec, len(st.byRow), want, vaccept) {
+		hits := vs.hits
+		if !vs.done || !allAccepted(hits, vaccept) {
+			hits = st.similar(qvec, len(st.byRow), want, vaccept)
+		}
+		for _, h := range hits {
 			c := get(h.Row)
 			c.sim, c.measured = max(c.sim, h.Score), true
 		}
@@ -216,7 +251,7 @@ func (st *state) recall(cue *Cue, qvec []float32, now time.Time) (RecallResult, 
 	hits := make([]hit, 0, len(cands))
 	for _, c := range cands {
 		base, spreading := c.evidence(cue.Mode)
-		c.score = modulate(base, &st.byRow[c.row].m, now)
+		c.score = modulate(base, st.byRow[c.row], now)
 		if c.score >= cue.Threshold && c.score > 0 && base > 0 {
 			hits = append(hits, hit{candidate: c, base: base, spreading: spreading})
 		}
@@ -309,6 +344,16 @@ func (st *state) spreadInto(cands map[uint32]*candidate, get func(uint32) *candi
 		c.spread, c.path = a.Activation, a.Path
 	}
 	return sr.Hops
+}
+
+// allAccepted reports whether accept takes every hit.
+func allAccepted(hits []index.Scored, accept func(uint32) bool) bool {
+	for _, h := range hits {
+		if !accept(h.Row) {
+			return false
+		}
+	}
+	return true
 }
 
 // anyAtLeast reports whether a candidate's direct similarity reaches sim.
@@ -428,23 +473,21 @@ func (st *state) ids(rows []uint32) []string {
 	return out
 }
 
-// reinforce records an access of each returned memory.
+// reinforce records an access at now of each of rows, which the recall returned under the
+// same hold of st.mu (shared): recalls reinforce concurrently, through each memory's
+// atomics (access), and none waits for another or for a writer's exclusive section.
 func (st *state) reinforce(rows []uint32, now time.Time) {
-	now = now.UTC()
-	st.mu.Lock()
-	defer st.mu.Unlock()
+	if len(rows) == 0 {
+		return
+	}
 	for _, r := range rows {
-		if !st.aliveLocked(r) {
-			continue
-		}
-		m := &st.byRow[r].m
-		m.AccessCount++
-		m.LastAccess = now
-		st.acc.note(m.ID, m.AccessCount, now)
-		if st.byRow[r].seg != nil {
-			st.link.promote(m.ID)
+		lm := st.byRow[r]
+		lm.acc.reinforce(now)
+		if lm.seg != nil {
+			st.link.promote(lm.m.ID)
 		}
 	}
+	st.acc.note(st.byRow, rows)
 }
 
 func (s *Space) publishRecall(cue *Cue, res *RecallResult) {

@@ -108,7 +108,7 @@ func (s *Space) Reminisce(ctx context.Context, q EpisodeQuery) ([]RecalledEpisod
 	st.mu.RLock()
 	for row, lm := range st.byRow {
 		if lm != nil && match(&lm.m) {
-			out = append(out, RecalledEpisode{Memory: st.memoryAt(uint32(row), false), Retention: retention(&lm.m, now)})
+			out = append(out, RecalledEpisode{Memory: st.memoryAt(uint32(row), false), Retention: lm.retention(now)})
 		}
 	}
 	st.mu.RUnlock()

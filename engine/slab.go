@@ -250,22 +250,13 @@ func (s *slab) topKCoded(q []float32, lo, hi, k int, accept func(uint32) bool) [
 	}
 	qc := make([]int8, s.dim)
 	qs := simd.Quantize(q, qc)
-	keep := max(4*k, k+32)
-	var cands []index.Scored
-	scratch := make([]int32, min(hi-lo, slabChunkRows))
+	// One scan across the chunks: accept reads the memory behind a row, a likely cache
+	// miss, so it is asked only about rows that beat the best of every chunk so far.
+	scan := index.NewInt8Scan(qc, qs, max(4*k, k+32))
 	s.chunkRuns(lo, hi, slabChunkRows, func(first int, ch *slabChunk, off, n int) {
-		var acc func(uint32) bool
-		if accept != nil {
-			acc = func(r uint32) bool { return accept(r + uint32(first)) }
-		}
-		codes := ch.codes[off*s.dim : (off+n)*s.dim]
-		for _, h := range index.TopKInt8(qc, qs, codes, ch.scales[off:off+n], s.dim, n, keep, acc, scratch) {
-			h.Row += uint32(first)
-			cands = append(cands, h)
-		}
+		scan.Scan(ch.codes[off*s.dim:(off+n)*s.dim], ch.scales[off:off+n], n, uint32(first), accept)
 	})
-	sortScored(cands)
-	cands = cands[:min(len(cands), keep)]
+	cands := scan.Sorted()
 	for i := range cands {
 		cands[i].Score = simd.Dot(q, s.row(cands[i].Row))
 	}

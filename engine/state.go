@@ -21,7 +21,8 @@ import (
 // liveMemory is one live memory. Its metadata is always in RAM; its vector lives in the slab
 // at its row while it is hot (seg == nil), or in a warm or cold segment at idx.
 type liveMemory struct {
-	m      Memory // Embedding is nil here; see state.vectorInto
+	m      Memory // Embedding is nil here (state.vectorInto), AccessCount and LastAccess zero (acc)
+	acc    access
 	hasVec bool
 	linked bool
 	seg    *segment
@@ -55,6 +56,9 @@ type state struct {
 	hnsw  *index.HNSW
 
 	reserved atomic.Int64 // live + new memories in flight, for the capacity check
+	// rows is len(byRow), stored once a new row is complete (slab vector, metadata): recall's
+	// vector stage reads it without st.mu (recall.go, vectorStage).
+	rows atomic.Int64
 
 	consolidated map[string]bool // episode ids cited by a live semantic memory
 
@@ -242,9 +246,7 @@ func (st *state) replay(r wal.Record) error {
 		st.mu.Lock()
 		for _, a := range as {
 			if row, ok := st.rowOf(a.ID); ok {
-				lm := st.byRow[row]
-				lm.m.AccessCount = a.Count
-				lm.m.LastAccess = a.Last
+				st.byRow[row].acc.set(a.Count, a.Last)
 			}
 		}
 		st.mu.Unlock()
@@ -415,8 +417,11 @@ func (st *state) rowOf(id string) (uint32, bool) { return st.byID.get(id, st.byR
 // checkpoint builds or reads the id map once every row is in. Caller holds st.mu.
 func (st *state) appendRow(lm *liveMemory, norm float32) uint32 {
 	row := uint32(len(st.byRow))
+	lm.acc.set(lm.m.AccessCount, lm.m.LastAccess)
+	lm.m.AccessCount, lm.m.LastAccess = 0, time.Time{}
 	st.norms = append(st.norms, norm)
 	st.byRow = append(st.byRow, lm)
+	st.rows.Store(int64(len(st.byRow)))
 	st.live++
 	if lm.seg == nil {
 		st.hotCount++
@@ -495,7 +500,7 @@ func (st *state) applyLinks(src string, version int64, links []record.Link) []Au
 // Caller holds st.mu (shared is enough).
 func (st *state) memoryAt(row uint32, withEmbedding bool) Memory {
 	lm := st.byRow[row]
-	m := lm.m
+	m := lm.memory()
 	m.Tags = append([]string(nil), m.Tags...)
 	m.Citations = append([]string(nil), m.Citations...)
 	if m.Episode != nil {

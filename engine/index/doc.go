@@ -17,11 +17,15 @@
 //
 // Concurrency. Lexical and HNSW are safe for concurrent use. HNSW has one writer at a
 // time: Insert holds an insert mutex for its whole run, and every mutation of the graph
-// happens under that mutex and, for the moment of publishing, under the graph's write
-// lock. Hence the insert mutex holder may read the graph without the graph lock (no one
-// else can change it), computes its links while searches proceed under the read lock,
-// and blocks searches only while copying the finished link lists in. TopK and TopKRows
-// hold no state.
+// happens under that mutex. Hence the insert mutex holder may read the graph without
+// other locks (no one else can change it) and computes its links while searches run. It
+// publishes each changed link list under the lock of that node's stripe, the new node's
+// own lists before any neighbour links to it; a search copies a node's list under the
+// same stripe lock before walking it, so searches and an insert wait for one another only
+// for the copy of one list. The graph's read-write lock, held shared by searches, is taken
+// exclusively only to grow the arrays, move the entry point or change a deleted mark.
+// AppendSaved holds the insert mutex, so a save sees no insert half-published. TopK,
+// TopKRows and Int8Scan hold no lock.
 //
 // Saving. Lexical.AppendSaved writes the documents renumbered (docs/formats/lexical.md) and
 // LoadLexical rebuilds an index from them, checking that the data is consistent, so a

@@ -65,32 +65,51 @@ func TopKRows(query []float32, slab []float32, dim int, rowList []uint32, k int,
 	return best.sorted()
 }
 
-// TopKInt8 is TopK over int8 codes (simd.Quantize): codes[0:rows*dim] with one scale per
-// row, and the query's code qc with its scale qs. Scores are the codes' dot products
+// Int8Scan is TopK over int8 codes (simd.Quantize) kept in several runs, such as the
+// chunks of a slab: each run is codes[0:rows*dim] with one scale per row, scored against
+// the query's code qc with its scale qs. One set of the k best is kept across the runs, so
+// a row of a later run is compared with, and accept asked about, only if it beats the best
+// of every run scanned before it, not only of its own. Scores are the codes' dot products
 // scaled back, approximations of the vectors' own within a quantisation step or so per
 // component: callers that need exact scores keep more than k and rescore those with the
-// vectors. scratch is an optional buffer for block scores.
-func TopKInt8(qc []int8, qs float32, codes []int8, scales []float32, dim, rows, k int, accept func(row uint32) bool, scratch []int32) []Scored {
-	if k <= 0 || rows <= 0 || dim <= 0 || len(qc) != dim {
-		return nil
+// vectors. It holds no lock: the caller keeps the codes stable for each Scan.
+type Int8Scan struct {
+	qc      []int8
+	qs      float32
+	best    topK
+	scratch []int32
+}
+
+// NewInt8Scan starts a scan for the k best rows for the query code qc of scale qs.
+func NewInt8Scan(qc []int8, qs float32, k int) *Int8Scan {
+	return &Int8Scan{qc: qc, qs: qs, best: newTopK(max(k, 0))}
+}
+
+// Scan scores one run of rows numbered from first; accept (nil takes every row) is asked
+// about the row numbers so offset.
+func (s *Int8Scan) Scan(codes []int8, scales []float32, rows int, first uint32, accept func(row uint32) bool) {
+	dim := len(s.qc)
+	if s.best.k <= 0 || rows <= 0 || dim == 0 {
+		return
 	}
 	rows = min(rows, len(codes)/dim, len(scales))
-	if len(scratch) < flatBlockRows {
-		scratch = make([]int32, min(rows, flatBlockRows))
+	if len(s.scratch) < min(rows, flatBlockRows) {
+		s.scratch = make([]int32, min(rows, flatBlockRows))
 	}
-	best := newTopK(min(k, rows))
 	for start := 0; start < rows; start += flatBlockRows {
 		n := min(flatBlockRows, rows-start)
-		dots := scratch[:n]
-		simd.DotInt8Batch(qc, codes[start*dim:(start+n)*dim], dim, dots)
+		dots := s.scratch[:n]
+		simd.DotInt8Batch(s.qc, codes[start*dim:(start+n)*dim], dim, dots)
 		for i, d := range dots {
-			row := uint32(start + i)
-			score := float32(d) * qs * scales[start+i]
-			if !best.admits(row, score) || accept != nil && !accept(row) {
+			row := first + uint32(start+i)
+			score := float32(d) * s.qs * scales[start+i]
+			if !s.best.admits(row, score) || accept != nil && !accept(row) {
 				continue
 			}
-			best.push(Scored{Row: row, Score: score})
+			s.best.push(Scored{Row: row, Score: score})
 		}
 	}
-	return best.sorted()
 }
+
+// Sorted returns the best rows scanned, best first, ties broken by lower row.
+func (s *Int8Scan) Sorted() []Scored { return s.best.sorted() }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/engram-go/engram/simd"
 )
@@ -37,6 +38,10 @@ const (
 // maxHNSWLevel caps level draws; with M = 16 a level above 12 has odds below 1e-14.
 const maxHNSWLevel = 30
 
+// hnswStripes is how many locks share the nodes' link lists: enough that concurrent
+// searches and the insert rarely meet on one.
+const hnswStripes = 64
+
 func (c HNSWConfig) withDefaults() HNSWConfig {
 	if c.M <= 1 {
 		c.M = DefaultHNSWM
@@ -64,8 +69,9 @@ func (c HNSWConfig) withDefaults() HNSWConfig {
 // InsertNeighbours reports use the exact vectors.
 //
 // One writer at a time (Insert is serialised internally) and any number of concurrent
-// searches. An insert computes its links without blocking searches and publishes them
-// under a short write lock; see doc.go for the invariant that makes this safe.
+// searches. An insert computes its links without blocking searches and publishes each
+// changed link list under the lock of that node's stripe; see doc.go for the invariants
+// that make this safe.
 type HNSW struct {
 	dim       int
 	cfg       HNSWConfig
@@ -85,9 +91,17 @@ type HNSW struct {
 	codes  []int8
 	scales []float32
 
-	mu     sync.RWMutex
-	levels []int8   // per row: top layer of the node, -1 when the row is not in the graph
-	links0 []uint32 // per row, stride maxM0+1: neighbour count, then the neighbours on layer 0
+	// mu guards the arrays' growth, the entry point and the deleted marks: searches hold
+	// it shared, and writers take it exclusively only to grow, to move the entry point, to
+	// delete or to undelete, all rare next to inserts.
+	mu sync.RWMutex
+	// stripes guard the nodes' link lists (links0, scores0, upper) and levels: row r's under
+	// stripes[r%hnswStripes]. A search copies a node's list under its stripe before walking
+	// it, and an insert replaces a list under the same, so neither waits for more than one
+	// list's copy: a search never queues behind an insert's publication as a whole.
+	stripes [hnswStripes]sync.Mutex
+	levels  []int8   // per row: top layer of the node, -1 when the row is not in the graph
+	links0  []uint32 // per row, stride maxM0+1: neighbour count, then the neighbours on layer 0
 	// scores0 holds, per row with stride maxM0, the similarity of the row to each of its
 	// layer-0 neighbours, as of when the link was made: a full list decides whether a new
 	// node may join it without computing its members' similarities again. A re-inserted
@@ -99,7 +113,10 @@ type HNSW struct {
 	entry    uint32 // entry point; valid when nodes > 0
 	topLevel int    // levels[entry]
 	nodes    int    // rows in the graph, deleted ones included
-	live     int    // rows in the graph and not deleted
+	// live counts the rows in the graph and not deleted. It changes under mu but is read
+	// without it: Len is asked before every search, and a read lock would queue it behind
+	// a waiting insert.
+	live atomic.Int64
 
 	visited sync.Pool // *visitedSet for searches
 }
@@ -120,29 +137,41 @@ func NewHNSW(dim int, cfg HNSWConfig, vector func(row uint32) []float32) *HNSW {
 }
 
 // Len is the number of rows in the graph that are not deleted.
-func (h *HNSW) Len() int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.live
-}
+func (h *HNSW) Len() int { return int(h.live.Load()) }
 
 // Contains reports whether row is in the graph and not deleted.
 func (h *HNSW) Contains(row uint32) bool {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	return int(row) < len(h.levels) && h.levels[row] >= 0 && !h.deleted[row]
+	if int(row) >= len(h.levels) || h.deleted[row] {
+		return false
+	}
+	st := h.stripe(row)
+	st.Lock()
+	defer st.Unlock()
+	return h.levels[row] >= 0
 }
+
+// stripe is the lock of row's link lists and level.
+func (h *HNSW) stripe(row uint32) *sync.Mutex { return &h.stripes[row%hnswStripes] }
 
 // Delete excludes row from search results. Its node stays in the graph as a waypoint
 // (removing it would cut the paths that run through it) until Insert reuses the row.
 func (h *HNSW) Delete(row uint32) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if int(row) >= len(h.levels) || h.levels[row] < 0 || h.deleted[row] {
+	if int(row) >= len(h.levels) || h.deleted[row] {
+		return
+	}
+	st := h.stripe(row)
+	st.Lock()
+	in := h.levels[row] >= 0
+	st.Unlock()
+	if !in {
 		return
 	}
 	h.deleted[row] = true
-	h.live--
+	h.live.Add(-1)
 }
 
 // Insert adds row with its current vector. Inserting a row already in the graph (a
@@ -192,27 +221,40 @@ func (h *HNSW) insert(row uint32, k int) []Scored {
 	}
 	near = h.exactBest(q, near, k)
 
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	// Publish: row's own lists first, so that a search reaching row through a neighbour's
+	// new link finds them; then the neighbours'; the entry point last.
+	st := h.stripe(row)
+	st.Lock()
 	if !existing {
 		h.levels[row] = int8(level)
 		if level > 0 {
 			h.upper[row] = make([]uint32, level*(h.maxM+1))
 		}
-		h.nodes++
-		h.live++
-	} else if h.deleted[row] {
-		h.deleted[row] = false
-		h.live++
 	}
 	for l, list := range links {
 		h.setLinks(row, l, list)
 	}
+	st.Unlock()
 	for _, u := range updates {
+		st := h.stripe(u.row)
+		st.Lock()
 		h.setLinks(u.row, u.level, u.links)
+		st.Unlock()
 	}
-	if h.nodes == 1 || level > h.topLevel {
-		h.entry, h.topLevel = row, level
+	if !existing {
+		h.nodes++
+		h.live.Add(1)
+	}
+	if existing || h.nodes == 1 || level > h.topLevel {
+		h.mu.Lock() // deleted is read under mu by searches: a re-inserted row may clear it
+		if existing && h.deleted[row] {
+			h.deleted[row] = false
+			h.live.Add(1)
+		}
+		if h.nodes == 1 || level > h.topLevel {
+			h.entry, h.topLevel = row, level
+		}
+		h.mu.Unlock()
 	}
 	return near
 }
@@ -376,7 +418,8 @@ func (h *HNSW) randomLevel() int {
 	return min(int(-math.Log(u)*h.levelMult), maxHNSWLevel)
 }
 
-// linksAt returns a view of row's neighbours on layer l. Callers hold mu or insertMu.
+// linksAt returns a view of row's neighbours on layer l. Callers hold insertMu, or
+// row's stripe (linksCopy), or mu with no insert running (Load).
 func (h *HNSW) linksAt(row uint32, l int) []uint32 {
 	if l == 0 {
 		off := int(row) * (h.maxM0 + 1)
@@ -387,8 +430,18 @@ func (h *HNSW) linksAt(row uint32, l int) []uint32 {
 	return up[off+1 : off+1+int(up[off])]
 }
 
+// linksCopy appends row's neighbours on layer l to buf, under row's stripe: a search's
+// view, which a concurrent insert cannot change while it is walked.
+func (h *HNSW) linksCopy(row uint32, l int, buf []uint32) []uint32 {
+	st := h.stripe(row)
+	st.Lock()
+	buf = append(buf, h.linksAt(row, l)...)
+	st.Unlock()
+	return buf
+}
+
 // scoresAt returns the similarities of row to its layer-0 neighbours, in linksAt's order.
-// Callers hold mu or insertMu.
+// Callers hold insertMu.
 func (h *HNSW) scoresAt(row uint32) []float32 {
 	n := h.links0[int(row)*(h.maxM0+1)]
 	off := int(row) * h.maxM0
@@ -396,7 +449,7 @@ func (h *HNSW) scoresAt(row uint32) []float32 {
 }
 
 // setLinks replaces row's neighbours on layer l (with their similarities to row on layer
-// 0). Callers hold mu for writing.
+// 0). Callers hold insertMu and row's stripe, or mu with no search running (Load).
 func (h *HNSW) setLinks(row uint32, l int, list []Scored) {
 	var dst []uint32
 	if l == 0 {

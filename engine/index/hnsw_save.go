@@ -33,6 +33,8 @@ const (
 // saved node of the highest level saved, unless the graph's own is saved. Safe to call while the graph is searched; an
 // insert waits until it is done.
 func (h *HNSW) AppendSaved(dst []byte, remap func(row uint32) (uint32, bool)) []byte {
+	h.insertMu.Lock() // inserts publish links without mu
+	defer h.insertMu.Unlock()
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	type kept struct{ old, row uint32 }
@@ -123,7 +125,8 @@ func (h *HNSW) Load(rows int, data []byte, accept func(row uint32) bool) error {
 	defer h.mu.Unlock()
 	h.levels, h.links0, h.scores0, h.upper, h.deleted = n.levels, n.links0, n.scores0, n.upper, n.deleted
 	h.codes, h.scales = n.codes, n.scales
-	h.entry, h.topLevel, h.nodes, h.live = n.entry, n.topLevel, n.nodes, n.live
+	h.entry, h.topLevel, h.nodes = n.entry, n.topLevel, n.nodes
+	h.live.Store(n.live.Load())
 	return nil
 }
 
@@ -236,6 +239,7 @@ func (h *HNSW) checkLoaded(nodes int, entry uint32, top int) error {
 	if nodes == 0 && (entry != 0 || top != 0) {
 		return bad("an empty graph with entry row %d and top level %d", entry, top)
 	}
-	h.nodes, h.live, h.entry, h.topLevel = nodes, nodes, entry, top
+	h.nodes, h.entry, h.topLevel = nodes, entry, top
+	h.live.Store(int64(nodes))
 	return nil
 }

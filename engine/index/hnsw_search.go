@@ -2,6 +2,10 @@ package index
 
 import "github.com/engram-go/engram/simd"
 
+// hnswMaxLinks sizes the buffer a search copies a node's links into: layer 0 holds 2·M,
+// so up to M = 32 without an allocation (linksCopy appends past it otherwise).
+const hnswMaxLinks = 64
+
 // Search returns up to k rows closest to q, best first (Score = dot product). ef is the
 // candidate list size on layer 0 (<= 0 means the configured EfSearch; never below k):
 // larger ef buys recall with time. Deleted rows and rows accept rejects are never
@@ -19,7 +23,7 @@ func (h *HNSW) Search(q []float32, k, ef int, accept func(uint32) bool) []Scored
 
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	if h.live == 0 {
+	if h.live.Load() == 0 {
 		return nil
 	}
 	sim := func(n uint32) float32 { return simd.Dot(q, h.vector(n)) }
@@ -42,9 +46,10 @@ func (h *HNSW) Search(q []float32, k, ef int, accept func(uint32) bool) []Scored
 // greedy walks layer l from cur to the neighbour with the highest sim until no neighbour
 // improves: the ef = 1 descent through the upper layers.
 func (h *HNSW) greedy(sim func(uint32) float32, cur Scored, l int) Scored {
+	var buf [hnswMaxLinks]uint32
 	for improved := true; improved; {
 		improved = false
-		for _, n := range h.linksAt(cur.Row, l) {
+		for _, n := range h.linksCopy(cur.Row, l, buf[:0]) {
 			if s := sim(n); s > cur.Score {
 				cur, improved = Scored{Row: n, Score: s}, true
 			}
@@ -71,12 +76,13 @@ func (h *HNSW) searchLayer(sim func(uint32) float32, entries []Scored, ef, l int
 			results.push(e)
 		}
 	}
+	var buf [hnswMaxLinks]uint32
 	for len(frontier) > 0 {
 		c := frontier.pop()
 		if results.full() && c.Score < results.worst().Score {
 			break
 		}
-		for _, n := range h.linksAt(c.Row, l) {
+		for _, n := range h.linksCopy(c.Row, l, buf[:0]) {
 			if !vis.visit(n) {
 				continue
 			}

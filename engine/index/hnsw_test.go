@@ -231,8 +231,9 @@ func TestHNSWDeterministicWithSeed(t *testing.T) {
 	}
 }
 
-// TestHNSWConcurrentInsertSearch runs searches and deletes while one goroutine inserts;
-// run with -race it checks the locking, and afterwards the graph must be complete.
+// TestHNSWConcurrentInsertSearch runs searches, deletes and saves while one goroutine
+// inserts; run with -race it checks the locking, and afterwards the graph must be
+// complete.
 func TestHNSWConcurrentInsertSearch(t *testing.T) {
 	const rows, dim = 4000, 16
 	slab := randomUnitSlab(rows, dim, 71)
@@ -265,6 +266,19 @@ func TestHNSWConcurrentInsertSearch(t *testing.T) {
 			}
 		})
 	}
+	wg.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if len(h.AppendSaved(nil, func(r uint32) (uint32, bool) { return r, true })) == 0 {
+				t.Error("AppendSaved wrote nothing")
+				return
+			}
+		}
+	})
 	wg.Go(func() {
 		for r := uint32(0); r < rows; r += 100 {
 			for !h.Contains(r) { // the inserter gets there eventually
