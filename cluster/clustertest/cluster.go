@@ -1,6 +1,7 @@
 package clustertest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/engram-go/engram/internal/enginetest"
@@ -40,6 +42,12 @@ type Cluster struct {
 	gates []*Proxy
 	nc    *nats.Conn
 	js    jetstream.JetStream
+	// asks[i] is a connection to node i's server alone, for the leases' reads: the shared
+	// connection stays on a server cut off from the others for as long as the cut lasts
+	// (it answers, only never for JetStream), so a read tries the nodes in turn.
+	askMu   sync.Mutex
+	asks    []*nats.Conn
+	askLast int // the node whose server answered last, tried first
 }
 
 // Start writes every node's configuration and starts the nodes; it does not wait for
@@ -146,6 +154,13 @@ func (c *Cluster) Close() error {
 	if c.nc != nil {
 		c.nc.Close()
 	}
+	c.askMu.Lock()
+	for _, nc := range c.asks {
+		if nc != nil {
+			nc.Close()
+		}
+	}
+	c.askMu.Unlock()
 	var errs []error
 	for _, n := range c.nodes {
 		if n.Running() {
@@ -190,15 +205,12 @@ func (c *Cluster) connect() error {
 
 // Owners reads the leases bucket: the node id holding each partition's lease; a
 // partition without one is absent. Each lease is asked of the bucket's leader: a KV Get
-// is a direct get any replica answers, and the harness's connection may sit on a node cut
-// off from the others, whose replica stopped at the cut.
+// is a direct get any replica answers, and a node cut off from the others has a replica
+// that stopped at the cut.
 func (c *Cluster) Owners(ctx context.Context) (map[int]string, error) {
-	if err := c.connect(); err != nil {
-		return nil, err
-	}
-	// One read's limit, so that a request lost while the harness's connection moves to
-	// another node is asked again rather than waited on.
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	// One read's limit, so that a read every node left unanswered is asked again rather
+	// than waited on.
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	out := make(map[int]string)
 	for p := range c.settings.Partitions {
@@ -221,7 +233,7 @@ func (c *Cluster) lease(ctx context.Context, key string) (leaseValue, bool, erro
 	if err != nil {
 		return v, false, err
 	}
-	msg, err := c.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_"+leasesBucket, req)
+	msg, err := c.askLeader(ctx, "$JS.API.STREAM.MSG.GET.KV_"+leasesBucket, req)
 	if err != nil {
 		return v, false, err
 	}
@@ -255,6 +267,61 @@ func (c *Cluster) lease(ctx context.Context, key string) (leaseValue, bool, erro
 		return v, false, fmt.Errorf("%q: %w", resp.Message.Data, err)
 	}
 	return v, true, nil
+}
+
+// askLeader sends a JetStream API request through each node's server in turn until one
+// answers with something other than "temporarily unavailable" (a server cut off from the
+// others, or stopped, answers that or nothing).
+func (c *Cluster) askLeader(ctx context.Context, subject string, req []byte) (*nats.Msg, error) {
+	var last error
+	c.askMu.Lock()
+	first := c.askLast
+	c.askMu.Unlock()
+	for k := range c.nodes {
+		i := (first + k) % len(c.nodes)
+		nc, err := c.ask(i)
+		if err != nil {
+			last = err
+			continue
+		}
+		tryCtx, cancel := context.WithTimeout(ctx, time.Second)
+		msg, err := nc.RequestWithContext(tryCtx, subject, req)
+		cancel()
+		switch {
+		case err != nil:
+			last = err
+		case bytes.Contains(msg.Data, []byte(`"err_code":10008`)):
+			last = fmt.Errorf("node %s: JetStream temporarily unavailable", c.nodes[i].ID)
+		default:
+			c.askMu.Lock()
+			c.askLast = i
+			c.askMu.Unlock()
+			return msg, nil
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, last
+}
+
+// ask is the connection to node i's server alone, opened at first use.
+func (c *Cluster) ask(i int) (*nats.Conn, error) {
+	c.askMu.Lock()
+	defer c.askMu.Unlock()
+	if c.asks == nil {
+		c.asks = make([]*nats.Conn, len(c.nodes))
+	}
+	if c.asks[i] != nil {
+		return c.asks[i], nil
+	}
+	nc, err := nats.Connect("nats://"+c.nodes[i].NATS, nats.Name("clustertest-"+c.nodes[i].ID), nats.MaxReconnects(-1),
+		nats.ReconnectWait(100*time.Millisecond), nats.RetryOnFailedConnect(true), nats.Timeout(time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("clustertest: nats at %s: %w", c.nodes[i].ID, err)
+	}
+	c.asks[i] = nc
+	return nc, nil
 }
 
 // node finds a node by id.

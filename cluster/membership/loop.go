@@ -82,8 +82,13 @@ func (m *Member) beatSoon() {
 	m.poke()
 }
 
+// heartbeatAttempts bounds the writes of one heartbeat that find the record changed.
+const heartbeatAttempts = 6
+
 // heartbeat writes this node's record, keeping a draining flag another node set on it.
 func (m *Member) heartbeat(ctx context.Context) error {
+	m.beatMu.Lock()
+	defer m.beatMu.Unlock()
 	m.mu.Lock()
 	rec := nodeRecord{NodeID: m.cfg.NodeID, HTTP: m.cfg.HTTP, GRPC: m.cfg.GRPC, Draining: m.draining, Started: m.start}
 	for p, w := range m.workers {
@@ -103,7 +108,16 @@ func (m *Member) heartbeat(ctx context.Context) error {
 	slices.Sort(rec.Refused)
 	rev := m.nodeRev
 	m.mu.Unlock()
-	for range 3 {
+	for attempt := range heartbeatAttempts {
+		if attempt > 0 {
+			// A Get may be answered by a replica a write behind (KV reads are direct):
+			// give it a moment before the next Update by revision.
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+			}
+		}
 		data, err := json.Marshal(rec)
 		if err != nil {
 			return err

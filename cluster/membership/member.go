@@ -148,8 +148,11 @@ type Member struct {
 	closing chan struct{} // closed by Close: workers release their leases
 	nudge   chan struct{} // the bucket views changed
 	beatNow atomic.Bool   // write the node record at the next turn of the loop
-	wg      sync.WaitGroup
-	closed  atomic.Bool
+	// beatMu lets one heartbeat write at a time: the loop's and a self-drain's, run at
+	// once, made each other's revision stale and could both give up.
+	beatMu sync.Mutex
+	wg     sync.WaitGroup
+	closed atomic.Bool
 
 	mu       sync.Mutex
 	view     view
