@@ -66,7 +66,7 @@ type WAL struct {
 	closed        bool
 	failed        error       // wraps ErrFailed once a write or fdatasync failed
 	gathering     int         // while the lead lets cur fill (group.go): the waiters that wake it
-	leading       bool        // a caller holds the lead (flusher.go); from Close's final flush on, for good
+	leading       bool        // a caller holds the lead (lead.go); from Close's final flush on, for good
 	stopped       bool        // Close has written and closed the log
 	handoff       []chan bool // Sync, Close and timer calls queued for the lead: true = take it, false = stopped
 
