@@ -19,13 +19,10 @@ type batch struct {
 	lastLSN   uint64
 	done      chan struct{} // closed once the batch is written (and synced for SyncAlways)
 	err       error         // set before done is closed
-	// promote (capacity 1) hands the log's lead to one waiter of the batch: the lead that
-	// finishes while the batch has records and nobody else asked for the lead (handOff).
-	promote chan struct{}
 }
 
 func newBatch(buf []byte) *batch {
-	return &batch{buf: buf, done: make(chan struct{}), promote: make(chan struct{}, 1)}
+	return &batch{buf: buf, done: make(chan struct{})}
 }
 
 // The lead. A log has no goroutine of its own: the file is written, fdatasync'ed and
@@ -50,12 +47,13 @@ func (w *WAL) await(b *batch, lead bool) error {
 		select {
 		case <-b.done:
 			return b.err
-		case <-b.promote:
-			// b is still the current batch: only the lead takes it.
+		case <-w.promote:
+			// The lead: any waiter may take it, since whoever holds it writes the
+			// current batch, and b is that one or one already taken.
 		}
 	}
 	w.leadBatch()
-	<-b.done // closed by leadBatch, which took b
+	<-b.done // closed by now, or by the lead writing b
 	return b.err
 }
 
@@ -119,7 +117,7 @@ func (w *WAL) handOff() {
 		w.handoff = w.handoff[1:]
 		c <- true
 	case w.cur.records > 0:
-		w.cur.promote <- struct{}{}
+		w.promote <- struct{}{} // the batch's waiters are waiting for it
 	default:
 		w.leading = false
 	}

@@ -71,6 +71,7 @@ type WAL struct {
 	handoff       []chan bool // Sync, Close and timer calls queued for the lead: true = take it, false = stopped
 
 	kick    chan struct{} // capacity 1: "cur reached gathering"
+	promote chan struct{} // capacity 1: the lead, handed to a waiter (handOff)
 	closing chan struct{} // closed by Close: a gathering lead stops waiting
 
 	// Owned by the holder of the lead (and by open before any append).
@@ -159,6 +160,7 @@ func open(opts Options, afterLSN uint64, replay func(Record) error, ops fileOps)
 		logger:  opts.Logger,
 		ops:     ops,
 		kick:    make(chan struct{}, 1),
+		promote: make(chan struct{}, 1),
 		closing: make(chan struct{}),
 		cur:     newBatch(nil),
 	}
