@@ -29,8 +29,8 @@ func newBatch(buf []byte) *batch {
 // rotated by whichever caller holds the log's lead (WAL.leading), one at a time. An
 // appender that finds nobody leading takes the lead and writes its own batch with the
 // records that joined it; one that finds a lead in progress waits, and the lead, when it
-// is done, hands itself to one waiter of the batch gathered meanwhile, which writes that
-// batch for all of its waiters. Sync, Close and the interval timer queue for the lead
+// is done and a batch has gathered meanwhile, hands itself to one waiting appender
+// (WAL.promote), which writes that batch for all of its waiters. Sync, Close and the interval timer queue for the lead
 // (WAL.handoff) and are served before the next batch's waiters, whose records their flush
 // covers too.
 //
