@@ -45,6 +45,7 @@ func BenchmarkTenancy(b *testing.B) {
 				b.ReportMetric(rate, "memories/s")
 				b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/memory")
 				if flushes.flushes > 0 {
+					b.ReportMetric(float64(b.N)/flushes.flushes, "memories/flush")
 					b.ReportMetric(flushes.logs/flushes.flushes, "logs/flush")
 					b.ReportMetric(flushes.seconds/flushes.flushes*1e6, "µs/flush")
 				}

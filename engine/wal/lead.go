@@ -2,6 +2,7 @@ package wal
 
 import (
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -49,7 +50,13 @@ func (w *WAL) await(b *batch, lead bool) error {
 			return b.err
 		case <-w.promote:
 			// The lead: any waiter may take it, since whoever holds it writes the
-			// current batch, and b is that one or one already taken.
+			// current batch, and b is that one or one already taken. The writers the
+			// last lead released are queued behind this goroutine (the hand-off put it
+			// first on its processor); letting them run first lets the appends they
+			// make next join this batch instead of the one after. Taken at once, the
+			// batches of one busy space held 34 memories instead of 42, each costing
+			// its own fdatasync.
+			runtime.Gosched()
 		}
 	}
 	w.leadBatch()
