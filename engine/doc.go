@@ -22,7 +22,7 @@
 //     space's partition is led, and its WAL writes a batch to the local file only after
 //     the replicator took it, so a local log never holds a record its stream lacks. A
 //     Replicated engine opens nothing before SetReplication. Its calls into the
-//     Replication (Create, Delete under Engine.regMu; Replicate from a WAL's flusher) take
+//     Replication (Create, Delete under Engine.regMu; Replicate from the holder of a WAL's lead) take
 //     no lock of this package.
 //   - Background work (checkpoints, renumbering, the idle sweep, the periodic loop) runs in
 //     goroutines owned by Engine.work, which Close waits for; a space's linker lanes are

@@ -48,6 +48,7 @@ type Engine struct {
 	openCount      atomic.Int64      // spaces whose state is open
 	lastForeground atomic.Int64      // unix ns of a recent remember or recall (pacing.go)
 	background     *backgroundBudget // the background lanes' share of the CPUs (pacing.go)
+	lanes          laneWaker         // gathered wake-ups of edge lanes (lanewake.go)
 	sweeping       atomic.Bool       // an enforceOpenBound pass is running
 	closeMu        sync.Mutex        // one idle sweep at a time
 	closed         atomic.Bool
@@ -392,6 +393,7 @@ func (e *Engine) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	e.lanes.stop()
 	errs = append(errs, e.commits.Close())
 	return errors.Join(errs...)
 }

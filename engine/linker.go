@@ -73,6 +73,9 @@ type linker struct {
 	// indexCost and edgeCost are the lanes' recent cost of one row indexed and of one job
 	// linked, to state their lags in seconds of work.
 	indexCost, edgeCost workCost
+	// wakeDue is set while the engine's laneWaker holds a wake-up for the edge lane
+	// (lanewake.go).
+	wakeDue atomic.Bool
 }
 
 // workCost is a lane's recent cost of one unit of work: a moving average over its slices,

@@ -79,14 +79,22 @@ func (l *linker) enqueue(row uint32, id string, version int64, opts RememberOpti
 	// A row the index has yet to take cannot be linked before it has (ready), and the
 	// index lane wakes the edge lane as it moves on: waking it now would find nothing.
 	edgesCanRun := row < hnswStartRows || row < l.indexed
+	wakeNow := wait || len(l.q) >= laneWakeNow
 	l.mu.Unlock()
 	if wait {
 		signal(l.hurryEdges, l.hurryIndex)
 	}
-	if edgesCanRun {
+	switch {
+	case !edgesCanRun:
+	case wakeNow:
 		signal(l.wake)
+	case !l.wakeDue.Swap(true):
+		l.st.sp.e.lanes.later(l) // lanewake.go
 	}
-	signal(l.wakeIndex)
+	// Below hnswStartRows the index lane has nothing to do (indexPending returns at once).
+	if row+1 >= hnswStartRows {
+		signal(l.wakeIndex)
+	}
 	return j
 }
 

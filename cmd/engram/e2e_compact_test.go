@@ -30,7 +30,10 @@ func TestE2ECompactTiers(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	if code, out := call(http.MethodPost, "/api/v1/memories/remember", "cmp-b", map[string]any{"content": "untouched"}); code != http.StatusCreated {
+	// auto_link: the answer waits for the memory's edges, so cmp-b's edge lane has logged
+	// its links record before the snapshot below, and nothing but cmp-a's compaction could
+	// change cmp-b's log after it.
+	if code, out := call(http.MethodPost, "/api/v1/memories/remember", "cmp-b", map[string]any{"content": "untouched", "auto_link": true}); code != http.StatusCreated {
 		t.Fatalf("remember: %d %v", code, out)
 	}
 	_, before := call(http.MethodGet, "/api/v1/spaces/cmp-b", "", nil)

@@ -13,10 +13,11 @@ import (
 //
 // Each space has its own log, and a group commit can only share an fdatasync among writers
 // of the same log: 64 writers spread over 1,000 spaces would share almost none, and the disk
-// allows a few thousand flushes a second. With a Committer, a log's flusher writes its batch
-// as before and then hands the file to the Committer instead of fdatasyncing it. Flushers
-// that arrive while a flush is in flight queue up; when it ends, the first of them leads the
-// next round and flushes every queued file at once. On Linux a round of files on one
+// allows a few thousand flushes a second. With a Committer, the holder of a log's lead
+// (lead.go: the appender writing the log's batch) writes the batch as before and then
+// hands the file to the Committer instead of fdatasyncing it. Logs that arrive while a
+// flush is in flight queue up; when it ends, the first of them leads the next round and
+// flushes every queued file at once. On Linux a round of files on one
 // filesystem is one syncfs(2) (datasync_linux.go): a single writeback and journal commit for
 // all of them, measured on the development machine at a fifth of the CPU and a third of the
 // latency of as many concurrent fdatasyncs (benchmarks/RESULTS.md). A round of one file is
@@ -26,7 +27,7 @@ import (
 // Invariants:
 //
 //   - A log's records are acknowledged only after a flush that started after they were
-//     written covered its file: a flusher queues only once its write(2) has returned, and a
+//     written covered its file: a log queues only once its write(2) has returned, and a
 //     round takes only files queued before it starts.
 //   - Errors reach only the writers of the file that failed. syncfs reports a writeback error
 //     of any file of the filesystem (including files that are no logs), so a failed syncfs is
@@ -34,7 +35,7 @@ import (
 //     log gets its own file's outcome (the kernel reports a writeback error to every open
 //     file description of the file that has not seen it yet, so a failure syncfs consumed is
 //     still reported to that file's fdatasync).
-//   - A lone log never waits for others: with no flush in flight its flusher leads a round of
+//   - A lone log never waits for others: with no flush in flight its lead leads a round of
 //     its own file at once. Like a log's batches (group.go), a round waits for more files only
 //     when many logs have recently been flushing at once, for at most the mean round latency.
 //   - Only logs opened with SyncAlways use the Committer; SyncInterval and SyncNever logs keep
@@ -75,7 +76,7 @@ type CommitterStats struct {
 }
 
 // commitRequest is one log's file waiting for a round. Each log owns one, reused by its
-// flusher, which has at most one request in flight.
+// lead, which has at most one request in flight.
 type commitRequest struct {
 	f        *os.File
 	dev      uint64 // filesystem of f (0 where unknown)
@@ -135,7 +136,7 @@ func (c *Committer) register(dir string) (uint64, error) {
 	return dev, nil
 }
 
-// unregister notes that a log of filesystem dev closed. Its flusher has stopped, so no
+// unregister notes that a log of filesystem dev closed. Its last flush is over, so no
 // round holds its file; rounds of the filesystem's other logs keep the folder open.
 func (c *Committer) unregister(dev uint64) error {
 	c.devMu.Lock()
@@ -212,7 +213,7 @@ func (c *Committer) commit(r *commitRequest) error {
 	return r.err
 }
 
-// lead runs one round as self's flusher: it takes self and the queue, flushes every file,
+// lead runs one round on behalf of self's log: it takes self and the queue, flushes every file,
 // releases the others and hands a lead to the first file queued meanwhile.
 func (c *Committer) lead(self *commitRequest) {
 	c.gather(self)

@@ -9,9 +9,12 @@
 //   - With SyncAlways, Append and AppendBatch return only after the record's bytes were written
 //     and fdatasync'ed. Concurrent appenders share one write(2) and one fdatasync per batch (group
 //     commit); a writer arriving while a sync is in flight joins the next batch. With many
-//     concurrent writers the flusher lets a batch gather up to half of the recent peak of
+//     concurrent writers the lead lets a batch gather up to half of the recent peak of
 //     writers, never longer than the mean fdatasync latency after its first record arrived
 //     (group.go); a lone writer never waits.
+//   - A log has no goroutine: its file is written and synced by whichever appender holds the
+//     log's lead (lead.go), one at a time; a busy log hands the lead to a waiter of the
+//     next batch, Sync, Close and the interval timer queue for it.
 //   - With SyncInterval and SyncNever, Append returns after the write(2), so an acknowledged record
 //     survives a crash of the process but not of the machine until the next fdatasync (every
 //     SyncInterval, at rotation, Sync and Close).

@@ -66,9 +66,9 @@ func (w *WAL) AppendFrames(frames []byte) (appended int, err error) {
 		return 0, nil
 	}
 	b.waiters++
-	kick := w.kickLocked(b)
+	lead := w.joinLocked(b)
 	w.mu.Unlock()
-	if err := w.await(b, kick); err != nil {
+	if err := w.await(b, lead); err != nil {
 		return 0, err
 	}
 	return appended, nil

@@ -2,7 +2,7 @@ package wal
 
 import "time"
 
-// groupSizer decides how long the flusher lets a SyncAlways batch gather writers (Append and
+// groupSizer decides how long the log's lead lets a SyncAlways batch gather writers (Append and
 // AppendBatch calls) before it writes and syncs it.
 //
 // Taking whatever waits the moment the previous fdatasync returns is right for a lone writer,
@@ -65,8 +65,8 @@ func (g *groupSizer) target() int {
 func (g *groupSizer) maxWait() time.Duration { return g.syncMean }
 
 // gather lets the current batch fill to the sizer's target before flush takes it. Appenders
-// do not wake the flusher while the batch is below w.gathering (wal.go, kickLocked); the one
-// that reaches it does, and otherwise the deadline ends the wait.
+// do not wake the lead while the batch is below w.gathering (lead.go, joinLocked); the
+// one that reaches it does, and otherwise the deadline ends the wait.
 func (w *WAL) gather() {
 	target := w.sizer.target()
 	if target == 0 {

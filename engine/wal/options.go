@@ -23,7 +23,7 @@ type Options struct {
 	Sync         SyncMode      // durability of Append; the zero value is SyncAlways
 	SyncInterval time.Duration // fdatasync period for SyncInterval; 0 means DefaultSyncInterval
 	Logger       *slog.Logger  // nil means slog.Default()
-	// OnSync, if set, is called from the log's flusher after every successful fdatasync with its
+	// OnSync, if set, is called by the holder of the log's lead after every successful fdatasync with its
 	// latency and the number of records it made durable. It must not block or call into the WAL.
 	OnSync func(d time.Duration, records int)
 	// Committer, if set, makes a SyncAlways log durable in flushes shared with the other logs

@@ -8,7 +8,7 @@ import (
 // Replicator receives a log's batches before they are written to its file: in a cluster the
 // partition stream, not the local file, is the log of record (docs/cluster.md).
 //
-// A log with a Replicator hands each batch's encoded frames to Replicate from its flusher
+// A log with a Replicator hands each batch's encoded frames to Replicate from the holder of its lead
 // and writes them to its file only once Replicate returned nil, so the file never holds a
 // record the replica lacks. A failed Replicate fails the log like a failed fdatasync: every
 // waiter of the batch and every later append gets the error (wrapped in ErrFailed). Its

@@ -9,7 +9,7 @@ import "fmt"
 // on every group commit. Frames written over zeros already on disk change no metadata,
 // and their fdatasync only writes the data (on the development machine a 64 KiB batch:
 // 182 µs instead of 273 µs, and 0.6 instead of 0.9 ms under ingestion). So once a segment
-// has taken runwayMin bytes, the flusher writes zeros ahead of the frames before they
+// has taken runwayMin bytes, the log writes zeros ahead of the frames before they
 // would run past the zeros; the next fdatasync makes the zeros and their length durable
 // together with the frames written into them, once per runway rather than once per batch.
 // The runway grows with the segment (the bytes it holds so far, at most runwayMax), so a

@@ -60,25 +60,26 @@ type WAL struct {
 	ops    fileOps
 
 	mu            sync.Mutex
-	cur           *batch // records appended and not yet taken by the flusher
+	cur           *batch // records appended and not yet taken by the lead
 	nextLSN       uint64
-	unsyncedSince int64 // append time (unix ns) of the oldest record taken by the flusher and not yet durable
+	unsyncedSince int64 // append time (unix ns) of the oldest record taken by the lead and not yet durable
 	closed        bool
-	failed        error // wraps ErrFailed once a write or fdatasync failed
-	gathering     int   // while the flusher lets cur fill (group.go): the waiters that wake it
+	failed        error       // wraps ErrFailed once a write or fdatasync failed
+	gathering     int         // while the lead lets cur fill (group.go): the waiters that wake it
+	leading       bool        // a caller holds the lead (lead.go); from Close's final flush on, for good
+	stopped       bool        // Close has written and closed the log
+	handoff       []chan bool // Sync, Close and timer calls queued for the lead: true = take it, false = stopped
 
-	kick     chan struct{}   // capacity 1: "cur has records"
-	syncReq  chan chan error // Sync requests
-	closing  chan struct{}   // closed by Close
-	stopped  chan struct{}   // closed by the flusher when it exits
-	closeErr error           // the flusher's final error, readable after stopped
+	kick    chan struct{} // capacity 1: "cur reached gathering"
+	promote chan struct{} // capacity 1: the lead, handed to a waiter (handOff)
+	closing chan struct{} // closed by Close: a gathering lead stops waiting
 
-	// Owned by the flusher goroutine (and by open before it starts).
+	// Owned by the holder of the lead (and by open before any append).
 	active          activeSegment
-	freeBuf         []byte // the buffer of the last written batch, recycled for the next
-	writtenLSN      uint64 // last LSN handed to write(2)
-	unsyncedRecords int    // records written since the last fdatasync
-	timer           *time.Timer
+	freeBuf         []byte      // the buffer of the last written batch, recycled for the next
+	writtenLSN      uint64      // last LSN handed to write(2)
+	unsyncedRecords int         // records written since the last fdatasync
+	timer           *time.Timer // SyncInterval: runs intervalSync
 	timerArmed      bool
 	sizer           groupSizer
 	gatherTimer     *time.Timer
@@ -159,10 +160,9 @@ func open(opts Options, afterLSN uint64, replay func(Record) error, ops fileOps)
 		logger:  opts.Logger,
 		ops:     ops,
 		kick:    make(chan struct{}, 1),
-		syncReq: make(chan chan error),
+		promote: make(chan struct{}, 1),
 		closing: make(chan struct{}),
-		stopped: make(chan struct{}),
-		cur:     &batch{done: make(chan struct{})},
+		cur:     newBatch(nil),
 	}
 	last := max(lr.stats.LastLSN, afterLSN)
 	if len(lr.live) > 0 && lr.lastHead > 0 {
@@ -182,7 +182,7 @@ func open(opts Options, afterLSN uint64, replay func(Record) error, ops fileOps)
 	w.segments.Store(int64(len(w.sealed) + 1))
 	lr.stats.Segments = len(w.sealed) + 1
 	if opts.Sync == SyncInterval {
-		w.timer = time.NewTimer(opts.SyncInterval)
+		w.timer = time.AfterFunc(time.Hour, w.intervalSync)
 		w.timer.Stop()
 	}
 	w.gatherTimer = time.NewTimer(time.Hour)
@@ -196,7 +196,6 @@ func open(opts Options, afterLSN uint64, replay func(Record) error, ops fileOps)
 		}
 		w.commitReq = commitRequest{dev: dev, datasync: ops.datasync, wake: make(chan bool, 1)}
 	}
-	go w.run()
 	return w, lr.stats, nil
 }
 
@@ -265,9 +264,9 @@ func (w *WAL) Append(e Entry) (lsn uint64, err error) {
 	lsn = w.nextLSN
 	b := w.addLocked(e, time.Now().UnixNano())
 	b.waiters++
-	kick := w.kickLocked(b)
+	lead := w.joinLocked(b)
 	w.mu.Unlock()
-	if err := w.await(b, kick); err != nil {
+	if err := w.await(b, lead); err != nil {
 		return 0, err
 	}
 	return lsn, nil
@@ -297,9 +296,9 @@ func (w *WAL) AppendBatch(es []Entry) (firstLSN uint64, err error) {
 		b = w.addLocked(e, now)
 	}
 	b.waiters++
-	kick := w.kickLocked(b)
+	lead := w.joinLocked(b)
 	w.mu.Unlock()
-	if err := w.await(b, kick); err != nil {
+	if err := w.await(b, lead); err != nil {
 		return 0, err
 	}
 	return firstLSN, nil
@@ -318,26 +317,6 @@ func (w *WAL) addLocked(e Entry, now int64) *batch {
 	return b
 }
 
-// kickLocked reports whether an appender that just joined b should wake the flusher: always,
-// unless the flusher is letting b fill (group.go) and b still has fewer waiters than it waits
-// for. w.mu must be held.
-func (w *WAL) kickLocked(b *batch) bool {
-	return w.gathering == 0 || b.waiters >= w.gathering
-}
-
-// await wakes the flusher if kick is set and waits until b is written (and synced for
-// SyncAlways).
-func (w *WAL) await(b *batch, kick bool) error {
-	if kick {
-		select {
-		case w.kick <- struct{}{}:
-		default: // a wake-up is already pending; it will take b with it
-		}
-	}
-	<-b.done
-	return b.err
-}
-
 // Sync writes and fdatasyncs everything appended before the call.
 func (w *WAL) Sync() error {
 	w.mu.Lock()
@@ -346,13 +325,7 @@ func (w *WAL) Sync() error {
 	if err != nil {
 		return err
 	}
-	reply := make(chan error, 1)
-	select {
-	case w.syncReq <- reply:
-		return <-reply
-	case <-w.stopped:
-		return ErrClosed
-	}
+	return w.syncNow()
 }
 
 // Stats returns a snapshot of the log's counters.
@@ -423,11 +396,11 @@ func (w *WAL) Close() error {
 	w.closed = true
 	w.mu.Unlock()
 	close(w.closing)
-	<-w.stopped
+	err := w.stop()
 	if w.committer != nil {
 		if err := w.committer.unregister(w.commitReq.dev); err != nil {
 			w.logger.Warn("wal: close the committer's folder", "dir", w.opts.Dir, "err", err)
 		}
 	}
-	return w.closeErr
+	return err
 }

@@ -3,7 +3,7 @@
 //
 // A goroutine inside a blocking system call keeps its P (the runtime's right to run Go
 // code) until the runtime's monitor notices and hands the P on, tens of microseconds to
-// milliseconds later. A WAL flusher spends most of a heavy ingestion in fdatasync, so on
+// milliseconds later. The writer holding a WAL's lead spends most of a heavy ingestion in fdatasync, so on
 // a small machine one of very few Ps is often parked in the kernel while requests wait
 // to run. A few Ps beyond the CPU count keep the CPUs busy meanwhile; the kernel still
 // shares the CPUs among the threads running Go code.
