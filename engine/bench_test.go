@@ -61,13 +61,12 @@ func fillSpace(b *testing.B, s *Space, n int) {
 	}
 }
 
-// BenchmarkRecallHybrid measures recall latency (hybrid: vector + lexical + spreading) and
-// reports p50/p99. The space size is -engine.recallrows.
-func BenchmarkRecallHybrid(b *testing.B) {
+// recallBench opens an engine with one space of -engine.recallrows memories whose hot tier
+// holds hot of them, and the two-word queries a recall benchmark asks.
+func recallBench(b *testing.B, hot int) (*Engine, *Space, []string) {
 	cfg := testConfig(b, b.TempDir())
-	cfg.Defaults = SpaceSettings{Dimension: 768, WALSync: "never", HotCapacity: *recallRows + 1}
+	cfg.Defaults = SpaceSettings{Dimension: 768, WALSync: "never", HotCapacity: hot}
 	e := openTest(b, cfg)
-	defer e.Close()
 	s := mustSpace(b, e, "bench")
 	fillSpace(b, s, *recallRows)
 	r := rand.New(rand.NewSource(2))
@@ -75,6 +74,14 @@ func BenchmarkRecallHybrid(b *testing.B) {
 	for i := range queries {
 		queries[i] = benchWords[r.Intn(len(benchWords))] + " " + benchWords[r.Intn(len(benchWords))]
 	}
+	return e, s, queries
+}
+
+// BenchmarkRecallHybrid measures recall latency (hybrid: vector + lexical + spreading) and
+// reports p50/p99. The space size is -engine.recallrows.
+func BenchmarkRecallHybrid(b *testing.B) {
+	e, s, queries := recallBench(b, *recallRows+1)
+	defer e.Close()
 	lat := make([]time.Duration, 0, b.N)
 	ctx := context.Background()
 	b.ResetTimer()

@@ -16,17 +16,8 @@ import (
 // recalls.
 func BenchmarkRecallUnderWrites(b *testing.B) {
 	const readers, writers = 8, 4
-	cfg := testConfig(b, b.TempDir())
-	cfg.Defaults = SpaceSettings{Dimension: 768, WALSync: "never", HotCapacity: 4 * *recallRows}
-	e := openTest(b, cfg)
+	e, s, queries := recallBench(b, 4**recallRows)
 	defer e.Close()
-	s := mustSpace(b, e, "bench")
-	fillSpace(b, s, *recallRows)
-	r := rand.New(rand.NewSource(2))
-	queries := make([]string, 256)
-	for i := range queries {
-		queries[i] = benchWords[r.Intn(len(benchWords))] + " " + benchWords[r.Intn(len(benchWords))]
-	}
 	ctx := context.Background()
 	stop := make(chan struct{})
 	var bg sync.WaitGroup
