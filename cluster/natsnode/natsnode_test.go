@@ -3,11 +3,11 @@ package natsnode
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/engram-go/engram/internal/enginetest"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -95,7 +95,7 @@ func TestClusterForms(t *testing.T) {
 	dir := t.TempDir()
 	addrs := make([]string, 3)
 	for i := range addrs {
-		addrs[i] = freeAddr(t)
+		addrs[i] = enginetest.FreeAddr(t)
 	}
 	nodes := make([]*Node, 3)
 	errs := make(chan error, 3)
@@ -137,24 +137,14 @@ func TestClusterForms(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // TestStartWaitsForQuorum: a clustered server whose peers never come up has no JetStream
 // meta leader, and Start gives up when its context ends.
 func TestStartWaitsForQuorum(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	self := freeAddr(t)
+	self := enginetest.FreeAddr(t)
 	n, err := Start(ctx, Options{Name: "a", Listen: "127.0.0.1:0", ClusterListen: self,
-		Routes: []string{self, freeAddr(t), freeAddr(t)}, StoreDir: t.TempDir()})
+		Routes: []string{self, enginetest.FreeAddr(t), enginetest.FreeAddr(t)}, StoreDir: t.TempDir()})
 	if err == nil {
 		n.Close()
 		t.Fatal("ready without its peers")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/engram-go/engram/frontend"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 // launchClusterNode starts the binary as the one node of a cluster (replicas 1, one
@@ -48,7 +49,7 @@ func TestSingleNodeClusterEndToEnd(t *testing.T) {
 	needBinary(t)
 	env := e2eEnv(t)
 	data := filepath.Join(t.TempDir(), "data")
-	ports := [3]string{freeAddr(t), freeAddr(t), freeAddr(t)}
+	ports := [3]string{enginetest.FreeAddr(t), enginetest.FreeAddr(t), enginetest.FreeAddr(t)}
 	s := launchClusterNode(t, env, data, ports)
 	hc := &http.Client{Timeout: 30 * time.Second}
 	base := "http://" + ports[0]

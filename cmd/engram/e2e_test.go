@@ -69,16 +69,6 @@ func e2eEnv(t *testing.T) []string {
 	return enginetest.IsolatedEnv(t.TempDir())
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // syncBuffer collects a process's output while tests read it.
 type syncBuffer struct {
 	mu  sync.Mutex
@@ -391,7 +381,7 @@ func TestE2EStopBySignalIsGraceful(t *testing.T) {
 func TestE2EClientWithoutServer(t *testing.T) {
 	needBinary(t)
 	// Nothing listens at the configured address (ENGRAM_HTTP_LISTEN), and no PID file exists.
-	addr := freeAddr(t)
+	addr := enginetest.FreeAddr(t)
 	env := append(e2eEnv(t), "ENGRAM_HTTP_LISTEN="+addr)
 	data := filepath.Join(t.TempDir(), "data")
 	code, out, errOut := engram(t, env, "status", "--data-root", data)

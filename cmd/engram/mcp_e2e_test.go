@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/engram-go/engram/internal/enginetest"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -446,7 +447,7 @@ func TestE2EMCPRelaySurvivesRestart(t *testing.T) {
 	needBinary(t)
 	env := e2eEnv(t)
 	data := filepath.Join(t.TempDir(), "data")
-	mcpAddr := freeAddr(t)
+	mcpAddr := enginetest.FreeAddr(t)
 	srv := startServer(t, env, data, "--mcp", mcpAddr)
 	url := srv.mcpURL()
 	var stdio mcpTransport

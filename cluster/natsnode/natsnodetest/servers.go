@@ -7,13 +7,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/engram-go/engram/cluster/natsnode"
+	"github.com/engram-go/engram/internal/enginetest"
 )
 
 // Start starts n embedded servers named s0..s<n-1>; more than one form a cluster over
@@ -32,7 +32,7 @@ func Start(t testing.TB, n int, logger *slog.Logger) []*natsnode.Node {
 			Logger:   logger,
 		}
 		if n > 1 {
-			opts[i].ClusterListen = FreeAddr(t)
+			opts[i].ClusterListen = enginetest.FreeAddr(t)
 			routes = append(routes, opts[i].ClusterListen)
 		}
 	}
@@ -62,15 +62,4 @@ func Start(t testing.TB, n int, logger *slog.Logger) []*natsnode.Node {
 		}
 	})
 	return nodes
-}
-
-// FreeAddr is a loopback address with a port free at the time of the call.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
