@@ -100,7 +100,7 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 
 // catchUpHeartbeat is the idle heartbeat asked of the server while reading a stream, the
 // shortest the client accepts. A pull the server answers with neither messages nor
-// heartbeats — seen right after the consumer was created, under load: the first message
+// heartbeats — seen right after the consumer was created: the first message
 // came 10 s later — is taken for lost after two heartbeats, and the ordered consumer is
 // then recreated from the last sequence read. With the client's default of 5 s for ordered
 // consumers, each such pull held a catch-up, and so a drain or failover, for 10 s.
