@@ -99,10 +99,11 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 }
 
 // catchUpHeartbeat is the idle heartbeat asked of the server while reading a stream, the
-// shortest the client accepts. A pull the server answers with neither messages nor
-// heartbeats — seen right after the consumer was created: the first message
-// came 10 s later — is taken for lost after two heartbeats, and the ordered consumer is
-// then recreated from the last sequence read. With the client's default of 5 s for ordered
+// shortest the client accepts. The first pull of a consumer just created can find no
+// responder at this node's server (the consumer's host, another server, has answered the
+// create before its interest in pulls arrived here): the client passes the "no responders"
+// status over and waits for messages that never come. Such a pull is taken for lost after
+// two heartbeats, and the ordered consumer is then recreated from the last sequence read. With the client's default of 5 s for ordered
 // consumers, each such pull held a catch-up, and so a drain or failover, for 10 s.
 const catchUpHeartbeat = 500 * time.Millisecond
 
