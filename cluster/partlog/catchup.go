@@ -103,8 +103,9 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 // responder at this node's server (the consumer's host, another server, has answered the
 // create before its interest in pulls arrived here): the client passes the "no responders"
 // status over and waits for messages that never come. Such a pull is taken for lost after
-// two heartbeats, and the ordered consumer is then recreated from the last sequence read. With the client's default of 5 s for ordered
-// consumers, each such pull held a catch-up, and so a drain or failover, for 10 s.
+// two heartbeats, and the ordered consumer is then recreated from the last sequence read.
+// With the client's default of 5 s for ordered consumers, each such pull held a catch-up,
+// and so a drain or failover, for 10 s.
 const catchUpHeartbeat = 500 * time.Millisecond
 
 // shortReadFor bounds how long a stream answering a last sequence below what this node
