@@ -226,13 +226,14 @@ func (n *Node) catchUp(ctx context.Context, part *partition) error {
 		part.setPublisher(nil, 0, err)
 		return err
 	}
+	start := time.Now()
 	st, err := partlog.CatchUp(ctx, n.js, n.eng, n.dataRoot, part.id, n.log)
 	part.setPublisher(nil, st.To, err)
 	if err != nil {
 		return fmt.Errorf("cluster: catch up partition %d: %w", part.id, err)
 	}
 	if st.Messages > 0 {
-		n.log.Info("partition caught up", "partition", part.id, "from", st.From, "to", st.To, "messages", st.Messages, "frames", st.Frames)
+		n.log.Info("partition caught up", "partition", part.id, "from", st.From, "to", st.To, "messages", st.Messages, "frames", st.Frames, "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }

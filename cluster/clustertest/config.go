@@ -12,6 +12,7 @@ type Settings struct {
 	LeaseTTL   time.Duration // [cluster] lease_ttl; 0 = 3s, short so that failover is quick in tests
 	Sync       string        // [cluster.nats] sync; "" = "always"
 	Dimension  int           // [embedding] dimension; 0 = 64, to keep the hash embedder cheap
+	LogLevel   string        // [log] level; "" = "info" ("debug" logs placement and catch-up steps)
 }
 
 func (s *Settings) fill() {
@@ -27,6 +28,9 @@ func (s *Settings) fill() {
 	if s.Dimension == 0 {
 		s.Dimension = 64
 	}
+	if s.LogLevel == "" {
+		s.LogLevel = "info"
+	}
 }
 
 // configTOML is the configuration file of n, in the keys of docs/configuration.md. A
@@ -40,7 +44,7 @@ func configTOML(n *Node, s Settings, peers []string) string {
 	fmt.Fprintf(&b, "[embedding]\ndimension = %d\nprovider = \"hash\"\n\n", s.Dimension)
 	// Consolidation writes on its own schedule; the oracle judges the load's writes only.
 	fmt.Fprintf(&b, "[consolidation]\nenabled = false\n\n")
-	fmt.Fprintf(&b, "[log]\nlevel = \"info\"\n")
+	fmt.Fprintf(&b, "[log]\nlevel = %q\n", s.LogLevel)
 	if peers == nil {
 		return b.String()
 	}

@@ -22,6 +22,7 @@ var (
 	figures   = flag.String("figures", "", "append each scenario's figures to this file")
 	keep      = flag.Bool("keep", false, "keep the nodes' folders and logs (their path is logged)")
 	leaseTTL  = flag.Duration("lease-ttl", 0, "the nodes' [cluster] lease_ttl; 0 = the harness's 3s")
+	logLevel  = flag.String("log-level", "", "the nodes' [log] level; \"\" = info, debug logs placement and catch-up steps")
 	engramBin string
 	buildErr  error
 	// The probe of the binary's cluster support runs once for all scenarios.

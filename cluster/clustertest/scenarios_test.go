@@ -145,7 +145,7 @@ func runScenario(t *testing.T, name string, single bool, fault func(r *run)) Fig
 		}
 		t.Logf("nodes' folders and logs kept in %s", dir)
 	}
-	c, err := Start(Options{Bin: engramBin, Dir: dir, Single: single, Settings: Settings{LeaseTTL: *leaseTTL}})
+	c, err := Start(Options{Bin: engramBin, Dir: dir, Single: single, Settings: Settings{LeaseTTL: *leaseTTL, LogLevel: *logLevel}})
 	if err != nil {
 		t.Fatal(err)
 	}

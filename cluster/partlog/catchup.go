@@ -58,7 +58,8 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 		return st, fmt.Errorf("partlog: read stream %s: %w", StreamName(p), err)
 	}
 	logger.Debug("reading stream", "partition", p, "from", applied+1, "to", last)
-	it, err := cons.Messages()
+	asked := time.Now()
+	it, err := cons.Messages(jetstream.PullHeartbeat(catchUpHeartbeat))
 	if err != nil {
 		return st, fmt.Errorf("partlog: read stream %s: %w", StreamName(p), err)
 	}
@@ -76,6 +77,10 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 			return st, errors.Join(fmt.Errorf("partlog: stream %s: %w", StreamName(p), err), copied())
 		}
 		seq := md.Sequence.Stream
+		if st.Messages == 0 {
+			// Over a heartbeat means the first pull went unanswered (catchUpHeartbeat).
+			logger.Debug("stream's first message read", "partition", p, "sequence", seq, "after", time.Since(asked).Round(time.Millisecond))
+		}
 		n, err := apply(cu, e, msg.Data(), logger)
 		if err != nil {
 			return st, errors.Join(fmt.Errorf("partlog: stream %s message %d: %w", StreamName(p), seq, err), copied())
@@ -92,6 +97,16 @@ func CatchUp(ctx context.Context, js jetstream.JetStream, e *engine.Engine, data
 	}
 	return st, nil
 }
+
+// catchUpHeartbeat is the idle heartbeat asked of the server while reading a stream, the
+// shortest the client accepts. The first pull of a consumer just created can find no
+// responder at this node's server (the consumer's host, another server, has answered the
+// create before its interest in pulls arrived here): the client passes the "no responders"
+// status over and waits for messages that never come. Such a pull is taken for lost after
+// two heartbeats, and the ordered consumer is then recreated from the last sequence read.
+// With the client's default of 5 s for ordered consumers, each such pull held a catch-up,
+// and so a drain or failover, for 10 s.
+const catchUpHeartbeat = 500 * time.Millisecond
 
 // shortReadFor bounds how long a stream answering a last sequence below what this node
 // applied is read again before that is taken for a stream recreated or purged.
