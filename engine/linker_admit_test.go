@@ -54,25 +54,7 @@ func TestRememberRefusedPastLagBound(t *testing.T) {
 	}
 	waitForEdges(t, s)
 
-	st, err := s.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.mu.RUnlock()
-	release := make(chan struct{})
-	hold := func() { <-release }
-	st.link.beforeInsert.Store(&hold) // the index lane stops before its next insert
-	held := true
-	letGo := func() {
-		st.link.beforeInsert.Store(nil)
-		close(release)
-		held = false
-	}
-	defer func() {
-		if held {
-			letGo()
-		}
-	}()
+	letGo := holdIndexLane(t, s)
 
 	var refused error
 	for range 100_000 { // a guard against a bound that never bites, not a figure

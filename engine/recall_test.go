@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -255,24 +256,7 @@ func TestAutoLinkAheadOfBacklog(t *testing.T) {
 	vecs := rememberRandom(t, s, rng, nil, hnswStartRows+500)
 	waitForEdges(t, s)
 
-	st, err := s.acquire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.mu.RUnlock()
-	release := make(chan struct{})
-	hold := func() { <-release }
-	st.link.beforeInsert.Store(&hold) // the index lane stops before its next insert
-	held := true
-	letGo := func() {
-		st.link.beforeInsert.Store(nil)
-		close(release)
-	}
-	defer func() {
-		if held {
-			letGo()
-		}
-	}()
+	letGo := holdIndexLane(t, s)
 	vecs = rememberRandom(t, s, rng, vecs, 1000) // a backlog: edges of rows the index has not taken wait for it
 	backlog := len(vecs) - 100
 	for _, twin := range []int{10, backlog} {
@@ -309,7 +293,6 @@ func TestAutoLinkAheadOfBacklog(t *testing.T) {
 		t.Fatalf("other space: index lag %d rows, %v; link lag %v; share %v", st.IndexLag, st.IndexLagWork, st.LinkLagWork, st.BackgroundShare)
 	}
 	letGo()
-	held = false
 	waitForEdges(t, s)
 	// Linked once: the twins' turn came and went without a second set of edges.
 	for _, twin := range []int{10, backlog} {
@@ -426,4 +409,27 @@ func edgesOf(t *testing.T, s *Space, id string) []testEdge {
 		}
 	})
 	return out
+}
+
+// holdIndexLane stops s's index lane before its next insert until the returned function
+// is called (at the latest when the test ends); calling it again does nothing.
+func holdIndexLane(t *testing.T, s *Space) func() {
+	t.Helper()
+	st, err := s.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.RUnlock()
+	release := make(chan struct{})
+	hold := func() { <-release }
+	st.link.beforeInsert.Store(&hold)
+	var once sync.Once
+	letGo := func() {
+		once.Do(func() {
+			st.link.beforeInsert.Store(nil)
+			close(release)
+		})
+	}
+	t.Cleanup(letGo)
+	return letGo
 }

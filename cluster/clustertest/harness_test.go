@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/engram-go/engram/cluster/partlog"
 	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/wal"
+	"github.com/engram-go/engram/engine/wal/waltest"
 )
 
 // echoServer answers every line with itself.
@@ -174,41 +173,6 @@ func TestJudge(t *testing.T) {
 	}
 }
 
-// frameTap is a wal.Replicator keeping the frames a log hands it.
-type frameTap struct {
-	mu     sync.Mutex
-	frames []byte
-}
-
-func (r *frameTap) Replicate(frames []byte, _ int, _, _ uint64) error {
-	r.mu.Lock()
-	r.frames = append(r.frames, frames...)
-	r.mu.Unlock()
-	return nil
-}
-
-func (r *frameTap) Diverged(error) {}
-
-// spaceFrames writes entries to a real log and returns its encoded frames.
-func spaceFrames(t *testing.T, entries ...wal.Entry) []byte {
-	t.Helper()
-	tap := &frameTap{}
-	w, _, err := wal.Open(wal.Options{Dir: t.TempDir(), Space: "frames", Replicator: tap,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, 0, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if _, err := w.Append(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return tap.frames
-}
-
 func remember(space, key, id string) wal.Entry {
 	return wal.Entry{Type: record.TypeRemember, Payload: record.AppendMemory(nil, &record.Memory{ID: id, Content: content(space, key)})}
 }
@@ -217,9 +181,9 @@ func remember(space, key, id string) wal.Entry {
 func TestStreamFold(t *testing.T) {
 	const partitions = 3
 	pa := cluster.PartitionOf("alpha", partitions)
-	first := spaceFrames(t, remember("alpha", "k1", "m1"), remember("alpha", "k2", "m2"),
+	first := waltest.Frames(t, remember("alpha", "k1", "m1"), remember("alpha", "k2", "m2"),
 		wal.Entry{Type: record.TypeForget, Payload: record.AppendForget(nil, "m2")})
-	other := spaceFrames(t, remember("alpha", "k9", "m9")) // LSN 1 again, another record
+	other := waltest.Frames(t, remember("alpha", "k9", "m9")) // LSN 1 again, another record
 	msg := func(space string, frames []byte) []byte {
 		return partlog.AppendBatch(nil, []partlog.Section{{Kind: partlog.KindFrames, Space: space, Frames: frames}})
 	}
@@ -230,7 +194,7 @@ func TestStreamFold(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	beta := spaceFrames(t, remember("beta", "k5", "m5"))
+	beta := waltest.Frames(t, remember("beta", "k5", "m5"))
 	if err := f.message((cluster.PartitionOf("beta", partitions)+1)%partitions, partitions, 1, msg("beta", beta)); err != nil {
 		t.Fatal(err)
 	}

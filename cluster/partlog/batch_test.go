@@ -5,49 +5,22 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
-	"sync"
 	"testing"
 
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/engram-go/engram/engine/wal"
+	"github.com/engram-go/engram/engine/wal/waltest"
 )
-
-// frameTap is a wal.Replicator keeping the frames a log hands it.
-type frameTap struct {
-	mu     sync.Mutex
-	frames []byte
-}
-
-func (r *frameTap) Replicate(frames []byte, _ int, _, _ uint64) error {
-	r.mu.Lock()
-	r.frames = append(r.frames, frames...)
-	r.mu.Unlock()
-	return nil
-}
-
-func (r *frameTap) Diverged(error) {}
 
 // walFrames returns n encoded frames written by a real log.
 func walFrames(t testing.TB, n int) []byte {
 	t.Helper()
-	tap := &frameTap{}
-	w, _, err := wal.Open(wal.Options{Dir: t.TempDir(), Space: "frames", Replicator: tap,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, 0, nil)
-	if err != nil {
-		t.Fatal(err)
+	entries := make([]wal.Entry, n)
+	for i := range entries {
+		entries[i] = wal.Entry{Type: 1, Payload: fmt.Appendf(nil, "payload %d", i)}
 	}
-	for i := range n {
-		if _, err := w.Append(wal.Entry{Type: 1, Payload: fmt.Appendf(nil, "payload %d", i)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return tap.frames
+	return waltest.Frames(t, entries...)
 }
 
 func TestBatchRoundTrip(t *testing.T) {
