@@ -287,6 +287,15 @@ func approx(a, b code) float32 {
 	return float32(simd.DotInt8(a.q, b.q)) * a.scale * b.scale
 }
 
+// codeSims is the similarity of rows to code c, from their codes.
+func (h *HNSW) codeSims(c code) sims {
+	return func(rows []uint32, out []float32) {
+		for i, r := range rows {
+			out[i] = approx(c, h.codeOf(r))
+		}
+	}
+}
+
 // exactBest returns the k rows of cands (approximate scores, best first) most similar to
 // q by the exact vectors, best first. Approximate ranks near the k-th can differ from
 // exact ones, so a few more candidates than k are rescored.
@@ -309,14 +318,14 @@ func (h *HNSW) planLinks(row uint32, c code, level int) ([][]Scored, []linkUpdat
 	links := make([][]Scored, level+1)
 	var updates []linkUpdate
 	var near []Scored
-	sim := func(n uint32) float32 { return approx(c, h.codeOf(n)) }
-	cur := Scored{Row: h.entry, Score: sim(h.entry)}
+	sim := h.codeSims(c)
+	cur := h.start(sim)
 	for l := h.topLevel; l > level; l-- {
-		cur = h.greedy(sim, cur, l)
+		cur = h.greedy(sim, cur, l, true)
 	}
 	frontier := []Scored{cur}
 	for l := min(level, h.topLevel); l >= 0; l-- {
-		found := h.searchLayer(sim, frontier, h.cfg.EfConstruction, l, &h.wvisited, nil)
+		found := h.searchLayer(sim, frontier, h.cfg.EfConstruction, l, &h.wvisited, nil, true)
 		if len(found) > 0 {
 			frontier = found
 		}
@@ -340,7 +349,15 @@ func (h *HNSW) planLinks(row uint32, c code, level int) ([][]Scored, []linkUpdat
 }
 
 // linkBack returns n's layer-l list with nw (the new row and its similarity to n) added,
-// pruned by the neighbour heuristic when it would exceed limit.
+// pruned back to limit when it would exceed it.
+//
+// The pruning is incremental (as in Lucene's HNSW builder): n's list was pruned when its
+// members joined it, so only pairs with nw are unknown. From the worst member up, the
+// first one the heuristic of selectNeighbors would drop because of nw (more similar to nw
+// than to n), or nw itself when a better member is more similar to it than n is, leaves;
+// when nothing does, the worst member leaves. That is at most limit similarities, where
+// running the whole heuristic again costs up to limit²/2: on data without structure, whose
+// lists are all full and all diverse, that was more than half of an insert's similarities.
 func (h *HNSW) linkBack(n Scored, nw Scored, l, limit int) ([]Scored, bool) {
 	cur := h.linksAt(n.Row, l)
 	if slices.Contains(cur, nw.Row) {
@@ -372,12 +389,36 @@ func (h *HNSW) linkBack(n Scored, nw Scored, l, limit int) ([]Scored, bool) {
 	}
 	if nw.Score <= worst {
 		// Farther from n than every neighbour n keeps: the heuristic would weigh it last
-		// and a full list has no room left for it, so skip the quadratic pruning pass.
+		// and a full list has no room left for it.
 		return nil, false
 	}
 	cands = append(cands, nw)
 	sortScored(cands)
-	return h.selectNeighbors(cands, limit), true
+	i := h.leaver(cands, nw)
+	return slices.Delete(cands, i, i+1), true
+}
+
+// leaver is the index of the member of cands (best first, nw among them, every other pair
+// already diverse) that the neighbour heuristic drops first: scanning from the worst, a
+// member worse than nw and more similar to nw than to the base, or nw if a better member
+// is more similar to it than the base is; else the worst.
+func (h *HNSW) leaver(cands []Scored, nw Scored) int {
+	vn := h.codeOf(nw.Row)
+	for i := len(cands) - 1; i > 0; i-- {
+		c := cands[i]
+		if c.Row == nw.Row {
+			for _, b := range cands[:i] {
+				if approx(vn, h.codeOf(b.Row)) > nw.Score {
+					return i
+				}
+			}
+			break // the members better than nw were checked when they joined
+		}
+		if approx(vn, h.codeOf(c.Row)) > c.Score {
+			return i
+		}
+	}
+	return len(cands) - 1
 }
 
 // selectNeighbors is the neighbour-selection heuristic (algorithm 4 of the HNSW paper,

@@ -26,31 +26,79 @@ func (h *HNSW) Search(q []float32, k, ef int, accept func(uint32) bool) []Scored
 	if h.live.Load() == 0 {
 		return nil
 	}
-	sim := func(n uint32) float32 { return simd.Dot(q, h.vector(n)) }
-	cur := Scored{Row: h.entry, Score: sim(h.entry)}
+	sims := func(rows []uint32, out []float32) {
+		for i, n := range rows {
+			out[i] = simd.Dot(q, h.vector(n))
+		}
+	}
+	cur := h.start(sims)
 	for l := h.topLevel; l > 0; l-- {
-		cur = h.greedy(sim, cur, l)
+		cur = h.greedy(sims, cur, l, false)
 	}
 	vis := h.visited.Get().(*visitedSet)
 	defer h.visited.Put(vis)
 	eligible := func(row uint32) bool {
 		return !h.deleted[row] && (accept == nil || accept(row))
 	}
-	found := h.searchLayer(sim, []Scored{cur}, ef, 0, vis, eligible)
+	found := h.searchLayer(sims, []Scored{cur}, ef, 0, vis, eligible, false)
 	if len(found) > k {
 		found = found[:k]
 	}
 	return found
 }
 
+// sims computes the similarities to the query of rows into out[:len(rows)].
+type sims func(rows []uint32, out []float32)
+
+// start is the entry point with its similarity.
+func (h *HNSW) start(sim sims) Scored {
+	var out [1]float32
+	sim([]uint32{h.entry}, out[:])
+	return Scored{Row: h.entry, Score: out[0]}
+}
+
+// neighbourSims is the scratch of one graph walk: a node's links and their similarities.
+type neighbourSims struct {
+	links  [hnswMaxLinks]uint32
+	fresh  [hnswMaxLinks]uint32
+	scores [hnswMaxLinks]float32
+}
+
+// of returns row's neighbours on layer l that vis has not seen yet (all of them when vis
+// is nil), marking them seen, with their similarities. own says whether the caller holds
+// insertMu, whose holder reads the lists in place (doc.go); others copy them under the
+// stripe lock.
+func (b *neighbourSims) of(h *HNSW, sim sims, row uint32, l int, vis *visitedSet, own bool) ([]uint32, []float32) {
+	var links []uint32
+	if own {
+		links = h.linksAt(row, l)
+	} else {
+		links = h.linksCopy(row, l, b.links[:0])
+	}
+	fresh := b.fresh[:0]
+	for _, n := range links {
+		if vis == nil || vis.visit(n) {
+			fresh = append(fresh, n)
+		}
+	}
+	scores := b.scores[:]
+	if len(fresh) > len(scores) {
+		scores = make([]float32, len(fresh))
+	}
+	scores = scores[:len(fresh)]
+	sim(fresh, scores)
+	return fresh, scores
+}
+
 // greedy walks layer l from cur to the neighbour with the highest sim until no neighbour
-// improves: the ef = 1 descent through the upper layers.
-func (h *HNSW) greedy(sim func(uint32) float32, cur Scored, l int) Scored {
-	var buf [hnswMaxLinks]uint32
+// improves: the ef = 1 descent through the upper layers. own: see neighbourSims.of.
+func (h *HNSW) greedy(sim sims, cur Scored, l int, own bool) Scored {
+	var b neighbourSims
 	for improved := true; improved; {
 		improved = false
-		for _, n := range h.linksCopy(cur.Row, l, buf[:0]) {
-			if s := sim(n); s > cur.Score {
+		rows, scores := b.of(h, sim, cur.Row, l, nil, own)
+		for i, n := range rows {
+			if s := scores[i]; s > cur.Score {
 				cur, improved = Scored{Row: n, Score: s}, true
 			}
 		}
@@ -62,8 +110,8 @@ func (h *HNSW) greedy(sim func(uint32) float32, cur Scored, l int) Scored {
 // rows with the highest sim (the query's similarity to a row): it expands the most
 // promising frontier node until the frontier cannot beat the ef-th best result, and
 // returns up to ef results best first. With eligible set, only eligible nodes become
-// results, while every node still extends the frontier.
-func (h *HNSW) searchLayer(sim func(uint32) float32, entries []Scored, ef, l int, vis *visitedSet, eligible func(uint32) bool) []Scored {
+// results, while every node still extends the frontier. own: see neighbourSims.of.
+func (h *HNSW) searchLayer(sim sims, entries []Scored, ef, l int, vis *visitedSet, eligible func(uint32) bool, own bool) []Scored {
 	vis.reset(len(h.levels))
 	results := newTopK(ef)
 	frontier := make(bestFirst, 0, 2*ef)
@@ -76,17 +124,15 @@ func (h *HNSW) searchLayer(sim func(uint32) float32, entries []Scored, ef, l int
 			results.push(e)
 		}
 	}
-	var buf [hnswMaxLinks]uint32
+	var b neighbourSims
 	for len(frontier) > 0 {
 		c := frontier.pop()
 		if results.full() && c.Score < results.worst().Score {
 			break
 		}
-		for _, n := range h.linksCopy(c.Row, l, buf[:0]) {
-			if !vis.visit(n) {
-				continue
-			}
-			s := Scored{Row: n, Score: sim(n)}
+		rows, scores := b.of(h, sim, c.Row, l, vis, own)
+		for i, n := range rows {
+			s := Scored{Row: n, Score: scores[i]}
 			if results.full() && !better(s, results.worst()) {
 				continue
 			}
