@@ -84,7 +84,7 @@ type HNSW struct {
 	// the graph, so it may read the graph without mu; it still takes mu to write.
 	insertMu sync.Mutex
 	rng      *rand.Rand
-	wvisited visitedSet // the writer's visited set
+	w        writer // the scratch of the insert in progress
 	// codes holds, per row with stride dim, the row's vector quantised when it was
 	// inserted, and scales its scale (unless cfg.Codes supplies them). Only the insertMu holder reads or writes them (it
 	// still resizes them under mu, with the slices searches read).
@@ -118,7 +118,7 @@ type HNSW struct {
 	// a waiting insert.
 	live atomic.Int64
 
-	visited sync.Pool // *visitedSet for searches
+	walkers sync.Pool // *walker for searches
 }
 
 // NewHNSW returns an empty graph over vectors of dimension dim.
@@ -132,7 +132,8 @@ func NewHNSW(dim int, cfg HNSWConfig, vector func(row uint32) []float32) *HNSW {
 		levelMult: 1 / math.Log(float64(cfg.M)),
 		vector:    vector,
 		rng:       rand.New(rand.NewPCG(uint64(cfg.Seed), 0x9e3779b97f4a7c15)),
-		visited:   sync.Pool{New: func() any { return new(visitedSet) }},
+		walkers:   sync.Pool{New: func() any { return new(walker) }},
+		w:         writer{walker: walker{own: true}},
 	}
 }
 
@@ -213,13 +214,18 @@ func (h *HNSW) insert(row uint32, k int) []Scored {
 		level = h.randomLevel()
 	}
 
-	links := make([][]Scored, level+1)
-	var updates []linkUpdate
+	h.w.arena = h.w.arena[:0]
+	links := h.w.links[:0]
+	for range level + 1 {
+		links = append(links, nil)
+	}
+	updates := h.w.updates[:0]
 	var near []Scored
 	if h.nodes > 0 && !(existing && h.nodes == 1) {
-		links, updates, near = h.planLinks(row, h.codeOf(row), level)
+		updates, near = h.planLinks(row, h.codeOf(row), level, links, updates)
 	}
-	near = h.exactBest(q, near, k)
+	near = slices.Clone(h.exactBest(q, near, k)) // near is in the writer's arena
+	defer func() { h.w.links, h.w.updates = links[:0], updates[:0] }()
 
 	// Publish: row's own lists first, so that a search reaching row through a neighbour's
 	// new link finds them; then the neighbours'; the entry point last.
@@ -258,6 +264,32 @@ func (h *HNSW) insert(row uint32, k int) []Scored {
 	}
 	return near
 }
+
+// writer is the scratch of the insert in progress, kept across inserts so that an insert
+// allocates next to nothing. Only the holder of insertMu uses it.
+type writer struct {
+	walker
+	// arena holds the insert's candidate and link lists, which live until it has published
+	// them; it is emptied when the next insert begins.
+	arena   []Scored
+	links   [][]Scored
+	updates []linkUpdate
+	kept    []code
+}
+
+// take returns an empty list with room for n entries, from the arena.
+func (w *writer) take(n int) []Scored {
+	if cap(w.arena)-len(w.arena) < n {
+		// Lists already taken keep the old array; the arena grows to what inserts need.
+		w.arena = make([]Scored, 0, max(2*cap(w.arena), n, 1024))
+	}
+	i := len(w.arena)
+	w.arena = w.arena[:i+n]
+	return w.arena[i : i : i+n]
+}
+
+// keep copies s into the arena.
+func (w *writer) keep(s []Scored) []Scored { return append(w.take(len(s)), s...) }
 
 // linkUpdate is a neighbour's new link list on one layer, computed before publishing.
 type linkUpdate struct {
@@ -311,25 +343,24 @@ func (h *HNSW) exactBest(q []float32, cands []Scored, k int) []Scored {
 	return cands[:min(len(cands), k)]
 }
 
-// planLinks finds the links of row (code c, top layer level), the neighbours' lists that
-// must change to link back, and the layer-0 candidates best first (approximate scores).
+// planLinks finds the links of row (code c, top layer level) into links[l], appends to
+// updates the neighbours' lists that must change to link back, and returns them with the
+// layer-0 candidates best first (approximate scores). Every list is in the writer's arena.
 // It reads the graph without mu: only the holder of insertMu mutates the graph.
-func (h *HNSW) planLinks(row uint32, c code, level int) ([][]Scored, []linkUpdate, []Scored) {
-	links := make([][]Scored, level+1)
-	var updates []linkUpdate
+func (h *HNSW) planLinks(row uint32, c code, level int, links [][]Scored, updates []linkUpdate) ([]linkUpdate, []Scored) {
 	var near []Scored
 	sim := h.codeSims(c)
 	cur := h.start(sim)
 	for l := h.topLevel; l > level; l-- {
-		cur = h.greedy(sim, cur, l, true)
+		cur = h.greedy(sim, cur, l, &h.w.walker)
 	}
 	frontier := []Scored{cur}
 	for l := min(level, h.topLevel); l >= 0; l-- {
-		found := h.searchLayer(sim, frontier, h.cfg.EfConstruction, l, &h.wvisited, nil, true)
+		found := h.searchLayer(sim, frontier, h.cfg.EfConstruction, l, &h.w.walker, nil)
 		if len(found) > 0 {
-			frontier = found
+			frontier = h.w.keep(found) // found is the walker's, which the next layer reuses
 		}
-		found = slices.DeleteFunc(slices.Clone(found), func(s Scored) bool { return s.Row == row })
+		found = slices.DeleteFunc(h.w.keep(found), func(s Scored) bool { return s.Row == row })
 		if l == 0 {
 			near = found
 		}
@@ -345,7 +376,7 @@ func (h *HNSW) planLinks(row uint32, c code, level int) ([][]Scored, []linkUpdat
 			}
 		}
 	}
-	return links, updates, near
+	return updates, near
 }
 
 // linkBack returns n's layer-l list with nw (the new row and its similarity to n) added,
@@ -363,7 +394,7 @@ func (h *HNSW) linkBack(n Scored, nw Scored, l, limit int) ([]Scored, bool) {
 	if slices.Contains(cur, nw.Row) {
 		return nil, false
 	}
-	cands := make([]Scored, 0, len(cur)+1)
+	cands := h.w.take(len(cur) + 1)
 	switch {
 	case l == 0:
 		sc := h.scoresAt(n.Row)
@@ -427,11 +458,12 @@ func (h *HNSW) leaver(cands []Scored, nw Scored) int {
 // every neighbour kept before it, so links spread in different directions instead of
 // piling into one cluster: this is what keeps clustered data navigable.
 func (h *HNSW) selectNeighbors(cands []Scored, m int) []Scored {
-	out := make([]Scored, 0, min(m, len(cands)))
+	out := h.w.take(min(m, len(cands)))
 	if len(cands) <= m {
 		return append(out, cands...)
 	}
-	kept := make([]code, 0, m)
+	kept := h.w.kept[:0]
+	defer func() { h.w.kept = kept[:0] }()
 	for _, c := range cands {
 		if len(out) >= m {
 			break

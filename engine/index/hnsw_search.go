@@ -1,6 +1,10 @@
 package index
 
-import "github.com/engram-go/engram/simd"
+import (
+	"slices"
+
+	"github.com/engram-go/engram/simd"
+)
 
 // hnswMaxLinks sizes the buffer a search copies a node's links into: layer 0 holds 2·M,
 // so up to M = 32 without an allocation (linksCopy appends past it otherwise).
@@ -31,20 +35,17 @@ func (h *HNSW) Search(q []float32, k, ef int, accept func(uint32) bool) []Scored
 			out[i] = simd.Dot(q, h.vector(n))
 		}
 	}
+	w := h.walkers.Get().(*walker)
+	defer h.walkers.Put(w)
 	cur := h.start(sims)
 	for l := h.topLevel; l > 0; l-- {
-		cur = h.greedy(sims, cur, l, false)
+		cur = h.greedy(sims, cur, l, w)
 	}
-	vis := h.visited.Get().(*visitedSet)
-	defer h.visited.Put(vis)
 	eligible := func(row uint32) bool {
 		return !h.deleted[row] && (accept == nil || accept(row))
 	}
-	found := h.searchLayer(sims, []Scored{cur}, ef, 0, vis, eligible, false)
-	if len(found) > k {
-		found = found[:k]
-	}
-	return found
+	found := h.searchLayer(sims, []Scored{cur}, ef, 0, w, eligible)
+	return slices.Clone(found[:min(len(found), k)]) // found is w's, which goes back to the pool
 }
 
 // sims computes the similarities to the query of rows into out[:len(rows)].
@@ -57,31 +58,38 @@ func (h *HNSW) start(sim sims) Scored {
 	return Scored{Row: h.entry, Score: out[0]}
 }
 
-// neighbourSims is the scratch of one graph walk: a node's links and their similarities.
-type neighbourSims struct {
-	links  [hnswMaxLinks]uint32
-	fresh  [hnswMaxLinks]uint32
-	scores [hnswMaxLinks]float32
+// walker is the scratch of graph walks: the visited set, the frontier and result heaps,
+// and a node's links with their similarities. The writer keeps one (under insertMu);
+// searches take one from a pool, so that a walk allocates nothing.
+type walker struct {
+	// own says whether the walker's user holds insertMu, whose holder reads the link lists
+	// in place (doc.go); others copy them under the stripe lock.
+	own      bool
+	vis      visitedSet
+	frontier bestFirst
+	results  []Scored
+	links    [hnswMaxLinks]uint32
+	fresh    [hnswMaxLinks]uint32
+	scores   [hnswMaxLinks]float32
 }
 
-// of returns row's neighbours on layer l that vis has not seen yet (all of them when vis
-// is nil), marking them seen, with their similarities. own says whether the caller holds
-// insertMu, whose holder reads the lists in place (doc.go); others copy them under the
-// stripe lock.
-func (b *neighbourSims) of(h *HNSW, sim sims, row uint32, l int, vis *visitedSet, own bool) ([]uint32, []float32) {
+// neighbours returns row's neighbours on layer l that the visited set has not seen yet
+// (all of them when seen is false), marking them seen, with their similarities. The
+// slices are w's until its next call.
+func (w *walker) neighbours(h *HNSW, sim sims, row uint32, l int, seen bool) ([]uint32, []float32) {
 	var links []uint32
-	if own {
+	if w.own {
 		links = h.linksAt(row, l)
 	} else {
-		links = h.linksCopy(row, l, b.links[:0])
+		links = h.linksCopy(row, l, w.links[:0])
 	}
-	fresh := b.fresh[:0]
+	fresh := w.fresh[:0]
 	for _, n := range links {
-		if vis == nil || vis.visit(n) {
+		if !seen || w.vis.visit(n) {
 			fresh = append(fresh, n)
 		}
 	}
-	scores := b.scores[:]
+	scores := w.scores[:]
 	if len(fresh) > len(scores) {
 		scores = make([]float32, len(fresh))
 	}
@@ -91,12 +99,11 @@ func (b *neighbourSims) of(h *HNSW, sim sims, row uint32, l int, vis *visitedSet
 }
 
 // greedy walks layer l from cur to the neighbour with the highest sim until no neighbour
-// improves: the ef = 1 descent through the upper layers. own: see neighbourSims.of.
-func (h *HNSW) greedy(sim sims, cur Scored, l int, own bool) Scored {
-	var b neighbourSims
+// improves: the ef = 1 descent through the upper layers.
+func (h *HNSW) greedy(sim sims, cur Scored, l int, w *walker) Scored {
 	for improved := true; improved; {
 		improved = false
-		rows, scores := b.of(h, sim, cur.Row, l, nil, own)
+		rows, scores := w.neighbours(h, sim, cur.Row, l, false)
 		for i, n := range rows {
 			if s := scores[i]; s > cur.Score {
 				cur, improved = Scored{Row: n, Score: s}, true
@@ -109,14 +116,14 @@ func (h *HNSW) greedy(sim sims, cur Scored, l int, own bool) Scored {
 // searchLayer is the best-first beam search of layer l (algorithm 2 of the paper) for the
 // rows with the highest sim (the query's similarity to a row): it expands the most
 // promising frontier node until the frontier cannot beat the ef-th best result, and
-// returns up to ef results best first. With eligible set, only eligible nodes become
-// results, while every node still extends the frontier. own: see neighbourSims.of.
-func (h *HNSW) searchLayer(sim sims, entries []Scored, ef, l int, vis *visitedSet, eligible func(uint32) bool, own bool) []Scored {
-	vis.reset(len(h.levels))
-	results := newTopK(ef)
-	frontier := make(bestFirst, 0, 2*ef)
+// returns up to ef results best first, in w's memory until its next search. With eligible
+// set, only eligible nodes become results, while every node still extends the frontier.
+func (h *HNSW) searchLayer(sim sims, entries []Scored, ef, l int, w *walker, eligible func(uint32) bool) []Scored {
+	w.vis.reset(len(h.levels))
+	results := topK{k: ef, heap: w.results[:0]}
+	frontier := w.frontier[:0]
 	for _, e := range entries {
-		if !vis.visit(e.Row) {
+		if !w.vis.visit(e.Row) {
 			continue
 		}
 		frontier.push(e)
@@ -124,13 +131,12 @@ func (h *HNSW) searchLayer(sim sims, entries []Scored, ef, l int, vis *visitedSe
 			results.push(e)
 		}
 	}
-	var b neighbourSims
 	for len(frontier) > 0 {
 		c := frontier.pop()
 		if results.full() && c.Score < results.worst().Score {
 			break
 		}
-		rows, scores := b.of(h, sim, c.Row, l, vis, own)
+		rows, scores := w.neighbours(h, sim, c.Row, l, true)
 		for i, n := range rows {
 			s := Scored{Row: n, Score: scores[i]}
 			if results.full() && !better(s, results.worst()) {
@@ -142,5 +148,8 @@ func (h *HNSW) searchLayer(sim sims, entries []Scored, ef, l int, vis *visitedSe
 			}
 		}
 	}
-	return results.sorted()
+	w.frontier = frontier[:0]
+	found := results.sorted()
+	w.results = found[:0]
+	return found
 }
