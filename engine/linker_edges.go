@@ -385,8 +385,8 @@ func strong(cands []index.Scored, row uint32, threshold float32) int {
 }
 
 // withSparse adds to row's candidates its exact similarity to every remembered sparse
-// row, keeping the best linkTopK+8. Locks: l.mu to copy the sparse rows, then st.mu
-// shared for the comparison.
+// row, keeping the best max(len(cands), linkTopK+8), best first. Locks: l.mu to copy the
+// sparse rows, then st.mu shared for the comparison.
 func (l *linker) withSparse(row uint32, cands []index.Scored) []index.Scored {
 	rows := l.sparseRows()
 	if len(rows) == 0 {
@@ -394,7 +394,9 @@ func (l *linker) withSparse(row uint32, cands []index.Scored) []index.Scored {
 	}
 	st := l.st
 	qbuf, vbuf := make([]float32, st.dim), make([]float32, st.dim)
+	keep := max(len(cands), linkTopK+8)
 	out := slices.Clone(cands)
+	sortScored(out)
 	st.mu.RLock()
 	if st.aliveLocked(row) && st.byRow[row].hasVec {
 		q := st.vectorAt(row, qbuf)
@@ -403,12 +405,30 @@ func (l *linker) withSparse(row uint32, cands []index.Scored) []index.Scored {
 				!st.aliveLocked(r) || !st.byRow[r].hasVec {
 				continue
 			}
-			out = append(out, index.Scored{Row: r, Score: simd.Dot(q, st.vectorAt(r, vbuf))})
+			out = keepBest(out, index.Scored{Row: r, Score: simd.Dot(q, st.vectorAt(r, vbuf))}, keep)
 		}
 	}
 	st.mu.RUnlock()
-	sortScored(out)
-	return out[:min(len(out), max(len(cands), linkTopK+8))]
+	return out
+}
+
+// keepBest adds c to best (at most n candidates, best first, in sortScored's order) if it
+// ranks among the n best, dropping the last when best is full. Most of the thousands of
+// sparse rows a candidate list is compared with rank below it, and cost one comparison
+// here; sorting them all took as long as computing their similarities.
+func keepBest(best []index.Scored, c index.Scored, n int) []index.Scored {
+	ranksBefore := func(a, b index.Scored) bool { return a.Score > b.Score || a.Score == b.Score && a.Row < b.Row }
+	if len(best) >= n && !ranksBefore(c, best[len(best)-1]) {
+		return best
+	}
+	i, _ := slices.BinarySearchFunc(best, c, func(e, c index.Scored) int {
+		if ranksBefore(e, c) {
+			return -1
+		}
+		return 1
+	})
+	best = slices.Insert(best, i, c)
+	return best[:min(len(best), n)]
 }
 
 // noteSparse remembers the rows of plans that got fewer than sparseLinks similarity
