@@ -319,15 +319,6 @@ func approx(a, b code) float32 {
 	return float32(simd.DotInt8(a.q, b.q)) * a.scale * b.scale
 }
 
-// codeSims is the similarity of rows to code c, from their codes.
-func (h *HNSW) codeSims(c code) sims {
-	return func(rows []uint32, out []float32) {
-		for i, r := range rows {
-			out[i] = approx(c, h.codeOf(r))
-		}
-	}
-}
-
 // exactBest returns the k rows of cands (approximate scores, best first) most similar to
 // q by the exact vectors, best first. Approximate ranks near the k-th can differ from
 // exact ones, so two more candidates than k are rescored: a code's error moves a
@@ -351,8 +342,8 @@ func (h *HNSW) exactBest(q []float32, cands []Scored, k int) []Scored {
 // It reads the graph without mu: only the holder of insertMu mutates the graph.
 func (h *HNSW) planLinks(row uint32, c code, level int, links [][]Scored, updates []linkUpdate) ([]linkUpdate, []Scored) {
 	var near []Scored
-	sim := h.codeSims(c)
-	cur := h.start(sim)
+	sim := func(n uint32) float32 { return approx(c, h.codeOf(n)) }
+	cur := Scored{Row: h.entry, Score: sim(h.entry)}
 	for l := h.topLevel; l > level; l-- {
 		cur = h.greedy(sim, cur, l, &h.w.walker)
 	}
