@@ -368,3 +368,49 @@ func TestHNSWInsertNeighbours(t *testing.T) {
 		t.Logf("recall@%d of the reported neighbours = %.3f", k, recall)
 	}
 }
+
+// TestHNSWLeaver checks which member a full list drops when a new node joins it: rows are
+// 3-d unit vectors, the list's owner is e1, and every score is the similarity to e1.
+func TestHNSWLeaver(t *testing.T) {
+	unit := func(x, y, z float64) []float32 {
+		n := math.Sqrt(x*x + y*y + z*z)
+		return []float32{float32(x / n), float32(y / n), float32(z / n)}
+	}
+	deg := func(a float64) (float64, float64) { return math.Cos(a * math.Pi / 180), math.Sin(a * math.Pi / 180) }
+	at := func(a float64) []float32 { c, s := deg(a); return unit(c, s, 0) }
+	cases := []struct {
+		name    string
+		members [][]float32 // rows 1.., the list's members
+		nw      []float32   // the new node
+		leaves  int         // index in the best-first list of the one that leaves
+	}{
+		// nw at 50° is closer to the member at 60° than the owner is: that member leaves,
+		// not the worst (at -80°, far from nw).
+		{"a worse member dominated by nw", [][]float32{at(10), at(60), at(-80)}, at(50), 2},
+		// nw at 20° is closer to the member at 10° than to the owner: nw leaves.
+		{"nw dominated by a better member", [][]float32{at(10), at(-60)}, at(20), 1},
+		// Every pair diverse: the worst leaves.
+		{"all diverse", [][]float32{unit(0.6, 0.8, 0), unit(0.6, -0.8, 0)}, unit(0.7, 0, 0.714), 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			vecs := append([][]float32{unit(1, 0, 0)}, c.members...)
+			vecs = append(vecs, c.nw)
+			h := NewHNSW(3, HNSWConfig{Seed: 1}, func(row uint32) []float32 { return vecs[row] })
+			for r := range vecs {
+				h.Insert(uint32(r)) // gives every row its code; the graph itself is not used
+			}
+			nwRow := uint32(len(vecs) - 1)
+			owner := h.codeOf(0)
+			var cands []Scored
+			for r := 1; r < len(vecs); r++ {
+				cands = append(cands, Scored{Row: uint32(r), Score: approx(owner, h.codeOf(uint32(r)))})
+			}
+			sortScored(cands)
+			nw := cands[slices.IndexFunc(cands, func(s Scored) bool { return s.Row == nwRow })]
+			if got := h.leaver(cands, nw); got != c.leaves {
+				t.Fatalf("leaver = %d (row %d), want %d (row %d); list %v", got, cands[got].Row, c.leaves, cands[c.leaves].Row, cands)
+			}
+		})
+	}
+}
