@@ -17,8 +17,12 @@ func encodeMemory(b []byte, m *Memory, raw []float32) []byte {
 }
 
 // decodeMemory reads a remember payload; the embedding returned is the raw vector as given.
-func decodeMemory(p []byte) (Memory, []float32, error) {
-	r, err := record.DecodeMemory(p)
+func decodeMemory(p []byte) (Memory, []float32, error) { return decodeMemoryIn(p, nil) }
+
+// decodeMemoryIn is decodeMemory with the strings taken from arena (nil: allocated one by
+// one).
+func decodeMemoryIn(p []byte, arena *record.Arena) (Memory, []float32, error) {
+	r, err := record.DecodeMemoryIn(p, arena)
 	m := Memory{
 		ID: r.ID, Content: r.Content, Confidence: r.Confidence,
 		ObservedAt: r.ObservedAt, StoredAt: r.StoredAt, LastAccess: r.LastAccess,

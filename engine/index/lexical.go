@@ -29,6 +29,9 @@ type Lexical struct {
 	lengths  []uint32    // by row: document length in terms, dense for the scoring loop
 	count    int         // rows with a document
 	totalLen uint64      // sum of document lengths, for the average
+	// unlisted: some documents, loaded by LoadLexical, have no term list yet (nil terms);
+	// the first removal lists them all (listTerms).
+	unlisted bool
 
 	accums sync.Pool // *lexAccum
 }
@@ -39,7 +42,7 @@ type posting struct {
 }
 
 type lexDoc struct {
-	terms   []uint32 // distinct term ids
+	terms   []uint32 // distinct term ids; nil until listTerms for a loaded document
 	present bool
 }
 
@@ -116,6 +119,9 @@ func (l *Lexical) Remove(row uint32) {
 func (l *Lexical) removeLocked(row uint32) {
 	if int(row) >= len(l.docs) || !l.docs[row].present {
 		return
+	}
+	if l.unlisted {
+		l.listTerms()
 	}
 	d := l.docs[row]
 	for _, id := range d.terms {

@@ -216,6 +216,12 @@ func DecodeRowGraph(data []byte) (RowAdjacency, error) {
 	ends := 0
 	var below, above uint64 // sums over the halves of each edge: to > row, to < row
 	var seen []uint32
+	// marks[t] is one more than the last row whose list named row t, for repeated: as
+	// many words as the rows, made only when the payload has at least as many.
+	var marks []uint32
+	if h.Rows <= uint64(len(words)) {
+		marks = make([]uint32, h.Rows)
+	}
 	prev := int64(-1)
 	for at := 0; at < len(words); {
 		if len(words)-at < 2 {
@@ -256,7 +262,7 @@ func DecodeRowGraph(data []byte) (RowAdjacency, error) {
 		if !allZero(unsafe.Slice(&ks[0], 4*((d+3)/4))[d:]) {
 			return corrupt("row %d: padding is not zero", v)
 		}
-		if t, dup := repeated(seen); dup {
+		if t, dup := repeated(seen, v, marks); dup {
 			return corrupt("row %d has two edges to row %d", v, t)
 		}
 		a.Nodes = append(a.Nodes, v)
@@ -286,11 +292,21 @@ func wordsOf(b []byte) []uint32 {
 	return w
 }
 
-// repeated reports a row found twice in rows (one row's neighbours; long lists are
-// sorted in place). Most lists are short: a row is looked for among the earlier ones only
-// when its bit in a 128-bit filter of them is already set, which takes a few per cent of
-// the rows of a list of 16.
-func repeated(rows []uint32) (uint32, bool) {
+// repeated reports a row found twice in rows, row v's neighbours, all below len(marks)
+// when marks is not nil (see DecodeRowGraph; long lists are sorted in place without it).
+// Most lists are short: a row is looked for among the earlier ones only when its bit in
+// a 128-bit filter of them is already set, which takes a few per cent of the rows of a
+// list of 16. A long list marks its rows in marks, as v+1, rows rising from list to list.
+func repeated(rows []uint32, v uint32, marks []uint32) (uint32, bool) {
+	if len(rows) > 64 && marks != nil {
+		for _, r := range rows {
+			if marks[r] == v+1 {
+				return r, true
+			}
+			marks[r] = v + 1
+		}
+		return 0, false
+	}
 	if len(rows) > 64 {
 		slices.Sort(rows)
 		for i := 1; i < len(rows); i++ {
