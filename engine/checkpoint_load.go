@@ -187,13 +187,12 @@ func decodeRecords(seg *tier.Segment, del *tier.Bitmap) (lms []*liveMemory, bad 
 					if del != nil && del.Has(i) {
 						continue
 					}
-					mem, _, err := decodeMemoryIn(seg.MetaInPlace(i), &arena)
-					if err != nil {
+					lm := &mems[i-lo]
+					if _, err := decodeMemoryInto(&lm.m, seg.MetaInPlace(i), &arena); err != nil {
 						failed.Add(1)
 						continue
 					}
-					lm := &mems[i-lo]
-					lm.m, lm.hasVec, lm.linked = mem, seg.HasVector(i), true
+					lm.hasVec, lm.linked = seg.HasVector(i), true
 					lms[i] = lm
 				}
 			}

@@ -241,7 +241,6 @@ func DecodeRowGraph(data []byte) (RowAdjacency, error) {
 		prev = int64(v)
 		block := words[at+1 : at+1+rowBlockWords(d)]
 		to, ws, ks := rowList(block)
-		seen = seen[:0]
 		for j, t := range to {
 			w, k := ws[j], ks[j]
 			switch {
@@ -257,12 +256,17 @@ func DecodeRowGraph(data []byte) (RowAdjacency, error) {
 			} else {
 				above += edgeHash(t, v, w, k)
 			}
-			seen = append(seen, t)
 		}
 		if !allZero(unsafe.Slice(&ks[0], 4*((d+3)/4))[d:]) {
 			return corrupt("row %d: padding is not zero", v)
 		}
-		if t, dup := repeated(seen, v, marks); dup {
+		// repeated sorts a long list in place without marks: then it gets a copy.
+		list := to
+		if d > 64 && marks == nil {
+			seen = append(seen[:0], to...)
+			list = seen
+		}
+		if t, dup := repeated(list, v, marks); dup {
 			return corrupt("row %d has two edges to row %d", v, t)
 		}
 		a.Nodes = append(a.Nodes, v)
@@ -337,17 +341,18 @@ func rowBefore(w1 float32, t1 uint32, w2 float32, t2 uint32) bool {
 	return t1 < t2
 }
 
-// edgeHash mixes an edge (a < b) into 64 bits (splitmix64 finalisers), for the sums
-// DecodeRowGraph compares.
+// edgeHash mixes an edge (a < b) into 64 bits, for the sums DecodeRowGraph compares: its
+// rows and its weight and kind, the latter multiplied by an odd constant (a bijection,
+// so that edges differing in either part alone never meet), go through one splitmix64
+// finaliser.
 func edgeHash(a, b uint32, w float32, k uint8) uint64 {
-	mix := func(x uint64) uint64 {
-		x ^= x >> 30
-		x *= 0xbf58476d1ce4e5b9
-		x ^= x >> 27
-		x *= 0x94d049bb133111eb
-		return x ^ x>>31
-	}
-	return mix(uint64(a)<<32|uint64(b)) ^ mix(uint64(math.Float32bits(w))<<8|uint64(k)|1<<63)
+	x := uint64(a)<<32 | uint64(b)
+	x ^= (uint64(math.Float32bits(w))<<8 | uint64(k)) * 0x9e3779b97f4a7c15
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // Edges returns the undirected edges of a, each once, sorted by A then B: the edges
