@@ -464,12 +464,10 @@ func (st *state) useIndex(m tier.Manifest, d *derivedFiles, mismatch func(tier.D
 func (st *state) indexFrom() uint32 {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	for row, lm := range st.byRow {
-		if lm != nil && lm.seg == nil && !st.hnsw.Contains(uint32(row)) {
-			return uint32(row)
-		}
-	}
-	return uint32(len(st.byRow))
+	return st.hnsw.FirstMissing(uint32(len(st.byRow)), func(row uint32) bool {
+		lm := st.byRow[row]
+		return lm != nil && lm.seg == nil
+	})
 }
 
 // applyStored inserts a memory restored from a checkpoint's hot snapshot (without its id:
