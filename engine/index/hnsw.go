@@ -154,14 +154,15 @@ func (h *HNSW) Contains(row uint32) bool {
 
 // FirstMissing returns the first row below n that want reports true for and the graph
 // does not hold (a deleted node counts as not held), or n when there is none: Contains
-// over the rows in one pass, taking the locks once instead of per row.
+// over the rows in one pass, taking the locks once instead of per row, and asking want
+// only about the rows the graph does not hold.
 func (h *HNSW) FirstMissing(n uint32, want func(row uint32) bool) uint32 {
 	h.insertMu.Lock() // no writer changes the levels meanwhile
 	defer h.insertMu.Unlock()
 	h.mu.RLock() // nor the deleted marks
 	defer h.mu.RUnlock()
 	for row := range n {
-		if want(row) && (int(row) >= len(h.levels) || h.deleted[row] || h.levels[row] < 0) {
+		if (int(row) >= len(h.levels) || h.deleted[row] || h.levels[row] < 0) && want(row) {
 			return row
 		}
 	}
