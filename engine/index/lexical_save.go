@@ -91,6 +91,11 @@ func LoadLexical(data []byte) (*Lexical, error) {
 		return nil, fmt.Errorf("%w: %s", ErrLexicalData, fmt.Sprintf(format, args...))
 	}
 	next := func() (uint64, bool) {
+		if len(data) > 0 && data[0] < 0x80 { // most gaps and frequencies take one byte
+			v := uint64(data[0])
+			data = data[1:]
+			return v, true
+		}
 		v, n := binary.Uvarint(data)
 		if n <= 0 {
 			return 0, false
