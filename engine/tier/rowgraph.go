@@ -211,7 +211,10 @@ func DecodeRowGraph(data []byte) (RowAdjacency, error) {
 		return corrupt("payload is %d bytes for %d edges", len(payload), h.Count)
 	}
 	words := wordsOf(payload)
-	a := RowAdjacency{DerivedHeader: h, Words: words}
+	// A row with edges takes at least four words: room for as many entries as the rows or
+	// the words allow, where appending would copy the lists as they grow.
+	most := min(h.Rows, uint64(len(words)/4))
+	a := RowAdjacency{DerivedHeader: h, Words: words, Nodes: make([]uint32, 0, most), Offsets: make([]int, 0, most)}
 	n := int(2 * h.Count)
 	ends := 0
 	var below, above uint64 // sums over the halves of each edge: to > row, to < row
