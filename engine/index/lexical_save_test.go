@@ -62,12 +62,22 @@ func TestLexicalSaveLoad(t *testing.T) {
 		}
 	}
 	check("loaded")
-	// A document added before the first removal keeps its own term list when the loaded
-	// ones get theirs (listTerms).
+	// A loaded document removed with its text leaves the others unlisted; one removed with
+	// another text lists them all (listTerms), and a document added before keeps its own.
 	for _, ix := range []*Lexical{got, want} {
 		ix.Add(400, "a new river document")
-		ix.Remove(299 - 7)
+		ix.RemoveText(299-7, "river river river bank")
+	}
+	if !got.unlisted {
+		t.Fatal("removing a loaded document by its text listed every document's terms")
+	}
+	check("removed by its text")
+	for _, ix := range []*Lexical{got, want} {
+		ix.RemoveText(299-12, "not the text it was added with")
 		ix.Add(299-1, "river delta")
+	}
+	if got.unlisted {
+		t.Fatal("a text that is not the document's did not list the documents' terms")
 	}
 	check("changed after loading")
 	for _, ix := range []*Lexical{got, want} {
@@ -133,7 +143,11 @@ func FuzzLoadLexical(f *testing.F) {
 		}
 		got.Add(uint32(len(got.docs)), "one more river")
 		for row := range got.docs {
-			got.Remove(uint32(row))
+			if row%2 == 0 { // by a text, which is the document's only now and then
+				got.RemoveText(uint32(row), "river bank river")
+			} else {
+				got.Remove(uint32(row))
+			}
 		}
 		if got.Len() != 0 {
 			t.Fatalf("Len = %d after removing every row", got.Len())
