@@ -39,43 +39,20 @@ type DerivedHeader struct {
 }
 
 // IDSum hashes memory ids in row order, each followed by a zero byte, for
-// DerivedHeader.IDSum. The ids are gathered into a buffer and hashed a buffer at a time:
-// a write per id costs more than the hashing of its bytes.
-type IDSum struct {
-	d   *xxhash.Digest
-	buf []byte
-}
-
-// idSumBuffer is the bytes an IDSum gathers before hashing them.
-const idSumBuffer = 32 << 10
+// DerivedHeader.IDSum.
+type IDSum struct{ d *xxhash.Digest }
 
 // NewIDSum returns an empty id sum.
-func NewIDSum() *IDSum { return &IDSum{d: xxhash.New(), buf: make([]byte, 0, idSumBuffer)} }
+func NewIDSum() IDSum { return IDSum{xxhash.New()} }
 
 // Add appends id.
-func (s *IDSum) Add(id string) {
-	if len(s.buf)+len(id)+1 > cap(s.buf) {
-		s.flush()
-		if len(id)+1 > cap(s.buf) {
-			_, _ = s.d.WriteString(id)
-			_, _ = s.d.Write([]byte{0})
-			return
-		}
-	}
-	s.buf = append(append(s.buf, id...), 0)
-}
-
-// flush hashes the gathered bytes.
-func (s *IDSum) flush() {
-	_, _ = s.d.Write(s.buf)
-	s.buf = s.buf[:0]
+func (s IDSum) Add(id string) {
+	_, _ = s.d.WriteString(id)
+	_, _ = s.d.Write([]byte{0})
 }
 
 // Sum returns the hash of the ids added so far.
-func (s *IDSum) Sum() uint64 {
-	s.flush()
-	return s.d.Sum64()
-}
+func (s IDSum) Sum() uint64 { return s.d.Sum64() }
 
 // writeDerived fills the header of buf (whose payload starts at derivedHeaderSize) and
 // writes it to path atomically (temporary file, fsync, rename, folder fsync).

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/cespare/xxhash/v2"
@@ -98,30 +97,6 @@ func TestIDSumSeparatesIDs(t *testing.T) {
 	b.Add("bc")
 	if a.Sum() == b.Sum() {
 		t.Fatal("ids ab,c and a,bc sum the same")
-	}
-}
-
-// TestIDSumIsTheFormatsHash: the sum is the xxHash64 of the ids each followed by a zero
-// byte (docs/formats/rowgraph.md), however the ids fall across the buffer, long ones
-// included, and Sum may be asked for between Adds.
-func TestIDSumIsTheFormatsHash(t *testing.T) {
-	s := NewIDSum()
-	var all []byte
-	for i := range 5000 {
-		id := strings.Repeat(string(rune('a'+i%26)), 1+i%128)
-		if i%1000 == 999 {
-			id = strings.Repeat("z", idSumBuffer+i) // longer than the buffer
-		}
-		s.Add(id)
-		all = append(append(all, id...), 0)
-		if i%700 == 0 {
-			if got, want := s.Sum(), xxhash.Sum64(all); got != want {
-				t.Fatalf("after %d ids: sum %x, want %x", i+1, got, want)
-			}
-		}
-	}
-	if got, want := s.Sum(), xxhash.Sum64(all); got != want {
-		t.Fatalf("sum %x, want %x", got, want)
 	}
 }
 
