@@ -155,12 +155,13 @@ func restartSpace(b *testing.B, n int) (root string, edges int) {
 
 // restartCopy copies the data root src into a fresh temporary folder beside it and returns
 // it, so that no open sees what an earlier one wrote (a rebuilt derived file, a WAL
-// segment); the caller removes it.
+// segment); the caller removes it once done.
 func restartCopy(b *testing.B, src string) string {
 	dst, err := os.MkdirTemp(filepath.Dir(src), "open-")
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(func() { os.RemoveAll(dst) }) // when the benchmark fails before the caller removes it
 	err = filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
