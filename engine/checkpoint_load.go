@@ -11,6 +11,7 @@ import (
 
 	"github.com/engram-go/engram/engine/graph"
 	"github.com/engram-go/engram/engine/index"
+	"github.com/engram-go/engram/engine/record"
 	"github.com/engram-go/engram/engine/tier"
 )
 
@@ -101,20 +102,28 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 	if hot != nil {
 		lms, bad := decodeRecords(hot, nil)
 		corrupted += bad
-		vec := make([]float32, st.dim)
+		// The hot snapshot's memories get their rows in order (without their ids: see
+		// appendRow); then their vectors, already normalised, are copied into the slab and
+		// quantised by a goroutine per CPU, each row by one of them.
+		rows := make([]uint32, len(lms))
 		st.mu.Lock()
+		first := len(st.byRow)
 		for i, lm := range lms {
-			if lm == nil {
-				continue
+			if lm != nil {
+				lm.idx = -1
+				rows[i] = st.appendRow(lm, hot.Norm(i))
+				loaded++
 			}
-			var raw []float32
-			if hot.HasVector(i) {
-				hot.Vector(i, vec)
-				raw = vec
-			}
-			st.applyStored(lm, raw, hot.Norm(i))
-			loaded++
 		}
+		st.slab.reserve(first, len(st.byRow))
+		inChunks(len(lms), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if lm := lms[i]; lm != nil && lm.hasVec {
+					hot.Vector(i, st.slab.row(rows[i]))
+					st.slab.encode(rows[i])
+				}
+			}
+		})
 		st.mu.Unlock()
 		hot.Close()
 	}
@@ -156,16 +165,49 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 }
 
 // decodeRecords decodes the metadata of seg's records that del (nil: none) does not mark
-// deleted into live memories, by a goroutine per CPU: decoding, which allocates each
-// memory's strings, is most of the work of loading a memory. It returns one entry per
-// record, nil for a deleted record and for one whose metadata does not decode, and the
-// number of the latter. It holds no lock; the entries' seg and idx are the caller's to
-// set.
+// deleted into live memories, by a goroutine per CPU: decoding is most of the work of
+// loading a memory. It returns one entry per record, nil for a deleted record and for one
+// whose metadata does not decode, and the number of the latter. It holds no lock; the
+// entries' seg and idx are the caller's to set.
+//
+// The memories of a chunk of records are one allocation, and their strings are carved
+// from blocks shared by many (record.Arena), read from the segment in place: a million
+// memories take a few thousand allocations instead of several million, which the
+// collector would otherwise trace and sweep while the space opens. A forgotten memory's
+// share of these stays allocated while a memory of its chunk or block lives.
 func decodeRecords(seg *tier.Segment, del *tier.Bitmap) (lms []*liveMemory, bad int) {
-	const chunk = 4096 // records a goroutine takes at a time
-	n := seg.Len()
-	lms = make([]*liveMemory, n)
-	var next, failed atomic.Int64
+	lms = make([]*liveMemory, seg.Len())
+	var failed atomic.Int64
+	var arenas sync.Pool // *record.Arena, one per goroutine at a time
+	inChunks(len(lms), func(lo, hi int) {
+		arena, _ := arenas.Get().(*record.Arena)
+		if arena == nil {
+			arena = new(record.Arena)
+		}
+		defer arenas.Put(arena)
+		mems := make([]liveMemory, hi-lo)
+		for i := lo; i < hi; i++ {
+			if del != nil && del.Has(i) {
+				continue
+			}
+			lm := &mems[i-lo]
+			if _, err := decodeMemoryInto(&lm.m, seg.MetaInPlace(i), arena); err != nil {
+				failed.Add(1)
+				continue
+			}
+			lm.hasVec, lm.linked = seg.HasVector(i), true
+			lms[i] = lm
+		}
+	})
+	return lms, int(failed.Load())
+}
+
+// inChunks calls fn for consecutive ranges [lo, hi) of at most 1024 of the indexes below
+// n, which together cover them once, from a goroutine per CPU, and returns when every
+// call has.
+func inChunks(n int, fn func(lo, hi int)) {
+	const chunk = 1024
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), (n+chunk-1)/chunk) {
 		wg.Go(func() {
@@ -174,22 +216,11 @@ func decodeRecords(seg *tier.Segment, del *tier.Bitmap) (lms []*liveMemory, bad 
 				if lo >= n {
 					return
 				}
-				for i := lo; i < min(lo+chunk, n); i++ {
-					if del != nil && del.Has(i) {
-						continue
-					}
-					mem, _, err := decodeMemory(seg.Meta(i))
-					if err != nil {
-						failed.Add(1)
-						continue
-					}
-					lms[i] = &liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true}
-				}
+				fn(lo, min(lo+chunk, n))
 			}
 		})
 	}
 	wg.Wait()
-	return lms, int(failed.Load())
 }
 
 // hotRows is the number of records of the hot snapshot, 0 when there is none.
@@ -454,26 +485,10 @@ func (st *state) useIndex(m tier.Manifest, d *derivedFiles, mismatch func(tier.D
 func (st *state) indexFrom() uint32 {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	for row, lm := range st.byRow {
-		if lm != nil && lm.seg == nil && !st.hnsw.Contains(uint32(row)) {
-			return uint32(row)
-		}
-	}
-	return uint32(len(st.byRow))
-}
-
-// applyStored inserts a memory restored from a checkpoint's hot snapshot (without its id:
-// see appendRow): vec is already normalised and norm is its original length. Caller holds
-// st.mu.
-func (st *state) applyStored(lm *liveMemory, vec []float32, norm float32) {
-	row := uint32(len(st.byRow))
-	lm.idx, lm.hasVec = -1, vec != nil
-	st.slab.reserve(int(row), int(row)+1)
-	if vec != nil {
-		copy(st.slab.row(row), vec)
-		st.slab.encode(row)
-	}
-	st.appendRow(lm, norm)
+	return st.hnsw.FirstMissing(uint32(len(st.byRow)), func(row uint32) bool {
+		lm := st.byRow[row]
+		return lm != nil && lm.seg == nil
+	})
 }
 
 // removeUnlisted deletes files of the tier folders that the manifest does not reference.

@@ -18,8 +18,16 @@ func encodeMemory(b []byte, m *Memory, raw []float32) []byte {
 
 // decodeMemory reads a remember payload; the embedding returned is the raw vector as given.
 func decodeMemory(p []byte) (Memory, []float32, error) {
-	r, err := record.DecodeMemory(p)
-	m := Memory{
+	var m Memory
+	raw, err := decodeMemoryInto(&m, p, nil)
+	return m, raw, err
+}
+
+// decodeMemoryInto is decodeMemory into m, with the strings taken from arena (nil:
+// allocated one by one): a space that opens decodes its memories where they stay.
+func decodeMemoryInto(m *Memory, p []byte, arena *record.Arena) ([]float32, error) {
+	r, err := record.DecodeMemoryIn(p, arena)
+	*m = Memory{
 		ID: r.ID, Content: r.Content, Confidence: r.Confidence,
 		ObservedAt: r.ObservedAt, StoredAt: r.StoredAt, LastAccess: r.LastAccess,
 		AccessCount: r.AccessCount, Tags: r.Tags, Type: MemoryType(r.Type),
@@ -28,5 +36,5 @@ func decodeMemory(p []byte) (Memory, []float32, error) {
 	if err == nil && (m.Type < Episodic || m.Type > Procedural) {
 		err = fmt.Errorf("engine: unknown memory type %d", m.Type)
 	}
-	return m, r.Embedding, err
+	return r.Embedding, err
 }

@@ -453,7 +453,7 @@ func (st *state) killRow(row uint32) {
 		lm.seg.deleted.Set(int(lm.idx))
 		lm.seg.live--
 	}
-	st.lex.Remove(row)
+	st.lex.RemoveText(row, lm.m.Content)
 	st.graph.RemoveNode(row)
 	st.hnsw.Delete(row)
 }

@@ -12,12 +12,14 @@ var ErrNotEmpty = errors.New("graph: load into a graph that has edges")
 // gives the i-th node (rising) and its edges as one block of words in the layout the
 // graph keeps them in (adjacency.go: the count, the targets, the weights' bits, the
 // kinds packed four to a word), sorted weight descending, then target ascending, with
-// weights in (0, 1]. The graph publishes the blocks as they are, without copying: they
-// must not change after, and the memory they lie in stays alive while any of them is
-// published (a node's later changes publish a new block). Every undirected edge must be
-// listed at both of its nodes with the same weight and kind, edges of them in all: the
-// caller's decoder checks that. The order, weights and targets are checked here, and the
-// graph is left empty when a check fails.
+// weights in (0, 1], no target twice and none the node itself. The graph publishes the
+// blocks as they are, without copying: they must not change after, and the memory they
+// lie in stays alive while any of them is published (a node's later changes publish a
+// new block). Every undirected edge must be listed at both of its nodes with the same
+// weight and kind, edges of them in all. The caller's decoder checks the lists (a saved
+// graph's reader goes over every edge once, as tier.DecodeRowGraph does); what is
+// checked here is what reading the blocks at all depends on — nodes rising, each block
+// as long as its count says — and the graph is left empty when a check fails.
 func (g *Graph) LoadBlocks(nodes int, edges int64, node func(i int) (v uint32, block []uint32)) error {
 	g.writer.Lock()
 	defer g.writer.Unlock()
@@ -31,16 +33,23 @@ func (g *Graph) LoadBlocks(nodes int, edges int64, node func(i int) (v uint32, b
 		if len(words) == 0 || words[0] == 0 || len(words) != blockWords(int(words[0])) || i > 0 && v <= vs[i-1] {
 			return fmt.Errorf("graph: load: node %d (%d) has a block of %d words or is out of order", i, v, len(words))
 		}
-		a := view(&words[0])
-		for j, to := range a.to {
-			if to == v || !(a.weight[j] > 0 && a.weight[j] <= 1) || j > 0 && !before(a.weight[j-1], a.to[j-1], a.weight[j], to) {
-				return fmt.Errorf("graph: load: edge %d of node %d (to %d, weight %v) is invalid or out of order", j, v, to, a.weight[j])
-			}
-		}
 		vs[i], blocks[i] = v, &words[0]
 	}
-	for i, block := range blocks {
-		g.slot(vs[i]).Store(block)
+	if nodes > 0 {
+		// One directory for every page the nodes need, where slot would copy a larger one
+		// for each page it adds.
+		old := g.dir.Load()
+		d := &directory{pages: make([]*page, max(len(old.pages), int(vs[nodes-1]>>pageBits)+1))}
+		copy(d.pages, old.pages)
+		for i, block := range blocks {
+			p := vs[i] >> pageBits
+			if d.pages[p] == nil {
+				d.pages[p] = new(page)
+			}
+			d.pages[p][vs[i]&pageMask].Store(block)
+		}
+		g.dir.Store(d)
+		g.limit.Store(max(g.limit.Load(), int64(vs[nodes-1])+1))
 	}
 	g.edges.Store(edges)
 	return nil

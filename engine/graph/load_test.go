@@ -74,6 +74,8 @@ func TestLoadBlocksMatchesAddEdge(t *testing.T) {
 	}
 }
 
+// TestLoadBlocksRejects: blocks that cannot be read as lists leave the graph empty (the
+// lists themselves are the decoder's to check: tier.DecodeRowGraph).
 func TestLoadBlocksRejects(t *testing.T) {
 	type node struct {
 		v  uint32
@@ -83,9 +85,6 @@ func TestLoadBlocksRejects(t *testing.T) {
 	cases := map[string][]node{
 		"no edges":         {{1, nil, nil}},
 		"nodes repeated":   {{1, []uint32{2}, []float32{0.5}}, {1, []uint32{3}, []float32{0.5}}},
-		"self loop":        {{1, []uint32{1}, []float32{0.5}}},
-		"zero weight":      {{1, []uint32{2}, []float32{0}}},
-		"out of order":     {{1, []uint32{2, 3}, []float32{0.5, 0.75}}},
 		"weights and rows": {{1, []uint32{2, 3}, []float32{0.5}}},
 	}
 	for name, nodes := range cases {

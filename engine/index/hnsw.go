@@ -153,6 +153,23 @@ func (h *HNSW) Contains(row uint32) bool {
 	return h.levels[row] >= 0
 }
 
+// FirstMissing returns the first row below n that want reports true for and the graph
+// does not hold (a deleted node counts as not held), or n when there is none: Contains
+// over the rows in one pass, taking the locks once instead of per row, and asking want
+// only about the rows the graph does not hold.
+func (h *HNSW) FirstMissing(n uint32, want func(row uint32) bool) uint32 {
+	h.insertMu.Lock() // no writer changes the levels meanwhile
+	defer h.insertMu.Unlock()
+	h.mu.RLock() // nor the deleted marks
+	defer h.mu.RUnlock()
+	for row := range n {
+		if (int(row) >= len(h.levels) || h.deleted[row] || h.levels[row] < 0) && want(row) {
+			return row
+		}
+	}
+	return n
+}
+
 // stripe is the lock of row's link lists and level.
 func (h *HNSW) stripe(row uint32) *sync.Mutex { return &h.stripes[row%hnswStripes] }
 

@@ -113,6 +113,21 @@ func TestHNSWDeletedRowsNeverReturned(t *testing.T) {
 	if h.Len() != wantLen {
 		t.Fatalf("Len = %d, want %d", h.Len(), wantLen)
 	}
+	// FirstMissing agrees with Contains: deleted rows and rows past the graph are missing.
+	for _, tt := range []struct {
+		n    uint32
+		want func(uint32) bool
+		row  uint32
+	}{
+		{rows, func(uint32) bool { return true }, 0},
+		{rows, func(r uint32) bool { return !deleted(r) }, rows},
+		{rows + 5, func(r uint32) bool { return !deleted(r) }, rows + 1},
+		{rows, func(r uint32) bool { return r >= 7 }, 9},
+	} {
+		if got := h.FirstMissing(tt.n, tt.want); got != tt.row {
+			t.Errorf("FirstMissing(%d) = %d, want %d", tt.n, got, tt.row)
+		}
+	}
 	// Querying with the deleted rows' own vectors is the hardest case: each is its own
 	// exact best match.
 	for r := uint32(0); r < rows; r += 3 {

@@ -29,6 +29,9 @@ type Lexical struct {
 	lengths  []uint32    // by row: document length in terms, dense for the scoring loop
 	count    int         // rows with a document
 	totalLen uint64      // sum of document lengths, for the average
+	// unlisted: some documents, loaded by LoadLexical, have no term list yet (nil terms);
+	// the first removal of one without its text lists them all (listTerms).
+	unlisted bool
 
 	accums sync.Pool // *lexAccum
 }
@@ -39,7 +42,7 @@ type posting struct {
 }
 
 type lexDoc struct {
-	terms   []uint32 // distinct term ids
+	terms   []uint32 // distinct term ids; nil until listTerms for a loaded document
 	present bool
 }
 
@@ -113,12 +116,66 @@ func (l *Lexical) Remove(row uint32) {
 	l.removeLocked(row)
 }
 
+// RemoveText is Remove for a caller that has the document's text as it was added. A
+// document loaded by LoadLexical keeps no list of its terms: the first Remove of one
+// lists every loaded document's (listTerms, a pass over all postings), while RemoveText
+// takes its terms from the text, and lists them only when the text does not match the
+// document.
+func (l *Lexical) RemoveText(row uint32, text string) {
+	terms := Tokenize(text)
+	slices.Sort(terms)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if int(row) < len(l.docs) && l.docs[row].present && l.docs[row].terms == nil && l.unlisted {
+		if ids, ok := l.idsOf(row, terms); ok {
+			l.drop(row, ids)
+			return
+		}
+	}
+	l.removeLocked(row)
+}
+
+// idsOf returns the term ids of sorted terms, repeats folded, when they are exactly row's
+// document: each has a posting of row with as many repeats as its frequency, and they are
+// as many as the document's length. Caller holds the lock.
+func (l *Lexical) idsOf(row uint32, terms []string) ([]uint32, bool) {
+	if len(terms) != int(l.lengths[row]) {
+		return nil, false
+	}
+	ids := make([]uint32, 0, len(terms))
+	for i := 0; i < len(terms); {
+		j := i + 1
+		for j < len(terms) && terms[j] == terms[i] {
+			j++
+		}
+		id, ok := l.termIDs[terms[i]]
+		if !ok {
+			return nil, false
+		}
+		p := l.postings[id]
+		k, found := slices.BinarySearchFunc(p, row, func(p posting, row uint32) int { return cmpRow(p.row, row) })
+		if !found || p[k].tf != uint32(j-i) {
+			return nil, false
+		}
+		ids = append(ids, id)
+		i = j
+	}
+	return ids, true
+}
+
 func (l *Lexical) removeLocked(row uint32) {
 	if int(row) >= len(l.docs) || !l.docs[row].present {
 		return
 	}
-	d := l.docs[row]
-	for _, id := range d.terms {
+	if l.unlisted && l.docs[row].terms == nil {
+		l.listTerms()
+	}
+	l.drop(row, l.docs[row].terms)
+}
+
+// drop removes row's document, whose distinct term ids are ids. Caller holds the lock.
+func (l *Lexical) drop(row uint32, ids []uint32) {
+	for _, id := range ids {
 		p := l.postings[id]
 		i, found := slices.BinarySearchFunc(p, row, func(p posting, row uint32) int { return cmpRow(p.row, row) })
 		if found {

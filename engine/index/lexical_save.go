@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 )
@@ -19,7 +18,8 @@ var ErrLexicalData = errors.New("index: invalid saved lexical index")
 //	as is, the next ones as the gap from the previous, at least 1) and the term frequency
 //
 // Only the documents are saved; free term ids and the order of term ids are not, so a
-// loaded index numbers its terms afresh.
+// loaded index numbers its terms afresh. Nor are the documents' term lists: listTerms
+// gathers them from the postings when a removal first needs them.
 
 // AppendSaved appends the index's documents to dst, renumbered by remap: a document of
 // row r is saved as row remap(r) when remap reports true, and left out otherwise. rows is
@@ -91,6 +91,11 @@ func LoadLexical(data []byte) (*Lexical, error) {
 		return nil, fmt.Errorf("%w: %s", ErrLexicalData, fmt.Sprintf(format, args...))
 	}
 	next := func() (uint64, bool) {
+		if len(data) > 0 && data[0] < 0x80 { // most gaps and frequencies take one byte
+			v := uint64(data[0])
+			data = data[1:]
+			return v, true
+		}
 		v, n := binary.Uvarint(data)
 		if n <= 0 {
 			return 0, false
@@ -124,15 +129,10 @@ func LoadLexical(data []byte) (*Lexical, error) {
 	var all strings.Builder // every term in one allocation
 	type span struct{ start, end int }
 	spans := make([]span, 0, nterms)
-	// By row, side by side so that a posting touches one cache line of them: the terms
-	// its document's length leaves for postings not read yet (a posting of a row without
-	// a document, or one past its length, finds fewer than its frequency), then its
-	// distinct terms.
-	type rowCount struct{ left, terms uint32 }
-	counts := make([]rowCount, rows)
-	for row, n := range l.lengths {
-		counts[row].left = n
-	}
+	// The terms each row's document length leaves for postings not read yet: a posting
+	// of a row without a document, or one past its length, finds fewer than its
+	// frequency.
+	left := slices.Clone(l.lengths)
 	l.postings = make([][]posting, 0, nterms)
 	for t := range nterms {
 		n, ok := next()
@@ -155,12 +155,11 @@ func LoadLexical(data []byte) (*Lexical, error) {
 				ok1 = false
 			}
 			row += gap
-			if !ok1 || !ok2 || row >= rows || tf == 0 || tf > uint64(counts[row].left) {
+			if !ok1 || !ok2 || row >= rows || tf == 0 || tf > uint64(left[row]) {
 				return bad("posting %d of term %d", i, t)
 			}
 			list[i] = posting{row: uint32(row), tf: uint32(tf)}
-			counts[row].left -= uint32(tf)
-			counts[row].terms++
+			left[row] -= uint32(tf)
 		}
 		l.postings = append(l.postings, list)
 	}
@@ -177,31 +176,52 @@ func LoadLexical(data []byte) (*Lexical, error) {
 		l.terms[id] = term
 		l.termIDs[term] = uint32(id)
 	}
-	// Each document's distinct term ids, all in one backing array; a row's left count,
-	// now 0, becomes where its next term id goes.
-	at := make([]int, rows+1)
-	for row := range rows {
-		if c := counts[row]; c.left != 0 {
-			return bad("row %d has %d terms in postings, length %d", row, l.lengths[row]-c.left, l.lengths[row])
+	for row, n := range left {
+		if n != 0 {
+			return bad("row %d has %d terms in postings, length %d", row, l.lengths[row]-n, l.lengths[row])
 		}
-		counts[row].left = uint32(at[row])
-		at[row+1] = at[row] + int(counts[row].terms)
 	}
-	if at[rows] > math.MaxUint32 {
-		return bad("%d postings", at[rows])
+	// The documents' term lists, which only a removal reads, are listed by the first
+	// one: a space opens without scattering every posting into its document's list.
+	l.unlisted = true
+	return l, nil
+}
+
+// listTerms gives every document without a term list (a loaded one) the ids of its
+// terms, gathered from the postings: the term lists LoadLexical leaves for the first
+// removal, all in one backing array. A document added since has its own list, and a
+// loaded one has postings only of its own terms, so the lists are exact. Caller holds
+// the write lock.
+func (l *Lexical) listTerms() {
+	l.unlisted = false
+	n := len(l.docs)
+	unlisted := make([]bool, n)
+	for row, d := range l.docs {
+		unlisted[row] = d.present && d.terms == nil
 	}
-	ids := make([]uint32, at[rows])
-	for id, list := range l.postings {
+	at := make([]int, n+1) // each row's count, then where its next term id goes
+	for _, list := range l.postings {
 		for _, p := range list {
-			c := &counts[p.row]
-			ids[c.left] = uint32(id)
-			c.left++
+			if unlisted[p.row] {
+				at[p.row+1]++
+			}
 		}
 	}
-	for row := range l.docs {
-		if l.docs[row].present {
+	for row := range n {
+		at[row+1] += at[row]
+	}
+	ids := make([]uint32, at[n])
+	for row, u := range unlisted {
+		if u {
 			l.docs[row].terms = ids[at[row]:at[row+1]:at[row+1]]
 		}
 	}
-	return l, nil
+	for id, list := range l.postings {
+		for _, p := range list {
+			if unlisted[p.row] {
+				ids[at[p.row]] = uint32(id)
+				at[p.row]++
+			}
+		}
+	}
 }

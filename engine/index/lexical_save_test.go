@@ -62,12 +62,29 @@ func TestLexicalSaveLoad(t *testing.T) {
 		}
 	}
 	check("loaded")
+	// A loaded document removed with its text leaves the others unlisted; one removed with
+	// another text lists them all (listTerms), and a document added before keeps its own.
 	for _, ix := range []*Lexical{got, want} {
-		ix.Remove(299 - 7)
-		ix.Add(299-1, "river delta")
 		ix.Add(400, "a new river document")
+		ix.RemoveText(299-7, "river river river bank")
+	}
+	if !got.unlisted {
+		t.Fatal("removing a loaded document by its text listed every document's terms")
+	}
+	check("removed by its text")
+	for _, ix := range []*Lexical{got, want} {
+		ix.RemoveText(299-12, "not the text it was added with")
+		ix.Add(299-1, "river delta")
+	}
+	if got.unlisted {
+		t.Fatal("a text that is not the document's did not list the documents' terms")
 	}
 	check("changed after loading")
+	for _, ix := range []*Lexical{got, want} {
+		ix.Remove(400)
+		ix.Remove(299 - 1)
+	}
+	check("removed after loading")
 }
 
 func TestLoadLexicalRejects(t *testing.T) {
@@ -126,10 +143,19 @@ func FuzzLoadLexical(f *testing.F) {
 		}
 		got.Add(uint32(len(got.docs)), "one more river")
 		for row := range got.docs {
-			got.Remove(uint32(row))
+			if row%2 == 0 { // by a text, which is the document's only now and then
+				got.RemoveText(uint32(row), "river bank river")
+			} else {
+				got.Remove(uint32(row))
+			}
 		}
 		if got.Len() != 0 {
 			t.Fatalf("Len = %d after removing every row", got.Len())
+		}
+		for id, list := range got.postings {
+			if len(list) != 0 {
+				t.Fatalf("term %q keeps %d postings after removing every row", got.terms[id], len(list))
+			}
 		}
 	})
 }

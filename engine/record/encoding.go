@@ -50,8 +50,9 @@ func appendF32s(b []byte, fs []float32) []byte {
 
 // decoder reads a payload and remembers the first error, so decode functions stay linear.
 type decoder struct {
-	b   []byte
-	err error
+	b     []byte
+	err   error
+	arena *Arena // where str puts strings; nil: each its own allocation
 }
 
 func (d *decoder) fail(what string) {
@@ -105,7 +106,12 @@ func (d *decoder) str(what string) string {
 		d.fail(what)
 		return ""
 	}
-	s := string(d.b[:n])
+	var s string
+	if d.arena != nil {
+		s = d.arena.String(d.b[:n])
+	} else {
+		s = string(d.b[:n])
+	}
 	d.b = d.b[n:]
 	return s
 }

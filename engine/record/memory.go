@@ -88,8 +88,12 @@ func AppendMemory(b []byte, m *Memory) []byte {
 }
 
 // DecodeMemory reads a remember payload.
-func DecodeMemory(p []byte) (Memory, error) {
-	d := decoder{b: p}
+func DecodeMemory(p []byte) (Memory, error) { return DecodeMemoryIn(p, nil) }
+
+// DecodeMemoryIn is DecodeMemory with the strings taken from arena (nil: allocated one
+// by one).
+func DecodeMemoryIn(p []byte, arena *Arena) (Memory, error) {
+	d := decoder{b: p, arena: arena}
 	d.version()
 	flags := d.byte1("flags")
 	var m Memory

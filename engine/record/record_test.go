@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,5 +98,25 @@ func TestTypeNames(t *testing.T) {
 	}
 	if got := Types(); !reflect.DeepEqual(got, []wal.RecordType{1, 2, 3, 4, 5}) {
 		t.Errorf("Types() = %v", got)
+	}
+}
+
+// TestArenaStrings: strings from an arena hold what they were given, whether they share a
+// block, start a new one or are too long for one, and later strings leave them as they were.
+func TestArenaStrings(t *testing.T) {
+	var a Arena
+	var want, got []string
+	for i := range 3000 {
+		s := strings.Repeat(string(rune('a'+i%26)), i%97)
+		if i%500 == 0 {
+			s = strings.Repeat("x", arenaBlock/4+1+i) // a block of its own
+		}
+		want = append(want, s)
+		got = append(got, a.String([]byte(s)))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("string %d = %q (len %d), want len %d", i, got[i][:min(len(got[i]), 20)], len(got[i]), len(want[i]))
+		}
 	}
 }

@@ -284,7 +284,7 @@ func TestPayloadFilesRoundTripAndDamage(t *testing.T) {
 }
 
 // TestRepeated: a row listed twice is found wherever it is, in short lists (the filter)
-// and long ones (sorted), and lists of distinct rows pass.
+// and long ones (sorted, or marked by row), and lists of distinct rows pass.
 func TestRepeated(t *testing.T) {
 	seq := func(n int, step uint32) []uint32 {
 		var out []uint32
@@ -307,10 +307,15 @@ func TestRepeated(t *testing.T) {
 		{"long distinct", seq(500, 7), false},
 		{"long, repeated in the middle", append(seq(300, 5), 5*150+1), true},
 	}
-	for _, tt := range tests {
-		rows := slices.Clone(tt.rows)
-		if _, dup := repeated(rows); dup != tt.dup {
-			t.Errorf("%s: repeated = %v, want %v", tt.name, dup, tt.dup)
+	// With marks, a long list is checked against them; lists of earlier rows left their
+	// marks, which must not count.
+	marks := make([]uint32, 4000)
+	for v, tt := range tests {
+		for _, m := range [][]uint32{nil, marks} {
+			rows := slices.Clone(tt.rows)
+			if _, dup := repeated(rows, uint32(v), m); dup != tt.dup {
+				t.Errorf("%s (marks %v): repeated = %v, want %v", tt.name, m != nil, dup, tt.dup)
+			}
 		}
 	}
 }

@@ -211,11 +211,20 @@ func DecodeRowGraph(data []byte) (RowAdjacency, error) {
 		return corrupt("payload is %d bytes for %d edges", len(payload), h.Count)
 	}
 	words := wordsOf(payload)
-	a := RowAdjacency{DerivedHeader: h, Words: words}
+	// A row with edges takes at least four words: room for as many entries as the rows or
+	// the words allow, where appending would copy the lists as they grow.
+	most := min(h.Rows, uint64(len(words)/4))
+	a := RowAdjacency{DerivedHeader: h, Words: words, Nodes: make([]uint32, 0, most), Offsets: make([]int, 0, most)}
 	n := int(2 * h.Count)
 	ends := 0
 	var below, above uint64 // sums over the halves of each edge: to > row, to < row
 	var seen []uint32
+	// marks[t] is one more than the last row whose list named row t, for repeated: as
+	// many words as the rows, made only when the payload has at least as many.
+	var marks []uint32
+	if h.Rows <= uint64(len(words)) {
+		marks = make([]uint32, h.Rows)
+	}
 	prev := int64(-1)
 	for at := 0; at < len(words); {
 		if len(words)-at < 2 {
@@ -235,7 +244,6 @@ func DecodeRowGraph(data []byte) (RowAdjacency, error) {
 		prev = int64(v)
 		block := words[at+1 : at+1+rowBlockWords(d)]
 		to, ws, ks := rowList(block)
-		seen = seen[:0]
 		for j, t := range to {
 			w, k := ws[j], ks[j]
 			switch {
@@ -251,12 +259,17 @@ func DecodeRowGraph(data []byte) (RowAdjacency, error) {
 			} else {
 				above += edgeHash(t, v, w, k)
 			}
-			seen = append(seen, t)
 		}
 		if !allZero(unsafe.Slice(&ks[0], 4*((d+3)/4))[d:]) {
 			return corrupt("row %d: padding is not zero", v)
 		}
-		if t, dup := repeated(seen); dup {
+		// repeated sorts a long list in place without marks: then it gets a copy.
+		list := to
+		if d > 64 && marks == nil {
+			seen = append(seen[:0], to...)
+			list = seen
+		}
+		if t, dup := repeated(list, v, marks); dup {
 			return corrupt("row %d has two edges to row %d", v, t)
 		}
 		a.Nodes = append(a.Nodes, v)
@@ -286,11 +299,21 @@ func wordsOf(b []byte) []uint32 {
 	return w
 }
 
-// repeated reports a row found twice in rows (one row's neighbours; long lists are
-// sorted in place). Most lists are short: a row is looked for among the earlier ones only
-// when its bit in a 128-bit filter of them is already set, which takes a few per cent of
-// the rows of a list of 16.
-func repeated(rows []uint32) (uint32, bool) {
+// repeated reports a row found twice in rows, row v's neighbours, all below len(marks)
+// when marks is not nil (see DecodeRowGraph; long lists are sorted in place without it).
+// Most lists are short: a row is looked for among the earlier ones only when its bit in
+// a 128-bit filter of them is already set, which takes a few per cent of the rows of a
+// list of 16. A long list marks its rows in marks, as v+1, rows rising from list to list.
+func repeated(rows []uint32, v uint32, marks []uint32) (uint32, bool) {
+	if len(rows) > 64 && marks != nil {
+		for _, r := range rows {
+			if marks[r] == v+1 {
+				return r, true
+			}
+			marks[r] = v + 1
+		}
+		return 0, false
+	}
 	if len(rows) > 64 {
 		slices.Sort(rows)
 		for i := 1; i < len(rows); i++ {
@@ -321,17 +344,18 @@ func rowBefore(w1 float32, t1 uint32, w2 float32, t2 uint32) bool {
 	return t1 < t2
 }
 
-// edgeHash mixes an edge (a < b) into 64 bits (splitmix64 finalisers), for the sums
-// DecodeRowGraph compares.
+// edgeHash mixes an edge (a < b) into 64 bits, for the sums DecodeRowGraph compares: its
+// rows and its weight and kind, the latter multiplied by an odd constant (a bijection,
+// so that edges differing in either part alone never meet), go through one splitmix64
+// finaliser.
 func edgeHash(a, b uint32, w float32, k uint8) uint64 {
-	mix := func(x uint64) uint64 {
-		x ^= x >> 30
-		x *= 0xbf58476d1ce4e5b9
-		x ^= x >> 27
-		x *= 0x94d049bb133111eb
-		return x ^ x>>31
-	}
-	return mix(uint64(a)<<32|uint64(b)) ^ mix(uint64(math.Float32bits(w))<<8|uint64(k)|1<<63)
+	x := uint64(a)<<32 | uint64(b)
+	x ^= (uint64(math.Float32bits(w))<<8 | uint64(k)) * 0x9e3779b97f4a7c15
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // Edges returns the undirected edges of a, each once, sorted by A then B: the edges

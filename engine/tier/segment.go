@@ -378,9 +378,7 @@ func (s *Segment) Lookup(id string) (int, bool) {
 func (s *Segment) Meta(i int) []byte {
 	s.checkIndex(i)
 	if s.kind == KindWarm {
-		a := binary.LittleEndian.Uint64(s.metaOffsets[8*i:])
-		b := binary.LittleEndian.Uint64(s.metaOffsets[8*i+8:])
-		return append([]byte{}, s.metaBlob[a:b]...)
+		return append([]byte{}, s.warmMeta(i)...)
 	}
 	j := sort.Search(s.numBlocks(), func(j int) bool { return s.blockFirst(j) > i }) - 1
 	buf, err := s.decodeBlock(j)
@@ -396,6 +394,24 @@ func (s *Segment) Meta(i int) []byte {
 		return nil
 	}
 	return append([]byte{}, blob[a:b]...)
+}
+
+// MetaInPlace returns the metadata of record i as Meta does, but, in a warm segment, in
+// place in the mapped file: the bytes must not be modified, and not be used after Close.
+// A cold segment's metadata is compressed, and comes as Meta's copy.
+func (s *Segment) MetaInPlace(i int) []byte {
+	s.checkIndex(i)
+	if s.kind == KindWarm {
+		return s.warmMeta(i)
+	}
+	return s.Meta(i)
+}
+
+// warmMeta is record i's metadata in a warm segment, in place.
+func (s *Segment) warmMeta(i int) []byte {
+	a := binary.LittleEndian.Uint64(s.metaOffsets[8*i:])
+	b := binary.LittleEndian.Uint64(s.metaOffsets[8*i+8:])
+	return s.metaBlob[a:b:b]
 }
 
 // blockParts splits a decompressed block of m records into its metadata blob and its
