@@ -16,10 +16,21 @@ const (
 
 type page [pageSize]atomic.Pointer[uint32] // each slot holds a node's block, see adjacency.go
 
-// directory indexes the pages. It is replaced, never modified, when the graph grows;
-// pages themselves are shared between successive directories.
+// directory indexes the pages. A page is allocated into its entry in place; the directory
+// is replaced, doubling, only when a node lies past its end, so building a graph row by
+// row copies it O(log n) times, not once per page. Pages are shared between successive
+// directories.
 type directory struct {
-	pages []*page
+	pages []atomic.Pointer[page]
+}
+
+// grown returns a copy of d with room for at least n pages.
+func (d *directory) grown(n int) *directory {
+	next := &directory{pages: make([]atomic.Pointer[page], max(n, 2*len(d.pages)))}
+	for i := range d.pages {
+		next.pages[i].Store(d.pages[i].Load())
+	}
+	return next
 }
 
 // Graph is an undirected weighted association graph over dense uint32 node ids.
@@ -44,10 +55,14 @@ func New() *Graph {
 func (g *Graph) load(n uint32) *uint32 {
 	d := g.dir.Load()
 	p := int(n >> pageBits)
-	if p >= len(d.pages) || d.pages[p] == nil {
+	if p >= len(d.pages) {
 		return nil
 	}
-	return d.pages[p][n&pageMask].Load()
+	pg := d.pages[p].Load()
+	if pg == nil {
+		return nil
+	}
+	return pg[n&pageMask].Load()
 }
 
 // slot returns node n's slot, allocating its page (and a larger directory) when
@@ -55,21 +70,19 @@ func (g *Graph) load(n uint32) *uint32 {
 func (g *Graph) slot(n uint32) *atomic.Pointer[uint32] {
 	d := g.dir.Load()
 	p := int(n >> pageBits)
-	if p >= len(d.pages) || d.pages[p] == nil {
-		size := max(len(d.pages), p+1)
-		if p >= len(d.pages) {
-			size = max(size, 2*len(d.pages))
-		}
-		next := &directory{pages: make([]*page, size)}
-		copy(next.pages, d.pages)
-		next.pages[p] = new(page)
-		g.dir.Store(next)
-		d = next
+	if p >= len(d.pages) {
+		d = d.grown(p + 1)
+		g.dir.Store(d)
+	}
+	pg := d.pages[p].Load()
+	if pg == nil {
+		pg = new(page)
+		d.pages[p].Store(pg)
 	}
 	if int64(n) >= g.limit.Load() {
 		g.limit.Store(int64(n) + 1)
 	}
-	return &d.pages[p][n&pageMask]
+	return &pg[n&pageMask]
 }
 
 // AddEdge links a and b with weight w. Weights above 1 are capped at 1; zero, negative

@@ -35,21 +35,8 @@ func (g *Graph) LoadBlocks(nodes int, edges int64, node func(i int) (v uint32, b
 		}
 		vs[i], blocks[i] = v, &words[0]
 	}
-	if nodes > 0 {
-		// One directory for every page the nodes need, where slot would copy a larger one
-		// for each page it adds.
-		old := g.dir.Load()
-		d := &directory{pages: make([]*page, max(len(old.pages), int(vs[nodes-1]>>pageBits)+1))}
-		copy(d.pages, old.pages)
-		for i, block := range blocks {
-			p := vs[i] >> pageBits
-			if d.pages[p] == nil {
-				d.pages[p] = new(page)
-			}
-			d.pages[p][vs[i]&pageMask].Store(block)
-		}
-		g.dir.Store(d)
-		g.limit.Store(max(g.limit.Load(), int64(vs[nodes-1])+1))
+	for i, block := range blocks {
+		g.slot(vs[i]).Store(block)
 	}
 	g.edges.Store(edges)
 	return nil
