@@ -135,7 +135,7 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 			st.mu.Lock()
 			for _, lm := range st.byRow {
 				if lm != nil {
-					lm.linked = false // the linker builds their edges again
+					lm.linked.Store(false) // the linker builds their edges again
 				}
 			}
 			st.mu.Unlock()
@@ -183,7 +183,8 @@ func decodeRecords(seg *tier.Segment, del *tier.Bitmap) (lms []*liveMemory, bad 
 						failed.Add(1)
 						continue
 					}
-					lms[i] = &liveMemory{m: mem, hasVec: seg.HasVector(i), linked: true}
+					lms[i] = &liveMemory{m: mem, hasVec: seg.HasVector(i)}
+					lms[i].linked.Store(true)
 				}
 			}
 		})
