@@ -8,8 +8,8 @@ import (
 
 // Shared code scans. While the index lags, every recall ranks the rows it does not hold yet
 // by their codes (similar, slab.topKCoded): under sustained ingestion tens of thousands of
-// rows, most of a recall's CPU (benchmarks/RESULTS.md, "Recall under sustained
-// ingestion"), and concurrent recalls scan the same rows. So they scan them together: the
+// rows, most of a recall's CPU (benchmarks/RESULTS.md, "Recall p99 under ingestion"),
+// and concurrent recalls scan the same rows. So they scan them together: the
 // first to arrive leads a pass over the codes, a block of sharedBlock rows at a time, and
 // scores each block for every scan in progress while the block is in cache; a scan that
 // arrives meanwhile joins at the block the pass has reached, goes round with it and is
