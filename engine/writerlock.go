@@ -28,12 +28,12 @@ const (
 )
 
 // lockDeferring locks mu exclusively, letting readers that arrive before it gets the lock
-// go first for up to deferFor.
-func lockDeferring(mu *sync.RWMutex) {
+// go first for up to patience (deferFor for the applier).
+func lockDeferring(mu *sync.RWMutex, patience time.Duration) {
 	if mu.TryLock() {
 		return
 	}
-	deadline := time.Now().Add(deferFor)
+	deadline := time.Now().Add(patience)
 	for try := 0; ; try++ {
 		if try < deferSpins {
 			runtime.Gosched()
