@@ -52,7 +52,7 @@ func (a *applier) apply(st *state, own *applyReq) {
 		// other, so neither is allocated again.
 		a.queue, a.spare = a.spare[:0], nil
 		a.mu.Unlock()
-		st.mu.Lock()
+		lockDeferring(&st.mu, deferFor) // writerlock.go: recalls arriving meanwhile go first
 		for _, r := range q {
 			for k, i := range r.ok {
 				m := &r.ms[i]

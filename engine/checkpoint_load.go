@@ -144,7 +144,7 @@ func (st *state) loadCheckpoint() (covered uint64, loaded, corrupted int, err er
 			st.mu.Lock()
 			for _, lm := range st.byRow {
 				if lm != nil {
-					lm.linked = false // the linker builds their edges again
+					lm.linked.Store(false) // the linker builds their edges again
 				}
 			}
 			st.mu.Unlock()
@@ -195,7 +195,8 @@ func decodeRecords(seg *tier.Segment, del *tier.Bitmap) (lms []*liveMemory, bad 
 				failed.Add(1)
 				continue
 			}
-			lm.hasVec, lm.linked = seg.HasVector(i), true
+			lm.hasVec = seg.HasVector(i)
+			lm.linked.Store(true)
 			lms[i] = lm
 		}
 	})

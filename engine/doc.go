@@ -47,7 +47,9 @@
 //  8. applier.mu — the remember batch queue; released before its leader takes state.mu.
 //  9. state.mu — everything of the open state: live memories by row (byRow), slab rows,
 //     indexes' inputs, graph, segments. A memory's reinforcement (access.go) is the
-//     exception: recall updates it holding state.mu shared, through atomics.
+//     exception: recall updates it holding state.mu shared, through atomics; so are the
+//     linker's edges (applyLinks: the graph's own writer lock, liveMemory.linked atomic).
+//     The applier takes it exclusively with lockDeferring (writerlock.go).
 //  10. linker.mu, accessLog.mu, slab.growMu — taken under state.mu or alone, never
 //     around another lock of this list; linker.indexHold is taken alone by the index lane.
 //  11. Index and graph locks (packages index, graph); index callbacks read vectors through

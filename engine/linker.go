@@ -131,7 +131,7 @@ func (l *linker) start(st *state) {
 	// After recovery: rows without edges get them.
 	st.mu.RLock()
 	for row, lm := range st.byRow {
-		if lm != nil && !lm.linked {
+		if lm != nil && !lm.linked.Load() {
 			l.q = append(l.q, &linkJob{row: uint32(row), id: lm.m.ID, version: lm.m.StoredAt.UnixNano(), threshold: DefaultLinkThreshold, enqueued: time.Now()})
 			l.want[uint32(row)] = true
 		}
@@ -189,7 +189,7 @@ func (l *linker) stop() {
 //   - on the tick, the access log's reinforcements are flushed (accesslog.go: a.mu to take
 //     the batch, then one WAL append under no engine lock);
 //   - queued jobs are linked (linkQueued, linker_edges.go: l.mu to take a batch, st.mu
-//     shared to read, st.cp shared around the WAL append, st.mu exclusive to apply);
+//     shared to read, st.cp shared around the WAL append, st.mu shared to apply);
 //   - memories recalled from warm or cold are promoted (runPromotions, tiers.go: each
 //     under its id lock, st.cp shared around its WAL append, st.mu exclusive to apply).
 func (l *linker) run() {

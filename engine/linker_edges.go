@@ -144,7 +144,7 @@ func (l *linker) edgeLag() float64 {
 // their turn later only notes them as recent. Locks, in turn: l.mu to take the index
 // lane's neighbours; st.mu shared to check the jobs and read their vectors; none for the
 // search; st.mu shared per job to choose its edges (neighbours); st.cp shared around the
-// WAL append and, inside it, st.mu exclusive to apply the edges.
+// WAL append and, inside it, st.mu shared to apply the edges (applyLinks).
 func (l *linker) process(batch []*linkJob, early bool) {
 	st := l.st
 	if early {
@@ -238,11 +238,13 @@ func (l *linker) process(batch []*linkJob, early bool) {
 		}
 		return
 	}
-	st.mu.Lock()
+	// Shared, not exclusive (applyLinks): recalls go on while the edges are added, and
+	// a recall arriving meanwhile does not queue behind the batch.
+	st.mu.RLock()
 	for _, p := range plans {
 		p.job.links = st.applyLinks(p.job.id, p.job.version, p.links)
 	}
-	st.mu.Unlock()
+	st.mu.RUnlock()
 	for _, p := range plans {
 		if p.job.done != nil {
 			close(p.job.done)

@@ -59,6 +59,8 @@ type slab struct {
 	// faulted: rows below it are reserved and their pages backed, or being backed, by
 	// prefault.
 	faulted atomic.Int64
+	// shared lets concurrent unfiltered code scans share their passes (sharedscan.go).
+	shared sharedScans
 }
 
 // slabChunk is one chunk's rows: vectors, their codes and the codes' scales.
@@ -253,9 +255,13 @@ func (s *slab) topKCoded(q []float32, lo, hi, k int, accept func(uint32) bool) [
 	// One scan across the chunks: accept reads the memory behind a row, a likely cache
 	// miss, so it is asked only about rows that beat the best of every chunk so far.
 	scan := index.NewInt8Scan(qc, qs, max(4*k, k+32))
-	s.chunkRuns(lo, hi, slabChunkRows, func(first int, ch *slabChunk, off, n int) {
-		scan.Scan(ch.codes[off*s.dim:(off+n)*s.dim], ch.scales[off:off+n], n, uint32(first), accept)
-	})
+	if accept == nil {
+		s.scanCodes(scan, lo, hi) // in a pass shared with concurrent scans
+	} else {
+		s.chunkRuns(lo, hi, slabChunkRows, func(first int, ch *slabChunk, off, n int) {
+			scan.Scan(ch.codes[off*s.dim:(off+n)*s.dim], ch.scales[off:off+n], n, uint32(first), accept)
+		})
+	}
 	cands := scan.Sorted()
 	for i := range cands {
 		cands[i].Score = simd.Dot(q, s.row(cands[i].Row))

@@ -24,7 +24,9 @@ type liveMemory struct {
 	m      Memory // Embedding is nil here (state.vectorInto), AccessCount and LastAccess zero (acc)
 	acc    access
 	hasVec bool
-	linked bool
+	// linked is set once the linker's edges for the memory are applied, which happens
+	// under st.mu shared (linker.process): recalls in flight need not wait for it.
+	linked atomic.Bool
 	seg    *segment
 	idx    int32
 }
@@ -469,7 +471,9 @@ func (st *state) applyForget(id string) bool {
 }
 
 // applyLinks adds the association edges computed for (or, KindAssociation, given to) src,
-// if src is still the version they were computed for. Caller holds st.mu.
+// if src is still the version they were computed for. Caller holds st.mu, shared being
+// enough: the graph serialises its writers itself and readers walk it meanwhile, linked
+// is atomic, and every row it resolves stays alive while st.mu is held.
 func (st *state) applyLinks(src string, version int64, links []record.Link) []AutoLink {
 	row, ok := st.rowOf(src)
 	if !ok {
@@ -482,7 +486,7 @@ func (st *state) applyLinks(src string, version int64, links []record.Link) []Au
 	// A record of explicit associations only is not the linker's work: the source stays
 	// to be linked (again after a recovery) if its own edges were not written yet.
 	if !associationsOnly(links) {
-		lm.linked = true
+		lm.linked.Store(true)
 	}
 	var out []AutoLink
 	for _, l := range links {
