@@ -46,14 +46,11 @@ import (
 type Committer struct {
 	syncfs func(f *os.File) error // syncfs of f's filesystem; tests replace it
 
-	mu         sync.Mutex
-	queue      []*commitRequest // files waiting for the next round
-	spare      []*commitRequest // the last round's slice, recycled
-	leaders    int              // rounds being gathered or flushed
-	maxLeaders int              // rounds in flight at once (roundsInFlight; tests may raise it)
-	gathering  int              // while a leader lets the queue fill: the round size that wakes it
-	full       chan struct{}    // capacity 1: "the queue reached gathering"
-	sizer      groupSizer
+	mu    sync.Mutex
+	busy  bool               // a round is flushing, or run is about to flush the queue
+	queue []*commitRequest   // files waiting for the next round
+	spare []*commitRequest   // the last round's slice, recycled
+	lone  [1]*commitRequest  // the round of a caller that found the Committer idle
 
 	devMu  sync.Mutex
 	devs   map[uint64]*devFolder // per filesystem with registered logs, the folder syncfs is called on
@@ -81,22 +78,14 @@ type commitRequest struct {
 	f        *os.File
 	dev      uint64 // filesystem of f (0 where unknown)
 	datasync func(*os.File) error
-	arrived  int64 // unix ns
 	err      error
-	wake     chan bool // capacity 1: true = lead the next round, false = done, err is set
+	wake     chan struct{} // capacity 1: the round covering f is over, err is set
 }
 
 // NewCommitter returns a Committer for logs opened with Options.Committer set to it.
 func NewCommitter() *Committer {
-	return &Committer{syncfs: syncfs, full: make(chan struct{}, 1), maxLeaders: roundsInFlight}
+	return &Committer{syncfs: syncfs}
 }
-
-// roundsInFlight is how many rounds may gather or flush at once. Two (a second round
-// gathering and flushing while the first flushes) was measured against one on the
-// development machine: it split 64 writers over 100 spaces into rounds of 3–4 files
-// instead of 52–55 and was not faster (benchmarks/RESULTS.md, "Group commit across
-// spaces"), so one round runs at a time.
-const roundsInFlight = 1
 
 // devFolder is the open folder of one filesystem and the number of open logs on it.
 type devFolder struct {
@@ -191,120 +180,75 @@ func (c *Committer) Stats() CommitterStats {
 // outcome for r.f alone.
 func (c *Committer) commit(r *commitRequest) error {
 	r.err = nil
-	r.arrived = time.Now().UnixNano()
 	c.mu.Lock()
-	if c.leaders < c.maxLeaders {
-		c.leaders++
+	if !c.busy {
+		c.busy = true
 		c.mu.Unlock()
-		c.lead(r)
+		c.round(c.own(r))
+		c.next()
 		return r.err
 	}
 	c.queue = append(c.queue, r)
-	if c.gathering > 0 && len(c.queue)+1 >= c.gathering {
-		select {
-		case c.full <- struct{}{}:
-		default:
-		}
-	}
 	c.mu.Unlock()
-	if <-r.wake {
-		c.lead(r)
-	}
+	<-r.wake
 	return r.err
 }
 
-// lead runs one round on behalf of self's log: it takes self and the queue, flushes every file,
-// releases the others and hands a lead to the first file queued meanwhile.
-func (c *Committer) lead(self *commitRequest) {
-	c.gather(self)
-	c.mu.Lock()
-	round := append(c.queue, self)
-	c.queue = c.spare
-	c.spare = nil
-	c.mu.Unlock()
+// own is the round of r's file alone, in the caller's slice of one.
+func (c *Committer) own(r *commitRequest) []*commitRequest {
+	c.lone[0] = r
+	return c.lone[:]
+}
 
-	start := time.Now()
-	c.flush(round)
-	d := time.Since(start)
-	c.flushNanos.Add(int64(d))
-	c.rounds.Add(1)
-	c.files.Add(uint64(len(round)))
-	if len(round) > 1 {
-		c.sharedRounds.Add(1)
+// next ends the caller's round: with files queued meanwhile, a goroutine flushes them
+// (run), else the Committer is idle.
+func (c *Committer) next() {
+	c.lone[0] = nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) == 0 {
+		c.busy = false
+		return
 	}
-	for _, r := range round {
-		if r != self {
-			r.wake <- false
+	go c.run()
+}
+
+// run flushes the queued files in rounds, back to back, while any are queued: each round
+// takes every file queued while the previous one flushed and releases all of its logs at
+// once. It ends, leaving the Committer idle, when a round ends with nothing queued.
+func (c *Committer) run() {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 {
+			c.busy = false
+			c.mu.Unlock()
+			return
 		}
-	}
+		round := c.queue
+		c.queue = c.spare
+		c.spare = nil
+		c.mu.Unlock()
 
-	c.mu.Lock()
-	c.sizer.synced(d)
-	c.sizer.released(len(round) + len(c.queue))
-	clear(round)
-	if c.spare == nil {
+		c.round(round)
+		for _, r := range round {
+			r.wake <- struct{}{}
+		}
+		clear(round)
+		c.mu.Lock()
 		c.spare = round[:0]
-	}
-	c.leaders--
-	var next *commitRequest
-	if len(c.queue) > 0 && c.leaders < c.maxLeaders {
-		next = c.queue[0]
-		n := copy(c.queue, c.queue[1:])
-		c.queue[n] = nil
-		c.queue = c.queue[:n]
-		c.leaders++
-	}
-	c.mu.Unlock()
-	if next != nil {
-		next.wake <- true
+		c.mu.Unlock()
 	}
 }
 
-// gather lets the queue fill to the sizer's target before the leader takes it: the same
-// rule as a log's batches (group.go), with flushing logs as the writers.
-func (c *Committer) gather(self *commitRequest) {
-	c.mu.Lock()
-	target := c.sizer.target()
-	n := len(c.queue) + 1
-	if target == 0 || n >= target {
-		c.mu.Unlock()
-		return
-	}
-	first := self.arrived
-	if len(c.queue) > 0 {
-		first = min(first, c.queue[0].arrived)
-	}
-	deadline := first + int64(c.sizer.maxWait())
-	c.gathering = target
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.gathering = 0
-		c.mu.Unlock()
-	}()
-	var timer *time.Timer
-	for {
-		wait := time.Duration(deadline - time.Now().UnixNano())
-		if wait <= 0 {
-			return
-		}
-		if timer == nil {
-			timer = time.NewTimer(wait)
-		} else {
-			timer.Reset(wait)
-		}
-		select {
-		case <-c.full:
-			timer.Stop()
-		case <-timer.C:
-			return
-		}
-		c.mu.Lock()
-		n := len(c.queue) + 1
-		c.mu.Unlock()
-		if n >= target {
-			return
-		}
+// round flushes the files of one round and counts it.
+func (c *Committer) round(files []*commitRequest) {
+	start := time.Now()
+	c.flush(files)
+	c.flushNanos.Add(int64(time.Since(start)))
+	c.rounds.Add(1)
+	c.files.Add(uint64(len(files)))
+	if len(files) > 1 {
+		c.sharedRounds.Add(1)
 	}
 }
 

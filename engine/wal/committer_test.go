@@ -320,17 +320,10 @@ func TestCommitterScope(t *testing.T) {
 }
 
 // TestCommitterManyLogs appends from many goroutines to many logs and checks every log
-// recovers exactly its own acknowledged records, with one round at a time and with two.
+// recovers exactly its own acknowledged records.
 func TestCommitterManyLogs(t *testing.T) {
-	for _, rounds := range []int{1, 2} {
-		t.Run(fmt.Sprintf("rounds=%d", rounds), func(t *testing.T) { testCommitterManyLogs(t, rounds) })
-	}
-}
-
-func testCommitterManyLogs(t *testing.T, rounds int) {
 	root := t.TempDir()
 	c := NewCommitter()
-	c.maxLeaders = rounds
 	const logs, writers, perWriter = 40, 16, 30
 	ws := make([]*WAL, logs)
 	opts := make([]Options, logs)
