@@ -15,10 +15,12 @@ import (
 // of the same log: 64 writers spread over 1,000 spaces would share almost none, and the disk
 // allows a few thousand flushes a second. With a Committer, the holder of a log's lead
 // (lead.go: the appender writing the log's batch) writes the batch as before and then
-// hands the file to the Committer instead of fdatasyncing it. Logs that arrive while a
-// flush is in flight queue up; when it ends, the first of them leads the next round and
-// flushes every queued file at once. On Linux a round of files on one
-// filesystem is one syncfs(2) (datasync_linux.go): a single writeback and journal commit for
+// hands the file to the Committer instead of fdatasyncing it. A lead that finds no flush
+// in flight flushes its own file at once; logs that arrive while a flush is in flight queue
+// up, and one goroutine flushes the queue in rounds, back to back, while files keep
+// arriving: each round takes every file queued while the previous one flushed and releases
+// all of its logs together, so the disk is never idle while files wait. On Linux a round of
+// files on one filesystem is one syncfs(2) (datasync_linux.go): a single writeback and journal commit for
 // all of them, measured on the development machine at a fifth of the CPU and a third of the
 // latency of as many concurrent fdatasyncs (benchmarks/RESULTS.md). A round of one file is
 // that file's fdatasync, as without a Committer, and elsewhere, or when syncfs fails, each
@@ -35,22 +37,29 @@ import (
 //     log gets its own file's outcome (the kernel reports a writeback error to every open
 //     file description of the file that has not seen it yet, so a failure syncfs consumed is
 //     still reported to that file's fdatasync).
-//   - A lone log never waits for others: with no flush in flight its lead leads a round of
-//     its own file at once. Like a log's batches (group.go), a round waits for more files only
-//     when many logs have recently been flushing at once, for at most the mean round latency.
+//   - A lone log never waits for others: with no flush in flight its lead flushes its own
+//     file at once, in its own goroutine.
+//   - A round never waits for more files. A round's cost is mostly fixed (a journal commit and a
+//     device cache flush), so once files wait the next round starts the moment the previous
+//     one ends; the writers it released meanwhile fill the round after. Waiting for them (the
+//     rule of a log's own batches, group.go), and handing the next round to a queued lead that
+//     had to be scheduled first, left the disk idle for 1.5 ms of every 2.9 ms at 1,000
+//     spaces (benchmarks/RESULTS.md, "Rounds back to back").
 //   - Only logs opened with SyncAlways use the Committer; SyncInterval and SyncNever logs keep
 //     their own fdatasyncs, so they never wait for the others' flushes.
 //
-// A Committer has no goroutine of its own; it holds one open folder per filesystem that has
-// open logs (the last log's Close, or the Committer's, releases it). Its methods are safe for concurrent use.
+// A Committer's goroutine (run) exists only while files wait: it starts when a lead flushing
+// alone finds files queued behind it and ends with the first round after which none are. The
+// Committer holds one open folder per filesystem that has open logs (the last log's Close,
+// or the Committer's, releases it). Its methods are safe for concurrent use.
 type Committer struct {
 	syncfs func(f *os.File) error // syncfs of f's filesystem; tests replace it
 
 	mu    sync.Mutex
-	busy  bool               // a round is flushing, or run is about to flush the queue
-	queue []*commitRequest   // files waiting for the next round
-	spare []*commitRequest   // the last round's slice, recycled
-	lone  [1]*commitRequest  // the round of a caller that found the Committer idle
+	busy  bool              // a round is flushing, or run is about to flush the queue
+	queue []*commitRequest  // files waiting for the next round
+	spare []*commitRequest  // the last round's slice, recycled
+	lone  [1]*commitRequest // the round of a caller that found the Committer idle
 
 	devMu  sync.Mutex
 	devs   map[uint64]*devFolder // per filesystem with registered logs, the folder syncfs is called on

@@ -121,6 +121,86 @@ func TestCommitterSharesOneFlush(t *testing.T) {
 	}
 }
 
+// TestCommitterRoundsBackToBack holds a shared round in its syncfs while more logs append,
+// and checks that the next round takes every file queued meanwhile, as one more syncfs,
+// and that each log recovers only its own records.
+func TestCommitterRoundsBackToBack(t *testing.T) {
+	if !haveSyncfs {
+		t.Skip("rounds of several files are one syncfs only where there is one")
+	}
+	root := t.TempDir()
+	c := NewCommitter()
+	realSyncfs := c.syncfs
+	var syncfsCalls atomic.Int64
+	syncfsGate, inSyncfs := make(chan struct{}), make(chan struct{})
+	c.syncfs = func(f *os.File) error {
+		if syncfsCalls.Add(1) == 1 {
+			close(inSyncfs)
+			<-syncfsGate
+		}
+		return realSyncfs(f)
+	}
+	loneGate, inLone := make(chan struct{}), make(chan struct{})
+	var holdLone atomic.Bool
+	held := osFileOps()
+	held.datasync = func(f *os.File) error {
+		if holdLone.CompareAndSwap(true, false) {
+			close(inLone)
+			<-loneGate
+		}
+		return datasync(f)
+	}
+	ws := make([]*WAL, 6)
+	opts := make([]Options, len(ws))
+	for i := range ws {
+		ops := osFileOps()
+		if i == 0 {
+			ops = held
+		}
+		ws[i], opts[i] = openShared(t, root, fmt.Sprintf("log-%d", i), c, ops)
+	}
+	var wg sync.WaitGroup
+	appendTo := func(i int) {
+		wg.Go(func() {
+			p := fmt.Sprintf("%s-%d", opts[i].Space, ws[i].Stats().LastLSN)
+			if _, err := ws[i].Append(Entry{Type: 1, Payload: []byte(p)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	holdLone.Store(true)
+	appendTo(0)
+	<-inLone // log-0 flushes its own file alone
+	appendTo(1)
+	appendTo(2)
+	waitQueued(c, 2)
+	close(loneGate)
+	<-inSyncfs // the round of log-1 and log-2
+	appendTo(3)
+	appendTo(4)
+	appendTo(5)
+	waitQueued(c, 3)
+	close(syncfsGate)
+	wg.Wait()
+
+	if got := syncfsCalls.Load(); got != 2 {
+		t.Errorf("syncfs calls = %d, want 2: the held round and one for the files queued during it", got)
+	}
+	s := c.Stats()
+	if want := (CommitterStats{Rounds: 3, Files: 6, SharedRounds: 2}); s.Rounds != want.Rounds || s.Files != want.Files || s.SharedRounds != want.SharedRounds {
+		t.Errorf("committer stats = %+v, want rounds of 1, 2 and 3 files", s)
+	}
+	for i, w := range ws {
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, got := reopen(t, opts[i])
+		if len(got) != 1 || got[0].Payload != opts[i].Space+"-0" {
+			t.Errorf("%s recovered %+v, want only its own record", opts[i].Space, got)
+		}
+	}
+}
+
 // TestCommitterFailureStaysInItsLog fails one log's disk through the file-ops seam while
 // other logs write through the same Committer: only that log's writers see the error
 // (ErrFailed wrapping EIO, what the engine turns into ErrStorage), the other logs go on
