@@ -17,13 +17,12 @@ import (
 // (lead.go: the appender writing the log's batch) writes the batch as before and then
 // hands the file to the Committer instead of fdatasyncing it. A lead that finds no flush
 // in flight flushes its own file at once; logs that arrive while a flush is in flight queue
-// up, and one goroutine flushes the queue in rounds, back to back, while files keep
-// arriving: each round takes every file queued while the previous one flushed and releases
-// all of its logs together, so the disk is never idle while files wait. On Linux a round of
-// files on one filesystem is one syncfs(2) (datasync_linux.go): a single writeback and journal commit for
-// all of them, measured on the development machine at a fifth of the CPU and a third of the
-// latency of as many concurrent fdatasyncs (benchmarks/RESULTS.md). A round of one file is
-// that file's fdatasync, as without a Committer, and elsewhere, or when syncfs fails, each
+// up, and one goroutine flushes the queue in rounds while files keep arriving, releasing
+// all of a round's logs together. On Linux a round of files on one filesystem is one
+// syncfs(2) (datasync_linux.go): a single writeback and journal commit for all of them,
+// measured on the development machine at a fifth of the CPU and a third of the latency of
+// as many concurrent fdatasyncs (benchmarks/RESULTS.md). A round of one file is that
+// file's fdatasync, as without a Committer, and elsewhere, or when syncfs fails, each
 // file of the round gets its own fdatasync, issued concurrently.
 //
 // Invariants:
@@ -39,12 +38,13 @@ import (
 //     still reported to that file's fdatasync).
 //   - A lone log never waits for others: with no flush in flight its lead flushes its own
 //     file at once, in its own goroutine.
-//   - A round never waits for more files. A round's cost is mostly fixed (a journal commit and a
-//     device cache flush), so once files wait the next round starts the moment the previous
-//     one ends; the writers it released meanwhile fill the round after. Waiting for them (the
-//     rule of a log's own batches, group.go), and handing the next round to a queued lead that
-//     had to be scheduled first, left the disk idle for 1.5 ms of every 2.9 ms at 1,000
-//     spaces (benchmarks/RESULTS.md, "Rounds back to back").
+//   - A round's cost is mostly fixed (a journal commit and a device cache flush), so rounds
+//     follow each other without a hand-off: the goroutine that ends one starts the next. It
+//     takes every file queued during the last flush and waits, for at most the mean round
+//     time after it, for the logs that round released to queue again (gather). Handing the
+//     next round to a queued lead that had to be scheduled first, and waiting from the first
+//     file's arrival for half the recent peak, left the disk idle for 1.5 ms of every 2.9 ms
+//     at 1,000 spaces (benchmarks/RESULTS.md, "Shared rounds without gaps").
 //   - Only logs opened with SyncAlways use the Committer; SyncInterval and SyncNever logs keep
 //     their own fdatasyncs, so they never wait for the others' flushes.
 //
@@ -55,11 +55,14 @@ import (
 type Committer struct {
 	syncfs func(f *os.File) error // syncfs of f's filesystem; tests replace it
 
-	mu    sync.Mutex
-	busy  bool              // a round is flushing, or run is about to flush the queue
-	queue []*commitRequest  // files waiting for the next round
-	spare []*commitRequest  // the last round's slice, recycled
-	lone  [1]*commitRequest // the round of a caller that found the Committer idle
+	mu        sync.Mutex
+	busy      bool              // a round is flushing, or run is about to flush the queue
+	queue     []*commitRequest  // files waiting for the next round
+	spare     []*commitRequest  // the last round's slice, recycled
+	lone      [1]*commitRequest // the round of a caller that found the Committer idle
+	want      int               // while run gathers: the queue length that wakes it
+	full      chan struct{}     // capacity 1: the queue reached want
+	meanRound time.Duration     // exponential mean of shared rounds' flush time
 
 	devMu  sync.Mutex
 	devs   map[uint64]*devFolder // per filesystem with registered logs, the folder syncfs is called on
@@ -93,7 +96,7 @@ type commitRequest struct {
 
 // NewCommitter returns a Committer for logs opened with Options.Committer set to it.
 func NewCommitter() *Committer {
-	return &Committer{syncfs: syncfs}
+	return &Committer{syncfs: syncfs, full: make(chan struct{}, 1)}
 }
 
 // devFolder is the open folder of one filesystem and the number of open logs on it.
@@ -198,6 +201,13 @@ func (c *Committer) commit(r *commitRequest) error {
 		return r.err
 	}
 	c.queue = append(c.queue, r)
+	if c.want > 0 && len(c.queue) >= c.want {
+		c.want = 0
+		select {
+		case c.full <- struct{}{}:
+		default:
+		}
+	}
 	c.mu.Unlock()
 	<-r.wake
 	return r.err
@@ -222,11 +232,14 @@ func (c *Committer) next() {
 	go c.run()
 }
 
-// run flushes the queued files in rounds, back to back, while any are queued: each round
-// takes every file queued while the previous one flushed and releases all of its logs at
-// once. It ends, leaving the Committer idle, when a round ends with nothing queued.
+// run flushes the queued files in rounds while any are queued: each round takes every file
+// queued while the previous one flushed, plus those its released logs queue again within
+// the mean round time (gather), and releases all of its logs at once. It ends, leaving the
+// Committer idle, when a round ends with nothing queued.
 func (c *Committer) run() {
+	expect, ended := 0, time.Time{}
 	for {
+		c.gather(expect, ended)
 		c.mu.Lock()
 		if len(c.queue) == 0 {
 			c.busy = false
@@ -238,27 +251,64 @@ func (c *Committer) run() {
 		c.spare = nil
 		c.mu.Unlock()
 
-		c.round(round)
+		d := c.round(round)
 		for _, r := range round {
 			r.wake <- struct{}{}
 		}
 		clear(round)
 		c.mu.Lock()
 		c.spare = round[:0]
+		c.meanRound += (d - c.meanRound) / 8
+		expect = len(round) + len(c.queue)
 		c.mu.Unlock()
+		ended = time.Now()
+	}
+}
+
+// gather waits, after a round ended, until as many files are queued as there were logs in
+// flight at its end (the round's and those queued meanwhile), for at most the mean round
+// time after the end. A round's cost is mostly fixed, so when the writers a round released
+// come back within a round's time, one round of all of them (a writer's cycle: one round
+// and its own computing) beats two alternating halves (two rounds); when they come back
+// slower than that, the round starts without them, as it would have without waiting.
+func (c *Committer) gather(expect int, ended time.Time) {
+	c.mu.Lock()
+	if expect <= 1 || len(c.queue) >= expect || c.meanRound <= 0 {
+		c.mu.Unlock()
+		return
+	}
+	deadline := ended.Add(c.meanRound)
+	c.want = expect
+	select {
+	case <-c.full: // left by a queue that reached the last gather's want as it ended
+	default:
+	}
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.want = 0
+		c.mu.Unlock()
+	}()
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-c.full:
+	case <-t.C:
 	}
 }
 
 // round flushes the files of one round and counts it.
-func (c *Committer) round(files []*commitRequest) {
+func (c *Committer) round(files []*commitRequest) time.Duration {
 	start := time.Now()
 	c.flush(files)
-	c.flushNanos.Add(int64(time.Since(start)))
+	d := time.Since(start)
+	c.flushNanos.Add(int64(d))
 	c.rounds.Add(1)
 	c.files.Add(uint64(len(files)))
 	if len(files) > 1 {
 		c.sharedRounds.Add(1)
 	}
+	return d
 }
 
 // flush makes every file of round durable and sets each request's err.

@@ -201,6 +201,85 @@ func TestCommitterRoundsBackToBack(t *testing.T) {
 	}
 }
 
+// TestCommitterGathersReleasedLogs checks that logs a round released, appending again at
+// once, are flushed together by the next round instead of one by one: the round after a
+// shared one waits (at most the mean round time, here made long by holding the first
+// shared round) until as many files as were in flight are queued again.
+func TestCommitterGathersReleasedLogs(t *testing.T) {
+	if !haveSyncfs {
+		t.Skip("rounds of several files are one syncfs only where there is one")
+	}
+	root := t.TempDir()
+	c := NewCommitter()
+	realSyncfs := c.syncfs
+	var syncfsCalls atomic.Int64
+	c.syncfs = func(f *os.File) error {
+		if syncfsCalls.Add(1) == 1 {
+			// The first shared round's time becomes the gathering bound of the next
+			// (a mean of eight), long enough for the released appenders to return.
+			time.Sleep(800 * time.Millisecond)
+		}
+		return realSyncfs(f)
+	}
+	gate, inLone := make(chan struct{}), make(chan struct{})
+	var holdLone atomic.Bool
+	held := osFileOps()
+	held.datasync = func(f *os.File) error {
+		if holdLone.CompareAndSwap(true, false) {
+			close(inLone)
+			<-gate
+		}
+		return datasync(f)
+	}
+	a, aOpts := openShared(t, root, "a", c, held)
+	var wg sync.WaitGroup
+	holdLone.Store(true)
+	wg.Go(func() {
+		if _, err := a.Append(Entry{Type: 1, Payload: []byte("a-0")}); err != nil {
+			t.Error(err)
+		}
+	})
+	<-inLone // a flushes its own file alone while b and d queue behind it
+	var others []*WAL
+	var otherOpts []Options
+	for _, name := range []string{"b", "d"} {
+		w, o := openShared(t, root, name, c, osFileOps())
+		others, otherOpts = append(others, w), append(otherOpts, o)
+		wg.Go(func() {
+			for i := range 2 { // the second append follows the release of the first at once
+				if _, err := w.Append(Entry{Type: 1, Payload: fmt.Appendf(nil, "%s-%d", name, i)}); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	waitQueued(c, 2)
+	close(gate)
+	wg.Wait()
+
+	if got := syncfsCalls.Load(); got != 2 {
+		t.Errorf("syncfs calls = %d, want 2: b and d twice, together each time", got)
+	}
+	if s := c.Stats(); s.Rounds != 3 || s.Files != 5 || s.SharedRounds != 2 {
+		t.Errorf("committer stats = %+v, want a round of a alone and two of b and d", s)
+	}
+	want := map[string][]string{"a": {"a-0"}, "b": {"b-0", "b-1"}, "d": {"d-0", "d-1"}}
+	for i, w := range append([]*WAL{a}, others...) {
+		o := append([]Options{aOpts}, otherOpts...)[i]
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, got := reopen(t, o)
+		var payloads []string
+		for _, r := range got {
+			payloads = append(payloads, r.Payload)
+		}
+		if fmt.Sprint(payloads) != fmt.Sprint(want[o.Space]) {
+			t.Errorf("%s recovered %v, want %v", o.Space, payloads, want[o.Space])
+		}
+	}
+}
+
 // TestCommitterFailureStaysInItsLog fails one log's disk through the file-ops seam while
 // other logs write through the same Committer: only that log's writers see the error
 // (ErrFailed wrapping EIO, what the engine turns into ErrStorage), the other logs go on
