@@ -15,13 +15,14 @@ import (
 // of the same log: 64 writers spread over 1,000 spaces would share almost none, and the disk
 // allows a few thousand flushes a second. With a Committer, the holder of a log's lead
 // (lead.go: the appender writing the log's batch) writes the batch as before and then
-// hands the file to the Committer instead of fdatasyncing it. Logs that arrive while a
-// flush is in flight queue up; when it ends, the first of them leads the next round and
-// flushes every queued file at once. On Linux a round of files on one
-// filesystem is one syncfs(2) (datasync_linux.go): a single writeback and journal commit for
-// all of them, measured on the development machine at a fifth of the CPU and a third of the
-// latency of as many concurrent fdatasyncs (benchmarks/RESULTS.md). A round of one file is
-// that file's fdatasync, as without a Committer, and elsewhere, or when syncfs fails, each
+// hands the file to the Committer instead of fdatasyncing it. A lead that finds no flush
+// in flight flushes its own file at once; logs that arrive while a flush is in flight queue
+// up, and one goroutine flushes the queue in rounds while files keep arriving, releasing
+// all of a round's logs together. On Linux a round of files on one filesystem is one
+// syncfs(2) (datasync_linux.go): a single writeback and journal commit for all of them,
+// measured on the development machine at a fifth of the CPU and a third of the latency of
+// as many concurrent fdatasyncs (benchmarks/RESULTS.md). A round of one file is that
+// file's fdatasync, as without a Committer, and elsewhere, or when syncfs fails, each
 // file of the round gets its own fdatasync, issued concurrently.
 //
 // Invariants:
@@ -35,25 +36,33 @@ import (
 //     log gets its own file's outcome (the kernel reports a writeback error to every open
 //     file description of the file that has not seen it yet, so a failure syncfs consumed is
 //     still reported to that file's fdatasync).
-//   - A lone log never waits for others: with no flush in flight its lead leads a round of
-//     its own file at once. Like a log's batches (group.go), a round waits for more files only
-//     when many logs have recently been flushing at once, for at most the mean round latency.
+//   - A lone log never waits for others: with no flush in flight its lead flushes its own
+//     file at once, in its own goroutine.
+//   - A round's cost is mostly fixed (a journal commit and a device cache flush), so rounds
+//     follow each other without a hand-off: the goroutine that ends one starts the next. It
+//     takes every file queued during the last flush and waits, for at most the mean round
+//     time after it, for the logs that round released to queue again (gather). Handing the
+//     next round to a queued lead that had to be scheduled first, and waiting from the first
+//     file's arrival for half the recent peak, left the disk idle for 1.5 ms of every 2.9 ms
+//     at 1,000 spaces (benchmarks/RESULTS.md, "Shared rounds without gaps").
 //   - Only logs opened with SyncAlways use the Committer; SyncInterval and SyncNever logs keep
 //     their own fdatasyncs, so they never wait for the others' flushes.
 //
-// A Committer has no goroutine of its own; it holds one open folder per filesystem that has
-// open logs (the last log's Close, or the Committer's, releases it). Its methods are safe for concurrent use.
+// A Committer's goroutine (run) exists only while files wait: it starts when a lead flushing
+// alone finds files queued behind it and ends with the first round after which none are. The
+// Committer holds one open folder per filesystem that has open logs (the last log's Close,
+// or the Committer's, releases it). Its methods are safe for concurrent use.
 type Committer struct {
 	syncfs func(f *os.File) error // syncfs of f's filesystem; tests replace it
 
-	mu         sync.Mutex
-	queue      []*commitRequest // files waiting for the next round
-	spare      []*commitRequest // the last round's slice, recycled
-	leaders    int              // rounds being gathered or flushed
-	maxLeaders int              // rounds in flight at once (roundsInFlight; tests may raise it)
-	gathering  int              // while a leader lets the queue fill: the round size that wakes it
-	full       chan struct{}    // capacity 1: "the queue reached gathering"
-	sizer      groupSizer
+	mu        sync.Mutex
+	busy      bool              // a round is flushing, or run is about to flush the queue
+	queue     []*commitRequest  // files waiting for the next round
+	spare     []*commitRequest  // the last round's slice, recycled
+	lone      [1]*commitRequest // the round of a caller that found the Committer idle
+	want      int               // while run gathers: the queue length that wakes it
+	full      chan struct{}     // capacity 1: the queue reached want
+	meanRound time.Duration     // exponential mean of shared rounds' flush time
 
 	devMu  sync.Mutex
 	devs   map[uint64]*devFolder // per filesystem with registered logs, the folder syncfs is called on
@@ -81,22 +90,14 @@ type commitRequest struct {
 	f        *os.File
 	dev      uint64 // filesystem of f (0 where unknown)
 	datasync func(*os.File) error
-	arrived  int64 // unix ns
 	err      error
-	wake     chan bool // capacity 1: true = lead the next round, false = done, err is set
+	wake     chan struct{} // capacity 1: the round covering f is over, err is set
 }
 
 // NewCommitter returns a Committer for logs opened with Options.Committer set to it.
 func NewCommitter() *Committer {
-	return &Committer{syncfs: syncfs, full: make(chan struct{}, 1), maxLeaders: roundsInFlight}
+	return &Committer{syncfs: syncfs, full: make(chan struct{}, 1)}
 }
-
-// roundsInFlight is how many rounds may gather or flush at once. Two (a second round
-// gathering and flushing while the first flushes) was measured against one on the
-// development machine: it split 64 writers over 100 spaces into rounds of 3–4 files
-// instead of 52–55 and was not faster (benchmarks/RESULTS.md, "Group commit across
-// spaces"), so one round runs at a time.
-const roundsInFlight = 1
 
 // devFolder is the open folder of one filesystem and the number of open logs on it.
 type devFolder struct {
@@ -191,121 +192,123 @@ func (c *Committer) Stats() CommitterStats {
 // outcome for r.f alone.
 func (c *Committer) commit(r *commitRequest) error {
 	r.err = nil
-	r.arrived = time.Now().UnixNano()
 	c.mu.Lock()
-	if c.leaders < c.maxLeaders {
-		c.leaders++
+	if !c.busy {
+		c.busy = true
 		c.mu.Unlock()
-		c.lead(r)
+		c.round(c.own(r))
+		c.next()
 		return r.err
 	}
 	c.queue = append(c.queue, r)
-	if c.gathering > 0 && len(c.queue)+1 >= c.gathering {
+	if c.want > 0 && len(c.queue) >= c.want {
+		c.want = 0
 		select {
 		case c.full <- struct{}{}:
 		default:
 		}
 	}
 	c.mu.Unlock()
-	if <-r.wake {
-		c.lead(r)
-	}
+	<-r.wake
 	return r.err
 }
 
-// lead runs one round on behalf of self's log: it takes self and the queue, flushes every file,
-// releases the others and hands a lead to the first file queued meanwhile.
-func (c *Committer) lead(self *commitRequest) {
-	c.gather(self)
-	c.mu.Lock()
-	round := append(c.queue, self)
-	c.queue = c.spare
-	c.spare = nil
-	c.mu.Unlock()
+// own is the round of r's file alone, in the caller's slice of one.
+func (c *Committer) own(r *commitRequest) []*commitRequest {
+	c.lone[0] = r
+	return c.lone[:]
+}
 
-	start := time.Now()
-	c.flush(round)
-	d := time.Since(start)
-	c.flushNanos.Add(int64(d))
-	c.rounds.Add(1)
-	c.files.Add(uint64(len(round)))
-	if len(round) > 1 {
-		c.sharedRounds.Add(1)
+// next ends the caller's round: with files queued meanwhile, a goroutine flushes them
+// (run), else the Committer is idle.
+func (c *Committer) next() {
+	c.lone[0] = nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) == 0 {
+		c.busy = false
+		return
 	}
-	for _, r := range round {
-		if r != self {
-			r.wake <- false
+	go c.run()
+}
+
+// run flushes the queued files in rounds while any are queued: each round takes every file
+// queued while the previous one flushed, plus those its released logs queue again within
+// the mean round time (gather), and releases all of its logs at once. It ends, leaving the
+// Committer idle, when a round ends with nothing queued.
+func (c *Committer) run() {
+	expect, ended := 0, time.Time{}
+	for {
+		c.gather(expect, ended)
+		c.mu.Lock()
+		if len(c.queue) == 0 {
+			c.busy = false
+			c.mu.Unlock()
+			return
 		}
-	}
+		round := c.queue
+		c.queue = c.spare
+		c.spare = nil
+		c.mu.Unlock()
 
-	c.mu.Lock()
-	c.sizer.synced(d)
-	c.sizer.released(len(round) + len(c.queue))
-	clear(round)
-	if c.spare == nil {
+		d := c.round(round)
+		for _, r := range round {
+			r.wake <- struct{}{}
+		}
+		clear(round)
+		c.mu.Lock()
 		c.spare = round[:0]
-	}
-	c.leaders--
-	var next *commitRequest
-	if len(c.queue) > 0 && c.leaders < c.maxLeaders {
-		next = c.queue[0]
-		n := copy(c.queue, c.queue[1:])
-		c.queue[n] = nil
-		c.queue = c.queue[:n]
-		c.leaders++
-	}
-	c.mu.Unlock()
-	if next != nil {
-		next.wake <- true
+		c.meanRound += (d - c.meanRound) / 8
+		expect = len(round) + len(c.queue)
+		c.mu.Unlock()
+		ended = time.Now()
 	}
 }
 
-// gather lets the queue fill to the sizer's target before the leader takes it: the same
-// rule as a log's batches (group.go), with flushing logs as the writers.
-func (c *Committer) gather(self *commitRequest) {
+// gather waits, after a round ended, until as many files are queued as there were logs in
+// flight at its end (the round's and those queued meanwhile), for at most the mean round
+// time after the end. A round's cost is mostly fixed, so when the writers a round released
+// come back within a round's time, one round of all of them (a writer's cycle: one round
+// and its own computing) beats two alternating halves (two rounds); when they come back
+// slower than that, the round starts without them, as it would have without waiting.
+func (c *Committer) gather(expect int, ended time.Time) {
 	c.mu.Lock()
-	target := c.sizer.target()
-	n := len(c.queue) + 1
-	if target == 0 || n >= target {
+	if expect <= 1 || len(c.queue) >= expect || c.meanRound <= 0 {
 		c.mu.Unlock()
 		return
 	}
-	first := self.arrived
-	if len(c.queue) > 0 {
-		first = min(first, c.queue[0].arrived)
+	deadline := ended.Add(c.meanRound)
+	c.want = expect
+	select {
+	case <-c.full: // left by a queue that reached the last gather's want as it ended
+	default:
 	}
-	deadline := first + int64(c.sizer.maxWait())
-	c.gathering = target
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
-		c.gathering = 0
+		c.want = 0
 		c.mu.Unlock()
 	}()
-	var timer *time.Timer
-	for {
-		wait := time.Duration(deadline - time.Now().UnixNano())
-		if wait <= 0 {
-			return
-		}
-		if timer == nil {
-			timer = time.NewTimer(wait)
-		} else {
-			timer.Reset(wait)
-		}
-		select {
-		case <-c.full:
-			timer.Stop()
-		case <-timer.C:
-			return
-		}
-		c.mu.Lock()
-		n := len(c.queue) + 1
-		c.mu.Unlock()
-		if n >= target {
-			return
-		}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-c.full:
+	case <-t.C:
 	}
+}
+
+// round flushes the files of one round and counts it.
+func (c *Committer) round(files []*commitRequest) time.Duration {
+	start := time.Now()
+	c.flush(files)
+	d := time.Since(start)
+	c.flushNanos.Add(int64(d))
+	c.rounds.Add(1)
+	c.files.Add(uint64(len(files)))
+	if len(files) > 1 {
+		c.sharedRounds.Add(1)
+	}
+	return d
 }
 
 // flush makes every file of round durable and sets each request's err.

@@ -194,7 +194,7 @@ func open(opts Options, afterLSN uint64, replay func(Record) error, ops fileOps)
 			w.active.f.Close()
 			return nil, lr.stats, fmt.Errorf("wal: %w", err)
 		}
-		w.commitReq = commitRequest{dev: dev, datasync: ops.datasync, wake: make(chan bool, 1)}
+		w.commitReq = commitRequest{dev: dev, datasync: ops.datasync, wake: make(chan struct{}, 1)}
 	}
 	return w, lr.stats, nil
 }
