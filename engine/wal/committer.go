@@ -58,10 +58,11 @@ type Committer struct {
 	mu        sync.Mutex
 	busy      bool              // a round is flushing, or run is about to flush the queue
 	queue     []*commitRequest  // files waiting for the next round
+	returning int               // files of queue whose batch had an appender that comes back (Options.Background)
 	spare     []*commitRequest  // the last round's slice, recycled
 	lone      [1]*commitRequest // the round of a caller that found the Committer idle
-	want      int               // while run gathers: the queue length that wakes it
-	full      chan struct{}     // capacity 1: the queue reached want
+	want      int               // while run gathers: the count of returning that wakes it
+	full      chan struct{}     // capacity 1: returning reached want
 	meanRound time.Duration     // exponential mean of shared rounds' flush time
 
 	devMu  sync.Mutex
@@ -91,7 +92,10 @@ type commitRequest struct {
 	dev      uint64 // filesystem of f (0 where unknown)
 	datasync func(*os.File) error
 	err      error
-	wake     chan struct{} // capacity 1: the round covering f is over, err is set
+	// returning: the batch being flushed released an appender that comes back, i.e. a
+	// record of a type Options.Background does not name.
+	returning bool
+	wake      chan struct{} // capacity 1: the round covering f is over, err is set
 }
 
 // NewCommitter returns a Committer for logs opened with Options.Committer set to it.
@@ -201,7 +205,10 @@ func (c *Committer) commit(r *commitRequest) error {
 		return r.err
 	}
 	c.queue = append(c.queue, r)
-	if c.want > 0 && len(c.queue) >= c.want {
+	if r.returning {
+		c.returning++
+	}
+	if c.want > 0 && c.returning >= c.want {
 		c.want = 0
 		select {
 		case c.full <- struct{}{}:
@@ -249,6 +256,8 @@ func (c *Committer) run() {
 		round := c.queue
 		c.queue = c.spare
 		c.spare = nil
+		inRound := c.returning
+		c.returning = 0
 		c.mu.Unlock()
 
 		d := c.round(round)
@@ -259,7 +268,7 @@ func (c *Committer) run() {
 		c.mu.Lock()
 		c.spare = round[:0]
 		c.meanRound += (d - c.meanRound) / 8
-		expect = len(round) + len(c.queue)
+		expect = inRound + c.returning
 		c.mu.Unlock()
 		ended = time.Now()
 	}
@@ -273,7 +282,7 @@ func (c *Committer) run() {
 // slower than that, the round starts without them, as it would have without waiting.
 func (c *Committer) gather(expect int, ended time.Time) {
 	c.mu.Lock()
-	if expect <= 1 || len(c.queue) >= expect || c.meanRound <= 0 {
+	if expect <= 1 || c.returning >= expect || c.meanRound <= 0 {
 		c.mu.Unlock()
 		return
 	}
