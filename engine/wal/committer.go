@@ -41,7 +41,11 @@ import (
 //   - A round's cost is mostly fixed (a journal commit and a device cache flush), so rounds
 //     follow each other without a hand-off: the goroutine that ends one starts the next. It
 //     takes every file queued during the last flush and waits, for at most the mean round
-//     time after it, for the logs that round released to queue again (gather). Handing the
+//     time after it, for the logs that round released to queue again (gather), counting
+//     only logs whose batch released an appender that comes back at once (not one of
+//     Options.Background's record types: waiting for the engine's edge lanes, which return
+//     only at their next wake-up, ran a third of the waits at 1,000 spaces out to the
+//     bound; benchmarks/RESULTS.md, "Waiting only for writers that come back"). Handing the
 //     next round to a queued lead that had to be scheduled first, and waiting from the first
 //     file's arrival for half the recent peak, left the disk idle for 1.5 ms of every 2.9 ms
 //     at 1,000 spaces (benchmarks/RESULTS.md, "Shared rounds without gaps").
@@ -274,9 +278,9 @@ func (c *Committer) run() {
 	}
 }
 
-// gather waits, after a round ended, until as many files are queued as there were logs in
-// flight at its end (the round's and those queued meanwhile), for at most the mean round
-// time after the end. A round's cost is mostly fixed, so when the writers a round released
+// gather waits, after a round ended, until as many returning files (commitRequest.returning)
+// are queued as there were in flight at its end (the round's and those queued meanwhile),
+// for at most the mean round time after the end. A round's cost is mostly fixed, so when the writers a round released
 // come back within a round's time, one round of all of them (a writer's cycle: one round
 // and its own computing) beats two alternating halves (two rounds); when they come back
 // slower than that, the round starts without them, as it would have without waiting.
