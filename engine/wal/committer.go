@@ -44,7 +44,7 @@ import (
 //     time after it, for the logs that round released to queue again (gather), counting
 //     only logs whose batch released an appender that comes back at once (not one of
 //     Options.Background's record types: waiting for the engine's edge lanes, which return
-//     only at their next wake-up, ran a third of the waits at 1,000 spaces out to the
+//     only at their next wake-up, ran over half of the waits at 1,000 spaces out to the
 //     bound; benchmarks/RESULTS.md, "Waiting only for writers that come back"). Handing the
 //     next round to a queued lead that had to be scheduled first, and waiting from the first
 //     file's arrival for half the recent peak, left the disk idle for 1.5 ms of every 2.9 ms
@@ -280,10 +280,11 @@ func (c *Committer) run() {
 
 // gather waits, after a round ended, until as many returning files (commitRequest.returning)
 // are queued as there were in flight at its end (the round's and those queued meanwhile),
-// for at most the mean round time after the end. A round's cost is mostly fixed, so when the writers a round released
-// come back within a round's time, one round of all of them (a writer's cycle: one round
-// and its own computing) beats two alternating halves (two rounds); when they come back
-// slower than that, the round starts without them, as it would have without waiting.
+// for at most the mean round time after the end. A round's cost is mostly fixed, so when
+// the writers a round released come back within a round's time, one round of all of them
+// (a writer's cycle: one round and its own computing) beats two alternating halves (two
+// rounds); when they come back slower than that, the round starts without them, as it
+// would have without waiting.
 func (c *Committer) gather(expect int, ended time.Time) {
 	c.mu.Lock()
 	if expect <= 1 || c.returning >= expect || c.meanRound <= 0 {
