@@ -140,6 +140,7 @@ func openState(sp *Space) (*state, wal.RecoveryStats, error) {
 		SegmentBytes: sp.settings.WALSegmentBytes,
 		Sync:         sp.syncMode,
 		Committer:    sp.e.commits,
+		Background:   record.Background,
 		Replicator:   replicator,
 		Logger:       sp.e.cfg.Logger.With("space", sp.id),
 		OnSync: func(d time.Duration, n int) {

@@ -120,3 +120,20 @@ func TestArenaStrings(t *testing.T) {
 		}
 	}
 }
+
+// TestBackground checks which record types the WAL's Committer does not wait for after a
+// shared round: those only the background lanes write.
+func TestBackground(t *testing.T) {
+	tests := []struct {
+		t          wal.RecordType
+		background bool
+	}{
+		{TypeRemember, false}, {TypeForget, false}, {TypeLinks, true}, {TypeAccess, true},
+		{TypePromote, false}, {9, false},
+	}
+	for _, tc := range tests {
+		if got := Background(tc.t); got != tc.background {
+			t.Errorf("Background(%s) = %v, want %v", TypeName(tc.t), got, tc.background)
+		}
+	}
+}

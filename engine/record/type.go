@@ -27,6 +27,14 @@ var types = [...]struct {
 	{TypePromote, "promote"},
 }
 
+// Background reports whether records of type t are written by the engine's background
+// lanes (association edges, reinforcement) rather than by a request that goes on to the
+// next one once its record is durable: the WAL's Committer does not wait for such logs
+// after a shared round (wal.Options.Background).
+func Background(t wal.RecordType) bool {
+	return t == TypeLinks || t == TypeAccess
+}
+
 // Types returns the known record types in number order.
 func Types() []wal.RecordType {
 	out := make([]wal.RecordType, len(types))

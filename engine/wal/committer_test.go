@@ -608,3 +608,79 @@ func TestCommitterReleasesFolders(t *testing.T) {
 		}
 	}
 }
+
+// TestCommitterWaitsOnlyForReturningLogs checks that the wait after a round counts only the
+// files of logs whose batch released an appender that comes back: a batch of record types
+// Options.Background names queues its file without counting toward the wait, and the wait
+// ends once enough of the others have queued. The wait's time bound is an hour, so only
+// the count can end it.
+func TestCommitterWaitsOnlyForReturningLogs(t *testing.T) {
+	root := t.TempDir()
+	c := NewCommitter()
+	c.mu.Lock()
+	c.busy = true // a round is in flight: every file queues
+	c.meanRound = time.Hour
+	c.mu.Unlock()
+	const edges RecordType = 3
+	lane, laneOpts := openShared(t, root, "lane", c, osFileOps())
+	lane.opts.Background = func(typ RecordType) bool { return typ == edges } // before its first append
+	fg := make([]*WAL, 2)
+	fgOpts := make([]Options, len(fg))
+	for i := range fg {
+		fg[i], fgOpts[i] = openShared(t, root, fmt.Sprintf("fg-%d", i), c, osFileOps())
+	}
+
+	gathered := make(chan struct{})
+	go func() {
+		c.gather(2, time.Now())
+		close(gathered)
+	}()
+	var wg sync.WaitGroup
+	appendTo := func(w *WAL, typ RecordType, payload string) {
+		wg.Go(func() {
+			if _, err := w.Append(Entry{Type: typ, Payload: []byte(payload)}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	steps := []struct {
+		w         *WAL
+		typ       RecordType
+		queued    int
+		returning int
+	}{
+		{lane, edges, 1, 0},
+		{fg[0], 1, 2, 1},
+		{fg[1], 1, 3, 2},
+	}
+	for i, s := range steps {
+		appendTo(s.w, s.typ, fmt.Sprintf("record-%d", i))
+		waitQueued(c, s.queued)
+		c.mu.Lock()
+		returning := c.returning
+		c.mu.Unlock()
+		if returning != s.returning {
+			t.Fatalf("after %d appends: %d returning files queued, want %d", i+1, returning, s.returning)
+		}
+		if i < len(steps)-1 {
+			select {
+			case <-gathered:
+				t.Fatalf("the wait ended with %d returning files of 2", returning)
+			default:
+			}
+		}
+	}
+	<-gathered
+	go c.run() // flush the three files as one round and release their appenders
+	wg.Wait()
+
+	for i, w := range append([]*WAL{lane}, fg...) {
+		o := append([]Options{laneOpts}, fgOpts...)[i]
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, got := reopen(t, o); len(got) != 1 || got[0].Payload != fmt.Sprintf("record-%d", i) {
+			t.Errorf("%s recovered %+v, want only its own record", o.Space, got)
+		}
+	}
+}

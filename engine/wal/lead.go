@@ -17,6 +17,7 @@ type batch struct {
 	records   int
 	waiters   int   // Append and AppendBatch calls waiting on the batch
 	firstTime int64 // append time of the first record, unix ns
+	returning bool  // holds a record of a type Options.Background does not name
 	lastLSN   uint64
 	done      chan struct{} // closed once the batch is written (and synced for SyncAlways)
 	err       error         // set before done is closed
@@ -190,6 +191,8 @@ func (w *WAL) flush(sync bool) error {
 	err := w.failed
 	w.mu.Unlock()
 
+	// A flush that carries no batch (Sync, Close, the interval timer) releases no appender.
+	w.commitReq.returning = b != nil && b.returning
 	if err == nil && b != nil {
 		err = w.writeReplicated(b)
 	}

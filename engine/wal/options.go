@@ -30,6 +30,12 @@ type Options struct {
 	// of the same Committer (committer.go) instead of fdatasyncs of its own. Logs of other
 	// sync modes ignore it.
 	Committer *Committer
+	// Background, if set, names the record types appended by background work (the
+	// association edges of an edge lane, say): work whose appender does not append again as
+	// soon as its record is durable. After a shared round the Committer waits for the logs
+	// of the round's other appenders to queue again, not for these (committer.go). Nil means
+	// every appender may come back.
+	Background func(RecordType) bool
 	// Replicator, if set, receives every batch before the log writes it to its file, and the
 	// batch's appenders are acknowledged only if it accepted the batch (replicate.go).
 	Replicator Replicator

@@ -312,6 +312,9 @@ func (w *WAL) addLocked(e Entry, now int64) *batch {
 	}
 	b.buf = appendFrame(b.buf, w.nextLSN, e.Type, now, e.Payload)
 	b.records++
+	if !b.returning && (w.opts.Background == nil || !w.opts.Background(e.Type)) {
+		b.returning = true
+	}
 	b.lastLSN = w.nextLSN
 	w.nextLSN++
 	return b
