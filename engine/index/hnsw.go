@@ -593,12 +593,15 @@ func (h *HNSW) grow(n int) {
 // leaves memory fresh from the system untouched (it is zero already) and clears reused memory
 // in preemptible chunks: append clears the whole extension at once, which for a million rows'
 // layer-0 lists faulted in every page a load then leaves unused and held up the collector,
-// which cannot stop a goroutine inside it.
+// which cannot stop a goroutine inside it. The copy is not the statement right after make,
+// which the compiler would fuse into one call that clears the extension as append does.
 func regrow[T any](s []T, n int) []T {
 	if n <= cap(s) {
 		return s[:n]
 	}
 	grown := make([]T, n)
-	copy(grown, s)
+	if len(s) > 0 {
+		copy(grown, s)
+	}
 	return grown
 }
