@@ -8,9 +8,9 @@ import (
 
 // access is a live memory's reinforcement: how many recalls returned it and when the last
 // one did. Recall updates it holding st.mu shared, so concurrent recalls never wait for one
-// another or for a reader to finish; it therefore lives in atomics beside the memory, and
-// liveMemory.m's AccessCount and LastAccess stay zero while the memory is live (addRow
-// moves them here; liveMemory.memory puts them back in a copy).
+// another or for a reader to finish; it therefore lives in atomics beside the memory, which
+// keeps no AccessCount or LastAccess of its own (memMeta): a new row's are set here from its
+// Memory (applyRemember, decodeRecords), and liveMemory.memory puts them back in a copy.
 //
 // The two values are updated one after the other, so a reader may see a count without the
 // last access that came with it; each recall notes the memory to the access log after both
@@ -62,7 +62,7 @@ func (a *access) reinforce(now time.Time) {
 
 // memory returns a copy of lm's memory with its reinforcement.
 func (lm *liveMemory) memory() Memory {
-	m := lm.m
+	m := lm.m.memory()
 	m.AccessCount, m.LastAccess = lm.acc.get()
 	return m
 }

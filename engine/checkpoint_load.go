@@ -191,10 +191,13 @@ func decodeRecords(seg *tier.Segment, del *tier.Bitmap) (lms []*liveMemory, bad 
 				continue
 			}
 			lm := &mems[i-lo]
-			if _, err := decodeMemoryInto(&lm.m, seg.MetaInPlace(i), arena); err != nil {
+			var m Memory
+			if _, err := decodeMemoryInto(&m, seg.MetaInPlace(i), arena); err != nil {
 				failed.Add(1)
 				continue
 			}
+			lm.m = metaOf(&m)
+			lm.acc.set(m.AccessCount, m.LastAccess)
 			lm.hasVec = seg.HasVector(i)
 			lm.linked.Store(true)
 			lms[i] = lm

@@ -413,7 +413,7 @@ func TestDerivedIndexDamageRebuilds(t *testing.T) {
 	}{
 		{"truncated", func(b []byte) []byte { return b[:len(b)-5] }, "unreadable"},
 		{"bit flip in the payload", func(b []byte) []byte { b[len(b)/2] ^= 0x10; return b }, "unreadable"},
-		{"older version", func(b []byte) []byte { le.PutUint16(b[8:], 0); resealDerived(b); return b }, "unreadable"},
+		{"version 1, which saved similarities", func(b []byte) []byte { le.PutUint16(b[8:], 1); resealDerived(b); return b }, "unreadable"},
 		{"other rows", func(b []byte) []byte { b[32] ^= 0x80; resealDerived(b); return b }, "differ from the ones"},
 		// Consistent framing around a graph of another M: the payload check catches it.
 		{"another M", func(b []byte) []byte { le.PutUint32(b[64:], 8); resealPayload(b); return b }, "invalid graph"},

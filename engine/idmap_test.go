@@ -131,7 +131,7 @@ func TestBuildIDTable(t *testing.T) {
 		}
 		rows := make([]*liveMemory, len(tt.ids))
 		for i, id := range tt.ids {
-			rows[i] = &liveMemory{m: Memory{ID: id}}
+			rows[i] = &liveMemory{m: memMeta{ID: id}}
 		}
 		m := idMap{slots: slots, later: map[string]uint32{}}
 		last := map[string]uint32{}

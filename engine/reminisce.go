@@ -62,13 +62,13 @@ func (s *Space) Reminisce(ctx context.Context, q EpisodeQuery) ([]RecalledEpisod
 		}
 		q.From, q.To = q.Around.Add(-w), q.Around.Add(w)
 	}
-	match := func(m *Memory) bool {
-		if m.Type != Episodic || !q.From.IsZero() && m.ObservedAt.Before(q.From) || !q.To.IsZero() && m.ObservedAt.After(q.To) {
+	match := func(typ MemoryType, observed time.Time, episode *Episode) bool {
+		if typ != Episodic || !q.From.IsZero() && observed.Before(q.From) || !q.To.IsZero() && observed.After(q.To) {
 			return false
 		}
 		var ep Episode
-		if m.Episode != nil {
-			ep = *m.Episode
+		if episode != nil {
+			ep = *episode
 		}
 		if q.Where != "" && !strings.Contains(strings.ToLower(ep.Where), strings.ToLower(q.Where)) {
 			return false
@@ -90,7 +90,7 @@ func (s *Space) Reminisce(ctx context.Context, q EpisodeQuery) ([]RecalledEpisod
 		}
 		for _, group := range [][]Hit{res.Vivid, res.Associated, res.Reconstructed} {
 			for i := range group {
-				if m := &group[i].Memory; match(m) {
+				if m := &group[i].Memory; match(m.Type, m.ObservedAt, m.Episode) {
 					out = append(out, RecalledEpisode{Memory: *m, Retention: retention(m, now)})
 				}
 			}
@@ -107,7 +107,7 @@ func (s *Space) Reminisce(ctx context.Context, q EpisodeQuery) ([]RecalledEpisod
 	defer s.mu.RUnlock()
 	st.mu.RLock()
 	for row, lm := range st.byRow {
-		if lm != nil && match(&lm.m) {
+		if lm != nil && match(lm.m.Type, lm.m.ObservedAt, lm.m.Episode) {
 			out = append(out, RecalledEpisode{Memory: st.memoryAt(uint32(row), false), Retention: lm.retention(now)})
 		}
 	}

@@ -106,8 +106,12 @@ type HNSW struct {
 	// layer-0 neighbours, as of when the link was made: a full list decides whether a new
 	// node may join it without computing its members' similarities again. A re-inserted
 	// row's stale entries in others' lists only sway those pruning decisions; searches
-	// always compute distances afresh.
+	// always compute distances afresh. A loaded graph has none (the file does not keep
+	// them): scored has row's bit set once row's are in scores0, and scoresAt computes a
+	// row's from the codes the first time an insert needs them, so that opening a space
+	// neither writes nor faults in these pages for the many rows no insert links to.
 	scores0  []float32
+	scored   []uint64
 	upper    [][]uint32
 	deleted  []bool
 	entry    uint32 // entry point; valid when nodes > 0
@@ -523,12 +527,20 @@ func (h *HNSW) linksCopy(row uint32, l int, buf []uint32) []uint32 {
 	return buf
 }
 
-// scoresAt returns the similarities of row to its layer-0 neighbours, in linksAt's order.
-// Callers hold insertMu.
+// scoresAt returns the similarities of row to its layer-0 neighbours, in linksAt's order,
+// computing them from the codes when row's list was loaded. Callers hold insertMu.
 func (h *HNSW) scoresAt(row uint32) []float32 {
 	n := h.links0[int(row)*(h.maxM0+1)]
 	off := int(row) * h.maxM0
-	return h.scores0[off : off+int(n)]
+	sc := h.scores0[off : off+int(n)]
+	if h.scored[row/64]&(1<<(row%64)) == 0 {
+		c := h.codeOf(row)
+		for i, nb := range h.linksAt(row, 0) {
+			sc[i] = approx(c, h.codeOf(nb))
+		}
+		h.scored[row/64] |= 1 << (row % 64)
+	}
+	return sc
 }
 
 // setLinks replaces row's neighbours on layer l (with their similarities to row on layer
@@ -542,6 +554,7 @@ func (h *HNSW) setLinks(row uint32, l int, list []Scored) {
 		for i, c := range list {
 			sc[i] = c.Score
 		}
+		h.scored[row/64] |= 1 << (row % 64)
 	} else {
 		off := (l - 1) * (h.maxM + 1)
 		dst = h.upper[row][off : off+h.maxM+1]
@@ -561,16 +574,34 @@ func (h *HNSW) grow(n int) {
 	// node from each paying for a large empty graph.
 	n = max(n, 2*len(h.levels), 64)
 	old := len(h.levels)
-	h.levels = slices.Grow(h.levels, n-old)[:n]
+	h.levels = regrow(h.levels, n)
 	for i := old; i < n; i++ {
 		h.levels[i] = -1
 	}
-	h.links0 = slices.Grow(h.links0, (n-old)*(h.maxM0+1))[:n*(h.maxM0+1)]
-	h.scores0 = slices.Grow(h.scores0, (n-old)*h.maxM0)[:n*h.maxM0]
+	h.links0 = regrow(h.links0, n*(h.maxM0+1))
+	h.scores0 = regrow(h.scores0, n*h.maxM0)
+	h.scored = regrow(h.scored, (n+63)/64)
 	if h.cfg.Codes == nil {
-		h.codes = slices.Grow(h.codes, (n-old)*h.dim)[:n*h.dim]
-		h.scales = slices.Grow(h.scales, n-old)[:n]
+		h.codes = regrow(h.codes, n*h.dim)
+		h.scales = regrow(h.scales, n)
 	}
-	h.upper = slices.Grow(h.upper, n-old)[:n]
-	h.deleted = slices.Grow(h.deleted, n-old)[:n]
+	h.upper = regrow(h.upper, n)
+	h.deleted = regrow(h.deleted, n)
+}
+
+// regrow returns s lengthened to n, in a new array when it must move. Unlike append, make
+// leaves memory fresh from the system untouched (it is zero already) and clears reused memory
+// in preemptible chunks: append clears the whole extension at once, which for a million rows'
+// layer-0 lists faulted in every page a load then leaves unused and held up the collector,
+// which cannot stop a goroutine inside it. The copy is not the statement right after make,
+// which the compiler would fuse into one call that clears the extension as append does.
+func regrow[T any](s []T, n int) []T {
+	if n <= cap(s) {
+		return s[:n]
+	}
+	grown := make([]T, n)
+	if len(s) > 0 {
+		copy(grown, s)
+	}
+	return grown
 }

@@ -17,7 +17,7 @@ var ErrHNSWData = errors.New("index: invalid saved HNSW graph")
 //
 //	header (16 bytes): M (u32), nodes (u32), entry row (u32), top level (u8), 3 zero bytes
 //	per node, rows rising: row (u32), level (u8), layer-0 count n (u16), n neighbour rows
-//	(u32), n similarities (f32 bits), then per layer 1..level: count (u16) and the rows
+//	(u32), then per layer 1..level: count (u16) and the rows
 //
 // Deleted nodes are not saved, and links to them are dropped: a loaded graph holds only
 // live nodes. Codes are not saved either; the caller's HNSWConfig.Codes supplies them, or
@@ -64,26 +64,11 @@ func (h *HNSW) AppendSaved(dst []byte, remap func(row uint32) (uint32, bool)) []
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(nodes)))
 	dst = binary.LittleEndian.AppendUint32(dst, entry)
 	dst = append(dst, byte(max(top, 0)), 0, 0, 0)
-	var kept0 []int
 	for _, n := range nodes {
 		lv := int(h.levels[n.old])
 		dst = binary.LittleEndian.AppendUint32(dst, n.row)
 		dst = append(dst, byte(lv))
-		links, scores := h.linksAt(n.old, 0), h.scoresAt(n.old)
-		kept0 = kept0[:0]
-		for i, c := range links {
-			if to[c] != 0 {
-				kept0 = append(kept0, i)
-			}
-		}
-		dst = binary.LittleEndian.AppendUint16(dst, uint16(len(kept0)))
-		for _, i := range kept0 {
-			dst = binary.LittleEndian.AppendUint32(dst, to[links[i]]-1)
-		}
-		for _, i := range kept0 {
-			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(scores[i]))
-		}
-		for l := 1; l <= lv; l++ {
+		for l := 0; l <= lv; l++ {
 			dst = appendLinks(dst, h.linksAt(n.old, l), to)
 		}
 	}
@@ -123,7 +108,7 @@ func (h *HNSW) Load(rows int, data []byte, accept func(row uint32) bool) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.levels, h.links0, h.scores0, h.upper, h.deleted = n.levels, n.links0, n.scores0, n.upper, n.deleted
+	h.levels, h.links0, h.scores0, h.scored, h.upper, h.deleted = n.levels, n.links0, n.scores0, n.scored, n.upper, n.deleted
 	h.codes, h.scales = n.codes, n.scales
 	h.entry, h.topLevel, h.nodes = n.entry, n.topLevel, n.nodes
 	h.live.Store(n.live.Load())
@@ -170,7 +155,7 @@ func loadHNSW(dim int, cfg HNSWConfig, vector func(row uint32) []float32, rows i
 			return bad("node %d has row %d, which the store does not index", i, row)
 		case lv > top:
 			return bad("row %d has level %d above the top level %d", row, lv, top)
-		case n0 > h.maxM0 || len(data) < 8*n0:
+		case n0 > h.maxM0 || len(data) < 4*n0:
 			return bad("row %d has %d layer-0 links", row, n0)
 		}
 		seen = int(row)
@@ -179,9 +164,8 @@ func loadHNSW(dim int, cfg HNSWConfig, vector func(row uint32) []float32, rows i
 		h.links0[off] = uint32(n0)
 		for j := range n0 {
 			h.links0[off+1+j] = le.Uint32(data[4*j:])
-			h.scores0[int(row)*h.maxM0+j] = math.Float32frombits(le.Uint32(data[4*(n0+j):]))
 		}
-		data = data[8*n0:]
+		data = data[4*n0:]
 		if lv > 0 {
 			up := make([]uint32, lv*(h.maxM+1))
 			for l := range lv {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 
@@ -96,6 +97,20 @@ func TestHNSWSaveLoad(t *testing.T) {
 					sortScored(g)
 					if !reflect.DeepEqual(g, want) {
 						t.Fatalf("query %d: %v from the loaded graph, %v from the saved one", i, g, want)
+					}
+				}
+				// The file keeps no similarities: those computed for a loaded list are the
+				// ones its links were made with, but for rounding (a·b·c against a·c·b).
+				for r := range uint32(rows) {
+					nr, _ := tt.remap(r)
+					want, g := h.scoresAt(r), got.scoresAt(nr)
+					if len(g) != len(want) {
+						t.Fatalf("row %d: %d layer-0 similarities loaded, %d saved", r, len(g), len(want))
+					}
+					for j := range want {
+						if math.Abs(float64(g[j]-want[j])) > 1e-6 {
+							t.Fatalf("row %d, link %d: similarity %v loaded, %v saved", r, j, g[j], want[j])
+						}
 					}
 				}
 			}

@@ -15,7 +15,7 @@ import (
 // does not have to. They share one 64-byte header:
 //
 //	0   8  magic
-//	8   2  version (per format: 2 for the row graph, 1 for the others)
+//	8   2  version (per format: 2 for the row graph and the HNSW graph, 1 for the others)
 //	10  6  reserved, zero
 //	16  8  checkpoint LSN
 //	24  8  rows
@@ -25,7 +25,8 @@ import (
 //	56  8  xxHash64 of bytes 0–55
 //	64  …  payload
 const (
-	payloadVersion    = 1 // lexical index and HNSW graph files
+	lexicalVersion    = 1
+	hnswVersion       = 2 // 1 also saved each layer-0 link's similarity
 	derivedHeaderSize = 64
 )
 
@@ -140,7 +141,7 @@ type PayloadFile struct {
 // WriteLexical writes a lexical index file: buf is PayloadHeaderSize bytes of room for
 // the header, then the payload.
 func WriteLexical(path string, h DerivedHeader, buf []byte) error {
-	return writePayload(path, lexicalMagic, "lexical index", h, buf)
+	return writePayload(path, lexicalMagic, lexicalVersion, "lexical index", h, buf)
 }
 
 // ReadLexical reads a lexical index file (see DecodeLexical).
@@ -151,13 +152,13 @@ func ReadLexical(path string) (PayloadFile, error) {
 // DecodeLexical decodes a lexical index file's framing. Damage yields an error wrapping
 // ErrCorrupt, another version one wrapping ErrVersion.
 func DecodeLexical(data []byte) (PayloadFile, error) {
-	return decodePayload(data, lexicalMagic, "lexical index")
+	return decodePayload(data, lexicalMagic, lexicalVersion, "lexical index")
 }
 
 // WriteHNSW writes an HNSW graph file: buf is PayloadHeaderSize bytes of room for the
 // header, then the payload.
 func WriteHNSW(path string, h DerivedHeader, buf []byte) error {
-	return writePayload(path, hnswMagic, "hnsw graph", h, buf)
+	return writePayload(path, hnswMagic, hnswVersion, "hnsw graph", h, buf)
 }
 
 // ReadHNSW reads an HNSW graph file (see DecodeHNSW).
@@ -168,22 +169,22 @@ func ReadHNSW(path string) (PayloadFile, error) {
 // DecodeHNSW decodes an HNSW graph file's framing. Damage yields an error wrapping
 // ErrCorrupt, another version one wrapping ErrVersion.
 func DecodeHNSW(data []byte) (PayloadFile, error) {
-	return decodePayload(data, hnswMagic, "hnsw graph")
+	return decodePayload(data, hnswMagic, hnswVersion, "hnsw graph")
 }
 
-func writePayload(path, magic, what string, h DerivedHeader, buf []byte) error {
+func writePayload(path, magic string, version uint16, what string, h DerivedHeader, buf []byte) error {
 	if len(buf) < PayloadHeaderSize {
 		return fmt.Errorf("tier: write %s %s: %w: no room for the header", what, path, ErrInvalidArgument)
 	}
 	h.Count = uint64(len(buf) - PayloadHeaderSize)
-	if err := writeDerived(path, magic, payloadVersion, h, buf); err != nil {
+	if err := writeDerived(path, magic, version, h, buf); err != nil {
 		return fmt.Errorf("tier: write %s: %w", what, err)
 	}
 	return nil
 }
 
-func decodePayload(data []byte, magic, what string) (PayloadFile, error) {
-	h, payload, err := decodeDerived(data, magic, payloadVersion, what)
+func decodePayload(data []byte, magic string, version uint16, what string) (PayloadFile, error) {
+	h, payload, err := decodeDerived(data, magic, version, what)
 	if err == nil && h.Count != uint64(len(payload)) {
 		err = &CorruptError{File: what, Reason: fmt.Sprintf("payload is %d bytes, the header says %d", len(payload), h.Count)}
 	}

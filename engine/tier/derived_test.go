@@ -232,9 +232,10 @@ func TestPayloadFilesRoundTripAndDamage(t *testing.T) {
 		read   func(string) (PayloadFile, error)
 		decode func([]byte) (PayloadFile, error)
 		other  string // another derived file's magic
+		refuse byte   // a version of the format the reader refuses
 	}{
-		{"lexical", WriteLexical, ReadLexical, DecodeLexical, hnswMagic},
-		{"hnsw", WriteHNSW, ReadHNSW, DecodeHNSW, lexicalMagic},
+		{"lexical", WriteLexical, ReadLexical, DecodeLexical, hnswMagic, lexicalVersion + 1},
+		{"hnsw", WriteHNSW, ReadHNSW, DecodeHNSW, lexicalMagic, hnswVersion - 1},
 	}
 	for _, file := range files {
 		t.Run(file.name, func(t *testing.T) {
@@ -270,7 +271,7 @@ func TestPayloadFilesRoundTripAndDamage(t *testing.T) {
 				{"count", func(b []byte) []byte { b[40]++; resealRowGraph(b); return b }, ErrCorrupt},
 				{"row graph magic", func(b []byte) []byte { copy(b, rowGraphMagic); resealRowGraph(b); return b }, ErrCorrupt},
 				{"other payload magic", func(b []byte) []byte { copy(b, file.other); resealRowGraph(b); return b }, ErrCorrupt},
-				{"version 2", func(b []byte) []byte { b[8] = 2; resealRowGraph(b); return b }, ErrVersion},
+				{"other version", func(b []byte) []byte { b[8] = file.refuse; resealRowGraph(b); return b }, ErrVersion},
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
