@@ -219,11 +219,7 @@ func (h *HNSW) insert(row uint32, k int) []Scored {
 	}
 	existing := int(row) < len(h.levels) && h.levels[row] >= 0
 	if int(row) >= len(h.levels) {
-		// Only when the arrays must grow: every write lock waits for the searches in
-		// flight and holds back the ones that arrive meanwhile.
-		h.mu.Lock()
 		h.grow(int(row) + 1)
-		h.mu.Unlock()
 	}
 	if h.cfg.Codes == nil {
 		h.scales[row] = simd.Quantize(q, h.codes[int(row)*h.dim:])
@@ -565,7 +561,11 @@ func (h *HNSW) setLinks(row uint32, l int, list []Scored) {
 	dst[0] = uint32(len(list))
 }
 
-// grow makes room for rows [0, n). Callers hold mu for writing.
+// grow lengthens the arrays to hold rows below n. The caller holds insertMu, and only its
+// holder writes the arrays copied here, except the deleted marks, which Delete sets under
+// mu: so the copies, hundreds of megabytes once a million rows are loaded, are made while
+// searches go on, and mu is held only to copy the marks and publish the new arrays (a write
+// lock waits for the searches in flight and holds back the ones that arrive meanwhile).
 func (h *HNSW) grow(n int) {
 	if n <= len(h.levels) {
 		return
@@ -574,19 +574,26 @@ func (h *HNSW) grow(n int) {
 	// node from each paying for a large empty graph.
 	n = max(n, 2*len(h.levels), 64)
 	old := len(h.levels)
-	h.levels = regrow(h.levels, n)
+	// Lengthened in place (within capacity), the new rows lie past the length searches
+	// read, so writing them before publishing is unseen.
+	levels := regrow(h.levels, n)
 	for i := old; i < n; i++ {
-		h.levels[i] = -1
+		levels[i] = -1
 	}
-	h.links0 = regrow(h.links0, n*(h.maxM0+1))
-	h.scores0 = regrow(h.scores0, n*h.maxM0)
-	h.scored = regrow(h.scored, (n+63)/64)
+	links0 := regrow(h.links0, n*(h.maxM0+1))
+	scores0 := regrow(h.scores0, n*h.maxM0)
+	scored := regrow(h.scored, (n+63)/64)
+	codes, scales := h.codes, h.scales
 	if h.cfg.Codes == nil {
-		h.codes = regrow(h.codes, n*h.dim)
-		h.scales = regrow(h.scales, n)
+		codes = regrow(h.codes, n*h.dim)
+		scales = regrow(h.scales, n)
 	}
-	h.upper = regrow(h.upper, n)
+	upper := regrow(h.upper, n)
+
+	h.mu.Lock()
+	h.levels, h.links0, h.scores0, h.scored, h.codes, h.scales, h.upper = levels, links0, scores0, scored, codes, scales, upper
 	h.deleted = regrow(h.deleted, n)
+	h.mu.Unlock()
 }
 
 // regrow returns s lengthened to n, in a new array when it must move. Unlike append, make
