@@ -43,7 +43,7 @@ type sharedScans struct {
 
 // sharedBlock is the rows a pass scores for every scan before moving on: 192 KiB of codes
 // at 768 dimensions, within the L2 cache, so the scans after the first read the block from
-// cache. Four scans of 32,768 rows together cost 1.9× one scan alone here.
+// cache. Four scans of 32,768 rows together cost about 2× one scan alone here.
 const sharedBlock = 256
 
 // sharedScan is one caller's scan.
@@ -113,7 +113,7 @@ func (s *slab) scanCodes(scan *index.Int8Scan, lo, hi int) {
 			// the scheduler to preempt one (up to 10 ms), start their next scans late and
 			// miss the pass under way: with 8 scans on 2 CPUs, 2 scans a block instead of
 			// 6.6 (BenchmarkCodeScans). A scan alone does not yield: with a CPU idle the
-			// yield moves it from CPU to CPU, 60% more CPU time a scan.
+			// yield moves it from CPU to CPU, 55% more CPU time a scan.
 			runtime.Gosched()
 		}
 		sh.mu.Lock()
