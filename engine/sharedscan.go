@@ -18,9 +18,9 @@ import (
 // back to where it joined.
 //
 // The callers are the pass's workers, up to one per CPU (GOMAXPROCS): each takes the next
-// block of the pass, scores it and takes another, so a pass runs on as many CPUs as a scan
-// alone per caller would, and a caller waits for no more than its share of the blocks.
-// Callers beyond that wait to be called in when a worker stops. A worker stops as soon as
+// block of the pass, scores it and takes another, so a pass uses as many CPUs as the scans
+// would alone, rather than a joining caller waiting for one CPU to score every block for
+// every scan. Callers beyond that wait to be called in when a worker stops. A worker stops as soon as
 // no block of its own scan is left to take, and waits for the blocks of it other workers
 // are scoring. A worker scores the rows of its own scan into the caller's index.Int8Scan
 // and those of another's into a part of that scan (Int8Scan.Part) it alone writes to;
