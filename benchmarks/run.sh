@@ -61,12 +61,14 @@ for round in $(seq "$count"); do
 	bench ./engine/wal          'Recovery'                         5x
 	# Engine: durable remember by concurrency, an HTTP-shaped remember (768-d client embedding)
 	# with and without fdatasync, the same in batches of 100, hybrid recall on 5,000 memories, reinforcing
-	# recalls from 8 readers while 4 writers remember, tenancy, restart.
+	# recalls from 8 readers while 4 writers remember, code scans, tenancy, restart.
 	bench ./engine              'Remember$'                        3000x
 	bench ./engine              'RememberEmbedded'                 20000x
 	bench ./engine              'RememberBatch'                    20000x
 	bench ./engine              'RecallHybrid'                     300x  -engine.recallrows=5000
 	bench ./engine              'RecallUnderWrites'                2000x -engine.recallrows=2000
+	# Code scans of the rows the index has not taken yet, alone and in shared passes.
+	bench ./engine              'CodeScans'                        200x
 	bench ./engine              'Tenancy/sync=always'              5000x
 	# Restart of a checkpointed 20,000-memory space: derived files against the rebuild.
 	bench ./engine              'Restart$'                         5x

@@ -3,16 +3,21 @@ package engine
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/engram-go/engram/engine/index"
+	"github.com/engram-go/engram/internal/cputime"
 	"github.com/engram-go/engram/simd"
 )
 
 // TestSharedCodeScans: scans running together in one pass, over equal, overlapping,
-// nested and disjoint ranges, joining while the pass is under way, each rank exactly the
-// rows a scan of its range alone ranks, and every caller returns.
+// nested and disjoint ranges, joining while the pass is under way, with one, two and eight
+// workers, each rank exactly the rows a scan of its range alone ranks, and every caller
+// returns.
 func TestSharedCodeScans(t *testing.T) {
 	const dim, rows, k = 32, 12000, 40
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -61,36 +66,42 @@ func TestSharedCodeScans(t *testing.T) {
 			return out
 		}()},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := make([][]index.Scored, len(tc.spans))
-			var wg sync.WaitGroup
-			for i, sp := range tc.spans {
-				wg.Go(func() {
-					qc, qs := query(uint64(i))
-					scan := index.NewInt8Scan(qc, qs, k)
-					s.scanCodes(scan, sp.lo, sp.hi)
-					got[i] = scan.Sorted()
-				})
-			}
-			wg.Wait()
-			for i, sp := range tc.spans {
-				if want := alone(uint64(i), sp.lo, sp.hi); fmt.Sprint(got[i]) != fmt.Sprint(want) {
-					t.Fatalf("scan %d of [%d, %d):\nshared %v\nalone  %v", i, sp.lo, sp.hi, got[i], want)
+		for _, procs := range []int{1, 2, 8} {
+			t.Run(fmt.Sprintf("%s/procs=%d", tc.name, procs), func(t *testing.T) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				got := make([][]index.Scored, len(tc.spans))
+				var wg sync.WaitGroup
+				for i, sp := range tc.spans {
+					wg.Go(func() {
+						qc, qs := query(uint64(i))
+						scan := index.NewInt8Scan(qc, qs, k)
+						s.scanCodes(scan, sp.lo, sp.hi)
+						got[i] = scan.Sorted()
+					})
 				}
-			}
-			s.shared.mu.Lock()
-			defer s.shared.mu.Unlock()
-			if len(s.shared.active) != 0 || s.shared.leading {
-				t.Fatalf("after every scan returned: %d scans in progress, leading %v", len(s.shared.active), s.shared.leading)
-			}
-		})
+				wg.Wait()
+				for i, sp := range tc.spans {
+					if want := alone(uint64(i), sp.lo, sp.hi); fmt.Sprint(got[i]) != fmt.Sprint(want) {
+						t.Fatalf("scan %d of [%d, %d):\nshared %v\nalone  %v", i, sp.lo, sp.hi, got[i], want)
+					}
+				}
+				s.shared.mu.Lock()
+				defer s.shared.mu.Unlock()
+				if len(s.shared.active) != 0 || s.shared.workers != 0 {
+					t.Fatalf("after every scan returned: %d scans in progress, %d workers", len(s.shared.active), s.shared.workers)
+				}
+			})
+		}
 	}
 }
 
-// BenchmarkCodeScans: 4 goroutines each ranking the codes of the same 32,768 rows of 768
-// dimensions, each alone or in shared passes (scanCodes); b.N is the number of scans.
+// BenchmarkCodeScans: 1, 2, 4 or 8 goroutines each ranking the codes of the same 32,768
+// rows of 768 dimensions, each alone or in shared passes (scanCodes); b.N is the number of
+// scans, p50-ms the median time of one scan (what a caller waits for its own) and
+// cpu-ms/scan the process's CPU time per scan, which moves far less than wall time on a
+// shared machine.
 func BenchmarkCodeScans(b *testing.B) {
-	const dim, rows, scanners = 768, 32768, 4
+	const dim, rows = 768, 32768
 	rng := rand.New(rand.NewPCG(1, 2))
 	s := newSlab(dim)
 	s.reserve(0, rows)
@@ -107,25 +118,38 @@ func BenchmarkCodeScans(b *testing.B) {
 		qc[i] = int8(rng.IntN(255) - 127)
 	}
 	for _, mode := range []string{"alone", "shared"} {
-		b.Run(mode, func(b *testing.B) {
-			var wg sync.WaitGroup
-			for g := range scanners {
-				n := b.N / scanners
-				if g < b.N%scanners {
-					n++
-				}
-				wg.Go(func() {
-					for range n {
-						scan := index.NewInt8Scan(qc, 1, 40)
-						if mode == "shared" {
-							s.scanCodes(scan, 0, rows)
-						} else {
-							s.scanRows(scan, 0, rows)
-						}
+		for _, scanners := range []int{1, 2, 4, 8} {
+			b.Run(fmt.Sprintf("%s/scanners=%d", mode, scanners), func(b *testing.B) {
+				lat := make([][]time.Duration, scanners)
+				cpu, _ := cputime.Process()
+				var wg sync.WaitGroup
+				for g := range scanners {
+					n := b.N / scanners
+					if g < b.N%scanners {
+						n++
 					}
-				})
-			}
-			wg.Wait()
-		})
+					wg.Go(func() {
+						for range n {
+							start := time.Now()
+							scan := index.NewInt8Scan(qc, 1, 40)
+							if mode == "shared" {
+								s.scanCodes(scan, 0, rows)
+							} else {
+								s.scanRows(scan, 0, rows)
+							}
+							lat[g] = append(lat[g], time.Since(start))
+						}
+					})
+				}
+				wg.Wait()
+				if now, ok := cputime.Process(); ok {
+					b.ReportMetric(float64((now-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/scan")
+				}
+				all := slices.Concat(lat...)
+				slices.Sort(all)
+				b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
+
+			})
+		}
 	}
 }

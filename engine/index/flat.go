@@ -113,3 +113,19 @@ func (s *Int8Scan) Scan(codes []int8, scales []float32, rows int, first uint32, 
 
 // Sorted returns the best rows scanned, best first, ties broken by lower row.
 func (s *Int8Scan) Sorted() []Scored { return s.best.sorted() }
+
+// Part starts a scan for the same query and k, to scan other rows than s on another
+// goroutine and be merged into s (Merge) afterwards.
+func (s *Int8Scan) Part() *Int8Scan { return NewInt8Scan(s.qc, s.qs, s.best.k) }
+
+// Merge adds the rows part kept to s, as if s had scanned them: part scanned rows s did
+// not, with no accept, so the k best of both are the k best of every row either scanned.
+// part is consumed.
+func (s *Int8Scan) Merge(part *Int8Scan) {
+	for _, x := range part.best.heap {
+		if s.best.admits(x.Row, x.Score) {
+			s.best.push(x)
+		}
+	}
+	part.best.heap = nil
+}

@@ -159,3 +159,56 @@ func TestTopKRowsMatchesBruteForce(t *testing.T) {
 		})
 	}
 }
+
+// TestInt8ScanMergeParts: rows split among parts in any way (runs scanned out of order,
+// parts of one row, empty parts), the parts merged into one scan, rank exactly the rows one
+// scan of them all ranks; small integer codes make equal scores, and so the row tie-break,
+// common.
+func TestInt8ScanMergeParts(t *testing.T) {
+	const dim, rows = 16, 3000
+	rng := rand.New(rand.NewPCG(3, 4))
+	codes := make([]int8, rows*dim)
+	for i := range codes {
+		codes[i] = int8(rng.IntN(5) - 2)
+	}
+	scales := slices.Repeat([]float32{1}, rows)
+	qc := make([]int8, dim)
+	for i := range qc {
+		qc[i] = int8(rng.IntN(5) - 2)
+	}
+	for _, tc := range []struct {
+		name  string
+		k     int
+		cuts  []int // the parts' first rows after the first part's 0
+		parts int   // parts the runs are dealt to, round robin
+	}{
+		{"one part", 40, nil, 1},
+		{"two halves", 40, []int{1500}, 2},
+		{"blocks dealt to three", 72, []int{256, 512, 768, 1024, 1280, 2999}, 3},
+		{"k above rows of a part", 500, []int{1, 2, 1000}, 4},
+		{"more parts than runs", 10, []int{700}, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			whole := NewInt8Scan(qc, 0.5, tc.k)
+			whole.Scan(codes, scales, rows, 0, nil)
+			want := whole.Sorted()
+
+			into := NewInt8Scan(qc, 0.5, tc.k)
+			parts := []*Int8Scan{into}
+			for len(parts) < tc.parts {
+				parts = append(parts, into.Part())
+			}
+			bounds := append(append([]int{0}, tc.cuts...), rows)
+			for i := len(bounds) - 2; i >= 0; i-- { // last run first
+				lo, hi := bounds[i], bounds[i+1]
+				parts[i%len(parts)].Scan(codes[lo*dim:hi*dim], scales[lo:hi], hi-lo, uint32(lo), nil)
+			}
+			for _, p := range parts[1:] {
+				into.Merge(p)
+			}
+			if got := into.Sorted(); !slices.Equal(got, want) {
+				t.Fatalf("merged parts %v\none scan     %v", got, want)
+			}
+		})
+	}
+}
