@@ -21,16 +21,7 @@ import (
 func TestSharedCodeScans(t *testing.T) {
 	const dim, rows, k = 32, 12000, 40
 	rng := rand.New(rand.NewPCG(7, 8))
-	s := newSlab(dim)
-	s.reserve(0, rows)
-	for r := range rows {
-		v := s.row(uint32(r))
-		for i := range v {
-			v[i] = float32(rng.NormFloat64())
-		}
-		simd.Normalize(v)
-		s.encode(uint32(r))
-	}
+	s := randomCodedSlab(dim, rows, rng)
 	query := func(seed uint64) ([]int8, float32) {
 		r := rand.New(rand.NewPCG(seed, 1))
 		q := make([]float32, dim)
@@ -103,16 +94,7 @@ func TestSharedCodeScans(t *testing.T) {
 func BenchmarkCodeScans(b *testing.B) {
 	const dim, rows = 768, 32768
 	rng := rand.New(rand.NewPCG(1, 2))
-	s := newSlab(dim)
-	s.reserve(0, rows)
-	for r := range rows {
-		v := s.row(uint32(r))
-		for i := range v {
-			v[i] = float32(rng.NormFloat64())
-		}
-		simd.Normalize(v)
-		s.encode(uint32(r))
-	}
+	s := randomCodedSlab(dim, rows, rng)
 	qc := make([]int8, dim)
 	for i := range qc {
 		qc[i] = int8(rng.IntN(255) - 127)
@@ -152,4 +134,19 @@ func BenchmarkCodeScans(b *testing.B) {
 			})
 		}
 	}
+}
+
+// randomCodedSlab is a slab of rows random unit vectors of dim dimensions, each encoded.
+func randomCodedSlab(dim, rows int, rng *rand.Rand) *slab {
+	s := newSlab(dim)
+	s.reserve(0, rows)
+	for r := range rows {
+		v := s.row(uint32(r))
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		simd.Normalize(v)
+		s.encode(uint32(r))
+	}
+	return s
 }

@@ -46,6 +46,27 @@ func waitQueued(c *Committer, n int) {
 	}
 }
 
+// loneFlushHold is file ops whose next fdatasync, once armed, waits at a gate: a test
+// holds a log's flush of its own file while other logs queue behind it.
+type loneFlushHold struct {
+	ops     fileOps
+	armed   atomic.Bool
+	entered chan struct{} // closed when the armed fdatasync has begun
+	release chan struct{} // closed by the test to let it go on
+}
+
+func newLoneFlushHold() *loneFlushHold {
+	h := &loneFlushHold{ops: osFileOps(), entered: make(chan struct{}), release: make(chan struct{})}
+	h.ops.datasync = func(f *os.File) error {
+		if h.armed.CompareAndSwap(true, false) {
+			close(h.entered)
+			<-h.release
+		}
+		return datasync(f)
+	}
+	return h
+}
+
 // TestCommitterSharesOneFlush holds one log's flush and checks that the logs appended to
 // meanwhile are made durable together, by one syncfs, and that each log counts the shared
 // flush as its own.
@@ -58,28 +79,19 @@ func TestCommitterSharesOneFlush(t *testing.T) {
 		syncfsCalls.Add(1)
 		return realSyncfs(f)
 	}
-	gate, entered := make(chan struct{}), make(chan struct{})
-	var hold atomic.Bool
-	held := osFileOps()
-	held.datasync = func(f *os.File) error {
-		if hold.Load() {
-			close(entered)
-			<-gate
-		}
-		return datasync(f)
-	}
-	a, aOpts := openShared(t, root, "a", c, held)
+	hold := newLoneFlushHold()
+	a, aOpts := openShared(t, root, "a", c, hold.ops)
 	b, bOpts := openShared(t, root, "b", c, osFileOps())
 	d, dOpts := openShared(t, root, "d", c, osFileOps())
 
-	hold.Store(true)
+	hold.armed.Store(true)
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		if _, err := a.Append(Entry{Type: 1, Payload: []byte("a-0")}); err != nil {
 			t.Error(err)
 		}
 	})
-	<-entered // a leads a round of its own file and waits at the gate
+	<-hold.entered // a leads a round of its own file and waits at the gate
 	for _, w := range []*WAL{b, d} {
 		wg.Go(func() {
 			if _, err := w.Append(Entry{Type: 1, Payload: []byte(w.opts.Space + "-0")}); err != nil {
@@ -88,8 +100,7 @@ func TestCommitterSharesOneFlush(t *testing.T) {
 		})
 	}
 	waitQueued(c, 2)
-	hold.Store(false)
-	close(gate)
+	close(hold.release)
 	wg.Wait()
 
 	if got := syncfsCalls.Load(); got != 1 {
@@ -140,22 +151,13 @@ func TestCommitterRoundsBackToBack(t *testing.T) {
 		}
 		return realSyncfs(f)
 	}
-	loneGate, inLone := make(chan struct{}), make(chan struct{})
-	var holdLone atomic.Bool
-	held := osFileOps()
-	held.datasync = func(f *os.File) error {
-		if holdLone.CompareAndSwap(true, false) {
-			close(inLone)
-			<-loneGate
-		}
-		return datasync(f)
-	}
+	hold := newLoneFlushHold()
 	ws := make([]*WAL, 6)
 	opts := make([]Options, len(ws))
 	for i := range ws {
 		ops := osFileOps()
 		if i == 0 {
-			ops = held
+			ops = hold.ops
 		}
 		ws[i], opts[i] = openShared(t, root, fmt.Sprintf("log-%d", i), c, ops)
 	}
@@ -168,13 +170,13 @@ func TestCommitterRoundsBackToBack(t *testing.T) {
 			}
 		})
 	}
-	holdLone.Store(true)
+	hold.armed.Store(true)
 	appendTo(0)
-	<-inLone // log-0 flushes its own file alone
+	<-hold.entered // log-0 flushes its own file alone
 	appendTo(1)
 	appendTo(2)
 	waitQueued(c, 2)
-	close(loneGate)
+	close(hold.release)
 	<-inSyncfs // the round of log-1 and log-2
 	appendTo(3)
 	appendTo(4)
@@ -221,25 +223,16 @@ func TestCommitterGathersReleasedLogs(t *testing.T) {
 		}
 		return realSyncfs(f)
 	}
-	gate, inLone := make(chan struct{}), make(chan struct{})
-	var holdLone atomic.Bool
-	held := osFileOps()
-	held.datasync = func(f *os.File) error {
-		if holdLone.CompareAndSwap(true, false) {
-			close(inLone)
-			<-gate
-		}
-		return datasync(f)
-	}
-	a, aOpts := openShared(t, root, "a", c, held)
+	hold := newLoneFlushHold()
+	a, aOpts := openShared(t, root, "a", c, hold.ops)
 	var wg sync.WaitGroup
-	holdLone.Store(true)
+	hold.armed.Store(true)
 	wg.Go(func() {
 		if _, err := a.Append(Entry{Type: 1, Payload: []byte("a-0")}); err != nil {
 			t.Error(err)
 		}
 	})
-	<-inLone // a flushes its own file alone while b and d queue behind it
+	<-hold.entered // a flushes its own file alone while b and d queue behind it
 	var others []*WAL
 	var otherOpts []Options
 	for _, name := range []string{"b", "d"} {
@@ -254,7 +247,7 @@ func TestCommitterGathersReleasedLogs(t *testing.T) {
 		})
 	}
 	waitQueued(c, 2)
-	close(gate)
+	close(hold.release)
 	wg.Wait()
 
 	if got := syncfsCalls.Load(); got != 2 {
