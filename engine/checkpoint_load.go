@@ -191,8 +191,8 @@ func decodeRecords(seg *tier.Segment, del *tier.Bitmap) (lms []*liveMemory, bad 
 				continue
 			}
 			lm := &mems[i-lo]
-			var m Memory
-			if _, err := decodeMemoryInto(&m, seg.MetaInPlace(i), arena); err != nil {
+			m, _, err := decodeMemoryIn(seg.MetaInPlace(i), arena)
+			if err != nil {
 				failed.Add(1)
 				continue
 			}

@@ -398,7 +398,7 @@ func (l *linker) withSparse(row uint32, cands []index.Scored) []index.Scored {
 	qbuf, vbuf := make([]float32, st.dim), make([]float32, st.dim)
 	keep := max(len(cands), linkTopK+8)
 	out := slices.Clone(cands)
-	sortScored(out)
+	index.SortScored(out)
 	st.mu.RLock()
 	if st.aliveLocked(row) && st.byRow[row].hasVec {
 		q := st.vectorAt(row, qbuf)
@@ -414,17 +414,16 @@ func (l *linker) withSparse(row uint32, cands []index.Scored) []index.Scored {
 	return out
 }
 
-// keepBest adds c to best (at most n candidates, best first, in sortScored's order) if it
+// keepBest adds c to best (at most n candidates, best first by index.Better) if it
 // ranks among the n best, dropping the last when best is full. Most of the thousands of
 // sparse rows a candidate list is compared with rank below it, and cost one comparison
 // here; sorting them all took as long as computing their similarities.
 func keepBest(best []index.Scored, c index.Scored, n int) []index.Scored {
-	ranksBefore := func(a, b index.Scored) bool { return a.Score > b.Score || a.Score == b.Score && a.Row < b.Row }
-	if len(best) >= n && !ranksBefore(c, best[len(best)-1]) {
+	if len(best) >= n && !index.Better(c, best[len(best)-1]) {
 		return best
 	}
 	i, _ := slices.BinarySearchFunc(best, c, func(e, c index.Scored) int {
-		if ranksBefore(e, c) {
+		if index.Better(e, c) {
 			return -1
 		}
 		return 1

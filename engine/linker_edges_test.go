@@ -30,7 +30,7 @@ func TestKeepBest(t *testing.T) {
 				all = append(all, s)
 				best = keepBest(best, s, c.n)
 			}
-			sortScored(all)
+			index.SortScored(all)
 			if want := all[:min(len(all), c.n)]; !slices.Equal(best, want) {
 				t.Fatalf("keepBest kept %v, want %v", best, want)
 			}

@@ -21,15 +21,6 @@ const (
 	minSeedSimilarity = 0.2
 )
 
-func sortScored(s []index.Scored) {
-	sort.Slice(s, func(i, j int) bool {
-		if s[i].Score != s[j].Score {
-			return s[i].Score > s[j].Score
-		}
-		return s[i].Row < s[j].Row
-	})
-}
-
 // candidate is a memory considered by one recall, with its two kinds of evidence.
 type candidate struct {
 	row    uint32

@@ -17,17 +17,13 @@ func encodeMemory(b []byte, m *Memory, raw []float32) []byte {
 }
 
 // decodeMemory reads a remember payload; the embedding returned is the raw vector as given.
-func decodeMemory(p []byte) (Memory, []float32, error) {
-	var m Memory
-	raw, err := decodeMemoryInto(&m, p, nil)
-	return m, raw, err
-}
+func decodeMemory(p []byte) (Memory, []float32, error) { return decodeMemoryIn(p, nil) }
 
-// decodeMemoryInto is decodeMemory into m, with the strings taken from arena (nil:
-// allocated one by one): a space that opens decodes its memories where they stay.
-func decodeMemoryInto(m *Memory, p []byte, arena *record.Arena) ([]float32, error) {
+// decodeMemoryIn is decodeMemory with the strings taken from arena (nil: allocated one by
+// one): a space that opens decodes a million memories' strings into a few thousand blocks.
+func decodeMemoryIn(p []byte, arena *record.Arena) (Memory, []float32, error) {
 	r, err := record.DecodeMemoryIn(p, arena)
-	*m = Memory{
+	m := Memory{
 		ID: r.ID, Content: r.Content, Confidence: r.Confidence,
 		ObservedAt: r.ObservedAt, StoredAt: r.StoredAt, LastAccess: r.LastAccess,
 		AccessCount: r.AccessCount, Tags: r.Tags, Type: MemoryType(r.Type),
@@ -36,5 +32,5 @@ func decodeMemoryInto(m *Memory, p []byte, arena *record.Arena) ([]float32, erro
 	if err == nil && (m.Type < Episodic || m.Type > Procedural) {
 		err = fmt.Errorf("engine: unknown memory type %d", m.Type)
 	}
-	return r.Embedding, err
+	return m, r.Embedding, err
 }

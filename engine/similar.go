@@ -19,7 +19,7 @@ func (st *state) similar(q []float32, rows, k int, accept func(uint32) bool) []i
 		return approx
 	}
 	merged := append(approx, st.slab.topKCoded(q, indexed, rows, k, accept)...)
-	sortScored(merged)
+	index.SortScored(merged)
 	if len(merged) > k {
 		merged = merged[:k]
 	}
@@ -51,13 +51,13 @@ func (st *state) similarMany(queries [][]float32, rows, k int) [][]index.Scored 
 				out[i] = append(out[i], h)
 			}
 			if len(out[i]) > 4*k {
-				sortScored(out[i])
+				index.SortScored(out[i])
 				out[i] = out[i][:k]
 			}
 		}
 	})
 	for i := range out {
-		sortScored(out[i])
+		index.SortScored(out[i])
 		if len(out[i]) > k {
 			out[i] = out[i][:k]
 		}

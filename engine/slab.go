@@ -231,7 +231,7 @@ func (s *slab) topK(q []float32, lo, hi, k int, accept func(uint32) bool) []inde
 			out = append(out, h)
 		}
 	})
-	sortScored(out)
+	index.SortScored(out)
 	if len(out) > k {
 		out = out[:k]
 	}
@@ -266,7 +266,7 @@ func (s *slab) topKCoded(q []float32, lo, hi, k int, accept func(uint32) bool) [
 	for i := range cands {
 		cands[i].Score = simd.Dot(q, s.row(cands[i].Row))
 	}
-	sortScored(cands)
+	index.SortScored(cands)
 	return cands[:min(len(cands), k)]
 }
 

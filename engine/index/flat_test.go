@@ -31,7 +31,7 @@ func bruteTopK(query, slab []float32, dim int, rows []uint32, k int, accept func
 		}
 		all = append(all, Scored{Row: r, Score: s})
 	}
-	sortScored(all)
+	SortScored(all)
 	if len(all) > k {
 		all = all[:k]
 	}

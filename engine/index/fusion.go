@@ -35,6 +35,6 @@ func FuseRRF(lists ...[]Scored) []Scored {
 	for row, score := range fused {
 		out = append(out, Scored{Row: row, Score: float32(score)})
 	}
-	sortScored(out)
+	SortScored(out)
 	return out
 }

@@ -349,7 +349,7 @@ func (h *HNSW) exactBest(q []float32, cands []Scored, k int) []Scored {
 	for i := range cands {
 		cands[i].Score = simd.Dot(q, h.vector(cands[i].Row))
 	}
-	sortScored(cands)
+	SortScored(cands)
 	return cands[:min(len(cands), k)]
 }
 
@@ -434,7 +434,7 @@ func (h *HNSW) linkBack(n Scored, nw Scored, l, limit int) ([]Scored, bool) {
 		return nil, false
 	}
 	cands = append(cands, nw)
-	sortScored(cands)
+	SortScored(cands)
 	i := h.leaver(cands, nw)
 	return slices.Delete(cands, i, i+1), true
 }

@@ -93,8 +93,8 @@ func TestHNSWSaveLoad(t *testing.T) {
 						want[j].Row, _ = tt.remap(want[j].Row)
 					}
 					g := got.Search(q, 10, 0, nil)
-					sortScored(want)
-					sortScored(g)
+					SortScored(want)
+					SortScored(g)
 					if !reflect.DeepEqual(g, want) {
 						t.Fatalf("query %d: %v from the loaded graph, %v from the saved one", i, g, want)
 					}

@@ -108,7 +108,7 @@ func (h *HNSW) searchLayer(sim func(uint32) float32, entries []Scored, ef, l int
 				continue
 			}
 			s := Scored{Row: n, Score: sim(n)}
-			if results.full() && !better(s, results.worst()) {
+			if results.full() && !Better(s, results.worst()) {
 				continue
 			}
 			frontier.push(s)

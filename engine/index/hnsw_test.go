@@ -421,7 +421,7 @@ func TestHNSWLeaver(t *testing.T) {
 			for r := 1; r < len(vecs); r++ {
 				cands = append(cands, Scored{Row: uint32(r), Score: approx(owner, h.codeOf(uint32(r)))})
 			}
-			sortScored(cands)
+			SortScored(cands)
 			nw := cands[slices.IndexFunc(cands, func(s Scored) bool { return s.Row == nwRow })]
 			if got := h.leaver(cands, nw); got != c.leaves {
 				t.Fatalf("leaver = %d (row %d), want %d (row %d); list %v", got, cands[got].Row, c.leaves, cands[c.leaves].Row, cands)

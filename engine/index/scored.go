@@ -9,19 +9,19 @@ type Scored struct {
 	Score float32
 }
 
-// better is the one ranking every result list of this package uses: higher score first,
+// Better is the one ranking every result list of this package uses: higher score first,
 // lower row first among equal scores, so results are reproducible run to run.
-func better(a, b Scored) bool {
+func Better(a, b Scored) bool {
 	return a.Score > b.Score || a.Score == b.Score && a.Row < b.Row
 }
 
-// sortScored orders s best first.
-func sortScored(s []Scored) {
+// SortScored orders s best first (Better).
+func SortScored(s []Scored) {
 	slices.SortFunc(s, func(a, b Scored) int {
 		switch {
-		case better(a, b):
+		case Better(a, b):
 			return -1
-		case better(b, a):
+		case Better(b, a):
 			return 1
 		}
 		return 0
@@ -45,7 +45,7 @@ func (t *topK) admits(row uint32, score float32) bool {
 	if t.k <= 0 {
 		return false
 	}
-	return len(t.heap) < t.k || better(Scored{Row: row, Score: score}, t.heap[0])
+	return len(t.heap) < t.k || Better(Scored{Row: row, Score: score}, t.heap[0])
 }
 
 // holds reports whether row is among the kept results.
@@ -64,7 +64,7 @@ func (t *topK) push(s Scored) {
 		t.up(len(t.heap) - 1)
 		return
 	}
-	if t.k > 0 && better(s, t.heap[0]) {
+	if t.k > 0 && Better(s, t.heap[0]) {
 		t.heap[0] = s
 		t.down(0)
 	}
@@ -74,7 +74,7 @@ func (t *topK) push(s Scored) {
 func (t *topK) sorted() []Scored {
 	out := t.heap
 	t.heap = nil
-	sortScored(out)
+	SortScored(out)
 	return out
 }
 
@@ -82,7 +82,7 @@ func (t *topK) up(i int) {
 	h := t.heap
 	for i > 0 {
 		p := (i - 1) / 2
-		if !better(h[p], h[i]) {
+		if !Better(h[p], h[i]) {
 			break
 		}
 		h[p], h[i] = h[i], h[p]
@@ -94,10 +94,10 @@ func (t *topK) down(i int) {
 	h := t.heap
 	for {
 		w := i
-		if l := 2*i + 1; l < len(h) && better(h[w], h[l]) {
+		if l := 2*i + 1; l < len(h) && Better(h[w], h[l]) {
 			w = l
 		}
-		if r := 2*i + 2; r < len(h) && better(h[w], h[r]) {
+		if r := 2*i + 2; r < len(h) && Better(h[w], h[r]) {
 			w = r
 		}
 		if w == i {
@@ -117,7 +117,7 @@ func (h *bestFirst) push(s Scored) {
 	q := *h
 	for i := len(q) - 1; i > 0; {
 		p := (i - 1) / 2
-		if !better(q[i], q[p]) {
+		if !Better(q[i], q[p]) {
 			break
 		}
 		q[p], q[i] = q[i], q[p]
@@ -133,10 +133,10 @@ func (h *bestFirst) pop() Scored {
 	q = q[:last]
 	for i := 0; ; {
 		w := i
-		if l := 2*i + 1; l < len(q) && better(q[l], q[w]) {
+		if l := 2*i + 1; l < len(q) && Better(q[l], q[w]) {
 			w = l
 		}
-		if r := 2*i + 2; r < len(q) && better(q[r], q[w]) {
+		if r := 2*i + 2; r < len(q) && Better(q[r], q[w]) {
 			w = r
 		}
 		if w == i {

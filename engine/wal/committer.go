@@ -350,13 +350,7 @@ func (c *Committer) flushByDevice(round []*commitRequest) {
 	}
 	var wg sync.WaitGroup
 	for _, g := range groups {
-		wg.Go(func() {
-			if len(g) == 1 {
-				g[0].err = g[0].datasync(g[0].f)
-				return
-			}
-			c.flushShared(g)
-		})
+		wg.Go(func() { c.flush(g) })
 	}
 	wg.Wait()
 }
