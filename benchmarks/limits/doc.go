@@ -1,7 +1,9 @@
 // Package limits measures what the machine allows, so that every benchmark figure can
 // be read as a fraction of it: the bandwidth of a plain memory copy (the ceiling of any
-// streaming scan) and the latency of one small write made durable with fdatasync (the
-// floor under any durable acknowledgement).
+// streaming scan), the latency of one small write made durable with fdatasync (the
+// floor under any durable acknowledgement), and what the disk adds when the same records
+// are spread over many files made durable together (the floor under a group commit across
+// spaces, each with its own log).
 //
 // Invariants:
 //

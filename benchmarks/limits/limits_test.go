@@ -35,6 +35,8 @@ func TestInvalidArguments(t *testing.T) {
 		{"sync of no bytes", func() error { _, err := Fdatasync(dir, 0, 1); return err }},
 		{"sync of no writes", func() error { _, err := Fdatasync(dir, 1, 0); return err }},
 		{"probe of no bytes", func() error { _, err := NewSyncProbe(dir, 0); return err }},
+		{"spread probe of no files", func() error { _, err := NewSpreadProbe(dir, 0, 1); return err }},
+		{"spread probe of no bytes", func() error { _, err := NewSpreadProbe(dir, 1, 0); return err }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,5 +111,33 @@ func TestQuantileOfNothing(t *testing.T) {
 	var c CopyResult
 	if c.BestBandwidth() != 0 || c.MeanBandwidth() != 0 {
 		t.Fatal("empty copy result reports a bandwidth")
+	}
+}
+
+func TestSpreadProbeAppendsToEveryFile(t *testing.T) {
+	dir := t.TempDir()
+	p, err := NewSpreadProbe(dir, 4, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := p.WriteSync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range p.files {
+		fi, err := f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() != 3*512 {
+			t.Fatalf("%s holds %d bytes after 3 rounds of 512", f.Name(), fi.Size())
+		}
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, err := os.ReadDir(dir); err != nil || len(left) != 0 {
+		t.Fatalf("probe left %d files in %s (%v)", len(left), dir, err)
 	}
 }

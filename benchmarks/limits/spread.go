@@ -1,0 +1,64 @@
+package limits
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// SpreadProbe is a set of files in one folder that WriteSync appends to and makes durable
+// together, as a round of the write-ahead log's Committer makes the logs of many spaces
+// durable at once. Against a SyncProbe writing the same bytes to one file it measures what
+// the disk charges for spreading a round's records over files: each file is a separate
+// write the device must complete before the round's cache flush, however many are queued.
+type SpreadProbe struct {
+	files []*os.File
+	page  []byte
+}
+
+// NewSpreadProbe creates files probe files in dir, each taking size bytes per WriteSync.
+func NewSpreadProbe(dir string, files, size int) (*SpreadProbe, error) {
+	if files <= 0 || size <= 0 {
+		return nil, fmt.Errorf("spread probe of %d files × %d bytes: %w", files, size, ErrInvalidArgument)
+	}
+	p := &SpreadProbe{page: make([]byte, size)}
+	Fill(p.page)
+	for range files {
+		f, err := os.CreateTemp(dir, "engram-spread-probe-*")
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("create spread probe: %w", err)
+		}
+		p.files = append(p.files, f)
+	}
+	return p, nil
+}
+
+// WriteSync appends one block to every file and waits until all of them are durable.
+func (p *SpreadProbe) WriteSync() error {
+	for _, f := range p.files {
+		if _, err := f.Write(p.page); err != nil {
+			return fmt.Errorf("spread probe write: %w", err)
+		}
+	}
+	if err := syncAll(p.files); err != nil {
+		return fmt.Errorf("spread probe sync: %w", err)
+	}
+	return nil
+}
+
+// Close closes and removes the probe files.
+func (p *SpreadProbe) Close() error {
+	var errs []error
+	for _, f := range p.files {
+		name := f.Name()
+		if err := f.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		if err := os.Remove(name); err != nil {
+			errs = append(errs, fmt.Errorf("remove spread probe: %w", err))
+		}
+	}
+	p.files = nil
+	return errors.Join(errs...)
+}
