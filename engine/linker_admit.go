@@ -1,29 +1,49 @@
 package engine
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
 // DefaultMaxBackgroundLag is Config.MaxBackgroundLag unless it says otherwise: the work a
-// space's index lane or edge lane may owe before its remembers are refused. Five seconds
-// of index work is about 25,000 rows at 768 dimensions on the development machine
-// (benchmarks/RESULTS.md), whose codes an exact scan reads in a few milliseconds, so a
-// recall under sustained ingestion stays within a small factor of one at rest.
+// space's index lane or edge lane may owe before its remembers are refused.
 const DefaultMaxBackgroundLag = 5 * time.Second
+
+// DefaultMaxIndexLagRows is Config.MaxIndexLagRows unless it says otherwise: the rows a
+// space's vector index may lack before its remembers wait and are refused. Recall ranks
+// those rows by their int8 codes on every call: 8,192 rows of 768 dimensions are 6 MiB
+// of codes, about half a millisecond of one CPU, a fraction of the recall's own index
+// search, where the 5 s of MaxBackgroundLag let 40,000 rows wait (benchmarks/RESULTS.md,
+// "Recall p99 under ingestion: a bound in rows").
+const DefaultMaxIndexLagRows = 8192
+
+// defaultAdmitWait is how long a remember past a bound waits for the lanes to bring the
+// lag back under it before it is refused (Config.admitWait, which tests change): one
+// Retry-After, so a client that would have been told to come back in a second is served
+// within that second instead.
+const defaultAdmitWait = time.Second
 
 // Admission. The lanes' budget (pacing.go) grows with their lag, but on a loaded machine
 // even its maximum share can fall behind sustained ingestion (the batch route takes
 // memories several times faster than the index inserts them), and an unbounded lag means
-// recall scanning an unbounded tail exactly. So the lag is bounded where it is made: a
-// remember to a space whose index lane or edge lane owes more than MaxBackgroundLag of
-// work, at its recent cost (workCost), or whose edge queue holds maxLinkQueue jobs, is
-// refused with ErrOverloaded (503 OVERLOADED with Retry-After) and stores nothing. Ingestion
-// then runs at the rate the lanes keep up with, and the lag stays near the bound. The
-// lanes reach their maximum share at half the bound (fullShareLag), before refusals start.
+// recall scanning an unbounded tail. So the lag is bounded where it is made: a remember to
+// a space whose index lane or edge lane owes more than MaxBackgroundLag of work, at its
+// recent cost (workCost), whose index lacks more than MaxIndexLagRows rows, or whose edge
+// queue holds maxLinkQueue jobs, first waits up to defaultAdmitWait for the lanes to bring it
+// back under (awaitRoom: it holds no lock meanwhile, and is woken after each slice of lane
+// work), then is refused with ErrOverloaded (503 OVERLOADED with Retry-After) and stores
+// nothing. Ingestion then runs at the rate the lanes keep up with, with the lag near its
+// bound: the writers queue for the lanes instead of sleeping out a Retry-After while the
+// lanes, having caught up, idle. The lanes reach their maximum share at half the bound
+// (fullShareLag), before anything waits.
 
 // maxLag is the engine's bound on a lane's lag in time of work.
 func (l *linker) maxLag() time.Duration { return l.st.sp.e.cfg.MaxBackgroundLag }
+
+// maxIndexRows is the engine's bound on the rows the index may lack.
+func (l *linker) maxIndexRows() int { return l.st.sp.e.cfg.MaxIndexLagRows }
 
 // admit returns nil when the space may take more memories, else why not (ErrOverloaded).
 func (l *linker) admit() error {
@@ -38,9 +58,65 @@ func (l *linker) admit() error {
 			ErrOverloaded, id, w.Round(time.Millisecond), n, bound)
 	}
 	tail := l.indexTail()
+	if rows := l.maxIndexRows(); tail > rows {
+		return fmt.Errorf("%w: space %q has %d rows the vector index has not taken yet, more than [limits] max_index_lag_rows = %d",
+			ErrOverloaded, id, tail, rows)
+	}
 	if w := l.indexCost.of(tail); w > bound {
 		return fmt.Errorf("%w: space %q has %s of vector index work waiting (%d rows), more than [limits] max_background_lag = %s",
 			ErrOverloaded, id, w.Round(time.Millisecond), tail, bound)
 	}
 	return nil
+}
+
+// awaitRoom waits until admit would take a remember, at most within, and returns early
+// when ctx ends or the lanes stop. The caller holds no lock: the lanes need st.mu to make
+// progress, and a writer waiting under the space's lock would hold back its closing.
+func (l *linker) awaitRoom(ctx context.Context, within time.Duration) {
+	l.roomWaiters.Add(1)
+	defer l.roomWaiters.Add(-1)
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	for {
+		moved := l.progress.next() // before the check, so no progress between is missed
+		if l.admit() == nil {
+			return
+		}
+		select {
+		case <-moved:
+		case <-deadline.C:
+			return
+		case <-ctx.Done():
+			return
+		case <-l.quit:
+			return
+		}
+	}
+}
+
+// laneProgress wakes the remembers waiting for room (awaitRoom) after each slice of lane
+// work.
+type laneProgress struct {
+	mu sync.Mutex
+	ch chan struct{} // closed at the next slice's end; nil until someone waits
+}
+
+// next returns a channel closed when a lane next ends a slice.
+func (p *laneProgress) next() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ch == nil {
+		p.ch = make(chan struct{})
+	}
+	return p.ch
+}
+
+// moved wakes every waiter of next.
+func (p *laneProgress) moved() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ch != nil {
+		close(p.ch)
+		p.ch = nil
+	}
 }
