@@ -13,11 +13,13 @@ const DefaultMaxBackgroundLag = 5 * time.Second
 
 // DefaultMaxIndexLagRows is Config.MaxIndexLagRows unless it says otherwise: the rows a
 // space's vector index may lack before its remembers wait and are refused. Recall ranks
-// those rows by their int8 codes on every call: 8,192 rows of 768 dimensions are 6 MiB
-// of codes, about half a millisecond of one CPU, a fraction of the recall's own index
-// search, where the 5 s of MaxBackgroundLag let 40,000 rows wait (benchmarks/RESULTS.md,
-// "Recall p99 under ingestion: a bound in rows").
-const DefaultMaxIndexLagRows = 8192
+// those rows by their int8 codes on every call: 2,048 rows of 768 dimensions are 1.5 MiB
+// of codes, about 60 µs (BenchmarkSlabTail), a tenth of the recall's own index search,
+// where the 5 s of MaxBackgroundLag let 10,000-45,000 rows wait, as much as that search
+// again. The lanes' share follows this bound too (pacing.go), so while ingestion is held
+// at it they run below their maximum share part of the time and recalls keep more of the
+// CPUs (benchmarks/RESULTS.md, "Recall p99 under ingestion: a bound in rows").
+const DefaultMaxIndexLagRows = 2048
 
 // defaultAdmitWait is how long a remember past a bound waits for the lanes to bring the
 // lag back under it before it is refused (Config.admitWait, which tests change): one
