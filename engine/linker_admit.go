@@ -32,8 +32,9 @@ const defaultAdmitWait = time.Second
 // memories several times faster than the index inserts them), and an unbounded lag means
 // recall scanning an unbounded tail. So the lag is bounded where it is made: a remember to
 // a space whose index lane or edge lane owes more than MaxBackgroundLag of work, at its
-// recent cost (workCost), whose index lacks more than MaxIndexLagRows rows (once it answers
-// recalls: before, recall scans every row anyway, see similar), or whose edge
+// recent cost (workCost), whose index lacks more than MaxIndexLagRows rows (from
+// hnswStartRows on: until the index holds hnswMinRows, recall scans every row, so the
+// bound also keeps that scan within hnswMinRows plus the bound), or whose edge
 // queue holds maxLinkQueue jobs, first waits up to defaultAdmitWait for the lanes to bring it
 // back under (awaitRoom: it holds no lock meanwhile, and is woken after each slice of lane
 // work), then is refused with ErrOverloaded (503 OVERLOADED with Retry-After) and stores
@@ -61,7 +62,7 @@ func (l *linker) admit() error {
 			ErrOverloaded, id, w.Round(time.Millisecond), n, bound)
 	}
 	tail := l.indexTail()
-	if rows := l.maxIndexRows(); tail > rows && l.watermark() >= hnswMinRows {
+	if rows := l.maxIndexRows(); tail > rows {
 		return fmt.Errorf("%w: space %q has %d rows the vector index has not taken yet, more than [limits] max_index_lag_rows = %d",
 			ErrOverloaded, id, tail, rows)
 	}

@@ -11,32 +11,28 @@ import (
 )
 
 // TestRememberPastLagBound: while a space's index lane is held behind a backlog, a
-// remember past a lag bound (work owed, or rows the index lacks once it answers recalls)
-// waits for the lanes as long as the engine lets it, then is refused with ErrOverloaded
-// naming the setting, and stores nothing; one still waiting when the lane runs again is
-// taken; one whose context ends while it waits answers the context's error and stores
-// nothing. Before the index answers recalls, the rows it lacks hold nothing back. Another
-// space takes remembers throughout and does not see the lagging space's memories.
+// remember past a lag bound (work owed, or rows the index lacks) waits for the lanes as
+// long as the engine lets it, then is refused with ErrOverloaded naming the setting, and
+// stores nothing; one still waiting when the lane runs again is taken; one whose context
+// ends while it waits answers the context's error and stores nothing. Another space takes
+// remembers throughout and does not see the lagging space's memories.
 func TestRememberPastLagBound(t *testing.T) {
 	const dim = 16
 	for _, tc := range []struct {
 		name    string
-		rows    int           // memories before the index lane is held
 		maxLag  time.Duration // Config.MaxBackgroundLag
 		maxRows int           // Config.MaxIndexLagRows
 		wait    time.Duration // Config.admitWait
 		cancel  bool          // cancel the remember's context while it waits
 		want    error         // nil: taken once the lane runs again
 		naming  string        // the setting the refusal names
-		taken   int           // if set, this many remembers past the bound are all taken at once
 	}{
-		{name: "work bound, refused at once", rows: hnswStartRows + 200, maxLag: time.Millisecond, maxRows: 1 << 20, wait: -1, want: ErrOverloaded, naming: "max_background_lag"},
-		{name: "work bound, refused after the wait", rows: hnswStartRows + 200, maxLag: time.Millisecond, maxRows: 1 << 20, wait: time.Millisecond, want: ErrOverloaded, naming: "max_background_lag"},
-		{name: "work bound, taken when the lane catches up", rows: hnswStartRows + 200, maxLag: time.Millisecond, maxRows: 1 << 20, wait: time.Hour},
-		{name: "row bound, refused after the wait", rows: hnswMinRows + 200, maxLag: time.Hour, maxRows: 100, wait: time.Millisecond, want: ErrOverloaded, naming: "max_index_lag_rows"},
-		{name: "row bound, taken when the lane catches up", rows: hnswMinRows + 200, maxLag: time.Hour, maxRows: 100, wait: time.Hour},
-		{name: "row bound, context ends while waiting", rows: hnswMinRows + 200, maxLag: time.Hour, maxRows: 100, wait: time.Hour, cancel: true, want: context.Canceled},
-		{name: "row bound, not before the index answers", rows: hnswStartRows + 200, maxLag: time.Hour, maxRows: 100, wait: time.Hour, taken: 300},
+		{name: "work bound, refused at once", maxLag: time.Millisecond, maxRows: 1 << 20, wait: -1, want: ErrOverloaded, naming: "max_background_lag"},
+		{name: "work bound, refused after the wait", maxLag: time.Millisecond, maxRows: 1 << 20, wait: time.Millisecond, want: ErrOverloaded, naming: "max_background_lag"},
+		{name: "work bound, taken when the lane catches up", maxLag: time.Millisecond, maxRows: 1 << 20, wait: time.Hour},
+		{name: "row bound, refused after the wait", maxLag: time.Hour, maxRows: 100, wait: time.Millisecond, want: ErrOverloaded, naming: "max_index_lag_rows"},
+		{name: "row bound, taken when the lane catches up", maxLag: time.Hour, maxRows: 100, wait: time.Hour},
+		{name: "row bound, context ends while waiting", maxLag: time.Hour, maxRows: 100, wait: time.Hour, cancel: true, want: context.Canceled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig(t, t.TempDir())
@@ -64,7 +60,7 @@ func TestRememberPastLagBound(t *testing.T) {
 
 			// Past the size at which the index is built, waiting out the lag whenever a bound
 			// refuses, so that both lanes have measured their cost.
-			for next < tc.rows {
+			for next < hnswStartRows+200 {
 				from := next
 				batch := make([]Memory, 200)
 				for i := range batch {
@@ -97,18 +93,6 @@ func TestRememberPastLagBound(t *testing.T) {
 			}
 			done := make(chan answer, 1)
 			go func() {
-				if tc.taken > 0 {
-					var err error
-					for range tc.taken {
-						m := memory()
-						if _, err = s.Remember(ctx, m, RememberOptions{}); err != nil {
-							done <- answer{m.ID, err}
-							return
-						}
-					}
-					done <- answer{fmt.Sprintf("m%d", next-1), nil}
-					return
-				}
 				for range 100_000 { // a guard against a bound that never bites, not a figure
 					m := memory()
 					if _, err := s.Remember(ctx, m, RememberOptions{}); err != nil {
@@ -124,7 +108,7 @@ func TestRememberPastLagBound(t *testing.T) {
 				}
 				done <- answer{"", errors.New("the bound never bit")}
 			}()
-			if tc.wait > time.Minute && tc.taken == 0 {
+			if tc.wait > time.Minute {
 				for st.link.roomWaiters.Load() == 0 {
 					time.Sleep(time.Millisecond)
 				}
@@ -147,9 +131,6 @@ func TestRememberPastLagBound(t *testing.T) {
 			}
 			if tc.want == nil && err != nil {
 				t.Fatalf("the memory taken after the wait: %v", err)
-			}
-			if stats := s.Stats(); tc.taken > 0 && stats.IndexLag <= tc.maxRows {
-				t.Fatalf("took %d memories with the index lane held, yet it lacks only %d rows", tc.taken, stats.IndexLag)
 			}
 			if stats := s.Stats(); tc.want == ErrOverloaded && tc.naming == "max_index_lag_rows" && stats.IndexLag <= tc.maxRows {
 				t.Fatalf("refused with %d rows the index lacks, the bound is %d", stats.IndexLag, tc.maxRows)
