@@ -101,12 +101,12 @@ type Config struct {
 	// of work at their recent cost: past it the space's remembers answer ErrOverloaded
 	// until the lanes catch up (linker_admit.go). Zero means DefaultMaxBackgroundLag.
 	MaxBackgroundLag time.Duration
-	// MaxIndexLagRows bounds, per space, the rows its vector index has not taken yet, which
-	// recall ranks by their codes on every call: past it the space's remembers wait for the
-	// index lane, then answer ErrOverloaded (linker_admit.go). Zero means
-	// DefaultMaxIndexLagRows.
-	MaxIndexLagRows int
-	Logger          *slog.Logger
+	// MaxIndexLagBytes bounds, per space, the int8 codes of the rows its vector index has
+	// not taken yet, which recall ranks on every call: past it the space's remembers wait
+	// for the index lane, then answer ErrOverloaded (linker_admit.go). Zero means
+	// DefaultMaxIndexLagBytes.
+	MaxIndexLagBytes int64
+	Logger           *slog.Logger
 	// Now is the clock; nil means time.Now. Tests use it to age memories.
 	Now func() time.Time
 
@@ -149,8 +149,8 @@ func (c *Config) setDefaults() {
 	if c.MaxBackgroundLag == 0 {
 		c.MaxBackgroundLag = DefaultMaxBackgroundLag
 	}
-	if c.MaxIndexLagRows == 0 {
-		c.MaxIndexLagRows = DefaultMaxIndexLagRows
+	if c.MaxIndexLagBytes == 0 {
+		c.MaxIndexLagBytes = DefaultMaxIndexLagBytes
 	}
 	if c.admitWait == 0 {
 		c.admitWait = defaultAdmitWait

@@ -11,15 +11,20 @@ import (
 // space's index lane or edge lane may owe before its remembers are refused.
 const DefaultMaxBackgroundLag = 5 * time.Second
 
-// DefaultMaxIndexLagRows is Config.MaxIndexLagRows unless it says otherwise: the rows a
-// space's vector index may lack before its remembers wait and are refused. Recall ranks
-// those rows by their int8 codes on every call: 2,048 rows of 768 dimensions are 1.5 MiB
-// of codes, about 60 µs (BenchmarkSlabTail), a tenth of the recall's own index search,
-// where the 5 s of MaxBackgroundLag let 10,000-45,000 rows wait, as much as that search
-// again. The lanes' share follows this bound too (pacing.go), so while ingestion is held
-// at it they run below their maximum share part of the time and recalls keep more of the
-// CPUs (benchmarks/RESULTS.md, "Recall p99 under ingestion: a bound in rows").
-const DefaultMaxIndexLagRows = 2048
+// DefaultMaxIndexLagBytes is Config.MaxIndexLagBytes unless it says otherwise: the int8
+// codes of the rows a space's vector index may lack before its remembers wait and are
+// refused. Recall ranks those rows by their codes on every call, so the bound is on what
+// that scan reads: 1.5 MiB, 2,048 rows of 768 dimensions, about 60 µs (BenchmarkSlabTail),
+// a tenth of the recall's own index search, where the 5 s of MaxBackgroundLag let
+// 10,000-45,000 rows wait, as much as that search again. The lanes' share follows this
+// bound too (pacing.go), so while ingestion is held at it they run below their maximum
+// share part of the time and recalls keep more of the CPUs (benchmarks/RESULTS.md, "Recall
+// p99 under ingestion: a bound on the unindexed tail").
+const DefaultMaxIndexLagBytes = 1536 << 10
+
+// minLagRowBytes is the least a row counts for against MaxIndexLagBytes: scanning a row of
+// few dimensions costs more than its code's bytes (its scale, its place in the ranking).
+const minLagRowBytes = 64
 
 // defaultAdmitWait is how long a remember past a bound waits for the lanes to bring the
 // lag back under it before it is refused (Config.admitWait, which tests change): one
@@ -32,7 +37,7 @@ const defaultAdmitWait = time.Second
 // memories several times faster than the index inserts them), and an unbounded lag means
 // recall scanning an unbounded tail. So the lag is bounded where it is made: a remember to
 // a space whose index lane or edge lane owes more than MaxBackgroundLag of work, at its
-// recent cost (workCost), whose index lacks more than MaxIndexLagRows rows (from
+// recent cost (workCost), whose index lacks rows whose codes pass MaxIndexLagBytes (from
 // hnswStartRows on: until the index holds hnswMinRows, recall scans every row, so the
 // bound also keeps that scan within hnswMinRows plus the bound), or whose edge
 // queue holds maxLinkQueue jobs, first waits up to defaultAdmitWait for the lanes to bring it
@@ -46,8 +51,11 @@ const defaultAdmitWait = time.Second
 // maxLag is the engine's bound on a lane's lag in time of work.
 func (l *linker) maxLag() time.Duration { return l.st.sp.e.cfg.MaxBackgroundLag }
 
-// maxIndexRows is the engine's bound on the rows the index may lack.
-func (l *linker) maxIndexRows() int { return l.st.sp.e.cfg.MaxIndexLagRows }
+// maxIndexRows is the engine's bound on the rows the index may lack: MaxIndexLagBytes of
+// codes, each row counting at least minLagRowBytes.
+func (l *linker) maxIndexRows() int {
+	return int(max(l.st.sp.e.cfg.MaxIndexLagBytes/int64(max(l.st.dim, minLagRowBytes)), 1))
+}
 
 // admit returns nil when the space may take more memories, else why not (ErrOverloaded).
 func (l *linker) admit() error {
@@ -63,8 +71,8 @@ func (l *linker) admit() error {
 	}
 	tail := l.indexTail()
 	if rows := l.maxIndexRows(); tail > rows {
-		return fmt.Errorf("%w: space %q has %d rows the vector index has not taken yet, more than [limits] max_index_lag_rows = %d",
-			ErrOverloaded, id, tail, rows)
+		return fmt.Errorf("%w: space %q has %d rows the vector index has not taken yet, more than the %d whose codes [limits] max_index_lag_bytes = %d allows",
+			ErrOverloaded, id, tail, rows, l.st.sp.e.cfg.MaxIndexLagBytes)
 	}
 	if w := l.indexCost.of(tail); w > bound {
 		return fmt.Errorf("%w: space %q has %s of vector index work waiting (%d rows), more than [limits] max_background_lag = %s",

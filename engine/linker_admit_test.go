@@ -21,7 +21,7 @@ func TestRememberPastLagBound(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		maxLag  time.Duration // Config.MaxBackgroundLag
-		maxRows int           // Config.MaxIndexLagRows
+		maxRows int64         // Config.MaxIndexLagBytes over minLagRowBytes (dim is less)
 		wait    time.Duration // Config.admitWait
 		cancel  bool          // cancel the remember's context while it waits
 		want    error         // nil: taken once the lane runs again
@@ -30,7 +30,7 @@ func TestRememberPastLagBound(t *testing.T) {
 		{name: "work bound, refused at once", maxLag: time.Millisecond, maxRows: 1 << 20, wait: -1, want: ErrOverloaded, naming: "max_background_lag"},
 		{name: "work bound, refused after the wait", maxLag: time.Millisecond, maxRows: 1 << 20, wait: time.Millisecond, want: ErrOverloaded, naming: "max_background_lag"},
 		{name: "work bound, taken when the lane catches up", maxLag: time.Millisecond, maxRows: 1 << 20, wait: time.Hour},
-		{name: "row bound, refused after the wait", maxLag: time.Hour, maxRows: 100, wait: time.Millisecond, want: ErrOverloaded, naming: "max_index_lag_rows"},
+		{name: "row bound, refused after the wait", maxLag: time.Hour, maxRows: 100, wait: time.Millisecond, want: ErrOverloaded, naming: "max_index_lag_bytes"},
 		{name: "row bound, taken when the lane catches up", maxLag: time.Hour, maxRows: 100, wait: time.Hour},
 		{name: "row bound, context ends while waiting", maxLag: time.Hour, maxRows: 100, wait: time.Hour, cancel: true, want: context.Canceled},
 	} {
@@ -39,7 +39,7 @@ func TestRememberPastLagBound(t *testing.T) {
 			cfg.Defaults.Dimension = dim
 			cfg.EmbeddingProvider = "none"
 			cfg.MaxBackgroundLag = tc.maxLag
-			cfg.MaxIndexLagRows = tc.maxRows
+			cfg.MaxIndexLagBytes = tc.maxRows * minLagRowBytes
 			cfg.admitWait = tc.wait
 			e := openTest(t, cfg)
 			defer e.Close()
@@ -132,7 +132,7 @@ func TestRememberPastLagBound(t *testing.T) {
 			if tc.want == nil && err != nil {
 				t.Fatalf("the memory taken after the wait: %v", err)
 			}
-			if stats := s.Stats(); tc.want == ErrOverloaded && tc.naming == "max_index_lag_rows" && stats.IndexLag <= tc.maxRows {
+			if stats := s.Stats(); tc.want == ErrOverloaded && tc.naming == "max_index_lag_bytes" && int64(stats.IndexLag) <= tc.maxRows {
 				t.Fatalf("refused with %d rows the index lacks, the bound is %d", stats.IndexLag, tc.maxRows)
 			}
 			if tc.want == ErrOverloaded && tc.naming == "max_background_lag" {

@@ -86,7 +86,7 @@ func (l *linker) indexable(row uint32) bool {
 }
 
 // indexLag is the index lane's lag as a fraction of its bound: the rows it has yet to take
-// against MaxIndexLagRows (at most three quarters of maxLinkQueue, since edges wait for the
+// against the rows MaxIndexLagBytes allows (at most three quarters of maxLinkQueue, since edges wait for the
 // index and the lane must hurry before the edge queue's bound), their work against
 // MaxBackgroundLag, or the edges waiting (for it) against theirs, whichever is nearest.
 func (l *linker) indexLag() float64 {

@@ -39,7 +39,7 @@ func (c Config) EngineConfig() engine.Config {
 		},
 		BackgroundMaxShare: c.Limits.BackgroundMaxShare,
 		MaxBackgroundLag:   c.Limits.MaxBackgroundLag.Std(),
-		MaxIndexLagRows:    c.Limits.MaxIndexLagRows,
+		MaxIndexLagBytes:   c.Limits.MaxIndexLagBytes,
 	}
 }
 
