@@ -109,7 +109,7 @@ func TestRememberPastLagBound(t *testing.T) {
 				done <- answer{"", errors.New("the bound never bit")}
 			}()
 			if tc.wait > time.Minute {
-				for st.link.roomWaiters.Load() == 0 {
+				for s.Stats().RemembersWaiting == 0 { // what engram_space_remembers_waiting reports
 					time.Sleep(time.Millisecond)
 				}
 				if err := rememberIn(other, "other-1"); err != nil {
