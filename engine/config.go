@@ -101,6 +101,11 @@ type Config struct {
 	// of work at their recent cost: past it the space's remembers answer ErrOverloaded
 	// until the lanes catch up (linker_admit.go). Zero means DefaultMaxBackgroundLag.
 	MaxBackgroundLag time.Duration
+	// MaxIndexLagBytes bounds, per space, the int8 codes of the rows its vector index has
+	// not taken yet, which recall ranks on every call: past it the space's remembers wait
+	// for the index lane, then answer ErrOverloaded (linker_admit.go). Zero means
+	// DefaultMaxIndexLagBytes.
+	MaxIndexLagBytes int64
 	Logger           *slog.Logger
 	// Now is the clock; nil means time.Now. Tests use it to age memories.
 	Now func() time.Time
@@ -109,6 +114,9 @@ type Config struct {
 	// (the row graph) and rebuild what they hold from the memories, as a damaged one is:
 	// tests and benchmarks compare both paths with it.
 	rebuildDerived bool
+	// admitWait is how long a remember past a lag bound waits for room before it is
+	// refused; zero means defaultAdmitWait, negative not at all. Tests change it.
+	admitWait time.Duration
 }
 
 // ConsolidationConfig controls background consolidation of episodes into semantic memories.
@@ -140,6 +148,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxBackgroundLag == 0 {
 		c.MaxBackgroundLag = DefaultMaxBackgroundLag
+	}
+	if c.MaxIndexLagBytes == 0 {
+		c.MaxIndexLagBytes = DefaultMaxIndexLagBytes
+	}
+	if c.admitWait == 0 {
+		c.admitWait = defaultAdmitWait
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

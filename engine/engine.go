@@ -77,6 +77,9 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.MaxBackgroundLag < 0 {
 		return nil, fmt.Errorf("%w: max background lag must be positive, got %s", ErrInvalidInput, cfg.MaxBackgroundLag)
 	}
+	if cfg.MaxIndexLagBytes < 0 {
+		return nil, fmt.Errorf("%w: max index lag bytes must be positive, got %d", ErrInvalidInput, cfg.MaxIndexLagBytes)
+	}
 	if err := os.MkdirAll(cfg.DataRoot, 0o755); err != nil {
 		return nil, fmt.Errorf("engine: create data root: %w", err)
 	}

@@ -24,13 +24,8 @@ const (
 	// benchmarks/RESULTS.md), and still yields the linkTopK+8 neighbours the edge lane
 	// takes from each insert.
 	hnswEfConstruction = 64
-	// indexLagBytes bounds the index lane's lag by the bytes recall must scan because the
-	// index does not hold those rows yet: their int8 codes (slab.topKCoded), 192 MiB being
-	// about 10 ms of scanning at this machine's memory bandwidth. Past it the lane runs
-	// flat out (pacing.go). See indexLagRows.
-	indexLagBytes = 192 << 20
-	indexSlice    = 64 // rows inserted between two looks at the pacing
-	linkBatch     = 256
+	indexSlice         = 64 // rows inserted between two looks at the pacing
+	linkBatch          = 256
 )
 
 // linker trails ingestion in two background goroutines per open space: one builds
@@ -73,6 +68,10 @@ type linker struct {
 	// indexCost and edgeCost are the lanes' recent cost of one row indexed and of one job
 	// linked, to state their lags in seconds of work.
 	indexCost, edgeCost workCost
+	// progress wakes the remembers waiting for the lag to fall under its bound
+	// (awaitRoom), roomWaiters counts them.
+	progress    laneProgress
+	roomWaiters atomic.Int32
 	// wakeDue is set while the engine's laneWaker holds a wake-up for the edge lane
 	// (lanewake.go).
 	wakeDue atomic.Bool
@@ -233,6 +232,7 @@ func (l *linker) rest(d time.Duration, hurry <-chan struct{}) bool {
 // also waits for the CPU and for the state's lock, and charging those waits held the index
 // lane to a few percent of a core while its share said half the CPUs.
 func (l *linker) pace(d time.Duration, lag func() float64, hurry <-chan struct{}) {
+	l.progress.moved()
 	b := l.st.sp.e.background
 	b.charge(time.Now().UnixNano(), d, b.budgeted(l.busy(), lag()))
 	for {

@@ -10,80 +10,152 @@ import (
 	"time"
 )
 
-// TestRememberRefusedPastLagBound: while a space's index lane is held behind a backlog,
-// its remembers are refused with ErrOverloaded once the lanes owe more than
-// MaxBackgroundLag of work, naming the setting, and store nothing; another space still
-// takes remembers; once the lane runs again the backlog drains and remembers are taken.
-func TestRememberRefusedPastLagBound(t *testing.T) {
+// TestRememberPastLagBound: while a space's index lane is held behind a backlog, a
+// remember past a lag bound (work owed, or rows the index lacks) waits for the lanes as
+// long as the engine lets it, then is refused with ErrOverloaded naming the setting, and
+// stores nothing; one still waiting when the lane runs again is taken; one whose context
+// ends while it waits answers the context's error and stores nothing. Another space takes
+// remembers throughout and does not see the lagging space's memories.
+func TestRememberPastLagBound(t *testing.T) {
 	const dim = 16
-	cfg := testConfig(t, t.TempDir())
-	cfg.Defaults.Dimension = dim
-	cfg.EmbeddingProvider = "none"
-	cfg.MaxBackgroundLag = time.Millisecond
-	e := openTest(t, cfg)
-	defer e.Close()
-	s := mustSpace(t, e, "default")
-	other := mustSpace(t, e, "other")
-	rng := rand.New(rand.NewPCG(5, 8))
-	next := 0
-	remember := func(sp *Space) error {
-		id := fmt.Sprintf("m%d", next)
-		_, err := sp.Remember(context.Background(), Memory{ID: id, Content: "memory " + id, Embedding: unitNear(rng, dim, nil, 1), Confidence: 0.8}, RememberOptions{})
-		if err == nil {
-			next++
-		}
-		return err
-	}
+	for _, tc := range []struct {
+		name    string
+		maxLag  time.Duration // Config.MaxBackgroundLag
+		maxRows int64         // Config.MaxIndexLagBytes over minLagRowBytes (dim is less)
+		wait    time.Duration // Config.admitWait
+		cancel  bool          // cancel the remember's context while it waits
+		want    error         // nil: taken once the lane runs again
+		naming  string        // the setting the refusal names
+	}{
+		{name: "work bound, refused at once", maxLag: time.Millisecond, maxRows: 1 << 20, wait: -1, want: ErrOverloaded, naming: "max_background_lag"},
+		{name: "work bound, refused after the wait", maxLag: time.Millisecond, maxRows: 1 << 20, wait: time.Millisecond, want: ErrOverloaded, naming: "max_background_lag"},
+		{name: "work bound, taken when the lane catches up", maxLag: time.Millisecond, maxRows: 1 << 20, wait: time.Hour},
+		{name: "row bound, refused after the wait", maxLag: time.Hour, maxRows: 100, wait: time.Millisecond, want: ErrOverloaded, naming: "max_index_lag_bytes"},
+		{name: "row bound, taken when the lane catches up", maxLag: time.Hour, maxRows: 100, wait: time.Hour},
+		{name: "row bound, context ends while waiting", maxLag: time.Hour, maxRows: 100, wait: time.Hour, cancel: true, want: context.Canceled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t, t.TempDir())
+			cfg.Defaults.Dimension = dim
+			cfg.EmbeddingProvider = "none"
+			cfg.MaxBackgroundLag = tc.maxLag
+			cfg.MaxIndexLagBytes = tc.maxRows * minLagRowBytes
+			cfg.admitWait = tc.wait
+			e := openTest(t, cfg)
+			defer e.Close()
+			s := mustSpace(t, e, "default")
+			other := mustSpace(t, e, "other")
+			rng := rand.New(rand.NewPCG(5, 8))
+			otherRng := rand.New(rand.NewPCG(6, 9)) // rng is the writer goroutine's below
+			rememberIn := func(sp *Space, id string) error {
+				_, err := sp.Remember(context.Background(), Memory{ID: id, Content: "memory " + id, Embedding: unitNear(otherRng, dim, nil, 1), Confidence: 0.8}, RememberOptions{})
+				return err
+			}
+			next := 0
+			memory := func() Memory {
+				id := fmt.Sprintf("m%d", next)
+				next++
+				return Memory{ID: id, Content: "memory " + id, Embedding: unitNear(rng, dim, nil, 1), Confidence: 0.8}
+			}
 
-	// Past the size at which the index is built, waiting out the lag whenever the small
-	// bound refuses, so that both lanes have measured their cost.
-	for next < hnswStartRows+200 {
-		batch := make([]Memory, 200)
-		for i := range batch {
-			id := fmt.Sprintf("m%d", next+i)
-			batch[i] = Memory{ID: id, Content: "memory " + id, Embedding: unitNear(rng, dim, nil, 1), Confidence: 0.8}
-		}
-		_, errs := s.RememberBatch(context.Background(), batch, RememberOptions{})
-		if err := errors.Join(errs...); errors.Is(err, ErrOverloaded) {
+			// Past the size at which the index is built, waiting out the lag whenever a bound
+			// refuses, so that both lanes have measured their cost.
+			for next < hnswStartRows+200 {
+				from := next
+				batch := make([]Memory, 200)
+				for i := range batch {
+					batch[i] = memory()
+				}
+				_, errs := s.RememberBatch(context.Background(), batch, RememberOptions{})
+				if err := errors.Join(errs...); errors.Is(err, ErrOverloaded) {
+					next = from
+					waitForEdges(t, s)
+					continue
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			}
 			waitForEdges(t, s)
-			continue
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		next += len(batch)
-	}
-	waitForEdges(t, s)
 
-	letGo := holdIndexLane(t, s)
+			// The lane held, the backlog grows until a remember is past a bound: then it
+			// waits (wait > 0) or is refused.
+			letGo := holdIndexLane(t, s)
+			st, err := s.acquire()
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.mu.RUnlock()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			type answer struct {
+				id  string
+				err error
+			}
+			done := make(chan answer, 1)
+			go func() {
+				for range 100_000 { // a guard against a bound that never bites, not a figure
+					m := memory()
+					if _, err := s.Remember(ctx, m, RememberOptions{}); err != nil {
+						done <- answer{m.ID, err}
+						return
+					}
+					if st.link.admit() != nil && tc.wait > time.Minute {
+						m := memory()
+						_, err := s.Remember(ctx, m, RememberOptions{}) // waits for the lane
+						done <- answer{m.ID, err}
+						return
+					}
+				}
+				done <- answer{"", errors.New("the bound never bit")}
+			}()
+			if tc.wait > time.Minute {
+				for s.Stats().RemembersWaiting == 0 { // what engram_space_remembers_waiting reports
+					time.Sleep(time.Millisecond)
+				}
+				if err := rememberIn(other, "other-1"); err != nil {
+					t.Fatalf("another space refuses a remember while this one's waits: %v", err)
+				}
+				if tc.cancel {
+					cancel()
+				} else {
+					letGo()
+				}
+			}
+			got := <-done
+			if !errors.Is(got.err, tc.want) || (tc.want != nil && tc.naming != "" && !strings.Contains(got.err.Error(), tc.naming)) {
+				t.Fatalf("a remember past the bound answered %v, want %v naming %q", got.err, tc.want, tc.naming)
+			}
+			_, err = s.Get(got.id)
+			if tc.want != nil && !errors.Is(err, ErrNotFound) {
+				t.Fatalf("the refused memory %s was stored: err = %v", got.id, err)
+			}
+			if tc.want == nil && err != nil {
+				t.Fatalf("the memory taken after the wait: %v", err)
+			}
+			if stats := s.Stats(); tc.want == ErrOverloaded && tc.naming == "max_index_lag_bytes" && int64(stats.IndexLag) <= tc.maxRows {
+				t.Fatalf("refused with %d rows the index lacks, the bound is %d", stats.IndexLag, tc.maxRows)
+			}
+			if tc.want == ErrOverloaded && tc.naming == "max_background_lag" {
+				if stats := s.Stats(); stats.IndexLagWork+stats.LinkLagWork <= cfg.MaxBackgroundLag {
+					t.Fatalf("refused with %v of index work and %v of edge work owed, the bound is %v", stats.IndexLagWork, stats.LinkLagWork, cfg.MaxBackgroundLag)
+				}
+			}
+			if err := rememberIn(other, "other-2"); err != nil {
+				t.Fatalf("another space refuses a remember while this one lags: %v", err)
+			}
+			if _, err := other.Get(got.id); !errors.Is(err, ErrNotFound) {
+				t.Fatalf("another space sees the lagging space's memory: err = %v", err)
+			}
 
-	var refused error
-	for range 100_000 { // a guard against a bound that never bites, not a figure
-		if refused = remember(s); refused != nil {
-			break
-		}
-	}
-	if !errors.Is(refused, ErrOverloaded) || !strings.Contains(refused.Error(), "max_background_lag") {
-		t.Fatalf("a remember past the lag bound answered %v, want ErrOverloaded naming max_background_lag", refused)
-	}
-	if _, err := s.Get(fmt.Sprintf("m%d", next)); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("the refused memory was stored: err = %v", err)
-	}
-	if st := s.Stats(); st.IndexLagWork+st.LinkLagWork <= cfg.MaxBackgroundLag {
-		t.Fatalf("refused with %v of index work and %v of edge work owed, the bound is %v", st.IndexLagWork, st.LinkLagWork, cfg.MaxBackgroundLag)
-	}
-	if err := remember(other); err != nil {
-		t.Fatalf("another space refuses a remember while this one lags: %v", err)
-	}
-	if _, err := s.Get(fmt.Sprintf("m%d", next-1)); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("the lagging space sees the other space's memory: err = %v", err)
-	}
-
-	letGo()
-	waitForEdges(t, s)
-	if err := remember(s); err != nil {
-		t.Fatalf("a remember once the lag drained: %v", err)
-	}
-	if _, err := s.Get(fmt.Sprintf("m%d", next-1)); err != nil {
-		t.Fatalf("the memory taken after the drain: %v", err)
+			letGo()
+			waitForEdges(t, s)
+			m := memory()
+			if _, err := s.Remember(context.Background(), m, RememberOptions{}); err != nil {
+				t.Fatalf("a remember once the lag drained: %v", err)
+			}
+			if _, err := s.Get(m.ID); err != nil {
+				t.Fatalf("the memory taken after the drain: %v", err)
+			}
+		})
 	}
 }

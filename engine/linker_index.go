@@ -85,19 +85,13 @@ func (l *linker) indexable(row uint32) bool {
 	return l.st.aliveLocked(row) && l.st.byRow[row].seg == nil
 }
 
-// indexLagRows is the index lane's lag bound in rows: indexLagBytes of codes of dim bytes
-// (262,144 rows at 768 dimensions), but at most three quarters of maxLinkQueue, since
-// edges wait for the index and the lane must hurry before remembers are refused.
-func indexLagRows(dim int) int {
-	return min(max(hnswMinRows, indexLagBytes/max(dim, 1)), maxLinkQueue*3/4)
-}
-
 // indexLag is the index lane's lag as a fraction of its bound: the rows it has yet to take
-// against indexLagRows, their work against MaxBackgroundLag, or the edges waiting (for it)
-// against theirs, whichever is nearest.
+// against the rows MaxIndexLagBytes allows (at most three quarters of maxLinkQueue, since edges wait for the
+// index and the lane must hurry before the edge queue's bound), their work against
+// MaxBackgroundLag, or the edges waiting (for it) against theirs, whichever is nearest.
 func (l *linker) indexLag() float64 {
 	tail := l.indexTail()
-	rows := float64(tail) / float64(indexLagRows(l.st.dim))
+	rows := float64(tail) / float64(max(min(l.maxIndexRows(), maxLinkQueue*3/4), 1))
 	work := l.indexCost.of(tail).Seconds() / l.maxLag().Seconds()
 	return max(rows, work, float64(l.pending())/maxLinkQueue)
 }

@@ -53,7 +53,8 @@ func TestSlabTopKCoded(t *testing.T) {
 		{"768-d, 20k rows", 768, 20000, 10, 0},
 		{"768-d, tail of 9k rows", 768, 15000, 10, 6000},
 		{"64-d, 30k rows, k=50", 64, 30000, 50, 0},
-		{"below the coded range", 32, 3000, 5, 0},
+		{"768-d, tail of 600 rows, k=30", 768, 12000, 30, 11400},
+		{"below the coded range", 32, 400, 5, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(tc.dim), uint64(tc.rows)))
@@ -151,6 +152,29 @@ func TestSlabPrefault(t *testing.T) {
 	for r := range 9000 {
 		if got := s.row(uint32(r))[0]; got != float32(r) {
 			t.Fatalf("row %d holds %v after prefault, want %d", r, got, r)
+		}
+	}
+}
+
+// BenchmarkSlabTail ranks the last rows of a slab, as recall ranks the rows the index has
+// not taken yet: exactly (topK) and by codes first (topKCoded, the 4×k best rescored), for
+// the sizes about codedScanRows.
+func BenchmarkSlabTail(b *testing.B) {
+	const dim, rows, k = 768, 16384, 30
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := randomCodedSlab(dim, rows, rng)
+	q := append([]float32(nil), s.row(7)...)
+	for _, tail := range []int{128, 256, 512, 1024, 2048, 4096} {
+		for _, how := range []string{"exact", "coded"} {
+			b.Run(fmt.Sprintf("rows=%d/%s", tail, how), func(b *testing.B) {
+				for range b.N {
+					if how == "exact" {
+						s.topK(q, rows-tail, rows, k, nil)
+					} else {
+						s.rankCoded(q, rows-tail, rows, k, nil)
+					}
+				}
+			})
 		}
 	}
 }

@@ -292,9 +292,12 @@ type Stats struct {
 	// BackgroundShare is the part of the CPUs the space's lanes may use while requests
 	// flow, as their lags stand (pacing.go).
 	BackgroundShare float64
-	Edges           int
-	Dimension       int
-	CreatedAt       time.Time
+	// RemembersWaiting counts the remembers waiting for the lags to fall under their
+	// bounds before they are taken or refused (linker_admit.go).
+	RemembersWaiting int
+	Edges            int
+	Dimension        int
+	CreatedAt        time.Time
 }
 
 // Stats reports the space's figures. A closed space reports what it knew when it closed,

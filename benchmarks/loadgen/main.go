@@ -79,6 +79,7 @@ type config struct {
 	recallMode       string
 	maxShare         float64
 	maxLag           time.Duration
+	maxIndexBytes    int64
 	growTo           int
 }
 
@@ -95,6 +96,7 @@ func main() {
 	flag.StringVar(&c.recallMode, "recall-mode", "hybrid", "mixed: the readers' recall mode: similarity | spreading | hybrid")
 	flag.Float64Var(&c.maxShare, "background-max-share", engine.DefaultBackgroundMaxShare, "in-process server's [limits] background_max_share; 0.05 pins the background budget at its base share")
 	flag.IntVar(&c.growTo, "grow-to", 0, "mixed: before the timed run, grow the space to this many memories and let its lag drain")
+	flag.Int64Var(&c.maxIndexBytes, "max-index-lag-bytes", engine.DefaultMaxIndexLagBytes, "in-process server's [limits] max_index_lag_bytes: the int8 codes of the rows a space's vector index may lack before its remembers wait and then answer 503")
 	flag.DurationVar(&c.maxLag, "max-background-lag", engine.DefaultMaxBackgroundLag, "in-process server's [limits] max_background_lag: the index and link work a space may owe before its remembers answer 503")
 	flag.StringVar(&c.addr, "addr", "", "host:port of a running server (default: start one in-process)")
 	flag.StringVar(&c.space, "space", "loadgen", "memory space to write and read")
@@ -164,6 +166,7 @@ func run(c config) error {
 			Defaults:           engine.SpaceSettings{Dimension: c.dim, WALSync: c.walSync, HotCapacity: 50_000_000},
 			BackgroundMaxShare: c.maxShare,
 			MaxBackgroundLag:   c.maxLag,
+			MaxIndexLagBytes:   c.maxIndexBytes,
 		})
 		if err != nil {
 			return err
@@ -183,7 +186,7 @@ func run(c config) error {
 		}
 		defer srv.Stop(context.Background())
 		target = srv.Addr()
-		fmt.Printf("in-process engram on %s (data root %s, wal_sync=%s, dim=%d, background_max_share=%g, max_background_lag=%s)\n", target, root, c.walSync, c.dim, c.maxShare, c.maxLag)
+		fmt.Printf("in-process engram on %s (data root %s, wal_sync=%s, dim=%d, background_max_share=%g, max_background_lag=%s, max_index_lag_bytes=%d)\n", target, root, c.walSync, c.dim, c.maxShare, c.maxLag, c.maxIndexBytes)
 	}
 	if c.mode == "mixed" {
 		return runMixed(target, c)

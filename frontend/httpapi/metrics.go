@@ -99,5 +99,6 @@ func writeSpaceGauges(w io.Writer, spaces []*engine.Space) {
 	gauge("engram_space_index_lag_rows", func(st *engine.Stats) float64 { return float64(st.IndexLag) })
 	gauge("engram_space_index_lag_work_seconds", func(st *engine.Stats) float64 { return st.IndexLagWork.Seconds() })
 	gauge("engram_space_background_share", func(st *engine.Stats) float64 { return st.BackgroundShare })
+	gauge("engram_space_remembers_waiting", func(st *engine.Stats) float64 { return float64(st.RemembersWaiting) })
 	gauge("engram_space_wal_bytes", func(st *engine.Stats) float64 { return float64(st.WALBytes) })
 }

@@ -204,6 +204,7 @@ func TestMetrics(t *testing.T) {
 		`engram_space_index_lag_work_seconds{space="metered"} 0`,
 		`engram_space_link_lag_work_seconds{space="metered"}`,
 		`engram_space_background_share{space="metered"} 0.05`, // no lag: the base share
+		`engram_space_remembers_waiting{space="metered"} 0`,   // no lag: nothing waits
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)

@@ -132,6 +132,10 @@ type Limits struct {
 	// MaxBackgroundLag bounds the index and link work a space may owe; past it its
 	// remembers answer 503 OVERLOADED until the work catches up (docs/operations.md).
 	MaxBackgroundLag Duration `toml:"max_background_lag"`
+	// MaxIndexLagBytes bounds the int8 codes of the rows a space's vector index may lack
+	// (recall scans them on every call); past it its remembers wait, then answer 503
+	// (docs/operations.md).
+	MaxIndexLagBytes int64 `toml:"max_index_lag_bytes"`
 }
 
 // Log is the [log] section.
@@ -201,6 +205,7 @@ func Default(dataRoot string) Config {
 			MaxBatchItems:      DefaultMaxBatchItems,
 			BackgroundMaxShare: engine.DefaultBackgroundMaxShare,
 			MaxBackgroundLag:   Duration(engine.DefaultMaxBackgroundLag),
+			MaxIndexLagBytes:   engine.DefaultMaxIndexLagBytes,
 		},
 		Log:     Log{Level: DefaultLogLevel},
 		Cluster: defaultCluster(),

@@ -174,6 +174,7 @@ max_content_bytes = 500
 max_batch_items = 7
 background_max_share = 0.25
 max_background_lag = "8s"
+max_index_lag_bytes = 3000000
 
 [log]
 level = "debug"
@@ -212,7 +213,7 @@ func everyKeyConfig(file string) Config {
 			Dimensions: 384, APIKeyEnv: "EMBEDDING_KEY", BatchSize: 16, Timeout: Duration(5 * time.Second), Concurrency: 2},
 		Consolidation: Consolidation{Enabled: false, Interval: Duration(90 * time.Second), MinAge: Duration(150 * time.Minute)},
 		Security:      Security{Auth: "api_key", KeysFile: "/etc/engram/keys.json"},
-		Limits:        Limits{MaxBodyBytes: 1000, MaxContentBytes: 500, MaxBatchItems: 7, BackgroundMaxShare: 0.25, MaxBackgroundLag: Duration(8 * time.Second)},
+		Limits:        Limits{MaxBodyBytes: 1000, MaxContentBytes: 500, MaxBatchItems: 7, BackgroundMaxShare: 0.25, MaxBackgroundLag: Duration(8 * time.Second), MaxIndexLagBytes: 3000000},
 		Log:           Log{Level: "debug"},
 		Cluster: Cluster{Enabled: true, NodeID: "node-1", AdvertiseHTTP: "10.1.1.1:8001", AdvertiseGRPC: "10.1.1.1:8002",
 			Partitions: 4, Replicas: 5, LeaseTTL: Duration(20 * time.Second),
@@ -531,6 +532,8 @@ func TestBadFiles(t *testing.T) {
 			[]string{"limits.background_max_share", "0.05"}},
 		{"background lag not positive", "[limits]\nmax_background_lag = \"0s\"\n", ErrInvalidValue, 2,
 			[]string{"limits.max_background_lag", "positive"}},
+		{"index lag bytes not positive", "[limits]\nmax_index_lag_bytes = 0\n", ErrInvalidValue, 2,
+			[]string{"limits.max_index_lag_bytes", "positive"}},
 		{"dimension out of range", "[embedding]\ndimension = 0\n", ErrInvalidValue, 2, []string{"embedding.dimension"}},
 		{"tilde of another user", "[persistence]\ndata_root = \"~bob/engram\"\n", ErrInvalidValue, 2,
 			[]string{"persistence.data_root", "~bob"}},

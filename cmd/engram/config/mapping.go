@@ -39,6 +39,7 @@ func (c Config) EngineConfig() engine.Config {
 		},
 		BackgroundMaxShare: c.Limits.BackgroundMaxShare,
 		MaxBackgroundLag:   c.Limits.MaxBackgroundLag.Std(),
+		MaxIndexLagBytes:   c.Limits.MaxIndexLagBytes,
 	}
 }
 

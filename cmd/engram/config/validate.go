@@ -174,6 +174,7 @@ func validate(c *Config) []problem {
 	if d := c.Limits.MaxBackgroundLag.Std(); d <= 0 {
 		add("limits.max_background_lag", "must be positive, got %s", d)
 	}
+	positive("limits.max_index_lag_bytes", c.Limits.MaxIndexLagBytes)
 
 	// [log]
 	oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
