@@ -102,8 +102,9 @@ type Config struct {
 	// until the lanes catch up (linker_admit.go). Zero means DefaultMaxBackgroundLag.
 	MaxBackgroundLag time.Duration
 	// MaxIndexLagBytes bounds, per space, the int8 codes of the rows its vector index has
-	// not taken yet, which recall ranks on every call: past it the space's remembers wait
-	// for the index lane, then answer ErrOverloaded (linker_admit.go). Zero means
+	// not taken yet, which recall ranks on every call: past it, while the space has been
+	// recalled within the last 10 s, the space's remembers wait for the index lane, then
+	// answer ErrOverloaded (linker_admit.go). Zero means
 	// DefaultMaxIndexLagBytes.
 	MaxIndexLagBytes int64
 	Logger           *slog.Logger

@@ -12,8 +12,8 @@ import (
 const DefaultMaxBackgroundLag = 5 * time.Second
 
 // DefaultMaxIndexLagBytes is Config.MaxIndexLagBytes unless it says otherwise: the int8
-// codes of the rows a space's vector index may lack before its remembers wait and are
-// refused. Recall ranks those rows by their codes on every call, so the bound is on what
+// codes of the rows a space's vector index may lack, while the space is being recalled,
+// before its remembers wait and are refused. Recall ranks those rows by their codes on every call, so the bound is on what
 // that scan reads: 1.5 MiB, 2,048 rows of 768 dimensions, about 60 µs (BenchmarkSlabTail),
 // a tenth of the recall's own index search, where the 5 s of MaxBackgroundLag let
 // 10,000-45,000 rows wait, as much as that search again. The lanes' share follows this
@@ -21,6 +21,13 @@ const DefaultMaxBackgroundLag = 5 * time.Second
 // share part of the time and recalls keep more of the CPUs (benchmarks/RESULTS.md, "Recall
 // p99 under ingestion: a bound on the unindexed tail").
 const DefaultMaxIndexLagBytes = 1536 << 10
+
+// recallWindow is how long after a recall of the space the bound on the rows its index
+// lacks holds. The bound exists for recall latency: while nobody recalls, a bulk load runs
+// ahead of the index up to MaxBackgroundLag (as fast as the request path takes it), and
+// the first recall after it pays for the tail once, after which remembers wait for the
+// index to bring the tail under the bound.
+const recallWindow = 10 * time.Second
 
 // minLagRowBytes is the least a row counts for against MaxIndexLagBytes: scanning a row of
 // few dimensions costs more than its code's bytes (its scale, its place in the ranking).
@@ -37,9 +44,10 @@ const defaultAdmitWait = time.Second
 // memories several times faster than the index inserts them), and an unbounded lag means
 // recall scanning an unbounded tail. So the lag is bounded where it is made: a remember to
 // a space whose index lane or edge lane owes more than MaxBackgroundLag of work, at its
-// recent cost (workCost), whose index lacks rows whose codes pass MaxIndexLagBytes (from
-// hnswStartRows on: until the index holds hnswMinRows, recall scans every row, so the
-// bound also keeps that scan within hnswMinRows plus the bound), or whose edge
+// recent cost (workCost), whose index lacks rows whose codes pass MaxIndexLagBytes while
+// the space is being recalled (recallWindow; from hnswStartRows on: until the index holds
+// hnswMinRows, recall scans every row, so the bound also keeps that scan within
+// hnswMinRows plus the bound), or whose edge
 // queue holds maxLinkQueue jobs, first waits up to defaultAdmitWait for the lanes to bring it
 // back under (awaitRoom: it holds no lock meanwhile, and is woken after each slice of lane
 // work), then is refused with ErrOverloaded (503 OVERLOADED with Retry-After) and stores
@@ -50,6 +58,19 @@ const defaultAdmitWait = time.Second
 
 // maxLag is the engine's bound on a lane's lag in time of work.
 func (l *linker) maxLag() time.Duration { return l.st.sp.e.cfg.MaxBackgroundLag }
+
+// noteRecall records that the space answers a recall now.
+func (l *linker) noteRecall(now int64) {
+	if now-l.lastRecall.Load() > int64(time.Millisecond) { // one store per millisecond is plenty
+		l.lastRecall.Store(now)
+	}
+}
+
+// tailBounded reports whether the bound on the rows the index lacks holds: whether the
+// space answered a recall within recallWindow.
+func (l *linker) tailBounded() bool {
+	return time.Now().UnixNano()-l.lastRecall.Load() < int64(recallWindow)
+}
 
 // maxIndexRows is the engine's bound on the rows the index may lack: MaxIndexLagBytes of
 // codes, each row counting at least minLagRowBytes.
@@ -70,7 +91,7 @@ func (l *linker) admit() error {
 			ErrOverloaded, id, w.Round(time.Millisecond), n, bound)
 	}
 	tail := l.indexTail()
-	if rows := l.maxIndexRows(); tail > rows {
+	if rows := l.maxIndexRows(); tail > rows && l.tailBounded() {
 		return fmt.Errorf("%w: space %q has %d rows the vector index has not taken yet, more than the %d whose codes [limits] max_index_lag_bytes = %d allows",
 			ErrOverloaded, id, tail, rows, l.st.sp.e.cfg.MaxIndexLagBytes)
 	}

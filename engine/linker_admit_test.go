@@ -58,24 +58,11 @@ func TestRememberPastLagBound(t *testing.T) {
 				return Memory{ID: id, Content: "memory " + id, Embedding: unitNear(rng, dim, nil, 1), Confidence: 0.8}
 			}
 
-			// Past the size at which the index is built, waiting out the lag whenever a bound
-			// refuses, so that both lanes have measured their cost.
-			for next < hnswStartRows+200 {
-				from := next
-				batch := make([]Memory, 200)
-				for i := range batch {
-					batch[i] = memory()
-				}
-				_, errs := s.RememberBatch(context.Background(), batch, RememberOptions{})
-				if err := errors.Join(errs...); errors.Is(err, ErrOverloaded) {
-					next = from
-					waitForEdges(t, s)
-					continue
-				} else if err != nil {
-					t.Fatal(err)
-				}
+			fillPastIndexStart(t, s, memory, func() { next -= 200 })
+			// The space is being recalled, so the bound on the rows the index lacks holds.
+			if _, err := s.Recall(context.Background(), Cue{Embedding: unitNear(otherRng, dim, nil, 1), NoReinforce: true}); err != nil {
+				t.Fatal(err)
 			}
-			waitForEdges(t, s)
 
 			// The lane held, the backlog grows until a remember is past a bound: then it
 			// waits (wait > 0) or is refused.
@@ -157,5 +144,84 @@ func TestRememberPastLagBound(t *testing.T) {
 				t.Fatalf("the memory taken after the drain: %v", err)
 			}
 		})
+	}
+}
+
+// fillPastIndexStart remembers memory() in batches of 200 until s is past the size at which
+// the index is built, waiting out the lag whenever a bound refuses a batch (after calling
+// again, which takes the refused batch's memories back), so that both lanes have measured
+// their cost.
+func fillPastIndexStart(t *testing.T, s *Space, memory func() Memory, again func()) {
+	t.Helper()
+	for stored := 0; stored < hnswStartRows+200; {
+		batch := make([]Memory, 200)
+		for i := range batch {
+			batch[i] = memory()
+		}
+		_, errs := s.RememberBatch(context.Background(), batch, RememberOptions{})
+		if err := errors.Join(errs...); errors.Is(err, ErrOverloaded) {
+			again()
+			waitForEdges(t, s)
+			continue
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		stored += len(batch)
+	}
+	waitForEdges(t, s)
+}
+
+// TestRowBoundOnlyWhileRecalled checks that the bound on the rows the index lacks holds
+// remembers back only while the space is being recalled: with the index lane held, a space
+// nobody recalls takes memories well past the bound at once (a bulk load runs ahead of the
+// index, up to max_background_lag), and after a recall the next remember is refused by
+// that bound, while another space takes its remembers.
+func TestRowBoundOnlyWhileRecalled(t *testing.T) {
+	const dim, maxRows = 16, 100
+	cfg := testConfig(t, t.TempDir())
+	cfg.Defaults.Dimension = dim
+	cfg.EmbeddingProvider = "none"
+	cfg.MaxBackgroundLag = time.Hour
+	cfg.MaxIndexLagBytes = maxRows * minLagRowBytes
+	cfg.admitWait = -1 // refuse at once
+	e := openTest(t, cfg)
+	defer e.Close()
+	s := mustSpace(t, e, "default")
+	other := mustSpace(t, e, "other")
+	rng := rand.New(rand.NewPCG(7, 10))
+	next := 0
+	memory := func() Memory {
+		id := fmt.Sprintf("m%d", next)
+		next++
+		return Memory{ID: id, Content: "memory " + id, Embedding: unitNear(rng, dim, nil, 1), Confidence: 0.8}
+	}
+	fillPastIndexStart(t, s, memory, func() { next -= 200 })
+	letGo := holdIndexLane(t, s)
+	defer letGo()
+
+	for range 3 * maxRows {
+		if _, err := s.Remember(context.Background(), memory(), RememberOptions{}); err != nil {
+			t.Fatalf("a space nobody recalls refused a remember: %v", err)
+		}
+	}
+	if lag := s.Stats().IndexLag; lag <= maxRows {
+		t.Fatalf("the index lacks %d rows, want more than the bound %d", lag, maxRows)
+	}
+	if _, err := s.Recall(context.Background(), Cue{Embedding: unitNear(rng, dim, nil, 1), NoReinforce: true}); err != nil {
+		t.Fatal(err)
+	}
+	m := memory()
+	_, err := s.Remember(context.Background(), m, RememberOptions{})
+	if !errors.Is(err, ErrOverloaded) || !strings.Contains(err.Error(), "max_index_lag_bytes") {
+		t.Fatalf("a remember after a recall answered %v, want ErrOverloaded naming max_index_lag_bytes", err)
+	}
+	if _, err := s.Get(m.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the refused memory was stored: err = %v", err)
+	}
+	if _, err := other.Remember(context.Background(), Memory{ID: "o1", Content: "other", Embedding: unitNear(rng, dim, nil, 1), Confidence: 0.8}, RememberOptions{}); err != nil {
+		t.Fatalf("another space refused a remember: %v", err)
+	}
+	if _, err := other.Get(m.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("another space sees %s: err = %v", m.ID, err)
 	}
 }

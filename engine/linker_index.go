@@ -86,12 +86,17 @@ func (l *linker) indexable(row uint32) bool {
 }
 
 // indexLag is the index lane's lag as a fraction of its bound: the rows it has yet to take
-// against the rows MaxIndexLagBytes allows (at most three quarters of maxLinkQueue, since edges wait for the
-// index and the lane must hurry before the edge queue's bound), their work against
+// against three quarters of maxLinkQueue (edges wait for the index, and the lane must hurry
+// before the edge queue's bound), or the rows MaxIndexLagBytes allows while the space is
+// recalled (tailBounded) if that is fewer, their work against
 // MaxBackgroundLag, or the edges waiting (for it) against theirs, whichever is nearest.
 func (l *linker) indexLag() float64 {
 	tail := l.indexTail()
-	rows := float64(tail) / float64(max(min(l.maxIndexRows(), maxLinkQueue*3/4), 1))
+	bound := maxLinkQueue * 3 / 4
+	if l.tailBounded() {
+		bound = min(l.maxIndexRows(), bound)
+	}
+	rows := float64(tail) / float64(max(bound, 1))
 	work := l.indexCost.of(tail).Seconds() / l.maxLag().Seconds()
 	return max(rows, work, float64(l.pending())/maxLinkQueue)
 }
