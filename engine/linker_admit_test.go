@@ -51,14 +51,8 @@ func TestRememberPastLagBound(t *testing.T) {
 				_, err := sp.Remember(context.Background(), Memory{ID: id, Content: "memory " + id, Embedding: unitNear(otherRng, dim, nil, 1), Confidence: 0.8}, RememberOptions{})
 				return err
 			}
-			next := 0
-			memory := func() Memory {
-				id := fmt.Sprintf("m%d", next)
-				next++
-				return Memory{ID: id, Content: "memory " + id, Embedding: unitNear(rng, dim, nil, 1), Confidence: 0.8}
-			}
-
-			fillPastIndexStart(t, s, memory, func() { next -= 200 })
+			memory, takeBack := numbered(rng, dim)
+			fillPastIndexStart(t, s, memory, takeBack)
 			// The space is being recalled, so the bound on the rows the index lacks holds.
 			if _, err := s.Recall(context.Background(), Cue{Embedding: unitNear(otherRng, dim, nil, 1), NoReinforce: true}); err != nil {
 				t.Fatal(err)
@@ -147,11 +141,22 @@ func TestRememberPastLagBound(t *testing.T) {
 	}
 }
 
+// numbered returns a source of memories m0, m1, … with unit vectors of dim from rng, and
+// takeBack, which hands the last n ids out again.
+func numbered(rng *rand.Rand, dim int) (memory func() Memory, takeBack func(n int)) {
+	next := 0
+	memory = func() Memory {
+		id := fmt.Sprintf("m%d", next)
+		next++
+		return Memory{ID: id, Content: "memory " + id, Embedding: unitNear(rng, dim, nil, 1), Confidence: 0.8}
+	}
+	return memory, func(n int) { next -= n }
+}
+
 // fillPastIndexStart remembers memory() in batches of 200 until s is past the size at which
-// the index is built, waiting out the lag whenever a bound refuses a batch (after calling
-// again, which takes the refused batch's memories back), so that both lanes have measured
-// their cost.
-func fillPastIndexStart(t *testing.T, s *Space, memory func() Memory, again func()) {
+// the index is built, waiting out the lag whenever a bound refuses a batch (whose ids
+// takeBack hands out again), so that both lanes have measured their cost.
+func fillPastIndexStart(t *testing.T, s *Space, memory func() Memory, takeBack func(n int)) {
 	t.Helper()
 	for stored := 0; stored < hnswStartRows+200; {
 		batch := make([]Memory, 200)
@@ -160,7 +165,7 @@ func fillPastIndexStart(t *testing.T, s *Space, memory func() Memory, again func
 		}
 		_, errs := s.RememberBatch(context.Background(), batch, RememberOptions{})
 		if err := errors.Join(errs...); errors.Is(err, ErrOverloaded) {
-			again()
+			takeBack(len(batch))
 			waitForEdges(t, s)
 			continue
 		} else if err != nil {
@@ -189,13 +194,8 @@ func TestRowBoundOnlyWhileRecalled(t *testing.T) {
 	s := mustSpace(t, e, "default")
 	other := mustSpace(t, e, "other")
 	rng := rand.New(rand.NewPCG(7, 10))
-	next := 0
-	memory := func() Memory {
-		id := fmt.Sprintf("m%d", next)
-		next++
-		return Memory{ID: id, Content: "memory " + id, Embedding: unitNear(rng, dim, nil, 1), Confidence: 0.8}
-	}
-	fillPastIndexStart(t, s, memory, func() { next -= 200 })
+	memory, takeBack := numbered(rng, dim)
+	fillPastIndexStart(t, s, memory, takeBack)
 	letGo := holdIndexLane(t, s)
 	defer letGo()
 
