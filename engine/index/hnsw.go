@@ -321,7 +321,9 @@ type code struct {
 	scale float32
 }
 
-// codeOf is row's code. The caller holds insertMu.
+// codeOf is row's code. The caller holds insertMu or, for a row the graph links, mu
+// shared (a search): the arrays are resized under mu, and a row's code is written before
+// the insert that links it.
 func (h *HNSW) codeOf(row uint32) code {
 	if h.cfg.Codes != nil {
 		q, scale := h.cfg.Codes(row)
