@@ -56,12 +56,12 @@ func (c HNSWConfig) withDefaults() HNSWConfig {
 }
 
 // HNSW is a hierarchical navigable small world graph (Malkov & Yashunin, 2018) over rows
-// of an external vector store. Search asks vector(row) for the stored, L2-normalised
-// embedding whenever it needs a distance. The distance is 1 − dot, and the graph ranks
-// by the dot product itself, which orders identically and lets Search report the same
-// Score as simd.Dot.
+// of an external vector store. The distance is 1 − dot, and the graph ranks by the dot
+// product itself, which orders identically; Search rescores the rows its beam kept with
+// vector(row), the stored L2-normalised embedding, so it reports the same Score as
+// simd.Dot.
 //
-// Building the graph compares int8 codes instead (simd.Quantize, one scale per row, taken
+// Building and searching the graph compare int8 codes (simd.Quantize, one scale per row, taken
 // when the row is inserted): an insert computes thousands of similarities, mostly to rows
 // out of cache, and a code is a quarter of the vector's bytes and a quarter of the work
 // (BenchmarkHNSWInsert). Its error, at most half a quantisation step per component, only
