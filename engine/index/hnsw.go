@@ -65,8 +65,8 @@ func (c HNSWConfig) withDefaults() HNSWConfig {
 // when the row is inserted): an insert computes thousands of similarities, mostly to rows
 // out of cache, and a code is a quarter of the vector's bytes and a quarter of the work
 // (BenchmarkHNSWInsert). Its error, at most half a quantisation step per component, only
-// sways which of two nearly equidistant nodes becomes a link; searches and the neighbours
-// InsertNeighbours reports use the exact vectors.
+// sways which of two nearly equidistant nodes becomes a link or which is walked first; the
+// scores searches return and the neighbours InsertNeighbours reports use the exact vectors.
 //
 // One writer at a time (Insert is serialised internally) and any number of concurrent
 // searches. An insert computes its links without blocking searches and publishes each
