@@ -46,6 +46,7 @@ bench() {
 for round in $(seq "$count"); do
 	# Limits of the machine, first, while nothing else of ours runs.
 	bench ./benchmarks/limits   'MemCopy|Fdatasync'                1s
+	bench ./benchmarks/limits   'SpreadSync'                       200x
 	# SIMD kernels per CPU path (x-generic = speed-up over the portable loop) and the hot
 	# slab scan against a copy of the same bytes.
 	bench ./simd                'Cosine768|Quantize768|DotBatch100k|Copy100k' 0.5s
@@ -69,6 +70,7 @@ for round in $(seq "$count"); do
 	bench ./engine              'RecallUnderWrites'                2000x -engine.recallrows=2000
 	# Code scans of the rows the index has not taken yet, alone and in shared passes.
 	bench ./engine              'CodeScans'                        200x
+	bench ./engine              'SlabTail'                         2000x
 	bench ./engine              'Tenancy/sync=always'              5000x
 	# Restart of a checkpointed 20,000-memory space: derived files against the rebuild.
 	bench ./engine              'Restart$'                         5x
