@@ -64,7 +64,8 @@ func TestHostileMessagesAreBoundedInMemory(t *testing.T) {
 			// allocate meanwhile too, and gRPC's buffer pools, emptied by the collection before
 			// the count, refill at different times. Under -race, with other packages' tests
 			// running, the calls came within 1.3 MiB of the bound and once went 17 KB over it
-			// without this slack; what the bound guards against allocated 229 MiB (before the codec counted fields).
+			// without this slack; what the bound guards against allocated 229 MiB (before the
+			// codec counted fields).
 			const others = maxBody / 2
 			if alloc > 3*maxBody+client+others {
 				t.Fatalf("the call allocated %d bytes, over 3 × max_body_bytes plus the client's %d and %d for the rest of the process", alloc, client, others)
