@@ -46,7 +46,7 @@ type Engine struct {
 	corrupted    *metrics.Counter
 
 	openCount      atomic.Int64      // spaces whose state is open
-	lastForeground atomic.Int64      // unix ns of a recent remember or recall (pacing.go)
+	lastForeground stamp             // a recent remember or recall (pacing.go)
 	background     *backgroundBudget // the background lanes' share of the CPUs (pacing.go)
 	lanes          laneWaker         // gathered wake-ups of edge lanes (lanewake.go)
 	sweeping       atomic.Bool       // an enforceOpenBound pass is running

@@ -72,9 +72,9 @@ type linker struct {
 	// (awaitRoom), roomWaiters counts them.
 	progress    laneProgress
 	roomWaiters atomic.Int32
-	// lastRecall is when the space last answered a recall (unix ns): the bound on the rows
-	// the index lacks holds only within recallWindow of one (linker_admit.go).
-	lastRecall atomic.Int64
+	// lastRecall is when the space last answered a recall: the bound on the rows the index
+	// lacks holds only within recallWindow of one (linker_admit.go).
+	lastRecall stamp
 	// wakeDue is set while the engine's laneWaker holds a wake-up for the edge lane
 	// (lanewake.go).
 	wakeDue atomic.Bool

@@ -59,17 +59,10 @@ const defaultAdmitWait = time.Second
 // maxLag is the engine's bound on a lane's lag in time of work.
 func (l *linker) maxLag() time.Duration { return l.st.sp.e.cfg.MaxBackgroundLag }
 
-// noteRecall records that the space answers a recall now.
-func (l *linker) noteRecall(now int64) {
-	if now-l.lastRecall.Load() > int64(time.Millisecond) { // one store per millisecond is plenty
-		l.lastRecall.Store(now)
-	}
-}
-
 // tailBounded reports whether the bound on the rows the index lacks holds: whether the
 // space answered a recall within recallWindow.
 func (l *linker) tailBounded() bool {
-	return time.Now().UnixNano()-l.lastRecall.Load() < int64(recallWindow)
+	return l.lastRecall.within(time.Now().UnixNano(), recallWindow)
 }
 
 // maxIndexRows is the engine's bound on the rows the index may lack: MaxIndexLagBytes of

@@ -3,6 +3,7 @@ package engine
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,18 +40,29 @@ const (
 // clock, not Config.Now, which tests move to age memories.
 func (e *Engine) noteForeground() { e.noteForegroundAt(time.Now().UnixNano()) }
 
-func (e *Engine) noteForegroundAt(now int64) {
-	if now-e.lastForeground.Load() > int64(time.Millisecond) { // one store per millisecond is plenty
-		e.lastForeground.Store(now)
-	}
-}
+func (e *Engine) noteForegroundAt(now int64) { e.lastForeground.note(now) }
 
 // foregroundBusy reports whether a request was served within foregroundWindow.
 func (e *Engine) foregroundBusy() bool { return e.foregroundBusyAt(time.Now().UnixNano()) }
 
 func (e *Engine) foregroundBusyAt(now int64) bool {
-	return now-e.lastForeground.Load() < int64(foregroundWindow)
+	return e.lastForeground.within(now, foregroundWindow)
 }
+
+// stamp is when something last happened (unix ns). Requests note it on every call, so it
+// is stored at most once a millisecond: a finer stamp would buy nothing but contended
+// writes.
+type stamp struct{ ns atomic.Int64 }
+
+// note records that it happens at now.
+func (s *stamp) note(now int64) {
+	if now-s.ns.Load() > int64(time.Millisecond) {
+		s.ns.Store(now)
+	}
+}
+
+// within reports whether it last happened less than d before now.
+func (s *stamp) within(now int64, d time.Duration) bool { return now-s.ns.Load() < int64(d) }
 
 // backgroundBudget is the lanes' shared budget: a clock that every slice of lane work moves
 // forward by the time the budget takes to pay for it at the base share.

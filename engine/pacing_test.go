@@ -208,7 +208,7 @@ func TestPaceChargesOnlyBudgetedWork(t *testing.T) {
 	second := func(lag float64) { l.pace(time.Second, func() float64 { return lag }, hurried) }
 	owed := func() time.Duration { return e.background.wait(time.Now().UnixNano()) }
 
-	e.lastForeground.Store(0) // quiet: a second of catch-up is free
+	e.lastForeground.ns.Store(0) // quiet: a second of catch-up is free
 	second(1)
 	if w := owed(); w != 0 {
 		t.Fatalf("after a catch-up with no requests the lanes owe %v", w)

@@ -105,7 +105,7 @@ func (s *Space) Recall(ctx context.Context, cue Cue) (RecallResult, error) {
 		return RecallResult{}, err
 	}
 	defer s.mu.RUnlock()
-	st.link.noteRecall(start.UnixNano())
+	st.link.lastRecall.note(start.UnixNano())
 	now := s.e.cfg.Now()
 
 	// The vector stage of an unfiltered cue runs before st.mu is taken: it is most of a

@@ -106,11 +106,19 @@ func NewSyncProbe(dir string, size int) (*SyncProbe, error) {
 
 // WriteSync appends one block and waits until it is durable.
 func (p *SyncProbe) WriteSync() error {
-	if _, err := p.f.Write(p.page); err != nil {
-		return fmt.Errorf("sync probe write: %w", err)
+	if err := p.write(); err != nil {
+		return err
 	}
 	if err := datasync(p.f); err != nil {
 		return fmt.Errorf("sync probe fdatasync: %w", err)
+	}
+	return nil
+}
+
+// write appends one block.
+func (p *SyncProbe) write() error {
+	if _, err := p.f.Write(p.page); err != nil {
+		return fmt.Errorf("sync probe write: %w", err)
 	}
 	return nil
 }

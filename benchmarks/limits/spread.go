@@ -6,14 +6,15 @@ import (
 	"os"
 )
 
-// SpreadProbe is a set of files in one folder that WriteSync appends to and makes durable
-// together, as a round of the write-ahead log's Committer makes the logs of many spaces
-// durable at once. Against a SyncProbe writing the same bytes to one file it measures what
-// the disk charges for spreading a round's records over files: each file is a separate
-// write the device must complete before the round's cache flush, however many are queued.
+// SpreadProbe is a set of probe files in one folder that WriteSync appends to and makes
+// durable together, as a round of the write-ahead log's Committer makes the logs of many
+// spaces durable at once. Against a SyncProbe writing the same bytes to one file it
+// measures what the disk charges for spreading a round's records over files: each file is
+// a separate write the device must complete before the round's cache flush, however many
+// are queued.
 type SpreadProbe struct {
-	files []*os.File
-	page  []byte
+	probes []*SyncProbe
+	files  []*os.File
 }
 
 // NewSpreadProbe creates files probe files in dir, each taking size bytes per WriteSync.
@@ -21,24 +22,23 @@ func NewSpreadProbe(dir string, files, size int) (*SpreadProbe, error) {
 	if files <= 0 || size <= 0 {
 		return nil, fmt.Errorf("spread probe of %d files × %d bytes: %w", files, size, ErrInvalidArgument)
 	}
-	p := &SpreadProbe{page: make([]byte, size)}
-	Fill(p.page)
+	p := &SpreadProbe{}
 	for range files {
-		f, err := os.CreateTemp(dir, "engram-spread-probe-*")
+		one, err := NewSyncProbe(dir, size)
 		if err != nil {
 			p.Close()
-			return nil, fmt.Errorf("create spread probe: %w", err)
+			return nil, err
 		}
-		p.files = append(p.files, f)
+		p.probes, p.files = append(p.probes, one), append(p.files, one.f)
 	}
 	return p, nil
 }
 
 // WriteSync appends one block to every file and waits until all of them are durable.
 func (p *SpreadProbe) WriteSync() error {
-	for _, f := range p.files {
-		if _, err := f.Write(p.page); err != nil {
-			return fmt.Errorf("spread probe write: %w", err)
+	for _, one := range p.probes {
+		if err := one.write(); err != nil {
+			return err
 		}
 	}
 	if err := syncAll(p.files); err != nil {
@@ -50,15 +50,9 @@ func (p *SpreadProbe) WriteSync() error {
 // Close closes and removes the probe files.
 func (p *SpreadProbe) Close() error {
 	var errs []error
-	for _, f := range p.files {
-		name := f.Name()
-		if err := f.Close(); err != nil {
-			errs = append(errs, err)
-		}
-		if err := os.Remove(name); err != nil {
-			errs = append(errs, fmt.Errorf("remove spread probe: %w", err))
-		}
+	for _, one := range p.probes {
+		errs = append(errs, one.Close())
 	}
-	p.files = nil
+	p.probes, p.files = nil, nil
 	return errors.Join(errs...)
 }

@@ -348,11 +348,17 @@ func (h *HNSW) exactBest(q []float32, cands []Scored, k int) []Scored {
 	if k <= 0 || len(cands) == 0 {
 		return nil
 	}
+	h.rescore(q, cands)
+	return cands[:min(len(cands), k)]
+}
+
+// rescore sets each of cands' scores to its row's exact similarity to q (the stored
+// vector's) and sorts them best first.
+func (h *HNSW) rescore(q []float32, cands []Scored) {
 	for i := range cands {
 		cands[i].Score = simd.Dot(q, h.vector(cands[i].Row))
 	}
 	SortScored(cands)
-	return cands[:min(len(cands), k)]
 }
 
 // planLinks finds the links of row (code c, top layer level) into links[l], appends to

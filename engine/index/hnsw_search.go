@@ -50,10 +50,7 @@ func (h *HNSW) Search(q []float32, k, ef int, accept func(uint32) bool) []Scored
 		return !h.deleted[row] && (accept == nil || accept(row))
 	}
 	found := slices.Clone(h.searchLayer(sim, []Scored{cur}, ef, 0, w, eligible)) // searchLayer's are w's, which goes back to the pool
-	for i := range found {
-		found[i].Score = simd.Dot(q, h.vector(found[i].Row))
-	}
-	SortScored(found)
+	h.rescore(q, found)
 	return found[:min(len(found), k)]
 }
 
