@@ -6,12 +6,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/engram-go/engram/engine/graph"
 	"github.com/engram-go/engram/engine/index"
 )
 
 // Association defaults (docs/recall.md).
 const (
-	linkTopK             = 5                // similarity edges per new memory
+	linkTopK = 5 // similarity edges per new memory
+	// maxLinkDegree: a memory with this many edges takes no similarity edge from a new
+	// one. Without a bound, a memory that every later one resembles (a text remembered
+	// again and again) gathers an edge from each, and since an edge change copies the
+	// memory's whole adjacency (package graph), linking grew with the space. Twice the
+	// default fanout, so a spread still chooses the strongest among more than it follows.
+	maxLinkDegree        = 2 * graph.DefaultMaxFanout
 	DefaultLinkThreshold = 0.4              // minimum cosine of a similarity edge
 	temporalNeighbours   = 2                // previous memories considered for a temporal edge
 	temporalWindow       = 10 * time.Minute // observed this close in time → temporal edge

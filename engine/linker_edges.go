@@ -196,6 +196,7 @@ func (l *linker) process(batch []*linkJob, early bool) {
 	cands := st.similarMany(queries, rows, linkTopK+8)
 	indexed := st.indexAnswers(rows)
 	var plans []planned
+	taken := make(map[uint32]int) // edges this batch gives each existing row so far
 	i := 0
 	for _, j := range batch {
 		if i < len(live) && live[i] == j {
@@ -210,7 +211,7 @@ func (l *linker) process(batch []*linkJob, early bool) {
 			if early {
 				recent = rowsBefore(j.row, temporalNeighbours)
 			}
-			plans = append(plans, planned{job: j, links: l.neighbours(j, cands[i], recent)})
+			plans = append(plans, planned{job: j, links: l.neighbours(j, cands[i], recent, taken)})
 			i++
 		} else if !(j.early && !early) {
 			continue // dead
@@ -271,8 +272,10 @@ func (l *linker) noteRecent(row uint32) {
 
 // neighbours turns one new row's similarity candidates (found without st.mu, so the
 // search never holds up writers) into similarity edges, and adds temporal edges to the
-// recent rows observed close in time. It takes st.mu shared.
-func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32) []record.Link {
+// recent rows observed close in time. A candidate that already has maxLinkDegree edges,
+// counting those taken counts for it earlier in the same batch, gets none: the new row
+// links to the next candidates instead. It takes st.mu shared.
+func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32, taken map[uint32]int) []record.Link {
 	st := l.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
@@ -288,6 +291,10 @@ func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32) [
 		if c.Row == j.row || !st.aliveLocked(c.Row) || !st.byRow[c.Row].hasVec || c.Score < j.threshold {
 			continue
 		}
+		if st.graph.Degree(c.Row)+taken[c.Row] >= maxLinkDegree {
+			continue
+		}
+		taken[c.Row]++
 		out = append(out, record.Link{Target: st.byRow[c.Row].m.ID, Weight: min(c.Score, 1), Kind: uint8(graph.KindSimilarity)})
 	}
 	for i := len(recent) - 1; i >= 0; i-- {
