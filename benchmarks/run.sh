@@ -56,6 +56,8 @@ for round in $(seq "$count"); do
 	# HNSW on 10k rows (the documented figure uses 20k and 100k): time and recall@10 per ef.
 	bench ./engine/index        'HNSWSearch'                       400x  -hnsw.rows=10000
 	bench ./engine/index        'HNSWLoad'                         20x
+	# What the index lane spends per text-only memory (768-d, the built-in embedder).
+	bench ./engine/index        'HNSWInsertText'                   20000x
 	bench ./engine/graph        'Spread$'                          0.5s
 	# WAL: durable appends by concurrency (group commit), replay of 1M records.
 	bench ./engine/wal          'AppendAlways'                     4000x
