@@ -76,9 +76,8 @@ type linker struct {
 	// linked, to state their lags in seconds of work.
 	indexCost, edgeCost workCost
 	// progress wakes the remembers waiting for the lag to fall under its bound
-	// (awaitRoom), roomWaiters counts them.
-	progress    laneProgress
-	roomWaiters atomic.Int32
+	// (awaitRoom) and holds their turns.
+	progress laneProgress
 	// lastRecall is when the space last answered a recall: the bound on the rows the index
 	// lacks holds only within recallWindow of one (linker_admit.go).
 	lastRecall stamp

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -96,38 +98,46 @@ func (l *linker) admit() error {
 }
 
 // awaitRoom waits until admit would take a remember, at most within, and returns early
-// when ctx ends or the lanes stop. The caller holds no lock: the lanes need st.mu to make
-// progress, and a writer waiting under the space's lock would hold back its closing.
-func (l *linker) awaitRoom(ctx context.Context, within time.Duration) {
-	l.roomWaiters.Add(1)
-	defer l.roomWaiters.Add(-1)
+// when ctx ends or the lanes stop. Waiters take their turns in arrival order: room that
+// opens goes to the one that has waited longest, and a remember that finds others waiting
+// queues behind them even if there is room. The caller holds no lock: the lanes need st.mu
+// to make progress, and a writer waiting under the space's lock would hold back its
+// closing. It keeps its turn until it calls the returned release, after its memories are
+// stored or refused, so the next waiter judges the lag with them in it: released together,
+// the waiters after the first found the lag past its bound again and were refused.
+func (l *linker) awaitRoom(ctx context.Context, within time.Duration) (release func()) {
+	turn := l.progress.join()
+	release = func() { l.progress.leave(turn) }
 	deadline := time.NewTimer(within)
 	defer deadline.Stop()
 	for {
 		moved := l.progress.next() // before the check, so no progress between is missed
-		if l.admit() == nil {
-			return
+		if l.progress.first(turn) && l.admit() == nil {
+			return release
 		}
 		select {
 		case <-moved:
 		case <-deadline.C:
-			return
+			return release
 		case <-ctx.Done():
-			return
+			return release
 		case <-l.quit:
-			return
+			return release
 		}
 	}
 }
 
 // laneProgress wakes the remembers waiting for room (awaitRoom) after each slice of lane
-// work.
+// work, and holds their turns.
 type laneProgress struct {
-	mu sync.Mutex
-	ch chan struct{} // closed at the next slice's end; nil until someone waits
+	mu      sync.Mutex
+	ch      chan struct{} // closed at the next slice's end or turn given up; nil until someone waits
+	tickets uint64
+	turns   []uint64     // the waiters' tickets, in arrival order
+	queued  atomic.Int32 // len(turns), read without mu on every remember's way in
 }
 
-// next returns a channel closed when a lane next ends a slice.
+// next returns a channel closed when a lane next ends a slice or a waiter gives up its turn.
 func (p *laneProgress) next() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -141,8 +151,43 @@ func (p *laneProgress) next() <-chan struct{} {
 func (p *laneProgress) moved() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.wakeLocked()
+}
+
+func (p *laneProgress) wakeLocked() {
 	if p.ch != nil {
 		close(p.ch)
 		p.ch = nil
 	}
 }
+
+// join queues a waiter and returns its turn.
+func (p *laneProgress) join() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.tickets++
+	p.turns = append(p.turns, p.tickets)
+	p.queued.Store(int32(len(p.turns)))
+	return p.tickets
+}
+
+// first reports whether turn is the longest waiting.
+func (p *laneProgress) first(turn uint64) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.turns) > 0 && p.turns[0] == turn
+}
+
+// leave gives up turn and wakes the others, one of which may now be first.
+func (p *laneProgress) leave(turn uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if i := slices.Index(p.turns, turn); i >= 0 {
+		p.turns = slices.Delete(p.turns, i, i+1)
+	}
+	p.queued.Store(int32(len(p.turns)))
+	p.wakeLocked()
+}
+
+// waiting is how many remembers wait for room.
+func (p *laneProgress) waiting() int { return int(p.queued.Load()) }

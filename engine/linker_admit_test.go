@@ -225,3 +225,111 @@ func TestRowBoundOnlyWhileRecalled(t *testing.T) {
 		t.Fatalf("another space sees %s: err = %v", m.ID, err)
 	}
 }
+
+// TestWaitersTakeTurns: remembers that wait for room are taken in the order they came,
+// each once the one before it is stored, and one that arrives while others wait queues
+// behind them; none is refused, and another space neither waits nor sees them.
+func TestWaitersTakeTurns(t *testing.T) {
+	const dim, waiters = 16, 4
+	cfg := testConfig(t, t.TempDir())
+	cfg.Defaults.Dimension = dim
+	cfg.EmbeddingProvider = "none"
+	cfg.MaxBackgroundLag = time.Hour
+	cfg.MaxIndexLagBytes = 100 * minLagRowBytes
+	cfg.admitWait = time.Hour
+	e := openTest(t, cfg)
+	defer e.Close()
+	s := mustSpace(t, e, "default")
+	other := mustSpace(t, e, "other")
+	rng := rand.New(rand.NewPCG(7, 3))
+	memory, takeBack := numbered(rng, dim)
+	fillPastIndexStart(t, s, memory, takeBack)
+	if _, err := s.Recall(context.Background(), Cue{Embedding: memory().Embedding, NoReinforce: true}); err != nil {
+		t.Fatal(err)
+	}
+	letGo := holdIndexLane(t, s)
+	defer letGo()
+	st, err := s.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.RUnlock()
+	for st.link.admit() == nil {
+		if _, err := s.Remember(context.Background(), memory(), RememberOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	errs := make(chan error, waiters)
+	for i := range waiters {
+		m := memory()
+		m.ID = fmt.Sprintf("w%d", i)
+		go func() {
+			_, err := s.Remember(context.Background(), m, RememberOptions{})
+			errs <- err
+		}()
+		for s.Stats().RemembersWaiting != i+1 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if _, err := other.Remember(context.Background(), Memory{ID: "o1", Content: "other", Embedding: memory().Embedding}, RememberOptions{}); err != nil {
+		t.Fatalf("another space refuses a remember while this one's wait: %v", err)
+	}
+	letGo()
+	for range waiters {
+		if err := <-errs; err != nil {
+			t.Fatalf("a waiting remember answered %v", err)
+		}
+	}
+	st, err = s.acquire()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.mu.RUnlock()
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	prev := -1
+	for i := range waiters {
+		row, ok := st.rowOf(fmt.Sprintf("w%d", i))
+		if !ok || int(row) <= prev {
+			t.Fatalf("waiter %d stored at row %d (found %v), after row %d: not in arrival order", i, row, ok, prev)
+		}
+		prev = int(row)
+		if _, err := other.Get(fmt.Sprintf("w%d", i)); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("another space sees w%d: err = %v", i, err)
+		}
+	}
+}
+
+// TestLaneProgressTurns: turns go in arrival order, whoever leaves, and a waiter that
+// leaves wakes the others.
+func TestLaneProgressTurns(t *testing.T) {
+	var p laneProgress
+	a, b, c := p.join(), p.join(), p.join()
+	steps := []struct {
+		leave   uint64
+		first   uint64
+		waiting int
+	}{
+		{leave: b, first: a, waiting: 2}, // one behind the first leaves: the first stays first
+		{leave: a, first: c, waiting: 1},
+		{leave: c, first: 0, waiting: 0},
+	}
+	for _, s := range steps {
+		woken := p.next()
+		p.leave(s.leave)
+		select {
+		case <-woken:
+		default:
+			t.Fatalf("leaving turn %d woke nobody", s.leave)
+		}
+		for _, turn := range []uint64{a, b, c} {
+			if got := p.first(turn); got != (turn == s.first) {
+				t.Fatalf("after turn %d left, first(%d) = %v", s.leave, turn, got)
+			}
+		}
+		if got := p.waiting(); got != s.waiting {
+			t.Fatalf("after turn %d left, %d waiting, want %d", s.leave, got, s.waiting)
+		}
+	}
+}

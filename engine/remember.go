@@ -168,11 +168,13 @@ func (s *Space) rememberBatch(ctx context.Context, ms []Memory, opts RememberOpt
 	if err != nil {
 		return failAll(len(ms), err)
 	}
-	if wait := s.e.cfg.admitWait; wait > 0 && st.link.admit() != nil {
-		// Past a lag bound: wait for the lanes without the space's lock, which a closing
-		// waits for, then look again (rememberLocked refuses if the lag is still past it).
+	if wait := s.e.cfg.admitWait; wait > 0 && (st.link.progress.waiting() > 0 || st.link.admit() != nil) {
+		// Past a lag bound, or others wait: wait for the lanes in turn, without the space's
+		// lock, which a closing waits for, then look again (rememberLocked refuses if the
+		// lag is still past it).
 		s.mu.RUnlock()
-		st.link.awaitRoom(ctx, wait)
+		release := st.link.awaitRoom(ctx, wait)
+		defer release()
 		if err := ctx.Err(); err != nil {
 			return failAll(len(ms), err)
 		}

@@ -602,5 +602,5 @@ func (st *state) fillStats(out *Stats) {
 	out.LinkLagWork = st.link.edgeCost.of(out.LinkQueue)
 	out.BackgroundShare = st.sp.e.background.share(max(st.link.indexLag(), st.link.edgeLag()))
 	out.IndexedRows = st.hnsw.Len()
-	out.RemembersWaiting = int(st.link.roomWaiters.Load())
+	out.RemembersWaiting = st.link.progress.waiting()
 }
