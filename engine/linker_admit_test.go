@@ -17,7 +17,7 @@ import (
 // ends while it waits answers the context's error and stores nothing. Another space takes
 // remembers throughout and does not see the lagging space's memories.
 func TestRememberPastLagBound(t *testing.T) {
-	const dim = 16
+	const dim = lagDim
 	for _, tc := range []struct {
 		name    string
 		maxLag  time.Duration // Config.MaxBackgroundLag
@@ -35,24 +35,13 @@ func TestRememberPastLagBound(t *testing.T) {
 		{name: "row bound, context ends while waiting", maxLag: time.Hour, maxRows: 100, wait: time.Hour, cancel: true, want: context.Canceled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := testConfig(t, t.TempDir())
-			cfg.Defaults.Dimension = dim
-			cfg.EmbeddingProvider = "none"
-			cfg.MaxBackgroundLag = tc.maxLag
-			cfg.MaxIndexLagBytes = tc.maxRows * minLagRowBytes
-			cfg.admitWait = tc.wait
-			e := openTest(t, cfg)
-			defer e.Close()
-			s := mustSpace(t, e, "default")
-			other := mustSpace(t, e, "other")
-			rng := rand.New(rand.NewPCG(5, 8))
-			otherRng := rand.New(rand.NewPCG(6, 9)) // rng is the writer goroutine's below
+			// memory is the writer goroutine's below, otherRng this one's.
+			s, other, memory := laggingSpaces(t, tc.maxLag, tc.maxRows, tc.wait, rand.New(rand.NewPCG(5, 8)))
+			otherRng := rand.New(rand.NewPCG(6, 9))
 			rememberIn := func(sp *Space, id string) error {
 				_, err := sp.Remember(context.Background(), Memory{ID: id, Content: "memory " + id, Embedding: unitNear(otherRng, dim, nil, 1), Confidence: 0.8}, RememberOptions{})
 				return err
 			}
-			memory, takeBack := numbered(rng, dim)
-			fillPastIndexStart(t, s, memory, takeBack)
 			// The space is being recalled, so the bound on the rows the index lacks holds.
 			if _, err := s.Recall(context.Background(), Cue{Embedding: unitNear(otherRng, dim, nil, 1), NoReinforce: true}); err != nil {
 				t.Fatal(err)
@@ -117,8 +106,8 @@ func TestRememberPastLagBound(t *testing.T) {
 				t.Fatalf("refused with %d rows the index lacks, the bound is %d", stats.IndexLag, tc.maxRows)
 			}
 			if tc.want == ErrOverloaded && tc.naming == "max_background_lag" {
-				if stats := s.Stats(); stats.IndexLagWork+stats.LinkLagWork <= cfg.MaxBackgroundLag {
-					t.Fatalf("refused with %v of index work and %v of edge work owed, the bound is %v", stats.IndexLagWork, stats.LinkLagWork, cfg.MaxBackgroundLag)
+				if stats := s.Stats(); stats.IndexLagWork+stats.LinkLagWork <= tc.maxLag {
+					t.Fatalf("refused with %v of index work and %v of edge work owed, the bound is %v", stats.IndexLagWork, stats.LinkLagWork, tc.maxLag)
 				}
 			}
 			if err := rememberIn(other, "other-2"); err != nil {
@@ -140,6 +129,30 @@ func TestRememberPastLagBound(t *testing.T) {
 		})
 	}
 }
+
+// laggingSpaces opens an engine whose spaces have vectors of dim dimensions and no
+// embedder, with the given lag bounds (MaxIndexLagBytes as maxRows rows of minLagRowBytes)
+// and admission wait, and returns its space "default", filled past hnswStartRows with
+// memory's numbered memories, and its space "other", empty.
+func laggingSpaces(t *testing.T, maxLag time.Duration, maxRows int64, wait time.Duration, rng *rand.Rand) (s, other *Space, memory func() Memory) {
+	t.Helper()
+	cfg := testConfig(t, t.TempDir())
+	cfg.Defaults.Dimension = lagDim
+	cfg.EmbeddingProvider = "none"
+	cfg.MaxBackgroundLag = maxLag
+	cfg.MaxIndexLagBytes = maxRows * minLagRowBytes
+	cfg.admitWait = wait
+	e := openTest(t, cfg)
+	t.Cleanup(func() { e.Close() })
+	s = mustSpace(t, e, "default")
+	other = mustSpace(t, e, "other")
+	memory, takeBack := numbered(rng, lagDim)
+	fillPastIndexStart(t, s, memory, takeBack)
+	return s, other, memory
+}
+
+// lagDim is the dimension of laggingSpaces' vectors.
+const lagDim = 16
 
 // numbered returns a source of memories m0, m1, … with unit vectors of dim from rng, and
 // takeBack, which hands the last n ids out again.
@@ -182,20 +195,9 @@ func fillPastIndexStart(t *testing.T, s *Space, memory func() Memory, takeBack f
 // index, up to max_background_lag), and after a recall the next remember is refused by
 // that bound, while another space takes its remembers.
 func TestRowBoundOnlyWhileRecalled(t *testing.T) {
-	const dim, maxRows = 16, 100
-	cfg := testConfig(t, t.TempDir())
-	cfg.Defaults.Dimension = dim
-	cfg.EmbeddingProvider = "none"
-	cfg.MaxBackgroundLag = time.Hour
-	cfg.MaxIndexLagBytes = maxRows * minLagRowBytes
-	cfg.admitWait = -1 // refuse at once
-	e := openTest(t, cfg)
-	defer e.Close()
-	s := mustSpace(t, e, "default")
-	other := mustSpace(t, e, "other")
+	const dim, maxRows = lagDim, 100
 	rng := rand.New(rand.NewPCG(7, 10))
-	memory, takeBack := numbered(rng, dim)
-	fillPastIndexStart(t, s, memory, takeBack)
+	s, other, memory := laggingSpaces(t, time.Hour, maxRows, -1 /* refuse at once */, rng)
 	letGo := holdIndexLane(t, s)
 	defer letGo()
 
@@ -230,20 +232,8 @@ func TestRowBoundOnlyWhileRecalled(t *testing.T) {
 // each once the one before it is stored, and one that arrives while others wait queues
 // behind them; none is refused, and another space neither waits nor sees them.
 func TestWaitersTakeTurns(t *testing.T) {
-	const dim, waiters = 16, 4
-	cfg := testConfig(t, t.TempDir())
-	cfg.Defaults.Dimension = dim
-	cfg.EmbeddingProvider = "none"
-	cfg.MaxBackgroundLag = time.Hour
-	cfg.MaxIndexLagBytes = 100 * minLagRowBytes
-	cfg.admitWait = time.Hour
-	e := openTest(t, cfg)
-	defer e.Close()
-	s := mustSpace(t, e, "default")
-	other := mustSpace(t, e, "other")
-	rng := rand.New(rand.NewPCG(7, 3))
-	memory, takeBack := numbered(rng, dim)
-	fillPastIndexStart(t, s, memory, takeBack)
+	const waiters = 4
+	s, other, memory := laggingSpaces(t, time.Hour, 100, time.Hour, rand.New(rand.NewPCG(7, 3)))
 	if _, err := s.Recall(context.Background(), Cue{Embedding: memory().Embedding, NoReinforce: true}); err != nil {
 		t.Fatal(err)
 	}
