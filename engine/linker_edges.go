@@ -26,6 +26,9 @@ func linkReason(k graph.EdgeKind) string {
 type planned struct {
 	job   *linkJob
 	links []record.Link
+	// passedOver counts the similar memories that had no room for an edge (maxLinkDegree):
+	// a memory passed over by them is crowded, not sparse.
+	passedOver int
 }
 
 // linkJob asks the linker to build one row's association edges.
@@ -211,7 +214,8 @@ func (l *linker) process(batch []*linkJob, early bool) {
 			if early {
 				recent = rowsBefore(j.row, temporalNeighbours)
 			}
-			plans = append(plans, planned{job: j, links: l.neighbours(j, cands[i], recent, taken)})
+			links, passedOver := l.neighbours(j, cands[i], recent, taken)
+			plans = append(plans, planned{job: j, links: links, passedOver: passedOver})
 			i++
 		} else if !(j.early && !early) {
 			continue // dead
@@ -274,16 +278,16 @@ func (l *linker) noteRecent(row uint32) {
 // search never holds up writers) into similarity edges, and adds temporal edges to the
 // recent rows observed close in time. A candidate that already has maxLinkDegree edges,
 // counting those taken counts for it earlier in the same batch, gets none: the new row
-// links to the next candidates instead. It takes st.mu shared.
-func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32, taken map[uint32]int) []record.Link {
+// links to the next candidates instead, and passedOver counts such candidates. It takes
+// st.mu shared.
+func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32, taken map[uint32]int) (out []record.Link, passedOver int) {
 	st := l.st
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	lm := st.byRow[j.row]
 	if lm == nil {
-		return nil
+		return nil, 0
 	}
-	var out []record.Link
 	for _, c := range cands {
 		if len(out) == linkTopK {
 			break
@@ -292,6 +296,7 @@ func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32, t
 			continue
 		}
 		if st.graph.Degree(c.Row)+taken[c.Row] >= maxLinkDegree {
+			passedOver++
 			continue
 		}
 		taken[c.Row]++
@@ -311,7 +316,7 @@ func (l *linker) neighbours(j *linkJob, cands []index.Scored, recent []uint32, t
 			out = append(out, record.Link{Target: st.byRow[r].m.ID, Weight: w, Kind: uint8(graph.KindTemporal)})
 		}
 	}
-	return out
+	return out, passedOver
 }
 
 func hasTarget(links []record.Link, id string) bool {
@@ -440,12 +445,13 @@ func keepBest(best []index.Scored, c index.Scored, n int) []index.Scored {
 }
 
 // noteSparse remembers the rows of plans that got fewer than sparseLinks similarity
-// edges, dropping the oldest beyond maxSparse, and counts them. It takes l.mu.
+// edges, counting the similar memories that had no room for one (passedOver) as edges,
+// dropping the oldest beyond maxSparse, and counts them. It takes l.mu.
 func (l *linker) noteSparse(plans []planned) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, p := range plans {
-		n := 0
+		n := p.passedOver
 		for _, e := range p.links {
 			if graph.EdgeKind(e.Kind) == graph.KindSimilarity {
 				n++

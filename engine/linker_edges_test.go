@@ -46,7 +46,8 @@ func TestKeepBest(t *testing.T) {
 // vector again and again) do not pile their similarity edges onto them. No memory takes a
 // similarity edge once it has maxLinkDegree edges, whether the copies arrive one at a
 // time or in batches whose members choose their edges together; the earliest copies
-// fill up to the bound, and later copies link to the next candidates instead.
+// fill up to the bound, and later copies link to the next candidates instead; a copy left
+// with no room among its candidates is not taken for an isolated memory.
 func TestLinkDegreeBound(t *testing.T) {
 	const copies = 300
 	cases := []struct {
@@ -101,6 +102,15 @@ func TestLinkDegreeBound(t *testing.T) {
 			// edges than the earliest copies alone could hold.
 			if similarityEdges/2 < 2*maxLinkDegree {
 				t.Fatalf("%d similarity edges in all, want later copies linked past the full ones", similarityEdges/2)
+			}
+			// Copies passed over by full ones are crowded, not isolated: only the first two
+			// (with fewer than two earlier copies to link to) count as sparse.
+			l := &s.st.link
+			l.mu.Lock()
+			sparse := slices.Clone(l.sparse)
+			l.mu.Unlock()
+			if slices.ContainsFunc(sparse, func(r uint32) bool { return r >= sparseLinks }) {
+				t.Fatalf("sparse rows %v: copies passed over by full memories counted as isolated", sparse)
 			}
 			if d := other.st.graph.Degree(0); d != 0 {
 				t.Fatalf("the other space's only memory has %d edges", d)
