@@ -154,6 +154,7 @@ func (p *laneProgress) moved() {
 	p.wakeLocked()
 }
 
+// wakeLocked wakes every waiter of next; p.mu is held.
 func (p *laneProgress) wakeLocked() {
 	if p.ch != nil {
 		close(p.ch)
