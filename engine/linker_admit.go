@@ -15,8 +15,8 @@ const DefaultMaxBackgroundLag = 5 * time.Second
 
 // DefaultMaxIndexLagBytes is Config.MaxIndexLagBytes unless it says otherwise: the int8
 // codes of the rows a space's vector index may lack, while the space is being recalled,
-// before its remembers wait and are refused. Recall ranks those rows by their codes on every call, so the bound is on what
-// that scan reads: 1.5 MiB, 2,048 rows of 768 dimensions, about 60 µs (BenchmarkSlabTail),
+// before its remembers wait and are refused. Recall ranks those rows by their codes on
+// every call, so the bound is on what that scan reads: 1.5 MiB, 2,048 rows of 768 dimensions, about 60 µs (BenchmarkSlabTail),
 // a tenth of the recall's own index search, where the 5 s of MaxBackgroundLag let
 // 10,000-45,000 rows wait, as much as that search again. The lanes' share follows this
 // bound too (pacing.go), so while ingestion is held at it they run below their maximum
@@ -49,9 +49,9 @@ const defaultAdmitWait = time.Second
 // recent cost (workCost), whose index lacks rows whose codes pass MaxIndexLagBytes while
 // the space is being recalled (recallWindow; from hnswStartRows on: until the index holds
 // hnswMinRows, recall scans every row, so the bound also keeps that scan within
-// hnswMinRows plus the bound), or whose edge
-// queue holds maxLinkQueue jobs, first waits up to defaultAdmitWait for the lanes to bring it
-// back under (awaitRoom: it holds no lock meanwhile, and is woken after each slice of lane
+// hnswMinRows plus the bound), or whose edge queue holds maxLinkQueue jobs, first waits
+// up to defaultAdmitWait, in turn with the others waiting, for the lanes to bring it back
+// under (awaitRoom: it holds no lock meanwhile, and is woken after each slice of lane
 // work), then is refused with ErrOverloaded (503 OVERLOADED with Retry-After) and stores
 // nothing. Ingestion then runs at the rate the lanes keep up with, with the lag near its
 // bound: the writers queue for the lanes instead of sleeping out a Retry-After while the

@@ -293,7 +293,8 @@ type Stats struct {
 	// flow, as their lags stand (pacing.go).
 	BackgroundShare float64
 	// RemembersWaiting counts the remembers waiting for the lags to fall under their
-	// bounds before they are taken or refused (linker_admit.go).
+	// bounds before they are taken or refused, the one whose turn it is included until
+	// its memories are stored (linker_admit.go).
 	RemembersWaiting int
 	Edges            int
 	Dimension        int
